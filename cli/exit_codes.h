@@ -1,0 +1,14 @@
+// tracejail's own exit statuses (docs/exit-codes.md). Otherwise a run exits with the command's
+// status, or 128+N when the command died of signal N.
+#pragma once
+
+namespace cli {
+
+inline constexpr int kExitUsage = 120;           // bad command line
+inline constexpr int kExitPolicy = 121;          // policy file missing, unreadable or invalid
+inline constexpr int kExitKilledByPolicy = 122;  // a rule with action "kill" ended the run
+inline constexpr int kExitInternal = 125;        // tracejail itself failed (fork, ptrace, seccomp)
+inline constexpr int kExitNotExecutable = 126;   // the command exists but cannot be executed
+inline constexpr int kExitNotFound = 127;        // the command does not exist
+
+}  // namespace cli

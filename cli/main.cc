@@ -1,0 +1,216 @@
+// tracejail's command line: CLI11 wiring only; the work happens in tracer/, policy/, report/.
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cli/command_path.h"
+#include "cli/exit_codes.h"
+#include "policy/loader.h"
+#include "report/event_log.h"
+#include "tracer/seccomp_filter.h"
+#include "tracer/supervisor.h"
+
+namespace {
+
+constexpr const char* kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
+
+struct RunArgs {
+  std::string policy_file;
+  std::string level;
+  std::string events_file;
+  std::string mode = "enforce";
+  std::vector<std::string> env;
+  std::vector<std::string> keep_env;
+  bool dump_filter = false;
+  std::vector<std::string> command;
+};
+
+void Error(const std::string& msg) { std::fprintf(stderr, "tracejail: %s\n", msg.c_str()); }
+
+void OnSignal(int sig) { tracer::Supervisor::RequestForward(sig); }
+
+void InstallForwarding() {
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: waitpid returns EINTR and the loop forwards
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaction(sig, &sa, nullptr);
+}
+
+std::vector<std::string> ChildEnvironment(const RunArgs& args) {
+  // A scrubbed environment: only what programs need to start, plus what the user asks for.
+  std::vector<std::string> env{std::string("PATH=") + kDefaultPath, "LANG=C.UTF-8"};
+  for (const char* name : {"HOME", "TERM"}) {
+    if (const char* v = std::getenv(name)) env.push_back(fmt::format("{}={}", name, v));
+  }
+  for (const auto& name : args.keep_env) {
+    if (const char* v = std::getenv(name.c_str())) env.push_back(fmt::format("{}={}", name, v));
+  }
+  for (const auto& kv : args.env) env.push_back(kv);
+  return env;
+}
+
+std::string EnvValue(const std::vector<std::string>& env, const std::string& name) {
+  std::string value;
+  for (const auto& kv : env) {
+    if (kv.starts_with(name + "=")) value = kv.substr(name.size() + 1);
+  }
+  return value;
+}
+
+std::optional<policy::Policy> LoadPolicy(const RunArgs& args) {
+  policy::Variables vars = policy::DefaultVariables();
+  try {
+    if (!args.policy_file.empty()) return policy::LoadPolicyFile(args.policy_file, vars);
+    if (!args.level.empty() && args.level != "default") {
+      Error(fmt::format("unknown level \"{}\" (this version knows: default)", args.level));
+      return std::nullopt;
+    }
+    return policy::LoadDefaultPolicy(vars);
+  } catch (const policy::PolicyError& e) {
+    Error(e.what());
+    return std::nullopt;
+  }
+}
+
+int ExitStatusOf(const tracer::RunResult& r) {
+  if (r.killed_by_policy) return cli::kExitKilledByPolicy;
+  if (r.term_signal != 0) return 128 + r.term_signal;
+  return r.exit_code;
+}
+
+int Run(const RunArgs& args) {
+  std::optional<policy::Policy> policy = LoadPolicy(args);
+  if (!policy) return cli::kExitPolicy;
+  tracer::Mode mode = args.mode == "audit" ? tracer::Mode::kAudit : tracer::Mode::kEnforce;
+
+  tracer::SyscallIndex index;
+  tracer::FilterPlan plan = tracer::MakePlan(*policy);
+  if (args.dump_filter) {
+    std::fputs(tracer::DescribeFilter(plan, index).c_str(), stdout);
+    return 0;
+  }
+  if (args.command.empty()) {
+    Error("no command given (usage: tracejail run [OPTIONS] -- CMD [ARG...])");
+    return cli::kExitUsage;
+  }
+  tracer::LaunchSpec spec;
+  spec.env = ChildEnvironment(args);
+  cli::CommandLookup found = cli::FindCommand(args.command[0], EnvValue(spec.env, "PATH"));
+  if (found.error == ENOENT) {
+    Error(fmt::format("{}: command not found (searched PATH={})", args.command[0],
+                      EnvValue(spec.env, "PATH")));
+    return cli::kExitNotFound;
+  }
+  if (found.error != 0) {
+    Error(fmt::format("{}: cannot execute: {}", args.command[0], std::strerror(found.error)));
+    return cli::kExitNotExecutable;
+  }
+  spec.exe = found.path;
+  spec.argv = args.command;
+
+  std::unique_ptr<report::EventLog> log;
+  try {
+    spec.filter = tracer::BuildFilter(plan, index);
+    if (!args.events_file.empty()) log = std::make_unique<report::EventLog>(args.events_file);
+  } catch (const std::exception& e) {
+    Error(e.what());
+    return cli::kExitInternal;
+  }
+
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+    Error(fmt::format("prctl(PR_SET_CHILD_SUBREAPER) failed: {}", std::strerror(errno)));
+    return cli::kExitInternal;
+  }
+  InstallForwarding();
+  tracer::RunResult result;
+  try {
+    tracer::Supervisor supervisor(*policy, mode, log.get());
+    result = supervisor.Run(spec);
+  } catch (const std::exception& e) {
+    Error(e.what());
+    return cli::kExitInternal;
+  }
+  if (log) log->Close();
+  if (result.spawn_error) {
+    Error(result.spawn_error->Describe(spec.exe));
+    if (result.spawn_error->stage == tracer::SpawnError::kExecve) {
+      return result.spawn_error->error == ENOENT ? cli::kExitNotFound : cli::kExitNotExecutable;
+    }
+    return cli::kExitInternal;
+  }
+  if (result.denied > 0) {
+    Error(fmt::format("{} call{} {} by policy{}", result.denied, result.denied == 1 ? "" : "s",
+                      mode == tracer::Mode::kAudit ? "would have been denied" : "denied",
+                      args.events_file.empty() ? " (use --events FILE for details)"
+                                               : "; details in " + args.events_file));
+  }
+  if (result.killed_by_policy) Error("the process tree was killed by policy");
+  return ExitStatusOf(result);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tracejail: run a program under a syscall-tracing supervisor"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "tracejail 0.1.0");
+
+  RunArgs run;
+  CLI::App* run_cmd = app.add_subcommand("run", "run a command under the policy");
+  auto* pol = run_cmd->add_option("--policy", run.policy_file, "policy JSON file");
+  run_cmd->add_option("--level", run.level, "built-in policy (default)")->excludes(pol);
+  run_cmd->add_option("--events", run.events_file, "write events as JSON Lines to FILE");
+  run_cmd->add_option("--mode", run.mode, "enforce (default) or audit (allow all, record)")
+      ->check(CLI::IsMember({"enforce", "audit"}));
+  run_cmd->add_option("--env", run.env, "set KEY=VALUE in the command's environment")
+      ->check([](const std::string& kv) {
+        return kv.find('=') == std::string::npos || kv.front() == '='
+                   ? std::string("expected KEY=VALUE")
+                   : std::string();
+      });
+  run_cmd->add_option("--keep-env", run.keep_env, "pass NAME through from tracejail's environment");
+  run_cmd->add_flag("--dump-filter", run.dump_filter, "print the seccomp filter and exit");
+  run_cmd->add_option("command", run.command, "command and arguments (after --)");
+
+  CLI::App* policy_cmd = app.add_subcommand("policy", "inspect policies");
+  policy_cmd->require_subcommand(1);
+  std::string show_name = "default";
+  CLI::App* show_cmd = policy_cmd->add_subcommand("show", "print a built-in policy");
+  show_cmd->add_option("name", show_name, "built-in policy name");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    Error(e.what());
+    std::fprintf(stderr, "Run with --help for usage.\n");
+    return cli::kExitUsage;
+  }
+
+  if (*run_cmd) return Run(run);
+  if (*show_cmd) {
+    if (show_name != "default") {
+      Error(fmt::format("unknown built-in policy \"{}\" (this version knows: default)", show_name));
+      return cli::kExitUsage;
+    }
+    std::cout << policy::DefaultPolicyText() << "\n";
+    return 0;
+  }
+  return cli::kExitUsage;
+}

@@ -1,0 +1,20 @@
+#include "policy/decision.h"
+
+#include <array>
+
+namespace policy {
+namespace {
+constexpr std::array<std::string_view, 3> kActionNames{"allow", "deny", "kill"};
+constexpr std::array<std::string_view, 11> kEventNames{
+    "none",          "syscall_blocked",    "escape_attempt", "permission_denied",
+    "resource_limit_exceeded", "timeout_exceeded", "suspicious_behavior", "syscall_allowed",
+    "process_start", "process_exec",       "process_exit"};
+constexpr std::array<std::string_view, 5> kSeverityNames{"info", "low", "medium", "high",
+                                                         "critical"};
+}  // namespace
+
+std::string_view Name(Action a) { return kActionNames.at(static_cast<std::size_t>(a)); }
+std::string_view Name(EventType t) { return kEventNames.at(static_cast<std::size_t>(t)); }
+std::string_view Name(Severity s) { return kSeverityNames.at(static_cast<std::size_t>(s)); }
+
+}  // namespace policy

@@ -1,0 +1,166 @@
+#include "policy/names.h"
+
+#include <sys/socket.h>
+
+#include <array>
+#include <cerrno>
+#include <utility>
+
+namespace policy {
+namespace {
+
+template <typename T, std::size_t N>
+std::optional<T> Find(const std::array<std::pair<T, std::string_view>, N>& table,
+                      std::string_view name) {
+  for (const auto& [value, n] : table) {
+    if (n == name) return value;
+  }
+  return std::nullopt;
+}
+
+template <typename T, std::size_t N>
+std::optional<std::string_view> FindName(const std::array<std::pair<T, std::string_view>, N>& table,
+                                         T value) {
+  for (const auto& [v, n] : table) {
+    if (v == value) return n;
+  }
+  return std::nullopt;
+}
+
+// errno values a policy may return (asm-generic/errno-base.h, errno.h).
+constexpr std::array<std::pair<int, std::string_view>, 22> kErrnos{{
+    {EPERM, "EPERM"},
+    {ENOENT, "ENOENT"},
+    {EIO, "EIO"},
+    {E2BIG, "E2BIG"},
+    {EBADF, "EBADF"},
+    {EAGAIN, "EAGAIN"},
+    {ENOMEM, "ENOMEM"},
+    {EACCES, "EACCES"},
+    {EFAULT, "EFAULT"},
+    {EBUSY, "EBUSY"},
+    {EEXIST, "EEXIST"},
+    {EINVAL, "EINVAL"},
+    {EFBIG, "EFBIG"},
+    {ENOSPC, "ENOSPC"},
+    {EROFS, "EROFS"},
+    {ENOSYS, "ENOSYS"},
+    {EOPNOTSUPP, "EOPNOTSUPP"},
+    {EAFNOSUPPORT, "EAFNOSUPPORT"},
+    {EADDRNOTAVAIL, "EADDRNOTAVAIL"},
+    {ENETUNREACH, "ENETUNREACH"},
+    {ECONNREFUSED, "ECONNREFUSED"},
+    {EHOSTUNREACH, "EHOSTUNREACH"},
+}};
+
+constexpr std::array<std::pair<int, std::string_view>, 9> kFamilies{{
+    {AF_UNSPEC, "unspec"},
+    {AF_UNIX, "unix"},
+    {AF_INET, "inet"},
+    {AF_INET6, "inet6"},
+    {AF_NETLINK, "netlink"},
+    {AF_PACKET, "packet"},
+    {AF_BLUETOOTH, "bluetooth"},
+    {AF_VSOCK, "vsock"},
+    {AF_ALG, "alg"},
+}};
+
+constexpr std::array<std::pair<NetVerb, std::string_view>, 6> kVerbs{{
+    {NetVerb::kSocket, "socket"},
+    {NetVerb::kConnect, "connect"},
+    {NetVerb::kBind, "bind"},
+    {NetVerb::kSend, "send"},
+    {NetVerb::kListen, "listen"},
+    {NetVerb::kAccept, "accept"},
+}};
+
+constexpr std::array<std::pair<Primitive, std::string_view>, 22> kPrimitives{{
+    {Primitive::kNone, "none"},
+    {Primitive::kForeignAbi, "foreign_abi"},
+    {Primitive::kPtrace, "ptrace"},
+    {Primitive::kProcessVmWrite, "process_vm_write"},
+    {Primitive::kProcessVmRead, "process_vm_read"},
+    {Primitive::kIoUring, "io_uring"},
+    {Primitive::kNamespace, "namespace"},
+    {Primitive::kCloneUntraced, "clone_untraced"},
+    {Primitive::kMount, "mount"},
+    {Primitive::kModule, "module"},
+    {Primitive::kKexec, "kexec"},
+    {Primitive::kBpf, "bpf"},
+    {Primitive::kPerfEvent, "perf_event"},
+    {Primitive::kUserfaultfd, "userfaultfd"},
+    {Primitive::kKeyring, "keyring"},
+    {Primitive::kPersonality, "personality"},
+    {Primitive::kSeccompListener, "seccomp_listener"},
+    {Primitive::kSignalOutside, "signal_outside_tree"},
+    {Primitive::kSetpgidOutside, "setpgid_outside_tree"},
+    {Primitive::kRawSocket, "raw_socket"},
+    {Primitive::kHandleOpen, "open_by_handle"},
+    {Primitive::kSystemAdmin, "system_admin"},
+}};
+
+constexpr std::array<std::pair<Action, std::string_view>, 3> kActions{{
+    {Action::kAllow, "allow"},
+    {Action::kDeny, "deny"},
+    {Action::kKill, "kill"},
+}};
+
+constexpr std::array<std::pair<EventType, std::string_view>, 6> kPolicyEvents{{
+    {EventType::kSyscallBlocked, "syscall_blocked"},
+    {EventType::kEscapeAttempt, "escape_attempt"},
+    {EventType::kPermissionDenied, "permission_denied"},
+    {EventType::kSuspiciousBehavior, "suspicious_behavior"},
+    {EventType::kResourceLimitExceeded, "resource_limit_exceeded"},
+    {EventType::kTimeoutExceeded, "timeout_exceeded"},
+}};
+
+constexpr std::array<std::pair<Severity, std::string_view>, 5> kSeverities{{
+    {Severity::kInfo, "info"},
+    {Severity::kLow, "low"},
+    {Severity::kMedium, "medium"},
+    {Severity::kHigh, "high"},
+    {Severity::kCritical, "critical"},
+}};
+
+}  // namespace
+
+std::optional<int> ErrnoFromName(std::string_view name) { return Find(kErrnos, name); }
+std::string ErrnoName(int err) {
+  if (auto n = FindName(kErrnos, err)) return std::string(*n);
+  return "errno " + std::to_string(err);
+}
+
+std::optional<int> FamilyFromName(std::string_view name) { return Find(kFamilies, name); }
+std::string FamilyName(int family) {
+  if (auto n = FindName(kFamilies, family)) return std::string(*n);
+  return "family " + std::to_string(family);
+}
+
+std::optional<NetVerb> VerbFromName(std::string_view name) { return Find(kVerbs, name); }
+std::string_view Name(NetVerb v) { return FindName(kVerbs, v).value_or("?"); }
+
+std::optional<Access> AccessFromName(std::string_view name) { return Find(kAccessNames, name); }
+std::string AccessNames(Access a) {
+  std::string out;
+  for (const auto& [bit, name] : kAccessNames) {
+    if (!Any(a & bit)) continue;
+    if (!out.empty()) out += '|';
+    out += name;
+  }
+  return out.empty() ? "none" : out;
+}
+
+std::optional<Primitive> PrimitiveFromName(std::string_view name) {
+  return Find(kPrimitives, name);
+}
+std::string_view Name(Primitive p) { return FindName(kPrimitives, p).value_or("?"); }
+
+std::optional<Action> ActionFromName(std::string_view name) { return Find(kActions, name); }
+std::optional<EventType> EventTypeFromName(std::string_view name) {
+  return Find(kPolicyEvents, name);
+}
+std::optional<Severity> SeverityFromName(std::string_view name) {
+  return Find(kSeverities, name);
+}
+
+}  // namespace policy

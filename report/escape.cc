@@ -1,0 +1,75 @@
+#include "report/escape.h"
+
+#include <array>
+#include <cstdint>
+
+namespace report {
+namespace {
+
+constexpr std::array<char, 16> kHex{'0', '1', '2', '3', '4', '5', '6', '7',
+                                    '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
+
+void Hex(std::string& out, unsigned char c) {
+  out += "\\x";
+  out += kHex[c >> 4];
+  out += kHex[c & 0xf];
+}
+
+// Length of a well-formed UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates), or 0.
+std::size_t Utf8Length(std::string_view s, char32_t& cp) {
+  auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  unsigned char c = b(0);
+  std::size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+  if (len == 0 || c > 0xf4 || s.size() < len) return 0;
+  cp = c & (0xff >> (len + 1));
+  for (std::size_t i = 1; i < len; ++i) {
+    if ((b(i) & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (b(i) & 0x3f);
+  }
+  if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff))) return 0;
+  if (cp >= 0xd800 && cp <= 0xdfff) return 0;
+  return len;
+}
+
+bool Dangerous(char32_t cp) {
+  return (cp >= 0x80 && cp <= 0x9f) ||       // C1 controls (CSI and friends)
+         (cp >= 0x202a && cp <= 0x202e) ||   // bidi embeddings and overrides
+         (cp >= 0x2066 && cp <= 0x2069) ||   // bidi isolates
+         cp == 0x200e || cp == 0x200f ||     // direction marks
+         cp == 0x2028 || cp == 0x2029 ||     // line and paragraph separators
+         cp == 0xfeff;                       // byte order mark
+}
+
+}  // namespace
+
+std::string EscapeBytes(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  std::size_t i = 0;
+  while (i < bytes.size()) {
+    auto c = static_cast<unsigned char>(bytes[i]);
+    if (c == '\\') {
+      out += "\\\\";
+      ++i;
+    } else if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+      ++i;
+    } else if (c < 0x80) {
+      Hex(out, c);
+      ++i;
+    } else {
+      char32_t cp = 0;
+      std::size_t len = Utf8Length(bytes.substr(i), cp);
+      if (len == 0 || Dangerous(cp)) {
+        Hex(out, c);
+        ++i;
+      } else {
+        out.append(bytes.substr(i, len));
+        i += len;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace report

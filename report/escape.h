@@ -1,0 +1,15 @@
+// Escaping of tracee-controlled bytes. Everything that came from a tracee (paths, argv, unix
+// socket names) passes through EscapeBytes before it reaches JSON, a terminal or a report.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace report {
+
+// Keeps printable ASCII and well-formed UTF-8 except control and bidi-override characters;
+// writes every other byte as \xHH and a backslash as "\\". The result is valid UTF-8 with no
+// terminal control sequences, and distinct inputs give distinct outputs.
+std::string EscapeBytes(std::string_view bytes);
+
+}  // namespace report

@@ -1,0 +1,65 @@
+#include "report/event_log.h"
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace report {
+
+EventLog::EventLog(const std::string& path) {
+  file_ = std::fopen(path.c_str(), "we");
+  if (file_ == nullptr) {
+    throw std::runtime_error(
+        fmt::format("cannot open events file {}: {}", path, std::strerror(errno)));
+  }
+  thread_ = std::thread([this] { Run(); });
+}
+
+EventLog::~EventLog() { Close(); }
+
+void EventLog::Push(Event event) {
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(std::move(event));
+  }
+  cv_.notify_one();
+}
+
+void EventLog::Close() {
+  {
+    std::lock_guard lock(mu_);
+    if (closing_ && !thread_.joinable()) return;
+    closing_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+  if (file_ != nullptr) {
+    std::fclose(file_);
+    file_ = nullptr;
+  }
+}
+
+void EventLog::Run() {
+  std::vector<Event> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+      batch.swap(queue_);
+      if (batch.empty() && closing_) return;
+    }
+    for (const Event& e : batch) {
+      // Tracee strings are escaped to valid UTF-8 before they get here; `replace` is a backstop.
+      std::string line = ToJson(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      line += '\n';
+      std::fwrite(line.data(), 1, line.size(), file_);
+      ++written_;
+    }
+    std::fflush(file_);
+    batch.clear();
+  }
+}
+
+}  // namespace report

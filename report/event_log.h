@@ -1,0 +1,40 @@
+// Writes events as JSON Lines on its own thread, so the tracer never waits on disk. Push() is
+// cheap (a move under a mutex); every pushed event reaches the file before Close() returns.
+#pragma once
+
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "report/event.h"
+
+namespace report {
+
+class EventLog {
+ public:
+  // Opens (truncates) `path`; throws std::runtime_error naming the path and errno on failure.
+  explicit EventLog(const std::string& path);
+  EventLog(const EventLog&) = delete;
+  EventLog& operator=(const EventLog&) = delete;
+  ~EventLog();
+
+  void Push(Event event);  // thread-safe
+  void Close();            // drains, flushes, joins; idempotent
+  std::uint64_t written() const { return written_; }
+
+ private:
+  void Run();
+
+  std::FILE* file_ = nullptr;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Event> queue_;
+  bool closing_ = false;
+  std::uint64_t written_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace report

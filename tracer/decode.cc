@@ -1,0 +1,431 @@
+#include "tracer/decode.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <sys/personality.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "policy/names.h"
+#include "report/escape.h"
+#include "tracer/sockaddr.h"
+#include "tracer/xlat.h"
+
+namespace tracer {
+namespace {
+
+using policy::Access;
+using policy::Primitive;
+
+constexpr std::uint64_t kNamespaceFlags = CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID |
+                                          CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
+                                          CLONE_NEWCGROUP;
+
+int AsInt(std::uint64_t v) { return static_cast<int>(static_cast<std::int32_t>(v)); }
+
+Access AccessFromOpenFlags(std::uint64_t flags) {
+  if ((flags & O_PATH) != 0) return Access::kMetadata;
+  Access a = Access::kNone;
+  switch (flags & O_ACCMODE) {
+    case O_RDONLY: a = Access::kRead; break;
+    case O_WRONLY: a = Access::kWrite; break;
+    default: a = Access::kRead | Access::kWrite; break;
+  }
+  if ((flags & O_TRUNC) != 0) a = a | Access::kWrite;
+  if ((flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE) a = a | Access::kCreate;
+  return a;
+}
+
+bool FollowFor(Follow f, std::uint64_t open_flags, std::uint64_t at_flags) {
+  switch (f) {
+    case Follow::kYes: return true;
+    case Follow::kNo: return false;
+    case Follow::kOpenFlags:
+      if ((open_flags & O_NOFOLLOW) != 0) return false;
+      return (open_flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL);
+    case Follow::kAtNoFollow: return (at_flags & AT_SYMLINK_NOFOLLOW) == 0;
+    case Follow::kAtFollow: return (at_flags & AT_SYMLINK_FOLLOW) != 0;
+  }
+  return true;
+}
+
+// Index of the first argument with `role`, or -1.
+int ArgIndex(const SyscallRow& row, Role role) {
+  for (std::size_t i = 0; i < row.args.size(); ++i) {
+    if (row.args[i].role == role) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+StringList ReadStringArray(MemoryReader& mem, std::uint64_t addr) {
+  StringList list;
+  if (addr == 0) return list;
+  for (std::size_t i = 0;; ++i) {
+    if (i == kMaxArgvEntries) {
+      list.truncated = true;
+      break;
+    }
+    std::uint64_t ptr = 0;
+    if (!ReadExact(mem, addr + i * sizeof ptr, &ptr, sizeof ptr)) {
+      list.fault = true;
+      break;
+    }
+    if (ptr == 0) break;
+    std::string s;
+    StringStatus st = ReadCString(mem, ptr, kMaxArgBytes, s);
+    if (st == StringStatus::kFault) {
+      list.fault = true;
+      break;
+    }
+    if (st == StringStatus::kTruncated) list.truncated = true;
+    list.items.push_back(std::move(s));
+  }
+  return list;
+}
+
+// Reads a sockaddr at addr/len; sets early_errno when the kernel would refuse it.
+std::optional<policy::SocketAddress> ReadSockaddr(TraceeContext& ctx, std::uint64_t addr,
+                                                  std::uint64_t len, DecodedCall& out) {
+  if (addr == 0) return std::nullopt;
+  if (static_cast<std::int32_t>(len) < 0) {
+    out.early_errno = EINVAL;
+    return std::nullopt;
+  }
+  std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(len), kMaxSockaddr);
+  std::uint8_t buf[kMaxSockaddr] = {};
+  if (n > 0 && !ReadExact(ctx.Memory(), addr, buf, n)) {
+    out.early_errno = EFAULT;
+    return std::nullopt;
+  }
+  auto parsed = ParseSockaddr({buf, n});
+  if (!parsed) {
+    out.early_errno = EINVAL;
+    return std::nullopt;
+  }
+  if (parsed->family == AF_UNIX && !parsed->abstract && !parsed->unnamed) {
+    // Relative unix socket paths are resolved against the cwd like any path.
+    ResolveResult r = ctx.Resolve(AT_FDCWD, parsed->unix_path, true, false);
+    if (r.error == 0) parsed->unix_path = r.path;
+  }
+  return parsed;
+}
+
+struct MsgHdr64 {  // struct msghdr on LP64
+  std::uint64_t name;
+  std::uint32_t namelen;
+  std::uint32_t pad;
+  std::uint64_t iov, iovlen, control, controllen;
+  std::int32_t flags;
+  std::int32_t pad2;
+};
+static_assert(sizeof(MsgHdr64) == 56);
+
+void DecodeNet(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, TraceeContext& ctx,
+               DecodedCall& out) {
+  policy::NetAccess net;
+  net.verb = row.verb;
+  if (row.verb == policy::NetVerb::kSocket) {
+    net.family = AsInt(a[0]);
+    net.type = AsInt(a[1]);
+    net.protocol = AsInt(a[2]);
+    int base_type = net.type & 0xf;
+    if (base_type == SOCK_RAW || base_type == SOCK_PACKET) out.request.primitive = Primitive::kRawSocket;
+    out.request.net = net;
+    return;
+  }
+  int addr_arg = ArgIndex(row, Role::kSockAddr);
+  if (addr_arg >= 0) {
+    auto i = static_cast<std::size_t>(addr_arg);
+    net.addr = ReadSockaddr(ctx, a[i], a[i + 1], out);
+  } else if (ArgIndex(row, Role::kMsgHdr) >= 0) {
+    MsgHdr64 msg{};
+    if (!ReadExact(ctx.Memory(), a[1], &msg, sizeof msg)) {
+      out.early_errno = EFAULT;
+      return;
+    }
+    net.addr = ReadSockaddr(ctx, msg.name, msg.namelen, out);
+  } else if (ArgIndex(row, Role::kMMsgHdr) >= 0) {
+    // Every message may name its own destination: each one is decided.
+    std::size_t count = std::min<std::size_t>(static_cast<std::uint32_t>(a[2]), kMaxMMsg);
+    for (std::size_t k = 0; k < count && out.early_errno == 0; ++k) {
+      MsgHdr64 msg{};
+      if (!ReadExact(ctx.Memory(), a[1] + k * (sizeof msg + 8), &msg, sizeof msg)) {
+        if (k == 0) out.early_errno = EFAULT;
+        break;  // the kernel stops at the first bad entry after sending the earlier ones
+      }
+      auto addr = ReadSockaddr(ctx, msg.name, msg.namelen, out);
+      if (!addr) continue;
+      if (!net.addr) {
+        net.addr = addr;
+      } else {
+        policy::NetAccess more = net;
+        more.addr = addr;
+        out.request.more_net.push_back(std::move(more));
+      }
+    }
+  }
+  if (net.addr) {
+    net.family = net.addr->family;
+    out.addr = net.addr;
+  }
+  out.request.net = std::move(net);
+}
+
+void DecodeSignalTarget(const SyscallRow& row, const std::array<std::uint64_t, 6>& a,
+                        TraceeContext& ctx, DecodedCall& out) {
+  bool inside = true;
+  int sig_arg = ArgIndex(row, Role::kSignal);
+  bool probe = sig_arg >= 0 && a[static_cast<std::size_t>(sig_arg)] == 0;
+  if (row.name == "kill") {
+    int pid = AsInt(a[0]);
+    if (pid == -1) {
+      inside = false;
+    } else if (pid < -1) {
+      inside = ctx.GroupInTree(-pid);
+    } else if (pid > 0) {
+      inside = ctx.InTree(pid);
+    }
+  } else {
+    for (std::size_t i = 0; i < row.args.size(); ++i) {
+      if (row.args[i].role == Role::kPid) inside = inside && ctx.InTree(AsInt(a[i]));
+    }
+  }
+  if (!inside && !probe) {
+    out.request.primitive = Primitive::kSignalOutside;
+    out.note = "target is outside the traced process tree";
+  }
+}
+
+void DecodeEscapeChecks(const SyscallRow& row, const std::array<std::uint64_t, 6>& a,
+                        TraceeContext& ctx, DecodedCall& out) {
+  switch (row.kind) {
+    case Kind::kPrimitive:
+      out.request.primitive = row.primitive;
+      break;
+    case Kind::kSignalTarget:
+      DecodeSignalTarget(row, a, ctx, out);
+      break;
+    case Kind::kPidfdSignal: {
+      auto target = ctx.PidfdTarget(AsInt(a[0]));
+      if (!target || !ctx.InTree(*target)) {
+        out.request.primitive = Primitive::kSignalOutside;
+        out.note = target ? fmt::format("pidfd names pid {}, outside the traced tree", *target)
+                          : "pidfd target could not be identified";
+      }
+      break;
+    }
+    case Kind::kClone:
+      if ((a[0] & CLONE_UNTRACED) != 0) {
+        out.request.primitive = Primitive::kCloneUntraced;
+      } else if ((a[0] & kNamespaceFlags) != 0) {
+        out.request.primitive = Primitive::kNamespace;
+      }
+      break;
+    case Kind::kProcessVm:
+      if (row.primitive == Primitive::kProcessVmWrite || !ctx.InTree(AsInt(a[0]))) {
+        out.request.primitive = row.primitive;
+      }
+      break;
+    case Kind::kSeccomp:
+      if (a[0] == SECCOMP_SET_MODE_FILTER && (a[1] & SECCOMP_FILTER_FLAG_NEW_LISTENER) != 0) {
+        out.request.primitive = Primitive::kSeccompListener;
+      }
+      break;
+    case Kind::kPersonality:
+      if (static_cast<std::uint32_t>(a[0]) != 0xffffffffu && a[0] != PER_LINUX) {
+        out.request.primitive = Primitive::kPersonality;
+      }
+      break;
+    case Kind::kSetpgid: {
+      int pgid = AsInt(a[1]);
+      if (pgid != 0 && !ctx.GroupInTree(pgid)) {
+        out.request.primitive = Primitive::kSetpgidOutside;
+        out.note = fmt::format("process group {} is outside the traced tree", pgid);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+void DecodePaths(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, TraceeContext& ctx,
+                 DecodedCall& out) {
+  std::uint64_t at_flags = 0;
+  if (int i = ArgIndex(row, Role::kAtFlags); i >= 0) at_flags = a[static_cast<std::size_t>(i)];
+  if (row.kind == Kind::kOpen) {
+    if (int i = ArgIndex(row, Role::kOpenFlags); i >= 0) {
+      out.open_flags = a[static_cast<std::size_t>(i)];
+    } else if (int h = ArgIndex(row, Role::kOpenHow); h >= 0) {
+      open_how how{};
+      std::size_t size = static_cast<std::size_t>(a[static_cast<std::size_t>(h) + 1]);
+      if (size < 24 /* OPEN_HOW_SIZE_VER0 */) {
+        out.early_errno = EINVAL;
+        return;
+      }
+      if (!ReadExact(ctx.Memory(), a[static_cast<std::size_t>(h)], &how, sizeof how)) {
+        out.early_errno = EFAULT;
+        return;
+      }
+      out.open_flags = how.flags;
+    }
+  }
+  int dirfd = AT_FDCWD;
+  int n = 0;
+  for (std::size_t i = 0; i < row.args.size() && n < 2; ++i) {
+    Role role = row.args[i].role;
+    if (role == Role::kDirFd) dirfd = AsInt(a[i]);
+    if (role != Role::kPath) continue;
+    DecodedPath& p = out.paths[static_cast<std::size_t>(n)];
+    bool empty_ok = (at_flags & AT_EMPTY_PATH) != 0 || row.name == "utimensat";
+    if (a[i] == 0 && row.name == "utimensat") {
+      p.raw.clear();  // utimensat(fd, NULL, ...) acts on fd itself
+    } else {
+      StringStatus st = ReadCString(ctx.Memory(), a[i], kMaxPath, p.raw);
+      if (st == StringStatus::kFault) {
+        out.early_errno = EFAULT;
+        return;
+      }
+      if (st == StringStatus::kTruncated) {
+        out.early_errno = ENAMETOOLONG;
+        return;
+      }
+    }
+    bool follow = FollowFor(n == 0 ? row.follow : row.follow2, out.open_flags, at_flags);
+    p.resolved = ctx.Resolve(dirfd, p.raw, follow, empty_ok);
+    if (p.resolved.error != 0 && p.resolved.error != ENOENT) {
+      out.early_errno = p.resolved.error;
+      return;
+    }
+    policy::PathAccess& pa = out.request.paths[static_cast<std::size_t>(n)];
+    pa.path = p.resolved.path;
+    pa.resolved = p.resolved.error == 0;
+    if (row.kind == Kind::kOpen) {
+      pa.access = AccessFromOpenFlags(out.open_flags);
+    } else {
+      pa.access = n == 0 ? row.access : row.access2;
+    }
+    if (p.resolved.error == ENOENT) {  // e.g. a dirfd-relative name under a deleted directory
+      out.early_errno = ENOENT;
+      return;
+    }
+    dirfd = AT_FDCWD;
+    ++n;
+  }
+  out.request.path_count = n;
+}
+
+}  // namespace
+
+void Decode(const SyscallRow& row, const std::array<std::uint64_t, 6>& args, TraceeContext& ctx,
+            DecodedCall& out) {
+  out.row = &row;
+  out.args = args;
+  out.request.syscall = row.name;
+  switch (row.kind) {
+    case Kind::kOpen:
+    case Kind::kPaths:
+    case Kind::kExec:
+      DecodePaths(row, args, ctx, out);
+      if (row.kind == Kind::kExec) {
+        if (int i = ArgIndex(row, Role::kArgv); i >= 0) {
+          out.argv = ReadStringArray(ctx.Memory(), args[static_cast<std::size_t>(i)]);
+        }
+        if (int i = ArgIndex(row, Role::kEnvp); i >= 0) {
+          out.envp = ReadStringArray(ctx.Memory(), args[static_cast<std::size_t>(i)]);
+        }
+      }
+      break;
+    case Kind::kNet:
+      DecodeNet(row, args, ctx, out);
+      break;
+    default:
+      DecodeEscapeChecks(row, args, ctx, out);
+      break;
+  }
+}
+
+namespace {
+
+nlohmann::json RenderList(const StringList& list) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& s : list.items) arr.push_back(report::EscapeBytes(s));
+  if (list.truncated || list.fault) {
+    arr.push_back(list.fault ? "...(unreadable)" : "...(truncated)");
+  }
+  return arr;
+}
+
+}  // namespace
+
+nlohmann::json RenderArgs(const DecodedCall& call, TraceeContext& ctx) {
+  nlohmann::json j = nlohmann::json::object();
+  if (call.row == nullptr) return j;
+  const auto& a = call.args;
+  int path_n = 0;
+  for (std::size_t i = 0; i < call.row->args.size(); ++i) {
+    const Arg& arg = call.row->args[i];
+    if (arg.role == Role::kNone) continue;
+    std::string key(arg.name);
+    std::uint64_t v = a[i];
+    switch (arg.role) {
+      case Role::kNone: break;
+      case Role::kInt:
+      case Role::kFd:
+      case Role::kPid:
+      case Role::kSockLen: j[key] = static_cast<std::int64_t>(static_cast<std::int32_t>(v)); break;
+      case Role::kHex:
+      case Role::kPtr: j[key] = fmt::format("{:#x}", v); break;
+      case Role::kDirFd: j[key] = xlat::DirFd(static_cast<std::int64_t>(v)); break;
+      case Role::kPath: {
+        if (path_n < call.request.path_count) {
+          const DecodedPath& p = call.paths[static_cast<std::size_t>(path_n)];
+          j[key] = {{"raw", report::EscapeBytes(p.raw)},
+                    {"resolved", report::EscapeBytes(p.resolved.path)},
+                    {"access", policy::AccessNames(
+                                   call.request.paths[static_cast<std::size_t>(path_n)].access)}};
+        } else {
+          j[key] = fmt::format("{:#x}", v);
+        }
+        ++path_n;
+        break;
+      }
+      case Role::kString: {
+        std::string s;
+        StringStatus st = v == 0 ? StringStatus::kFault : ReadCString(ctx.Memory(), v, kMaxPath, s);
+        if (st == StringStatus::kFault) {
+          j[key] = fmt::format("{:#x}", v);
+        } else {
+          j[key] = report::EscapeBytes(s) + (st == StringStatus::kTruncated ? "...(truncated)" : "");
+        }
+        break;
+      }
+      case Role::kOpenFlags: j[key] = xlat::OpenFlags(v); break;
+      case Role::kOpenHow: j[key] = {{"flags", xlat::OpenFlags(call.open_flags)}}; break;
+      case Role::kMode: j[key] = xlat::Mode(v); break;
+      case Role::kAtFlags: j[key] = xlat::AtFlags(v); break;
+      case Role::kSockDomain: j[key] = xlat::SocketFamily(v); break;
+      case Role::kSockType: j[key] = xlat::SocketType(v); break;
+      case Role::kSockAddr:
+      case Role::kMsgHdr:
+      case Role::kMMsgHdr:
+        j[key] = call.addr ? AddressJson(*call.addr) : nlohmann::json(fmt::format("{:#x}", v));
+        break;
+      case Role::kArgv: j[key] = RenderList(call.argv); break;
+      case Role::kEnvp: j[key] = RenderList(call.envp); break;
+      case Role::kCloneFlags: j[key] = xlat::CloneFlags(v); break;
+      case Role::kPtraceRequest: j[key] = xlat::PtraceRequest(v); break;
+      case Role::kSignal: j[key] = xlat::Signal(v); break;
+      case Role::kSeccompOp: j[key] = xlat::SeccompOp(v); break;
+      case Role::kPrctlOp: j[key] = xlat::PrctlOp(v); break;
+    }
+  }
+  return j;
+}
+
+}  // namespace tracer

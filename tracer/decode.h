@@ -1,0 +1,71 @@
+// Turns one flagged syscall (row + raw arguments) into a policy::Request, reading pointer
+// arguments through TraceeContext, and renders the decoded arguments for events. Pure with
+// respect to ptrace: everything live sits behind TraceeContext, so tests use a fake.
+#pragma once
+
+#include <sys/types.h>
+
+#include <array>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policy/operation.h"
+#include "tracer/memory.h"
+#include "tracer/path_resolver.h"
+#include "tracer/syscall_table.h"
+
+namespace tracer {
+
+inline constexpr std::size_t kMaxPath = 4096;        // PATH_MAX including the NUL
+inline constexpr std::size_t kMaxArgvEntries = 256;  // argv/envp entries kept in events
+inline constexpr std::size_t kMaxArgBytes = 4096;    // bytes kept per argv/envp entry
+inline constexpr std::size_t kMaxMMsg = 1024;        // UIO_MAXIOV: sendmmsg's own limit
+
+class TraceeContext {
+ public:
+  virtual ~TraceeContext() = default;
+  virtual MemoryReader& Memory() = 0;
+  virtual pid_t Pid() const = 0;
+  virtual pid_t Tid() const = 0;
+  virtual ResolveResult Resolve(int dirfd, std::string_view path, bool follow_last,
+                                bool empty_path_ok) = 0;
+  virtual bool InTree(pid_t pid_or_tid) const = 0;
+  virtual bool GroupInTree(pid_t pgid) const = 0;
+  virtual std::optional<pid_t> PidfdTarget(int fd) = 0;
+};
+
+struct DecodedPath {
+  std::string raw;  // as passed (bytes, unescaped)
+  ResolveResult resolved;
+};
+
+struct StringList {
+  std::vector<std::string> items;
+  bool truncated = false;
+  bool fault = false;
+};
+
+struct DecodedCall {
+  const SyscallRow* row = nullptr;
+  std::array<std::uint64_t, 6> args{};
+  policy::Request request;
+  std::array<DecodedPath, 2> paths;
+  std::uint64_t open_flags = 0;  // effective open flags (openat2: from struct open_how)
+  std::optional<policy::SocketAddress> addr;
+  StringList argv, envp;
+  // The kernel would fail this call whatever the policy says (bad pointer, bad fd): the tracer
+  // denies it with this errno without consulting the policy or recording an event.
+  int early_errno = 0;
+  std::string note;  // why a tree check failed, for the event message
+};
+
+void Decode(const SyscallRow& row, const std::array<std::uint64_t, 6>& args, TraceeContext& ctx,
+            DecodedCall& out);
+
+// Arguments by name with flags and enums spelled out and tracee strings escaped.
+nlohmann::json RenderArgs(const DecodedCall& call, TraceeContext& ctx);
+
+}  // namespace tracer

@@ -1,0 +1,28 @@
+// Resolves a path as a given tracee thread would see it: relative paths against its cwd or a
+// dirfd (read from /proc/PID/task/TID), "..", symlinks (at most 40, like the kernel), and the
+// per-reader links /proc/self and /proc/thread-self (which would otherwise resolve to the
+// tracer). Magic links to anonymous objects (pipe:[N], socket:[N], anon_inode:...) end
+// resolution with that name. Components that do not exist are appended lexically.
+//
+// This resolution is advisory against races: the filesystem can change after it (see
+// docs/security.md once written). It never follows the tracee into another mount namespace.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+
+namespace tracer {
+
+struct ResolveResult {
+  std::string path;  // absolute and canonical, or an anonymous object's name
+  int error = 0;     // non-zero: the kernel would fail the call with this errno (ENOENT, ELOOP...)
+};
+
+// dirfd: AT_FDCWD or an fd number of `tid`. follow_last: resolve a final symlink.
+// empty_path_ok: AT_EMPTY_PATH semantics (an empty path names the dirfd itself).
+ResolveResult ResolvePath(pid_t pid, pid_t tid, int dirfd, std::string_view path, bool follow_last,
+                          bool empty_path_ok = false);
+
+}  // namespace tracer

@@ -1,0 +1,128 @@
+#include "tracer/seccomp_filter.h"
+
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "tracer/unique_fd.h"
+
+namespace tracer {
+namespace {
+
+struct CtxDeleter {
+  void operator()(void* ctx) const { seccomp_release(ctx); }
+};
+using Ctx = std::unique_ptr<void, CtxDeleter>;
+
+void Check(int rc, std::string_view what) {
+  if (rc < 0) {
+    throw std::runtime_error(fmt::format("libseccomp {} failed: {}", what, std::strerror(-rc)));
+  }
+}
+
+bool Flagged(const SyscallRow& row, const policy::Policy& p) {
+  switch (row.group) {
+    case Group::kOpen:
+    case Group::kMutate: return p.NeedsPaths();
+    case Group::kStat: return p.NeedsMetadata();
+    case Group::kNet: return p.NeedsNetwork();
+    case Group::kExec:
+    case Group::kProcess: return true;
+  }
+  return true;
+}
+
+Ctx Build(const FilterPlan& plan, const SyscallIndex& index) {
+  Ctx ctx(seccomp_init(SCMP_ACT_ALLOW));
+  if (!ctx) throw std::runtime_error("libseccomp seccomp_init failed");
+  Check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRACE(kForeignAbiTag)),
+        "seccomp_attr_set(ACT_BADARCH)");
+  Check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2), "seccomp_attr_set(OPTIMIZE)");
+  const auto table = SyscallTable();
+  for (const SyscallRow* row : plan.traced) {
+    int nr = index.Number(*row);
+    if (nr < 0) continue;
+    auto tag = static_cast<std::uint16_t>(row - table.data());
+    if (row->cond_count == 0) {
+      Check(seccomp_rule_add(ctx.get(), SCMP_ACT_TRACE(tag), nr, 0),
+            fmt::format("seccomp_rule_add({})", row->name));
+      continue;
+    }
+    for (std::size_t i = 0; i < row->cond_count; ++i) {
+      const KernelCond& c = row->conds[i];
+      Check(seccomp_rule_add(ctx.get(), SCMP_ACT_TRACE(tag), nr, 1,
+                             SCMP_CMP(c.arg, SCMP_CMP_MASKED_EQ, c.mask, c.value)),
+            fmt::format("seccomp_rule_add({}, condition {})", row->name, i));
+    }
+  }
+  for (const SyscallRow* row : plan.kernel_errno) {
+    int nr = index.Number(*row);
+    if (nr < 0) continue;
+    Check(seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(static_cast<std::uint32_t>(row->kernel_errno)),
+                           nr, 0),
+          fmt::format("seccomp_rule_add({})", row->name));
+  }
+  return ctx;
+}
+
+std::string ReadAll(int fd) {
+  std::string out;
+  if (lseek(fd, 0, SEEK_SET) < 0) throw std::runtime_error("lseek on filter memfd failed");
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0) throw std::runtime_error(fmt::format("read filter: {}", std::strerror(errno)));
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+UniqueFd MemFd() {
+  UniqueFd fd(memfd_create("tracejail-filter", MFD_CLOEXEC));
+  if (!fd.valid()) throw std::runtime_error(fmt::format("memfd_create: {}", std::strerror(errno)));
+  return fd;
+}
+
+}  // namespace
+
+FilterPlan MakePlan(const policy::Policy& policy) {
+  FilterPlan plan;
+  for (const auto& row : SyscallTable()) {
+    if (row.kernel_errno != 0) {
+      plan.kernel_errno.push_back(&row);
+    } else if (Flagged(row, policy)) {
+      plan.traced.push_back(&row);
+    }
+  }
+  return plan;
+}
+
+std::vector<sock_filter> BuildFilter(const FilterPlan& plan, const SyscallIndex& index) {
+  Ctx ctx = Build(plan, index);
+  UniqueFd fd = MemFd();
+  Check(seccomp_export_bpf(ctx.get(), fd.get()), "seccomp_export_bpf");
+  std::string bytes = ReadAll(fd.get());
+  if (bytes.empty() || bytes.size() % sizeof(sock_filter) != 0) {
+    throw std::runtime_error("libseccomp exported a malformed BPF program");
+  }
+  std::vector<sock_filter> prog(bytes.size() / sizeof(sock_filter));
+  std::memcpy(prog.data(), bytes.data(), bytes.size());
+  return prog;
+}
+
+std::string DescribeFilter(const FilterPlan& plan, const SyscallIndex& index) {
+  Ctx ctx = Build(plan, index);
+  UniqueFd fd = MemFd();
+  Check(seccomp_export_pfc(ctx.get(), fd.get()), "seccomp_export_pfc");
+  return ReadAll(fd.get());
+}
+
+}  // namespace tracer

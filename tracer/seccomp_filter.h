@@ -1,0 +1,34 @@
+// The run's BPF program: which syscalls stop for the tracer (SECCOMP_RET_TRACE with the row's
+// table index as data), which fail in the kernel, and what happens to foreign ABIs. Built with
+// libseccomp in the parent and exported as raw BPF, so the child only makes one
+// async-signal-safe seccomp(2) call before execve.
+#pragma once
+
+#include <linux/filter.h>
+
+#include <string>
+#include <vector>
+
+#include "policy/policy.h"
+#include "tracer/syscall_table.h"
+
+namespace tracer {
+
+// RET_TRACE data for calls from a foreign ABI (i386 int 0x80, x32), which libseccomp routes to
+// the bad-architecture action.
+inline constexpr std::uint16_t kForeignAbiTag = 0xffff;
+
+struct FilterPlan {
+  std::vector<const SyscallRow*> traced;
+  std::vector<const SyscallRow*> kernel_errno;  // rows with kernel_errno set
+};
+
+FilterPlan MakePlan(const policy::Policy& policy);
+
+// Throws std::runtime_error naming the libseccomp call that failed.
+std::vector<sock_filter> BuildFilter(const FilterPlan& plan, const SyscallIndex& index);
+
+// libseccomp's pseudo-filter-code listing of the same program, for `--dump-filter`.
+std::string DescribeFilter(const FilterPlan& plan, const SyscallIndex& index);
+
+}  // namespace tracer

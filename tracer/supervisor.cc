@@ -1,0 +1,391 @@
+#include "tracer/supervisor.h"
+
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "policy/names.h"
+#include "report/escape.h"
+#include "tracer/decode.h"
+#include "tracer/path_resolver.h"
+#include "tracer/seccomp_filter.h"
+#include "tracer/sockaddr.h"
+#include "tracer/syscall_info.h"
+
+namespace tracer {
+namespace {
+
+std::atomic<int> g_forward_signal{0};
+
+constexpr std::uint64_t kX32Bit = 0x40000000;
+
+double Now() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+std::string ReadLinkOr(const std::string& path, std::string fallback) {
+  char buf[4096];
+  ssize_t n = readlink(path.c_str(), buf, sizeof buf);
+  return n < 0 ? fallback : std::string(buf, static_cast<std::size_t>(n));
+}
+
+// "Tgid:" or "Pid:" field of a /proc status-like file.
+std::optional<pid_t> ProcField(const std::string& path, std::string_view field) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.starts_with(field)) continue;
+    std::string_view v(line);
+    v.remove_prefix(field.size());
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    pid_t value = 0;
+    auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), value);
+    if (ec == std::errc{}) return value;
+  }
+  return std::nullopt;
+}
+
+std::string ArchName(std::uint32_t arch, std::uint64_t nr) {
+  if (arch == AUDIT_ARCH_X86_64) return (nr & kX32Bit) ? "x32" : "x86_64";
+  if (arch == AUDIT_ARCH_I386) return "i386";
+  if (arch == AUDIT_ARCH_AARCH64) return "aarch64";
+  return fmt::format("arch {:#x}", arch);
+}
+
+std::string SyscallName(std::uint32_t arch, std::uint64_t nr) {
+  std::uint32_t scmp_arch = arch;
+  long number = static_cast<long>(nr);
+  if (arch == AUDIT_ARCH_X86_64 && (nr & kX32Bit)) {
+    scmp_arch = SCMP_ARCH_X32;
+    number = static_cast<long>(nr & ~kX32Bit);
+  }
+  char* name = seccomp_syscall_resolve_num_arch(scmp_arch, static_cast<int>(number));
+  std::string out = name ? name : fmt::format("syscall_{}", nr);
+  std::free(name);
+  return out;
+}
+
+bool IsStopSignal(int sig) {
+  return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+}  // namespace
+
+// The live TraceeContext: memory through process_vm_readv, paths through /proc, tree checks
+// against the supervisor's table.
+class Supervisor::Context final : public TraceeContext {
+ public:
+  Context(Supervisor& s, Tracee& t) : s_(s), t_(t) {}
+  MemoryReader& Memory() override { return *t_.mem; }
+  pid_t Pid() const override { return s_.TgidOf(t_); }
+  pid_t Tid() const override { return t_.tid; }
+  ResolveResult Resolve(int dirfd, std::string_view path, bool follow_last,
+                        bool empty_path_ok) override {
+    return ResolvePath(Pid(), t_.tid, dirfd, path, follow_last, empty_path_ok);
+  }
+  bool InTree(pid_t pid) const override { return pid > 0 && s_.tracees_.contains(pid); }
+  bool GroupInTree(pid_t pgid) const override {
+    return InTree(pgid) || (pgid > 0 && getpgid(t_.tid) == pgid);
+  }
+  std::optional<pid_t> PidfdTarget(int fd) override {
+    std::string base = fmt::format("/proc/{}/task/{}/", Pid(), t_.tid);
+    if (auto pid = ProcField(base + "fdinfo/" + std::to_string(fd), "Pid:")) return *pid;
+    std::string link = ReadLinkOr(base + "fd/" + std::to_string(fd), "");
+    if (link.starts_with("/proc/")) {
+      pid_t pid = 0;
+      auto [ptr, ec] = std::from_chars(link.data() + 6, link.data() + link.size(), pid);
+      if (ec == std::errc{} && ptr == link.data() + link.size()) return pid;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  Supervisor& s_;
+  Tracee& t_;
+};
+
+Supervisor::Supervisor(const policy::Policy& policy, Mode mode, report::EventLog* log)
+    : policy_(policy), mode_(mode), log_(log) {}
+
+Supervisor::~Supervisor() {
+  // Nothing outlives tracejail: if Run() did not finish, kill what is left and reap it.
+  if (!tracees_.empty()) {
+    for (const auto& [tid, t] : tracees_) kill(tid, SIGKILL);
+    while (waitpid(-1, nullptr, __WALL) > 0 || errno == EINTR) {
+    }
+  }
+}
+
+void Supervisor::RequestForward(int sig) { g_forward_signal.store(sig); }
+
+Supervisor::Tracee& Supervisor::Get(pid_t tid) {
+  auto [it, inserted] = tracees_.try_emplace(tid);
+  if (inserted) {
+    it->second.tid = tid;
+    it->second.mem = std::make_unique<ProcessMemory>(tid);
+    ++result_.processes;
+    if (killing_) kill(tid, SIGKILL);
+  }
+  return it->second;
+}
+
+pid_t Supervisor::TgidOf(Tracee& t) {
+  if (t.tgid == 0) {
+    t.tgid = ProcField(fmt::format("/proc/{}/status", t.tid), "Tgid:").value_or(t.tid);
+  }
+  return t.tgid;
+}
+
+const std::string& Supervisor::ExeOf(Tracee& t) {
+  if (t.exe.empty()) {
+    t.exe = report::EscapeBytes(ReadLinkOr(fmt::format("/proc/{}/exe", t.tid), "?"));
+  }
+  return t.exe;
+}
+
+void Supervisor::KillAll() {
+  killing_ = true;
+  for (const auto& [tid, t] : tracees_) kill(tid, SIGKILL);
+}
+
+void Supervisor::ForwardPendingSignals() {
+  int sig = g_forward_signal.exchange(0);
+  if (sig != 0 && main_pid_ > 0) kill(main_pid_, sig);
+}
+
+RunResult Supervisor::Run(const LaunchSpec& spec) {
+  Launched launched = Launch(spec);
+  main_pid_ = launched.pid;
+  spawn_errors_ = std::move(launched.errors);
+  Get(main_pid_);
+  for (;;) {
+    int status = 0;
+    pid_t tid = waitpid(-1, &status, __WALL);
+    if (tid < 0) {
+      if (errno == EINTR) {
+        ForwardPendingSignals();
+        continue;
+      }
+      break;  // ECHILD: no tracee and no child left
+    }
+    ForwardPendingSignals();
+    if (WIFEXITED(status) || WIFSIGNALED(status)) {
+      HandleExit(tid, status);
+    } else if (WIFSTOPPED(status)) {
+      HandleStop(tid, status);
+    }
+  }
+  return result_;
+}
+
+void Supervisor::HandleExit(pid_t tid, int status) {
+  tracees_.erase(tid);
+  if (tid != main_pid_) return;
+  if (WIFEXITED(status)) {
+    result_.exit_code = WEXITSTATUS(status);
+  } else {
+    result_.term_signal = WTERMSIG(status);
+  }
+  if (!main_exec_seen_ && spawn_errors_.valid()) {
+    result_.spawn_error = ReadSpawnError(spawn_errors_.get());
+    spawn_errors_.Reset();
+  }
+  main_pid_ = -1;
+  // What the command left running dies with it.
+  if (!tracees_.empty()) KillAll();
+}
+
+void Supervisor::HandleStop(pid_t tid, int status) {
+  Tracee& t = Get(tid);
+  if (killing_) {
+    kill(tid, SIGKILL);
+    return;
+  }
+  int sig = WSTOPSIG(status);
+  int event = status >> 16;
+  switch (event) {
+    case PTRACE_EVENT_SECCOMP:
+      HandleSeccomp(t);
+      return;
+    case PTRACE_EVENT_FORK:
+    case PTRACE_EVENT_VFORK:
+    case PTRACE_EVENT_CLONE: {
+      unsigned long child = 0;
+      if (ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &child) == 0 && child != 0) {
+        Tracee& c = Get(static_cast<pid_t>(child));
+        if (event != PTRACE_EVENT_CLONE) c.tgid = static_cast<pid_t>(child);
+      }
+      ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+      return;
+    }
+    case PTRACE_EVENT_EXEC: {
+      unsigned long former = 0;
+      if (ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &former) == 0 &&
+          static_cast<pid_t>(former) != tid) {
+        // A non-leader thread exec'd: it now has the leader's id and its old id is gone.
+        tracees_.erase(static_cast<pid_t>(former));
+      }
+      t.tgid = tid;
+      t.exe.clear();
+      t.mem = std::make_unique<ProcessMemory>(tid);
+      if (tid == main_pid_ && !main_exec_seen_) {
+        main_exec_seen_ = true;
+        spawn_errors_.Reset();
+      }
+      ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+      return;
+    }
+    case PTRACE_EVENT_STOP:
+      if (IsStopSignal(sig)) {
+        ptrace(PTRACE_LISTEN, tid, nullptr, nullptr);  // group-stop: stay stopped until SIGCONT
+      } else {
+        ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+      }
+      return;
+    default:
+      // Signal-delivery-stop: deliver the signal, never swallow it.
+      ptrace(PTRACE_CONT, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
+      return;
+  }
+}
+
+void Supervisor::HandleSeccomp(Tracee& t) {
+  SyscallInfo info{};
+  long n = ptrace(PTRACE_GET_SYSCALL_INFO, t.tid, sizeof info, &info);
+  if (n <= 0 || info.op != kSyscallInfoSeccomp) {
+    ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
+    return;
+  }
+  ++result_.flagged;
+  const std::uint64_t nr = info.seccomp.nr;
+  const std::uint64_t* raw = info.seccomp.args;
+
+  if (info.arch != AUDIT_ARCH_X86_64 || (nr & kX32Bit) != 0) {
+    policy::Request req;
+    req.syscall = "foreign_abi";
+    req.primitive = policy::Primitive::kForeignAbi;
+    policy::Decision d = policy_.Evaluate(req);
+    Record(t, d, nullptr, static_cast<long>(nr), info.arch, raw,
+           fmt::format("{} syscall {} from a 64-bit sandbox", ArchName(info.arch, nr),
+                       SyscallName(info.arch, nr)));
+    Enforce(t, d);
+    return;
+  }
+  const SyscallRow* row = index_.Lookup(static_cast<long>(nr));
+  if (row == nullptr) {  // stopped by a filter the tracee stacked, not by ours
+    ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
+    return;
+  }
+  Context ctx(*this, t);
+  DecodedCall call;
+  std::array<std::uint64_t, 6> args{raw[0], raw[1], raw[2], raw[3], raw[4], raw[5]};
+  Decode(*row, args, ctx, call);
+  if (call.early_errno != 0) {
+    // The kernel would fail this call anyway; deny it so a racing thread cannot make the
+    // kernel see something the tracer did not.
+    if (mode_ == Mode::kEnforce) {
+      Enforce(t, policy::Decision{policy::Action::kDeny, call.early_errno, policy::EventType::kNone,
+                                  policy::Severity::kInfo, "builtin:kernel-would-fail"});
+    } else {
+      ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
+    }
+    return;
+  }
+  policy::Decision d = policy_.Evaluate(call.request);
+  if (d.action != policy::Action::kAllow || d.event != policy::EventType::kNone) {
+    std::string message = fmt::format("{} {}", row->name, policy::Name(d.action));
+    for (int i = 0; i < call.request.path_count; ++i) {
+      const auto& p = call.request.paths[static_cast<std::size_t>(i)];
+      message += fmt::format(" {} ({})", report::EscapeBytes(p.path), policy::AccessNames(p.access));
+    }
+    if (call.addr) message += " " + AddressText(*call.addr);
+    if (call.request.primitive != policy::Primitive::kNone) {
+      message += fmt::format(" [{}]", policy::Name(call.request.primitive));
+    }
+    if (!call.note.empty()) message += ": " + call.note;
+    Record(t, d, &call, static_cast<long>(nr), info.arch, raw, message);
+  }
+  Enforce(t, d);
+}
+
+void Supervisor::Enforce(Tracee& t, const policy::Decision& d) {
+  if (d.action == policy::Action::kAllow || mode_ == Mode::kAudit) {
+    ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
+    return;
+  }
+  ++result_.denied;
+  if (d.action == policy::Action::kKill) {
+    result_.killed_by_policy = true;
+    KillAll();
+    return;
+  }
+  // Skip the syscall: orig_rax = -1 makes the kernel skip it (re-checked after the seccomp stop
+  // since Linux 4.8); rax becomes its return value.
+  user_regs_struct regs{};
+  if (ptrace(PTRACE_GETREGS, t.tid, nullptr, &regs) != 0) return;  // ESRCH: already gone
+  regs.orig_rax = static_cast<unsigned long long>(-1LL);
+  regs.rax = static_cast<unsigned long long>(-static_cast<long long>(d.error));
+  if (ptrace(PTRACE_SETREGS, t.tid, nullptr, &regs) != 0) {
+    kill(t.tid, SIGKILL);  // cannot deny: never let it run
+    return;
+  }
+  ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
+}
+
+void Supervisor::Record(Tracee& t, const policy::Decision& d, const DecodedCall* call, long nr,
+                        std::uint32_t arch, const std::uint64_t* raw,
+                        const std::string& message) {
+  if (d.action != policy::Action::kAllow && mode_ == Mode::kAudit) ++result_.denied;
+  if (log_ == nullptr) return;
+  report::Event e;
+  e.type = d.event != policy::EventType::kNone
+               ? d.event
+               : (d.action == policy::Action::kAllow ? policy::EventType::kSyscallAllowed
+                                                     : policy::EventType::kSyscallBlocked);
+  e.severity = d.severity;
+  e.seq = ++seq_;
+  e.time = Now();
+  e.pid = TgidOf(t);
+  e.tid = t.tid;
+  e.exe = ExeOf(t);
+  e.syscall = report::SyscallRef{call && call->row ? std::string(call->row->name)
+                                                   : SyscallName(arch, static_cast<std::uint64_t>(nr)),
+                                 nr, ArchName(arch, static_cast<std::uint64_t>(nr))};
+  std::copy(raw, raw + 6, e.raw_args.begin());
+  if (call != nullptr) {
+    Context ctx(*this, t);
+    e.args = RenderArgs(*call, ctx);
+    e.race_free = call->request.path_count == 0 && !call->addr;
+  } else {
+    e.race_free = true;  // decided on the architecture and number alone
+  }
+  if (mode_ == Mode::kAudit) {
+    e.action = policy::Action::kAllow;
+    e.would = d.action;
+  } else {
+    e.action = d.action;
+  }
+  e.error = d.action == policy::Action::kDeny ? d.error : 0;
+  e.rule = std::string(d.rule);
+  e.message = message;
+  ++result_.events;
+  log_->Push(std::move(e));
+}
+
+}  // namespace tracer

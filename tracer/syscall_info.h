@@ -1,0 +1,24 @@
+// PTRACE_GET_SYSCALL_INFO's result, mirrored from linux/ptrace.h (struct ptrace_syscall_info):
+// glibc's <sys/ptrace.h> defines the request but not the struct, and the two headers clash.
+#pragma once
+
+#include <cstdint>
+
+namespace tracer {
+
+inline constexpr std::uint8_t kSyscallInfoSeccomp = 3;  // PTRACE_SYSCALL_INFO_SECCOMP
+
+struct SyscallInfo {
+  std::uint8_t op;
+  std::uint8_t pad[3];
+  std::uint32_t arch;
+  std::uint64_t instruction_pointer;
+  std::uint64_t stack_pointer;
+  struct {
+    std::uint64_t nr;
+    std::uint64_t args[6];
+    std::uint32_t ret_data;
+  } seccomp;
+};
+
+}  // namespace tracer

@@ -1,0 +1,118 @@
+// The single source of truth for the syscalls tracejail looks at. One row per syscall: its
+// group (which policy needs decide whether the run flags it), how it is judged (kind), the role
+// of each argument (how it is decoded and rendered), path access kinds, escape primitive, and
+// any in-kernel condition. Numbers come from libseccomp per architecture, never from here.
+// To add a syscall: add one row (docs/adding-a-syscall.md).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "policy/operation.h"
+
+namespace tracer {
+
+enum class Role : std::uint8_t {
+  kNone,
+  kInt,        // signed integer
+  kHex,        // unsigned integer shown in hex
+  kFd,
+  kDirFd,      // AT_FDCWD or fd; pairs with the next kPath
+  kPath,       // NUL-terminated path, resolved
+  kString,     // NUL-terminated string not resolved (a symlink's target)
+  kOpenFlags,
+  kMode,
+  kAtFlags,
+  kOpenHow,    // struct open_how * (openat2)
+  kSockDomain,
+  kSockType,
+  kSockAddr,   // struct sockaddr *, length in the next kSockLen
+  kSockLen,
+  kMsgHdr,     // struct msghdr *
+  kMMsgHdr,    // struct mmsghdr *, count in the next kInt
+  kArgv,
+  kEnvp,
+  kCloneFlags,
+  kPtraceRequest,
+  kPid,
+  kSignal,
+  kPtr,        // pointer not decoded
+  kSeccompOp,
+  kPrctlOp,
+};
+
+// Which policy needs make a row flagged in a run (see policy::Policy::Needs*).
+enum class Group : std::uint8_t {
+  kOpen,     // opens: flagged when path rules exist
+  kExec,     // always flagged
+  kStat,     // metadata reads: flagged only when a rule decides metadata
+  kMutate,   // filesystem changes: flagged when path rules exist
+  kNet,      // flagged when network rules exist
+  kProcess,  // escape primitives and tree checks: always flagged
+};
+
+// How the tracer turns the decoded arguments into a policy::Request.
+enum class Kind : std::uint8_t {
+  kOpen,          // access from open flags
+  kExec,
+  kPaths,         // fixed access kinds from the row
+  kNet,           // verb from the row
+  kPrimitive,     // unconditional escape primitive
+  kSignalTarget,  // kill family: the target pid/tid/pgid must be in the tree
+  kPidfdSignal,   // pidfd_send_signal: the pidfd's process must be in the tree
+  kClone,         // CLONE_UNTRACED / namespace flags
+  kProcessVm,     // readv allowed inside the tree, writev never
+  kSeccomp,       // filters with NEW_LISTENER
+  kPrctl,         // PR_SET_SECCOMP: allowed (no listener possible), recorded in audit
+  kPersonality,   // anything but a query
+  kSetpgid,       // joining a group outside the tree
+};
+
+enum class Follow : std::uint8_t { kYes, kNo, kOpenFlags, kAtNoFollow, kAtFollow };
+
+struct Arg {
+  Role role = Role::kNone;
+  std::string_view name;
+};
+
+// Flag in the kernel only when (args[arg] & mask) == value for one of the conditions.
+struct KernelCond {
+  std::uint8_t arg = 0;
+  std::uint64_t mask = 0;
+  std::uint64_t value = 0;
+};
+
+struct SyscallRow {
+  std::string_view name;
+  Group group;
+  Kind kind;
+  std::array<Arg, 6> args{};
+  policy::Access access = policy::Access::kNone;   // first path
+  policy::Access access2 = policy::Access::kNone;  // second path
+  Follow follow = Follow::kYes;                    // first path
+  Follow follow2 = Follow::kNo;                    // second path
+  policy::Primitive primitive = policy::Primitive::kNone;
+  policy::NetVerb verb = policy::NetVerb::kSocket;
+  std::array<KernelCond, 10> conds{};
+  std::uint8_t cond_count = 0;  // 0: flag unconditionally
+  int kernel_errno = 0;         // non-zero: always fail in the kernel with this errno
+};
+
+std::span<const SyscallRow> SyscallTable();
+const SyscallRow* FindRow(std::string_view name);
+
+// Per-architecture lookup from syscall number to row, built from libseccomp's name tables.
+class SyscallIndex {
+ public:
+  SyscallIndex();  // native architecture
+  const SyscallRow* Lookup(long nr) const;
+  int Number(const SyscallRow& row) const;  // -1 when the architecture lacks it
+
+ private:
+  std::array<std::int16_t, 1024> by_nr_{};
+  std::array<int, 256> nr_by_row_{};
+};
+
+}  // namespace tracer
