@@ -381,7 +381,13 @@ nlohmann::json RenderArgs(const DecodedCall& call, TraceeContext& ctx) {
       case Role::kSockLen: j[key] = static_cast<std::int64_t>(static_cast<std::int32_t>(v)); break;
       case Role::kHex:
       case Role::kPtr: j[key] = fmt::format("{:#x}", v); break;
-      case Role::kDirFd: j[key] = xlat::DirFd(static_cast<std::int64_t>(v)); break;
+      case Role::kDirFd:
+        if (AsInt(v) == AT_FDCWD) {
+          j[key] = "AT_FDCWD";
+        } else {
+          j[key] = AsInt(v);
+        }
+        break;
       case Role::kPath: {
         if (path_n < call.request.path_count) {
           const DecodedPath& p = call.paths[static_cast<std::size_t>(path_n)];
@@ -407,7 +413,13 @@ nlohmann::json RenderArgs(const DecodedCall& call, TraceeContext& ctx) {
       }
       case Role::kOpenFlags: j[key] = xlat::OpenFlags(v); break;
       case Role::kOpenHow: j[key] = {{"flags", xlat::OpenFlags(call.open_flags)}}; break;
-      case Role::kMode: j[key] = xlat::Mode(v); break;
+      case Role::kMode:
+        // open(2) reads mode only when creating (O_CREAT, O_TMPFILE).
+        if (call.row->kind != Kind::kOpen ||
+            (call.open_flags & (O_CREAT | O_TMPFILE)) != 0) {
+          j[key] = xlat::Mode(v);
+        }
+        break;
       case Role::kAtFlags: j[key] = xlat::AtFlags(v); break;
       case Role::kSockDomain: j[key] = xlat::SocketFamily(v); break;
       case Role::kSockType: j[key] = xlat::SocketType(v); break;

@@ -209,8 +209,4 @@ std::string Signal(std::uint64_t sig) {
 std::string SeccompOp(std::uint64_t op) { return Enum(op, kSeccompOps); }
 std::string PrctlOp(std::uint64_t op) { return Enum(op, kPrctlOps); }
 
-std::string DirFd(std::int64_t fd) {
-  return static_cast<int>(fd) == AT_FDCWD ? "AT_FDCWD" : std::to_string(static_cast<int>(fd));
-}
-
 }  // namespace tracer::xlat

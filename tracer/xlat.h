@@ -30,6 +30,5 @@ std::string PtraceRequest(std::uint64_t request);
 std::string Signal(std::uint64_t sig);        // "SIGKILL", "SIGRT_3", "0"
 std::string SeccompOp(std::uint64_t op);
 std::string PrctlOp(std::uint64_t op);
-std::string DirFd(std::int64_t fd);           // "AT_FDCWD" or the number
 
 }  // namespace tracer::xlat
