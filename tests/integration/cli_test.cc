@@ -1,0 +1,58 @@
+// Bad input gets one clear line on stderr and a documented exit status, never a hang.
+#include <catch2/catch.hpp>
+
+#include "harness.h"
+
+using harness::Run;
+
+TEST_CASE("a command that does not exist exits 127", "[cli]") {
+  auto r = Run({"/nonexistent/program"});
+  CHECK(r.status == 127);
+  CHECK(r.err == "tracejail: /nonexistent/program: command not found (searched "
+                 "PATH=/usr/local/bin:/usr/bin:/bin)\n");
+}
+
+TEST_CASE("a command that cannot be executed exits 126", "[cli]") {
+  auto r = Run({"/etc/hostname"});
+  CHECK(r.status == 126);
+  CHECK(r.err.find("cannot execute") != std::string::npos);
+}
+
+TEST_CASE("a missing policy file exits 121", "[cli]") {
+  auto r = Run({"/bin/true"}, {.tracejail_args = {"--policy", "/nonexistent.json"}});
+  CHECK(r.status == 121);
+  CHECK(r.err.find("cannot read policy file /nonexistent.json") != std::string::npos);
+}
+
+TEST_CASE("an invalid policy names the place and exits 121", "[cli]") {
+  harness::TempDir dir;
+  std::string p = dir.File("bad.json", "{\n  \"version\": 1,\n  \"files\": {\"rules\": [\n");
+  auto r = Run({"/bin/true"}, {.tracejail_args = {"--policy", p}});
+  CHECK(r.status == 121);
+  CHECK(r.err.find(p + ":4:") != std::string::npos);
+
+  std::string typo = dir.File("typo.json", R"({"version": 1, "files": {"rulez": []}})");
+  r = Run({"/bin/true"}, {.tracejail_args = {"--policy", typo}});
+  CHECK(r.status == 121);
+  CHECK(r.err.find("unknown key \"rulez\"") != std::string::npos);
+}
+
+TEST_CASE("no command is a usage error", "[cli]") {
+  auto r = Run({}, {.events = false});
+  CHECK(r.status == 120);
+  CHECK(r.err.find("no command given") != std::string::npos);
+}
+
+TEST_CASE("an unknown option is a usage error", "[cli]") {
+  auto r = Run({"/bin/true"}, {.tracejail_args = {"--frobnicate"}, .events = false});
+  CHECK(r.status == 120);
+}
+
+TEST_CASE("the environment is scrubbed", "[cli]") {
+  setenv("TRACEJAIL_TEST_SECRET", "leak", 1);
+  auto r = Run({"/usr/bin/env"}, {.tracejail_args = {"--env", "GIVEN=1"}});
+  unsetenv("TRACEJAIL_TEST_SECRET");
+  CHECK(r.out.find("TRACEJAIL_TEST_SECRET") == std::string::npos);
+  CHECK(r.out.find("GIVEN=1\n") != std::string::npos);
+  CHECK(r.out.find("PATH=/usr/local/bin:/usr/bin:/bin\n") != std::string::npos);
+}

@@ -1,0 +1,160 @@
+// Decisions take effect: denied calls fail with the policy's errno and never reach their
+// target; allowed calls behave as without tracejail; every denial is an event with its rule.
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include "harness.h"
+
+using harness::Run;
+using harness::Sample;
+
+namespace {
+
+std::string DenyReadPolicy(const harness::TempDir& dir, const std::string& secret,
+                           const std::string& action = "deny") {
+  return dir.File("policy.json", fmt::format(R"({{
+    "version": 1, "extends": "default",
+    "files": {{"rules": [{{"path": "{}", "access": ["read"], "action": "{}"}}]}}
+  }})",
+                                             secret, action));
+}
+
+}  // namespace
+
+TEST_CASE("a denied open returns the errno and the file is not read", "[files]") {
+  harness::TempDir dir;
+  std::string secret = dir.File("secret.txt", "the secret\n");
+  std::string visible = dir.File("visible.txt", "hello\n");
+  auto r = Run({Sample("open_file"), secret, visible},
+               {.tracejail_args = {"--policy", DenyReadPolicy(dir, secret)}});
+  CHECK(r.status == 1);  // one failure
+  CHECK(r.out.find("DENIED " + secret + " EACCES") != std::string::npos);
+  CHECK(r.out.find("OK " + visible + " 6") != std::string::npos);
+  CHECK(r.out.find("the secret") == std::string::npos);
+  auto denied = r.Events("permission_denied", "openat");
+  REQUIRE(denied.size() == 1);
+  const auto& e = denied[0];
+  CHECK(e["args"]["pathname"]["resolved"] == secret);
+  CHECK(e["args"]["pathname"]["access"] == "read");
+  CHECK(e["args"]["flags"] == "O_RDONLY");
+  CHECK(e["decision"]["action"] == "deny");
+  CHECK(e["decision"]["errno"] == "EACCES");
+  CHECK(e["decision"]["rule"].get<std::string>().find("#/files/rules/0") != std::string::npos);
+  CHECK(e["syscall"]["arch"] == "x86_64");
+  CHECK(e["syscall"]["nr"] == 257);
+  CHECK(e["exe"] == Sample("open_file"));
+  CHECK(e["seq"] == 1);
+  CHECK(e["pid"].get<int>() > 0);
+  CHECK(e.contains("time"));
+  CHECK(e["raw_args"].size() == 6);
+}
+
+TEST_CASE("a secret reached through a symlink is still denied", "[files]") {
+  harness::TempDir dir;
+  std::string secret = dir.File("secret.txt", "the secret\n");
+  std::string policy = DenyReadPolicy(dir, secret);
+  std::string link = dir.path() + "/innocent";
+  REQUIRE(symlink(secret.c_str(), link.c_str()) == 0);
+  auto r = Run({Sample("open_file"), link}, {.tracejail_args = {"--policy", policy}});
+  CHECK(r.out.find("DENIED " + link + " EACCES") != std::string::npos);
+  auto denied = r.Events("permission_denied", "openat");
+  REQUIRE(denied.size() == 1);
+  CHECK(denied[0]["args"]["pathname"]["raw"] == link);
+  CHECK(denied[0]["args"]["pathname"]["resolved"] == secret);
+}
+
+TEST_CASE("writes outside the work areas are denied by the default policy", "[files]") {
+  harness::TempDir dir;
+  std::string target = "/etc/tracejail-should-not-exist";
+  auto r = Run({Sample("open_file"), "-w", target, dir.path() + "/ok.txt"});
+  CHECK(r.out.find("DENIED " + target + " EACCES") != std::string::npos);
+  CHECK(r.out.find("OK " + dir.path() + "/ok.txt 8") != std::string::npos);
+  CHECK(access(target.c_str(), F_OK) != 0);
+  auto denied = r.Events("permission_denied", "openat");
+  REQUIRE(denied.size() == 1);
+  CHECK(denied[0]["args"]["pathname"]["access"] == "write|create");
+}
+
+TEST_CASE("a denied connect never reaches a loopback listener", "[network]") {
+  harness::LoopbackListener listener;
+  auto r = Run({Sample("connect_tcp"), "127.0.0.1", std::to_string(listener.port())});
+  CHECK(r.status == 1);
+  CHECK(r.out == "FAILED EACCES\n");
+  CHECK_FALSE(listener.Received());
+  auto denied = r.Events("permission_denied", "connect");
+  REQUIRE(denied.size() == 1);
+  CHECK(denied[0]["args"]["addr"]["family"] == "AF_INET");
+  CHECK(denied[0]["args"]["addr"]["address"] == "127.0.0.1");
+  CHECK(denied[0]["args"]["addr"]["port"] == listener.port());
+}
+
+TEST_CASE("the same connect succeeds in audit mode and is recorded as would-deny", "[network]") {
+  harness::LoopbackListener listener;
+  auto r = Run({Sample("connect_tcp"), "127.0.0.1", std::to_string(listener.port())},
+               {.tracejail_args = {"--mode", "audit"}});
+  CHECK(r.status == 0);
+  CHECK(r.out == "CONNECTED\n");
+  CHECK(listener.Received());
+  auto events = r.Events("permission_denied", "connect");
+  REQUIRE(events.size() == 1);
+  CHECK(events[0]["decision"]["action"] == "allow");
+  CHECK(events[0]["decision"]["would"] == "deny");
+}
+
+TEST_CASE("a policy rule can allow one loopback port", "[network]") {
+  harness::LoopbackListener listener;
+  harness::TempDir dir;
+  std::string policy = dir.File("net.json", fmt::format(R"({{
+    "version": 1, "extends": "default",
+    "network": {{"rules": [{{"cidr": "127.0.0.0/8", "ports": "{}", "action": "allow"}}]}}
+  }})",
+                                                        listener.port()));
+  auto r = Run({Sample("connect_tcp"), "127.0.0.1", std::to_string(listener.port())},
+               {.tracejail_args = {"--policy", policy}});
+  CHECK(r.out == "CONNECTED\n");
+  CHECK(listener.Received());
+  CHECK(r.events.empty());
+}
+
+TEST_CASE("a denied UDP sendto never reaches the receiver", "[network]") {
+  harness::LoopbackListener receiver(/*udp=*/true);
+  auto r = Run({Sample("connect_tcp"), "127.0.0.1", std::to_string(receiver.port()), "udp"});
+  CHECK(r.out == "FAILED EACCES\n");
+  CHECK_FALSE(receiver.Received());
+  auto denied = r.Events("permission_denied", "sendto");
+  REQUIRE(denied.size() == 1);
+  CHECK(denied[0]["args"]["dest_addr"]["port"] == receiver.port());
+}
+
+TEST_CASE("a denied exec fails with the errno, records argv, and the shell goes on", "[exec]") {
+  harness::TempDir dir;
+  std::string policy = dir.File("noexec.json", R"({
+    "version": 1, "extends": "default",
+    "files": {"rules": [{"path": "/usr/bin/id", "access": ["exec"], "action": "deny"}]}
+  })");
+  auto r = Run({"/bin/sh", "-c", "id -u; echo after"}, {.tracejail_args = {"--policy", policy}});
+  CHECK(r.out == "after\n");
+  // dash tries each PATH entry; /bin/id is /usr/bin/id through the /bin symlink, so every
+  // attempt that reaches the file is denied, whatever name it used.
+  auto denied = r.Events("permission_denied", "execve");
+  REQUIRE_FALSE(denied.empty());
+  for (const auto& e : denied) {
+    CHECK(e["args"]["pathname"]["resolved"] == "/usr/bin/id");
+    CHECK(e["args"]["argv"] == nlohmann::json::array({"id", "-u"}));
+  }
+}
+
+TEST_CASE("a kill rule ends the whole tree with the documented status", "[kill]") {
+  harness::TempDir dir;
+  std::string secret = dir.File("secret.txt", "x");
+  std::string policy = DenyReadPolicy(dir, secret, "kill");
+  // The shell's child opens the secret; the shell itself must die too.
+  auto r = Run({"/bin/sh", "-c", fmt::format("{} {}; echo survived", Sample("open_file"), secret)},
+               {.tracejail_args = {"--policy", policy}});
+  CHECK(r.status == 122);
+  CHECK(r.out.find("survived") == std::string::npos);
+  CHECK(r.err.find("killed by policy") != std::string::npos);
+  auto events = r.Events("permission_denied", "openat");
+  REQUIRE(events.size() == 1);
+  CHECK(events[0]["decision"]["action"] == "kill");
+}

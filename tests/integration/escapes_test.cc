@@ -1,0 +1,66 @@
+// Each escape sample tries one technique; each must be blocked and reported as escape_attempt.
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+
+#include "harness.h"
+
+using harness::Run;
+using harness::Sample;
+
+namespace {
+
+void ExpectBlocked(const std::string& sample, const std::string& syscall,
+                   const std::string& errno_name) {
+  auto r = Run({Sample(sample)});
+  INFO(sample << " stdout: " << r.out << " stderr: " << r.err);
+  CHECK(r.out.find("ESCAPED") == std::string::npos);
+  CHECK(r.out.find("BLOCKED") != std::string::npos);
+  auto events = r.Events("escape_attempt", syscall);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0]["decision"]["action"] == "deny");
+  CHECK(events[0]["decision"]["errno"] == errno_name);
+  CHECK(events[0]["race_free"] == true);
+}
+
+}  // namespace
+
+TEST_CASE("ptrace of the supervisor is denied", "[escape]") {
+  ExpectBlocked("escape_ptrace", "ptrace", "EPERM");
+}
+TEST_CASE("io_uring_setup is denied", "[escape]") {
+  ExpectBlocked("escape_io_uring", "io_uring_setup", "EPERM");
+}
+TEST_CASE("clone with CLONE_UNTRACED is denied", "[escape]") {
+  ExpectBlocked("escape_clone_untraced", "clone", "EPERM");
+}
+TEST_CASE("killing the supervisor is denied", "[escape]") {
+  ExpectBlocked("escape_kill_parent", "kill", "EPERM");
+}
+TEST_CASE("a seccomp filter with a user-notification listener is denied", "[escape]") {
+  ExpectBlocked("escape_seccomp_listener", "seccomp", "EPERM");
+}
+TEST_CASE("x32 syscalls are denied as a foreign ABI", "[escape][abi]") {
+  ExpectBlocked("escape_x32", "getpid", "ENOSYS");
+  auto r = Run({Sample("escape_x32")});
+  REQUIRE(r.events.size() == 1);
+  CHECK(r.events[0]["syscall"]["arch"] == "x32");
+}
+
+TEST_CASE("i386 int $0x80 syscalls are denied as a foreign ABI", "[escape][abi]") {
+  auto native = harness::RunNative({Sample("escape_int80")});
+  if (native.status == 128 + SIGSEGV) {
+    harness::Skip("this kernel has no IA-32 emulation (int $0x80 faults natively)");
+    return;
+  }
+  ExpectBlocked("escape_int80", "getpid", "ENOSYS");
+}
+
+TEST_CASE("aliases of a denied file are resolved and denied", "[escape][paths]") {
+  auto r = Run({Sample("escape_proc_self_root"), "/etc/shadow"});
+  CHECK(r.out.find("ESCAPED") == std::string::npos);
+  CHECK(r.out.find("BLOCKED") != std::string::npos);
+  auto denied = r.Events("permission_denied", "openat");
+  CHECK(denied.size() == 5);
+  for (const auto& e : denied) CHECK(e["args"]["pathname"]["resolved"] == "/etc/shadow");
+}

@@ -1,0 +1,157 @@
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace harness {
+namespace {
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Result Spawn(const std::vector<std::string>& argv, const std::string& cwd,
+             const std::string& events_path) {
+  TempDir io;
+  std::string out_path = io.path() + "/stdout";
+  std::string err_path = io.path() + "/stderr";
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int in = open("/dev/null", O_RDONLY);
+    if (out < 0 || err < 0 || in < 0) _exit(200);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(201);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(202);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  Result r;
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = Slurp(out_path);
+  r.err = Slurp(err_path);
+  if (!events_path.empty()) {
+    std::ifstream in(events_path);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (!line.empty()) r.events.push_back(nlohmann::json::parse(line));
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+std::vector<nlohmann::json> Result::Events(const std::string& type,
+                                           const std::string& syscall) const {
+  std::vector<nlohmann::json> matching;
+  for (const auto& e : events) {
+    if (e.value("type", "") != type) continue;
+    if (!syscall.empty() && (!e.contains("syscall") || e["syscall"]["name"] != syscall)) continue;
+    matching.push_back(e);
+  }
+  return matching;
+}
+
+std::string Sample(const std::string& name) { return std::string(SAMPLES_DIR) + "/" + name; }
+std::string Tracejail() { return TRACEJAIL_BIN; }
+
+Result Run(const std::vector<std::string>& command, const Options& options) {
+  TempDir dir;
+  std::vector<std::string> argv{Tracejail(), "run"};
+  std::string events_path;
+  if (options.events) {
+    events_path = dir.path() + "/events.jsonl";
+    argv.push_back("--events");
+    argv.push_back(events_path);
+  }
+  argv.insert(argv.end(), options.tracejail_args.begin(), options.tracejail_args.end());
+  argv.push_back("--");
+  argv.insert(argv.end(), command.begin(), command.end());
+  // Resolve bare command names like a shell would, for execv.
+  return Spawn(argv, options.cwd, events_path);
+}
+
+Result RunNative(const std::vector<std::string>& command, const std::string& cwd) {
+  std::vector<std::string> argv = command;
+  if (argv[0].find('/') == std::string::npos) argv[0] = "/usr/bin/" + argv[0];
+  return Spawn(argv, cwd, "");
+}
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/tracejail-test-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string TempDir::File(const std::string& name, const std::string& content) const {
+  std::string p = path_ + "/" + name;
+  std::ofstream(p, std::ios::binary) << content;
+  return p;
+}
+
+LoopbackListener::LoopbackListener(bool udp) : udp_(udp) {
+  fd_ = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) throw std::runtime_error("socket failed");
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof sin;
+  if (bind(fd_, reinterpret_cast<sockaddr*>(&sin), sizeof sin) != 0 ||
+      (!udp && listen(fd_, 16) != 0) ||
+      getsockname(fd_, reinterpret_cast<sockaddr*>(&sin), &len) != 0) {
+    throw std::runtime_error(fmt::format("loopback listener: {}", std::strerror(errno)));
+  }
+  port_ = ntohs(sin.sin_port);
+}
+
+LoopbackListener::~LoopbackListener() { close(fd_); }
+
+bool LoopbackListener::Received() {
+  if (udp_) {
+    char buf[16];
+    return recv(fd_, buf, sizeof buf, MSG_DONTWAIT) >= 0;
+  }
+  int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+  if (c < 0) return false;
+  close(c);
+  return true;
+}
+
+void Skip(const std::string& reason) {
+  std::cout << "TRACEJAIL-SKIP: " << reason << std::endl;
+}
+
+}  // namespace harness
