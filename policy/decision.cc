@@ -5,10 +5,17 @@
 namespace policy {
 namespace {
 constexpr std::array<std::string_view, 3> kActionNames{"allow", "deny", "kill"};
-constexpr std::array<std::string_view, 11> kEventNames{
-    "none",          "syscall_blocked",    "escape_attempt", "permission_denied",
-    "resource_limit_exceeded", "timeout_exceeded", "suspicious_behavior", "syscall_allowed",
-    "process_start", "process_exec",       "process_exit"};
+constexpr std::array<std::string_view, 11> kEventNames{"none",
+                                                       "syscall_blocked",
+                                                       "escape_attempt",
+                                                       "permission_denied",
+                                                       "resource_limit_exceeded",
+                                                       "timeout_exceeded",
+                                                       "suspicious_behavior",
+                                                       "syscall_allowed",
+                                                       "process_start",
+                                                       "process_exec",
+                                                       "process_exit"};
 constexpr std::array<std::string_view, 5> kSeverityNames{"info", "low", "medium", "high",
                                                          "critical"};
 }  // namespace

@@ -112,9 +112,10 @@ Verdict ParseVerdict(const json& obj, const Ctx& ctx, const Verdict& defaults_fo
     std::string name = GetString(obj["severity"], ctx.At("severity"));
     auto s = SeverityFromName(name);
     if (!s) {
-      ctx.At("severity").Fail(fmt::format("unknown severity \"{}\" (info, low, medium, high, "
-                                          "critical)",
-                                          name));
+      ctx.At("severity")
+          .Fail(fmt::format("unknown severity \"{}\" (info, low, medium, high, "
+                            "critical)",
+                            name));
     }
     v.severity = *s;
   }
@@ -150,8 +151,9 @@ void ParseFiles(const json& files, const Ctx& ctx, const Variables& vars, Policy
     rule.id = r.contains("id") ? GetString(r["id"], rc.At("id")) : RuleId(rc);
     rule.prefix = NormalizePath(path);
     if (!r.contains("access") || !r["access"].is_array() || r["access"].empty()) {
-      rc.At("access").Fail("expected a non-empty array of access kinds (read, write, create, "
-                           "delete, exec, metadata, chmod, chown)");
+      rc.At("access").Fail(
+          "expected a non-empty array of access kinds (read, write, create, "
+          "delete, exec, metadata, chmod, chown)");
     }
     for (std::size_t k = 0; k < r["access"].size(); ++k) {
       std::string name = GetString(r["access"][k], rc.At("access").At(k));
@@ -237,9 +239,9 @@ void ParseNetwork(const json& net, const Ctx& ctx, Policy& p) {
   for (std::size_t i = 0; i < rules.size(); ++i) {
     Ctx rc = ctx.At("rules").At(i);
     const json& r = rules[i];
-    CheckKeys(r, rc,
-              {"verbs", "family", "cidr", "ports", "unix", "action", "errno", "event", "severity",
-               "id"});
+    CheckKeys(
+        r, rc,
+        {"verbs", "family", "cidr", "ports", "unix", "action", "errno", "event", "severity", "id"});
     NetRule rule;
     rule.id = r.contains("id") ? GetString(r["id"], rc.At("id")) : RuleId(rc);
     if (r.contains("verbs")) {
@@ -248,8 +250,8 @@ void ParseNetwork(const json& net, const Ctx& ctx, Policy& p) {
         std::string name = GetString(r["verbs"][k], rc.At("verbs").At(k));
         auto v = VerbFromName(name);
         if (!v || *v == NetVerb::kSocket) {
-          rc.At("verbs").At(k).Fail(fmt::format(
-              "unknown verb \"{}\" (connect, bind, send, listen, accept)", name));
+          rc.At("verbs").At(k).Fail(
+              fmt::format("unknown verb \"{}\" (connect, bind, send, listen, accept)", name));
         }
         rule.verbs = static_cast<std::uint8_t>(rule.verbs | (1u << static_cast<unsigned>(*v)));
       }
@@ -390,14 +392,14 @@ Policy LoadPolicyText(std::string_view text, std::string_view origin, const Vari
   }
   p.path_default = {"builtin:files-default", Verdict{}};
   p.net_default = {"builtin:network-default", kNetDeny};
-  p.family_default = {"builtin:families",
-                      Verdict{Action::kDeny, EAFNOSUPPORT, EventType::kPermissionDenied,
-                              Severity::kMedium}};
+  p.family_default = {"builtin:families", Verdict{Action::kDeny, EAFNOSUPPORT,
+                                                  EventType::kPermissionDenied, Severity::kMedium}};
   p.families = {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK};
   if (doc.is_object() && doc.contains("extends")) {
     std::string base = GetString(doc["extends"], ctx.At("extends"));
     if (base != "default") {
-      ctx.At("extends").Fail(fmt::format("unknown base \"{}\" (this version knows: default)", base));
+      ctx.At("extends").Fail(
+          fmt::format("unknown base \"{}\" (this version knows: default)", base));
     }
     p = LoadDefaultPolicy(vars);
   }

@@ -159,8 +159,6 @@ std::optional<Action> ActionFromName(std::string_view name) { return Find(kActio
 std::optional<EventType> EventTypeFromName(std::string_view name) {
   return Find(kPolicyEvents, name);
 }
-std::optional<Severity> SeverityFromName(std::string_view name) {
-  return Find(kSeverities, name);
-}
+std::optional<Severity> SeverityFromName(std::string_view name) { return Find(kSeverities, name); }
 
 }  // namespace policy

@@ -178,9 +178,12 @@ Decision Policy::Evaluate(const Request& request) const {
 }
 
 bool Policy::NeedsMetadata() const {
-  return std::any_of(path_rules.begin(), path_rules.end(), [&](const PathRule& r) {
-    return Any(r.access & Access::kMetadata) && r.verdict.action != path_default.verdict.action;
-  }) || (path_default.verdict.action != Action::kAllow);
+  return std::any_of(path_rules.begin(), path_rules.end(),
+                     [&](const PathRule& r) {
+                       return Any(r.access & Access::kMetadata) &&
+                              r.verdict.action != path_default.verdict.action;
+                     }) ||
+         (path_default.verdict.action != Action::kAllow);
 }
 
 bool Policy::NeedsPaths() const {

@@ -40,9 +40,9 @@ struct Cidr {
 
 struct NetRule {
   std::string id;
-  std::uint8_t verbs = 0;       // bit (1 << NetVerb)
-  std::optional<int> family;    // unset: any family
-  std::optional<Cidr> cidr;     // inet/inet6 only
+  std::uint8_t verbs = 0;     // bit (1 << NetVerb)
+  std::optional<int> family;  // unset: any family
+  std::optional<Cidr> cidr;   // inet/inet6 only
   std::uint16_t port_lo = 0;
   std::uint16_t port_hi = 65535;
   std::optional<std::string> unix_prefix;  // AF_UNIX path prefix or abstract name prefix
@@ -50,7 +50,8 @@ struct NetRule {
   Verdict verdict;
 };
 
-inline constexpr std::size_t kPrimitiveCount = static_cast<std::size_t>(Primitive::kSystemAdmin) + 1;
+inline constexpr std::size_t kPrimitiveCount =
+    static_cast<std::size_t>(Primitive::kSystemAdmin) + 1;
 
 struct PrimitiveRule {
   std::string id;

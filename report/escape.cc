@@ -32,12 +32,12 @@ std::size_t Utf8Length(std::string_view s, char32_t& cp) {
 }
 
 bool Dangerous(char32_t cp) {
-  return (cp >= 0x80 && cp <= 0x9f) ||       // C1 controls (CSI and friends)
-         (cp >= 0x202a && cp <= 0x202e) ||   // bidi embeddings and overrides
-         (cp >= 0x2066 && cp <= 0x2069) ||   // bidi isolates
-         cp == 0x200e || cp == 0x200f ||     // direction marks
-         cp == 0x2028 || cp == 0x2029 ||     // line and paragraph separators
-         cp == 0xfeff;                       // byte order mark
+  return (cp >= 0x80 && cp <= 0x9f) ||      // C1 controls (CSI and friends)
+         (cp >= 0x202a && cp <= 0x202e) ||  // bidi embeddings and overrides
+         (cp >= 0x2066 && cp <= 0x2069) ||  // bidi isolates
+         cp == 0x200e || cp == 0x200f ||    // direction marks
+         cp == 0x2028 || cp == 0x2029 ||    // line and paragraph separators
+         cp == 0xfeff;                      // byte order mark
 }
 
 }  // namespace

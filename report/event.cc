@@ -14,8 +14,8 @@ nlohmann::json ToJson(const Event& e) {
   j["tid"] = e.tid;
   j["exe"] = e.exe;
   if (e.syscall) {
-    j["syscall"] = {{"name", e.syscall->name}, {"nr", e.syscall->number},
-                    {"arch", e.syscall->arch}};
+    j["syscall"] = {
+        {"name", e.syscall->name}, {"nr", e.syscall->number}, {"arch", e.syscall->arch}};
     j["raw_args"] = e.raw_args;
     j["args"] = e.args.is_null() ? nlohmann::json::object() : e.args;
   }

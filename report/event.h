@@ -29,8 +29,8 @@ struct Event {
   std::array<std::uint64_t, 6> raw_args{};
   nlohmann::json args;  // decoded arguments; tracee strings already escaped
   policy::Action action = policy::Action::kAllow;  // what was done
-  std::optional<policy::Action> would;              // audit mode: what enforce would have done
-  int error = 0;                                    // errno returned on deny
+  std::optional<policy::Action> would;             // audit mode: what enforce would have done
+  int error = 0;                                   // errno returned on deny
   std::string rule;
   bool race_free = false;  // whether the kernel acted on exactly what was checked
   std::string message;

@@ -32,9 +32,15 @@ Access AccessFromOpenFlags(std::uint64_t flags) {
   if ((flags & O_PATH) != 0) return Access::kMetadata;
   Access a = Access::kNone;
   switch (flags & O_ACCMODE) {
-    case O_RDONLY: a = Access::kRead; break;
-    case O_WRONLY: a = Access::kWrite; break;
-    default: a = Access::kRead | Access::kWrite; break;
+    case O_RDONLY:
+      a = Access::kRead;
+      break;
+    case O_WRONLY:
+      a = Access::kWrite;
+      break;
+    default:
+      a = Access::kRead | Access::kWrite;
+      break;
   }
   if ((flags & O_TRUNC) != 0) a = a | Access::kWrite;
   if ((flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE) a = a | Access::kCreate;
@@ -43,13 +49,17 @@ Access AccessFromOpenFlags(std::uint64_t flags) {
 
 bool FollowFor(Follow f, std::uint64_t open_flags, std::uint64_t at_flags) {
   switch (f) {
-    case Follow::kYes: return true;
-    case Follow::kNo: return false;
+    case Follow::kYes:
+      return true;
+    case Follow::kNo:
+      return false;
     case Follow::kOpenFlags:
       if ((open_flags & O_NOFOLLOW) != 0) return false;
       return (open_flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL);
-    case Follow::kAtNoFollow: return (at_flags & AT_SYMLINK_NOFOLLOW) == 0;
-    case Follow::kAtFollow: return (at_flags & AT_SYMLINK_FOLLOW) != 0;
+    case Follow::kAtNoFollow:
+      return (at_flags & AT_SYMLINK_NOFOLLOW) == 0;
+    case Follow::kAtFollow:
+      return (at_flags & AT_SYMLINK_FOLLOW) != 0;
   }
   return true;
 }
@@ -134,7 +144,8 @@ void DecodeNet(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, Tra
     net.type = AsInt(a[1]);
     net.protocol = AsInt(a[2]);
     int base_type = net.type & 0xf;
-    if (base_type == SOCK_RAW || base_type == SOCK_PACKET) out.request.primitive = Primitive::kRawSocket;
+    if (base_type == SOCK_RAW || base_type == SOCK_PACKET)
+      out.request.primitive = Primitive::kRawSocket;
     out.request.net = net;
     return;
   }
@@ -374,13 +385,18 @@ nlohmann::json RenderArgs(const DecodedCall& call, TraceeContext& ctx) {
     std::string key(arg.name);
     std::uint64_t v = a[i];
     switch (arg.role) {
-      case Role::kNone: break;
+      case Role::kNone:
+        break;
       case Role::kInt:
       case Role::kFd:
       case Role::kPid:
-      case Role::kSockLen: j[key] = static_cast<std::int64_t>(static_cast<std::int32_t>(v)); break;
+      case Role::kSockLen:
+        j[key] = static_cast<std::int64_t>(static_cast<std::int32_t>(v));
+        break;
       case Role::kHex:
-      case Role::kPtr: j[key] = fmt::format("{:#x}", v); break;
+      case Role::kPtr:
+        j[key] = fmt::format("{:#x}", v);
+        break;
       case Role::kDirFd:
         if (AsInt(v) == AT_FDCWD) {
           j[key] = "AT_FDCWD";
@@ -407,34 +423,58 @@ nlohmann::json RenderArgs(const DecodedCall& call, TraceeContext& ctx) {
         if (st == StringStatus::kFault) {
           j[key] = fmt::format("{:#x}", v);
         } else {
-          j[key] = report::EscapeBytes(s) + (st == StringStatus::kTruncated ? "...(truncated)" : "");
+          j[key] =
+              report::EscapeBytes(s) + (st == StringStatus::kTruncated ? "...(truncated)" : "");
         }
         break;
       }
-      case Role::kOpenFlags: j[key] = xlat::OpenFlags(v); break;
-      case Role::kOpenHow: j[key] = {{"flags", xlat::OpenFlags(call.open_flags)}}; break;
+      case Role::kOpenFlags:
+        j[key] = xlat::OpenFlags(v);
+        break;
+      case Role::kOpenHow:
+        j[key] = {{"flags", xlat::OpenFlags(call.open_flags)}};
+        break;
       case Role::kMode:
         // open(2) reads mode only when creating (O_CREAT, O_TMPFILE).
-        if (call.row->kind != Kind::kOpen ||
-            (call.open_flags & (O_CREAT | O_TMPFILE)) != 0) {
+        if (call.row->kind != Kind::kOpen || (call.open_flags & (O_CREAT | O_TMPFILE)) != 0) {
           j[key] = xlat::Mode(v);
         }
         break;
-      case Role::kAtFlags: j[key] = xlat::AtFlags(v); break;
-      case Role::kSockDomain: j[key] = xlat::SocketFamily(v); break;
-      case Role::kSockType: j[key] = xlat::SocketType(v); break;
+      case Role::kAtFlags:
+        j[key] = xlat::AtFlags(v);
+        break;
+      case Role::kSockDomain:
+        j[key] = xlat::SocketFamily(v);
+        break;
+      case Role::kSockType:
+        j[key] = xlat::SocketType(v);
+        break;
       case Role::kSockAddr:
       case Role::kMsgHdr:
       case Role::kMMsgHdr:
         j[key] = call.addr ? AddressJson(*call.addr) : nlohmann::json(fmt::format("{:#x}", v));
         break;
-      case Role::kArgv: j[key] = RenderList(call.argv); break;
-      case Role::kEnvp: j[key] = RenderList(call.envp); break;
-      case Role::kCloneFlags: j[key] = xlat::CloneFlags(v); break;
-      case Role::kPtraceRequest: j[key] = xlat::PtraceRequest(v); break;
-      case Role::kSignal: j[key] = xlat::Signal(v); break;
-      case Role::kSeccompOp: j[key] = xlat::SeccompOp(v); break;
-      case Role::kPrctlOp: j[key] = xlat::PrctlOp(v); break;
+      case Role::kArgv:
+        j[key] = RenderList(call.argv);
+        break;
+      case Role::kEnvp:
+        j[key] = RenderList(call.envp);
+        break;
+      case Role::kCloneFlags:
+        j[key] = xlat::CloneFlags(v);
+        break;
+      case Role::kPtraceRequest:
+        j[key] = xlat::PtraceRequest(v);
+        break;
+      case Role::kSignal:
+        j[key] = xlat::Signal(v);
+        break;
+      case Role::kSeccompOp:
+        j[key] = xlat::SeccompOp(v);
+        break;
+      case Role::kPrctlOp:
+        j[key] = xlat::PrctlOp(v);
+        break;
     }
   }
   return j;

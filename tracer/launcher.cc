@@ -74,8 +74,8 @@ std::vector<char*> CStrings(const std::vector<std::string>& v) {
 }  // namespace
 
 long TraceOptions() {
-  return PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
-         PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
+  return PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |
+         PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
 }
 
 std::string SpawnError::Describe(const std::string& exe) const {
@@ -83,9 +83,10 @@ std::string SpawnError::Describe(const std::string& exe) const {
     case kNoNewPrivs:
       return fmt::format("prctl(PR_SET_NO_NEW_PRIVS) failed: {}", std::strerror(error));
     case kSeccomp:
-      return fmt::format("loading the seccomp filter failed: {} (is seccomp enabled in this "
-                         "kernel?)",
-                         std::strerror(error));
+      return fmt::format(
+          "loading the seccomp filter failed: {} (is seccomp enabled in this "
+          "kernel?)",
+          std::strerror(error));
     case kExecve:
       return fmt::format("cannot execute {}: {}", exe, std::strerror(error));
     default:

@@ -5,8 +5,7 @@
 
 namespace tracer {
 
-StringStatus ReadCString(MemoryReader& mem, std::uint64_t addr, std::size_t max,
-                         std::string& out) {
+StringStatus ReadCString(MemoryReader& mem, std::uint64_t addr, std::size_t max, std::string& out) {
   out.clear();
   char chunk[kPageSize];
   while (out.size() < max) {

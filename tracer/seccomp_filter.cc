@@ -30,11 +30,15 @@ void Check(int rc, std::string_view what) {
 bool Flagged(const SyscallRow& row, const policy::Policy& p) {
   switch (row.group) {
     case Group::kOpen:
-    case Group::kMutate: return p.NeedsPaths();
-    case Group::kStat: return p.NeedsMetadata();
-    case Group::kNet: return p.NeedsNetwork();
+    case Group::kMutate:
+      return p.NeedsPaths();
+    case Group::kStat:
+      return p.NeedsMetadata();
+    case Group::kNet:
+      return p.NeedsNetwork();
     case Group::kExec:
-    case Group::kProcess: return true;
+    case Group::kProcess:
+      return true;
   }
   return true;
 }

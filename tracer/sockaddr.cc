@@ -41,9 +41,9 @@ std::optional<policy::SocketAddress> ParseSockaddr(std::span<const std::uint8_t>
       a.unix_path.assign(reinterpret_cast<const char*>(path.data()) + 1, path.size() - 1);
     } else {
       const void* nul = std::memchr(path.data(), 0, path.size());
-      std::size_t len = nul ? static_cast<std::size_t>(static_cast<const std::uint8_t*>(nul) -
-                                                       path.data())
-                            : path.size();
+      std::size_t len =
+          nul ? static_cast<std::size_t>(static_cast<const std::uint8_t*>(nul) - path.data())
+              : path.size();
       a.unix_path.assign(reinterpret_cast<const char*>(path.data()), len);
     }
   }

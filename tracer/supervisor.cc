@@ -312,7 +312,8 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     std::string message = fmt::format("{} {}", row->name, policy::Name(d.action));
     for (int i = 0; i < call.request.path_count; ++i) {
       const auto& p = call.request.paths[static_cast<std::size_t>(i)];
-      message += fmt::format(" {} ({})", report::EscapeBytes(p.path), policy::AccessNames(p.access));
+      message +=
+          fmt::format(" {} ({})", report::EscapeBytes(p.path), policy::AccessNames(p.access));
     }
     if (call.addr) message += " " + AddressText(*call.addr);
     if (call.request.primitive != policy::Primitive::kNone) {
@@ -349,8 +350,7 @@ void Supervisor::Enforce(Tracee& t, const policy::Decision& d) {
 }
 
 void Supervisor::Record(Tracee& t, const policy::Decision& d, const DecodedCall* call, long nr,
-                        std::uint32_t arch, const std::uint64_t* raw,
-                        const std::string& message) {
+                        std::uint32_t arch, const std::uint64_t* raw, const std::string& message) {
   if (d.action != policy::Action::kAllow && mode_ == Mode::kAudit) ++result_.denied;
   if (log_ == nullptr) return;
   report::Event e;
@@ -364,9 +364,10 @@ void Supervisor::Record(Tracee& t, const policy::Decision& d, const DecodedCall*
   e.pid = TgidOf(t);
   e.tid = t.tid;
   e.exe = ExeOf(t);
-  e.syscall = report::SyscallRef{call && call->row ? std::string(call->row->name)
-                                                   : SyscallName(arch, static_cast<std::uint64_t>(nr)),
-                                 nr, ArchName(arch, static_cast<std::uint64_t>(nr))};
+  e.syscall =
+      report::SyscallRef{call && call->row ? std::string(call->row->name)
+                                           : SyscallName(arch, static_cast<std::uint64_t>(nr)),
+                         nr, ArchName(arch, static_cast<std::uint64_t>(nr))};
   std::copy(raw, raw + 6, e.raw_args.begin());
   if (call != nullptr) {
     Context ctx(*this, t);

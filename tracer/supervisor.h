@@ -24,8 +24,8 @@ namespace tracer {
 enum class Mode { kEnforce, kAudit };
 
 struct RunResult {
-  int exit_code = 0;        // the main process's exit status, when it exited
-  int term_signal = 0;      // the signal that killed it, when it was killed
+  int exit_code = 0;    // the main process's exit status, when it exited
+  int term_signal = 0;  // the signal that killed it, when it was killed
   bool killed_by_policy = false;
   std::optional<SpawnError> spawn_error;
   std::uint64_t flagged = 0;    // seccomp stops handled
@@ -52,7 +52,7 @@ class Supervisor {
  private:
   struct Tracee {
     pid_t tid = 0;
-    pid_t tgid = 0;  // 0 until known
+    pid_t tgid = 0;   // 0 until known
     std::string exe;  // escaped, empty until needed
     std::unique_ptr<ProcessMemory> mem;
   };

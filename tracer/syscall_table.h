@@ -16,29 +16,29 @@ namespace tracer {
 
 enum class Role : std::uint8_t {
   kNone,
-  kInt,        // signed integer
-  kHex,        // unsigned integer shown in hex
+  kInt,  // signed integer
+  kHex,  // unsigned integer shown in hex
   kFd,
-  kDirFd,      // AT_FDCWD or fd; pairs with the next kPath
-  kPath,       // NUL-terminated path, resolved
-  kString,     // NUL-terminated string not resolved (a symlink's target)
+  kDirFd,   // AT_FDCWD or fd; pairs with the next kPath
+  kPath,    // NUL-terminated path, resolved
+  kString,  // NUL-terminated string not resolved (a symlink's target)
   kOpenFlags,
   kMode,
   kAtFlags,
-  kOpenHow,    // struct open_how * (openat2)
+  kOpenHow,  // struct open_how * (openat2)
   kSockDomain,
   kSockType,
-  kSockAddr,   // struct sockaddr *, length in the next kSockLen
+  kSockAddr,  // struct sockaddr *, length in the next kSockLen
   kSockLen,
-  kMsgHdr,     // struct msghdr *
-  kMMsgHdr,    // struct mmsghdr *, count in the next kInt
+  kMsgHdr,   // struct msghdr *
+  kMMsgHdr,  // struct mmsghdr *, count in the next kInt
   kArgv,
   kEnvp,
   kCloneFlags,
   kPtraceRequest,
   kPid,
   kSignal,
-  kPtr,        // pointer not decoded
+  kPtr,  // pointer not decoded
   kSeccompOp,
   kPrctlOp,
 };
@@ -55,7 +55,7 @@ enum class Group : std::uint8_t {
 
 // How the tracer turns the decoded arguments into a policy::Request.
 enum class Kind : std::uint8_t {
-  kOpen,          // access from open flags
+  kOpen,  // access from open flags
   kExec,
   kPaths,         // fixed access kinds from the row
   kNet,           // verb from the row

@@ -17,33 +17,36 @@ namespace {
 
 // asm-generic/fcntl.h; O_ACCMODE values are handled separately (they are not bits).
 constexpr Name kOpenBits[] = {
-    {O_SYNC, "O_SYNC"},       {O_TMPFILE, "O_TMPFILE"},  // composites before their parts
-    {O_CREAT, "O_CREAT"},     {O_EXCL, "O_EXCL"},         {O_NOCTTY, "O_NOCTTY"},
-    {O_TRUNC, "O_TRUNC"},     {O_APPEND, "O_APPEND"},     {O_NONBLOCK, "O_NONBLOCK"},
-    {O_DSYNC, "O_DSYNC"},     {O_DIRECT, "O_DIRECT"},     {0100000, "O_LARGEFILE"},
-    {O_DIRECTORY, "O_DIRECTORY"}, {O_NOFOLLOW, "O_NOFOLLOW"},
-    {O_NOATIME, "O_NOATIME"}, {O_CLOEXEC, "O_CLOEXEC"},   {O_PATH, "O_PATH"},
-    {FASYNC, "O_ASYNC"},
+    {O_SYNC, "O_SYNC"},           {O_TMPFILE, "O_TMPFILE"},  // composites before their parts
+    {O_CREAT, "O_CREAT"},         {O_EXCL, "O_EXCL"},         {O_NOCTTY, "O_NOCTTY"},
+    {O_TRUNC, "O_TRUNC"},         {O_APPEND, "O_APPEND"},     {O_NONBLOCK, "O_NONBLOCK"},
+    {O_DSYNC, "O_DSYNC"},         {O_DIRECT, "O_DIRECT"},     {0100000, "O_LARGEFILE"},
+    {O_DIRECTORY, "O_DIRECTORY"}, {O_NOFOLLOW, "O_NOFOLLOW"}, {O_NOATIME, "O_NOATIME"},
+    {O_CLOEXEC, "O_CLOEXEC"},     {O_PATH, "O_PATH"},         {FASYNC, "O_ASYNC"},
 };
 constexpr Name kAccMode[] = {{O_RDONLY, "O_RDONLY"}, {O_WRONLY, "O_WRONLY"}, {O_RDWR, "O_RDWR"}};
 
 // linux/fcntl.h
 constexpr Name kAtBits[] = {
-    {AT_SYMLINK_NOFOLLOW, "AT_SYMLINK_NOFOLLOW"}, {AT_REMOVEDIR, "AT_REMOVEDIR"},
-    {AT_SYMLINK_FOLLOW, "AT_SYMLINK_FOLLOW"},     {AT_NO_AUTOMOUNT, "AT_NO_AUTOMOUNT"},
-    {AT_EMPTY_PATH, "AT_EMPTY_PATH"},             {AT_EACCESS, "AT_EACCESS"},
-    {0x2000, "AT_STATX_FORCE_SYNC"},              {0x4000, "AT_STATX_DONT_SYNC"},
+    {AT_SYMLINK_NOFOLLOW, "AT_SYMLINK_NOFOLLOW"},
+    {AT_REMOVEDIR, "AT_REMOVEDIR"},
+    {AT_SYMLINK_FOLLOW, "AT_SYMLINK_FOLLOW"},
+    {AT_NO_AUTOMOUNT, "AT_NO_AUTOMOUNT"},
+    {AT_EMPTY_PATH, "AT_EMPTY_PATH"},
+    {AT_EACCESS, "AT_EACCESS"},
+    {0x2000, "AT_STATX_FORCE_SYNC"},
+    {0x4000, "AT_STATX_DONT_SYNC"},
     {0x8000, "AT_RECURSIVE"},
 };
 
 // linux/socket.h (a subset: the families a sandboxed program plausibly uses)
 constexpr Name kFamilies[] = {
-    {AF_UNSPEC, "AF_UNSPEC"},   {AF_UNIX, "AF_UNIX"},       {AF_INET, "AF_INET"},
-    {AF_AX25, "AF_AX25"},       {AF_IPX, "AF_IPX"},         {AF_APPLETALK, "AF_APPLETALK"},
-    {AF_INET6, "AF_INET6"},     {AF_KEY, "AF_KEY"},         {AF_NETLINK, "AF_NETLINK"},
-    {AF_PACKET, "AF_PACKET"},   {AF_RDS, "AF_RDS"},         {AF_LLC, "AF_LLC"},
-    {AF_CAN, "AF_CAN"},         {AF_TIPC, "AF_TIPC"},       {AF_BLUETOOTH, "AF_BLUETOOTH"},
-    {AF_ALG, "AF_ALG"},         {AF_VSOCK, "AF_VSOCK"},     {AF_XDP, "AF_XDP"},
+    {AF_UNSPEC, "AF_UNSPEC"}, {AF_UNIX, "AF_UNIX"},   {AF_INET, "AF_INET"},
+    {AF_AX25, "AF_AX25"},     {AF_IPX, "AF_IPX"},     {AF_APPLETALK, "AF_APPLETALK"},
+    {AF_INET6, "AF_INET6"},   {AF_KEY, "AF_KEY"},     {AF_NETLINK, "AF_NETLINK"},
+    {AF_PACKET, "AF_PACKET"}, {AF_RDS, "AF_RDS"},     {AF_LLC, "AF_LLC"},
+    {AF_CAN, "AF_CAN"},       {AF_TIPC, "AF_TIPC"},   {AF_BLUETOOTH, "AF_BLUETOOTH"},
+    {AF_ALG, "AF_ALG"},       {AF_VSOCK, "AF_VSOCK"}, {AF_XDP, "AF_XDP"},
 };
 
 // linux/net.h
@@ -119,17 +122,14 @@ constexpr Name kSeccompOps[] = {
 
 // linux/prctl.h (the options tracejail flags)
 constexpr Name kPrctlOps[] = {
-    {PR_SET_SECCOMP, "PR_SET_SECCOMP"},
-    {PR_GET_SECCOMP, "PR_GET_SECCOMP"},
-    {PR_SET_NO_NEW_PRIVS, "PR_SET_NO_NEW_PRIVS"},
-    {PR_SET_DUMPABLE, "PR_SET_DUMPABLE"},
-    {PR_SET_PDEATHSIG, "PR_SET_PDEATHSIG"},
-    {PR_SET_NAME, "PR_SET_NAME"},
+    {PR_SET_SECCOMP, "PR_SET_SECCOMP"},           {PR_GET_SECCOMP, "PR_GET_SECCOMP"},
+    {PR_SET_NO_NEW_PRIVS, "PR_SET_NO_NEW_PRIVS"}, {PR_SET_DUMPABLE, "PR_SET_DUMPABLE"},
+    {PR_SET_PDEATHSIG, "PR_SET_PDEATHSIG"},       {PR_SET_NAME, "PR_SET_NAME"},
 };
 
 // sys/stat.h file types (value-indexed within S_IFMT)
 constexpr Name kFileTypes[] = {
-    {S_IFREG, "S_IFREG"}, {S_IFDIR, "S_IFDIR"}, {S_IFCHR, "S_IFCHR"}, {S_IFBLK, "S_IFBLK"},
+    {S_IFREG, "S_IFREG"}, {S_IFDIR, "S_IFDIR"}, {S_IFCHR, "S_IFCHR"},   {S_IFBLK, "S_IFBLK"},
     {S_IFIFO, "S_IFIFO"}, {S_IFLNK, "S_IFLNK"}, {S_IFSOCK, "S_IFSOCK"},
 };
 

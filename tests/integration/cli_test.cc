@@ -8,8 +8,9 @@ using harness::Run;
 TEST_CASE("a command that does not exist exits 127", "[cli]") {
   auto r = Run({"/nonexistent/program"});
   CHECK(r.status == 127);
-  CHECK(r.err == "tracejail: /nonexistent/program: command not found (searched "
-                 "PATH=/usr/local/bin:/usr/bin:/bin)\n");
+  CHECK(r.err ==
+        "tracejail: /nonexistent/program: command not found (searched "
+        "PATH=/usr/local/bin:/usr/bin:/bin)\n");
 }
 
 TEST_CASE("a command that cannot be executed exits 126", "[cli]") {

@@ -1,7 +1,7 @@
 // Decisions take effect: denied calls fail with the policy's errno and never reach their
 // target; allowed calls behave as without tracejail; every denial is an event with its rule.
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "harness.h"
 

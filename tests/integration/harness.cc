@@ -150,8 +150,6 @@ bool LoopbackListener::Received() {
   return true;
 }
 
-void Skip(const std::string& reason) {
-  std::cout << "TRACEJAIL-SKIP: " << reason << std::endl;
-}
+void Skip(const std::string& reason) { std::cout << "TRACEJAIL-SKIP: " << reason << std::endl; }
 
 }  // namespace harness

@@ -18,7 +18,8 @@ struct Result {
   std::vector<nlohmann::json> events;
 
   // Events whose type is `type` (and, when given, whose syscall name is `syscall`).
-  std::vector<nlohmann::json> Events(const std::string& type, const std::string& syscall = "") const;
+  std::vector<nlohmann::json> Events(const std::string& type,
+                                     const std::string& syscall = "") const;
 };
 
 struct Options {

@@ -1,8 +1,8 @@
 // The whole tree is followed and behaves exactly as it would without tracejail.
+#include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -57,7 +57,8 @@ TEST_CASE("a program killed by SIGSEGV exits with 139", "[tree][signals]") {
 }
 
 TEST_CASE("signals reach the tracee's handlers", "[tree][signals]") {
-  std::vector<std::string> cmd{"/bin/sh", "-c", "trap 'echo got USR1' USR1; kill -USR1 $$; echo done"};
+  std::vector<std::string> cmd{"/bin/sh", "-c",
+                               "trap 'echo got USR1' USR1; kill -USR1 $$; echo done"};
   auto r = Run(cmd);
   CHECK(r.out == "got USR1\ndone\n");
   CHECK(r.status == 0);

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what tracejail needs to build, test and benchmark on Debian 12. Idempotent: installs
+# only what is missing. Needs root when something is missing.
+set -euo pipefail
+
+packages=(
+  g++ make cmake pkg-config            # toolchain
+  libseccomp-dev libboost-dev nlohmann-json3-dev libfmt-dev libcli11-dev catch2  # libraries
+  clang-format-14 python3 strace       # format check, demo summary, benchmark baseline
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps: missing packages: ${missing[*]}" >&2
+  echo "install-deps: run as root, or: sudo apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+  >/dev/null
