@@ -34,6 +34,12 @@ TEST_CASE("50 threads all opening files", "[tree][threads]") {
   CHECK(r.events.empty());
 }
 
+TEST_CASE("exec by a non-leader thread", "[tree][threads]") {
+  auto r = Run({Sample("thread_exec")});
+  CHECK(r.status == 0);
+  CHECK(r.out == "exec from thread\n");
+}
+
 TEST_CASE("a fork+exec chain 5 deep", "[tree]") {
   auto r = Run({Sample("fork_chain"), "5"});
   CHECK(r.status == 5);
