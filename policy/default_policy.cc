@@ -29,7 +29,7 @@ std::string_view DefaultPolicyText() {
       {"path": "/dev/kmem", "access": ["read", "write"], "action": "deny", "event": "escape_attempt"},
       {"path": "/dev/port", "access": ["read", "write"], "action": "deny", "event": "escape_attempt"},
       {"path": "/", "access": ["write", "create", "delete", "chmod", "chown"], "action": "deny"},
-      {"path": "${CWD}", "access": ["write", "create", "delete", "chmod", "chown"], "action": "allow"},
+      {"path": "${CWD}", "access": ["read", "write", "create", "delete", "chmod", "chown"], "action": "allow"},
       {"path": "${TMPDIR}", "access": ["write", "create", "delete", "chmod", "chown"], "action": "allow"},
       {"path": "/tmp", "access": ["write", "create", "delete", "chmod", "chown"], "action": "allow"},
       {"path": "/var/tmp", "access": ["write", "create", "delete", "chmod", "chown"], "action": "allow"},
