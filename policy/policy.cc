@@ -2,7 +2,11 @@
 
 #include <sys/socket.h>
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+
+#include "policy/names.h"
 
 namespace policy {
 namespace {
@@ -80,6 +84,20 @@ bool CidrContains(const Cidr& cidr, const SocketAddress& addr) {
   return PrefixBitsEqual(cidr.ip, addr.ip, cidr.prefix_len);
 }
 
+Decision Policy::DecidePathAccess(const std::string& path, Access bit) const {
+  const PathRule* best = nullptr;
+  for (const auto& rule : path_rules) {
+    if (!Any(rule.access & bit) || !PathHasPrefix(path, rule.prefix)) continue;
+    if (best == nullptr || rule.prefix.size() > best->prefix.size() ||
+        (rule.prefix.size() == best->prefix.size() &&
+         Rank(rule.verdict.action) > Rank(best->verdict.action))) {
+      best = &rule;
+    }
+  }
+  return best ? ToDecision(best->verdict, best->id)
+              : ToDecision(path_default.verdict, path_default.id);
+}
+
 Decision Policy::DecidePath(const PathAccess& path) const {
   if (!path.resolved) {
     return Decision{Action::kDeny, 13 /*EACCES*/, EventType::kPermissionDenied, Severity::kMedium,
@@ -89,17 +107,7 @@ Decision Policy::DecidePath(const PathAccess& path) const {
   bool first = true;
   for (const auto& [bit, unused_name] : kAccessNames) {
     if (!Any(path.access & bit)) continue;
-    const PathRule* best = nullptr;
-    for (const auto& rule : path_rules) {
-      if (!Any(rule.access & bit) || !PathHasPrefix(path.path, rule.prefix)) continue;
-      if (best == nullptr || rule.prefix.size() > best->prefix.size() ||
-          (rule.prefix.size() == best->prefix.size() &&
-           Rank(rule.verdict.action) > Rank(best->verdict.action))) {
-        best = &rule;
-      }
-    }
-    Decision d = best ? ToDecision(best->verdict, best->id)
-                      : ToDecision(path_default.verdict, path_default.id);
+    Decision d = DecidePathAccess(path.path, bit);
     if (first) {
       result = d;
       first = false;
@@ -175,6 +183,56 @@ Decision Policy::Evaluate(const Request& request) const {
   if (request.net) take(DecideNet(*request.net));
   for (const auto& net : request.more_net) take(DecideNet(net));
   return result;
+}
+
+nlohmann::json Policy::Tip(const Request& request) const {
+  nlohmann::json tip = nlohmann::json::object();
+  for (int i = 0; i < request.path_count; ++i) {
+    const PathAccess& p = request.paths.at(static_cast<std::size_t>(i));
+    if (!p.resolved) continue;
+    nlohmann::json kinds = nlohmann::json::array();
+    for (const auto& [bit, access_name] : kAccessNames) {
+      if (Any(p.access & bit) && DecidePathAccess(p.path, bit).action != Action::kAllow) {
+        kinds.push_back(access_name);
+      }
+    }
+    if (!kinds.empty()) {
+      tip["files"]["rules"].push_back({{"path", p.path}, {"access", kinds}, {"action", "allow"}});
+    }
+  }
+  auto add_net = [&](const NetAccess& net) {
+    if (DecideNet(net).action == Action::kAllow) return;
+    if (net.verb == NetVerb::kSocket) {
+      nlohmann::json fams = nlohmann::json::array();
+      for (int f : families) fams.push_back(FamilyName(f));
+      fams.push_back(FamilyName(net.family));
+      tip["network"]["families"] = fams;
+      return;
+    }
+    if (!net.addr) return;
+    const SocketAddress& a = *net.addr;
+    nlohmann::json rule = {{"verbs", {std::string(Name(net.verb))}}, {"action", "allow"}};
+    if (a.family == AF_INET || a.family == AF_INET6) {
+      SocketAddress shown = IsMappedV4(a) ? AsV4(a) : a;
+      char buf[64] = {};
+      inet_ntop(shown.family, shown.ip.data(), buf, sizeof buf);
+      rule["cidr"] = std::string(buf) + (shown.family == AF_INET ? "/32" : "/128");
+      rule["ports"] = std::to_string(a.port);
+    } else if (a.family == AF_UNIX && !a.unnamed) {
+      rule["unix"] = (a.abstract ? "@" : "") + a.unix_path;
+    } else {
+      rule["family"] = FamilyName(a.family);
+    }
+    tip["network"]["rules"].push_back(rule);
+  };
+  if (request.net) add_net(*request.net);
+  for (const auto& net : request.more_net) add_net(net);
+  if (request.primitive != Primitive::kNone &&
+      primitives.at(static_cast<std::size_t>(request.primitive)).verdict.action != Action::kAllow) {
+    tip["escapes"][std::string(Name(request.primitive))] = {{"action", "allow"}};
+  }
+  if (tip.empty()) return nullptr;
+  return tip;
 }
 
 bool Policy::NeedsMetadata() const {

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -80,8 +81,15 @@ class Policy {
   bool NeedsPaths() const;     // any path decision can differ from allow
   bool NeedsNetwork() const;
 
+  // The smallest policy fragment that would allow `request` (for a denied one): path rules for
+  // exactly the denied access kinds of the resolved paths, a network rule for the exact address,
+  // the missing socket family, or the escape primitive. Paste it into a policy that extends the
+  // current one. Null when nothing was denied.
+  nlohmann::json Tip(const Request& request) const;
+
  private:
   Decision DecidePath(const PathAccess& path) const;
+  Decision DecidePathAccess(const std::string& path, Access bit) const;
   Decision DecideNet(const NetAccess& net) const;
 };
 

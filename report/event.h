@@ -32,6 +32,7 @@ struct Event {
   std::optional<policy::Action> would;             // audit mode: what enforce would have done
   int error = 0;                                   // errno returned on deny
   std::string rule;
+  nlohmann::json tip;      // policy fragment that would allow the call (deny/kill), or null
   bool race_free = false;  // whether the kernel acted on exactly what was checked
   std::string message;
 };

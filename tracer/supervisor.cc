@@ -281,7 +281,7 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     req.syscall = "foreign_abi";
     req.primitive = policy::Primitive::kForeignAbi;
     policy::Decision d = policy_.Evaluate(req);
-    Record(t, d, nullptr, static_cast<long>(nr), info.arch, raw,
+    Record(t, d, req, nullptr, static_cast<long>(nr), info.arch, raw,
            fmt::format("{} syscall {} from a 64-bit sandbox", ArchName(info.arch, nr),
                        SyscallName(info.arch, nr)));
     Enforce(t, d);
@@ -320,7 +320,7 @@ void Supervisor::HandleSeccomp(Tracee& t) {
       message += fmt::format(" [{}]", policy::Name(call.request.primitive));
     }
     if (!call.note.empty()) message += ": " + call.note;
-    Record(t, d, &call, static_cast<long>(nr), info.arch, raw, message);
+    Record(t, d, call.request, &call, static_cast<long>(nr), info.arch, raw, message);
   }
   Enforce(t, d);
 }
@@ -349,8 +349,9 @@ void Supervisor::Enforce(Tracee& t, const policy::Decision& d) {
   ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
 }
 
-void Supervisor::Record(Tracee& t, const policy::Decision& d, const DecodedCall* call, long nr,
-                        std::uint32_t arch, const std::uint64_t* raw, const std::string& message) {
+void Supervisor::Record(Tracee& t, const policy::Decision& d, const policy::Request& request,
+                        const DecodedCall* call, long nr, std::uint32_t arch,
+                        const std::uint64_t* raw, const std::string& message) {
   if (d.action != policy::Action::kAllow && mode_ == Mode::kAudit) ++result_.denied;
   if (log_ == nullptr) return;
   report::Event e;
@@ -376,6 +377,7 @@ void Supervisor::Record(Tracee& t, const policy::Decision& d, const DecodedCall*
   } else {
     e.race_free = true;  // decided on the architecture and number alone
   }
+  if (d.action != policy::Action::kAllow) e.tip = policy_.Tip(request);
   if (mode_ == Mode::kAudit) {
     e.action = policy::Action::kAllow;
     e.would = d.action;
