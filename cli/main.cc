@@ -1,5 +1,7 @@
 // tracejail's command line: CLI11 wiring only; the work happens in tracer/, policy/, report/.
+#include <limits.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -17,7 +19,9 @@
 
 #include "cli/command_path.h"
 #include "cli/exit_codes.h"
+#include "policy/explain.h"
 #include "policy/loader.h"
+#include "policy/presets.h"
 #include "report/event_log.h"
 #include "tracer/seccomp_filter.h"
 #include "tracer/supervisor.h"
@@ -33,7 +37,6 @@ struct RunArgs {
   std::string mode = "enforce";
   std::vector<std::string> env;
   std::vector<std::string> keep_env;
-  bool dump_filter = false;
   std::vector<std::string> command;
 };
 
@@ -70,12 +73,16 @@ std::string EnvValue(const std::vector<std::string>& env, const std::string& nam
   return value;
 }
 
-std::optional<policy::Policy> LoadPolicy(const RunArgs& args) {
-  policy::Variables vars = policy::DefaultVariables();
+std::optional<policy::Policy> LoadPolicy(const RunArgs& args, const policy::Variables& vars) {
   try {
     if (!args.policy_file.empty()) return policy::LoadPolicyFile(args.policy_file, vars);
-    if (!args.level.empty() && args.level != "default") {
-      Error(fmt::format("unknown level \"{}\" (this version knows: default)", args.level));
+    if (!args.level.empty()) {
+      if (auto p = policy::LoadPreset(args.level, vars)) return p;
+      std::string names;
+      for (const auto& preset : policy::Presets()) {
+        names += (names.empty() ? "" : ", ") + std::string(preset.name);
+      }
+      Error(fmt::format("unknown level \"{}\" (levels: {})", args.level, names));
       return std::nullopt;
     }
     return policy::LoadDefaultPolicy(vars);
@@ -92,16 +99,6 @@ int ExitStatusOf(const tracer::RunResult& r) {
 }
 
 int Run(const RunArgs& args) {
-  std::optional<policy::Policy> policy = LoadPolicy(args);
-  if (!policy) return cli::kExitPolicy;
-  tracer::Mode mode = args.mode == "audit" ? tracer::Mode::kAudit : tracer::Mode::kEnforce;
-
-  tracer::SyscallIndex index;
-  tracer::FilterPlan plan = tracer::MakePlan(*policy);
-  if (args.dump_filter) {
-    std::fputs(tracer::DescribeFilter(plan, index).c_str(), stdout);
-    return 0;
-  }
   if (args.command.empty()) {
     Error("no command given (usage: tracejail run [OPTIONS] -- CMD [ARG...])");
     return cli::kExitUsage;
@@ -120,6 +117,15 @@ int Run(const RunArgs& args) {
   }
   spec.exe = found.path;
   spec.argv = args.command;
+
+  policy::Variables vars = policy::DefaultVariables();
+  char real[PATH_MAX];
+  if (realpath(found.path.c_str(), real) != nullptr) vars["COMMAND"] = real;
+  std::optional<policy::Policy> policy = LoadPolicy(args, vars);
+  if (!policy) return cli::kExitPolicy;
+  tracer::Mode mode = args.mode == "audit" ? tracer::Mode::kAudit : tracer::Mode::kEnforce;
+  tracer::SyscallIndex index;
+  tracer::FilterPlan plan = tracer::MakePlan(*policy);
 
   std::unique_ptr<report::EventLog> log;
   try {
@@ -161,6 +167,49 @@ int Run(const RunArgs& args) {
   return ExitStatusOf(result);
 }
 
+int ShowPreset(const std::string& name) {
+  if (name == "list") {
+    for (const auto& p : policy::Presets())
+      std::printf("%-9s %s\n", std::string(p.name).c_str(), std::string(p.summary).c_str());
+    return 0;
+  }
+  auto text = policy::PresetText(name);
+  if (!text) {
+    Error(fmt::format("unknown level \"{}\" (try: tracejail policy show list)", name));
+    return cli::kExitUsage;
+  }
+  std::cout << *text << "\n";
+  return 0;
+}
+
+int CheckPolicies(const std::vector<std::string>& files) {
+  policy::Variables vars = policy::DefaultVariables();
+  int status = 0;
+  for (const auto& f : files) {
+    try {
+      policy::Policy p = policy::LoadPolicyFile(f, vars);
+      std::printf("%s: ok (%zu file rules, %zu network rules, extends: %s)\n", f.c_str(),
+                  p.path_rules.size(), p.net_rules.size(),
+                  p.chain.size() > 1 ? p.chain.front().c_str() : "nothing");
+    } catch (const policy::PolicyError& e) {
+      std::fprintf(stderr, "%s\n", e.what());
+      status = cli::kExitPolicy;
+    }
+  }
+  return status;
+}
+
+template <typename F>
+int WithPolicy(const std::string& spec, F&& f) {
+  try {
+    f(policy::LoadPolicySpec(spec, policy::DefaultVariables()));
+    return 0;
+  } catch (const policy::PolicyError& e) {
+    Error(e.what());
+    return cli::kExitPolicy;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -171,7 +220,9 @@ int main(int argc, char** argv) {
   RunArgs run;
   CLI::App* run_cmd = app.add_subcommand("run", "run a command under the policy");
   auto* pol = run_cmd->add_option("--policy", run.policy_file, "policy JSON file");
-  run_cmd->add_option("--level", run.level, "built-in policy (default)")->excludes(pol);
+  run_cmd
+      ->add_option("--level", run.level, "preset: none, basic, standard (default), strict, maximum")
+      ->excludes(pol);
   run_cmd->add_option("--events", run.events_file, "write events as JSON Lines to FILE");
   run_cmd->add_option("--mode", run.mode, "enforce (default) or audit (allow all, record)")
       ->check(CLI::IsMember({"enforce", "audit"}));
@@ -182,14 +233,28 @@ int main(int argc, char** argv) {
                    : std::string();
       });
   run_cmd->add_option("--keep-env", run.keep_env, "pass NAME through from tracejail's environment");
-  run_cmd->add_flag("--dump-filter", run.dump_filter, "print the seccomp filter and exit");
   run_cmd->add_option("command", run.command, "command and arguments (after --)");
 
-  CLI::App* policy_cmd = app.add_subcommand("policy", "inspect policies");
+  CLI::App* policy_cmd = app.add_subcommand("policy", "inspect and check policies");
   policy_cmd->require_subcommand(1);
-  std::string show_name = "default";
-  CLI::App* show_cmd = policy_cmd->add_subcommand("show", "print a built-in policy");
-  show_cmd->add_option("name", show_name, "built-in policy name");
+  std::string show_name = std::string(policy::kDefaultPreset);
+  CLI::App* show_cmd = policy_cmd->add_subcommand("show", "print a preset or list them");
+  show_cmd->add_option("level", show_name, "none, basic, standard, strict, maximum, or 'list'");
+  std::vector<std::string> check_files;
+  CLI::App* check_cmd = policy_cmd->add_subcommand("check", "validate policy files");
+  check_cmd->add_option("files", check_files, "policy files")->required();
+  std::string explain_spec;
+  CLI::App* explain_cmd =
+      policy_cmd->add_subcommand("explain", "say in plain words what a policy allows and denies");
+  explain_cmd->add_option("policy", explain_spec, "preset name or policy file")->required();
+  std::string compile_spec;
+  bool compile_pfc = false;
+  bool compile_dump = true;
+  CLI::App* compile_cmd =
+      policy_cmd->add_subcommand("compile", "show the seccomp filter plan of a policy");
+  compile_cmd->add_option("policy", compile_spec, "preset name or policy file")->required();
+  compile_cmd->add_flag("--dump", compile_dump, "print the plan (the default)");
+  compile_cmd->add_flag("--pfc", compile_pfc, "print libseccomp's pseudo filter code instead");
 
   try {
     app.parse(argc, argv);
@@ -204,13 +269,19 @@ int main(int argc, char** argv) {
   }
 
   if (*run_cmd) return Run(run);
-  if (*show_cmd) {
-    if (show_name != "default") {
-      Error(fmt::format("unknown built-in policy \"{}\" (this version knows: default)", show_name));
-      return cli::kExitUsage;
-    }
-    std::cout << policy::DefaultPolicyText() << "\n";
-    return 0;
-  }
+  if (*show_cmd) return ShowPreset(show_name);
+  if (*check_cmd) return CheckPolicies(check_files);
+  if (*explain_cmd)
+    return WithPolicy(explain_spec, [](const policy::Policy& p) {
+      std::fputs(policy::Explain(p).c_str(), stdout);
+    });
+  if (*compile_cmd)
+    return WithPolicy(compile_spec, [&](const policy::Policy& p) {
+      tracer::SyscallIndex index;
+      tracer::FilterPlan plan = tracer::MakePlan(p);
+      std::string text =
+          compile_pfc ? tracer::DescribeFilter(plan, index) : tracer::DescribePlan(plan, index);
+      std::fputs(text.c_str(), stdout);
+    });
   return cli::kExitUsage;
 }

@@ -4,10 +4,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
@@ -15,7 +17,9 @@
 
 #include <fmt/format.h>
 
+#include "policy/json_positions.h"
 #include "policy/names.h"
+#include "policy/presets.h"
 
 namespace policy {
 namespace {
@@ -24,16 +28,53 @@ using nlohmann::json;
 
 constexpr int kMaxDepth = 32;
 
-// Where we are in the document, for messages: "policy.json#/files/rules/3/action".
+// Where we are in the document, for messages: "policy.json:12:7: #/files/rules/3/action: ...".
 struct Ctx {
   std::string origin;
   std::string pointer;
-  Ctx At(std::string_view key) const { return Ctx{origin, pointer + "/" + std::string(key)}; }
-  Ctx At(std::size_t index) const { return Ctx{origin, pointer + "/" + std::to_string(index)}; }
+  const PositionMap* positions = nullptr;
+  Ctx At(std::string_view key) const {
+    return Ctx{origin, pointer + "/" + std::string(key), positions};
+  }
+  Ctx At(std::size_t index) const {
+    return Ctx{origin, pointer + "/" + std::to_string(index), positions};
+  }
+  std::string Where() const {
+    std::string where = origin;
+    if (positions != nullptr) {
+      auto it = positions->find(pointer);
+      if (it != positions->end()) {
+        where += fmt::format(":{}:{}", it->second.line, it->second.column);
+      }
+    }
+    return where;
+  }
   [[noreturn]] void Fail(const std::string& what) const {
-    throw PolicyError(fmt::format("{}#{}: {}", origin, pointer.empty() ? "/" : pointer, what));
+    throw PolicyError(fmt::format("{}: #{}: {}", Where(), pointer.empty() ? "/" : pointer, what));
   }
 };
+
+// " (did you mean \"x\"?)" when one candidate is close to `got`.
+template <typename Names>
+std::string Suggest(std::string_view got, const Names& candidates) {
+  std::string best;
+  std::size_t best_distance = 3;  // at most two edits away
+  for (const auto& c : candidates) {
+    std::string_view cand(c);
+    std::size_t d = EditDistance(got, cand);
+    if (d < best_distance && d < std::max<std::size_t>(cand.size(), 2)) {
+      best_distance = d;
+      best = std::string(cand);
+    }
+  }
+  return best.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", best);
+}
+
+std::string JoinAll(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
+  return out;
+}
 
 std::string Join(std::initializer_list<std::string_view> items) {
   std::string out;
@@ -49,7 +90,10 @@ void CheckKeys(const json& obj, const Ctx& ctx, std::initializer_list<std::strin
   for (const auto& [key, value] : obj.items()) {
     bool ok = false;
     for (auto a : allowed) ok = ok || a == key;
-    if (!ok) ctx.Fail(fmt::format("unknown key \"{}\" (allowed here: {})", key, Join(allowed)));
+    if (!ok) {
+      ctx.At(key).Fail(fmt::format("unknown key \"{}\"{} (allowed here: {})", key,
+                                   Suggest(key, allowed), Join(allowed)));
+    }
   }
 }
 
@@ -74,8 +118,13 @@ std::string ExpandVariables(const std::string& in, const Ctx& ctx, const Variabl
     auto it = vars.find(name);
     if (it == vars.end()) {
       std::string known;
-      for (const auto& [k, v] : vars) known += (known.empty() ? "" : ", ") + k;
-      ctx.Fail(fmt::format("unknown variable ${{{}}} (known: {})", name, known));
+      std::vector<std::string> names;
+      for (const auto& [k, v] : vars) {
+        known += (known.empty() ? "" : ", ") + k;
+        names.push_back(k);
+      }
+      ctx.Fail(
+          fmt::format("unknown variable ${{{}}}{} (known: {})", name, Suggest(name, names), known));
     }
     out += it->second;
     i = end + 1;
@@ -88,7 +137,10 @@ Verdict ParseVerdict(const json& obj, const Ctx& ctx, const Verdict& defaults_fo
   if (!obj.contains("action")) ctx.Fail("missing \"action\" (allow, deny or kill)");
   std::string action = GetString(obj["action"], ctx.At("action"));
   auto a = ActionFromName(action);
-  if (!a) ctx.At("action").Fail(fmt::format("unknown action \"{}\" (allow, deny or kill)", action));
+  if (!a) {
+    ctx.At("action").Fail(fmt::format("unknown action \"{}\"{} (allow, deny or kill)", action,
+                                      Suggest(action, std::array{"allow", "deny", "kill"})));
+  }
   v.action = *a;
   if (v.action != Action::kAllow) {
     v.error = defaults_for_deny.error;
@@ -98,14 +150,21 @@ Verdict ParseVerdict(const json& obj, const Ctx& ctx, const Verdict& defaults_fo
   if (obj.contains("errno")) {
     std::string name = GetString(obj["errno"], ctx.At("errno"));
     auto e = ErrnoFromName(name);
-    if (!e) ctx.At("errno").Fail(fmt::format("unknown errno \"{}\" (e.g. EACCES, EPERM)", name));
+    if (!e) {
+      ctx.At("errno").Fail(fmt::format("unknown errno \"{}\"{} (known: {})", name,
+                                       Suggest(name, KnownErrnos()), JoinAll(KnownErrnos())));
+    }
     if (v.action != Action::kDeny) ctx.At("errno").Fail("\"errno\" only applies to action deny");
     v.error = *e;
   }
   if (obj.contains("event")) {
     std::string name = GetString(obj["event"], ctx.At("event"));
     auto t = EventTypeFromName(name);
-    if (!t) ctx.At("event").Fail(fmt::format("unknown event type \"{}\"", name));
+    if (!t) {
+      ctx.At("event").Fail(fmt::format("unknown event type \"{}\"{} (known: {})", name,
+                                       Suggest(name, KnownEventTypes()),
+                                       JoinAll(KnownEventTypes())));
+    }
     v.event = *t;
   }
   if (obj.contains("severity")) {
@@ -126,13 +185,25 @@ const Verdict kFileDeny{Action::kDeny, EACCES, EventType::kPermissionDenied, Sev
 const Verdict kNetDeny{Action::kDeny, EACCES, EventType::kPermissionDenied, Severity::kMedium};
 const Verdict kEscapeDeny{Action::kDeny, EPERM, EventType::kEscapeAttempt, Severity::kHigh};
 
-std::string RuleId(const Ctx& ctx) { return ctx.origin + "#" + ctx.pointer; }
+// "policy.json:14#/files/rules/3", plus " (name)" when the rule has an "id".
+std::string RuleId(const Ctx& ctx, const json* rule = nullptr) {
+  std::string where = ctx.origin;
+  if (ctx.positions != nullptr) {
+    auto it = ctx.positions->find(ctx.pointer);
+    if (it != ctx.positions->end()) where += ":" + std::to_string(it->second.line);
+  }
+  std::string id = where + "#" + ctx.pointer;
+  if (rule != nullptr && rule->contains("id") && (*rule)["id"].is_string()) {
+    id += " (" + (*rule)["id"].get<std::string>() + ")";
+  }
+  return id;
+}
 
 void ParseFiles(const json& files, const Ctx& ctx, const Variables& vars, Policy& p) {
   CheckKeys(files, ctx, {"default", "rules"});
   if (files.contains("default")) {
     CheckKeys(files["default"], ctx.At("default"), {"action", "errno", "event", "severity"});
-    p.path_default = {RuleId(ctx.At("default")),
+    p.path_default = {RuleId(ctx.At("default"), &files["default"]),
                       ParseVerdict(files["default"], ctx.At("default"), kFileDeny)};
   }
   if (!files.contains("rules")) return;
@@ -141,15 +212,20 @@ void ParseFiles(const json& files, const Ctx& ctx, const Variables& vars, Policy
   for (std::size_t i = 0; i < rules.size(); ++i) {
     Ctx rc = ctx.At("rules").At(i);
     const json& r = rules[i];
-    CheckKeys(r, rc, {"path", "access", "action", "errno", "event", "severity", "id"});
+    CheckKeys(r, rc, {"path", "access", "action", "errno", "event", "severity", "id", "notes"});
     if (!r.contains("path")) rc.Fail("missing \"path\"");
+    if (r.contains("id")) GetString(r["id"], rc.At("id"));
     std::string path = ExpandVariables(GetString(r["path"], rc.At("path")), rc.At("path"), vars);
-    if (path.empty() || path[0] != '/') {
-      rc.At("path").Fail(fmt::format("\"{}\" is not an absolute path", path));
+    std::string error;
+    auto pattern = PathPattern::Compile(path, &error);
+    if (!pattern) {
+      rc.At("path").Fail(
+          fmt::format("\"{}\": {}{}", path, error,
+                      path.empty() || path[0] != '/' ? " (not an absolute path)" : ""));
     }
     PathRule rule;
-    rule.id = r.contains("id") ? GetString(r["id"], rc.At("id")) : RuleId(rc);
-    rule.prefix = NormalizePath(path);
+    rule.id = RuleId(rc, &r);
+    rule.pattern = std::move(*pattern);
     if (!r.contains("access") || !r["access"].is_array() || r["access"].empty()) {
       rc.At("access").Fail(
           "expected a non-empty array of access kinds (read, write, create, "
@@ -159,10 +235,10 @@ void ParseFiles(const json& files, const Ctx& ctx, const Variables& vars, Policy
       std::string name = GetString(r["access"][k], rc.At("access").At(k));
       auto a = AccessFromName(name);
       if (!a) {
-        rc.At("access").At(k).Fail(fmt::format(
-            "unknown access kind \"{}\" (read, write, create, delete, exec, metadata, chmod, "
-            "chown)",
-            name));
+        rc.At("access").At(k).Fail(
+            fmt::format("unknown access kind \"{}\"{} (read, write, create, "
+                        "delete, exec, metadata, chmod, chown)",
+                        name, Suggest(name, KnownAccessKinds())));
       }
       rule.access = rule.access | *a;
     }
@@ -208,7 +284,7 @@ Cidr ParseCidr(const std::string& text, const Ctx& ctx) {
   return c;
 }
 
-void ParseNetwork(const json& net, const Ctx& ctx, Policy& p) {
+void ParseNetwork(const json& net, const Ctx& ctx, const Variables& vars, Policy& p) {
   CheckKeys(net, ctx, {"families", "family_default", "default", "rules"});
   if (net.contains("families")) {
     const json& fams = net["families"];
@@ -217,7 +293,12 @@ void ParseNetwork(const json& net, const Ctx& ctx, Policy& p) {
     for (std::size_t i = 0; i < fams.size(); ++i) {
       std::string name = GetString(fams[i], ctx.At("families").At(i));
       auto f = FamilyFromName(name);
-      if (!f) ctx.At("families").At(i).Fail(fmt::format("unknown socket family \"{}\"", name));
+      if (!f) {
+        ctx.At("families")
+            .At(i)
+            .Fail(fmt::format("unknown socket family \"{}\"{} (known: {})", name,
+                              Suggest(name, KnownFamilies()), JoinAll(KnownFamilies())));
+      }
       p.families.push_back(*f);
     }
   }
@@ -239,11 +320,12 @@ void ParseNetwork(const json& net, const Ctx& ctx, Policy& p) {
   for (std::size_t i = 0; i < rules.size(); ++i) {
     Ctx rc = ctx.At("rules").At(i);
     const json& r = rules[i];
-    CheckKeys(
-        r, rc,
-        {"verbs", "family", "cidr", "ports", "unix", "action", "errno", "event", "severity", "id"});
+    CheckKeys(r, rc,
+              {"verbs", "family", "cidr", "ports", "unix", "action", "errno", "event", "severity",
+               "id", "notes"});
+    if (r.contains("id")) GetString(r["id"], rc.At("id"));
     NetRule rule;
-    rule.id = r.contains("id") ? GetString(r["id"], rc.At("id")) : RuleId(rc);
+    rule.id = RuleId(rc, &r);
     if (r.contains("verbs")) {
       if (!r["verbs"].is_array()) rc.At("verbs").Fail("expected an array of verbs");
       for (std::size_t k = 0; k < r["verbs"].size(); ++k) {
@@ -262,7 +344,10 @@ void ParseNetwork(const json& net, const Ctx& ctx, Policy& p) {
     if (r.contains("family")) {
       std::string name = GetString(r["family"], rc.At("family"));
       auto f = FamilyFromName(name);
-      if (!f) rc.At("family").Fail(fmt::format("unknown socket family \"{}\"", name));
+      if (!f) {
+        rc.At("family").Fail(fmt::format("unknown socket family \"{}\"{} (known: {})", name,
+                                         Suggest(name, KnownFamilies()), JoinAll(KnownFamilies())));
+      }
       rule.family = *f;
     }
     if (r.contains("cidr")) {
@@ -283,12 +368,13 @@ void ParseNetwork(const json& net, const Ctx& ctx, Policy& p) {
     if (r.contains("unix")) {
       std::string u = GetString(r["unix"], rc.At("unix"));
       if (u.starts_with("@")) {
-        rule.unix_abstract = true;
-        rule.unix_prefix = u.substr(1);
+        rule.abstract = u.substr(1);
       } else if (u.starts_with("/")) {
-        rule.unix_prefix = NormalizePath(u);
+        std::string error;
+        rule.unix_path = PathPattern::Compile(ExpandVariables(u, rc.At("unix"), vars), &error);
+        if (!rule.unix_path) rc.At("unix").Fail(fmt::format("\"{}\": {}", u, error));
       } else {
-        rc.At("unix").Fail("expected an absolute path or @abstract-name");
+        rc.At("unix").Fail("expected an absolute path pattern or @abstract-name pattern");
       }
       rule.family = AF_UNIX;
     }
@@ -309,11 +395,8 @@ void ParseEscapes(const json& esc, const Ctx& ctx, Policy& p) {
     if (key == "default") continue;
     auto prim = PrimitiveFromName(key);
     if (!prim || *prim == Primitive::kNone) {
-      std::string known;
-      for (std::size_t i = 1; i < kPrimitiveCount; ++i) {
-        known += (known.empty() ? "" : ", ") + std::string(Name(static_cast<Primitive>(i)));
-      }
-      ctx.Fail(fmt::format("unknown escape primitive \"{}\" (known: {})", key, known));
+      ctx.At(key).Fail(fmt::format("unknown escape primitive \"{}\"{} (known: {})", key,
+                                   Suggest(key, KnownPrimitives()), JoinAll(KnownPrimitives())));
     }
     Ctx c = ctx.At(key);
     CheckKeys(value, c, {"action", "errno", "event", "severity"});
@@ -358,58 +441,16 @@ json Parse(std::string_view text, std::string_view origin) {
 }
 
 void Apply(const json& doc, const Ctx& ctx, const Variables& vars, Policy& p) {
-  CheckKeys(doc, ctx, {"version", "name", "extends", "files", "network", "escapes"});
-  if (!doc.contains("version")) ctx.Fail("missing \"version\": 1");
-  if (!doc["version"].is_number_integer() || doc["version"].get<long long>() != 1) {
-    ctx.At("version").Fail("unsupported version (this tracejail reads version 1)");
-  }
   if (doc.contains("name")) p.name = GetString(doc["name"], ctx.At("name"));
+  if (doc.contains("description")) {
+    p.description = GetString(doc["description"], ctx.At("description"));
+  }
   if (doc.contains("files")) ParseFiles(doc["files"], ctx.At("files"), vars, p);
-  if (doc.contains("network")) ParseNetwork(doc["network"], ctx.At("network"), p);
+  if (doc.contains("network")) ParseNetwork(doc["network"], ctx.At("network"), vars, p);
   if (doc.contains("escapes")) ParseEscapes(doc["escapes"], ctx.At("escapes"), p);
 }
 
-}  // namespace
-
-Variables DefaultVariables() {
-  Variables vars;
-  char buf[PATH_MAX];
-  vars["CWD"] = getcwd(buf, sizeof buf) ? NormalizePath(buf) : "/";
-  const char* home = std::getenv("HOME");
-  vars["HOME"] = home && home[0] == '/' ? NormalizePath(home) : "/nonexistent";
-  const char* tmp = std::getenv("TMPDIR");
-  vars["TMPDIR"] = tmp && tmp[0] == '/' ? NormalizePath(tmp) : "/tmp";
-  return vars;
-}
-
-Policy LoadPolicyText(std::string_view text, std::string_view origin, const Variables& vars) {
-  json doc = Parse(text, origin);
-  Ctx ctx{std::string(origin), ""};
-  Policy p;
-  // Fail closed: a policy that says nothing denies escape primitives and foreign sockets.
-  for (std::size_t i = 1; i < kPrimitiveCount; ++i) {
-    p.primitives.at(i) = {"builtin:escapes", kEscapeDeny};
-  }
-  p.path_default = {"builtin:files-default", Verdict{}};
-  p.net_default = {"builtin:network-default", kNetDeny};
-  p.family_default = {"builtin:families", Verdict{Action::kDeny, EAFNOSUPPORT,
-                                                  EventType::kPermissionDenied, Severity::kMedium}};
-  p.families = {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK};
-  if (doc.is_object() && doc.contains("extends")) {
-    std::string base = GetString(doc["extends"], ctx.At("extends"));
-    if (base != "default") {
-      ctx.At("extends").Fail(
-          fmt::format("unknown base \"{}\" (this version knows: default)", base));
-    }
-    p = LoadDefaultPolicy(vars);
-  }
-  Apply(doc, ctx, vars, p);
-  p.source = std::string(text);
-  if (p.name.empty()) p.name = std::string(origin);
-  return p;
-}
-
-Policy LoadPolicyFile(const std::string& path, const Variables& vars) {
+std::string ReadPolicyFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw PolicyError(fmt::format("cannot read policy file {}: {}", path, std::strerror(errno)));
@@ -418,11 +459,138 @@ Policy LoadPolicyFile(const std::string& path, const Variables& vars) {
   text.resize(kMaxPolicyBytes + 1);
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<std::size_t>(in.gcount()));
-  return LoadPolicyText(text, path, vars);
+  return text;
 }
 
+constexpr std::size_t kMaxExtendsDepth = 16;
+
+struct LoadState {
+  const Variables& vars;
+  std::vector<std::string> stack;  // origins being loaded, outermost first
+};
+
+// Loads `text` on top of `p`: first what it extends, then its own keys.
+void LoadInto(std::string_view text, const std::string& origin, const std::string& base_dir,
+              LoadState& st, Policy& p) {
+  json doc = Parse(text, origin);
+  PositionMap positions = IndexPositions(text);
+  Ctx ctx{origin, "", &positions};
+  CheckKeys(doc, ctx, {"version", "name", "description", "extends", "files", "network", "escapes"});
+  if (!doc.contains("version")) ctx.Fail("missing \"version\": 1");
+  if (!doc["version"].is_number_integer() || doc["version"].get<long long>() != 1) {
+    ctx.At("version").Fail("unsupported version (this tracejail reads version 1)");
+  }
+  st.stack.push_back(origin);
+  if (doc.contains("extends")) {
+    Ctx ec = ctx.At("extends");
+    std::string base = GetString(doc["extends"], ec);
+    if (st.stack.size() > kMaxExtendsDepth) {
+      ec.Fail(fmt::format("\"extends\" chain deeper than {} policies", kMaxExtendsDepth));
+    }
+    if (auto preset = PresetText(base)) {
+      if (std::find(st.stack.begin(), st.stack.end(), base) != st.stack.end()) {
+        ec.Fail(fmt::format("\"extends\" cycle through preset \"{}\"", base));
+      }
+      LoadInto(*preset, base, "", st, p);
+    } else if (base.find('/') != std::string::npos || base.ends_with(".json")) {
+      std::string path = base.starts_with("/") || base_dir.empty() ? base : base_dir + "/" + base;
+      char real[PATH_MAX];
+      if (realpath(path.c_str(), real) == nullptr) {
+        ec.Fail(fmt::format("cannot read extended policy {}: {}", path, std::strerror(errno)));
+      }
+      std::string canonical = real;
+      if (std::find(st.stack.begin(), st.stack.end(), canonical) != st.stack.end()) {
+        std::string cycle;
+        for (const auto& o : st.stack) cycle += o + " -> ";
+        ec.Fail(fmt::format("\"extends\" cycle: {}{}", cycle, canonical));
+      }
+      std::string dir = canonical.substr(0, canonical.rfind('/'));
+      LoadInto(ReadPolicyFile(canonical), canonical, dir.empty() ? "/" : dir, st, p);
+    } else {
+      std::vector<std::string> names;
+      for (const auto& known : Presets()) names.emplace_back(known.name);
+      ec.Fail(fmt::format("unknown preset \"{}\"{} (presets: {}; or a path to a .json file)", base,
+                          Suggest(base, names), JoinAll(names)));
+    }
+  }
+  Apply(doc, ctx, st.vars, p);
+  p.chain.push_back(origin);
+  st.stack.pop_back();
+}
+
+// What a policy that says nothing gets: fail closed.
+Policy FailClosedBase() {
+  Policy p;
+  for (std::size_t i = 1; i < kPrimitiveCount; ++i) {
+    p.primitives.at(i) = {"builtin:escapes", kEscapeDeny};
+  }
+  p.path_default = {"builtin:files-default", Verdict{}};
+  p.net_default = {"builtin:network-default", kNetDeny};
+  p.family_default = {"builtin:families", Verdict{Action::kDeny, EAFNOSUPPORT,
+                                                  EventType::kPermissionDenied, Severity::kMedium}};
+  p.families = {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK};
+  return p;
+}
+
+Policy Load(std::string_view text, const std::string& origin, const std::string& base_dir,
+            const Variables& vars) {
+  LoadState st{vars, {}};
+  Policy p = FailClosedBase();
+  LoadInto(text, origin, base_dir, st, p);
+  p.source = std::string(text);
+  if (p.name.empty()) p.name = origin;
+  p.Compile();
+  return p;
+}
+
+}  // namespace
+
+Variables DefaultVariables() {
+  Variables vars;
+  char buf[PATH_MAX];
+  vars["CWD"] = getcwd(buf, sizeof buf) ? NormalizePath(buf) : "/";
+  vars["WORKDIR"] = vars["CWD"];
+  const char* home = std::getenv("HOME");
+  vars["HOME"] = home && home[0] == '/' ? NormalizePath(home) : "/nonexistent";
+  const char* tmp = std::getenv("TMPDIR");
+  vars["TMPDIR"] = tmp && tmp[0] == '/' ? NormalizePath(tmp) : "/tmp";
+  vars["COMMAND"] = "/nonexistent/command";
+  return vars;
+}
+
+Policy LoadPolicyText(std::string_view text, std::string_view origin, const Variables& vars) {
+  return Load(text, std::string(origin), "", vars);
+}
+
+Policy LoadPolicyFile(const std::string& path, const Variables& vars) {
+  std::string text = ReadPolicyFile(path);
+  std::size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  return Load(text, path, dir, vars);
+}
+
+std::string_view DefaultPolicyText() { return *PresetText(kDefaultPreset); }
+
 Policy LoadDefaultPolicy(const Variables& vars) {
-  return LoadPolicyText(DefaultPolicyText(), "default", vars);
+  return LoadPolicyText(DefaultPolicyText(), kDefaultPreset, vars);
+}
+
+std::optional<Policy> LoadPreset(std::string_view name, const Variables& vars) {
+  auto text = PresetText(name);
+  if (!text) return std::nullopt;
+  return LoadPolicyText(*text, name, vars);
+}
+
+Policy LoadPolicySpec(const std::string& spec, const Variables& vars) {
+  if (auto p = LoadPreset(spec, vars)) return std::move(*p);
+  if (spec.find('/') == std::string::npos && !spec.ends_with(".json")) {
+    std::string names;
+    for (const auto& preset : Presets())
+      names += (names.empty() ? "" : ", ") + std::string(preset.name);
+    throw PolicyError(
+        fmt::format("unknown level \"{}\" (levels: {}; or a path to a .json file)", spec, names));
+  }
+  return LoadPolicyFile(spec, vars);
 }
 
 }  // namespace policy

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -19,7 +20,9 @@ class PolicyError : public std::runtime_error {
 // Values substituted for ${NAME} in paths. Unknown variables are errors.
 using Variables = std::map<std::string, std::string, std::less<>>;
 
-// Variables taken from this process: CWD (getcwd), HOME and TMPDIR (environment, /tmp default).
+// Variables taken from this process: CWD (getcwd), WORKDIR (= CWD until the run has a private
+// work dir), HOME and TMPDIR (environment, /tmp default), COMMAND (the resolved command; a
+// placeholder outside `run`).
 Variables DefaultVariables();
 
 inline constexpr std::size_t kMaxPolicyBytes = 4 * 1024 * 1024;
@@ -27,8 +30,14 @@ inline constexpr std::size_t kMaxPolicyBytes = 4 * 1024 * 1024;
 Policy LoadPolicyText(std::string_view text, std::string_view origin, const Variables& vars);
 Policy LoadPolicyFile(const std::string& path, const Variables& vars);
 
-// The built-in policy used when neither --policy nor --level is given.
+// The built-in policy used when neither --policy nor --level is given: the "standard" preset.
 std::string_view DefaultPolicyText();
 Policy LoadDefaultPolicy(const Variables& vars);
+
+// A preset by name (none, basic, standard, strict, maximum); nullopt for an unknown name.
+std::optional<Policy> LoadPreset(std::string_view name, const Variables& vars);
+
+// A preset name or a path to a policy file.
+Policy LoadPolicySpec(const std::string& spec, const Variables& vars);
 
 }  // namespace policy

@@ -122,7 +122,21 @@ constexpr std::array<std::pair<Severity, std::string_view>, 5> kSeverities{{
     {Severity::kCritical, "critical"},
 }};
 
+template <typename T, std::size_t N>
+std::vector<std::string> AllNames(const std::array<std::pair<T, std::string_view>, N>& table,
+                                  std::size_t skip = 0) {
+  std::vector<std::string> out;
+  for (std::size_t i = skip; i < N; ++i) out.emplace_back(table[i].second);
+  return out;
+}
+
 }  // namespace
+
+std::vector<std::string> KnownErrnos() { return AllNames(kErrnos); }
+std::vector<std::string> KnownFamilies() { return AllNames(kFamilies); }
+std::vector<std::string> KnownPrimitives() { return AllNames(kPrimitives, 1); }
+std::vector<std::string> KnownEventTypes() { return AllNames(kPolicyEvents); }
+std::vector<std::string> KnownAccessKinds() { return AllNames(kAccessNames); }
 
 std::optional<int> ErrnoFromName(std::string_view name) { return Find(kErrnos, name); }
 std::string ErrnoName(int err) {

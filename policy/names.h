@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "policy/decision.h"
 #include "policy/operation.h"
@@ -29,5 +30,12 @@ std::string_view Name(Primitive p);
 std::optional<Action> ActionFromName(std::string_view name);
 std::optional<EventType> EventTypeFromName(std::string_view name);
 std::optional<Severity> SeverityFromName(std::string_view name);
+
+// Every name of a table, for "did you mean" suggestions and listings.
+std::vector<std::string> KnownErrnos();
+std::vector<std::string> KnownFamilies();
+std::vector<std::string> KnownPrimitives();  // without "none"
+std::vector<std::string> KnownEventTypes();
+std::vector<std::string> KnownAccessKinds();
 
 }  // namespace policy

@@ -1,8 +1,7 @@
 #include "policy/policy.h"
 
-#include <sys/socket.h>
-
 #include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 
@@ -46,6 +45,21 @@ bool PrefixBitsEqual(const std::array<std::uint8_t, 16>& a, const std::array<std
   return (a[static_cast<std::size_t>(full)] & mask) == (b[static_cast<std::size_t>(full)] & mask);
 }
 
+// The first `bits` bits of `ip` (of a family's `len` bytes) as a hash key.
+std::string MaskedKey(const std::array<std::uint8_t, 16>& ip, int bits) {
+  std::string key(static_cast<std::size_t>((bits + 7) / 8), '\0');
+  for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<char>(ip[i]);
+  if (bits % 8 != 0 && !key.empty()) {
+    key.back() = static_cast<char>(static_cast<std::uint8_t>(key.back()) &
+                                   static_cast<std::uint8_t>(0xff << (8 - bits % 8)));
+  }
+  return key;
+}
+
+bool Better(int spec, Action action, int best_spec, Action best_action, bool have_best) {
+  return !have_best || spec > best_spec || (spec == best_spec && Rank(action) > Rank(best_action));
+}
+
 }  // namespace
 
 std::string NormalizePath(std::string_view path) {
@@ -84,15 +98,56 @@ bool CidrContains(const Cidr& cidr, const SocketAddress& addr) {
   return PrefixBitsEqual(cidr.ip, addr.ip, cidr.prefix_len);
 }
 
-Decision Policy::DecidePathAccess(const std::string& path, Access bit) const {
+void Policy::Compile() {
+  path_index_.clear();
+  for (std::size_t i = 0; i < path_rules.size(); ++i) {
+    path_index_[path_rules[i].pattern.anchor()].push_back(static_cast<std::uint32_t>(i));
+  }
+  path_indexed_ = path_rules.size();
+  net_any_.clear();
+  net_cidr_.clear();
+  for (std::size_t i = 0; i < net_rules.size(); ++i) {
+    const NetRule& r = net_rules[i];
+    auto idx = static_cast<std::uint32_t>(i);
+    if (!r.cidr) {
+      net_any_.push_back(idx);
+      continue;
+    }
+    std::pair<int, int> key{r.cidr->family, r.cidr->prefix_len};
+    auto it = std::find_if(net_cidr_.begin(), net_cidr_.end(),
+                           [&](const auto& b) { return b.first == key; });
+    if (it == net_cidr_.end()) {
+      net_cidr_.push_back({key, {}});
+      it = net_cidr_.end() - 1;
+    }
+    it->second[MaskedKey(r.cidr->ip, r.cidr->prefix_len)].push_back(idx);
+  }
+  net_indexed_ = net_rules.size();
+}
+
+Decision Policy::DecidePathAccess(std::string_view path, Access bit) const {
   const PathRule* best = nullptr;
-  for (const auto& rule : path_rules) {
-    if (!Any(rule.access & bit) || !PathHasPrefix(path, rule.prefix)) continue;
-    if (best == nullptr || rule.prefix.size() > best->prefix.size() ||
-        (rule.prefix.size() == best->prefix.size() &&
-         Rank(rule.verdict.action) > Rank(best->verdict.action))) {
+  auto consider = [&](const PathRule& rule) {
+    if (!Any(rule.access & bit) || !rule.pattern.Matches(path)) return;
+    if (Better(rule.pattern.specificity(), rule.verdict.action,
+               best ? best->pattern.specificity() : 0, best ? best->verdict.action : Action::kAllow,
+               best != nullptr)) {
       best = &rule;
     }
+  };
+  if (path_indexed_ == path_rules.size() && !path_rules.empty()) {
+    // Every rule is anchored in a directory that is an ancestor of (or equal to) the path.
+    auto visit = [&](std::string_view anchor) {
+      auto it = path_index_.find(anchor);
+      if (it == path_index_.end()) return;
+      for (std::uint32_t i : it->second) consider(path_rules[i]);
+    };
+    visit("/");
+    for (std::size_t pos = 1; pos <= path.size(); ++pos) {
+      if (pos == path.size() || path[pos] == '/') visit(path.substr(0, pos));
+    }
+  } else {
+    for (const auto& rule : path_rules) consider(rule);
   }
   return best ? ToDecision(best->verdict, best->id)
               : ToDecision(path_default.verdict, path_default.id);
@@ -118,6 +173,37 @@ Decision Policy::DecidePath(const PathAccess& path) const {
   return result;
 }
 
+bool Policy::NetRuleMatches(const NetRule& rule, const NetAccess& net, int& specificity) const {
+  const SocketAddress& addr = *net.addr;
+  auto verb_bit = static_cast<std::uint8_t>(1u << static_cast<unsigned>(net.verb));
+  if ((rule.verbs & verb_bit) == 0) return false;
+  int effective_family = IsMappedV4(addr) ? AF_INET : addr.family;
+  if (rule.family && *rule.family != addr.family && *rule.family != effective_family) {
+    return false;
+  }
+  specificity = 0;
+  if (rule.cidr) {
+    if (!CidrContains(*rule.cidr, addr)) return false;
+    specificity += rule.cidr->prefix_len;
+  }
+  if (rule.port_lo != 0 || rule.port_hi != 65535) {
+    if (addr.family != AF_INET && addr.family != AF_INET6) return false;
+    if (addr.port < rule.port_lo || addr.port > rule.port_hi) return false;
+    specificity += 1;
+  }
+  if (rule.unix_path) {
+    if (addr.family != AF_UNIX || addr.abstract || addr.unnamed) return false;
+    if (!rule.unix_path->Matches(addr.unix_path)) return false;
+    specificity += rule.unix_path->specificity();
+  }
+  if (rule.abstract) {
+    if (addr.family != AF_UNIX || !addr.abstract) return false;
+    if (!MatchComponent(*rule.abstract, addr.unix_path)) return false;
+    specificity += static_cast<int>(rule.abstract->size());
+  }
+  return true;
+}
+
 Decision Policy::DecideNet(const NetAccess& net) const {
   if (net.verb == NetVerb::kSocket) {
     if (std::find(families.begin(), families.end(), net.family) != families.end()) {
@@ -126,37 +212,30 @@ Decision Policy::DecideNet(const NetAccess& net) const {
     return ToDecision(family_default.verdict, family_default.id);
   }
   if (!net.addr) return Decision{};  // e.g. send on a connected socket: connect was decided
-  const SocketAddress& addr = *net.addr;
   const NetRule* best = nullptr;
-  int best_specificity = -1;
-  auto verb_bit = static_cast<std::uint8_t>(1u << static_cast<unsigned>(net.verb));
-  for (const auto& rule : net_rules) {
-    if ((rule.verbs & verb_bit) == 0) continue;
-    int effective_family = IsMappedV4(addr) ? AF_INET : addr.family;
-    if (rule.family && *rule.family != addr.family && *rule.family != effective_family) continue;
-    int specificity = 0;
-    if (rule.cidr) {
-      if (!CidrContains(*rule.cidr, addr)) continue;
-      specificity += rule.cidr->prefix_len;
-    }
-    if (rule.port_lo != 0 || rule.port_hi != 65535) {
-      if (addr.family != AF_INET && addr.family != AF_INET6) continue;
-      if (addr.port < rule.port_lo || addr.port > rule.port_hi) continue;
-      specificity += 1;
-    }
-    if (rule.unix_prefix) {
-      if (addr.family != AF_UNIX || addr.abstract != rule.unix_abstract) continue;
-      bool match = rule.unix_abstract ? addr.unix_path.starts_with(*rule.unix_prefix)
-                                      : PathHasPrefix(addr.unix_path, *rule.unix_prefix);
-      if (!match) continue;
-      specificity += static_cast<int>(rule.unix_prefix->size());
-    }
-    if (best == nullptr || specificity > best_specificity ||
-        (specificity == best_specificity &&
-         Rank(rule.verdict.action) > Rank(best->verdict.action))) {
+  int best_spec = 0;
+  auto consider = [&](const NetRule& rule) {
+    int spec = 0;
+    if (!NetRuleMatches(rule, net, spec)) return;
+    if (Better(spec, rule.verdict.action, best_spec, best ? best->verdict.action : Action::kAllow,
+               best != nullptr)) {
       best = &rule;
-      best_specificity = specificity;
+      best_spec = spec;
     }
+  };
+  if (net_indexed_ == net_rules.size()) {
+    for (std::uint32_t i : net_any_) consider(net_rules[i]);
+    const SocketAddress& a = *net.addr;
+    SocketAddress v4 = IsMappedV4(a) ? AsV4(a) : a;
+    for (const auto& [key, buckets] : net_cidr_) {
+      const SocketAddress& probe = key.first == AF_INET ? v4 : a;
+      if (probe.family != key.first) continue;
+      auto it = buckets.find(MaskedKey(probe.ip, key.second));
+      if (it == buckets.end()) continue;
+      for (std::uint32_t i : it->second) consider(net_rules[i]);
+    }
+  } else {
+    for (const auto& rule : net_rules) consider(rule);
   }
   return best ? ToDecision(best->verdict, best->id)
               : ToDecision(net_default.verdict, net_default.id);
@@ -236,12 +315,10 @@ nlohmann::json Policy::Tip(const Request& request) const {
 }
 
 bool Policy::NeedsMetadata() const {
-  return std::any_of(path_rules.begin(), path_rules.end(),
-                     [&](const PathRule& r) {
-                       return Any(r.access & Access::kMetadata) &&
-                              r.verdict.action != path_default.verdict.action;
-                     }) ||
-         (path_default.verdict.action != Action::kAllow);
+  return path_default.verdict.action != Action::kAllow ||
+         std::any_of(path_rules.begin(), path_rules.end(), [&](const PathRule& r) {
+           return Any(r.access & Access::kMetadata) && r.verdict.action != Action::kAllow;
+         });
 }
 
 bool Policy::NeedsPaths() const {

@@ -1,9 +1,16 @@
 // A loaded policy and its one decision function. Pure: no ptrace, no I/O.
 //
 // Conflict rule (docs/policy.md): among the rules that match a request, the most specific wins
-// (longest path prefix, longest CIDR prefix); at equal specificity the most restrictive action
-// wins (kill > deny > allow). When a request has several parts (a rename's two paths, an open
-// that reads and writes) each part is decided and the most restrictive result is returned.
+// (most literal characters in a path pattern; longest CIDR prefix, plus one for a port
+// restriction; longest unix pattern); at equal specificity the most restrictive action wins
+// (kill > deny > allow). When a request has several parts (a rename's two paths, an open that
+// reads and writes, a sendmmsg to several addresses) each part is decided and the most
+// restrictive result is returned.
+//
+// Matching is indexed (Compile()): path rules by the literal directory their pattern is
+// anchored in, network rules by family and CIDR prefix length, so a decision costs a few hash
+// lookups, not a scan of every rule. Evaluate() falls back to a scan when rules were added after
+// Compile() (tests build policies by hand).
 #pragma once
 
 #include <array>
@@ -11,9 +18,11 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "policy/decision.h"
+#include "policy/glob.h"
 #include "policy/operation.h"
 
 namespace policy {
@@ -27,8 +36,8 @@ struct Verdict {
 };
 
 struct PathRule {
-  std::string id;      // e.g. "default.json#/files/rules/3"
-  std::string prefix;  // absolute, normalised, variables expanded; matches whole components
+  std::string id;  // "policy.json:12:7 #/files/rules/3 (secrets)"
+  PathPattern pattern;
   Access access = Access::kNone;
   Verdict verdict;
 };
@@ -46,8 +55,8 @@ struct NetRule {
   std::optional<Cidr> cidr;   // inet/inet6 only
   std::uint16_t port_lo = 0;
   std::uint16_t port_hi = 65535;
-  std::optional<std::string> unix_prefix;  // AF_UNIX path prefix or abstract name prefix
-  bool unix_abstract = false;
+  std::optional<PathPattern> unix_path;  // AF_UNIX path pattern
+  std::optional<std::string> abstract;   // AF_UNIX abstract-name pattern (*, ?, [...])
   Verdict verdict;
 };
 
@@ -59,10 +68,31 @@ struct PrimitiveRule {
   Verdict verdict;
 };
 
+// A syscall rule of the policy: decided in the kernel (BPF) by number and integer arguments.
+struct ArgCondition {
+  enum class Op : std::uint8_t { kEq, kNe, kLt, kLe, kGt, kGe, kMaskedEq };
+  unsigned index = 0;  // 0..5
+  Op op = Op::kEq;
+  std::uint64_t value = 0;
+  std::uint64_t mask = 0;  // kMaskedEq only
+};
+
+enum class SyscallAction : std::uint8_t { kAllow, kDeny, kKill, kTrace };
+
+struct SyscallRule {
+  std::string id;
+  std::vector<std::string> names;  // syscall names, classes expanded
+  SyscallAction action = SyscallAction::kAllow;
+  int error = 0;
+  std::vector<ArgCondition> args;  // all must hold
+};
+
 class Policy {
  public:
-  std::string name;    // "default" or the file name
-  std::string source;  // the JSON text it was loaded from, for `policy show`
+  std::string name;  // "standard" or the file name
+  std::string description;
+  std::string source;              // the JSON text it was loaded from
+  std::vector<std::string> chain;  // extends chain, base first (for explain)
 
   std::vector<PathRule> path_rules;
   PrimitiveRule path_default;
@@ -74,10 +104,15 @@ class Policy {
 
   std::array<PrimitiveRule, kPrimitiveCount> primitives{};
 
+  std::vector<SyscallRule> syscall_rules;
+
+  // Builds the matching indexes; call after the rules are final.
+  void Compile();
+
   Decision Evaluate(const Request& request) const;
 
   // Plan inputs: which syscall rows the run must flag.
-  bool NeedsMetadata() const;  // some rule decides kMetadata differently from the default
+  bool NeedsMetadata() const;  // some rule decides kMetadata differently from allow
   bool NeedsPaths() const;     // any path decision can differ from allow
   bool NeedsNetwork() const;
 
@@ -88,9 +123,24 @@ class Policy {
   nlohmann::json Tip(const Request& request) const;
 
  private:
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using Index =
+      std::unordered_map<std::string, std::vector<std::uint32_t>, StringHash, std::equal_to<>>;
+
   Decision DecidePath(const PathAccess& path) const;
-  Decision DecidePathAccess(const std::string& path, Access bit) const;
+  Decision DecidePathAccess(std::string_view path, Access bit) const;
   Decision DecideNet(const NetAccess& net) const;
+  bool NetRuleMatches(const NetRule& rule, const NetAccess& net, int& specificity) const;
+
+  Index path_index_;                    // anchor -> path rules
+  std::size_t path_indexed_ = 0;        // rules covered by path_index_
+  std::vector<std::uint32_t> net_any_;  // rules with no CIDR
+  // (family, prefix length) -> masked address bytes -> rules
+  std::vector<std::pair<std::pair<int, int>, Index>> net_cidr_;
+  std::size_t net_indexed_ = 0;
 };
 
 // Normalises an absolute path lexically: collapses "//", ".", "..", drops a trailing "/".

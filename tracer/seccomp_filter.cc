@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -120,6 +121,33 @@ std::vector<sock_filter> BuildFilter(const FilterPlan& plan, const SyscallIndex&
   std::vector<sock_filter> prog(bytes.size() / sizeof(sock_filter));
   std::memcpy(prog.data(), bytes.data(), bytes.size());
   return prog;
+}
+
+std::string DescribePlan(const FilterPlan& plan, const SyscallIndex& index) {
+  static constexpr std::array<std::string_view, 6> kGroupNames{
+      "opens",          "exec",
+      "metadata reads", "filesystem changes",
+      "network",        "process tree and escapes"};
+  std::string out =
+      "Architecture: x86_64 only; calls from any other ABI (i386 int $0x80, x32) stop\n"
+      "for the tracer, which applies the policy's \"foreign_abi\" verdict.\n";
+  for (std::size_t g = 0; g < kGroupNames.size(); ++g) {
+    std::string names;
+    for (const SyscallRow* row : plan.traced) {
+      if (static_cast<std::size_t>(row->group) != g || index.Number(*row) < 0) continue;
+      names += names.empty() ? "" : " ";
+      names += row->name;
+      if (row->cond_count > 0) names += "(only with flagged arguments)";
+    }
+    if (!names.empty())
+      out += fmt::format("\nStop for the tracer: {}\n  {}\n", kGroupNames[g], names);
+  }
+  for (const SyscallRow* row : plan.kernel_errno) {
+    out += fmt::format("\nFail in the kernel: {} -> {}\n", row->name,
+                       std::strerror(row->kernel_errno));
+  }
+  out += "\nEverything else: allowed in the kernel, never stopped.\n";
+  return out;
 }
 
 std::string DescribeFilter(const FilterPlan& plan, const SyscallIndex& index) {

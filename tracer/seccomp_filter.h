@@ -28,6 +28,9 @@ FilterPlan MakePlan(const policy::Policy& policy);
 // Throws std::runtime_error naming the libseccomp call that failed.
 std::vector<sock_filter> BuildFilter(const FilterPlan& plan, const SyscallIndex& index);
 
+// The plan in readable form: what the kernel allows, denies, and stops for the tracer.
+std::string DescribePlan(const FilterPlan& plan, const SyscallIndex& index);
+
 // libseccomp's pseudo-filter-code listing of the same program, for `--dump-filter`.
 std::string DescribeFilter(const FilterPlan& plan, const SyscallIndex& index);
 

@@ -1,0 +1,165 @@
+#include "policy/presets.h"
+
+#include <array>
+
+namespace policy {
+namespace {
+
+constexpr std::string_view kNone = R"json({
+  "version": 1,
+  "name": "none",
+  "description": "Trace and record only: everything is allowed; escape primitives are recorded as escape_attempt events.",
+  "files": {"default": {"action": "allow"}},
+  "network": {
+    "families": ["unspec", "unix", "inet", "inet6", "netlink", "packet", "bluetooth", "vsock", "alg"],
+    "family_default": {"action": "allow"},
+    "default": {"action": "allow"}
+  },
+  "escapes": {"default": {"action": "allow", "event": "escape_attempt", "severity": "high"}}
+})json";
+
+constexpr std::string_view kBasic = R"json({
+  "version": 1,
+  "name": "basic",
+  "description": "Files and network are open; every escape primitive is denied.",
+  "files": {"default": {"action": "allow"}},
+  "network": {
+    "families": ["unspec", "unix", "inet", "inet6", "netlink"],
+    "default": {"action": "allow"}
+  },
+  "escapes": {
+    "default": {"action": "deny", "errno": "EPERM"},
+    "foreign_abi": {"action": "deny", "errno": "ENOSYS", "severity": "critical"},
+    "module": {"action": "deny", "errno": "EPERM", "severity": "critical"},
+    "kexec": {"action": "deny", "errno": "EPERM", "severity": "critical"}
+  }
+})json";
+
+constexpr std::string_view kStandard = R"json({
+  "version": 1,
+  "name": "standard",
+  "description": "Ordinary programs run unchanged; secrets, other users' files, writes outside the work areas, the network beyond local sockets and every escape primitive are denied.",
+  "extends": "basic",
+  "files": {
+    "default": {"action": "allow"},
+    "rules": [
+      {"id": "secrets", "path": "/etc/shadow", "access": ["read", "write"], "action": "deny"},
+      {"id": "secrets", "path": "/etc/shadow-", "access": ["read", "write"], "action": "deny"},
+      {"id": "secrets", "path": "/etc/gshadow", "access": ["read", "write"], "action": "deny"},
+      {"id": "secrets", "path": "/etc/gshadow-", "access": ["read", "write"], "action": "deny"},
+      {"id": "secrets", "path": "/etc/sudoers", "access": ["read", "write"], "action": "deny"},
+      {"id": "secrets", "path": "/etc/sudoers.d", "access": ["read", "write"], "action": "deny"},
+      {"id": "secrets", "path": "/etc/ssh/ssh_host_*key*", "access": ["read"], "action": "deny"},
+      {"id": "other-users", "path": "/root", "access": ["read"], "action": "deny"},
+      {"id": "other-users", "path": "/home/*", "access": ["read"], "action": "deny"},
+      {"id": "own-home", "path": "${HOME}", "access": ["read"], "action": "allow"},
+      {"id": "secrets", "path": "${HOME}/.ssh", "access": ["read"], "action": "deny"},
+      {"id": "secrets", "path": "${HOME}/.gnupg", "access": ["read"], "action": "deny"},
+      {"id": "secrets", "path": "${HOME}/.aws", "access": ["read"], "action": "deny"},
+      {"id": "secrets", "path": "${HOME}/.config/gcloud", "access": ["read"], "action": "deny"},
+      {"id": "secrets", "path": "${HOME}/.docker/config.json", "access": ["read"], "action": "deny"},
+      {"id": "secrets", "path": "${HOME}/.netrc", "access": ["read"], "action": "deny"},
+      {"id": "secrets", "path": "${HOME}/.git-credentials", "access": ["read"], "action": "deny"},
+      {"id": "kernel-memory", "path": "/proc/kcore", "access": ["read"], "action": "deny", "event": "escape_attempt", "severity": "high"},
+      {"id": "kernel-memory", "path": "/dev/mem", "access": ["read", "write"], "action": "deny", "event": "escape_attempt", "severity": "high"},
+      {"id": "kernel-memory", "path": "/dev/kmem", "access": ["read", "write"], "action": "deny", "event": "escape_attempt", "severity": "high"},
+      {"id": "kernel-memory", "path": "/dev/port", "access": ["read", "write"], "action": "deny", "event": "escape_attempt", "severity": "high"},
+      {"id": "read-only-system", "path": "/", "access": ["write", "create", "delete", "chmod", "chown"], "action": "deny"},
+      {"id": "work-dir", "path": "${WORKDIR}", "access": ["read", "write", "create", "delete", "chmod", "chown"], "action": "allow"},
+      {"id": "temp", "path": "${TMPDIR}", "access": ["write", "create", "delete", "chmod", "chown"], "action": "allow"},
+      {"id": "temp", "path": "/tmp", "access": ["write", "create", "delete", "chmod", "chown"], "action": "allow"},
+      {"id": "temp", "path": "/var/tmp", "access": ["write", "create", "delete", "chmod", "chown"], "action": "allow"},
+      {"id": "temp", "path": "/dev/shm", "access": ["write", "create", "delete"], "action": "allow"},
+      {"id": "devices", "path": "/dev/null", "access": ["write"], "action": "allow"},
+      {"id": "devices", "path": "/dev/zero", "access": ["write"], "action": "allow"},
+      {"id": "devices", "path": "/dev/full", "access": ["write"], "action": "allow"},
+      {"id": "devices", "path": "/dev/tty", "access": ["write"], "action": "allow"},
+      {"id": "devices", "path": "/dev/pts", "access": ["write"], "action": "allow"},
+      {"id": "devices", "path": "/dev/ptmx", "access": ["write"], "action": "allow"},
+      {"id": "devices", "path": "/dev/urandom", "access": ["write"], "action": "allow"},
+      {"id": "devices", "path": "/dev/random", "access": ["write"], "action": "allow"}
+    ]
+  },
+  "network": {
+    "families": ["unix", "inet", "inet6", "netlink"],
+    "family_default": {"action": "deny", "errno": "EAFNOSUPPORT"},
+    "default": {"action": "deny", "errno": "EACCES"},
+    "rules": [
+      {"id": "local-sockets", "family": "unix", "verbs": ["connect", "bind", "send"], "action": "allow"},
+      {"id": "netlink", "family": "netlink", "verbs": ["connect", "bind", "send"], "action": "allow"},
+      {"id": "container-runtime", "unix": "/var/run/docker.sock", "verbs": ["connect", "send"], "action": "deny", "event": "escape_attempt"},
+      {"id": "container-runtime", "unix": "/run/docker.sock", "verbs": ["connect", "send"], "action": "deny", "event": "escape_attempt"}
+    ]
+  }
+})json";
+
+constexpr std::string_view kStrict = R"json({
+  "version": 1,
+  "name": "strict",
+  "description": "standard, plus: no network sockets (unix only), and nothing may be executed but the command itself.",
+  "extends": "standard",
+  "files": {
+    "rules": [
+      {"id": "exec-only-the-command", "path": "/", "access": ["exec"], "action": "deny", "event": "syscall_blocked", "severity": "high"},
+      {"id": "the-command", "path": "${COMMAND}", "access": ["exec"], "action": "allow"}
+    ]
+  },
+  "network": {
+    "families": ["unix"],
+    "family_default": {"action": "deny", "errno": "EACCES", "severity": "high"}
+  }
+})json";
+
+constexpr std::string_view kMaximum = R"json({
+  "version": 1,
+  "name": "maximum",
+  "description": "Only what a plain interpreter needs in its work dir; the first violation kills the whole process tree.",
+  "files": {
+    "default": {"action": "kill", "event": "permission_denied", "severity": "high"},
+    "rules": [
+      {"id": "metadata", "path": "/", "access": ["metadata"], "action": "allow"},
+      {"id": "system", "path": "/usr", "access": ["read"], "action": "allow"},
+      {"id": "system", "path": "/lib", "access": ["read"], "action": "allow"},
+      {"id": "system", "path": "/lib64", "access": ["read"], "action": "allow"},
+      {"id": "system", "path": "/bin", "access": ["read"], "action": "allow"},
+      {"id": "system", "path": "/etc/ld.so.cache", "access": ["read"], "action": "allow"},
+      {"id": "system", "path": "/etc/localtime", "access": ["read"], "action": "allow"},
+      {"id": "system", "path": "/etc/nsswitch.conf", "access": ["read"], "action": "allow"},
+      {"id": "system", "path": "/etc/passwd", "access": ["read"], "action": "allow"},
+      {"id": "system", "path": "/etc/group", "access": ["read"], "action": "allow"},
+      {"id": "system", "path": "/dev/null", "access": ["read", "write"], "action": "allow"},
+      {"id": "system", "path": "/dev/urandom", "access": ["read"], "action": "allow"},
+      {"id": "work-dir", "path": "${WORKDIR}", "access": ["read", "write", "create", "delete", "chmod", "chown"], "action": "allow"},
+      {"id": "the-command", "path": "${COMMAND}", "access": ["read", "exec"], "action": "allow"}
+    ]
+  },
+  "network": {
+    "families": [],
+    "family_default": {"action": "kill", "severity": "high"},
+    "default": {"action": "kill", "severity": "high"}
+  },
+  "escapes": {"default": {"action": "kill", "event": "escape_attempt", "severity": "critical"}}
+})json";
+
+constexpr std::array<Preset, 5> kPresets{{
+    {"none", "trace and record only; allow everything", kNone},
+    {"basic", "deny escape primitives; files and network open", kBasic},
+    {"standard", "protect secrets, system files and the network; ordinary programs run", kStandard},
+    {"strict", "standard, no network, exec only the command", kStrict},
+    {"maximum", "only what an interpreter needs in its work dir; kill on first violation",
+     kMaximum},
+}};
+
+}  // namespace
+
+std::span<const Preset> Presets() { return kPresets; }
+
+std::optional<std::string_view> PresetText(std::string_view name) {
+  if (name == "default") name = kDefaultPreset;  // "default" names the default preset
+  for (const auto& p : kPresets) {
+    if (p.name == name) return p.text;
+  }
+  return std::nullopt;
+}
+
+}  // namespace policy
