@@ -125,7 +125,7 @@ int Run(const RunArgs& args) {
   if (!policy) return cli::kExitPolicy;
   tracer::Mode mode = args.mode == "audit" ? tracer::Mode::kAudit : tracer::Mode::kEnforce;
   tracer::SyscallIndex index;
-  tracer::FilterPlan plan = tracer::MakePlan(*policy);
+  tracer::FilterPlan plan = tracer::MakePlan(*policy, index);
 
   std::unique_ptr<report::EventLog> log;
   try {
@@ -188,9 +188,10 @@ int CheckPolicies(const std::vector<std::string>& files) {
   for (const auto& f : files) {
     try {
       policy::Policy p = policy::LoadPolicyFile(f, vars);
-      std::printf("%s: ok (%zu file rules, %zu network rules, extends: %s)\n", f.c_str(),
-                  p.path_rules.size(), p.net_rules.size(),
-                  p.chain.size() > 1 ? p.chain.front().c_str() : "nothing");
+      std::string chain;
+      for (const auto& c : p.chain) chain += (chain.empty() ? "" : " -> ") + c;
+      std::printf("%s: ok (%zu file rules, %zu network rules, %zu syscall rules; %s)\n", f.c_str(),
+                  p.path_rules.size(), p.net_rules.size(), p.syscall_rules.size(), chain.c_str());
     } catch (const policy::PolicyError& e) {
       std::fprintf(stderr, "%s\n", e.what());
       status = cli::kExitPolicy;
@@ -278,7 +279,7 @@ int main(int argc, char** argv) {
   if (*compile_cmd)
     return WithPolicy(compile_spec, [&](const policy::Policy& p) {
       tracer::SyscallIndex index;
-      tracer::FilterPlan plan = tracer::MakePlan(p);
+      tracer::FilterPlan plan = tracer::MakePlan(p, index);
       std::string text =
           compile_pfc ? tracer::DescribeFilter(plan, index) : tracer::DescribePlan(plan, index);
       std::fputs(text.c_str(), stdout);

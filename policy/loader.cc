@@ -20,6 +20,7 @@
 #include "policy/json_positions.h"
 #include "policy/names.h"
 #include "policy/presets.h"
+#include "policy/syscall_classes.h"
 
 namespace policy {
 namespace {
@@ -405,6 +406,147 @@ void ParseEscapes(const json& esc, const Ctx& ctx, Policy& p) {
   }
 }
 
+std::uint64_t GetUint(const json& v, const Ctx& ctx) {
+  if (v.is_number_unsigned()) return v.get<std::uint64_t>();
+  if (v.is_number_integer()) return static_cast<std::uint64_t>(v.get<std::int64_t>());
+  if (v.is_string()) {  // "0x40000000" for masks and flags
+    std::string t = v.get<std::string>();
+    std::uint64_t value = 0;
+    int base = t.starts_with("0x") ? 16 : 10;
+    std::string_view digits = base == 16 ? std::string_view(t).substr(2) : std::string_view(t);
+    auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
+    if (ec == std::errc{} && ptr == digits.data() + digits.size() && !digits.empty()) return value;
+  }
+  ctx.Fail("expected an unsigned integer (or a \"0x...\" string)");
+}
+
+void ParseSyscalls(const json& sys, const Ctx& ctx, Policy& p) {
+  CheckKeys(sys, ctx, {"rules"});
+  if (!sys.contains("rules")) return;
+  const json& rules = sys["rules"];
+  if (!rules.is_array()) ctx.At("rules").Fail("expected an array of rules");
+  static constexpr std::array<std::pair<std::string_view, SyscallAction>, 4> kActions{{
+      {"allow", SyscallAction::kAllow},
+      {"deny", SyscallAction::kDeny},
+      {"kill", SyscallAction::kKill},
+      {"trace", SyscallAction::kTrace},
+  }};
+  static constexpr std::array<std::pair<std::string_view, ArgCondition::Op>, 7> kOps{{
+      {"eq", ArgCondition::Op::kEq},
+      {"ne", ArgCondition::Op::kNe},
+      {"lt", ArgCondition::Op::kLt},
+      {"le", ArgCondition::Op::kLe},
+      {"gt", ArgCondition::Op::kGt},
+      {"ge", ArgCondition::Op::kGe},
+      {"masked_eq", ArgCondition::Op::kMaskedEq},
+  }};
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    Ctx rc = ctx.At("rules").At(i);
+    const json& r = rules[i];
+    CheckKeys(r, rc, {"names", "action", "errno", "event", "severity", "args", "id", "notes"});
+    if (r.contains("id")) GetString(r["id"], rc.At("id"));
+    SyscallRule rule;
+    rule.id = RuleId(rc, &r);
+    if (!r.contains("names") || !r["names"].is_array() || r["names"].empty()) {
+      rc.At("names").Fail("expected a non-empty array of syscall names or classes (\"%file\")");
+    }
+    for (std::size_t k = 0; k < r["names"].size(); ++k) {
+      Ctx nc = rc.At("names").At(k);
+      std::string name = GetString(r["names"][k], nc);
+      if (name.starts_with("%")) {
+        const SyscallClass* cls = FindSyscallClass(name);
+        if (cls == nullptr) {
+          std::vector<std::string> classes;
+          for (const auto& c : SyscallClasses()) classes.emplace_back(c.name);
+          nc.Fail(fmt::format("unknown syscall class \"{}\"{} (classes: {})", name,
+                              Suggest(name, classes), JoinAll(classes)));
+        }
+        for (std::string_view m : cls->members) {
+          if (SyscallNumber(m)) rule.names.emplace_back(std::string(m), 1);
+        }
+      } else {
+        if (!SyscallNumber(name)) {
+          nc.Fail(fmt::format("unknown syscall \"{}\"{} (not a syscall of this architecture)", name,
+                              Suggest(name, KnownSyscallNames())));
+        }
+        rule.names.emplace_back(name, 2);
+      }
+    }
+    if (!r.contains("action")) rc.Fail("missing \"action\" (allow, deny, kill or trace)");
+    std::string action = GetString(r["action"], rc.At("action"));
+    auto a = std::find_if(kActions.begin(), kActions.end(),
+                          [&](const auto& e) { return e.first == action; });
+    if (a == kActions.end()) {
+      rc.At("action").Fail(
+          fmt::format("unknown action \"{}\"{} (allow, deny, kill or trace)", action,
+                      Suggest(action, std::array{"allow", "deny", "kill", "trace"})));
+    }
+    rule.action = a->second;
+    rule.error = EPERM;
+    if (r.contains("errno")) {
+      if (rule.action != SyscallAction::kDeny)
+        rc.At("errno").Fail("\"errno\" only applies to deny");
+      std::string name = GetString(r["errno"], rc.At("errno"));
+      auto e = ErrnoFromName(name);
+      if (!e) {
+        rc.At("errno").Fail(fmt::format("unknown errno \"{}\"{} (known: {})", name,
+                                        Suggest(name, KnownErrnos()), JoinAll(KnownErrnos())));
+      }
+      rule.error = *e;
+    }
+    if (r.contains("event")) {
+      std::string name = GetString(r["event"], rc.At("event"));
+      auto t = EventTypeFromName(name);
+      if (!t) {
+        rc.At("event").Fail(
+            fmt::format("unknown event type \"{}\"{}", name, Suggest(name, KnownEventTypes())));
+      }
+      rule.event = *t;
+    }
+    if (r.contains("severity")) {
+      std::string name = GetString(r["severity"], rc.At("severity"));
+      auto sv = SeverityFromName(name);
+      if (!sv) rc.At("severity").Fail(fmt::format("unknown severity \"{}\"", name));
+      rule.severity = *sv;
+    }
+    if (r.contains("args")) {
+      if (!r["args"].is_array()) rc.At("args").Fail("expected an array of argument conditions");
+      if (rule.action == SyscallAction::kAllow) {
+        rc.At("args").Fail(
+            "an allow rule cannot have argument conditions (put the condition on the deny or "
+            "kill rule it relaxes)");
+      }
+      for (std::size_t k = 0; k < r["args"].size(); ++k) {
+        Ctx ac = rc.At("args").At(k);
+        const json& c = r["args"][k];
+        CheckKeys(c, ac, {"index", "op", "value", "mask"});
+        ArgCondition cond;
+        if (!c.contains("index")) ac.Fail("missing \"index\" (0-5)");
+        cond.index = static_cast<unsigned>(GetUint(c["index"], ac.At("index")));
+        if (cond.index > 5) ac.At("index").Fail("argument index must be 0-5");
+        std::string op = c.contains("op") ? GetString(c["op"], ac.At("op")) : "eq";
+        auto o =
+            std::find_if(kOps.begin(), kOps.end(), [&](const auto& e) { return e.first == op; });
+        if (o == kOps.end()) {
+          ac.At("op").Fail(
+              fmt::format("unknown operator \"{}\" (eq, ne, lt, le, gt, ge, masked_eq)", op));
+        }
+        cond.op = o->second;
+        if (!c.contains("value")) ac.Fail("missing \"value\"");
+        cond.value = GetUint(c["value"], ac.At("value"));
+        if (cond.op == ArgCondition::Op::kMaskedEq) {
+          if (!c.contains("mask")) ac.Fail("masked_eq needs a \"mask\"");
+          cond.mask = GetUint(c["mask"], ac.At("mask"));
+        } else if (c.contains("mask")) {
+          ac.At("mask").Fail("\"mask\" only applies to masked_eq");
+        }
+        rule.args.push_back(cond);
+      }
+    }
+    p.syscall_rules.push_back(std::move(rule));
+  }
+}
+
 std::pair<std::size_t, std::size_t> LineColumn(std::string_view text, std::size_t byte) {
   std::size_t line = 1, col = 1;
   for (std::size_t i = 0; i < byte && i < text.size(); ++i) {
@@ -448,6 +590,7 @@ void Apply(const json& doc, const Ctx& ctx, const Variables& vars, Policy& p) {
   if (doc.contains("files")) ParseFiles(doc["files"], ctx.At("files"), vars, p);
   if (doc.contains("network")) ParseNetwork(doc["network"], ctx.At("network"), vars, p);
   if (doc.contains("escapes")) ParseEscapes(doc["escapes"], ctx.At("escapes"), p);
+  if (doc.contains("syscalls")) ParseSyscalls(doc["syscalls"], ctx.At("syscalls"), p);
 }
 
 std::string ReadPolicyFile(const std::string& path) {
@@ -475,7 +618,9 @@ void LoadInto(std::string_view text, const std::string& origin, const std::strin
   json doc = Parse(text, origin);
   PositionMap positions = IndexPositions(text);
   Ctx ctx{origin, "", &positions};
-  CheckKeys(doc, ctx, {"version", "name", "description", "extends", "files", "network", "escapes"});
+  CheckKeys(
+      doc, ctx,
+      {"version", "name", "description", "extends", "files", "network", "escapes", "syscalls"});
   if (!doc.contains("version")) ctx.Fail("missing \"version\": 1");
   if (!doc["version"].is_number_integer() || doc["version"].get<long long>() != 1) {
     ctx.At("version").Fail("unsupported version (this tracejail reads version 1)");

@@ -123,6 +123,102 @@ void Policy::Compile() {
     it->second[MaskedKey(r.cidr->ip, r.cidr->prefix_len)].push_back(idx);
   }
   net_indexed_ = net_rules.size();
+  syscall_index_.clear();
+  for (std::size_t i = 0; i < syscall_rules.size(); ++i) {
+    for (const auto& [n, spec] : syscall_rules[i].names) {
+      syscall_index_[n].push_back(static_cast<std::uint32_t>(i));
+    }
+  }
+  syscall_indexed_ = syscall_rules.size();
+}
+
+bool ConditionHolds(const ArgCondition& c, const std::uint64_t* args) {
+  std::uint64_t v = args[c.index];
+  switch (c.op) {
+    case ArgCondition::Op::kEq:
+      return v == c.value;
+    case ArgCondition::Op::kNe:
+      return v != c.value;
+    case ArgCondition::Op::kLt:
+      return v < c.value;
+    case ArgCondition::Op::kLe:
+      return v <= c.value;
+    case ArgCondition::Op::kGt:
+      return v > c.value;
+    case ArgCondition::Op::kGe:
+      return v >= c.value;
+    case ArgCondition::Op::kMaskedEq:
+      return (v & c.mask) == c.value;
+  }
+  return false;
+}
+
+std::vector<const SyscallRule*> Policy::SyscallRulesFor(std::string_view syscall) const {
+  std::vector<std::pair<const SyscallRule*, int>> found;
+  auto add = [&](const SyscallRule& r) {
+    for (const auto& [n, spec] : r.names) {
+      if (n == syscall) found.push_back({&r, spec});
+    }
+  };
+  if (syscall_indexed_ == syscall_rules.size()) {
+    auto it = syscall_index_.find(syscall);
+    if (it != syscall_index_.end()) {
+      for (std::uint32_t i : it->second) add(syscall_rules[i]);
+    }
+  } else {
+    for (const auto& r : syscall_rules) add(r);
+  }
+  int top = 0;
+  for (const auto& [r, spec] : found) top = std::max(top, spec);
+  std::vector<const SyscallRule*> out;
+  for (const auto& [r, spec] : found) {
+    if (spec == top && std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
+  }
+  return out;
+}
+
+std::optional<Decision> Policy::DecideSyscall(std::string_view syscall,
+                                              const std::uint64_t* args) const {
+  std::optional<Decision> result;
+  auto rank = [](SyscallAction a) {
+    switch (a) {
+      case SyscallAction::kKill:
+        return 3;
+      case SyscallAction::kDeny:
+        return 2;
+      case SyscallAction::kTrace:
+        return 1;
+      case SyscallAction::kAllow:
+        return 0;
+    }
+    return 0;
+  };
+  int best = -1;
+  for (const SyscallRule* r : SyscallRulesFor(syscall)) {
+    bool holds = std::all_of(r->args.begin(), r->args.end(),
+                             [&](const ArgCondition& c) { return ConditionHolds(c, args); });
+    if (!holds || rank(r->action) <= best) continue;
+    best = rank(r->action);
+    Decision d;
+    d.rule = r->id;
+    switch (r->action) {
+      case SyscallAction::kAllow:
+        break;
+      case SyscallAction::kTrace:
+        d.event = r->event == EventType::kNone ? EventType::kSyscallAllowed : r->event;
+        d.severity = Severity::kInfo;
+        break;
+      case SyscallAction::kDeny:
+      case SyscallAction::kKill:
+        d.action = r->action == SyscallAction::kDeny ? Action::kDeny : Action::kKill;
+        d.error = r->error;
+        d.event = r->event == EventType::kNone ? EventType::kSyscallBlocked : r->event;
+        d.severity = r->severity;
+        break;
+    }
+    result = d;
+  }
+  return result;
 }
 
 Decision Policy::DecidePathAccess(std::string_view path, Access bit) const {

@@ -81,11 +81,17 @@ enum class SyscallAction : std::uint8_t { kAllow, kDeny, kKill, kTrace };
 
 struct SyscallRule {
   std::string id;
-  std::vector<std::string> names;  // syscall names, classes expanded
+  // Syscall names with classes expanded, each with its specificity: 2 when named, 1 when it
+  // came from a class. For one syscall only the rules of the highest specificity apply.
+  std::vector<std::pair<std::string, int>> names;
   SyscallAction action = SyscallAction::kAllow;
-  int error = 0;
+  int error = 0;  // deny
+  EventType event = EventType::kNone;
+  Severity severity = Severity::kMedium;
   std::vector<ArgCondition> args;  // all must hold
 };
+
+bool ConditionHolds(const ArgCondition& c, const std::uint64_t* args);
 
 class Policy {
  public:
@@ -110,6 +116,12 @@ class Policy {
   void Compile();
 
   Decision Evaluate(const Request& request) const;
+
+  // The syscall rules that apply to `name` (highest specificity only), in policy order.
+  std::vector<const SyscallRule*> SyscallRulesFor(std::string_view syscall) const;
+  // What the syscall rules say about this call: the most restrictive rule whose conditions hold
+  // (kTrace counts as allow, with a syscall_allowed event). nullopt when no rule matches.
+  std::optional<Decision> DecideSyscall(std::string_view syscall, const std::uint64_t* args) const;
 
   // Plan inputs: which syscall rows the run must flag.
   bool NeedsMetadata() const;  // some rule decides kMetadata differently from allow
@@ -141,6 +153,8 @@ class Policy {
   // (family, prefix length) -> masked address bytes -> rules
   std::vector<std::pair<std::pair<int, int>, Index>> net_cidr_;
   std::size_t net_indexed_ = 0;
+  Index syscall_index_;  // syscall name -> rules (all specificities)
+  std::size_t syscall_indexed_ = 0;
 };
 
 // Normalises an absolute path lexically: collapses "//", ".", "..", drops a trailing "/".

@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -12,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "policy/syscall_classes.h"
 #include "tracer/unique_fd.h"
 
 namespace tracer {
@@ -44,6 +46,36 @@ bool Flagged(const SyscallRow& row, const policy::Policy& p) {
   return true;
 }
 
+scmp_arg_cmp ToCmp(const policy::ArgCondition& c) {
+  using Op = policy::ArgCondition::Op;
+  scmp_compare op = SCMP_CMP_EQ;
+  switch (c.op) {
+    case Op::kEq:
+      op = SCMP_CMP_EQ;
+      break;
+    case Op::kNe:
+      op = SCMP_CMP_NE;
+      break;
+    case Op::kLt:
+      op = SCMP_CMP_LT;
+      break;
+    case Op::kLe:
+      op = SCMP_CMP_LE;
+      break;
+    case Op::kGt:
+      op = SCMP_CMP_GT;
+      break;
+    case Op::kGe:
+      op = SCMP_CMP_GE;
+      break;
+    case Op::kMaskedEq:
+      op = SCMP_CMP_MASKED_EQ;
+      break;
+  }
+  if (c.op == Op::kMaskedEq) return SCMP_CMP(c.index, op, c.mask, c.value);
+  return SCMP_CMP(c.index, op, c.value);
+}
+
 Ctx Build(const FilterPlan& plan, const SyscallIndex& index) {
   Ctx ctx(seccomp_init(SCMP_ACT_ALLOW));
   if (!ctx) throw std::runtime_error("libseccomp seccomp_init failed");
@@ -66,6 +98,19 @@ Ctx Build(const FilterPlan& plan, const SyscallIndex& index) {
                              SCMP_CMP(c.arg, SCMP_CMP_MASKED_EQ, c.mask, c.value)),
             fmt::format("seccomp_rule_add({}, condition {})", row->name, i));
     }
+  }
+  for (const KernelRule& k : plan.kernel_rules) {
+    std::uint32_t action = SCMP_ACT_TRACE(kSyscallRuleTag);
+    if (k.action == policy::SyscallAction::kDeny) {
+      action = SCMP_ACT_ERRNO(static_cast<std::uint32_t>(k.error));
+    } else if (k.action == policy::SyscallAction::kKill) {
+      action = SCMP_ACT_KILL_PROCESS;
+    }
+    std::vector<scmp_arg_cmp> cmps;
+    for (const auto& c : k.args) cmps.push_back(ToCmp(c));
+    Check(seccomp_rule_add_array(ctx.get(), action, k.nr, static_cast<unsigned>(cmps.size()),
+                                 cmps.empty() ? nullptr : cmps.data()),
+          fmt::format("seccomp_rule_add({}) for policy rule {}", k.name, k.rule_id));
   }
   for (const SyscallRow* row : plan.kernel_errno) {
     int nr = index.Number(*row);
@@ -98,7 +143,7 @@ UniqueFd MemFd() {
 
 }  // namespace
 
-FilterPlan MakePlan(const policy::Policy& policy) {
+FilterPlan MakePlan(const policy::Policy& policy, const SyscallIndex& index) {
   FilterPlan plan;
   for (const auto& row : SyscallTable()) {
     if (row.kernel_errno != 0) {
@@ -107,6 +152,28 @@ FilterPlan MakePlan(const policy::Policy& policy) {
       plan.traced.push_back(&row);
     }
   }
+  // Syscall rules go into the kernel unless the tracer stops for that syscall anyway, in which
+  // case the tracer applies them (with an event) before anything else.
+  std::vector<std::string> done;
+  for (const auto& rule : policy.syscall_rules) {
+    for (const auto& [name, spec] : rule.names) {
+      if (std::find(done.begin(), done.end(), name) != done.end()) continue;
+      done.push_back(name);
+      const SyscallRow* row = FindRow(name);
+      bool traced = row != nullptr &&
+                    std::find(plan.traced.begin(), plan.traced.end(), row) != plan.traced.end() &&
+                    row->cond_count == 0;
+      bool kernel_errno = row != nullptr && row->kernel_errno != 0;
+      if (traced || kernel_errno) continue;
+      auto nr = policy::SyscallNumber(name);
+      if (!nr) continue;
+      for (const policy::SyscallRule* r : policy.SyscallRulesFor(name)) {
+        if (r->action == policy::SyscallAction::kAllow) continue;
+        plan.kernel_rules.push_back({*nr, name, r->action, r->error, r->args, r->id});
+      }
+    }
+  }
+  (void)index;
   return plan;
 }
 
@@ -145,6 +212,16 @@ std::string DescribePlan(const FilterPlan& plan, const SyscallIndex& index) {
   for (const SyscallRow* row : plan.kernel_errno) {
     out += fmt::format("\nFail in the kernel: {} -> {}\n", row->name,
                        std::strerror(row->kernel_errno));
+  }
+  for (const KernelRule& k : plan.kernel_rules) {
+    static constexpr std::array<std::string_view, 4> kNames{"allow", "deny", "kill", "trace"};
+    std::string what(kNames.at(static_cast<std::size_t>(k.action)));
+    if (k.action == policy::SyscallAction::kDeny)
+      what += fmt::format(" ({})", std::strerror(k.error));
+    out += fmt::format(
+        "\nPolicy syscall rule in the kernel: {} -> {}{}  [rule {}]\n", k.name, what,
+        k.args.empty() ? "" : fmt::format(" when {} argument condition(s) hold", k.args.size()),
+        k.rule_id);
   }
   out += "\nEverything else: allowed in the kernel, never stopped.\n";
   return out;

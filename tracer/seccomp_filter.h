@@ -17,13 +17,26 @@ namespace tracer {
 // RET_TRACE data for calls from a foreign ABI (i386 int 0x80, x32), which libseccomp routes to
 // the bad-architecture action.
 inline constexpr std::uint16_t kForeignAbiTag = 0xffff;
+// RET_TRACE data for a syscall stopped only because a policy syscall rule says "trace".
+inline constexpr std::uint16_t kSyscallRuleTag = 0xfffe;
+
+// A policy syscall rule decided in the kernel (the syscall is not one the tracer stops for).
+struct KernelRule {
+  int nr = -1;
+  std::string name;
+  policy::SyscallAction action = policy::SyscallAction::kDeny;
+  int error = 0;
+  std::vector<policy::ArgCondition> args;
+  std::string rule_id;
+};
 
 struct FilterPlan {
   std::vector<const SyscallRow*> traced;
   std::vector<const SyscallRow*> kernel_errno;  // rows with kernel_errno set
+  std::vector<KernelRule> kernel_rules;
 };
 
-FilterPlan MakePlan(const policy::Policy& policy);
+FilterPlan MakePlan(const policy::Policy& policy, const SyscallIndex& index);
 
 // Throws std::runtime_error naming the libseccomp call that failed.
 std::vector<sock_filter> BuildFilter(const FilterPlan& plan, const SyscallIndex& index);

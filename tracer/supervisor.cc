@@ -288,6 +288,22 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     return;
   }
   const SyscallRow* row = index_.Lookup(static_cast<long>(nr));
+  if (!policy_.syscall_rules.empty()) {
+    // Policy syscall rules come first: they are decided on registers alone.
+    std::string name = row ? std::string(row->name) : SyscallName(info.arch, nr);
+    if (auto sd = policy_.DecideSyscall(name, raw)) {
+      if (sd->event != policy::EventType::kNone || sd->action != policy::Action::kAllow) {
+        policy::Request req;
+        req.syscall = row ? row->name : std::string_view("?");
+        Record(t, *sd, req, nullptr, static_cast<long>(nr), info.arch, raw,
+               fmt::format("{} {} by a syscall rule", name, policy::Name(sd->action)));
+      }
+      if (sd->action != policy::Action::kAllow || row == nullptr) {
+        Enforce(t, *sd);
+        return;
+      }
+    }
+  }
   if (row == nullptr) {  // stopped by a filter the tracee stacked, not by ours
     ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
     return;
