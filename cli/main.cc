@@ -10,8 +10,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,7 @@
 #include "cli/exit_codes.h"
 #include "policy/explain.h"
 #include "policy/loader.h"
+#include "policy/oci.h"
 #include "policy/presets.h"
 #include "report/event_log.h"
 #include "tracer/seccomp_filter.h"
@@ -211,6 +214,38 @@ int WithPolicy(const std::string& spec, F&& f) {
   }
 }
 
+int WriteConversion(const policy::Conversion& c, const std::string& out_path) {
+  for (const auto& note : c.notes) std::fprintf(stderr, "tracejail: note: %s\n", note.c_str());
+  std::string text = c.document.dump(2) + "\n";
+  if (out_path.empty()) {
+    std::fputs(text.c_str(), stdout);
+    return 0;
+  }
+  std::ofstream out(out_path, std::ios::binary);
+  out << text;
+  if (!out) {
+    Error(fmt::format("cannot write {}: {}", out_path, std::strerror(errno)));
+    return cli::kExitInternal;
+  }
+  return 0;
+}
+
+int ImportOci(const std::string& file, const std::string& out_path) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    Error(fmt::format("cannot read {}: {}", file, std::strerror(errno)));
+    return cli::kExitPolicy;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    return WriteConversion(policy::ImportOci(ss.str(), file), out_path);
+  } catch (const policy::PolicyError& e) {
+    Error(e.what());
+    return cli::kExitPolicy;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -256,6 +291,16 @@ int main(int argc, char** argv) {
   compile_cmd->add_option("policy", compile_spec, "preset name or policy file")->required();
   compile_cmd->add_flag("--dump", compile_dump, "print the plan (the default)");
   compile_cmd->add_flag("--pfc", compile_pfc, "print libseccomp's pseudo filter code instead");
+  std::string import_file, convert_out;
+  CLI::App* import_cmd =
+      policy_cmd->add_subcommand("import-oci", "convert a Docker/OCI seccomp profile to a policy");
+  import_cmd->add_option("profile", import_file, "OCI seccomp profile (JSON)")->required();
+  import_cmd->add_option("-o,--output", convert_out, "write here instead of stdout");
+  std::string export_spec;
+  CLI::App* export_cmd =
+      policy_cmd->add_subcommand("export-oci", "convert a policy to a Docker/OCI seccomp profile");
+  export_cmd->add_option("policy", export_spec, "preset name or policy file")->required();
+  export_cmd->add_option("-o,--output", convert_out, "write here instead of stdout");
 
   try {
     app.parse(argc, argv);
@@ -272,6 +317,14 @@ int main(int argc, char** argv) {
   if (*run_cmd) return Run(run);
   if (*show_cmd) return ShowPreset(show_name);
   if (*check_cmd) return CheckPolicies(check_files);
+  if (*import_cmd) return ImportOci(import_file, convert_out);
+  if (*export_cmd) {
+    int status = 0;
+    int rc = WithPolicy(export_spec, [&](const policy::Policy& p) {
+      status = WriteConversion(policy::ExportOci(p), convert_out);
+    });
+    return rc != 0 ? rc : status;
+  }
   if (*explain_cmd)
     return WithPolicy(explain_spec, [](const policy::Policy& p) {
       std::fputs(policy::Explain(p).c_str(), stdout);

@@ -421,7 +421,34 @@ std::uint64_t GetUint(const json& v, const Ctx& ctx) {
 }
 
 void ParseSyscalls(const json& sys, const Ctx& ctx, Policy& p) {
-  CheckKeys(sys, ctx, {"rules"});
+  CheckKeys(sys, ctx, {"default", "rules"});
+  if (sys.contains("default")) {
+    Ctx dc = ctx.At("default");
+    CheckKeys(sys["default"], dc, {"action", "errno"});
+    if (!sys["default"].contains("action")) dc.Fail("missing \"action\" (allow, deny or kill)");
+    std::string action = GetString(sys["default"]["action"], dc.At("action"));
+    if (action == "allow") {
+      p.syscall_default.action = SyscallAction::kAllow;
+    } else if (action == "deny") {
+      p.syscall_default.action = SyscallAction::kDeny;
+    } else if (action == "kill") {
+      p.syscall_default.action = SyscallAction::kKill;
+    } else {
+      dc.At("action").Fail(fmt::format("unknown action \"{}\"{} (allow, deny or kill)", action,
+                                       Suggest(action, std::array{"allow", "deny", "kill"})));
+    }
+    p.syscall_default.error = EPERM;
+    if (sys["default"].contains("errno")) {
+      std::string name = GetString(sys["default"]["errno"], dc.At("errno"));
+      auto e = ErrnoFromName(name);
+      if (!e) {
+        dc.At("errno").Fail(
+            fmt::format("unknown errno \"{}\"{}", name, Suggest(name, KnownErrnos())));
+      }
+      p.syscall_default.error = *e;
+    }
+    p.syscall_default.id = RuleId(dc);
+  }
   if (!sys.contains("rules")) return;
   const json& rules = sys["rules"];
   if (!rules.is_array()) ctx.At("rules").Fail("expected an array of rules");
@@ -511,10 +538,11 @@ void ParseSyscalls(const json& sys, const Ctx& ctx, Policy& p) {
     }
     if (r.contains("args")) {
       if (!r["args"].is_array()) rc.At("args").Fail("expected an array of argument conditions");
-      if (rule.action == SyscallAction::kAllow) {
+      if (rule.action == SyscallAction::kAllow &&
+          p.syscall_default.action == SyscallAction::kAllow) {
         rc.At("args").Fail(
-            "an allow rule cannot have argument conditions (put the condition on the deny or "
-            "kill rule it relaxes)");
+            "with \"syscalls.default\" allow, an allow rule cannot have argument conditions (put "
+            "the condition on the deny or kill rule it relaxes)");
       }
       for (std::size_t k = 0; k < r["args"].size(); ++k) {
         Ctx ac = rc.At("args").At(k);

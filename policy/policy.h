@@ -111,6 +111,13 @@ class Policy {
   std::array<PrimitiveRule, kPrimitiveCount> primitives{};
 
   std::vector<SyscallRule> syscall_rules;
+  // What the kernel does with a syscall no syscall rule allows: kAllow (the usual), kDeny with
+  // `error`, or kKill. Syscalls the tracer stops for are stopped only when allowed here.
+  struct {
+    SyscallAction action = SyscallAction::kAllow;
+    int error = 1;  // EPERM
+    std::string id = "builtin:syscalls-default";
+  } syscall_default;
 
   // Builds the matching indexes; call after the rules are final.
   void Compile();

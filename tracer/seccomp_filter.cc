@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -18,6 +19,9 @@
 
 namespace tracer {
 namespace {
+
+using policy::ArgCondition;
+using policy::SyscallAction;
 
 struct CtxDeleter {
   void operator()(void* ctx) const { seccomp_release(ctx); }
@@ -76,48 +80,54 @@ scmp_arg_cmp ToCmp(const policy::ArgCondition& c) {
   return SCMP_CMP(c.index, op, c.value);
 }
 
+std::uint32_t KernelAction(SyscallAction action, int error, std::uint16_t trace_tag) {
+  switch (action) {
+    case SyscallAction::kAllow:
+      return SCMP_ACT_ALLOW;
+    case SyscallAction::kDeny:
+      return SCMP_ACT_ERRNO(static_cast<std::uint32_t>(error));
+    case SyscallAction::kKill:
+      return SCMP_ACT_KILL_PROCESS;
+    case SyscallAction::kTrace:
+      return SCMP_ACT_TRACE(trace_tag);
+  }
+  return SCMP_ACT_KILL_PROCESS;
+}
+
+void AddRule(Ctx& ctx, std::uint32_t action, int nr, const std::vector<ArgCondition>& conds,
+             const std::string& what) {
+  std::uint32_t default_action = 0;
+  if (seccomp_attr_get(ctx.get(), SCMP_FLTATR_ACT_DEFAULT, &default_action) == 0 &&
+      action == default_action) {
+    return;  // the default already does it (libseccomp refuses such rules)
+  }
+  std::vector<scmp_arg_cmp> cmps;
+  for (const auto& c : conds) cmps.push_back(ToCmp(c));
+  Check(seccomp_rule_add_array(ctx.get(), action, nr, static_cast<unsigned>(cmps.size()),
+                               cmps.empty() ? nullptr : cmps.data()),
+        fmt::format("seccomp_rule_add({})", what));
+}
+
 Ctx Build(const FilterPlan& plan, const SyscallIndex& index) {
-  Ctx ctx(seccomp_init(SCMP_ACT_ALLOW));
+  Ctx ctx(seccomp_init(KernelAction(plan.default_action, plan.default_error, 0)));
   if (!ctx) throw std::runtime_error("libseccomp seccomp_init failed");
   Check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRACE(kForeignAbiTag)),
         "seccomp_attr_set(ACT_BADARCH)");
   Check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2), "seccomp_attr_set(OPTIMIZE)");
   const auto table = SyscallTable();
-  for (const SyscallRow* row : plan.traced) {
-    int nr = index.Number(*row);
-    if (nr < 0) continue;
-    auto tag = static_cast<std::uint16_t>(row - table.data());
-    if (row->cond_count == 0) {
-      Check(seccomp_rule_add(ctx.get(), SCMP_ACT_TRACE(tag), nr, 0),
-            fmt::format("seccomp_rule_add({})", row->name));
-      continue;
-    }
-    for (std::size_t i = 0; i < row->cond_count; ++i) {
-      const KernelCond& c = row->conds[i];
-      Check(seccomp_rule_add(ctx.get(), SCMP_ACT_TRACE(tag), nr, 1,
-                             SCMP_CMP(c.arg, SCMP_CMP_MASKED_EQ, c.mask, c.value)),
-            fmt::format("seccomp_rule_add({}, condition {})", row->name, i));
-    }
+  for (const TraceRule& t : plan.trace_rules) {
+    auto tag = static_cast<std::uint16_t>(t.row - table.data());
+    AddRule(ctx, SCMP_ACT_TRACE(tag), index.Number(*t.row), t.conds, std::string(t.row->name));
   }
   for (const KernelRule& k : plan.kernel_rules) {
-    std::uint32_t action = SCMP_ACT_TRACE(kSyscallRuleTag);
-    if (k.action == policy::SyscallAction::kDeny) {
-      action = SCMP_ACT_ERRNO(static_cast<std::uint32_t>(k.error));
-    } else if (k.action == policy::SyscallAction::kKill) {
-      action = SCMP_ACT_KILL_PROCESS;
-    }
-    std::vector<scmp_arg_cmp> cmps;
-    for (const auto& c : k.args) cmps.push_back(ToCmp(c));
-    Check(seccomp_rule_add_array(ctx.get(), action, k.nr, static_cast<unsigned>(cmps.size()),
-                                 cmps.empty() ? nullptr : cmps.data()),
-          fmt::format("seccomp_rule_add({}) for policy rule {}", k.name, k.rule_id));
+    AddRule(ctx, KernelAction(k.action, k.error, kSyscallRuleTag), k.nr, k.args,
+            fmt::format("{} for policy rule {}", k.name, k.rule_id));
   }
   for (const SyscallRow* row : plan.kernel_errno) {
     int nr = index.Number(*row);
     if (nr < 0) continue;
-    Check(seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(static_cast<std::uint32_t>(row->kernel_errno)),
-                           nr, 0),
-          fmt::format("seccomp_rule_add({})", row->name));
+    AddRule(ctx, SCMP_ACT_ERRNO(static_cast<std::uint32_t>(row->kernel_errno)), nr, {},
+            std::string(row->name));
   }
   return ctx;
 }
@@ -143,17 +153,83 @@ UniqueFd MemFd() {
 
 }  // namespace
 
+namespace {
+
+std::vector<ArgCondition> RowCondition(const KernelCond& c) {
+  return {ArgCondition{c.arg, ArgCondition::Op::kMaskedEq, c.value, c.mask}};
+}
+
+// For a row flagged only when one of its single-bit conditions holds (clone), the condition
+// under which it must be allowed without a stop: none of those bits set. nullopt when the
+// row's conditions are not of that shape (prctl), so it must then be traced always.
+std::optional<ArgCondition> NoneOfRowBits(const SyscallRow& row) {
+  std::uint64_t bits = 0;
+  for (std::size_t i = 0; i < row.cond_count; ++i) {
+    const KernelCond& c = row.conds[i];
+    if (c.arg != row.conds[0].arg || c.mask != c.value || (c.mask & (c.mask - 1)) != 0) {
+      return std::nullopt;
+    }
+    bits |= c.mask;
+  }
+  return ArgCondition{row.conds[0].arg, ArgCondition::Op::kMaskedEq, 0, bits};
+}
+
+void AddRowTraces(const SyscallRow& row, FilterPlan& plan) {
+  if (row.cond_count == 0) {
+    plan.trace_rules.push_back({&row, {}});
+    return;
+  }
+  for (std::size_t i = 0; i < row.cond_count; ++i) {
+    plan.trace_rules.push_back({&row, RowCondition(row.conds[i])});
+  }
+}
+
+}  // namespace
+
 FilterPlan MakePlan(const policy::Policy& policy, const SyscallIndex& index) {
   FilterPlan plan;
+  plan.default_action = policy.syscall_default.action;
+  plan.default_error = policy.syscall_default.error;
+  const bool default_allow = plan.default_action == SyscallAction::kAllow;
   for (const auto& row : SyscallTable()) {
     if (row.kernel_errno != 0) {
       plan.kernel_errno.push_back(&row);
-    } else if (Flagged(row, policy)) {
+      continue;
+    }
+    if (!Flagged(row, policy) || index.Number(row) < 0) continue;
+    std::vector<const policy::SyscallRule*> allows;
+    for (const auto* r : policy.SyscallRulesFor(row.name)) {
+      if (r->action == SyscallAction::kAllow || r->action == SyscallAction::kTrace) {
+        allows.push_back(r);
+      }
+    }
+    if (default_allow || row.group == Group::kProcess) {
+      // Escape primitives and tree checks always stop, so that they are reported.
+      AddRowTraces(row, plan);
+      if (!default_allow && row.cond_count > 0 && !allows.empty()) {
+        if (auto none = NoneOfRowBits(row)) {
+          plan.kernel_rules.push_back({index.Number(row),
+                                       std::string(row.name),
+                                       SyscallAction::kAllow,
+                                       0,
+                                       {*none},
+                                       "builtin:allowed-without-flagged-bits"});
+        } else {
+          std::erase_if(plan.trace_rules, [&](const TraceRule& t) { return t.row == &row; });
+          plan.trace_rules.push_back({&row, {}});
+        }
+      }
+    } else {
+      // Default deny: the syscall stops only where a policy rule allows it.
+      for (const auto* r : allows) plan.trace_rules.push_back({&row, r->args});
+    }
+    if (std::any_of(plan.trace_rules.begin(), plan.trace_rules.end(),
+                    [&](const TraceRule& t) { return t.row == &row; })) {
       plan.traced.push_back(&row);
     }
   }
-  // Syscall rules go into the kernel unless the tracer stops for that syscall anyway, in which
-  // case the tracer applies them (with an event) before anything else.
+  // Syscall rules for every other syscall are decided in the kernel. For the syscalls the
+  // tracer stops for, the tracer applies them (with an event) before anything else.
   std::vector<std::string> done;
   for (const auto& rule : policy.syscall_rules) {
     for (const auto& [name, spec] : rule.names) {
@@ -161,19 +237,17 @@ FilterPlan MakePlan(const policy::Policy& policy, const SyscallIndex& index) {
       done.push_back(name);
       const SyscallRow* row = FindRow(name);
       bool traced = row != nullptr &&
-                    std::find(plan.traced.begin(), plan.traced.end(), row) != plan.traced.end() &&
-                    row->cond_count == 0;
+                    std::find(plan.traced.begin(), plan.traced.end(), row) != plan.traced.end();
       bool kernel_errno = row != nullptr && row->kernel_errno != 0;
       if (traced || kernel_errno) continue;
       auto nr = policy::SyscallNumber(name);
       if (!nr) continue;
       for (const policy::SyscallRule* r : policy.SyscallRulesFor(name)) {
-        if (r->action == policy::SyscallAction::kAllow) continue;
+        if (r->action == SyscallAction::kAllow && default_allow) continue;
         plan.kernel_rules.push_back({*nr, name, r->action, r->error, r->args, r->id});
       }
     }
   }
-  (void)index;
   return plan;
 }
 
@@ -191,11 +265,19 @@ std::vector<sock_filter> BuildFilter(const FilterPlan& plan, const SyscallIndex&
 }
 
 std::string DescribePlan(const FilterPlan& plan, const SyscallIndex& index) {
+  static constexpr std::array<std::string_view, 4> kDefaults{"allowed", "denied", "killed",
+                                                             "traced"};
+  std::string head = fmt::format("Default: a syscall no rule names is {} in the kernel{}.\n",
+                                 kDefaults.at(static_cast<std::size_t>(plan.default_action)),
+                                 plan.default_action == SyscallAction::kDeny
+                                     ? fmt::format(" ({})", std::strerror(plan.default_error))
+                                     : "");
   static constexpr std::array<std::string_view, 6> kGroupNames{
       "opens",          "exec",
       "metadata reads", "filesystem changes",
       "network",        "process tree and escapes"};
   std::string out =
+      head +
       "Architecture: x86_64 only; calls from any other ABI (i386 int $0x80, x32) stop\n"
       "for the tracer, which applies the policy's \"foreign_abi\" verdict.\n";
   for (std::size_t g = 0; g < kGroupNames.size(); ++g) {
@@ -223,7 +305,8 @@ std::string DescribePlan(const FilterPlan& plan, const SyscallIndex& index) {
         k.args.empty() ? "" : fmt::format(" when {} argument condition(s) hold", k.args.size()),
         k.rule_id);
   }
-  out += "\nEverything else: allowed in the kernel, never stopped.\n";
+  out += fmt::format("\nEverything else: {} in the kernel, never stopped.\n",
+                     kDefaults.at(static_cast<std::size_t>(plan.default_action)));
   return out;
 }
 

@@ -30,10 +30,19 @@ struct KernelRule {
   std::string rule_id;
 };
 
+// RET_TRACE for `row` when every condition holds (no conditions: always).
+struct TraceRule {
+  const SyscallRow* row = nullptr;
+  std::vector<policy::ArgCondition> conds;
+};
+
 struct FilterPlan {
-  std::vector<const SyscallRow*> traced;
+  policy::SyscallAction default_action = policy::SyscallAction::kAllow;
+  int default_error = 0;
+  std::vector<const SyscallRow*> traced;  // rows with at least one trace rule
+  std::vector<TraceRule> trace_rules;
   std::vector<const SyscallRow*> kernel_errno;  // rows with kernel_errno set
-  std::vector<KernelRule> kernel_rules;
+  std::vector<KernelRule> kernel_rules;         // policy syscall rules decided in the kernel
 };
 
 FilterPlan MakePlan(const policy::Policy& policy, const SyscallIndex& index);
