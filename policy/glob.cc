@@ -149,11 +149,12 @@ bool PathPattern::MatchFrom(std::size_t pi, std::vector<std::string_view>& parts
     ++pi;
     ++si;
   }
-  return si == parts.size();
+  return true;  // the pattern matched a leading part: the path is it or lies below it
 }
 
 bool PathPattern::Matches(std::string_view path) const {
   if (literal_) return PathHasPrefix(path, text_);
+  if (path.empty() || path[0] != '/') return false;  // anonymous objects (pipe:[12]) are not paths
   std::vector<std::string_view> parts = SplitPath(path);
   return MatchFrom(0, parts, 0);
 }

@@ -1,14 +1,15 @@
 // Path patterns of the policy language, compiled once and matched without a regex engine.
 //
-//   literal     "/etc/ssh"         the path itself and everything below it
+//   literal     "/etc/ssh"         /etc/ssh
 //   *           "/home/*/.ssh"     any characters within one component (never "/")
 //   ?           "/tmp/?.txt"       one character within a component
 //   [...]       "/dev/tty[0-9]"    one character from a set; [!...] or [^...] negates
-//   **          "/home/**"         as a whole component: zero or more components, so
-//                                  "/a/**" matches "/a" and everything below it and
+//   **          "/src/**/*.c"      as a whole component: zero or more components, so
 //                                  "/a/**/b" matches "/a/b", "/a/x/b", "/a/x/y/b"
-// A pattern with a wildcard matches whole paths; a component that starts with "." is matched
-// by wildcards like any other (dotfiles are not special). Paths are absolute and normalised.
+// Every pattern names files and directories, and a directory includes everything below it:
+// "/etc/ssh" matches /etc/ssh/ssh_config, "/home/*/.ssh" matches /home/bob/.ssh/id_rsa.
+// A component that starts with "." is matched by wildcards like any other (dotfiles are not
+// special). Paths are absolute and normalised; anonymous objects ("pipe:[12]") match nothing.
 #pragma once
 
 #include <optional>

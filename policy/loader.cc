@@ -259,6 +259,7 @@ std::uint16_t ParsePort(std::string_view s, const Ctx& ctx) {
 
 Cidr ParseCidr(const std::string& text, const Ctx& ctx) {
   Cidr c;
+  if (text.find('\0') != std::string::npos) ctx.Fail("bad address: it contains a NUL character");
   std::string addr = text;
   int max_len = 0;
   std::size_t slash = text.find('/');
@@ -607,6 +608,8 @@ json Parse(std::string_view text, std::string_view origin) {
     std::size_t colon = what.find(": ", what.find("parse error"));
     throw PolicyError(fmt::format("{}:{}:{}: invalid JSON: {}", origin, line, col,
                                   colon == std::string::npos ? what : what.substr(colon + 2)));
+  } catch (const json::exception& e) {  // e.g. a number too large for a double
+    throw PolicyError(fmt::format("{}: invalid JSON: {}", origin, e.what()));
   }
 }
 

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -76,16 +77,16 @@ StringList ReadStringArray(MemoryReader& mem, std::uint64_t addr) {
   StringList list;
   if (addr == 0) return list;
   for (std::size_t i = 0;; ++i) {
-    if (i == kMaxArgvEntries) {
-      list.truncated = true;
-      break;
-    }
     std::uint64_t ptr = 0;
     if (!ReadExact(mem, addr + i * sizeof ptr, &ptr, sizeof ptr)) {
       list.fault = true;
       break;
     }
     if (ptr == 0) break;
+    if (i == kMaxArgvEntries) {  // a further entry exists: the list is cut here
+      list.truncated = true;
+      break;
+    }
     std::string s;
     StringStatus st = ReadCString(mem, ptr, kMaxArgBytes, s);
     if (st == StringStatus::kFault) {
@@ -196,6 +197,8 @@ void DecodeSignalTarget(const SyscallRow& row, const std::array<std::uint64_t, 6
     int pid = AsInt(a[0]);
     if (pid == -1) {
       inside = false;
+    } else if (pid == std::numeric_limits<int>::min()) {
+      inside = false;  // no such group; the kernel answers ESRCH
     } else if (pid < -1) {
       inside = ctx.GroupInTree(-pid);
     } else if (pid > 0) {
@@ -222,6 +225,7 @@ void DecodeEscapeChecks(const SyscallRow& row, const std::array<std::uint64_t, 6
       DecodeSignalTarget(row, a, ctx, out);
       break;
     case Kind::kPidfdSignal: {
+      if (row.name == "pidfd_send_signal" && a[1] == 0) break;  // signal 0: a probe
       auto target = ctx.PidfdTarget(AsInt(a[0]));
       if (!target || !ctx.InTree(*target)) {
         out.request.primitive = Primitive::kSignalOutside;
@@ -248,7 +252,9 @@ void DecodeEscapeChecks(const SyscallRow& row, const std::array<std::uint64_t, 6
       }
       break;
     case Kind::kPersonality:
-      if (static_cast<std::uint32_t>(a[0]) != 0xffffffffu && a[0] != PER_LINUX) {
+      // personality(2) takes an unsigned int: only the low 32 bits count.
+      if (static_cast<std::uint32_t>(a[0]) != 0xffffffffu &&
+          static_cast<std::uint32_t>(a[0]) != PER_LINUX) {
         out.request.primitive = Primitive::kPersonality;
       }
       break;
@@ -436,7 +442,8 @@ nlohmann::json RenderArgs(const DecodedCall& call, TraceeContext& ctx) {
         break;
       case Role::kMode:
         // open(2) reads mode only when creating (O_CREAT, O_TMPFILE).
-        if (call.row->kind != Kind::kOpen || (call.open_flags & (O_CREAT | O_TMPFILE)) != 0) {
+        if (call.row->kind != Kind::kOpen || (call.open_flags & O_CREAT) != 0 ||
+            (call.open_flags & O_TMPFILE) == O_TMPFILE) {
           j[key] = xlat::Mode(v);
         }
         break;

@@ -64,6 +64,8 @@ ResolveResult ResolvePath(pid_t pid, pid_t tid, int dirfd, std::string_view path
   std::string resolved = "/";
   std::deque<std::string> pending;
 
+  // "link/" names the directory the link points to: the kernel follows it whatever the flags.
+  if (!path.empty() && path.back() == '/') follow_last = true;
   if (path.empty() && !empty_path_ok) {
     result.error = ENOENT;
     return result;

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -27,9 +28,11 @@ std::optional<policy::SocketAddress> ParseSockaddr(std::span<const std::uint8_t>
     a.port = ntohs(in.sin_port);
     std::memcpy(a.ip.data(), &in.sin_addr, 4);
   } else if (family == AF_INET6) {
-    if (bytes.size() < sizeof(sockaddr_in6)) return std::nullopt;
+    // The kernel accepts the 24-byte RFC 2133 form without sin6_scope_id.
+    constexpr std::size_t kRfc2133Len = 24;
+    if (bytes.size() < kRfc2133Len) return std::nullopt;
     sockaddr_in6 in6{};
-    std::memcpy(&in6, bytes.data(), sizeof in6);
+    std::memcpy(&in6, bytes.data(), std::min(bytes.size(), sizeof in6));
     a.port = ntohs(in6.sin6_port);
     std::memcpy(a.ip.data(), &in6.sin6_addr, 16);
   } else if (family == AF_UNIX) {

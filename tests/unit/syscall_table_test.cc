@@ -1,0 +1,209 @@
+// tracer/syscall_table.h: the table's internal consistency, and SyscallIndex against libseccomp
+// and the x86_64 numbers from <sys/syscall.h>.
+#include <seccomp.h>
+#include <sys/syscall.h>
+
+#include <cerrno>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "tracer/syscall_table.h"
+
+namespace {
+
+using tracer::Kind;
+using tracer::Role;
+using tracer::SyscallRow;
+
+int CountRole(const SyscallRow& row, Role role) {
+  int n = 0;
+  for (const auto& a : row.args) n += a.role == role ? 1 : 0;
+  return n;
+}
+
+bool IsPathKind(Kind k) { return k == Kind::kOpen || k == Kind::kPaths || k == Kind::kExec; }
+
+}  // namespace
+
+TEST_CASE("Syscall table: names are unique and FindRow finds each row", "[syscall_table]") {
+  auto table = tracer::SyscallTable();
+  REQUIRE(table.size() > 50);
+  std::set<std::string_view> names;
+  for (const SyscallRow& row : table) {
+    CAPTURE(row.name);
+    CHECK_FALSE(row.name.empty());
+    CHECK(names.insert(row.name).second);
+    CHECK(tracer::FindRow(row.name) == &row);
+  }
+  CHECK(tracer::FindRow("no_such_syscall") == nullptr);
+  CHECK(tracer::FindRow("") == nullptr);
+  CHECK(tracer::FindRow("OPENAT") == nullptr);
+}
+
+TEST_CASE("Syscall table: argument roles are consistent", "[syscall_table]") {
+  for (const SyscallRow& row : tracer::SyscallTable()) {
+    CAPTURE(row.name);
+    // Arguments are contiguous and named.
+    bool ended = false;
+    std::set<std::string_view> arg_names;
+    for (std::size_t i = 0; i < row.args.size(); ++i) {
+      const auto& a = row.args[i];
+      if (a.role == Role::kNone) {
+        ended = true;
+        continue;
+      }
+      CAPTURE(i, a.name);
+      CHECK_FALSE(ended);
+      CHECK_FALSE(a.name.empty());
+      CHECK(arg_names.insert(a.name).second);
+      // Pairs: a length or count follows its pointer.
+      if (a.role == Role::kSockAddr) {
+        REQUIRE(i + 1 < row.args.size());
+        CHECK(row.args[i + 1].role == Role::kSockLen);
+      }
+      if (a.role == Role::kMMsgHdr || a.role == Role::kOpenHow) {
+        REQUIRE(i + 1 < row.args.size());
+        CHECK(row.args[i + 1].role == Role::kInt);
+      }
+    }
+    if (IsPathKind(row.kind)) {
+      int paths = CountRole(row, Role::kPath);
+      CHECK(paths >= 1);
+      CHECK(paths <= 2);
+      // Each dirfd is followed by the path it anchors before any other dirfd.
+      for (std::size_t i = 0; i < row.args.size(); ++i) {
+        if (row.args[i].role != Role::kDirFd) continue;
+        bool found = false;
+        for (std::size_t k = i + 1; k < row.args.size() && !found; ++k) {
+          if (row.args[k].role == Role::kDirFd) break;
+          found = row.args[k].role == Role::kPath;
+        }
+        CHECK(found);
+      }
+      if (row.kind != Kind::kOpen) CHECK(Any(row.access));
+      if (paths == 2) CHECK(Any(row.access2));
+    }
+    if (row.kind == Kind::kExec) {
+      CHECK(CountRole(row, Role::kArgv) == 1);
+      CHECK(CountRole(row, Role::kEnvp) == 1);
+    }
+    if (row.kind == Kind::kOpen) {
+      CHECK(CountRole(row, Role::kOpenFlags) + CountRole(row, Role::kOpenHow) == 1);
+    }
+    if (row.kind == Kind::kNet && row.verb != policy::NetVerb::kSocket) {
+      CHECK(CountRole(row, Role::kFd) >= 1);
+    }
+    if (row.kind == Kind::kSignalTarget) CHECK(CountRole(row, Role::kPid) >= 1);
+  }
+}
+
+TEST_CASE("Syscall table: groups, kinds and primitives agree", "[syscall_table]") {
+  using tracer::Group;
+  for (const SyscallRow& row : tracer::SyscallTable()) {
+    CAPTURE(row.name);
+    switch (row.kind) {
+      case Kind::kOpen:
+        CHECK(row.group == Group::kOpen);
+        break;
+      case Kind::kExec:
+        CHECK(row.group == Group::kExec);
+        break;
+      case Kind::kPaths:
+        CHECK((row.group == Group::kOpen || row.group == Group::kStat ||
+               row.group == Group::kMutate));
+        break;
+      case Kind::kNet:
+        CHECK(row.group == Group::kNet);
+        break;
+      default:
+        CHECK(row.group == Group::kProcess);
+        break;
+    }
+    if (row.kind == Kind::kPrimitive && row.kernel_errno == 0) {
+      CHECK(row.primitive != policy::Primitive::kNone);
+    }
+    if (row.group == Group::kStat) CHECK(row.access == policy::Access::kMetadata);
+  }
+}
+
+TEST_CASE("Syscall table: in-kernel conditions", "[syscall_table]") {
+  int conditional = 0;
+  for (const SyscallRow& row : tracer::SyscallTable()) {
+    CAPTURE(row.name);
+    CHECK(row.cond_count <= row.conds.size());
+    for (std::size_t i = 0; i < row.conds.size(); ++i) {
+      const auto& c = row.conds[i];
+      if (i < row.cond_count) {
+        CHECK(c.arg < 6);
+        CHECK(c.mask != 0);
+        CHECK((c.value & ~c.mask) == 0);  // a value outside the mask can never match
+        CHECK(row.args.at(c.arg).role != Role::kNone);
+      } else {
+        CHECK(c.mask == 0);
+        CHECK(c.value == 0);
+      }
+    }
+    if (row.cond_count > 0) ++conditional;
+  }
+  CHECK(conditional >= 2);  // clone and prctl at least
+  const SyscallRow* clone = tracer::FindRow("clone");
+  REQUIRE(clone != nullptr);
+  CHECK(clone->cond_count == 8);
+}
+
+TEST_CASE("Syscall table: kernel_errno only on clone3", "[syscall_table]") {
+  for (const SyscallRow& row : tracer::SyscallTable()) {
+    CAPTURE(row.name);
+    if (row.name == "clone3") {
+      CHECK(row.kernel_errno == ENOSYS);
+    } else {
+      CHECK(row.kernel_errno == 0);
+    }
+  }
+}
+
+TEST_CASE("SyscallIndex: numbers come from libseccomp and map back to rows", "[syscall_table]") {
+  tracer::SyscallIndex index;
+  std::vector<std::string> absent;
+  std::set<int> numbers;
+  for (const SyscallRow& row : tracer::SyscallTable()) {
+    CAPTURE(row.name);
+    int expected = seccomp_syscall_resolve_name(std::string(row.name).c_str());
+    int nr = index.Number(row);
+    if (expected < 0 || expected >= 1024) {
+      CHECK(nr == -1);
+      absent.emplace_back(row.name);
+      continue;
+    }
+    CHECK(nr == expected);
+    CHECK(index.Lookup(nr) == &row);
+    CHECK(numbers.insert(nr).second);  // no two rows share a number
+  }
+  INFO("rows absent on this architecture: " << absent.size());
+  CHECK(absent.size() < 5);
+
+  struct Known {
+    const char* name;
+    long nr;
+  };
+  for (const Known& k :
+       {Known{"openat", SYS_openat}, Known{"execve", SYS_execve}, Known{"connect", SYS_connect},
+        Known{"ptrace", SYS_ptrace}, Known{"clone", SYS_clone},
+        Known{"io_uring_setup", SYS_io_uring_setup}, Known{"clone3", SYS_clone3},
+        Known{"kill", SYS_kill}, Known{"sendmmsg", SYS_sendmmsg}}) {
+    CAPTURE(k.name);
+    const SyscallRow* row = tracer::FindRow(k.name);
+    REQUIRE(row != nullptr);
+    CHECK(index.Number(*row) == k.nr);
+    CHECK(index.Lookup(k.nr) == row);
+  }
+  // Numbers of calls the table does not list, and out-of-range numbers, have no row.
+  CHECK(index.Lookup(SYS_read) == nullptr);
+  CHECK(index.Lookup(SYS_getpid) == nullptr);
+  CHECK(index.Lookup(-1) == nullptr);
+  CHECK(index.Lookup(1024) == nullptr);
+  CHECK(index.Lookup(1L << 40) == nullptr);
+}
