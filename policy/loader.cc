@@ -323,8 +323,8 @@ void ParseNetwork(const json& net, const Ctx& ctx, const Variables& vars, Policy
     Ctx rc = ctx.At("rules").At(i);
     const json& r = rules[i];
     CheckKeys(r, rc,
-              {"verbs", "family", "cidr", "ports", "unix", "action", "errno", "event", "severity",
-               "id", "notes"});
+              {"verbs", "family", "protocol", "cidr", "ports", "unix", "action", "errno", "event",
+               "severity", "id", "notes"});
     if (r.contains("id")) GetString(r["id"], rc.At("id"));
     NetRule rule;
     rule.id = RuleId(rc, &r);
@@ -351,6 +351,26 @@ void ParseNetwork(const json& net, const Ctx& ctx, const Variables& vars, Policy
                                          Suggest(name, KnownFamilies()), JoinAll(KnownFamilies())));
       }
       rule.family = *f;
+    }
+    if (r.contains("protocol")) {
+      std::string proto = GetString(r["protocol"], rc.At("protocol"));
+      static constexpr std::array<std::pair<std::string_view, int>, 5> kProtocols{{
+          {"tcp", SOCK_STREAM},
+          {"stream", SOCK_STREAM},
+          {"udp", SOCK_DGRAM},
+          {"dgram", SOCK_DGRAM},
+          {"seqpacket", SOCK_SEQPACKET},
+      }};
+      auto it = std::find_if(kProtocols.begin(), kProtocols.end(),
+                             [&](const auto& e) { return e.first == proto; });
+      if (it == kProtocols.end()) {
+        rc.At("protocol")
+            .Fail(fmt::format(
+                "unknown protocol \"{}\"{} (tcp, udp, stream, dgram, "
+                "seqpacket)",
+                proto, Suggest(proto, std::array{"tcp", "udp", "stream", "dgram", "seqpacket"})));
+      }
+      rule.socket_type = it->second;
     }
     if (r.contains("cidr")) {
       rule.cidr = ParseCidr(GetString(r["cidr"], rc.At("cidr")), rc.At("cidr"));

@@ -123,6 +123,8 @@ void Policy::Compile() {
     it->second[MaskedKey(r.cidr->ip, r.cidr->prefix_len)].push_back(idx);
   }
   net_indexed_ = net_rules.size();
+  needs_socket_type_ = std::any_of(net_rules.begin(), net_rules.end(),
+                                   [](const NetRule& r) { return r.socket_type.has_value(); });
   syscall_index_.clear();
   for (std::size_t i = 0; i < syscall_rules.size(); ++i) {
     for (const auto& [n, spec] : syscall_rules[i].names) {
@@ -278,6 +280,15 @@ bool Policy::NetRuleMatches(const NetRule& rule, const NetAccess& net, int& spec
     return false;
   }
   specificity = 0;
+  if (rule.socket_type) {
+    // Unknown type (the tracer could not ask the socket): an allow rule must not match, a deny
+    // or kill rule must, so that not knowing never widens what is allowed.
+    int type = net.type < 0 ? -1 : (net.type & 0xf);
+    if (type < 0 ? rule.verdict.action == Action::kAllow : type != *rule.socket_type) {
+      return false;
+    }
+    specificity += 1;
+  }
   if (rule.cidr) {
     if (!CidrContains(*rule.cidr, addr)) return false;
     specificity += rule.cidr->prefix_len;

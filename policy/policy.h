@@ -57,6 +57,7 @@ struct NetRule {
   std::uint16_t port_hi = 65535;
   std::optional<PathPattern> unix_path;  // AF_UNIX path pattern
   std::optional<std::string> abstract;   // AF_UNIX abstract-name pattern (*, ?, [...])
+  std::optional<int> socket_type;        // SOCK_STREAM ("tcp"/"stream"), SOCK_DGRAM ("udp")
   Verdict verdict;
 };
 
@@ -134,6 +135,7 @@ class Policy {
   bool NeedsMetadata() const;  // some rule decides kMetadata differently from allow
   bool NeedsPaths() const;     // any path decision can differ from allow
   bool NeedsNetwork() const;
+  bool NeedsSocketType() const { return needs_socket_type_; }
 
   // The smallest policy fragment that would allow `request` (for a denied one): path rules for
   // exactly the denied access kinds of the resolved paths, a network rule for the exact address,
@@ -160,6 +162,7 @@ class Policy {
   // (family, prefix length) -> masked address bytes -> rules
   std::vector<std::pair<std::pair<int, int>, Index>> net_cidr_;
   std::size_t net_indexed_ = 0;
+  bool needs_socket_type_ = false;
   Index syscall_index_;  // syscall name -> rules (all specificities)
   std::size_t syscall_indexed_ = 0;
 };

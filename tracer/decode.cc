@@ -150,6 +150,9 @@ void DecodeNet(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, Tra
     out.request.net = net;
     return;
   }
+  if (ctx.WantsSocketType()) {
+    if (auto type = ctx.SocketType(AsInt(a[0]))) net.type = *type;
+  }
   int addr_arg = ArgIndex(row, Role::kSockAddr);
   if (addr_arg >= 0) {
     auto i = static_cast<std::size_t>(addr_arg);

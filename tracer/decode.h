@@ -35,6 +35,10 @@ class TraceeContext {
   virtual bool InTree(pid_t pid_or_tid) const = 0;
   virtual bool GroupInTree(pid_t pgid) const = 0;
   virtual std::optional<pid_t> PidfdTarget(int fd) = 0;
+  // SOCK_STREAM / SOCK_DGRAM / ... of the tracee's socket `fd`, when the policy has rules that
+  // depend on it (WantsSocketType); nullopt when unknown.
+  virtual bool WantsSocketType() const { return false; }
+  virtual std::optional<int> SocketType(int /*fd*/) { return std::nullopt; }
 };
 
 struct DecodedPath {

@@ -5,6 +5,8 @@
 #include <seccomp.h>
 #include <signal.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -102,6 +104,18 @@ class Supervisor::Context final : public TraceeContext {
   bool InTree(pid_t pid) const override { return pid > 0 && s_.tracees_.contains(pid); }
   bool GroupInTree(pid_t pgid) const override {
     return InTree(pgid) || (pgid > 0 && getpgid(t_.tid) == pgid);
+  }
+  bool WantsSocketType() const override { return s_.policy_.NeedsSocketType(); }
+  std::optional<int> SocketType(int fd) override {
+    // Borrow the tracee's fd (pidfd_getfd, Linux 5.6+; we are its tracer) and ask the socket.
+    UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, t_.tid, 0)));
+    if (!pidfd.valid()) return std::nullopt;
+    UniqueFd sock(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0)));
+    if (!sock.valid()) return std::nullopt;
+    int type = 0;
+    socklen_t len = sizeof type;
+    if (getsockopt(sock.get(), SOL_SOCKET, SO_TYPE, &type, &len) != 0) return std::nullopt;
+    return type;
   }
   std::optional<pid_t> PidfdTarget(int fd) override {
     std::string base = fmt::format("/proc/{}/task/{}/", Pid(), t_.tid);

@@ -158,3 +158,22 @@ TEST_CASE("a kill rule ends the whole tree with the documented status", "[kill]"
   REQUIRE(events.size() == 1);
   CHECK(events[0]["decision"]["action"] == "kill");
 }
+
+TEST_CASE("a protocol rule tells UDP from TCP on the same address", "[network]") {
+  harness::LoopbackListener udp(/*udp=*/true);
+  harness::LoopbackListener tcp;
+  harness::TempDir dir;
+  std::string policy = dir.File("udp.json", R"({
+    "version": 1, "extends": "standard",
+    "network": {"rules": [{"protocol": "udp", "cidr": "127.0.0.1/32", "verbs": ["connect", "send"],
+                           "action": "allow"}]}
+  })");
+  auto sent = Run({Sample("connect_tcp"), "127.0.0.1", std::to_string(udp.port()), "udp"},
+                  {.tracejail_args = {"--policy", policy}});
+  CHECK(sent.out == "SENT\n");
+  CHECK(udp.Received());
+  auto refused = Run({Sample("connect_tcp"), "127.0.0.1", std::to_string(tcp.port())},
+                     {.tracejail_args = {"--policy", policy}});
+  CHECK(refused.out == "FAILED EACCES\n");
+  CHECK_FALSE(tcp.Received());
+}
