@@ -133,6 +133,36 @@ std::string ExpandVariables(const std::string& in, const Ctx& ctx, const Variabl
   return out;
 }
 
+int ParseErrno(const json& v, const Ctx& ctx) {
+  std::string name = GetString(v, ctx);
+  auto e = ErrnoFromName(name);
+  if (!e) {
+    ctx.Fail(fmt::format("unknown errno \"{}\"{} (known: {})", name, Suggest(name, KnownErrnos()),
+                         JoinAll(KnownErrnos())));
+  }
+  return *e;
+}
+
+EventType ParseEventType(const json& v, const Ctx& ctx) {
+  std::string name = GetString(v, ctx);
+  auto t = EventTypeFromName(name);
+  if (!t) {
+    ctx.Fail(fmt::format("unknown event type \"{}\"{} (known: {})", name,
+                         Suggest(name, KnownEventTypes()), JoinAll(KnownEventTypes())));
+  }
+  return *t;
+}
+
+Severity ParseSeverity(const json& v, const Ctx& ctx) {
+  std::string name = GetString(v, ctx);
+  auto s = SeverityFromName(name);
+  if (!s) {
+    ctx.Fail(fmt::format("unknown severity \"{}\"{} (info, low, medium, high, critical)", name,
+                         Suggest(name, std::array{"info", "low", "medium", "high", "critical"})));
+  }
+  return *s;
+}
+
 Verdict ParseVerdict(const json& obj, const Ctx& ctx, const Verdict& defaults_for_deny) {
   Verdict v;
   if (!obj.contains("action")) ctx.Fail("missing \"action\" (allow, deny or kill)");
@@ -149,36 +179,11 @@ Verdict ParseVerdict(const json& obj, const Ctx& ctx, const Verdict& defaults_fo
     v.severity = defaults_for_deny.severity;
   }
   if (obj.contains("errno")) {
-    std::string name = GetString(obj["errno"], ctx.At("errno"));
-    auto e = ErrnoFromName(name);
-    if (!e) {
-      ctx.At("errno").Fail(fmt::format("unknown errno \"{}\"{} (known: {})", name,
-                                       Suggest(name, KnownErrnos()), JoinAll(KnownErrnos())));
-    }
     if (v.action != Action::kDeny) ctx.At("errno").Fail("\"errno\" only applies to action deny");
-    v.error = *e;
+    v.error = ParseErrno(obj["errno"], ctx.At("errno"));
   }
-  if (obj.contains("event")) {
-    std::string name = GetString(obj["event"], ctx.At("event"));
-    auto t = EventTypeFromName(name);
-    if (!t) {
-      ctx.At("event").Fail(fmt::format("unknown event type \"{}\"{} (known: {})", name,
-                                       Suggest(name, KnownEventTypes()),
-                                       JoinAll(KnownEventTypes())));
-    }
-    v.event = *t;
-  }
-  if (obj.contains("severity")) {
-    std::string name = GetString(obj["severity"], ctx.At("severity"));
-    auto s = SeverityFromName(name);
-    if (!s) {
-      ctx.At("severity")
-          .Fail(fmt::format("unknown severity \"{}\" (info, low, medium, high, "
-                            "critical)",
-                            name));
-    }
-    v.severity = *s;
-  }
+  if (obj.contains("event")) v.event = ParseEventType(obj["event"], ctx.At("event"));
+  if (obj.contains("severity")) v.severity = ParseSeverity(obj["severity"], ctx.At("severity"));
   return v;
 }
 
@@ -460,13 +465,7 @@ void ParseSyscalls(const json& sys, const Ctx& ctx, Policy& p) {
     }
     p.syscall_default.error = EPERM;
     if (sys["default"].contains("errno")) {
-      std::string name = GetString(sys["default"]["errno"], dc.At("errno"));
-      auto e = ErrnoFromName(name);
-      if (!e) {
-        dc.At("errno").Fail(
-            fmt::format("unknown errno \"{}\"{}", name, Suggest(name, KnownErrnos())));
-      }
-      p.syscall_default.error = *e;
+      p.syscall_default.error = ParseErrno(sys["default"]["errno"], dc.At("errno"));
     }
     p.syscall_default.id = RuleId(dc);
   }
@@ -534,29 +533,10 @@ void ParseSyscalls(const json& sys, const Ctx& ctx, Policy& p) {
     if (r.contains("errno")) {
       if (rule.action != SyscallAction::kDeny)
         rc.At("errno").Fail("\"errno\" only applies to deny");
-      std::string name = GetString(r["errno"], rc.At("errno"));
-      auto e = ErrnoFromName(name);
-      if (!e) {
-        rc.At("errno").Fail(fmt::format("unknown errno \"{}\"{} (known: {})", name,
-                                        Suggest(name, KnownErrnos()), JoinAll(KnownErrnos())));
-      }
-      rule.error = *e;
+      rule.error = ParseErrno(r["errno"], rc.At("errno"));
     }
-    if (r.contains("event")) {
-      std::string name = GetString(r["event"], rc.At("event"));
-      auto t = EventTypeFromName(name);
-      if (!t) {
-        rc.At("event").Fail(
-            fmt::format("unknown event type \"{}\"{}", name, Suggest(name, KnownEventTypes())));
-      }
-      rule.event = *t;
-    }
-    if (r.contains("severity")) {
-      std::string name = GetString(r["severity"], rc.At("severity"));
-      auto sv = SeverityFromName(name);
-      if (!sv) rc.At("severity").Fail(fmt::format("unknown severity \"{}\"", name));
-      rule.severity = *sv;
-    }
+    if (r.contains("event")) rule.event = ParseEventType(r["event"], rc.At("event"));
+    if (r.contains("severity")) rule.severity = ParseSeverity(r["severity"], rc.At("severity"));
     if (r.contains("args")) {
       if (!r["args"].is_array()) rc.At("args").Fail("expected an array of argument conditions");
       if (rule.action == SyscallAction::kAllow &&
