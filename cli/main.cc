@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -26,6 +28,7 @@
 #include "policy/oci.h"
 #include "policy/presets.h"
 #include "report/event_log.h"
+#include "report/result.h"
 #include "tracer/seccomp_filter.h"
 #include "tracer/supervisor.h"
 
@@ -40,6 +43,10 @@ struct RunArgs {
   std::string mode = "enforce";
   std::vector<std::string> env;
   std::vector<std::string> keep_env;
+  std::string result_file;
+  bool quiet = false;
+  bool summary = true;
+  std::size_t output_limit = 1 << 20;
   std::vector<std::string> command;
 };
 
@@ -95,6 +102,40 @@ std::optional<policy::Policy> LoadPolicy(const RunArgs& args, const policy::Vari
   }
 }
 
+double Seconds(const timeval& tv) {
+  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+}
+
+// Everything but the captured output: status, times (RUSAGE_CHILDREN covers every process of
+// the tree, since tracejail reaps orphans as a subreaper), counts.
+void FillResult(const tracer::RunResult& r, const timespec& start, const timespec& end,
+                report::ExecutionResult& exec) {
+  exec.wall_time_s = static_cast<double>(end.tv_sec - start.tv_sec) +
+                     static_cast<double>(end.tv_nsec - start.tv_nsec) / 1e9;
+  rusage ru{};
+  if (getrusage(RUSAGE_CHILDREN, &ru) == 0) {
+    exec.cpu_user_s = Seconds(ru.ru_utime);
+    exec.cpu_system_s = Seconds(ru.ru_stime);
+    exec.peak_rss_bytes = static_cast<std::uint64_t>(ru.ru_maxrss) * 1024;
+  }
+  exec.processes = r.processes;
+  exec.syscalls_flagged = r.flagged;
+  exec.syscalls_denied = r.denied;
+  exec.events = r.events;
+  if (r.spawn_error) {
+    exec.status = report::RunStatus::kInternalError;
+  } else if (r.killed_by_policy) {
+    exec.status = report::RunStatus::kKilledByPolicy;
+    exec.signal = r.term_signal != 0 ? std::optional<int>(r.term_signal) : std::nullopt;
+  } else if (r.term_signal != 0) {
+    exec.status = report::RunStatus::kKilledBySignal;
+    exec.signal = r.term_signal;
+  } else {
+    exec.exit_code = r.exit_code;
+    exec.status = r.exit_code == 0 ? report::RunStatus::kOk : report::RunStatus::kRuntimeError;
+  }
+}
+
 int ExitStatusOf(const tracer::RunResult& r) {
   if (r.killed_by_policy) return cli::kExitKilledByPolicy;
   if (r.term_signal != 0) return 128 + r.term_signal;
@@ -144,30 +185,63 @@ int Run(const RunArgs& args) {
     return cli::kExitInternal;
   }
   InstallForwarding();
-  tracer::RunResult result;
+
+  report::ExecutionResult exec;
+  exec.execution_id = report::NewExecutionId();
+  exec.command = args.command;
+  exec.policy = policy->name;
+  exec.mode = args.mode;
+  exec.events_file = args.events_file;
+  // Output goes through tracejail only when it must be captured: otherwise the command keeps
+  // tracejail's own stdout and stderr (a terminal stays a terminal).
+  std::unique_ptr<tracer::OutputCapture> capture;
   try {
-    tracer::Supervisor supervisor(*policy, mode, log.get());
-    result = supervisor.Run(spec);
+    if (!args.result_file.empty() || args.quiet) {
+      capture = std::make_unique<tracer::OutputCapture>(args.output_limit, !args.quiet);
+      spec.stdout_fd = capture->child_stdout();
+      spec.stderr_fd = capture->child_stderr();
+    }
   } catch (const std::exception& e) {
     Error(e.what());
     return cli::kExitInternal;
   }
-  if (log) log->Close();
-  if (result.spawn_error) {
-    Error(result.spawn_error->Describe(spec.exe));
-    if (result.spawn_error->stage == tracer::SpawnError::kExecve) {
-      return result.spawn_error->error == ENOENT ? cli::kExitNotFound : cli::kExitNotExecutable;
-    }
+  timespec start{}, end{};
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  tracer::RunResult result;
+  try {
+    tracer::Supervisor supervisor(*policy, mode, log.get());
+    result = supervisor.Run(spec, capture.get());
+  } catch (const std::exception& e) {
+    Error(e.what());
     return cli::kExitInternal;
   }
-  if (result.denied > 0) {
-    Error(fmt::format("{} call{} {} by policy{}", result.denied, result.denied == 1 ? "" : "s",
-                      mode == tracer::Mode::kAudit ? "would have been denied" : "denied",
-                      args.events_file.empty() ? " (use --events FILE for details)"
-                                               : "; details in " + args.events_file));
+  clock_gettime(CLOCK_MONOTONIC, &end);
+  if (capture) {
+    capture->Finish();
+    exec.stdout_capture = capture->out();
+    exec.stderr_capture = capture->err();
+  }
+  if (log) log->Close();
+  FillResult(result, start, end, exec);
+  int status = ExitStatusOf(result);
+  if (result.spawn_error) {
+    exec.error = result.spawn_error->Describe(spec.exe);
+    Error(exec.error);
+    status = result.spawn_error->stage != tracer::SpawnError::kExecve ? cli::kExitInternal
+             : result.spawn_error->error == ENOENT                    ? cli::kExitNotFound
+                                                                      : cli::kExitNotExecutable;
   }
   if (result.killed_by_policy) Error("the process tree was killed by policy");
-  return ExitStatusOf(result);
+  if (!args.result_file.empty()) {
+    std::ofstream out(args.result_file, std::ios::binary);
+    out << report::ToJson(exec).dump(2) << "\n";
+    if (!out) {
+      Error(fmt::format("cannot write result file {}: {}", args.result_file, std::strerror(errno)));
+      return cli::kExitInternal;
+    }
+  }
+  if (args.summary) std::fputs(report::Summary(exec).c_str(), stderr);
+  return status;
 }
 
 int ShowPreset(const std::string& name) {
@@ -269,6 +343,13 @@ int main(int argc, char** argv) {
                    : std::string();
       });
   run_cmd->add_option("--keep-env", run.keep_env, "pass NAME through from tracejail's environment");
+  run_cmd->add_option("--result", run.result_file, "write the execution result as JSON to FILE");
+  run_cmd->add_flag("--quiet", run.quiet,
+                    "capture the command's output without passing it through");
+  run_cmd->add_flag("--summary,!--no-summary", run.summary,
+                    "print a summary to stderr at the end (default: on)");
+  run_cmd->add_option("--output-limit", run.output_limit,
+                      "bytes of stdout and of stderr kept in the result (default 1 MiB)");
   run_cmd->add_option("command", run.command, "command and arguments (after --)");
 
   CLI::App* policy_cmd = app.add_subcommand("policy", "inspect and check policies");

@@ -124,6 +124,7 @@ constexpr std::string_view kMaximum = R"json({
       {"id": "system", "path": "/bin", "access": ["read"], "action": "allow"},
       {"id": "system", "path": "/etc/ld.so.cache", "access": ["read"], "action": "allow"},
       {"id": "system", "path": "/etc/localtime", "access": ["read"], "action": "allow"},
+      {"id": "system", "path": "/etc/locale.alias", "access": ["read"], "action": "allow"},
       {"id": "system", "path": "/etc/nsswitch.conf", "access": ["read"], "action": "allow"},
       {"id": "system", "path": "/etc/passwd", "access": ["read"], "action": "allow"},
       {"id": "system", "path": "/etc/group", "access": ["read"], "action": "allow"},

@@ -42,7 +42,18 @@ bool Dangerous(char32_t cp) {
 
 }  // namespace
 
-std::string EscapeBytes(std::string_view bytes) {
+namespace {
+
+std::string Escape(std::string_view bytes, bool keep_lines);
+
+}  // namespace
+
+std::string EscapeBytes(std::string_view bytes) { return Escape(bytes, false); }
+std::string EscapeText(std::string_view bytes) { return Escape(bytes, true); }
+
+namespace {
+
+std::string Escape(std::string_view bytes, bool keep_lines) {
   std::string out;
   out.reserve(bytes.size());
   std::size_t i = 0;
@@ -51,7 +62,7 @@ std::string EscapeBytes(std::string_view bytes) {
     if (c == '\\') {
       out += "\\\\";
       ++i;
-    } else if (c >= 0x20 && c < 0x7f) {
+    } else if ((c >= 0x20 && c < 0x7f) || (keep_lines && (c == '\n' || c == '\t'))) {
       out += static_cast<char>(c);
       ++i;
     } else if (c < 0x80) {
@@ -71,5 +82,7 @@ std::string EscapeBytes(std::string_view bytes) {
   }
   return out;
 }
+
+}  // namespace
 
 }  // namespace report

@@ -12,4 +12,7 @@ namespace report {
 // terminal control sequences, and distinct inputs give distinct outputs.
 std::string EscapeBytes(std::string_view bytes);
 
+// EscapeBytes for multi-line text (captured output): also keeps "\n" and "\t".
+std::string EscapeText(std::string_view bytes);
+
 }  // namespace report

@@ -47,7 +47,11 @@ std::vector<char*> CStrings(const std::vector<std::string>& v) {
 
 // Runs in the child between fork and execve: async-signal-safe calls only.
 [[noreturn]] void ChildMain(pid_t parent, int go_fd, int err_fd, const char* exe, char** argv,
-                            char** envp, const sock_fprog* prog) {
+                            char** envp, const sock_fprog* prog, int out_fd, int errout_fd) {
+  if ((out_fd >= 0 && dup2(out_fd, STDOUT_FILENO) < 0) ||
+      (errout_fd >= 0 && dup2(errout_fd, STDERR_FILENO) < 0)) {
+    ChildFail(err_fd, SpawnError::kSetup);
+  }
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &dfl, nullptr);
@@ -106,7 +110,7 @@ Launched Launch(const LaunchSpec& spec) {
   if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
   if (pid == 0) {
     ChildMain(parent, go.read.get(), err.write.get(), spec.exe.c_str(), argv.data(), envp.data(),
-              &prog);
+              &prog, spec.stdout_fd, spec.stderr_fd);
   }
   go.read.Reset();
   err.write.Reset();

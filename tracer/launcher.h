@@ -22,6 +22,8 @@ struct LaunchSpec {
   std::vector<std::string> argv;
   std::vector<std::string> env;
   std::vector<sock_filter> filter;
+  int stdout_fd = -1;  // when set, becomes the child's stdout / stderr
+  int stderr_fd = -1;
 };
 
 // What the child reports when it could not reach execve.

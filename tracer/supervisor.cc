@@ -183,8 +183,9 @@ void Supervisor::ForwardPendingSignals() {
   if (sig != 0 && main_pid_ > 0) kill(main_pid_, sig);
 }
 
-RunResult Supervisor::Run(const LaunchSpec& spec) {
+RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
   Launched launched = Launch(spec);
+  if (capture != nullptr) capture->Start();
   main_pid_ = launched.pid;
   spawn_errors_ = std::move(launched.errors);
   Get(main_pid_);

@@ -16,6 +16,7 @@
 #include "policy/policy.h"
 #include "report/event_log.h"
 #include "tracer/launcher.h"
+#include "tracer/output_capture.h"
 #include "tracer/process_memory.h"
 #include "tracer/syscall_table.h"
 
@@ -44,7 +45,8 @@ class Supervisor {
   Supervisor& operator=(const Supervisor&) = delete;
 
   // Launches `spec` and supervises it to the end. Throws only if the launch itself fails.
-  RunResult Run(const LaunchSpec& spec);
+  // `capture`, when given, is started once the child exists.
+  RunResult Run(const LaunchSpec& spec, OutputCapture* capture = nullptr);
 
   // Forwarded by the CLI's signal handler (async-signal-safe: sets a flag).
   static void RequestForward(int sig);

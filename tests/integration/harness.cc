@@ -92,6 +92,7 @@ Result Run(const std::vector<std::string>& command, const Options& options) {
     argv.push_back("--events");
     argv.push_back(events_path);
   }
+  if (!options.summary) argv.push_back("--no-summary");
   argv.insert(argv.end(), options.tracejail_args.begin(), options.tracejail_args.end());
   argv.push_back("--");
   argv.insert(argv.end(), command.begin(), command.end());

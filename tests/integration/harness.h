@@ -26,6 +26,7 @@ struct Options {
   std::vector<std::string> tracejail_args;  // before "--"
   std::string cwd;                          // empty: the test's cwd
   bool events = true;                       // pass --events to a temp file and parse it
+  bool summary = false;                     // false: pass --no-summary (stderr is the command's)
 };
 
 Result Run(const std::vector<std::string>& command, const Options& options = {});

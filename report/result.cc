@@ -1,0 +1,82 @@
+#include "report/result.h"
+
+#include <array>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "report/escape.h"
+
+namespace report {
+namespace {
+
+constexpr std::array<std::string_view, 7> kStatusNames{
+    "ok",        "runtime_error",  "killed_by_signal", "killed_by_policy",
+    "timed_out", "limit_exceeded", "internal_error"};
+
+nlohmann::json OutputJson(const CapturedOutput& o) {
+  return {{"text", EscapeText(o.text)}, {"bytes", o.bytes}, {"truncated", o.truncated}};
+}
+
+std::string Signame(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  return abbrev ? fmt::format("SIG{}", abbrev) : fmt::format("signal {}", sig);
+}
+
+}  // namespace
+
+std::string_view Name(RunStatus s) { return kStatusNames.at(static_cast<std::size_t>(s)); }
+
+std::string NewExecutionId() {
+  std::random_device rd;
+  return fmt::format("{:08x}{:08x}{:08x}{:08x}", rd(), rd(), rd(), rd());
+}
+
+nlohmann::json ToJson(const ExecutionResult& r) {
+  nlohmann::json j;
+  j["execution_id"] = r.execution_id;
+  nlohmann::json cmd = nlohmann::json::array();
+  for (const auto& a : r.command) cmd.push_back(EscapeBytes(a));
+  j["command"] = cmd;
+  j["policy"] = r.policy;
+  j["mode"] = r.mode;
+  j["success"] = r.success();
+  j["status"] = Name(r.status);
+  j["exit_code"] = r.exit_code ? nlohmann::json(*r.exit_code) : nlohmann::json(nullptr);
+  j["signal"] = r.signal ? nlohmann::json(Signame(*r.signal)) : nlohmann::json(nullptr);
+  j["wall_time_s"] = r.wall_time_s;
+  j["cpu_user_s"] = r.cpu_user_s;
+  j["cpu_system_s"] = r.cpu_system_s;
+  j["peak_rss_bytes"] = r.peak_rss_bytes;
+  j["processes"] = r.processes;
+  j["syscalls"] = {{"flagged", r.syscalls_flagged}, {"denied", r.syscalls_denied}};
+  j["events"] = r.events;
+  if (!r.events_file.empty()) j["events_file"] = EscapeBytes(r.events_file);
+  if (r.stdout_capture) j["stdout"] = OutputJson(*r.stdout_capture);
+  if (r.stderr_capture) j["stderr"] = OutputJson(*r.stderr_capture);
+  if (!r.error.empty()) j["error"] = r.error;
+  return j;
+}
+
+std::string Summary(const ExecutionResult& r) {
+  std::string how;
+  if (r.exit_code) how = fmt::format("exit {}", *r.exit_code);
+  if (r.signal) how = Signame(*r.signal);
+  std::string out = fmt::format(
+      "tracejail: {} ({}) in {:.2f}s wall, {:.2f}s user, {:.2f}s sys; peak RSS {:.1f} MiB; "
+      "{} processes/threads\n",
+      Name(r.status), how.empty() ? "-" : how, r.wall_time_s, r.cpu_user_s, r.cpu_system_s,
+      static_cast<double>(r.peak_rss_bytes) / (1024.0 * 1024.0), r.processes);
+  if (r.events_file.empty()) {
+    out += fmt::format("tracejail: {} flagged syscalls, {} denied{}\n", r.syscalls_flagged,
+                       r.syscalls_denied,
+                       r.syscalls_denied > 0 ? " (run with --events FILE for details)" : "");
+  } else {
+    out += fmt::format("tracejail: {} flagged syscalls, {} denied, {} events in {}\n",
+                       r.syscalls_flagged, r.syscalls_denied, r.events, EscapeBytes(r.events_file));
+  }
+  if (!r.error.empty()) out += "tracejail: error: " + r.error + "\n";
+  return out;
+}
+
+}  // namespace report

@@ -1,0 +1,61 @@
+// The execution result of one run (the seed's ExecutionResult, done right), as JSON for
+// `--result FILE` and as a one-screen summary for stderr.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace report {
+
+// isolate's spirit: one word for how the run ended.
+enum class RunStatus : std::uint8_t {
+  kOk,              // exited with status 0
+  kRuntimeError,    // exited with a non-zero status
+  kKilledBySignal,  // died of a signal it was not sent by tracejail
+  kKilledByPolicy,  // a kill rule ended the tree
+  kTimedOut,        // the wall-clock limit ended the tree
+  kLimitExceeded,   // a resource limit ended it
+  kInternalError,   // tracejail could not run it
+};
+std::string_view Name(RunStatus s);
+
+struct CapturedOutput {
+  std::string text;         // the first `cap` bytes, escaped when rendered
+  std::uint64_t bytes = 0;  // everything the program wrote
+  bool truncated = false;
+};
+
+struct ExecutionResult {
+  std::string execution_id;  // 32 hex digits, random
+  std::vector<std::string> command;
+  std::string policy;
+  std::string mode;
+  RunStatus status = RunStatus::kOk;
+  std::optional<int> exit_code;
+  std::optional<int> signal;
+  double wall_time_s = 0;
+  double cpu_user_s = 0;  // the whole tree (every reaped process)
+  double cpu_system_s = 0;
+  std::uint64_t peak_rss_bytes = 0;  // largest single process; tree-wide peak needs cgroups
+  std::uint64_t processes = 0;       // processes and threads seen
+  std::uint64_t syscalls_flagged = 0;
+  std::uint64_t syscalls_denied = 0;
+  std::uint64_t events = 0;
+  std::string events_file;
+  std::optional<CapturedOutput> stdout_capture, stderr_capture;
+  std::string error;  // kInternalError: what failed
+
+  bool success() const { return status == RunStatus::kOk; }
+};
+
+nlohmann::json ToJson(const ExecutionResult& r);
+
+// A few lines for a terminal: status, times, counts, where the details are.
+std::string Summary(const ExecutionResult& r);
+
+std::string NewExecutionId();
+
+}  // namespace report
