@@ -7,6 +7,7 @@ namespace cli {
 inline constexpr int kExitUsage = 120;           // bad command line
 inline constexpr int kExitPolicy = 121;          // policy file missing, unreadable or invalid
 inline constexpr int kExitKilledByPolicy = 122;  // a rule with action "kill" ended the run
+inline constexpr int kExitVerifyFailed = 123;    // `verify`: the events file was tampered with
 inline constexpr int kExitInternal = 125;        // tracejail itself failed (fork, ptrace, seccomp)
 inline constexpr int kExitNotExecutable = 126;   // the command exists but cannot be executed
 inline constexpr int kExitNotFound = 127;        // the command does not exist

@@ -28,6 +28,7 @@
 #include "policy/oci.h"
 #include "policy/presets.h"
 #include "report/event_log.h"
+#include "report/hash_chain.h"
 #include "report/result.h"
 #include "tracer/seccomp_filter.h"
 #include "tracer/supervisor.h"
@@ -244,6 +245,23 @@ int Run(const RunArgs& args) {
   return status;
 }
 
+int Verify(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    Error(fmt::format("cannot read {}: {}", file, std::strerror(errno)));
+    return cli::kExitUsage;
+  }
+  report::VerifyResult r = report::VerifyChain(in);
+  if (r.ok()) {
+    std::printf("%s: ok, %zu records, hash chain intact\n", file.c_str(), r.lines);
+    return 0;
+  }
+  for (const auto& p : r.problems) std::printf("%s: %s\n", file.c_str(), p.c_str());
+  std::printf("%s: TAMPERED or incomplete (%zu problem%s)\n", file.c_str(), r.problems.size(),
+              r.problems.size() == 1 ? "" : "s");
+  return cli::kExitVerifyFailed;
+}
+
 int ShowPreset(const std::string& name) {
   if (name == "list") {
     for (const auto& p : policy::Presets())
@@ -352,6 +370,11 @@ int main(int argc, char** argv) {
                       "bytes of stdout and of stderr kept in the result (default 1 MiB)");
   run_cmd->add_option("command", run.command, "command and arguments (after --)");
 
+  std::string verify_file;
+  CLI::App* verify_cmd =
+      app.add_subcommand("verify", "check an events file's hash chain for tampering");
+  verify_cmd->add_option("events", verify_file, "events file (JSON Lines)")->required();
+
   CLI::App* policy_cmd = app.add_subcommand("policy", "inspect and check policies");
   policy_cmd->require_subcommand(1);
   std::string show_name = std::string(policy::kDefaultPreset);
@@ -396,6 +419,7 @@ int main(int argc, char** argv) {
   }
 
   if (*run_cmd) return Run(run);
+  if (*verify_cmd) return Verify(verify_file);
   if (*show_cmd) return ShowPreset(show_name);
   if (*check_cmd) return CheckPolicies(check_files);
   if (*import_cmd) return ImportOci(import_file, convert_out);

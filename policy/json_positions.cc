@@ -58,7 +58,9 @@ class Indexer {
       Advance();
       SkipSpace();
       while (i_ < s_.size() && s_[i_] != '}') {
+        TextPosition key_pos{line_, col_};
         std::string key = String();
+        map_["key:" + pointer + "/" + key] = key_pos;
         SkipSpace();
         Advance();  // ':'
         SkipSpace();

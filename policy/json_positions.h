@@ -1,4 +1,5 @@
 // Line and column of every value in a JSON document, by JSON pointer ("/files/rules/3/action"),
+// and of every object key under "key:" + the pointer of its value ("key:/files/rules/3/acess"),
 // so that policy errors found after parsing can still say file:line:column. Call only on text
 // that nlohmann::json already parsed (it assumes well-formed JSON and bounded depth).
 #pragma once

@@ -50,6 +50,17 @@ struct Ctx {
     }
     return where;
   }
+  // The position of the key that names this value (for unknown keys), else of the value.
+  [[noreturn]] void FailAtKey(const std::string& what) const {
+    std::string where = origin;
+    if (positions != nullptr) {
+      auto it = positions->find("key:" + pointer);
+      if (it == positions->end()) it = positions->find(pointer);
+      if (it != positions->end())
+        where += fmt::format(":{}:{}", it->second.line, it->second.column);
+    }
+    throw PolicyError(fmt::format("{}: #{}: {}", where, pointer, what));
+  }
   [[noreturn]] void Fail(const std::string& what) const {
     throw PolicyError(fmt::format("{}: #{}: {}", Where(), pointer.empty() ? "/" : pointer, what));
   }
@@ -92,8 +103,8 @@ void CheckKeys(const json& obj, const Ctx& ctx, std::initializer_list<std::strin
     bool ok = false;
     for (auto a : allowed) ok = ok || a == key;
     if (!ok) {
-      ctx.At(key).Fail(fmt::format("unknown key \"{}\"{} (allowed here: {})", key,
-                                   Suggest(key, allowed), Join(allowed)));
+      ctx.At(key).FailAtKey(fmt::format("unknown key \"{}\"{} (allowed here: {})", key,
+                                        Suggest(key, allowed), Join(allowed)));
     }
   }
 }
@@ -422,8 +433,9 @@ void ParseEscapes(const json& esc, const Ctx& ctx, Policy& p) {
     if (key == "default") continue;
     auto prim = PrimitiveFromName(key);
     if (!prim || *prim == Primitive::kNone) {
-      ctx.At(key).Fail(fmt::format("unknown escape primitive \"{}\"{} (known: {})", key,
-                                   Suggest(key, KnownPrimitives()), JoinAll(KnownPrimitives())));
+      ctx.At(key).FailAtKey(fmt::format("unknown escape primitive \"{}\"{} (known: {})", key,
+                                        Suggest(key, KnownPrimitives()),
+                                        JoinAll(KnownPrimitives())));
     }
     Ctx c = ctx.At(key);
     CheckKeys(value, c, {"action", "errno", "event", "severity"});
@@ -644,8 +656,9 @@ struct LoadState {
 };
 
 // Loads `text` on top of `p`: first what it extends, then its own keys.
+// `key` identifies the document for cycle detection: a preset's name or a file's real path.
 void LoadInto(std::string_view text, const std::string& origin, const std::string& base_dir,
-              LoadState& st, Policy& p) {
+              const std::string& key, LoadState& st, Policy& p) {
   json doc = Parse(text, origin);
   PositionMap positions = IndexPositions(text);
   Ctx ctx{origin, "", &positions};
@@ -656,7 +669,7 @@ void LoadInto(std::string_view text, const std::string& origin, const std::strin
   if (!doc["version"].is_number_integer() || doc["version"].get<long long>() != 1) {
     ctx.At("version").Fail("unsupported version (this tracejail reads version 1)");
   }
-  st.stack.push_back(origin);
+  st.stack.push_back(key);
   if (doc.contains("extends")) {
     Ctx ec = ctx.At("extends");
     std::string base = GetString(doc["extends"], ec);
@@ -667,7 +680,7 @@ void LoadInto(std::string_view text, const std::string& origin, const std::strin
       if (std::find(st.stack.begin(), st.stack.end(), base) != st.stack.end()) {
         ec.Fail(fmt::format("\"extends\" cycle through preset \"{}\"", base));
       }
-      LoadInto(*preset, base, "", st, p);
+      LoadInto(*preset, base, "", base, st, p);
     } else if (base.find('/') != std::string::npos || base.ends_with(".json")) {
       std::string path = base.starts_with("/") || base_dir.empty() ? base : base_dir + "/" + base;
       char real[PATH_MAX];
@@ -681,7 +694,7 @@ void LoadInto(std::string_view text, const std::string& origin, const std::strin
         ec.Fail(fmt::format("\"extends\" cycle: {}{}", cycle, canonical));
       }
       std::string dir = canonical.substr(0, canonical.rfind('/'));
-      LoadInto(ReadPolicyFile(canonical), canonical, dir.empty() ? "/" : dir, st, p);
+      LoadInto(ReadPolicyFile(canonical), canonical, dir.empty() ? "/" : dir, canonical, st, p);
     } else {
       std::vector<std::string> names;
       for (const auto& known : Presets()) names.emplace_back(known.name);
@@ -689,7 +702,17 @@ void LoadInto(std::string_view text, const std::string& origin, const std::strin
                           Suggest(base, names), JoinAll(names)));
     }
   }
+  // Rules added by this document form the next layer (they override their base at equal
+  // specificity).
+  std::size_t paths_before = p.path_rules.size(), nets_before = p.net_rules.size(),
+              syscalls_before = p.syscall_rules.size();
   Apply(doc, ctx, st.vars, p);
+  int layer = static_cast<int>(p.chain.size());
+  for (std::size_t i = paths_before; i < p.path_rules.size(); ++i) p.path_rules[i].layer = layer;
+  for (std::size_t i = nets_before; i < p.net_rules.size(); ++i) p.net_rules[i].layer = layer;
+  for (std::size_t i = syscalls_before; i < p.syscall_rules.size(); ++i) {
+    p.syscall_rules[i].layer = layer;
+  }
   p.chain.push_back(origin);
   st.stack.pop_back();
 }
@@ -709,10 +732,10 @@ Policy FailClosedBase() {
 }
 
 Policy Load(std::string_view text, const std::string& origin, const std::string& base_dir,
-            const Variables& vars) {
+            const std::string& key, const Variables& vars) {
   LoadState st{vars, {}};
   Policy p = FailClosedBase();
-  LoadInto(text, origin, base_dir, st, p);
+  LoadInto(text, origin, base_dir, key, st, p);
   p.source = std::string(text);
   if (p.name.empty()) p.name = origin;
   p.Compile();
@@ -735,14 +758,16 @@ Variables DefaultVariables() {
 }
 
 Policy LoadPolicyText(std::string_view text, std::string_view origin, const Variables& vars) {
-  return Load(text, std::string(origin), "", vars);
+  return Load(text, std::string(origin), "", std::string(origin), vars);
 }
 
 Policy LoadPolicyFile(const std::string& path, const Variables& vars) {
   std::string text = ReadPolicyFile(path);
   std::size_t slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  return Load(text, path, dir, vars);
+  char real[PATH_MAX];
+  std::string key = realpath(path.c_str(), real) != nullptr ? std::string(real) : path;
+  return Load(text, path, dir, key, vars);
 }
 
 std::string_view DefaultPolicyText() { return *PresetText(kDefaultPreset); }

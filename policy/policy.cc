@@ -56,8 +56,17 @@ std::string MaskedKey(const std::array<std::uint8_t, 16>& ip, int bits) {
   return key;
 }
 
-bool Better(int spec, Action action, int best_spec, Action best_action, bool have_best) {
-  return !have_best || spec > best_spec || (spec == best_spec && Rank(action) > Rank(best_action));
+// The conflict rule: more specific, then the later layer (an extending policy overrides its
+// base), then more restrictive.
+struct Standing {
+  int specificity;
+  int layer;
+  Action action;
+};
+bool Better(const Standing& a, const Standing& b) {
+  if (a.specificity != b.specificity) return a.specificity > b.specificity;
+  if (a.layer != b.layer) return a.layer > b.layer;
+  return Rank(a.action) > Rank(b.action);
 }
 
 }  // namespace
@@ -195,11 +204,15 @@ std::optional<Decision> Policy::DecideSyscall(std::string_view syscall,
     }
     return 0;
   };
+  int best_layer = -1;
   int best = -1;
   for (const SyscallRule* r : SyscallRulesFor(syscall)) {
     bool holds = std::all_of(r->args.begin(), r->args.end(),
                              [&](const ArgCondition& c) { return ConditionHolds(c, args); });
-    if (!holds || rank(r->action) <= best) continue;
+    if (!holds) continue;
+    // The later layer wins (an extending policy overrides its base), then the most restrictive.
+    if (r->layer < best_layer || (r->layer == best_layer && rank(r->action) <= best)) continue;
+    best_layer = r->layer;
     best = rank(r->action);
     Decision d;
     d.rule = r->id;
@@ -227,9 +240,9 @@ Decision Policy::DecidePathAccess(std::string_view path, Access bit) const {
   const PathRule* best = nullptr;
   auto consider = [&](const PathRule& rule) {
     if (!Any(rule.access & bit) || !rule.pattern.Matches(path)) return;
-    if (Better(rule.pattern.specificity(), rule.verdict.action,
-               best ? best->pattern.specificity() : 0, best ? best->verdict.action : Action::kAllow,
-               best != nullptr)) {
+    if (best == nullptr ||
+        Better({rule.pattern.specificity(), rule.layer, rule.verdict.action},
+               {best->pattern.specificity(), best->layer, best->verdict.action})) {
       best = &rule;
     }
   };
@@ -324,8 +337,8 @@ Decision Policy::DecideNet(const NetAccess& net) const {
   auto consider = [&](const NetRule& rule) {
     int spec = 0;
     if (!NetRuleMatches(rule, net, spec)) return;
-    if (Better(spec, rule.verdict.action, best_spec, best ? best->verdict.action : Action::kAllow,
-               best != nullptr)) {
+    if (best == nullptr || Better({spec, rule.layer, rule.verdict.action},
+                                  {best_spec, best->layer, best->verdict.action})) {
       best = &rule;
       best_spec = spec;
     }

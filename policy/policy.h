@@ -1,8 +1,9 @@
 // A loaded policy and its one decision function. Pure: no ptrace, no I/O.
 //
 // Conflict rule (docs/policy.md): among the rules that match a request, the most specific wins
-// (most literal characters in a path pattern; longest CIDR prefix, plus one for a port
-// restriction; longest unix pattern); at equal specificity the most restrictive action wins
+// (most literal characters in a path pattern; longest CIDR prefix, plus one for a port or a
+// protocol restriction; longest unix pattern); at equal specificity the later layer wins (a
+// policy overrides what it extends); within a layer the most restrictive action wins
 // (kill > deny > allow). When a request has several parts (a rename's two paths, an open that
 // reads and writes, a sendmmsg to several addresses) each part is decided and the most
 // restrictive result is returned.
@@ -35,11 +36,16 @@ struct Verdict {
   Severity severity = Severity::kInfo;
 };
 
+// Every rule remembers its layer: 0 for the base of an `extends` chain, one more for each
+// policy that extends it. At equal specificity the higher layer wins (an extending policy
+// overrides its base); within one layer the most restrictive action wins.
+
 struct PathRule {
-  std::string id;  // "policy.json:12:7 #/files/rules/3 (secrets)"
+  std::string id;  // "policy.json:12#/files/rules/3 (secrets)"
   PathPattern pattern;
   Access access = Access::kNone;
   Verdict verdict;
+  int layer = 0;
 };
 
 struct Cidr {
@@ -59,6 +65,7 @@ struct NetRule {
   std::optional<std::string> abstract;   // AF_UNIX abstract-name pattern (*, ?, [...])
   std::optional<int> socket_type;        // SOCK_STREAM ("tcp"/"stream"), SOCK_DGRAM ("udp")
   Verdict verdict;
+  int layer = 0;
 };
 
 inline constexpr std::size_t kPrimitiveCount =
@@ -90,6 +97,7 @@ struct SyscallRule {
   EventType event = EventType::kNone;
   Severity severity = Severity::kMedium;
   std::vector<ArgCondition> args;  // all must hold
+  int layer = 0;
 };
 
 bool ConditionHolds(const ArgCondition& c, const std::uint64_t* args);

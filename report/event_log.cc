@@ -1,5 +1,7 @@
 #include "report/event_log.h"
 
+#include "report/hash_chain.h"
+
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -41,6 +43,16 @@ void EventLog::Close() {
   }
 }
 
+void EventLog::WriteRecord(nlohmann::json record, bool is_event) {
+  record["prev_hash"] = prev_hash_;
+  // Tracee strings are escaped to valid UTF-8 before they get here; `replace` is a backstop.
+  std::string line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  prev_hash_ = Sha256Hex(line);
+  line += '\n';
+  std::fwrite(line.data(), 1, line.size(), file_);
+  if (is_event) ++written_;
+}
+
 void EventLog::Run() {
   std::vector<Event> batch;
   for (;;) {
@@ -48,15 +60,13 @@ void EventLog::Run() {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
       batch.swap(queue_);
-      if (batch.empty() && closing_) return;
+      if (batch.empty() && closing_) {
+        WriteRecord({{"type", "log_end"}, {"records", written_.load()}}, false);
+        std::fflush(file_);
+        return;
+      }
     }
-    for (const Event& e : batch) {
-      // Tracee strings are escaped to valid UTF-8 before they get here; `replace` is a backstop.
-      std::string line = ToJson(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-      line += '\n';
-      std::fwrite(line.data(), 1, line.size(), file_);
-      ++written_;
-    }
+    for (const Event& e : batch) WriteRecord(ToJson(e), true);
     std::fflush(file_);
     batch.clear();
   }

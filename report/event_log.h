@@ -1,7 +1,10 @@
 // Writes events as JSON Lines on its own thread, so the tracer never waits on disk. Push() is
-// cheap (a move under a mutex); every pushed event reaches the file before Close() returns.
+// cheap (a move under a mutex); every pushed event reaches the file before Close() returns,
+// chained by "prev_hash" and followed by a closing {"type": "log_end"} record
+// (report/hash_chain.h). written() counts events, not the closing record.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -10,6 +13,7 @@
 #include <vector>
 
 #include "report/event.h"
+#include "report/hash_chain.h"
 
 namespace report {
 
@@ -27,13 +31,15 @@ class EventLog {
 
  private:
   void Run();
+  void WriteRecord(nlohmann::json record, bool is_event);  // writer thread only
 
   std::FILE* file_ = nullptr;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Event> queue_;
   bool closing_ = false;
-  std::uint64_t written_ = 0;
+  std::atomic<std::uint64_t> written_{0};
+  std::string prev_hash_{kGenesisHash};  // writer thread only
   std::thread thread_;
 };
 

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   g++ make cmake pkg-config            # toolchain
-  libseccomp-dev libboost-dev nlohmann-json3-dev libfmt-dev libcli11-dev catch2  # libraries
+  libseccomp-dev libboost-dev nlohmann-json3-dev libfmt-dev libcli11-dev catch2 libssl-dev
   clang-format-14 python3 strace       # format check, demo summary, benchmark baseline
 )
 

@@ -296,7 +296,7 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     req.syscall = "foreign_abi";
     req.primitive = policy::Primitive::kForeignAbi;
     policy::Decision d = policy_.Evaluate(req);
-    Record(t, d, req, nullptr, static_cast<long>(nr), info.arch, raw,
+    Record(t, d, policy_.Tip(req), nullptr, static_cast<long>(nr), info.arch, raw,
            fmt::format("{} syscall {} from a 64-bit sandbox", ArchName(info.arch, nr),
                        SyscallName(info.arch, nr)));
     Enforce(t, d);
@@ -308,9 +308,16 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     std::string name = row ? std::string(row->name) : SyscallName(info.arch, nr);
     if (auto sd = policy_.DecideSyscall(name, raw)) {
       if (sd->event != policy::EventType::kNone || sd->action != policy::Action::kAllow) {
-        policy::Request req;
-        req.syscall = row ? row->name : std::string_view("?");
-        Record(t, *sd, req, nullptr, static_cast<long>(nr), info.arch, raw,
+        // Decode only to show the arguments: the decision was made on the registers.
+        Context ctx(*this, t);
+        DecodedCall call;
+        if (row != nullptr) {
+          std::array<std::uint64_t, 6> args{raw[0], raw[1], raw[2], raw[3], raw[4], raw[5]};
+          Decode(*row, args, ctx, call);
+        }
+        nlohmann::json tip = {
+            {"syscalls", {{"rules", {{{"names", {name}}, {"action", "allow"}}}}}}};
+        Record(t, *sd, std::move(tip), row ? &call : nullptr, static_cast<long>(nr), info.arch, raw,
                fmt::format("{} {} by a syscall rule", name, policy::Name(sd->action)));
       }
       if (sd->action != policy::Action::kAllow || row == nullptr) {
@@ -351,7 +358,7 @@ void Supervisor::HandleSeccomp(Tracee& t) {
       message += fmt::format(" [{}]", policy::Name(call.request.primitive));
     }
     if (!call.note.empty()) message += ": " + call.note;
-    Record(t, d, call.request, &call, static_cast<long>(nr), info.arch, raw, message);
+    Record(t, d, policy_.Tip(call.request), &call, static_cast<long>(nr), info.arch, raw, message);
   }
   Enforce(t, d);
 }
@@ -380,7 +387,7 @@ void Supervisor::Enforce(Tracee& t, const policy::Decision& d) {
   ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
 }
 
-void Supervisor::Record(Tracee& t, const policy::Decision& d, const policy::Request& request,
+void Supervisor::Record(Tracee& t, const policy::Decision& d, nlohmann::json tip,
                         const DecodedCall* call, long nr, std::uint32_t arch,
                         const std::uint64_t* raw, const std::string& message) {
   if (d.action != policy::Action::kAllow && mode_ == Mode::kAudit) ++result_.denied;
@@ -408,7 +415,7 @@ void Supervisor::Record(Tracee& t, const policy::Decision& d, const policy::Requ
   } else {
     e.race_free = true;  // decided on the architecture and number alone
   }
-  if (d.action != policy::Action::kAllow) e.tip = policy_.Tip(request);
+  if (d.action != policy::Action::kAllow) e.tip = std::move(tip);
   if (mode_ == Mode::kAudit) {
     e.action = policy::Action::kAllow;
     e.would = d.action;

@@ -67,9 +67,9 @@ class Supervisor {
   void HandleExit(pid_t tid, int status);
   void HandleSeccomp(Tracee& t);
   void Enforce(Tracee& t, const policy::Decision& d);
-  void Record(Tracee& t, const policy::Decision& d, const policy::Request& request,
-              const DecodedCall* call, long nr, std::uint32_t arch, const std::uint64_t* raw,
-              const std::string& message);
+  // `tip`: the policy fragment that would allow the call (kept for denials only).
+  void Record(Tracee& t, const policy::Decision& d, nlohmann::json tip, const DecodedCall* call,
+              long nr, std::uint32_t arch, const std::uint64_t* raw, const std::string& message);
   void KillAll();
   void ForwardPendingSignals();
 

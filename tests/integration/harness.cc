@@ -61,7 +61,13 @@ Result Spawn(const std::vector<std::string>& argv, const std::string& cwd,
     std::ifstream in(events_path);
     std::string line;
     while (std::getline(in, line)) {
-      if (!line.empty()) r.events.push_back(nlohmann::json::parse(line));
+      if (line.empty()) continue;
+      nlohmann::json record = nlohmann::json::parse(line);
+      if (record.value("type", "") == "log_end") {
+        r.log_closed = true;  // the hash chain's closing record, not an event
+        continue;
+      }
+      r.events.push_back(std::move(record));
     }
   }
   return r;

@@ -15,7 +15,8 @@ struct Result {
   int status = -1;  // exit code, or 128+signal like a shell
   std::string out;
   std::string err;
-  std::vector<nlohmann::json> events;
+  std::vector<nlohmann::json> events;  // without the closing log_end record
+  bool log_closed = false;             // the events file ended with its log_end record
 
   // Events whose type is `type` (and, when given, whose syscall name is `syscall`).
   std::vector<nlohmann::json> Events(const std::string& type,

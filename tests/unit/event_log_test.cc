@@ -200,7 +200,11 @@ TEST_CASE("EventLog: events pushed from several threads all reach the file", "[e
   REQUIRE_FALSE(all.empty());
   CHECK(all.back() == '\n');
   std::vector<std::string> lines = ReadLines(file.path);
-  REQUIRE(lines.size() == static_cast<std::size_t>(kTotal));
+  REQUIRE(lines.size() == static_cast<std::size_t>(kTotal) + 1);
+  json end = json::parse(lines.back());
+  CHECK(end["type"] == "log_end");
+  CHECK(end["records"] == kTotal);
+  lines.pop_back();
 
   std::set<std::uint64_t> seqs;
   std::map<int, int> next_per_thread;  // per-thread order is preserved
@@ -245,7 +249,7 @@ TEST_CASE("EventLog: the destructor drains pending events", "[event_log]") {
       log.Push(std::move(e));
     }
   }
-  CHECK(ReadLines(file.path).size() == 100);
+  CHECK(ReadLines(file.path).size() == 100 + 1);  // and the closing log_end record
 }
 
 TEST_CASE("EventLog: opening truncates the file", "[event_log]") {
@@ -259,7 +263,9 @@ TEST_CASE("EventLog: opening truncates the file", "[event_log]") {
     log.Close();
     CHECK(log.written() == 0);
   }
-  CHECK(ReadAll(file.path).empty());
+  std::vector<std::string> lines = ReadLines(file.path);
+  REQUIRE(lines.size() == 1);  // only the closing record of this (empty) log
+  CHECK(json::parse(lines[0])["type"] == "log_end");
 }
 
 TEST_CASE("EventLog: an unopenable path throws naming the path", "[event_log]") {
@@ -285,7 +291,7 @@ TEST_CASE("EventLog: a string that is not UTF-8 still gives a parseable line", "
     CHECK(log.written() == 1);
   }
   std::vector<std::string> lines = ReadLines(file.path);
-  REQUIRE(lines.size() == 1);
+  REQUIRE(lines.size() == 2);  // the event and the closing log_end record
   json j = json::parse(lines[0], nullptr, false);
   REQUIRE_FALSE(j.is_discarded());
   CHECK_THAT(j["message"].get<std::string>(), Catch::StartsWith("bad "));
