@@ -70,14 +70,14 @@ constexpr std::string_view kStandard = R"json({
       {"id": "temp", "path": "/tmp", "access": ["write", "create", "delete", "chmod", "chown"], "action": "allow"},
       {"id": "temp", "path": "/var/tmp", "access": ["write", "create", "delete", "chmod", "chown"], "action": "allow"},
       {"id": "temp", "path": "/dev/shm", "access": ["write", "create", "delete"], "action": "allow"},
-      {"id": "devices", "path": "/dev/null", "access": ["write"], "action": "allow"},
-      {"id": "devices", "path": "/dev/zero", "access": ["write"], "action": "allow"},
-      {"id": "devices", "path": "/dev/full", "access": ["write"], "action": "allow"},
-      {"id": "devices", "path": "/dev/tty", "access": ["write"], "action": "allow"},
-      {"id": "devices", "path": "/dev/pts", "access": ["write"], "action": "allow"},
-      {"id": "devices", "path": "/dev/ptmx", "access": ["write"], "action": "allow"},
-      {"id": "devices", "path": "/dev/urandom", "access": ["write"], "action": "allow"},
-      {"id": "devices", "path": "/dev/random", "access": ["write"], "action": "allow"}
+      {"id": "devices", "path": "/dev/null", "access": ["write", "create"], "action": "allow"},
+      {"id": "devices", "path": "/dev/zero", "access": ["write", "create"], "action": "allow"},
+      {"id": "devices", "path": "/dev/full", "access": ["write", "create"], "action": "allow"},
+      {"id": "devices", "path": "/dev/tty", "access": ["write", "create"], "action": "allow"},
+      {"id": "devices", "path": "/dev/pts", "access": ["write", "create"], "action": "allow"},
+      {"id": "devices", "path": "/dev/ptmx", "access": ["write", "create"], "action": "allow"},
+      {"id": "devices", "path": "/dev/urandom", "access": ["write", "create"], "action": "allow"},
+      {"id": "devices", "path": "/dev/random", "access": ["write", "create"], "action": "allow"}
     ]
   },
   "network": {

@@ -17,8 +17,8 @@ nlohmann::json ToJson(const Event& e) {
     j["syscall"] = {
         {"name", e.syscall->name}, {"nr", e.syscall->number}, {"arch", e.syscall->arch}};
     j["raw_args"] = e.raw_args;
-    j["args"] = e.args.is_null() ? nlohmann::json::object() : e.args;
   }
+  j["args"] = e.args.is_null() ? nlohmann::json::object() : e.args;
   nlohmann::json decision = {{"action", policy::Name(e.action)}, {"rule", e.rule}};
   if (e.would) decision["would"] = policy::Name(*e.would);
   if (e.error != 0) decision["errno"] = policy::ErrnoName(e.error);

@@ -27,6 +27,7 @@
 #include "tracer/seccomp_filter.h"
 #include "tracer/sockaddr.h"
 #include "tracer/syscall_info.h"
+#include "tracer/xlat.h"
 
 namespace tracer {
 namespace {
@@ -188,7 +189,11 @@ RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
   if (capture != nullptr) capture->Start();
   main_pid_ = launched.pid;
   spawn_errors_ = std::move(launched.errors);
-  Get(main_pid_);
+  Tracee& main = Get(main_pid_);
+  main.tgid = main_pid_;
+  Lifecycle(policy::EventType::kProcessStart, main,
+            {{"parent_pid", getpid()}, {"thread", false}, {"via", "tracejail"}},
+            fmt::format("process {} started by tracejail", main_pid_));
   for (;;) {
     int status = 0;
     pid_t tid = waitpid(-1, &status, __WALL);
@@ -210,6 +215,20 @@ RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
 }
 
 void Supervisor::HandleExit(pid_t tid, int status) {
+  auto it = tracees_.find(tid);
+  if (it != tracees_.end()) {
+    nlohmann::json args = {{"thread", it->second.tgid != 0 && it->second.tgid != tid}};
+    std::string how;
+    if (WIFEXITED(status)) {
+      args["exit_code"] = WEXITSTATUS(status);
+      how = fmt::format("exited with {}", WEXITSTATUS(status));
+    } else {
+      args["signal"] = xlat::Signal(static_cast<std::uint64_t>(WTERMSIG(status)));
+      how = "killed by " + args["signal"].get<std::string>();
+    }
+    Lifecycle(policy::EventType::kProcessExit, it->second, std::move(args),
+              fmt::format("{} {}", tid, how));
+  }
   tracees_.erase(tid);
   if (tid != main_pid_) return;
   if (WIFEXITED(status)) {
@@ -245,6 +264,17 @@ void Supervisor::HandleStop(pid_t tid, int status) {
       if (ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &child) == 0 && child != 0) {
         Tracee& c = Get(static_cast<pid_t>(child));
         if (event != PTRACE_EVENT_CLONE) c.tgid = static_cast<pid_t>(child);
+        pid_t parent = TgidOf(t);
+        bool thread = event == PTRACE_EVENT_CLONE && TgidOf(c) == parent;
+        Lifecycle(policy::EventType::kProcessStart, c,
+                  {{"parent_pid", parent},
+                   {"parent_tid", tid},
+                   {"thread", thread},
+                   {"via", event == PTRACE_EVENT_FORK    ? "fork"
+                           : event == PTRACE_EVENT_VFORK ? "vfork"
+                                                         : "clone"}},
+                  fmt::format("{} {} started by {}", thread ? "thread" : "process",
+                              static_cast<pid_t>(child), tid));
       }
       ptrace(PTRACE_CONT, tid, nullptr, nullptr);
       return;
@@ -259,6 +289,14 @@ void Supervisor::HandleStop(pid_t tid, int status) {
       t.tgid = tid;
       t.exe.clear();
       t.mem = std::make_unique<ProcessMemory>(tid);
+      {
+        nlohmann::json argv = nlohmann::json::array();
+        for (const auto& a : t.pending_argv) argv.push_back(a);
+        const std::string& exe = ExeOf(t);
+        Lifecycle(policy::EventType::kProcessExec, t, {{"exe", exe}, {"argv", argv}},
+                  fmt::format("exec {}", exe));
+        t.pending_argv.clear();
+      }
       if (tid == main_pid_ && !main_exec_seen_) {
         main_exec_seen_ = true;
         spawn_errors_.Reset();
@@ -346,6 +384,16 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     return;
   }
   policy::Decision d = policy_.Evaluate(call.request);
+  if (row->kind == Kind::kExec) {
+    t.pending_argv.clear();
+    for (const auto& a : call.argv.items) t.pending_argv.push_back(report::EscapeBytes(a));
+  }
+  if (mode_ == Mode::kAudit && d.action == policy::Action::kAllow &&
+      d.event == policy::EventType::kNone && log_ != nullptr) {
+    // Audit mode records every allowed access too: the input of learn mode and reports.
+    Record(t, d, nullptr, &call, static_cast<long>(nr), info.arch, raw,
+           fmt::format("{} allowed", row->name));
+  }
   if (d.action != policy::Action::kAllow || d.event != policy::EventType::kNone) {
     std::string message = fmt::format("{} {}", row->name, policy::Name(d.action));
     for (int i = 0; i < call.request.path_count; ++i) {
@@ -385,6 +433,25 @@ void Supervisor::Enforce(Tracee& t, const policy::Decision& d) {
     return;
   }
   ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
+}
+
+void Supervisor::Lifecycle(policy::EventType type, Tracee& t, nlohmann::json args,
+                           std::string message) {
+  if (log_ == nullptr) return;
+  report::Event e;
+  e.type = type;
+  e.severity = policy::Severity::kInfo;
+  e.seq = ++seq_;
+  e.time = Now();
+  e.pid = TgidOf(t);
+  e.tid = t.tid;
+  e.exe = ExeOf(t);
+  e.args = std::move(args);
+  e.rule = "lifecycle";
+  e.race_free = true;
+  e.message = std::move(message);
+  ++result_.events;
+  log_->Push(std::move(e));
 }
 
 void Supervisor::Record(Tracee& t, const policy::Decision& d, nlohmann::json tip,

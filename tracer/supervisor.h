@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "policy/policy.h"
 #include "report/event_log.h"
@@ -57,6 +58,7 @@ class Supervisor {
     pid_t tgid = 0;   // 0 until known
     std::string exe;  // escaped, empty until needed
     std::unique_ptr<ProcessMemory> mem;
+    std::vector<std::string> pending_argv;  // argv of an allowed execve, for the exec event
   };
   class Context;
 
@@ -70,6 +72,7 @@ class Supervisor {
   // `tip`: the policy fragment that would allow the call (kept for denials only).
   void Record(Tracee& t, const policy::Decision& d, nlohmann::json tip, const DecodedCall* call,
               long nr, std::uint32_t arch, const std::uint64_t* raw, const std::string& message);
+  void Lifecycle(policy::EventType type, Tracee& t, nlohmann::json args, std::string message);
   void KillAll();
   void ForwardPendingSignals();
 

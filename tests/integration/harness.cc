@@ -63,8 +63,13 @@ Result Spawn(const std::vector<std::string>& argv, const std::string& cwd,
     while (std::getline(in, line)) {
       if (line.empty()) continue;
       nlohmann::json record = nlohmann::json::parse(line);
-      if (record.value("type", "") == "log_end") {
+      std::string type = record.value("type", "");
+      if (type == "log_end") {
         r.log_closed = true;  // the hash chain's closing record, not an event
+        continue;
+      }
+      if (type.starts_with("process_")) {
+        r.lifecycle.push_back(std::move(record));
         continue;
       }
       r.events.push_back(std::move(record));

@@ -15,7 +15,8 @@ struct Result {
   int status = -1;  // exit code, or 128+signal like a shell
   std::string out;
   std::string err;
-  std::vector<nlohmann::json> events;  // without the closing log_end record
+  std::vector<nlohmann::json> events;     // decisions: without lifecycle and log_end records
+  std::vector<nlohmann::json> lifecycle;  // process_start / process_exec / process_exit
   bool log_closed = false;             // the events file ended with its log_end record
 
   // Events whose type is `type` (and, when given, whose syscall name is `syscall`).

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <string>
@@ -121,4 +122,24 @@ TEST_CASE("if tracejail dies, the traced tree dies with it", "[tree][failclosed]
   if (stat >> pid_field >> comm >> state) CHECK(state == "Z");
   close(pidfd);
   close(out[0]);
+}
+
+TEST_CASE("the events file records the process tree: start, exec with argv, exit", "[tree]") {
+  auto r = Run({"/bin/sh", "-c", "/bin/true; exit 3"});
+  CHECK(r.status == 3);
+  CHECK(r.log_closed);
+  std::vector<std::string> kinds;
+  for (const auto& e : r.lifecycle) kinds.push_back(e["type"]);
+  // sh starts and execs; true starts (fork or vfork), execs, exits; sh exits with 3.
+  REQUIRE(kinds.size() == 6);
+  CHECK(kinds[0] == "process_start");
+  CHECK(r.lifecycle[1]["args"]["argv"] ==
+        nlohmann::json::array({"/bin/sh", "-c", "/bin/true; exit 3"}));
+  auto exec_true = std::find_if(r.lifecycle.begin(), r.lifecycle.end(), [](const auto& e) {
+    return e["type"] == "process_exec" && e["args"]["exe"] == "/usr/bin/true";
+  });
+  REQUIRE(exec_true != r.lifecycle.end());
+  CHECK((*exec_true)["args"]["argv"] == nlohmann::json::array({"/bin/true"}));
+  CHECK(r.lifecycle.back()["type"] == "process_exit");
+  CHECK(r.lifecycle.back()["args"]["exit_code"] == 3);
 }

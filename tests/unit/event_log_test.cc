@@ -118,7 +118,7 @@ TEST_CASE("ToJson: optional fields appear only when set", "[event]") {
     CHECK(j["severity"] == "info");
     CHECK_FALSE(j.contains("syscall"));
     CHECK_FALSE(j.contains("raw_args"));
-    CHECK_FALSE(j.contains("args"));
+    CHECK(j["args"] == json::object());  // lifecycle details live in args; none here
     CHECK_FALSE(j.contains("message"));
     CHECK(j["decision"]["action"] == "allow");
     CHECK(j["race_free"] == false);
