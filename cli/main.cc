@@ -27,6 +27,7 @@
 #include "policy/loader.h"
 #include "policy/oci.h"
 #include "policy/presets.h"
+#include "report/analysis.h"
 #include "report/event_log.h"
 #include "report/hash_chain.h"
 #include "report/result.h"
@@ -262,6 +263,54 @@ int Verify(const std::string& file) {
   return cli::kExitVerifyFailed;
 }
 
+int Report(const std::string& file, const std::string& format, const std::string& out_path) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    Error(fmt::format("cannot read {}: {}", file, std::strerror(errno)));
+    return cli::kExitUsage;
+  }
+  std::vector<nlohmann::json> events;
+  std::size_t bad = 0;
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      ++bad;
+      continue;
+    }
+    events.push_back(std::move(j));
+  }
+  in.clear();
+  in.seekg(0);
+  report::VerifyResult chain = report::VerifyChain(in);
+  report::Analysis analysis = report::Analyze(events);
+  std::string text;
+  std::string integrity =
+      chain.ok() ? fmt::format("hash chain intact ({} records)", chain.lines)
+                 : fmt::format("HASH CHAIN BROKEN ({} problems; run tracejail verify {})",
+                               chain.problems.size(), file);
+  if (format == "json") {
+    nlohmann::json j = report::RenderJson(analysis);
+    j["integrity"] = {{"ok", chain.ok()}, {"problems", chain.problems}};
+    text = j.dump(2) + "\n";
+  } else if (format == "markdown") {
+    text = report::RenderMarkdown(analysis) + "\n_Events file: " + integrity + "._\n";
+  } else {
+    text = report::RenderText(analysis) + "\nEvents file: " + integrity + "\n";
+  }
+  if (bad > 0) Error(fmt::format("{} line(s) of {} are not JSON and were skipped", bad, file));
+  if (out_path.empty()) {
+    std::fputs(text.c_str(), stdout);
+  } else {
+    std::ofstream out(out_path, std::ios::binary);
+    out << text;
+    if (!out) {
+      Error(fmt::format("cannot write {}: {}", out_path, std::strerror(errno)));
+      return cli::kExitInternal;
+    }
+  }
+  return 0;
+}
+
 int ShowPreset(const std::string& name) {
   if (name == "list") {
     for (const auto& p : policy::Presets())
@@ -375,6 +424,13 @@ int main(int argc, char** argv) {
       app.add_subcommand("verify", "check an events file's hash chain for tampering");
   verify_cmd->add_option("events", verify_file, "events file (JSON Lines)")->required();
 
+  std::string report_file, report_format = "text", report_out;
+  CLI::App* report_cmd = app.add_subcommand("report", "a forensic report from an events file");
+  report_cmd->add_option("events", report_file, "events file (JSON Lines)")->required();
+  report_cmd->add_option("--format", report_format, "text (default), markdown or json")
+      ->check(CLI::IsMember({"text", "markdown", "json"}));
+  report_cmd->add_option("-o,--output", report_out, "write here instead of stdout");
+
   CLI::App* policy_cmd = app.add_subcommand("policy", "inspect and check policies");
   policy_cmd->require_subcommand(1);
   std::string show_name = std::string(policy::kDefaultPreset);
@@ -420,6 +476,7 @@ int main(int argc, char** argv) {
 
   if (*run_cmd) return Run(run);
   if (*verify_cmd) return Verify(verify_file);
+  if (*report_cmd) return Report(report_file, report_format, report_out);
   if (*show_cmd) return ShowPreset(show_name);
   if (*check_cmd) return CheckPolicies(check_files);
   if (*import_cmd) return ImportOci(import_file, convert_out);

@@ -143,3 +143,10 @@ TEST_CASE("the events file records the process tree: start, exec with argv, exit
   CHECK(r.lifecycle.back()["type"] == "process_exit");
   CHECK(r.lifecycle.back()["args"]["exit_code"] == 3);
 }
+
+TEST_CASE("shell redirections to /dev/null work under the default policy", "[tree]") {
+  auto r = Run({"/bin/sh", "-c", "echo hidden > /dev/null; echo shown 2>/dev/null"});
+  CHECK(r.status == 0);
+  CHECK(r.out == "shown\n");
+  CHECK(r.events.empty());
+}

@@ -1,0 +1,295 @@
+#include "report/analysis.h"
+
+#include <algorithm>
+#include <array>
+#include <functional>
+
+#include <fmt/format.h>
+
+namespace report {
+namespace {
+
+constexpr std::array<std::string_view, 4> kRiskNames{"low", "medium", "high", "critical"};
+
+std::string Str(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// Markdown: tracee text must not become markup. Escapes the characters Markdown acts on.
+std::string Md(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (std::string_view("\\`*_{}[]()<>#+-.!|~").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+void AddPathUse(Analysis& a, const nlohmann::json& e, bool denied) {
+  const nlohmann::json& args = e.value("args", nlohmann::json::object());
+  for (const auto& [key, value] : args.items()) {
+    if (!value.is_object() || !value.contains("resolved")) continue;
+    ResourceUse& use = a.files[Str(value, "resolved")];
+    ++use.kinds[Str(value, "access")];
+    if (denied) ++use.denied;
+  }
+  for (const char* key : {"addr", "dest_addr", "msg", "msgvec"}) {
+    auto it = args.find(key);
+    if (it == args.end() || !it->is_object()) continue;
+    std::string where = it->contains("address")
+                            ? fmt::format("{}:{}", Str(*it, "address"), it->value("port", 0))
+                        : it->contains("path")     ? "unix:" + Str(*it, "path")
+                        : it->contains("abstract") ? "unix:@" + Str(*it, "abstract")
+                                                   : Str(*it, "family");
+    ResourceUse& use = a.endpoints[where];
+    ++use.kinds[e.contains("syscall") ? Str(e["syscall"], "name") : "?"];
+    if (denied) ++use.denied;
+  }
+}
+
+}  // namespace
+
+std::string_view Name(Risk r) { return kRiskNames.at(static_cast<std::size_t>(r)); }
+
+Analysis Analyze(const std::vector<nlohmann::json>& events) {
+  Analysis a;
+  std::uint64_t escapes = 0, critical = 0, kills = 0, denied = 0, suspicious = 0;
+  std::map<std::string, std::uint64_t> escape_kinds;
+  for (const auto& e : events) {
+    std::string type = Str(e, "type");
+    if (type == "log_end") continue;
+    ++a.records;
+    ++a.by_type[type];
+    int pid = e.value("pid", 0);
+    const nlohmann::json& args = e.value("args", nlohmann::json::object());
+    if (type == "process_start" && !args.value("thread", false)) {
+      ProcessNode& p = a.processes[pid];
+      p.pid = pid;
+      p.parent = args.value("parent_pid", 0);
+      continue;
+    }
+    if (type == "process_exec") {
+      std::string line = Str(args, "exe");
+      for (const auto& arg : args.value("argv", nlohmann::json::array())) {
+        if (arg.is_string()) line += " " + arg.get<std::string>();
+      }
+      a.processes[pid].pid = pid;
+      a.processes[pid].execs.push_back(line);
+      continue;
+    }
+    if (type == "process_exit") {
+      if (args.value("thread", false)) continue;
+      ProcessNode& p = a.processes[pid];
+      p.pid = pid;
+      if (args.contains("exit_code")) p.exit_code = args["exit_code"].get<int>();
+      p.signal = Str(args, "signal");
+      continue;
+    }
+    std::string syscall = e.contains("syscall") ? Str(e["syscall"], "name") : "";
+    if (!syscall.empty()) ++a.syscalls[syscall];
+    const nlohmann::json& decision = e.value("decision", nlohmann::json::object());
+    std::string action = Str(decision, "action");
+    std::string would = Str(decision, "would");
+    std::string effective = would.empty() ? action : would;
+    bool is_denial = effective == "deny" || effective == "kill";
+    AddPathUse(a, e, is_denial);
+    if (!is_denial && type != "escape_attempt" && type != "suspicious_behavior") continue;
+    std::string severity = Str(e, "severity");
+    if (type == "escape_attempt") {
+      ++escapes;
+      std::string msg = Str(e, "message");
+      ++escape_kinds[syscall.empty() ? msg : syscall];
+    }
+    if (severity == "critical") ++critical;
+    if (effective == "kill") ++kills;
+    if (type == "suspicious_behavior") ++suspicious;
+    if (is_denial) ++denied;
+    Denial d{e.value("seq", std::uint64_t{0}),
+             type,
+             severity,
+             syscall,
+             Str(e, "message"),
+             Str(decision, "rule"),
+             type == "escape_attempt",
+             e.value("tip", nlohmann::json())};
+    auto same = std::find_if(a.denials.begin(), a.denials.end(),
+                             [&](const Denial& x) { return x.what == d.what && x.rule == d.rule; });
+    if (same != a.denials.end()) {
+      ++same->repeats;
+    } else {
+      a.denials.push_back(std::move(d));
+    }
+  }
+  // Risk from the worst thing that happened, not from how many things happened.
+  std::string kinds;
+  for (const auto& [k, n] : escape_kinds) kinds += (kinds.empty() ? "" : ", ") + k;
+  if (critical > 0 || kills > 0) {
+    a.risk = Risk::kCritical;
+    if (critical > 0) {
+      a.reasons.push_back(
+          fmt::format("{} critical event(s): an attempt that only makes sense to "
+                      "break out of a sandbox",
+                      critical));
+    }
+    if (kills > 0)
+      a.reasons.push_back(fmt::format("{} call(s) so serious the policy kills", kills));
+  } else if (escapes > 0) {
+    a.risk = Risk::kHigh;
+    a.reasons.push_back(
+        fmt::format("{} escape attempt(s) ({}): one outranks any number of "
+                    "ordinary denials",
+                    escapes, kinds));
+  } else if (denied > 0 || suspicious > 0) {
+    a.risk = Risk::kMedium;
+    a.reasons.push_back(fmt::format(
+        "{} denied access(es) to files or addresses, no escape attempt: the program reached for "
+        "something the policy keeps out",
+        denied));
+  } else {
+    a.reasons.push_back("nothing was denied and nothing tried to leave the sandbox");
+  }
+  std::stable_sort(a.denials.begin(), a.denials.end(), [](const Denial& x, const Denial& y) {
+    return x.looks_like_escape > y.looks_like_escape;
+  });
+  return a;
+}
+
+std::string RenderText(const Analysis& a) {
+  std::string out = fmt::format("Risk: {}\n", Name(a.risk));
+  for (const auto& r : a.reasons) out += "  because " + r + "\n";
+  out += fmt::format("\nEvents: {}\n", a.records);
+  for (const auto& [type, n] : a.by_type) out += fmt::format("  {:<24} {}\n", type, n);
+  out += "\nDenied:\n";
+  if (a.denials.empty()) out += "  nothing\n";
+  for (const auto& d : a.denials) {
+    out += fmt::format("  #{} {} {}{}: {}\n      rule: {}\n", d.seq, d.type,
+                       d.looks_like_escape ? "[looks like an escape] " : "",
+                       d.repeats > 1 ? fmt::format("(x{})", d.repeats) : "", d.what, d.rule);
+    if (!d.tip.is_null()) {
+      out += fmt::format("      {}: {}\n",
+                         d.looks_like_escape ? "allow only if intended (it is an escape primitive)"
+                                             : "if intended, allow with",
+                         d.tip.dump());
+    }
+  }
+  out += "\nFiles:\n";
+  for (const auto& [path, use] : a.files) {
+    std::string kinds;
+    for (const auto& [k, n] : use.kinds)
+      kinds += fmt::format("{}{} x{}", kinds.empty() ? "" : ", ", k, n);
+    out += fmt::format("  {}  ({}{})\n", path, kinds,
+                       use.denied ? fmt::format("; {} denied", use.denied) : "");
+  }
+  out += "\nEndpoints:\n";
+  for (const auto& [where, use] : a.endpoints) {
+    std::string kinds;
+    for (const auto& [k, n] : use.kinds)
+      kinds += fmt::format("{}{} x{}", kinds.empty() ? "" : ", ", k, n);
+    out += fmt::format("  {}  ({}{})\n", where, kinds,
+                       use.denied ? fmt::format("; {} denied", use.denied) : "");
+  }
+  std::vector<std::pair<std::string, std::uint64_t>> top(a.syscalls.begin(), a.syscalls.end());
+  std::stable_sort(top.begin(), top.end(), [](auto& x, auto& y) { return x.second > y.second; });
+  out += "\nTop syscalls:\n";
+  for (std::size_t i = 0; i < top.size() && i < 10; ++i) {
+    out += fmt::format("  {:<20} {}\n", top[i].first, top[i].second);
+  }
+  out += "\nProcess tree:\n";
+  std::function<void(int, int)> show = [&](int pid, int depth) {
+    const ProcessNode& p = a.processes.at(pid);
+    std::string status = p.exit_code         ? fmt::format("exit {}", *p.exit_code)
+                         : !p.signal.empty() ? p.signal
+                                             : "running at the end";
+    out += fmt::format("  {}{} [{}]\n", std::string(static_cast<std::size_t>(depth) * 2, ' '), pid,
+                       status);
+    for (const auto& ex : p.execs) {
+      out +=
+          fmt::format("  {}  exec {}\n", std::string(static_cast<std::size_t>(depth) * 2, ' '), ex);
+    }
+    for (const auto& [child, node] : a.processes) {
+      if (node.parent == pid && child != pid) show(child, depth + 1);
+    }
+  };
+  for (const auto& [pid, node] : a.processes) {
+    if (!a.processes.contains(node.parent)) show(pid, 0);
+  }
+  return out;
+}
+
+std::string RenderMarkdown(const Analysis& a) {
+  std::string out = fmt::format("# tracejail report\n\n**Risk: {}**\n\n", Name(a.risk));
+  for (const auto& r : a.reasons) out += "- " + Md(r) + "\n";
+  out += "\n## Events\n\n| type | count |\n|---|---|\n";
+  for (const auto& [type, n] : a.by_type) out += fmt::format("| {} | {} |\n", Md(type), n);
+  out += "\n## Denied\n\n";
+  if (a.denials.empty()) out += "Nothing was denied.\n";
+  for (const auto& d : a.denials) {
+    out += fmt::format("- **{}**{}{}: {}  \n  rule `{}`\n", Md(d.type),
+                       d.looks_like_escape ? " (looks like an escape)" : "",
+                       d.repeats > 1 ? fmt::format(" ×{}", d.repeats) : "", Md(d.what), Md(d.rule));
+    if (!d.tip.is_null()) out += fmt::format("  allow with: `{}`\n", Md(d.tip.dump()));
+  }
+  out += "\n## Files\n\n| path | accesses | denied |\n|---|---|---|\n";
+  for (const auto& [path, use] : a.files) {
+    std::string kinds;
+    for (const auto& [k, n] : use.kinds)
+      kinds += fmt::format("{}{} ×{}", kinds.empty() ? "" : ", ", Md(k), n);
+    out += fmt::format("| {} | {} | {} |\n", Md(path), kinds, use.denied);
+  }
+  out += "\n## Endpoints\n\n| endpoint | calls | denied |\n|---|---|---|\n";
+  for (const auto& [where, use] : a.endpoints) {
+    std::string kinds;
+    for (const auto& [k, n] : use.kinds)
+      kinds += fmt::format("{}{} ×{}", kinds.empty() ? "" : ", ", Md(k), n);
+    out += fmt::format("| {} | {} | {} |\n", Md(where), kinds, use.denied);
+  }
+  out += "\n## Processes\n\n";
+  for (const auto& [pid, p] : a.processes) {
+    out += fmt::format("- {} (parent {}){}\n", pid, p.parent,
+                       p.exit_code         ? fmt::format(", exit {}", *p.exit_code)
+                       : !p.signal.empty() ? ", " + p.signal
+                                           : "");
+    for (const auto& ex : p.execs) out += "  - exec " + Md(ex) + "\n";
+  }
+  return out;
+}
+
+nlohmann::json RenderJson(const Analysis& a) {
+  nlohmann::json j;
+  j["risk"] = Name(a.risk);
+  j["reasons"] = a.reasons;
+  j["events"] = a.records;
+  j["by_type"] = a.by_type;
+  nlohmann::json denials = nlohmann::json::array();
+  for (const auto& d : a.denials) {
+    denials.push_back({{"seq", d.seq},
+                       {"type", d.type},
+                       {"severity", d.severity},
+                       {"syscall", d.syscall},
+                       {"what", d.what},
+                       {"rule", d.rule},
+                       {"looks_like_escape", d.looks_like_escape},
+                       {"repeats", d.repeats},
+                       {"tip", d.tip}});
+  }
+  j["denials"] = denials;
+  for (const auto& [path, use] : a.files) {
+    j["files"][path] = {{"accesses", use.kinds}, {"denied", use.denied}};
+  }
+  for (const auto& [where, use] : a.endpoints) {
+    j["endpoints"][where] = {{"calls", use.kinds}, {"denied", use.denied}};
+  }
+  j["syscalls"] = a.syscalls;
+  nlohmann::json procs = nlohmann::json::array();
+  for (const auto& [pid, p] : a.processes) {
+    nlohmann::json n = {{"pid", pid}, {"parent", p.parent}, {"execs", p.execs}};
+    if (p.exit_code) n["exit_code"] = *p.exit_code;
+    if (!p.signal.empty()) n["signal"] = p.signal;
+    procs.push_back(n);
+  }
+  j["processes"] = procs;
+  return j;
+}
+
+}  // namespace report

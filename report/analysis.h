@@ -1,0 +1,63 @@
+// Reads an events file back into what a forensic report needs: risk with its reasons, what was
+// denied and the rule that would allow it, resources touched, top syscalls, the process tree.
+// Pure: works from the JSON Lines alone (the events file is enough to rebuild the report).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policy/decision.h"
+
+namespace report {
+
+enum class Risk : std::uint8_t { kLow, kMedium, kHigh, kCritical };
+std::string_view Name(Risk r);
+
+struct ResourceUse {
+  std::map<std::string, std::uint64_t> kinds;  // access kind or verb -> count
+  std::uint64_t denied = 0;
+};
+
+struct Denial {
+  std::uint64_t seq = 0;
+  std::string type;  // event type
+  std::string severity;
+  std::string syscall;
+  std::string what;  // the event's message
+  std::string rule;
+  bool looks_like_escape = false;
+  nlohmann::json tip;         // policy fragment that would allow it
+  std::uint64_t repeats = 1;  // identical denials folded into this one
+};
+
+struct ProcessNode {
+  int pid = 0;
+  int parent = 0;
+  std::vector<std::string> execs;  // "exe argv..." in order
+  std::optional<int> exit_code;
+  std::string signal;
+};
+
+struct Analysis {
+  Risk risk = Risk::kLow;
+  std::vector<std::string> reasons;
+  std::map<std::string, std::uint64_t> by_type;
+  std::map<std::string, ResourceUse> files;      // resolved path -> use
+  std::map<std::string, ResourceUse> endpoints;  // "127.0.0.1:80", "unix:/run/x"
+  std::map<std::string, std::uint64_t> syscalls;
+  std::vector<Denial> denials;
+  std::map<int, ProcessNode> processes;
+  std::uint64_t records = 0;
+};
+
+Analysis Analyze(const std::vector<nlohmann::json>& events);
+
+std::string RenderText(const Analysis& a);
+std::string RenderMarkdown(const Analysis& a);
+nlohmann::json RenderJson(const Analysis& a);
+
+}  // namespace report

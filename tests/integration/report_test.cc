@@ -1,0 +1,124 @@
+// End to end: a run that does forbidden things, then `tracejail report` and `tracejail verify`
+// on its events file alone.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+
+namespace {
+
+struct Output {
+  int status = -1;
+  std::string out;
+};
+
+// Runs `tracejail ARGS...` (not `run`), capturing stdout.
+Output Tracejail(const std::vector<std::string>& args) {
+  const std::string binary = harness::Tracejail();
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    dup2(fds[1], 1);
+    close(fds[0]);
+    std::vector<char*> argv{const_cast<char*>(binary.c_str())};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  Output o;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) o.out.append(buf, static_cast<std::size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  o.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return o;
+}
+
+std::string EventsOf(const harness::TempDir& dir, const std::vector<std::string>& command,
+                     const std::vector<std::string>& extra = {}) {
+  std::string events = dir.path() + "/events.jsonl";
+  std::vector<std::string> args{"run", "--no-summary", "--events", events};
+  args.insert(args.end(), extra.begin(), extra.end());
+  args.push_back("--");
+  args.insert(args.end(), command.begin(), command.end());
+  Tracejail(args);
+  return events;
+}
+
+}  // namespace
+
+TEST_CASE("report: an escape attempt outranks denied reads", "[report]") {
+  harness::TempDir dir;
+  std::string events = EventsOf(dir, {"/bin/sh", "-c",
+                                      "cat /etc/shadow; cat /etc/shadow; cat /etc/gshadow; " +
+                                          harness::Sample("escape_ptrace")});
+  auto text = Tracejail({"report", events});
+  CHECK(text.status == 0);
+  CHECK(text.out.find("Risk: high") != std::string::npos);
+  CHECK(text.out.find("[looks like an escape]") != std::string::npos);
+  CHECK(text.out.find("openat deny /etc/shadow (read)") != std::string::npos);
+  CHECK(text.out.find("(x2)") != std::string::npos);
+  CHECK(text.out.find("hash chain intact") != std::string::npos);
+
+  auto json = Tracejail({"report", events, "--format", "json"});
+  auto j = nlohmann::json::parse(json.out);
+  CHECK(j["risk"] == "high");
+  CHECK(j["integrity"]["ok"] == true);
+  CHECK(j["files"]["/etc/shadow"]["denied"] == 2);
+  REQUIRE(j["denials"].size() == 3);
+  CHECK(j["denials"][0]["looks_like_escape"] == true);
+  CHECK(j["denials"][0]["tip"]["escapes"]["ptrace"]["action"] == "allow");
+}
+
+TEST_CASE("report: ordinary denials alone are medium, a clean run is low", "[report]") {
+  harness::TempDir dir;
+  auto medium = Tracejail({"report", EventsOf(dir, {"/bin/cat", "/etc/shadow"})});
+  CHECK(medium.out.find("Risk: medium") != std::string::npos);
+  harness::TempDir dir2;
+  auto low = Tracejail({"report", EventsOf(dir2, {"/bin/true"}), "--format", "json"});
+  CHECK(nlohmann::json::parse(low.out)["risk"] == "low");
+}
+
+TEST_CASE("report: a kill is critical and the markdown escapes tracee text", "[report]") {
+  harness::TempDir dir;
+  std::string name = dir.path() + "/x*_[y](z)";
+  std::ofstream(name) << "secret";
+  std::string policy = dir.File("kill.json", R"({"version": 1, "extends": "standard",
+    "files": {"rules": [{"path": ")" + dir.path() +
+                                                 R"(", "access": ["read"], "action": "kill"}]}})");
+  std::string events = EventsOf(dir, {"/bin/cat", name}, {"--policy", policy});
+  auto md = Tracejail({"report", events, "--format", "markdown"});
+  CHECK(md.out.find("**Risk: critical**") != std::string::npos);
+  CHECK(md.out.find("x\\*\\_\\[y\\]\\(z\\)") != std::string::npos);
+  CHECK(md.out.find("x*_[y](z)") == std::string::npos);
+}
+
+TEST_CASE("verify: the events file of a real run is intact, an edited one is not", "[report]") {
+  harness::TempDir dir;
+  std::string events = EventsOf(dir, {"/bin/sh", "-c", "cat /etc/shadow; /bin/true"});
+  CHECK(Tracejail({"verify", events}).status == 0);
+  std::ifstream in(events);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  auto pos = text.find("/etc/shadow");
+  REQUIRE(pos != std::string::npos);
+  text.replace(pos, 11, "/etc/passwd");
+  std::ofstream(events, std::ios::trunc) << text;
+  auto v = Tracejail({"verify", events});
+  CHECK(v.status == 123);
+  CHECK(v.out.find("chain broken") != std::string::npos);
+  CHECK(Tracejail({"report", events}).out.find("HASH CHAIN BROKEN") != std::string::npos);
+}
