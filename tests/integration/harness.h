@@ -17,7 +17,7 @@ struct Result {
   std::string err;
   std::vector<nlohmann::json> events;     // decisions: without lifecycle and log_end records
   std::vector<nlohmann::json> lifecycle;  // process_start / process_exec / process_exit
-  bool log_closed = false;             // the events file ended with its log_end record
+  bool log_closed = false;                // the events file ended with its log_end record
 
   // Events whose type is `type` (and, when given, whose syscall name is `syscall`).
   std::vector<nlohmann::json> Events(const std::string& type,
