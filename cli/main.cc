@@ -8,10 +8,12 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -292,6 +294,16 @@ int Report(const std::string& file, const std::string& format, const std::string
     nlohmann::json j = report::RenderJson(analysis);
     j["integrity"] = {{"ok", chain.ok()}, {"problems", chain.problems}};
     text = j.dump(2) + "\n";
+  } else if (format == "html") {
+    text = report::RenderHtml(analysis, file);
+    if (!chain.ok()) {
+      text.insert(text.find("<h2>Timeline"),
+                  "<p class=\"escape\">The events file failed verification: " + integrity + "</p>");
+    }
+  } else if (format == "sarif") {
+    nlohmann::json j = report::RenderSarif(analysis);
+    j["runs"][0]["properties"]["integrity"] = chain.ok() ? "intact" : "broken";
+    text = j.dump(2) + "\n";
   } else if (format == "markdown") {
     text = report::RenderMarkdown(analysis) + "\n_Events file: " + integrity + "._\n";
   } else {
@@ -308,6 +320,44 @@ int Report(const std::string& file, const std::string& format, const std::string
       return cli::kExitInternal;
     }
   }
+  return 0;
+}
+
+std::vector<nlohmann::json> ReadEvents(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::vector<nlohmann::json> events;
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.is_object()) events.push_back(std::move(j));
+  }
+  return events;
+}
+
+int Stats(const std::vector<std::string>& inputs, bool json) {
+  std::vector<std::string> files;
+  for (const auto& in : inputs) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(in, ec)) {
+      for (const auto& entry : std::filesystem::directory_iterator(in, ec)) {
+        if (entry.path().extension() == ".jsonl") files.push_back(entry.path().string());
+      }
+    } else if (std::filesystem::exists(in, ec)) {
+      files.push_back(in);
+    } else {
+      Error(fmt::format("{}: no such file or directory", in));
+      return cli::kExitUsage;
+    }
+  }
+  std::sort(files.begin(), files.end());
+  if (files.empty()) {
+    Error("no events files (*.jsonl) found");
+    return cli::kExitUsage;
+  }
+  std::vector<std::pair<std::string, report::Analysis>> runs;
+  for (const auto& f : files) runs.emplace_back(f, report::Analyze(ReadEvents(f)));
+  nlohmann::json stats = report::AggregateRuns(runs);
+  std::string text = json ? stats.dump(2) + "\n" : report::RenderStatsText(stats);
+  std::fputs(text.c_str(), stdout);
   return 0;
 }
 
@@ -427,9 +477,16 @@ int main(int argc, char** argv) {
   std::string report_file, report_format = "text", report_out;
   CLI::App* report_cmd = app.add_subcommand("report", "a forensic report from an events file");
   report_cmd->add_option("events", report_file, "events file (JSON Lines)")->required();
-  report_cmd->add_option("--format", report_format, "text (default), markdown or json")
-      ->check(CLI::IsMember({"text", "markdown", "json"}));
+  report_cmd->add_option("--format", report_format, "text (default), markdown, json, html, sarif")
+      ->check(CLI::IsMember({"text", "markdown", "json", "html", "sarif"}));
   report_cmd->add_option("-o,--output", report_out, "write here instead of stdout");
+
+  std::vector<std::string> stats_inputs;
+  bool stats_json = false;
+  CLI::App* stats_cmd = app.add_subcommand("stats", "statistics across many runs' events files");
+  stats_cmd->add_option("inputs", stats_inputs, "events files, or directories of *.jsonl")
+      ->required();
+  stats_cmd->add_flag("--json", stats_json, "print JSON");
 
   CLI::App* policy_cmd = app.add_subcommand("policy", "inspect and check policies");
   policy_cmd->require_subcommand(1);
@@ -477,6 +534,7 @@ int main(int argc, char** argv) {
   if (*run_cmd) return Run(run);
   if (*verify_cmd) return Verify(verify_file);
   if (*report_cmd) return Report(report_file, report_format, report_out);
+  if (*stats_cmd) return Stats(stats_inputs, stats_json);
   if (*show_cmd) return ShowPreset(show_name);
   if (*check_cmd) return CheckPolicies(check_files);
   if (*import_cmd) return ImportOci(import_file, convert_out);

@@ -61,6 +61,8 @@ Analysis Analyze(const std::vector<nlohmann::json>& events) {
     if (type == "log_end") continue;
     ++a.records;
     ++a.by_type[type];
+    a.timeline.push_back(
+        {e.value("time", 0.0), e.value("pid", 0), type, Str(e, "severity"), Str(e, "message")});
     int pid = e.value("pid", 0);
     const nlohmann::json& args = e.value("args", nlohmann::json::object());
     if (type == "process_start" && !args.value("thread", false)) {
@@ -251,6 +253,62 @@ std::string RenderMarkdown(const Analysis& a) {
                        : !p.signal.empty() ? ", " + p.signal
                                            : "");
     for (const auto& ex : p.execs) out += "  - exec " + Md(ex) + "\n";
+  }
+  return out;
+}
+
+nlohmann::json AggregateRuns(const std::vector<std::pair<std::string, Analysis>>& runs) {
+  nlohmann::json s;
+  s["runs"] = runs.size();
+  std::map<std::string, std::uint64_t> risks, types, syscalls, denied_rules, denied_files;
+  std::uint64_t denials = 0;
+  nlohmann::json per_run = nlohmann::json::array();
+  for (const auto& [file, a] : runs) {
+    ++risks[std::string(Name(a.risk))];
+    for (const auto& [t, n] : a.by_type) types[t] += n;
+    for (const auto& [c, n] : a.syscalls) syscalls[c] += n;
+    for (const auto& d : a.denials) {
+      denied_rules[d.rule] += d.repeats;
+      denials += d.repeats;
+    }
+    for (const auto& [path, use] : a.files) {
+      if (use.denied > 0) denied_files[path] += use.denied;
+    }
+    per_run.push_back({{"file", file}, {"risk", Name(a.risk)}, {"events", a.records}});
+  }
+  auto top = [](const std::map<std::string, std::uint64_t>& m, std::size_t n) {
+    std::vector<std::pair<std::string, std::uint64_t>> v(m.begin(), m.end());
+    std::stable_sort(v.begin(), v.end(), [](auto& x, auto& y) { return x.second > y.second; });
+    if (v.size() > n) v.resize(n);
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& [k, c] : v) j.push_back({{"name", k}, {"count", c}});
+    return j;
+  };
+  s["risk"] = risks;
+  s["events_by_type"] = types;
+  s["denials"] = denials;
+  s["top_denied_rules"] = top(denied_rules, 10);
+  s["top_denied_files"] = top(denied_files, 10);
+  s["top_syscalls"] = top(syscalls, 10);
+  s["per_run"] = per_run;
+  return s;
+}
+
+std::string RenderStatsText(const nlohmann::json& s) {
+  std::string out = fmt::format("Runs: {}\nRisk:", s["runs"].get<std::uint64_t>());
+  for (const auto& [k, v] : s["risk"].items()) {
+    out += fmt::format(" {} {}", k, v.get<std::uint64_t>());
+  }
+  out += fmt::format("\nDenials: {}\nEvents by type:\n", s["denials"].get<std::uint64_t>());
+  for (const auto& [k, v] : s["events_by_type"].items()) {
+    out += fmt::format("  {:<24} {}\n", k, v.get<std::uint64_t>());
+  }
+  for (const char* key : {"top_denied_rules", "top_denied_files", "top_syscalls"}) {
+    out += std::string("\n") + key + ":\n";
+    for (const auto& e : s[key]) {
+      out += fmt::format("  {:>6}  {}\n", e["count"].get<std::uint64_t>(),
+                         e["name"].get<std::string>());
+    }
   }
   return out;
 }

@@ -42,6 +42,14 @@ struct ProcessNode {
   std::string signal;
 };
 
+struct TimelineEntry {
+  double time = 0;
+  int pid = 0;
+  std::string type;
+  std::string severity;
+  std::string text;
+};
+
 struct Analysis {
   Risk risk = Risk::kLow;
   std::vector<std::string> reasons;
@@ -52,11 +60,18 @@ struct Analysis {
   std::vector<Denial> denials;
   std::map<int, ProcessNode> processes;
   std::uint64_t records = 0;
+  std::vector<TimelineEntry> timeline;  // every record but log_end, in file order
 };
 
 Analysis Analyze(const std::vector<nlohmann::json>& events);
 
 std::string RenderText(const Analysis& a);
+std::string RenderHtml(const Analysis& a, const std::string& title);  // self-contained page
+nlohmann::json RenderSarif(const Analysis& a);                        // SARIF 2.1.0
+
+// `tracejail stats`: many runs at once (the seed's statistics across executions).
+nlohmann::json AggregateRuns(const std::vector<std::pair<std::string, Analysis>>& runs);
+std::string RenderStatsText(const nlohmann::json& stats);
 std::string RenderMarkdown(const Analysis& a);
 nlohmann::json RenderJson(const Analysis& a);
 

@@ -122,3 +122,68 @@ TEST_CASE("verify: the events file of a real run is intact, an edited one is not
   CHECK(v.out.find("chain broken") != std::string::npos);
   CHECK(Tracejail({"report", events}).out.find("HASH CHAIN BROKEN") != std::string::npos);
 }
+
+TEST_CASE("report: the HTML report is self-contained and escapes tracee text", "[report][html]") {
+  harness::TempDir dir;
+  std::string name = dir.path() + "/<script>alert(1)</script>";
+  std::ofstream(name) << "secret";
+  std::string policy = dir.File("deny.json", R"({"version": 1, "extends": "standard",
+    "files": {"rules": [{"path": ")" + dir.path() +
+                                                 R"(", "access": ["read"], "action": "deny"}]}})");
+  std::string events = EventsOf(dir, {"/bin/cat", name}, {"--policy", policy});
+  auto html = Tracejail({"report", events, "--format", "html"});
+  CHECK(html.status == 0);
+  CHECK(html.out.starts_with("<!DOCTYPE html>"));
+  CHECK(html.out.find("<script") == std::string::npos);
+  CHECK(html.out.find("&lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
+  CHECK(html.out.find("src=") == std::string::npos);  // no external assets
+  CHECK(html.out.find("href=") == std::string::npos);
+  CHECK(html.out.find("risk: medium") != std::string::npos);
+  CHECK(html.out.find("<svg class=\"timeline\"") != std::string::npos);
+}
+
+TEST_CASE("report: SARIF 2.1.0 points each denial at the policy rule that fired", "[report]") {
+  harness::TempDir dir;
+  std::string secret = dir.File("secret", "x");
+  std::string policy = dir.File("p.json",
+                                "{\"version\": 1, \"extends\": \"standard\",\n"
+                                "  \"files\": {\"rules\": [\n"
+                                "    {\"path\": \"" +
+                                    secret +
+                                    "\", \"access\": [\"read\"], \"action\": \"deny\"}\n"
+                                    "  ]}}\n");
+  std::string events = EventsOf(dir, {"/bin/cat", secret}, {"--policy", policy});
+  auto sarif = nlohmann::json::parse(Tracejail({"report", events, "--format", "sarif"}).out);
+  CHECK(sarif["version"] == "2.1.0");
+  const auto& run = sarif["runs"][0];
+  CHECK(run["tool"]["driver"]["name"] == "tracejail");
+  REQUIRE(run["results"].size() == 1);
+  const auto& result = run["results"][0];
+  CHECK(result["level"] == "warning");
+  const auto& loc = result["locations"][0]["physicalLocation"];
+  CHECK(loc["artifactLocation"]["uri"] == policy);
+  CHECK(loc["region"]["startLine"] == 3);
+  CHECK(result["ruleId"] == run["tool"]["driver"]["rules"][0]["id"]);
+}
+
+TEST_CASE("stats: statistics across several runs", "[report]") {
+  harness::TempDir runs;
+  harness::TempDir a, b, c;
+  std::string e1 = EventsOf(a, {"/bin/cat", "/etc/shadow"});
+  std::string e2 = EventsOf(b, {"/bin/true"});
+  std::string e3 = EventsOf(c, {harness::Sample("escape_ptrace")});
+  for (const auto& [src, name] : std::vector<std::pair<std::string, std::string>>{
+           {e1, "1.jsonl"}, {e2, "2.jsonl"}, {e3, "3.jsonl"}}) {
+    std::ifstream in(src);
+    std::ofstream(runs.path() + "/" + name) << in.rdbuf();
+  }
+  auto out = Tracejail({"stats", runs.path(), "--json"});
+  CHECK(out.status == 0);
+  auto s = nlohmann::json::parse(out.out);
+  CHECK(s["runs"] == 3);
+  CHECK(s["risk"]["medium"] == 1);
+  CHECK(s["risk"]["low"] == 1);
+  CHECK(s["risk"]["high"] == 1);
+  CHECK(s["denials"] == 2);
+  CHECK(s["top_denied_files"][0]["name"] == "/etc/shadow");
+}

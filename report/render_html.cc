@@ -1,0 +1,219 @@
+// The self-contained HTML report: inline CSS and SVG, no scripts, no external assets. Every
+// string that came from the tracee goes through Html() (it was already escaped for terminals
+// when the event was written; HTML needs its own escaping on top).
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "report/analysis.h"
+
+namespace report {
+namespace {
+
+std::string Html(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string SeverityColor(std::string_view severity) {
+  if (severity == "critical") return "#8e0000";
+  if (severity == "high") return "#d32f2f";
+  if (severity == "medium") return "#f57c00";
+  if (severity == "low") return "#fbc02d";
+  return "#607d8b";
+}
+
+// A horizontal bar chart as inline SVG.
+std::string Bars(const std::vector<std::pair<std::string, std::uint64_t>>& rows) {
+  std::uint64_t max = 1;
+  for (const auto& [k, v] : rows) max = std::max(max, v);
+  int height = static_cast<int>(rows.size()) * 22 + 4;
+  std::string svg = fmt::format(
+      "<svg class=\"chart\" width=\"560\" height=\"{}\" role=\"img\" "
+      "xmlns=\"http://www.w3.org/2000/svg\">",
+      height);
+  int y = 2;
+  for (const auto& [label, value] : rows) {
+    double w = 360.0 * static_cast<double>(value) / static_cast<double>(max);
+    svg += fmt::format(
+        "<text x=\"0\" y=\"{}\" font-size=\"12\">{}</text>"
+        "<rect x=\"180\" y=\"{}\" width=\"{:.1f}\" height=\"16\" fill=\"#1976d2\"/>"
+        "<text x=\"{:.1f}\" y=\"{}\" font-size=\"12\">{}</text>",
+        y + 13, Html(label), y, std::max(w, 1.0), 186 + w, y + 13, value);
+    y += 22;
+  }
+  return svg + "</svg>";
+}
+
+// The timeline: one row per process, one mark per event, coloured by severity.
+std::string Timeline(const Analysis& a) {
+  if (a.timeline.empty()) return "<p>No events.</p>";
+  double t0 = a.timeline.front().time, t1 = t0;
+  std::map<int, int> rows;
+  for (const auto& e : a.timeline) {
+    t0 = std::min(t0, e.time);
+    t1 = std::max(t1, e.time);
+    rows.emplace(e.pid, static_cast<int>(rows.size()));
+  }
+  double span = std::max(t1 - t0, 1e-6);
+  int height = static_cast<int>(rows.size()) * 24 + 30;
+  std::string svg = fmt::format(
+      "<svg class=\"timeline\" width=\"900\" height=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">"
+      "<text x=\"0\" y=\"{}\" font-size=\"11\">0 s</text>"
+      "<text x=\"820\" y=\"{}\" font-size=\"11\">{:.3f} s</text>",
+      height, height - 4, height - 4, span);
+  for (const auto& [pid, row] : rows) {
+    int y = row * 24 + 12;
+    svg += fmt::format(
+        "<text x=\"0\" y=\"{}\" font-size=\"11\">pid {}</text>"
+        "<line x1=\"80\" y1=\"{}\" x2=\"880\" y2=\"{}\" stroke=\"#ccc\"/>",
+        y + 4, pid, y, y);
+  }
+  for (const auto& e : a.timeline) {
+    double x = 80 + 800 * (e.time - t0) / span;
+    int y = rows[e.pid] * 24 + 12;
+    bool lifecycle = e.type.starts_with("process_");
+    svg += fmt::format(
+        "<circle cx=\"{:.1f}\" cy=\"{}\" r=\"{}\" fill=\"{}\"><title>{}: {}</title></circle>", x, y,
+        lifecycle ? 3 : 6, lifecycle ? "#90a4ae" : SeverityColor(e.severity), Html(e.type),
+        Html(e.text));
+  }
+  return svg + "</svg>";
+}
+
+}  // namespace
+
+std::string RenderHtml(const Analysis& a, const std::string& title) {
+  std::string out = fmt::format(
+      "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<title>tracejail report: {}</title><style>"
+      "body{{font-family:sans-serif;margin:2em;max-width:1000px;color:#222}}"
+      "h1{{font-size:1.5em}} .risk{{display:inline-block;padding:.3em .8em;border-radius:4px;"
+      "color:#fff;font-weight:bold}} .low{{background:#388e3c}} .medium{{background:#f57c00}}"
+      " .high{{background:#d32f2f}} .critical{{background:#8e0000}}"
+      "table{{border-collapse:collapse;margin:.5em 0}} td,th{{border:1px solid #ddd;padding:.3em"
+      " .6em;text-align:left;font-size:.9em}} code{{background:#f4f4f4;padding:0 .2em;"
+      "word-break:break-all}} .escape{{color:#d32f2f;font-weight:bold}}</style></head><body>"
+      "<h1>tracejail report: {}</h1><p><span class=\"risk {}\">risk: {}</span></p><ul>",
+      Html(title), Html(title), Name(a.risk), Name(a.risk));
+  for (const auto& r : a.reasons) out += "<li>" + Html(r) + "</li>";
+  out += "</ul><h2>Timeline</h2>" + Timeline(a);
+  out += "<h2>Events by type</h2>" + Bars(std::vector<std::pair<std::string, std::uint64_t>>(
+                                         a.by_type.begin(), a.by_type.end()));
+  std::vector<std::pair<std::string, std::uint64_t>> top(a.syscalls.begin(), a.syscalls.end());
+  std::stable_sort(top.begin(), top.end(), [](auto& x, auto& y) { return x.second > y.second; });
+  if (top.size() > 10) top.resize(10);
+  out += "<h2>Top syscalls</h2>" + Bars(top);
+  out += "<h2>Denied</h2>";
+  if (a.denials.empty()) out += "<p>Nothing was denied.</p>";
+  out += "<table><tr><th>#</th><th>type</th><th>what</th><th>rule</th><th>to allow it</th></tr>";
+  for (const auto& d : a.denials) {
+    out += fmt::format(
+        "<tr><td>{}</td><td class=\"{}\">{}{}</td><td>{}{}</td><td><code>{}</code></td>"
+        "<td><code>{}</code></td></tr>",
+        d.seq, d.looks_like_escape ? "escape" : "", Html(d.type),
+        d.looks_like_escape ? " (looks like an escape)" : "", Html(d.what),
+        d.repeats > 1 ? fmt::format(" ×{}", d.repeats) : "", Html(d.rule),
+        d.tip.is_null() ? "" : Html(d.tip.dump()));
+  }
+  out += "</table><h2>Files</h2><table><tr><th>path</th><th>accesses</th><th>denied</th></tr>";
+  for (const auto& [path, use] : a.files) {
+    std::string kinds;
+    for (const auto& [k, n] : use.kinds)
+      kinds += fmt::format("{}{} ×{}", kinds.empty() ? "" : ", ", k, n);
+    out += fmt::format("<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>", Html(path),
+                       Html(kinds), use.denied);
+  }
+  out += "</table><h2>Endpoints</h2><table><tr><th>endpoint</th><th>calls</th><th>denied</th></tr>";
+  for (const auto& [where, use] : a.endpoints) {
+    std::string kinds;
+    for (const auto& [k, n] : use.kinds)
+      kinds += fmt::format("{}{} ×{}", kinds.empty() ? "" : ", ", k, n);
+    out += fmt::format("<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>", Html(where),
+                       Html(kinds), use.denied);
+  }
+  out +=
+      "</table><h2>Processes</h2><table><tr><th>pid</th><th>parent</th><th>executed</th>"
+      "<th>end</th></tr>";
+  for (const auto& [pid, p] : a.processes) {
+    std::string execs;
+    for (const auto& ex : p.execs) execs += "<code>" + Html(ex) + "</code><br>";
+    std::string end = p.exit_code ? fmt::format("exit {}", *p.exit_code) : Html(p.signal);
+    out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", pid, p.parent,
+                       execs, end);
+  }
+  out += "</table></body></html>\n";
+  return out;
+}
+
+nlohmann::json RenderSarif(const Analysis& a) {
+  nlohmann::json rules = nlohmann::json::array();
+  nlohmann::json results = nlohmann::json::array();
+  std::map<std::string, bool> seen;
+  for (const auto& d : a.denials) {
+    if (!seen[d.rule]) {
+      seen[d.rule] = true;
+      rules.push_back(
+          {{"id", d.rule}, {"shortDescription", {{"text", "tracejail policy rule " + d.rule}}}});
+    }
+    std::string level = d.severity == "critical" || d.severity == "high" ? "error"
+                        : d.severity == "medium"                         ? "warning"
+                                                                         : "note";
+    // "file.json:12#/files/rules/3 (id)" points into the policy file at line 12; a preset
+    // ("standard:9#...") into the preset printed by `tracejail policy show`.
+    std::string file = d.rule.substr(0, d.rule.find('#'));
+    int line = 1;
+    if (auto colon = file.rfind(':'); colon != std::string::npos) {
+      line = std::atoi(file.c_str() + colon + 1);
+      file.resize(colon);
+    }
+    if (file.find('/') == std::string::npos && file.find(".json") == std::string::npos) {
+      file = "tracejail-preset:" + file;
+    }
+    nlohmann::json result = {
+        {"ruleId", d.rule},
+        {"level", level},
+        {"message",
+         {{"text", fmt::format("{}: {}{}", d.type, d.what,
+                               d.repeats > 1 ? fmt::format(" (x{})", d.repeats) : "")}}},
+        {"locations",
+         {{{"physicalLocation",
+            {{"artifactLocation", {{"uri", file}}},
+             {"region", {{"startLine", std::max(line, 1)}}}}}}}},
+        {"properties",
+         {{"seq", d.seq}, {"syscall", d.syscall}, {"looksLikeEscape", d.looks_like_escape}}}};
+    if (!d.tip.is_null()) result["properties"]["tip"] = d.tip;
+    results.push_back(result);
+  }
+  return {
+      {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
+      {"version", "2.1.0"},
+      {"runs",
+       {{{"tool", {{"driver", {{"name", "tracejail"}, {"version", "0.1.0"}, {"rules", rules}}}}},
+         {"results", results},
+         {"properties", {{"risk", Name(a.risk)}, {"reasons", a.reasons}}}}}}};
+}
+
+}  // namespace report
