@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# regen-golden.sh BUILD_DIR: rewrites the golden renderer outputs from events-fixture.jsonl.
+# Run it only after checking that a renderer change is intended; review the diff before committing.
+# It runs from this folder with a relative file name, as tests/integration/golden_test.cc does.
+set -euo pipefail
+tj=$(cd "${1:?usage: regen-golden.sh BUILD_DIR}" && pwd)/cli/tracejail
+cd "$(dirname "$0")"
+for format in text markdown json html sarif; do
+  "$tj" report events-fixture.jsonl --format "$format" -o "golden/report.$format"
+done

@@ -1,0 +1,47 @@
+// Every renderer against a fixed events file: the output must equal the reviewed golden file
+// (tests/data/golden; regenerate with tests/data/regen-golden.sh after an intended change).
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "harness.h"
+
+namespace {
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+TEST_CASE("golden: every report format of a fixed events file", "[report][golden]") {
+  const std::string data = TEST_DATA_DIR;
+  const std::string binary = harness::Tracejail();
+  for (const char* format : {"text", "markdown", "json", "html", "sarif"}) {
+    CAPTURE(format);
+    harness::TempDir out;
+    std::string produced = out.path() + "/report";
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      if (chdir(data.c_str()) != 0) _exit(126);
+      execl(binary.c_str(), "tracejail", "report", "events-fixture.jsonl", "--format", format, "-o",
+            produced.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    std::string golden = Slurp(data + "/golden/report." + format);
+    REQUIRE_FALSE(golden.empty());
+    CHECK(Slurp(produced) == golden);
+  }
+}
