@@ -23,23 +23,13 @@ std::string Slurp(const std::string& path) {
 
 TEST_CASE("golden: every report format of a fixed events file", "[report][golden]") {
   const std::string data = TEST_DATA_DIR;
-  const std::string binary = harness::Tracejail();
   for (const char* format : {"text", "markdown", "json", "html", "sarif"}) {
     CAPTURE(format);
     harness::TempDir out;
     std::string produced = out.path() + "/report";
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      if (chdir(data.c_str()) != 0) _exit(126);
-      execl(binary.c_str(), "tracejail", "report", "events-fixture.jsonl", "--format", format, "-o",
-            produced.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    REQUIRE(WIFEXITED(status));
-    REQUIRE(WEXITSTATUS(status) == 0);
+    auto r =
+        harness::Tool({"report", "events-fixture.jsonl", "--format", format, "-o", produced}, data);
+    REQUIRE(r.status == 0);
     std::string golden = Slurp(data + "/golden/report." + format);
     REQUIRE_FALSE(golden.empty());
     CHECK(Slurp(produced) == golden);

@@ -111,6 +111,12 @@ Result Run(const std::vector<std::string>& command, const Options& options) {
   return Spawn(argv, options.cwd, events_path);
 }
 
+Result Tool(const std::vector<std::string>& args, const std::string& cwd) {
+  std::vector<std::string> argv{Tracejail()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return Spawn(argv, cwd, "");
+}
+
 Result RunNative(const std::vector<std::string>& command, const std::string& cwd) {
   std::vector<std::string> argv = command;
   if (argv[0].find('/') == std::string::npos) argv[0] = "/usr/bin/" + argv[0];

@@ -33,6 +33,10 @@ struct Options {
 
 Result Run(const std::vector<std::string>& command, const Options& options = {});
 
+// Runs `tracejail ARGS...` for a subcommand other than `run` (policy, report, verify, stats),
+// stdin from /dev/null, in `cwd` when given.
+Result Tool(const std::vector<std::string>& args, const std::string& cwd = "");
+
 // Runs `command` without tracejail (the baseline for "behaves exactly as without tracejail").
 Result RunNative(const std::vector<std::string>& command, const std::string& cwd = "");
 

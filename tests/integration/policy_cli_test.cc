@@ -25,11 +25,7 @@ using nlohmann::json;
 
 namespace {
 
-struct CliResult {
-  int status = -1;  // exit code, or 128+signal
-  std::string out;
-  std::string err;
-};
+using CliResult = harness::Result;
 
 std::string Slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -38,37 +34,11 @@ std::string Slurp(const std::string& path) {
   return ss.str();
 }
 
-// Runs `tracejail policy ARGS...` with stdin from /dev/null, collecting stdout and stderr.
+// Runs `tracejail policy ARGS...`, collecting status, stdout and stderr.
 CliResult PolicyCmd(const std::vector<std::string>& args) {
-  harness::TempDir io;
-  std::string out_path = io.path() + "/stdout";
-  std::string err_path = io.path() + "/stderr";
-  std::vector<std::string> argv{harness::Tracejail(), "policy"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<char*> cargs;
-  for (auto& a : argv) cargs.push_back(a.data());
-  cargs.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int in = open("/dev/null", O_RDONLY);
-    if (out < 0 || err < 0 || in < 0) _exit(200);
-    dup2(in, 0);
-    dup2(out, 1);
-    dup2(err, 2);
-    execv(cargs[0], cargs.data());
-    _exit(202);
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  CliResult r;
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = Slurp(out_path);
-  r.err = Slurp(err_path);
-  return r;
+  std::vector<std::string> full{"policy"};
+  full.insert(full.end(), args.begin(), args.end());
+  return harness::Tool(full);
 }
 
 std::vector<std::string> Lines(const std::string& text) {

@@ -15,38 +15,8 @@
 
 namespace {
 
-struct Output {
-  int status = -1;
-  std::string out;
-};
-
-// Runs `tracejail ARGS...` (not `run`), capturing stdout.
-Output Tracejail(const std::vector<std::string>& args) {
-  const std::string binary = harness::Tracejail();
-  int fds[2];
-  REQUIRE(pipe(fds) == 0);
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    dup2(fds[1], 1);
-    close(fds[0]);
-    std::vector<char*> argv{const_cast<char*>(binary.c_str())};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  Output o;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fds[0], buf, sizeof buf)) > 0) o.out.append(buf, static_cast<std::size_t>(n));
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  o.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return o;
-}
+// Runs `tracejail ARGS...` (a subcommand, not `run` unless given), capturing the output.
+harness::Result Tracejail(const std::vector<std::string>& args) { return harness::Tool(args); }
 
 std::string EventsOf(const harness::TempDir& dir, const std::vector<std::string>& command,
                      const std::vector<std::string>& extra = {}) {
