@@ -52,6 +52,21 @@ void AddPathUse(Analysis& a, const nlohmann::json& e, bool denied) {
 
 std::string_view Name(Risk r) { return kRiskNames.at(static_cast<std::size_t>(r)); }
 
+std::string CountsText(const std::map<std::string, std::uint64_t>& counts, std::string_view times) {
+  std::string out;
+  for (const auto& [k, n] : counts)
+    out += fmt::format("{}{} {}{}", out.empty() ? "" : ", ", k, times, n);
+  return out;
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> TopCounts(
+    const std::map<std::string, std::uint64_t>& counts, std::size_t n) {
+  std::vector<std::pair<std::string, std::uint64_t>> v(counts.begin(), counts.end());
+  std::stable_sort(v.begin(), v.end(), [](auto& x, auto& y) { return x.second > y.second; });
+  if (v.size() > n) v.resize(n);
+  return v;
+}
+
 Analysis Analyze(const std::vector<nlohmann::json>& events) {
   Analysis a;
   std::uint64_t escapes = 0, critical = 0, kills = 0, denied = 0, suspicious = 0;
@@ -175,27 +190,17 @@ std::string RenderText(const Analysis& a) {
                          d.tip.dump());
     }
   }
-  out += "\nFiles:\n";
-  for (const auto& [path, use] : a.files) {
-    std::string kinds;
-    for (const auto& [k, n] : use.kinds)
-      kinds += fmt::format("{}{} x{}", kinds.empty() ? "" : ", ", k, n);
-    out += fmt::format("  {}  ({}{})\n", path, kinds,
-                       use.denied ? fmt::format("; {} denied", use.denied) : "");
+  for (const auto& [title, resources] :
+       {std::pair{"Files", &a.files}, std::pair{"Endpoints", &a.endpoints}}) {
+    out += fmt::format("\n{}:\n", title);
+    for (const auto& [name, use] : *resources) {
+      out += fmt::format("  {}  ({}{})\n", name, CountsText(use.kinds, "x"),
+                         use.denied ? fmt::format("; {} denied", use.denied) : "");
+    }
   }
-  out += "\nEndpoints:\n";
-  for (const auto& [where, use] : a.endpoints) {
-    std::string kinds;
-    for (const auto& [k, n] : use.kinds)
-      kinds += fmt::format("{}{} x{}", kinds.empty() ? "" : ", ", k, n);
-    out += fmt::format("  {}  ({}{})\n", where, kinds,
-                       use.denied ? fmt::format("; {} denied", use.denied) : "");
-  }
-  std::vector<std::pair<std::string, std::uint64_t>> top(a.syscalls.begin(), a.syscalls.end());
-  std::stable_sort(top.begin(), top.end(), [](auto& x, auto& y) { return x.second > y.second; });
   out += "\nTop syscalls:\n";
-  for (std::size_t i = 0; i < top.size() && i < 10; ++i) {
-    out += fmt::format("  {:<20} {}\n", top[i].first, top[i].second);
+  for (const auto& [name, n] : TopCounts(a.syscalls, 10)) {
+    out += fmt::format("  {:<20} {}\n", name, n);
   }
   out += "\nProcess tree:\n";
   std::function<void(int, int)> show = [&](int pid, int depth) {
@@ -232,19 +237,16 @@ std::string RenderMarkdown(const Analysis& a) {
                        d.repeats > 1 ? fmt::format(" ×{}", d.repeats) : "", Md(d.what), Md(d.rule));
     if (!d.tip.is_null()) out += fmt::format("  allow with: `{}`\n", Md(d.tip.dump()));
   }
-  out += "\n## Files\n\n| path | accesses | denied |\n|---|---|---|\n";
-  for (const auto& [path, use] : a.files) {
-    std::string kinds;
-    for (const auto& [k, n] : use.kinds)
-      kinds += fmt::format("{}{} ×{}", kinds.empty() ? "" : ", ", Md(k), n);
-    out += fmt::format("| {} | {} | {} |\n", Md(path), kinds, use.denied);
-  }
-  out += "\n## Endpoints\n\n| endpoint | calls | denied |\n|---|---|---|\n";
-  for (const auto& [where, use] : a.endpoints) {
-    std::string kinds;
-    for (const auto& [k, n] : use.kinds)
-      kinds += fmt::format("{}{} ×{}", kinds.empty() ? "" : ", ", Md(k), n);
-    out += fmt::format("| {} | {} | {} |\n", Md(where), kinds, use.denied);
+  for (const auto& [heading, resources] :
+       {std::pair{"## Files\n\n| path | accesses | denied |", &a.files},
+        std::pair{"## Endpoints\n\n| endpoint | calls | denied |", &a.endpoints}}) {
+    out += fmt::format("\n{}\n|---|---|---|\n", heading);
+    for (const auto& [name, use] : *resources) {
+      // ", " and " ×N" hold no Markdown punctuation, so escaping the joined text is the same
+      // as escaping each access kind.
+      out +=
+          fmt::format("| {} | {} | {} |\n", Md(name), Md(CountsText(use.kinds, "×")), use.denied);
+    }
   }
   out += "\n## Processes\n\n";
   for (const auto& [pid, p] : a.processes) {
@@ -277,11 +279,8 @@ nlohmann::json AggregateRuns(const std::vector<std::pair<std::string, Analysis>>
     per_run.push_back({{"file", file}, {"risk", Name(a.risk)}, {"events", a.records}});
   }
   auto top = [](const std::map<std::string, std::uint64_t>& m, std::size_t n) {
-    std::vector<std::pair<std::string, std::uint64_t>> v(m.begin(), m.end());
-    std::stable_sort(v.begin(), v.end(), [](auto& x, auto& y) { return x.second > y.second; });
-    if (v.size() > n) v.resize(n);
     nlohmann::json j = nlohmann::json::array();
-    for (const auto& [k, c] : v) j.push_back({{"name", k}, {"count", c}});
+    for (const auto& [k, c] : TopCounts(m, n)) j.push_back({{"name", k}, {"count", c}});
     return j;
   };
   s["risk"] = risks;

@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "policy/decision.h"
@@ -64,6 +66,12 @@ struct Analysis {
 };
 
 Analysis Analyze(const std::vector<nlohmann::json>& events);
+
+// "read x2, write x1" with `times` as the multiplication sign ("x" or "×"); shared by renderers.
+std::string CountsText(const std::map<std::string, std::uint64_t>& counts, std::string_view times);
+// The `n` largest counts, largest first (ties keep name order).
+std::vector<std::pair<std::string, std::uint64_t>> TopCounts(
+    const std::map<std::string, std::uint64_t>& counts, std::size_t n);
 
 std::string RenderText(const Analysis& a);
 std::string RenderHtml(const Analysis& a, const std::string& title);  // self-contained page

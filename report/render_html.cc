@@ -122,10 +122,7 @@ std::string RenderHtml(const Analysis& a, const std::string& title) {
   out += "</ul><h2>Timeline</h2>" + Timeline(a);
   out += "<h2>Events by type</h2>" + Bars(std::vector<std::pair<std::string, std::uint64_t>>(
                                          a.by_type.begin(), a.by_type.end()));
-  std::vector<std::pair<std::string, std::uint64_t>> top(a.syscalls.begin(), a.syscalls.end());
-  std::stable_sort(top.begin(), top.end(), [](auto& x, auto& y) { return x.second > y.second; });
-  if (top.size() > 10) top.resize(10);
-  out += "<h2>Top syscalls</h2>" + Bars(top);
+  out += "<h2>Top syscalls</h2>" + Bars(TopCounts(a.syscalls, 10));
   out += "<h2>Denied</h2>";
   if (a.denials.empty()) out += "<p>Nothing was denied.</p>";
   out += "<table><tr><th>#</th><th>type</th><th>what</th><th>rule</th><th>to allow it</th></tr>";
@@ -138,21 +135,14 @@ std::string RenderHtml(const Analysis& a, const std::string& title) {
         d.repeats > 1 ? fmt::format(" ×{}", d.repeats) : "", Html(d.rule),
         d.tip.is_null() ? "" : Html(d.tip.dump()));
   }
-  out += "</table><h2>Files</h2><table><tr><th>path</th><th>accesses</th><th>denied</th></tr>";
-  for (const auto& [path, use] : a.files) {
-    std::string kinds;
-    for (const auto& [k, n] : use.kinds)
-      kinds += fmt::format("{}{} ×{}", kinds.empty() ? "" : ", ", k, n);
-    out += fmt::format("<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>", Html(path),
-                       Html(kinds), use.denied);
-  }
-  out += "</table><h2>Endpoints</h2><table><tr><th>endpoint</th><th>calls</th><th>denied</th></tr>";
-  for (const auto& [where, use] : a.endpoints) {
-    std::string kinds;
-    for (const auto& [k, n] : use.kinds)
-      kinds += fmt::format("{}{} ×{}", kinds.empty() ? "" : ", ", k, n);
-    out += fmt::format("<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>", Html(where),
-                       Html(kinds), use.denied);
+  for (const auto& [heading, resources] :
+       {std::pair{"Files</h2><table><tr><th>path</th><th>accesses</th>", &a.files},
+        std::pair{"Endpoints</h2><table><tr><th>endpoint</th><th>calls</th>", &a.endpoints}}) {
+    out += fmt::format("</table><h2>{}<th>denied</th></tr>", heading);
+    for (const auto& [name, use] : *resources) {
+      out += fmt::format("<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>", Html(name),
+                         Html(CountsText(use.kinds, "×")), use.denied);
+    }
   }
   out +=
       "</table><h2>Processes</h2><table><tr><th>pid</th><th>parent</th><th>executed</th>"
