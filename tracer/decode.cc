@@ -23,10 +23,6 @@ namespace {
 using policy::Access;
 using policy::Primitive;
 
-constexpr std::uint64_t kNamespaceFlags = CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID |
-                                          CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
-                                          CLONE_NEWCGROUP;
-
 int AsInt(std::uint64_t v) { return static_cast<int>(static_cast<std::int32_t>(v)); }
 
 Access AccessFromOpenFlags(std::uint64_t flags) {
@@ -240,7 +236,7 @@ void DecodeEscapeChecks(const SyscallRow& row, const std::array<std::uint64_t, 6
     case Kind::kClone:
       if ((a[0] & CLONE_UNTRACED) != 0) {
         out.request.primitive = Primitive::kCloneUntraced;
-      } else if ((a[0] & kNamespaceFlags) != 0) {
+      } else if ((a[0] & kCloneNamespaceFlags) != 0) {
         out.request.primitive = Primitive::kNamespace;
       }
       break;

@@ -20,10 +20,6 @@ constexpr A kReadA = A::kRead;
 constexpr A kWriteA = A::kWrite;
 constexpr A kMeta = A::kMetadata;
 
-constexpr std::uint64_t kNamespaceFlags = CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID |
-                                          CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
-                                          CLONE_NEWCGROUP;
-
 // clone is flagged only when one of these bits is set (checked in BPF, one condition per bit).
 constexpr SyscallRow CloneRow() {
   SyscallRow row{.name = "clone",
@@ -34,13 +30,10 @@ constexpr SyscallRow CloneRow() {
                            {R::kPtr, "parent_tid"},
                            {R::kPtr, "child_tid"},
                            {R::kHex, "tls"}}}};
-  constexpr std::array<std::uint64_t, 8> kBits{CLONE_UNTRACED, CLONE_NEWNS,    CLONE_NEWUSER,
-                                               CLONE_NEWPID,   CLONE_NEWNET,   CLONE_NEWIPC,
-                                               CLONE_NEWUTS,   CLONE_NEWCGROUP};
-  static_assert((CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
-                 CLONE_NEWUTS | CLONE_NEWCGROUP) == kNamespaceFlags);
-  for (std::size_t i = 0; i < kBits.size(); ++i) row.conds[i] = {0, kBits[i], kBits[i]};
-  row.cond_count = kBits.size();
+  // One masked-equality condition per bit: BPF can test "this bit is set", not "any of these".
+  for (std::uint64_t bit = 1; bit != 0; bit <<= 1) {
+    if ((kCloneFlaggedBits & bit) != 0) row.conds[row.cond_count++] = {0, bit, bit};
+  }
   return row;
 }
 

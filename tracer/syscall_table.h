@@ -5,6 +5,8 @@
 // To add a syscall: add one row (docs/adding-a-syscall.md).
 #pragma once
 
+#include <linux/sched.h>
+
 #include <array>
 #include <cstdint>
 #include <span>
@@ -69,6 +71,13 @@ enum class Kind : std::uint8_t {
   kPersonality,   // anything but a query
   kSetpgid,       // joining a group outside the tree
 };
+
+// clone(2) flags that create namespaces, and every flag that makes the filter stop clone for
+// the tracer (shared by the table's BPF conditions and the decoder's check).
+inline constexpr std::uint64_t kCloneNamespaceFlags = CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID |
+                                                      CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
+                                                      CLONE_NEWCGROUP;
+inline constexpr std::uint64_t kCloneFlaggedBits = CLONE_UNTRACED | kCloneNamespaceFlags;
 
 enum class Follow : std::uint8_t { kYes, kNo, kOpenFlags, kAtNoFollow, kAtFollow };
 
