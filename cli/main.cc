@@ -265,14 +265,9 @@ int Verify(const std::string& file) {
   return cli::kExitVerifyFailed;
 }
 
-int Report(const std::string& file, const std::string& format, const std::string& out_path) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    Error(fmt::format("cannot read {}: {}", file, std::strerror(errno)));
-    return cli::kExitUsage;
-  }
+// The JSON objects of an events file; lines that are not JSON objects are counted in `bad`.
+std::vector<nlohmann::json> ReadEvents(std::istream& in, std::size_t& bad) {
   std::vector<nlohmann::json> events;
-  std::size_t bad = 0;
   for (std::string line; std::getline(in, line);) {
     auto j = nlohmann::json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
@@ -281,6 +276,17 @@ int Report(const std::string& file, const std::string& format, const std::string
     }
     events.push_back(std::move(j));
   }
+  return events;
+}
+
+int Report(const std::string& file, const std::string& format, const std::string& out_path) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    Error(fmt::format("cannot read {}: {}", file, std::strerror(errno)));
+    return cli::kExitUsage;
+  }
+  std::size_t bad = 0;
+  std::vector<nlohmann::json> events = ReadEvents(in, bad);
   in.clear();
   in.seekg(0);
   report::VerifyResult chain = report::VerifyChain(in);
@@ -323,16 +329,6 @@ int Report(const std::string& file, const std::string& format, const std::string
   return 0;
 }
 
-std::vector<nlohmann::json> ReadEvents(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::vector<nlohmann::json> events;
-  for (std::string line; std::getline(in, line);) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.is_object()) events.push_back(std::move(j));
-  }
-  return events;
-}
-
 int Stats(const std::vector<std::string>& inputs, bool json) {
   std::vector<std::string> files;
   for (const auto& in : inputs) {
@@ -354,7 +350,11 @@ int Stats(const std::vector<std::string>& inputs, bool json) {
     return cli::kExitUsage;
   }
   std::vector<std::pair<std::string, report::Analysis>> runs;
-  for (const auto& f : files) runs.emplace_back(f, report::Analyze(ReadEvents(f)));
+  for (const auto& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    std::size_t bad = 0;
+    runs.emplace_back(f, report::Analyze(ReadEvents(in, bad)));
+  }
   nlohmann::json stats = report::AggregateRuns(runs);
   std::string text = json ? stats.dump(2) + "\n" : report::RenderStatsText(stats);
   std::fputs(text.c_str(), stdout);

@@ -10,16 +10,7 @@
 
 #include "harness.h"
 
-namespace {
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("golden: every report format of a fixed events file", "[report][golden]") {
   const std::string data = TEST_DATA_DIR;
@@ -30,8 +21,8 @@ TEST_CASE("golden: every report format of a fixed events file", "[report][golden
     auto r =
         harness::Tool({"report", "events-fixture.jsonl", "--format", format, "-o", produced}, data);
     REQUIRE(r.status == 0);
-    std::string golden = Slurp(data + "/golden/report." + format);
+    std::string golden = harness::Slurp(data + "/golden/report." + format);
     REQUIRE_FALSE(golden.empty());
-    CHECK(Slurp(produced) == golden);
+    CHECK(harness::Slurp(produced) == golden);
   }
 }

@@ -21,13 +21,6 @@
 namespace harness {
 namespace {
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 Result Spawn(const std::vector<std::string>& argv, const std::string& cwd,
              const std::string& events_path) {
   TempDir io;
@@ -89,6 +82,13 @@ std::vector<nlohmann::json> Result::Events(const std::string& type,
     matching.push_back(e);
   }
   return matching;
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 std::string Sample(const std::string& name) { return std::string(SAMPLES_DIR) + "/" + name; }

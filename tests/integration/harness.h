@@ -41,6 +41,7 @@ Result Tool(const std::vector<std::string>& args, const std::string& cwd = "");
 Result RunNative(const std::vector<std::string>& command, const std::string& cwd = "");
 
 std::string Sample(const std::string& name);  // absolute path of a built sample
+std::string Slurp(const std::string& path);   // a whole file, or "" when unreadable
 std::string Tracejail();
 
 // A private temporary directory, removed with its contents on destruction.

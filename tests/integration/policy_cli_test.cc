@@ -27,13 +27,6 @@ namespace {
 
 using CliResult = harness::Result;
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Runs `tracejail policy ARGS...`, collecting status, stdout and stderr.
 CliResult PolicyCmd(const std::vector<std::string>& args) {
   std::vector<std::string> full{"policy"};
@@ -506,7 +499,7 @@ TEST_CASE("an OCI profile imports, checks, runs and round-trips", "[policy-cli][
   CHECK_THAT(imp.err, Catch::Contains("syscalls[1] skipped") && Catch::Contains("CAP_SYS_PTRACE"));
   CHECK_THAT(imp.err, Catch::Contains("\"frobnicate\" skipped"));
 
-  json policy = json::parse(Slurp(imported));
+  json policy = json::parse(harness::Slurp(imported));
   CHECK(policy["version"] == 1);
   CHECK(policy["extends"] == "basic");
   CHECK(policy["syscalls"]["default"]["action"] == "deny");
