@@ -23,8 +23,10 @@
 
 #include <fmt/format.h>
 
-#include "cli/command_path.h"
+#include "cli/exec_command.h"
 #include "cli/exit_codes.h"
+#include "cli/run_command.h"
+#include "cli/run_options.h"
 #include "policy/explain.h"
 #include "policy/loader.h"
 #include "policy/oci.h"
@@ -38,215 +40,7 @@
 
 namespace {
 
-constexpr const char* kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
-
-struct RunArgs {
-  std::string policy_file;
-  std::string level;
-  std::string events_file;
-  std::string mode = "enforce";
-  std::vector<std::string> env;
-  std::vector<std::string> keep_env;
-  std::string result_file;
-  bool quiet = false;
-  bool summary = true;
-  std::size_t output_limit = 1 << 20;
-  std::vector<std::string> command;
-};
-
-void Error(const std::string& msg) { std::fprintf(stderr, "tracejail: %s\n", msg.c_str()); }
-
-void OnSignal(int sig) { tracer::Supervisor::RequestForward(sig); }
-
-void InstallForwarding() {
-  struct sigaction sa {};
-  sa.sa_handler = OnSignal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;  // no SA_RESTART: waitpid returns EINTR and the loop forwards
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaction(sig, &sa, nullptr);
-}
-
-std::vector<std::string> ChildEnvironment(const RunArgs& args) {
-  // A scrubbed environment: only what programs need to start, plus what the user asks for.
-  std::vector<std::string> env{std::string("PATH=") + kDefaultPath, "LANG=C.UTF-8"};
-  for (const char* name : {"HOME", "TERM"}) {
-    if (const char* v = std::getenv(name)) env.push_back(fmt::format("{}={}", name, v));
-  }
-  for (const auto& name : args.keep_env) {
-    if (const char* v = std::getenv(name.c_str())) env.push_back(fmt::format("{}={}", name, v));
-  }
-  for (const auto& kv : args.env) env.push_back(kv);
-  return env;
-}
-
-std::string EnvValue(const std::vector<std::string>& env, const std::string& name) {
-  std::string value;
-  for (const auto& kv : env) {
-    if (kv.starts_with(name + "=")) value = kv.substr(name.size() + 1);
-  }
-  return value;
-}
-
-std::optional<policy::Policy> LoadPolicy(const RunArgs& args, const policy::Variables& vars) {
-  try {
-    if (!args.policy_file.empty()) return policy::LoadPolicyFile(args.policy_file, vars);
-    if (!args.level.empty()) {
-      if (auto p = policy::LoadPreset(args.level, vars)) return p;
-      std::string names;
-      for (const auto& preset : policy::Presets()) {
-        names += (names.empty() ? "" : ", ") + std::string(preset.name);
-      }
-      Error(fmt::format("unknown level \"{}\" (levels: {})", args.level, names));
-      return std::nullopt;
-    }
-    return policy::LoadDefaultPolicy(vars);
-  } catch (const policy::PolicyError& e) {
-    Error(e.what());
-    return std::nullopt;
-  }
-}
-
-double Seconds(const timeval& tv) {
-  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
-}
-
-// Everything but the captured output: status, times (RUSAGE_CHILDREN covers every process of
-// the tree, since tracejail reaps orphans as a subreaper), counts.
-void FillResult(const tracer::RunResult& r, const timespec& start, const timespec& end,
-                report::ExecutionResult& exec) {
-  exec.wall_time_s = static_cast<double>(end.tv_sec - start.tv_sec) +
-                     static_cast<double>(end.tv_nsec - start.tv_nsec) / 1e9;
-  rusage ru{};
-  if (getrusage(RUSAGE_CHILDREN, &ru) == 0) {
-    exec.cpu_user_s = Seconds(ru.ru_utime);
-    exec.cpu_system_s = Seconds(ru.ru_stime);
-    exec.peak_rss_bytes = static_cast<std::uint64_t>(ru.ru_maxrss) * 1024;
-  }
-  exec.processes = r.processes;
-  exec.syscalls_flagged = r.flagged;
-  exec.syscalls_denied = r.denied;
-  exec.events = r.events;
-  if (r.spawn_error) {
-    exec.status = report::RunStatus::kInternalError;
-  } else if (r.killed_by_policy) {
-    exec.status = report::RunStatus::kKilledByPolicy;
-    exec.signal = r.term_signal != 0 ? std::optional<int>(r.term_signal) : std::nullopt;
-  } else if (r.term_signal != 0) {
-    exec.status = report::RunStatus::kKilledBySignal;
-    exec.signal = r.term_signal;
-  } else {
-    exec.exit_code = r.exit_code;
-    exec.status = r.exit_code == 0 ? report::RunStatus::kOk : report::RunStatus::kRuntimeError;
-  }
-}
-
-int ExitStatusOf(const tracer::RunResult& r) {
-  if (r.killed_by_policy) return cli::kExitKilledByPolicy;
-  if (r.term_signal != 0) return 128 + r.term_signal;
-  return r.exit_code;
-}
-
-int Run(const RunArgs& args) {
-  if (args.command.empty()) {
-    Error("no command given (usage: tracejail run [OPTIONS] -- CMD [ARG...])");
-    return cli::kExitUsage;
-  }
-  tracer::LaunchSpec spec;
-  spec.env = ChildEnvironment(args);
-  cli::CommandLookup found = cli::FindCommand(args.command[0], EnvValue(spec.env, "PATH"));
-  if (found.error == ENOENT) {
-    Error(fmt::format("{}: command not found (searched PATH={})", args.command[0],
-                      EnvValue(spec.env, "PATH")));
-    return cli::kExitNotFound;
-  }
-  if (found.error != 0) {
-    Error(fmt::format("{}: cannot execute: {}", args.command[0], std::strerror(found.error)));
-    return cli::kExitNotExecutable;
-  }
-  spec.exe = found.path;
-  spec.argv = args.command;
-
-  policy::Variables vars = policy::DefaultVariables();
-  char real[PATH_MAX];
-  if (realpath(found.path.c_str(), real) != nullptr) vars["COMMAND"] = real;
-  std::optional<policy::Policy> policy = LoadPolicy(args, vars);
-  if (!policy) return cli::kExitPolicy;
-  tracer::Mode mode = args.mode == "audit" ? tracer::Mode::kAudit : tracer::Mode::kEnforce;
-  tracer::SyscallIndex index;
-  tracer::FilterPlan plan = tracer::MakePlan(*policy, index);
-
-  std::unique_ptr<report::EventLog> log;
-  try {
-    spec.filter = tracer::BuildFilter(plan, index);
-    if (!args.events_file.empty()) log = std::make_unique<report::EventLog>(args.events_file);
-  } catch (const std::exception& e) {
-    Error(e.what());
-    return cli::kExitInternal;
-  }
-
-  if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
-    Error(fmt::format("prctl(PR_SET_CHILD_SUBREAPER) failed: {}", std::strerror(errno)));
-    return cli::kExitInternal;
-  }
-  InstallForwarding();
-
-  report::ExecutionResult exec;
-  exec.execution_id = report::NewExecutionId();
-  exec.command = args.command;
-  exec.policy = policy->name;
-  exec.mode = args.mode;
-  exec.events_file = args.events_file;
-  // Output goes through tracejail only when it must be captured: otherwise the command keeps
-  // tracejail's own stdout and stderr (a terminal stays a terminal).
-  std::unique_ptr<tracer::OutputCapture> capture;
-  try {
-    if (!args.result_file.empty() || args.quiet) {
-      capture = std::make_unique<tracer::OutputCapture>(args.output_limit, !args.quiet);
-      spec.stdout_fd = capture->child_stdout();
-      spec.stderr_fd = capture->child_stderr();
-    }
-  } catch (const std::exception& e) {
-    Error(e.what());
-    return cli::kExitInternal;
-  }
-  timespec start{}, end{};
-  clock_gettime(CLOCK_MONOTONIC, &start);
-  tracer::RunResult result;
-  try {
-    tracer::Supervisor supervisor(*policy, mode, log.get());
-    result = supervisor.Run(spec, capture.get());
-  } catch (const std::exception& e) {
-    Error(e.what());
-    return cli::kExitInternal;
-  }
-  clock_gettime(CLOCK_MONOTONIC, &end);
-  if (capture) {
-    capture->Finish();
-    exec.stdout_capture = capture->out();
-    exec.stderr_capture = capture->err();
-  }
-  if (log) log->Close();
-  FillResult(result, start, end, exec);
-  int status = ExitStatusOf(result);
-  if (result.spawn_error) {
-    exec.error = result.spawn_error->Describe(spec.exe);
-    Error(exec.error);
-    status = result.spawn_error->stage != tracer::SpawnError::kExecve ? cli::kExitInternal
-             : result.spawn_error->error == ENOENT                    ? cli::kExitNotFound
-                                                                      : cli::kExitNotExecutable;
-  }
-  if (result.killed_by_policy) Error("the process tree was killed by policy");
-  if (!args.result_file.empty()) {
-    std::ofstream out(args.result_file, std::ios::binary);
-    out << report::ToJson(exec).dump(2) << "\n";
-    if (!out) {
-      Error(fmt::format("cannot write result file {}: {}", args.result_file, std::strerror(errno)));
-      return cli::kExitInternal;
-    }
-  }
-  if (args.summary) std::fputs(report::Summary(exec).c_str(), stderr);
-  return status;
-}
+using cli::Error;
 
 int Verify(const std::string& file) {
   std::ifstream in(file, std::ios::binary);
@@ -265,20 +59,6 @@ int Verify(const std::string& file) {
   return cli::kExitVerifyFailed;
 }
 
-// The JSON objects of an events file; lines that are not JSON objects are counted in `bad`.
-std::vector<nlohmann::json> ReadEvents(std::istream& in, std::size_t& bad) {
-  std::vector<nlohmann::json> events;
-  for (std::string line; std::getline(in, line);) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
-      ++bad;
-      continue;
-    }
-    events.push_back(std::move(j));
-  }
-  return events;
-}
-
 int Report(const std::string& file, const std::string& format, const std::string& out_path) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
@@ -286,7 +66,7 @@ int Report(const std::string& file, const std::string& format, const std::string
     return cli::kExitUsage;
   }
   std::size_t bad = 0;
-  std::vector<nlohmann::json> events = ReadEvents(in, bad);
+  std::vector<nlohmann::json> events = report::ReadEvents(in, bad);
   in.clear();
   in.seekg(0);
   report::VerifyResult chain = report::VerifyChain(in);
@@ -353,7 +133,7 @@ int Stats(const std::vector<std::string>& inputs, bool json) {
   for (const auto& f : files) {
     std::ifstream in(f, std::ios::binary);
     std::size_t bad = 0;
-    runs.emplace_back(f, report::Analyze(ReadEvents(in, bad)));
+    runs.emplace_back(f, report::Analyze(report::ReadEvents(in, bad)));
   }
   nlohmann::json stats = report::AggregateRuns(runs);
   std::string text = json ? stats.dump(2) + "\n" : report::RenderStatsText(stats);
@@ -440,34 +220,22 @@ int ImportOci(const std::string& file, const std::string& out_path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A closed pipe on our stdout/stderr must not kill the supervisor before it cleans up (work
+  // dir, cgroup, the tracee tree): writes fail with EPIPE instead. The child resets it.
+  signal(SIGPIPE, SIG_IGN);
   CLI::App app{"tracejail: run a program under a syscall-tracing supervisor"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "tracejail 0.1.0");
 
-  RunArgs run;
+  cli::RunArgs run;
   CLI::App* run_cmd = app.add_subcommand("run", "run a command under the policy");
-  auto* pol = run_cmd->add_option("--policy", run.policy_file, "policy JSON file");
-  run_cmd
-      ->add_option("--level", run.level, "preset: none, basic, standard (default), strict, maximum")
-      ->excludes(pol);
-  run_cmd->add_option("--events", run.events_file, "write events as JSON Lines to FILE");
-  run_cmd->add_option("--mode", run.mode, "enforce (default) or audit (allow all, record)")
-      ->check(CLI::IsMember({"enforce", "audit"}));
-  run_cmd->add_option("--env", run.env, "set KEY=VALUE in the command's environment")
-      ->check([](const std::string& kv) {
-        return kv.find('=') == std::string::npos || kv.front() == '='
-                   ? std::string("expected KEY=VALUE")
-                   : std::string();
-      });
-  run_cmd->add_option("--keep-env", run.keep_env, "pass NAME through from tracejail's environment");
-  run_cmd->add_option("--result", run.result_file, "write the execution result as JSON to FILE");
-  run_cmd->add_flag("--quiet", run.quiet,
-                    "capture the command's output without passing it through");
-  run_cmd->add_flag("--summary,!--no-summary", run.summary,
-                    "print a summary to stderr at the end (default: on)");
-  run_cmd->add_option("--output-limit", run.output_limit,
-                      "bytes of stdout and of stderr kept in the result (default 1 MiB)");
+  cli::AddRunOptions(run_cmd, run);
   run_cmd->add_option("command", run.command, "command and arguments (after --)");
+
+  cli::ExecArgs exec;
+  CLI::App* exec_cmd = app.add_subcommand(
+      "exec", "run a snippet of code (python, sh, bash) in a fresh work dir under the policy");
+  cli::AddExecOptions(exec_cmd, exec);
 
   std::string verify_file;
   CLI::App* verify_cmd =
@@ -531,7 +299,8 @@ int main(int argc, char** argv) {
     return cli::kExitUsage;
   }
 
-  if (*run_cmd) return Run(run);
+  if (*run_cmd) return cli::RunCommand(run).status;
+  if (*exec_cmd) return cli::Exec(exec);
   if (*verify_cmd) return Verify(verify_file);
   if (*report_cmd) return Report(report_file, report_format, report_out);
   if (*stats_cmd) return Stats(stats_inputs, stats_json);

@@ -588,6 +588,73 @@ void ParseSyscalls(const json& sys, const Ctx& ctx, Policy& p) {
   }
 }
 
+void ParseLimits(const json& limits, const Ctx& ctx, Policy& p) {
+  if (!limits.is_object()) ctx.Fail("expected an object");
+  for (const auto& [key, value] : limits.items()) {
+    auto kind = LimitFromKey(key);
+    if (!kind) {
+      std::vector<std::string> keys;
+      for (const auto& info : kLimitInfo) keys.emplace_back(info.key);
+      ctx.At(key).FailAtKey(fmt::format("unknown limit \"{}\"{} (limits: {})", key,
+                                        Suggest(key, keys), JoinAll(keys)));
+    }
+    ParsedLimit parsed = ParseLimitValue(InfoOf(*kind).unit, value);
+    if (!parsed.error.empty()) ctx.At(key).Fail(parsed.error);
+    p.limits.Set(*kind, parsed.value);
+  }
+}
+
+bool GetBool(const json& v, const Ctx& ctx) {
+  if (!v.is_boolean()) ctx.Fail("expected true or false");
+  return v.get<bool>();
+}
+
+std::string GetChoice(const json& v, const Ctx& ctx, std::initializer_list<std::string_view> ok) {
+  std::string s = GetString(v, ctx);
+  if (std::find(ok.begin(), ok.end(), s) == ok.end()) {
+    ctx.Fail(fmt::format("unknown value \"{}\"{} (one of: {})", s, Suggest(s, ok), Join(ok)));
+  }
+  return s;
+}
+
+void ParseIsolation(const json& iso, const Ctx& ctx, Policy& p) {
+  CheckKeys(iso, ctx,
+            {"environment", "workdir", "namespaces", "landlock", "read_only_root", "cgroups"});
+  Isolation& out = p.isolation;
+  if (iso.contains("environment")) {
+    out.clean_environment =
+        GetChoice(iso["environment"], ctx.At("environment"), {"clean", "inherit"}) == "clean";
+  }
+  if (iso.contains("workdir")) {
+    out.private_workdir =
+        GetChoice(iso["workdir"], ctx.At("workdir"), {"private", "none"}) == "private";
+  }
+  if (iso.contains("namespaces")) {
+    Ctx nc = ctx.At("namespaces");
+    if (!iso["namespaces"].is_array()) nc.Fail("expected an array such as [\"pid\", \"net\"]");
+    out.namespaces = 0;
+    std::vector<std::string> names;
+    for (const auto& info : kNamespaceInfo) names.emplace_back(info.name);
+    for (std::size_t i = 0; i < iso["namespaces"].size(); ++i) {
+      std::string name = GetString(iso["namespaces"][i], nc.At(i));
+      auto ns = NamespaceFromName(name);
+      if (!ns) {
+        nc.At(i).Fail(fmt::format("unknown namespace \"{}\"{} (namespaces: {})", name,
+                                  Suggest(name, names), JoinAll(names)));
+      }
+      out.Add(*ns);
+    }
+  }
+  if (iso.contains("landlock")) out.landlock = GetBool(iso["landlock"], ctx.At("landlock"));
+  if (iso.contains("read_only_root")) {
+    out.read_only_root = GetBool(iso["read_only_root"], ctx.At("read_only_root"));
+  }
+  if (iso.contains("cgroups")) {
+    out.cgroups_required =
+        GetChoice(iso["cgroups"], ctx.At("cgroups"), {"required", "preferred"}) == "required";
+  }
+}
+
 std::pair<std::size_t, std::size_t> LineColumn(std::string_view text, std::size_t byte) {
   std::size_t line = 1, col = 1;
   for (std::size_t i = 0; i < byte && i < text.size(); ++i) {
@@ -634,6 +701,8 @@ void Apply(const json& doc, const Ctx& ctx, const Variables& vars, Policy& p) {
   if (doc.contains("network")) ParseNetwork(doc["network"], ctx.At("network"), vars, p);
   if (doc.contains("escapes")) ParseEscapes(doc["escapes"], ctx.At("escapes"), p);
   if (doc.contains("syscalls")) ParseSyscalls(doc["syscalls"], ctx.At("syscalls"), p);
+  if (doc.contains("limits")) ParseLimits(doc["limits"], ctx.At("limits"), p);
+  if (doc.contains("isolation")) ParseIsolation(doc["isolation"], ctx.At("isolation"), p);
 }
 
 std::string ReadPolicyFile(const std::string& path) {
@@ -662,9 +731,9 @@ void LoadInto(std::string_view text, const std::string& origin, const std::strin
   json doc = Parse(text, origin);
   PositionMap positions = IndexPositions(text);
   Ctx ctx{origin, "", &positions};
-  CheckKeys(
-      doc, ctx,
-      {"version", "name", "description", "extends", "files", "network", "escapes", "syscalls"});
+  CheckKeys(doc, ctx,
+            {"version", "name", "description", "extends", "files", "network", "escapes", "syscalls",
+             "limits", "isolation"});
   if (!doc.contains("version")) ctx.Fail("missing \"version\": 1");
   if (!doc["version"].is_number_integer() || doc["version"].get<long long>() != 1) {
     ctx.At("version").Fail("unsupported version (this tracejail reads version 1)");

@@ -237,6 +237,12 @@ std::optional<Decision> Policy::DecideSyscall(std::string_view syscall,
 }
 
 Decision Policy::DecidePathAccess(std::string_view path, Access bit) const {
+  // fstat of a pipe, socket or anon inode (fstatat(fd, "", AT_EMPTY_PATH)) reveals nothing a
+  // rule could protect: no name to match, and the fd is already open.
+  if (bit == Access::kMetadata && !path.empty() && path.front() != '/') {
+    return Decision{Action::kAllow, 0, EventType::kNone, Severity::kInfo,
+                    "builtin:anonymous-object-metadata"};
+  }
   const PathRule* best = nullptr;
   auto consider = [&](const PathRule& rule) {
     if (!Any(rule.access & bit) || !rule.pattern.Matches(path)) return;

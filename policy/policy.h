@@ -24,6 +24,7 @@
 
 #include "policy/decision.h"
 #include "policy/glob.h"
+#include "policy/limits.h"
 #include "policy/operation.h"
 
 namespace policy {
@@ -109,6 +110,9 @@ class Policy {
   std::string source;              // the JSON text it was loaded from
   std::vector<std::string> chain;  // extends chain, base first (for explain)
 
+  Limits limits;        // each key set by the last policy of the chain that names it
+  Isolation isolation;  // likewise
+
   std::vector<PathRule> path_rules;
   PrimitiveRule path_default;
 
@@ -132,6 +136,8 @@ class Policy {
   void Compile();
 
   Decision Evaluate(const Request& request) const;
+  // One access kind on one resolved path (the Landlock planner asks this per directory).
+  Decision DecidePathAccess(std::string_view path, Access bit) const;
 
   // The syscall rules that apply to `name` (highest specificity only), in policy order.
   std::vector<const SyscallRule*> SyscallRulesFor(std::string_view syscall) const;
@@ -160,7 +166,6 @@ class Policy {
       std::unordered_map<std::string, std::vector<std::uint32_t>, StringHash, std::equal_to<>>;
 
   Decision DecidePath(const PathAccess& path) const;
-  Decision DecidePathAccess(std::string_view path, Access bit) const;
   Decision DecideNet(const NetAccess& net) const;
   bool NetRuleMatches(const NetRule& rule, const NetAccess& net, int& specificity) const;
 

@@ -349,4 +349,17 @@ nlohmann::json RenderJson(const Analysis& a) {
   return j;
 }
 
+std::vector<nlohmann::json> ReadEvents(std::istream& in, std::size_t& bad) {
+  std::vector<nlohmann::json> events;
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      ++bad;
+      continue;
+    }
+    events.push_back(std::move(j));
+  }
+  return events;
+}
+
 }  // namespace report

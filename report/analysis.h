@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <istream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -66,6 +67,9 @@ struct Analysis {
 };
 
 Analysis Analyze(const std::vector<nlohmann::json>& events);
+
+// The JSON objects of an events file; lines that are not JSON objects are counted in `bad`.
+std::vector<nlohmann::json> ReadEvents(std::istream& in, std::size_t& bad);
 
 // "read x2, write x1" with `times` as the multiplication sign ("x" or "×"); shared by renderers.
 std::string CountsText(const std::map<std::string, std::uint64_t>& counts, std::string_view times);

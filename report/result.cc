@@ -48,6 +48,8 @@ nlohmann::json ToJson(const ExecutionResult& r) {
   j["cpu_user_s"] = r.cpu_user_s;
   j["cpu_system_s"] = r.cpu_system_s;
   j["peak_rss_bytes"] = r.peak_rss_bytes;
+  j["peak_memory_bytes"] =
+      r.peak_memory_bytes ? nlohmann::json(*r.peak_memory_bytes) : nlohmann::json(nullptr);
   j["processes"] = r.processes;
   j["syscalls"] = {{"flagged", r.syscalls_flagged}, {"denied", r.syscalls_denied}};
   j["events"] = r.events;
@@ -55,6 +57,10 @@ nlohmann::json ToJson(const ExecutionResult& r) {
   if (r.stdout_capture) j["stdout"] = OutputJson(*r.stdout_capture);
   if (r.stderr_capture) j["stderr"] = OutputJson(*r.stderr_capture);
   if (!r.error.empty()) j["error"] = r.error;
+  if (!r.limits.is_null()) j["limits"] = r.limits;
+  if (!r.layers.is_null()) j["layers"] = r.layers;
+  j["limits_hit"] = r.limits_hit.is_null() ? nlohmann::json::array() : r.limits_hit;
+  if (!r.warnings.empty()) j["warnings"] = r.warnings;
   return j;
 }
 
@@ -63,10 +69,12 @@ std::string Summary(const ExecutionResult& r) {
   if (r.exit_code) how = fmt::format("exit {}", *r.exit_code);
   if (r.signal) how = Signame(*r.signal);
   std::string out = fmt::format(
-      "tracejail: {} ({}) in {:.2f}s wall, {:.2f}s user, {:.2f}s sys; peak RSS {:.1f} MiB; "
+      "tracejail: {} ({}) in {:.2f}s wall, {:.2f}s user, {:.2f}s sys; peak {} {:.1f} MiB; "
       "{} processes/threads\n",
       Name(r.status), how.empty() ? "-" : how, r.wall_time_s, r.cpu_user_s, r.cpu_system_s,
-      static_cast<double>(r.peak_rss_bytes) / (1024.0 * 1024.0), r.processes);
+      r.peak_memory_bytes ? "memory (tree)" : "RSS",
+      static_cast<double>(r.peak_memory_bytes.value_or(r.peak_rss_bytes)) / (1024.0 * 1024.0),
+      r.processes);
   if (r.events_file.empty()) {
     out += fmt::format("tracejail: {} flagged syscalls, {} denied{}\n", r.syscalls_flagged,
                        r.syscalls_denied,
@@ -74,6 +82,12 @@ std::string Summary(const ExecutionResult& r) {
   } else {
     out += fmt::format("tracejail: {} flagged syscalls, {} denied, {} events in {}\n",
                        r.syscalls_flagged, r.syscalls_denied, r.events, EscapeBytes(r.events_file));
+  }
+  if (r.limits_hit.is_array()) {
+    for (const auto& hit : r.limits_hit) {
+      out += fmt::format("tracejail: {} limit: {}\n", hit.value("limit", "?"),
+                         hit.value("observed", "?"));
+    }
   }
   if (!r.error.empty()) out += "tracejail: error: " + r.error + "\n";
   return out;

@@ -39,14 +39,19 @@ struct ExecutionResult {
   double wall_time_s = 0;
   double cpu_user_s = 0;  // the whole tree (every reaped process)
   double cpu_system_s = 0;
-  std::uint64_t peak_rss_bytes = 0;  // largest single process; tree-wide peak needs cgroups
-  std::uint64_t processes = 0;       // processes and threads seen
+  std::uint64_t peak_rss_bytes = 0;                // largest single process (rusage)
+  std::optional<std::uint64_t> peak_memory_bytes;  // the whole tree, from its cgroup
+  std::uint64_t processes = 0;                     // processes and threads seen
   std::uint64_t syscalls_flagged = 0;
   std::uint64_t syscalls_denied = 0;
   std::uint64_t events = 0;
   std::string events_file;
   std::optional<CapturedOutput> stdout_capture, stderr_capture;
-  std::string error;  // kInternalError: what failed
+  std::string error;          // kInternalError: what failed
+  nlohmann::json limits;      // configured limits {"cpu": "2s", ...}; null when not recorded
+  nlohmann::json layers;      // [{"layer", "state", "detail"}]: which isolation was active
+  nlohmann::json limits_hit;  // [{"limit", "observed"}]
+  std::vector<std::string> warnings;
 
   bool success() const { return status == RunStatus::kOk; }
 };

@@ -1,10 +1,15 @@
 #include "tracer/launcher.h"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/landlock.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,19 +43,106 @@ std::vector<char*> CStrings(const std::vector<std::string>& v) {
   return out;
 }
 
-[[noreturn]] void ChildFail(int fd, SpawnError::Stage stage) {
-  int msg[2] = {stage, errno};
+[[noreturn]] void ChildFail(int fd, SpawnError::Stage stage, int index = -1) {
+  int msg[3] = {stage, errno, index};
   ssize_t ignored = write(fd, msg, sizeof msg);
   (void)ignored;
   _exit(127);
 }
 
+// Everything the child needs, prepared by the parent: the child only reads it.
+struct ChildPlan {
+  pid_t parent;
+  int go_fd, err_fd;
+  const char* exe;
+  char** argv;
+  char** envp;
+  const sock_fprog* prog;
+  int out_fd, errout_fd;
+  const Sandbox* sandbox;
+  std::vector<landlock_path_beneath_attr>* landlock_rules;  // parent_fd filled in by the child
+};
+
+void ApplyMounts(const ChildPlan& c) {
+  const Sandbox& sb = *c.sandbox;
+  if ((sb.clone_flags & CLONE_NEWNS) == 0) return;
+  // Nothing done here may propagate back to the host's mounts.
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    ChildFail(c.err_fd, SpawnError::kMount, 0);
+  }
+  int step = 1;
+  for (const auto& [target, keep] : sb.read_only_mounts) {
+    if (mount(target.c_str(), target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | keep,
+              nullptr) != 0 &&
+        errno != ENOENT) {
+      ChildFail(c.err_fd, SpawnError::kMount, step);
+    }
+    ++step;
+  }
+  if (!sb.tmpfs_dir.empty() && mount("tracejail", sb.tmpfs_dir.c_str(), "tmpfs",
+                                     MS_NOSUID | MS_NODEV, sb.tmpfs_options.c_str()) != 0) {
+    ChildFail(c.err_fd, SpawnError::kMount, -2);
+  }
+  if (sb.mount_proc &&
+      mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+    ChildFail(c.err_fd, SpawnError::kMount, -3);
+  }
+}
+
+void ApplyLandlock(const ChildPlan& c) {
+  const Sandbox& sb = *c.sandbox;
+  if (sb.landlock_handled == 0) return;
+  landlock_ruleset_attr attr{};
+  attr.handled_access_fs = sb.landlock_handled;
+  long ruleset = syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+  if (ruleset < 0) ChildFail(c.err_fd, SpawnError::kLandlock, -1);
+  for (std::size_t i = 0; i < sb.landlock_grants.size(); ++i) {
+    const auto& grant = sb.landlock_grants[i];
+    int fd = open(grant.first.c_str(), O_PATH | O_CLOEXEC);
+    if (fd < 0) continue;  // gone since the plan was made: nothing to grant
+    struct stat st {};
+    landlock_path_beneath_attr& rule = (*c.landlock_rules)[i];
+    rule.parent_fd = fd;
+    rule.allowed_access = grant.second & sb.landlock_handled;
+    if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode)) {
+      rule.allowed_access &= LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
+                             LANDLOCK_ACCESS_FS_READ_FILE | (1ULL << 14) /* TRUNCATE */;
+    }
+    if (rule.allowed_access != 0 &&
+        syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0) != 0) {
+      ChildFail(c.err_fd, SpawnError::kLandlock, static_cast<int>(i));
+    }
+    close(fd);
+  }
+  if (syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) {
+    ChildFail(c.err_fd, SpawnError::kLandlock, -2);
+  }
+  close(static_cast<int>(ruleset));
+}
+
+// PID 1 of a new PID namespace ignores every signal it has no handler for, SIGXCPU and SIGXFSZ
+// included, so the command must not be PID 1. This process stays as the namespace's init: it
+// starts the command (already filtered and traced, like any child), reaps orphans, and exits
+// with the command's status; the namespace dies with it.
+void RunAsInit(const ChildPlan& c) {
+  pid_t cmd = static_cast<pid_t>(syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+  if (cmd < 0) ChildFail(c.err_fd, SpawnError::kSetup);
+  if (cmd == 0) return;  // the command: back to execve
+  close(c.err_fd);
+  for (;;) {
+    int status = 0;
+    pid_t w = static_cast<pid_t>(syscall(SYS_wait4, -1, &status, 0, nullptr));
+    if (w == cmd) _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    if (w < 0 && errno != EINTR) _exit(125);
+  }
+}
+
 // Runs in the child between fork and execve: async-signal-safe calls only.
-[[noreturn]] void ChildMain(pid_t parent, int go_fd, int err_fd, const char* exe, char** argv,
-                            char** envp, const sock_fprog* prog, int out_fd, int errout_fd) {
-  if ((out_fd >= 0 && dup2(out_fd, STDOUT_FILENO) < 0) ||
-      (errout_fd >= 0 && dup2(errout_fd, STDERR_FILENO) < 0)) {
-    ChildFail(err_fd, SpawnError::kSetup);
+[[noreturn]] void ChildMain(const ChildPlan& c) {
+  const Sandbox& sb = *c.sandbox;
+  if ((c.out_fd >= 0 && dup2(c.out_fd, STDOUT_FILENO) < 0) ||
+      (c.errout_fd >= 0 && dup2(c.errout_fd, STDERR_FILENO) < 0)) {
+    ChildFail(c.err_fd, SpawnError::kSetup);
   }
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
@@ -58,21 +150,65 @@ std::vector<char*> CStrings(const std::vector<std::string>& v) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  if (setpgid(0, 0) != 0) ChildFail(err_fd, SpawnError::kSetup);
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) ChildFail(err_fd, SpawnError::kSetup);
-  if (getppid() != parent) _exit(127);  // the tracer is already gone
+  if (setpgid(0, 0) != 0) ChildFail(c.err_fd, SpawnError::kSetup);
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) ChildFail(c.err_fd, SpawnError::kSetup);
+  // In a new PID namespace the parent is invisible (getppid() is 0); the go pipe still tells.
+  if ((sb.clone_flags & CLONE_NEWPID) == 0 && getppid() != c.parent) _exit(127);
   char go = 0;
   ssize_t n;
   do {
-    n = read(go_fd, &go, 1);
+    n = read(c.go_fd, &go, 1);
   } while (n < 0 && errno == EINTR);
   if (n != 1) _exit(127);  // the tracer failed to seize us: never run untraced
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ChildFail(err_fd, SpawnError::kNoNewPrivs);
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog) != 0) {
-    ChildFail(err_fd, SpawnError::kSeccomp);
+  if ((sb.clone_flags & CLONE_NEWUSER) != 0) {
+    // Raw syscalls: glibc's set*id wrappers synchronise every thread of the parent we were
+    // copied from (and would wait for them forever).
+    if ((!sb.deny_setgroups && syscall(SYS_setgroups, 0, nullptr) != 0) ||
+        syscall(SYS_setresgid, 0, 0, 0) != 0 || syscall(SYS_setresuid, 0, 0, 0) != 0) {
+      ChildFail(c.err_fd, SpawnError::kIdentity);
+    }
   }
-  execve(exe, argv, envp);
-  ChildFail(err_fd, SpawnError::kExecve);
+  ApplyMounts(c);
+  for (std::size_t i = 0; i < sb.files.size(); ++i) {
+    const auto& [path, content] = sb.files[i];
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    std::size_t done = 0;
+    while (fd >= 0 && done < content.size()) {
+      ssize_t w = write(fd, content.data() + done, content.size() - done);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) break;
+      done += static_cast<std::size_t>(w);
+    }
+    if (fd < 0 || done != content.size() || close(fd) != 0) {
+      ChildFail(c.err_fd, SpawnError::kFiles, static_cast<int>(i));
+    }
+  }
+  if (!sb.hostname.empty() && sethostname(sb.hostname.data(), sb.hostname.size()) != 0) {
+    ChildFail(c.err_fd, SpawnError::kHostname);
+  }
+  if (!sb.chdir_to.empty() && chdir(sb.chdir_to.c_str()) != 0) {
+    ChildFail(c.err_fd, SpawnError::kChdir);
+  }
+  for (const auto& [resource, value] : sb.rlimits) {
+    if (setrlimit(static_cast<__rlimit_resource>(resource), &value) != 0) {
+      ChildFail(c.err_fd, SpawnError::kRlimit, resource);
+    }
+  }
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ChildFail(c.err_fd, SpawnError::kNoNewPrivs);
+  ApplyLandlock(c);
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, c.prog) != 0) {
+    ChildFail(c.err_fd, SpawnError::kSeccomp);
+  }
+  if ((sb.clone_flags & CLONE_NEWPID) != 0) RunAsInit(c);
+  execve(c.exe, c.argv, c.envp);
+  ChildFail(c.err_fd, SpawnError::kExecve);
+}
+
+bool WriteProcFile(pid_t pid, const char* name, const std::string& value) {
+  std::string path = fmt::format("/proc/{}/{}", pid, name);
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  return fd.valid() &&
+         write(fd.get(), value.data(), value.size()) == static_cast<ssize_t>(value.size());
 }
 
 }  // namespace
@@ -82,19 +218,54 @@ long TraceOptions() {
          PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
 }
 
-std::string SpawnError::Describe(const std::string& exe) const {
+std::string SpawnError::Describe(const LaunchSpec& spec) const {
+  const Sandbox& sb = spec.sandbox;
+  std::string why = std::strerror(error);
   switch (stage) {
     case kNoNewPrivs:
-      return fmt::format("prctl(PR_SET_NO_NEW_PRIVS) failed: {}", std::strerror(error));
+      return fmt::format("prctl(PR_SET_NO_NEW_PRIVS) failed: {}", why);
     case kSeccomp:
       return fmt::format(
           "loading the seccomp filter failed: {} (is seccomp enabled in this "
           "kernel?)",
-          std::strerror(error));
+          why);
     case kExecve:
-      return fmt::format("cannot execute {}: {}", exe, std::strerror(error));
+      return fmt::format("cannot execute {}: {}", spec.exe, why);
+    case kIdentity:
+      return fmt::format("becoming root inside the user namespace failed: {}", why);
+    case kMount: {
+      std::string what =
+          index == 0    ? "making / private"
+          : index == -2 ? fmt::format("mounting the work dir's tmpfs on {}", sb.tmpfs_dir)
+          : index == -3 ? "mounting a fresh /proc for the PID namespace"
+          : index > 0 && static_cast<std::size_t>(index) <= sb.read_only_mounts.size()
+              ? fmt::format("remounting {} read-only",
+                            sb.read_only_mounts[static_cast<std::size_t>(index) - 1].first)
+              : "a mount";
+      return fmt::format(
+          "{} failed: {} (the levels strict and maximum need a mount namespace; "
+          "--level standard runs without one)",
+          what, why);
+    }
+    case kHostname:
+      return fmt::format("sethostname in the UTS namespace failed: {}", why);
+    case kChdir:
+      return fmt::format("cannot enter the working directory {}: {}", sb.chdir_to, why);
+    case kRlimit:
+      return fmt::format("setrlimit({}) failed: {}", index, why);
+    case kFiles:
+      return fmt::format("writing {} into the work dir failed: {}",
+                         index >= 0 && static_cast<std::size_t>(index) < sb.files.size()
+                             ? sb.files[static_cast<std::size_t>(index)].first
+                             : "a file",
+                         why);
+    case kLandlock:
+      return index >= 0 && static_cast<std::size_t>(index) < sb.landlock_grants.size()
+                 ? fmt::format("Landlock rule for {} failed: {}",
+                               sb.landlock_grants[static_cast<std::size_t>(index)].first, why)
+                 : fmt::format("enabling Landlock failed: {}", why);
     default:
-      return fmt::format("child setup failed: {}", std::strerror(error));
+      return fmt::format("child setup failed: {}", why);
   }
 }
 
@@ -105,38 +276,58 @@ Launched Launch(const LaunchSpec& spec) {
   std::vector<char*> envp = CStrings(spec.env);
   sock_fprog prog{static_cast<unsigned short>(spec.filter.size()),
                   const_cast<sock_filter*>(spec.filter.data())};
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
-  if (pid == 0) {
-    ChildMain(parent, go.read.get(), err.write.get(), spec.exe.c_str(), argv.data(), envp.data(),
-              &prog, spec.stdout_fd, spec.stderr_fd);
+  std::vector<landlock_path_beneath_attr> landlock_rules(spec.sandbox.landlock_grants.size());
+  ChildPlan plan{getpid(),       go.read.get(), err.write.get(), spec.exe.c_str(),
+                 argv.data(),    envp.data(),   &prog,           spec.stdout_fd,
+                 spec.stderr_fd, &spec.sandbox, &landlock_rules};
+  pid_t pid = spec.sandbox.clone_flags == 0
+                  ? fork()
+                  : static_cast<pid_t>(syscall(SYS_clone, SIGCHLD | spec.sandbox.clone_flags,
+                                               nullptr, nullptr, nullptr, nullptr));
+  if (pid < 0) {
+    throw std::runtime_error(
+        spec.sandbox.clone_flags == 0
+            ? fmt::format("fork: {}", std::strerror(errno))
+            : fmt::format("clone with new namespaces failed: {} (user namespaces may be "
+                          "disabled: see /proc/sys/user/max_user_namespaces)",
+                          std::strerror(errno)));
   }
+  if (pid == 0) ChildMain(plan);
   go.read.Reset();
   err.write.Reset();
-  if (ptrace(PTRACE_SEIZE, pid, nullptr, TraceOptions()) != 0) {
-    int e = errno;
+  auto abandon = [&](const std::string& message) {
     kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-    throw std::runtime_error(fmt::format(
+    waitpid(pid, nullptr, __WALL);
+    throw std::runtime_error(message);
+  };
+  if (ptrace(PTRACE_SEIZE, pid, nullptr, TraceOptions()) != 0) {
+    abandon(fmt::format(
         "ptrace(PTRACE_SEIZE) failed: {} (check /proc/sys/kernel/yama/ptrace_scope and that "
         "tracejail is not itself traced)",
-        std::strerror(e)));
+        std::strerror(errno)));
+  }
+  const Sandbox& sb = spec.sandbox;
+  if ((sb.clone_flags & CLONE_NEWUSER) != 0) {
+    if ((sb.deny_setgroups && !WriteProcFile(pid, "setgroups", "deny")) ||
+        !WriteProcFile(pid, "uid_map", sb.uid_map) || !WriteProcFile(pid, "gid_map", sb.gid_map)) {
+      abandon(
+          fmt::format("writing the user namespace's uid/gid map failed: {}", std::strerror(errno)));
+    }
+  }
+  if (sb.before_release) {
+    std::string e = sb.before_release(pid);
+    if (!e.empty()) abandon(e);
   }
   char ok = 1;
-  if (write(go.write.get(), &ok, 1) != 1) {
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-    throw std::runtime_error("could not release the child after seizing it");
-  }
-  return Launched{pid, std::move(err.read)};
+  if (write(go.write.get(), &ok, 1) != 1) abandon("could not release the child after seizing it");
+  return Launched{pid, std::move(err.read), (sb.clone_flags & CLONE_NEWPID) != 0};
 }
 
 std::optional<SpawnError> ReadSpawnError(int fd) {
-  int msg[2];
+  int msg[3];
   ssize_t n = read(fd, msg, sizeof msg);
   if (n != static_cast<ssize_t>(sizeof msg)) return std::nullopt;
-  return SpawnError{msg[0], msg[1]};
+  return SpawnError{msg[0], msg[1], msg[2]};
 }
 
 }  // namespace tracer

@@ -7,7 +7,11 @@
 #pragma once
 
 #include <linux/filter.h>
+#include <sys/resource.h>
 #include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
 
 #include <optional>
 #include <string>
@@ -17,6 +21,32 @@
 
 namespace tracer {
 
+// Isolation prepared in the parent (tracer/isolation.h), applied by the child before execve with
+// async-signal-safe calls only. Everything here is optional; a default Sandbox changes nothing.
+struct Sandbox {
+  int clone_flags = 0;  // CLONE_NEW* namespaces the child is created in
+  // CLONE_NEWUSER: what the parent writes to the child's uid_map / gid_map ("0 65534 1").
+  std::string uid_map, gid_map;
+  bool deny_setgroups = false;  // write "deny" to /proc/PID/setgroups first (unprivileged)
+  // Mount namespace: every listed mount point is remounted read-only (flags: the MS_* flags it
+  // must keep, such as MS_NOSUID), then the work dir gets a tmpfs, then /proc a fresh procfs.
+  std::vector<std::pair<std::string, unsigned long>> read_only_mounts;
+  std::string tmpfs_dir, tmpfs_options;  // "size=67108864,mode=0700"
+  bool mount_proc = false;
+  // Files the child creates (absolute path, content) once its mounts are in place: the code
+  // `tracejail exec` runs, written into the work dir's tmpfs.
+  std::vector<std::pair<std::string, std::string>> files;
+  std::string hostname;  // CLONE_NEWUTS
+  std::string chdir_to;  // the command's working directory ("" keeps tracejail's)
+  std::vector<std::pair<int, rlimit>> rlimits;
+  // Landlock: a ruleset handling `landlock_handled`, granting each path its rights.
+  std::uint64_t landlock_handled = 0;
+  std::vector<std::pair<std::string, std::uint64_t>> landlock_grants;
+  // Runs in the parent once the child exists and before it is released (cgroup attach).
+  // Returns an error message, or empty.
+  std::function<std::string(pid_t)> before_release;
+};
+
 struct LaunchSpec {
   std::string exe;  // absolute or relative path, already checked to exist
   std::vector<std::string> argv;
@@ -24,22 +54,39 @@ struct LaunchSpec {
   std::vector<sock_filter> filter;
   int stdout_fd = -1;  // when set, becomes the child's stdout / stderr
   int stderr_fd = -1;
+  Sandbox sandbox;
 };
 
 // What the child reports when it could not reach execve.
 struct SpawnError {
-  enum Stage : int { kNoNewPrivs = 1, kSeccomp, kExecve, kSetup };
+  enum Stage : int {
+    kNoNewPrivs = 1,
+    kSeccomp,
+    kExecve,
+    kSetup,
+    kIdentity,  // setgroups/setresuid in the user namespace
+    kMount,     // `detail` names the mount point
+    kHostname,
+    kChdir,
+    kRlimit,
+    kLandlock,
+    kFiles,  // `index`: which file
+  };
   int stage = 0;
   int error = 0;
-  std::string Describe(const std::string& exe) const;
+  int index = -1;  // kMount: which step (see Launch); kRlimit: which resource
+  std::string Describe(const LaunchSpec& spec) const;
 };
 
 struct Launched {
   pid_t pid = -1;
   UniqueFd errors;  // read end; EOF once execve succeeded
+  // In a new PID namespace `pid` is the namespace's init, and the command is its first child.
+  bool init = false;
 };
 
-// Throws std::runtime_error when fork or PTRACE_SEIZE fails (the child is killed and reaped).
+// Throws std::runtime_error when fork or PTRACE_SEIZE fails, or `before_release` reports an
+// error (the child is killed and reaped).
 Launched Launch(const LaunchSpec& spec);
 
 // Reads the child's report after it exited before exec; nullopt when it sent none.

@@ -58,8 +58,12 @@ std::string ProcSelfTarget(const std::string& candidate, pid_t pid, pid_t tid) {
 }  // namespace
 
 ResolveResult ResolvePath(pid_t pid, pid_t tid, int dirfd, std::string_view path, bool follow_last,
-                          bool empty_path_ok) {
+                          bool empty_path_ok, const ResolveView* view) {
   ResolveResult result;
+  const std::string no_root;
+  const std::string& root = view != nullptr ? view->root : no_root;
+  pid_t self_pid = view != nullptr && view->self_pid != 0 ? view->self_pid : pid;
+  pid_t self_tid = view != nullptr && view->self_tid != 0 ? view->self_tid : tid;
   std::string task = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid);
   std::string resolved = "/";
   std::deque<std::string> pending;
@@ -100,14 +104,14 @@ ResolveResult ResolvePath(pid_t pid, pid_t tid, int dirfd, std::string_view path
     }
     std::string candidate = Join(resolved, comp);
     bool last = pending.empty();
-    std::string target = ProcSelfTarget(candidate, pid, tid);
+    std::string target = ProcSelfTarget(candidate, self_pid, self_tid);
     if (target.empty()) {
       if (last && !follow_last) {
         resolved = std::move(candidate);
         break;
       }
       struct stat st {};
-      if (lstat(candidate.c_str(), &st) != 0) {
+      if (lstat((root + candidate).c_str(), &st) != 0) {
         // Does not exist (yet) or cannot be examined: the rest is taken lexically.
         resolved = std::move(candidate);
         while (!pending.empty()) {
@@ -126,7 +130,7 @@ ResolveResult ResolvePath(pid_t pid, pid_t tid, int dirfd, std::string_view path
         resolved = std::move(candidate);
         continue;
       }
-      if (!ReadLink(candidate, target)) {
+      if (!ReadLink(root + candidate, target)) {
         resolved = std::move(candidate);
         continue;
       }

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -17,6 +18,7 @@
 #include <charconv>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -33,6 +35,49 @@ namespace tracer {
 namespace {
 
 std::atomic<int> g_forward_signal{0};
+std::atomic<bool> g_tick{false};
+
+void OnTick(int) { g_tick.store(true, std::memory_order_relaxed); }
+
+constexpr long kTickNs = 100'000'000;  // limits are checked ten times a second
+
+double Monotonic() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// A periodic SIGALRM aimed at the tracer thread only: it interrupts waitpid() and sets g_tick.
+class TickTimer {
+ public:
+  TickTimer() {
+    struct sigaction sa {};
+    sa.sa_handler = OnTick;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART: waitpid returns EINTR
+    sigaction(SIGALRM, &sa, &old_);
+    sigevent sev{};
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = SIGALRM;
+    sev._sigev_un._tid = static_cast<pid_t>(syscall(SYS_gettid));
+    if (timer_create(CLOCK_MONOTONIC, &sev, &timer_) != 0) return;
+    armed_ = true;
+    itimerspec spec{{0, kTickNs}, {0, kTickNs}};
+    timer_settime(timer_, 0, &spec, nullptr);
+  }
+  ~TickTimer() {
+    if (armed_) timer_delete(timer_);
+    sigaction(SIGALRM, &old_, nullptr);
+  }
+  TickTimer(const TickTimer&) = delete;
+  TickTimer& operator=(const TickTimer&) = delete;
+  bool armed() const { return armed_; }
+
+ private:
+  timer_t timer_{};
+  bool armed_ = false;
+  struct sigaction old_ {};
+};
 
 constexpr std::uint64_t kX32Bit = 0x40000000;
 
@@ -84,6 +129,22 @@ std::string SyscallName(std::uint32_t arch, std::uint64_t nr) {
   return out;
 }
 
+// utime + stime of a thread group, from /proc/PID/stat.
+double ProcessCpuSeconds(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string stat;
+  std::getline(in, stat);
+  std::size_t close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(stat.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::atof(field.c_str());
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 bool IsStopSignal(int sig) {
   return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
@@ -100,7 +161,7 @@ class Supervisor::Context final : public TraceeContext {
   pid_t Tid() const override { return t_.tid; }
   ResolveResult Resolve(int dirfd, std::string_view path, bool follow_last,
                         bool empty_path_ok) override {
-    return ResolvePath(Pid(), t_.tid, dirfd, path, follow_last, empty_path_ok);
+    return ResolvePath(Pid(), t_.tid, dirfd, path, follow_last, empty_path_ok, &s_.ViewOf(t_));
   }
   bool InTree(pid_t pid) const override { return pid > 0 && s_.tracees_.contains(pid); }
   bool GroupInTree(pid_t pgid) const override {
@@ -135,8 +196,8 @@ class Supervisor::Context final : public TraceeContext {
   Tracee& t_;
 };
 
-Supervisor::Supervisor(const policy::Policy& policy, Mode mode, report::EventLog* log)
-    : policy_(policy), mode_(mode), log_(log) {}
+Supervisor::Supervisor(const policy::Policy& policy, Mode mode, report::EventLog* log, Watch watch)
+    : policy_(policy), mode_(mode), log_(log), watch_(std::move(watch)) {}
 
 Supervisor::~Supervisor() {
   // Nothing outlives tracejail: if Run() did not finish, kill what is left and reap it.
@@ -181,22 +242,34 @@ void Supervisor::KillAll() {
 
 void Supervisor::ForwardPendingSignals() {
   int sig = g_forward_signal.exchange(0);
-  if (sig != 0 && main_pid_ > 0) kill(main_pid_, sig);
+  pid_t target = command_pid_ > 0 ? command_pid_ : main_pid_;
+  if (sig != 0 && target > 0) kill(target, sig);
 }
 
 RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
   Launched launched = Launch(spec);
   if (capture != nullptr) capture->Start();
   main_pid_ = launched.pid;
+  has_init_ = launched.init;
+  command_pid_ = has_init_ ? -1 : main_pid_;
   spawn_errors_ = std::move(launched.errors);
   Tracee& main = Get(main_pid_);
   main.tgid = main_pid_;
   Lifecycle(policy::EventType::kProcessStart, main,
             {{"parent_pid", getpid()}, {"thread", false}, {"via", "tracejail"}},
             fmt::format("process {} started by tracejail", main_pid_));
+  start_ = Monotonic();
+  if (auto timeout = watch_.limits.Get(policy::LimitKind::kTimeout)) {
+    deadline_ = start_ + static_cast<double>(*timeout) / 1000.0;
+  }
+  std::unique_ptr<TickTimer> timer;
+  if (deadline_ > 0 || watch_.cgroup != nullptr || !watch_.tmpfs_dir.empty()) {
+    timer = std::make_unique<TickTimer>();
+  }
   for (;;) {
     int status = 0;
     pid_t tid = waitpid(-1, &status, __WALL);
+    if (g_tick.exchange(false, std::memory_order_relaxed)) Tick();
     if (tid < 0) {
       if (errno == EINTR) {
         ForwardPendingSignals();
@@ -211,7 +284,124 @@ RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
       HandleStop(tid, status);
     }
   }
+  timer.reset();
+  CheckKernelLimits();
+  if (watch_.cgroup != nullptr) result_.peak_memory = watch_.cgroup->PeakMemory();
   return result_;
+}
+
+const ResolveView& Supervisor::ViewOf(Tracee& t) {
+  view_ = ResolveView{};
+  if (watch_.own_mounts) view_.root = fmt::format("/proc/{}/root", TgidOf(t));
+  if (watch_.ns_proc_pids) {
+    if (t.ns_tid == 0) {
+      // The last id of "NSpid:" / "NStgid:" is the one in the innermost namespace.
+      auto last = [](const std::string& path, std::string_view field) -> pid_t {
+        std::ifstream in(path);
+        for (std::string line; std::getline(in, line);) {
+          if (!line.starts_with(field)) continue;
+          std::size_t sp = line.find_last_of(" \t");
+          return static_cast<pid_t>(std::atoi(line.c_str() + sp + 1));
+        }
+        return 0;
+      };
+      std::string status = fmt::format("/proc/{}/status", t.tid);
+      t.ns_tid = last(status, "NSpid:");
+      t.ns_pid = last(status, "NStgid:");
+    }
+    view_.self_pid = t.ns_pid;
+    view_.self_tid = t.ns_tid;
+  }
+  return view_;
+}
+
+void Supervisor::LimitEvent(policy::EventType type, Tracee* t, policy::LimitKind kind,
+                            std::string observed, nlohmann::json details) {
+  const auto& info = policy::InfoOf(kind);
+  auto configured = watch_.limits.Get(kind);
+  std::string conf = configured ? policy::FormatLimit(info.unit, *configured) : "off";
+  result_.limits_hit.push_back({kind, observed});
+  if (log_ == nullptr) return;
+  report::Event e;
+  e.type = type;
+  e.severity = policy::Severity::kMedium;
+  e.seq = ++seq_;
+  e.time = Now();
+  if (t != nullptr) {
+    e.pid = TgidOf(*t);
+    e.tid = t->tid;
+    e.exe = ExeOf(*t);
+  }
+  details["limit"] = info.key;
+  details["configured"] = conf;
+  details["observed"] = observed;
+  details["enforced_by"] = info.enforced;
+  e.args = std::move(details);
+  e.action = kind == policy::LimitKind::kCpu || kind == policy::LimitKind::kMemory ||
+                     kind == policy::LimitKind::kTimeout
+                 ? policy::Action::kKill
+                 : policy::Action::kDeny;
+  e.rule = fmt::format("limits.{}", info.key);
+  e.race_free = true;  // the kernel (or the timer) measured it, nothing was read from the tracee
+  e.message = fmt::format("{} limit ({}) reached: {}", info.what, conf, observed);
+  ++result_.events;
+  log_->Push(std::move(e));
+}
+
+void Supervisor::LimitExceeded(policy::LimitKind kind, std::string observed,
+                               nlohmann::json details) {
+  LimitEvent(policy::EventType::kResourceLimitExceeded, nullptr, kind, std::move(observed),
+             std::move(details));
+}
+
+void Supervisor::CheckKernelLimits() {
+  if (watch_.cgroup != nullptr) {
+    std::uint64_t oom = watch_.cgroup->OomKills();
+    if (oom > oom_seen_) {
+      auto peak = watch_.cgroup->PeakMemory();
+      LimitEvent(policy::EventType::kResourceLimitExceeded, nullptr, policy::LimitKind::kMemory,
+                 fmt::format("OOM kill{} in the process tree at a peak of {}",
+                             oom - oom_seen_ > 1 ? fmt::format("s ({})", oom - oom_seen_) : "",
+                             peak ? policy::FormatLimit(policy::LimitUnit::kBytes, *peak) : "?"),
+                 {{"oom_kills", oom}, {"peak_bytes", peak ? nlohmann::json(*peak) : nullptr}});
+      oom_seen_ = oom;
+    }
+    std::uint64_t refused = watch_.cgroup->ForksRefused();
+    if (refused > 0 && forks_refused_seen_ == 0) {
+      std::uint64_t now = watch_.cgroup->Processes();
+      LimitEvent(policy::EventType::kResourceLimitExceeded, nullptr, policy::LimitKind::kProcesses,
+                 fmt::format("fork/clone failed with EAGAIN at {} processes and threads", now),
+                 {{"refused", refused}, {"tasks", now}});
+    }
+    forks_refused_seen_ = refused;
+  }
+  if (workdir_fd_.valid() && !disk_reported_) {
+    struct statfs sf {};
+    if (fstatfs(workdir_fd_.get(), &sf) == 0 && sf.f_bavail == 0) {
+      disk_reported_ = true;
+      std::uint64_t used = static_cast<std::uint64_t>(sf.f_blocks) * sf.f_bsize;
+      LimitEvent(policy::EventType::kResourceLimitExceeded, nullptr, policy::LimitKind::kDisk,
+                 fmt::format("the work dir is full ({} used): writes fail with ENOSPC",
+                             policy::FormatLimit(policy::LimitUnit::kBytes, used)),
+                 {{"workdir", watch_.tmpfs_dir}, {"used_bytes", used}});
+    }
+  }
+}
+
+void Supervisor::Tick() {
+  if (deadline_ > 0 && !result_.timed_out && Monotonic() >= deadline_) {
+    result_.timed_out = true;
+    double elapsed = Monotonic() - start_;
+    pid_t who = command_pid_ > 0 ? command_pid_ : main_pid_;
+    Tracee* main = who > 0 && tracees_.contains(who) ? &tracees_.at(who) : nullptr;
+    LimitEvent(policy::EventType::kTimeoutExceeded, main, policy::LimitKind::kTimeout,
+               fmt::format("still running after {:.1f}s: the whole tree ({} tasks) was killed",
+                           elapsed, tracees_.size()),
+               {{"elapsed_s", elapsed}, {"tasks", tracees_.size()}});
+    KillAll();
+    if (watch_.cgroup != nullptr) watch_.cgroup->KillAll();
+  }
+  CheckKernelLimits();
 }
 
 void Supervisor::HandleExit(pid_t tid, int status) {
@@ -230,12 +420,16 @@ void Supervisor::HandleExit(pid_t tid, int status) {
               fmt::format("{} {}", tid, how));
   }
   tracees_.erase(tid);
-  if (tid != main_pid_) return;
-  if (WIFEXITED(status)) {
-    result_.exit_code = WEXITSTATUS(status);
-  } else {
-    result_.term_signal = WTERMSIG(status);
+  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) CheckKernelLimits();  // an OOM kill?
+  // The command's status is the run's; an init's only when the command never started.
+  if (tid == command_pid_ || (tid == main_pid_ && command_pid_ < 0)) {
+    if (WIFEXITED(status)) {
+      result_.exit_code = WEXITSTATUS(status);
+    } else {
+      result_.term_signal = WTERMSIG(status);
+    }
   }
+  if (tid != main_pid_) return;
   if (!main_exec_seen_ && spawn_errors_.valid()) {
     result_.spawn_error = ReadSpawnError(spawn_errors_.get());
     spawn_errors_.Reset();
@@ -264,6 +458,9 @@ void Supervisor::HandleStop(pid_t tid, int status) {
       if (ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &child) == 0 && child != 0) {
         Tracee& c = Get(static_cast<pid_t>(child));
         if (event != PTRACE_EVENT_CLONE) c.tgid = static_cast<pid_t>(child);
+        if (has_init_ && command_pid_ < 0 && tid == main_pid_) {
+          command_pid_ = static_cast<pid_t>(child);
+        }
         pid_t parent = TgidOf(t);
         bool thread = event == PTRACE_EVENT_CLONE && TgidOf(c) == parent;
         Lifecycle(policy::EventType::kProcessStart, c,
@@ -297,9 +494,14 @@ void Supervisor::HandleStop(pid_t tid, int status) {
                   fmt::format("exec {}", exe));
         t.pending_argv.clear();
       }
-      if (tid == main_pid_ && !main_exec_seen_) {
+      if (tid == command_pid_ && !main_exec_seen_) {
         main_exec_seen_ = true;
         spawn_errors_.Reset();
+        if (!watch_.tmpfs_dir.empty()) {
+          // The tmpfs exists only in the tracee's mount namespace; this fd keeps it in view.
+          std::string dir = fmt::format("/proc/{}/root{}", tid, watch_.tmpfs_dir);
+          workdir_fd_.Reset(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        }
       }
       ptrace(PTRACE_CONT, tid, nullptr, nullptr);
       return;
@@ -312,6 +514,22 @@ void Supervisor::HandleStop(pid_t tid, int status) {
       }
       return;
     default:
+      if ((sig == SIGXCPU && !t.cpu_reported) || (sig == SIGXFSZ && !t.fsize_reported)) {
+        bool cpu = sig == SIGXCPU;
+        (cpu ? t.cpu_reported : t.fsize_reported) = true;
+        std::string observed;
+        nlohmann::json details = {{"signal", xlat::Signal(static_cast<std::uint64_t>(sig))}};
+        if (cpu) {
+          double used = ProcessCpuSeconds(tid);
+          observed = fmt::format("SIGXCPU after {:.2f}s of CPU time", used);
+          details["cpu_s"] = used;
+        } else {
+          observed = "SIGXFSZ: a write went past the file size limit (EFBIG if handled)";
+        }
+        LimitEvent(policy::EventType::kResourceLimitExceeded, &t,
+                   cpu ? policy::LimitKind::kCpu : policy::LimitKind::kFileSize, observed,
+                   std::move(details));
+      }
       // Signal-delivery-stop: deliver the signal, never swallow it.
       ptrace(PTRACE_CONT, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
       return;

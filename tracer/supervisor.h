@@ -16,14 +16,31 @@
 
 #include "policy/policy.h"
 #include "report/event_log.h"
+#include "tracer/cgroup.h"
 #include "tracer/launcher.h"
 #include "tracer/output_capture.h"
+#include "tracer/path_resolver.h"
 #include "tracer/process_memory.h"
 #include "tracer/syscall_table.h"
 
 namespace tracer {
 
 enum class Mode { kEnforce, kAudit };
+
+// Limits the supervisor watches (the kernel enforces them; the supervisor turns what it sees
+// into resource_limit_exceeded and timeout_exceeded events and enforces the wall-clock timeout).
+struct Watch {
+  policy::Limits limits;
+  Cgroup* cgroup = nullptr;   // the run's cgroup, when there is one
+  bool own_mounts = false;    // the tracee has a mount namespace: resolve through /proc/PID/root
+  bool ns_proc_pids = false;  // its /proc numbers processes in its PID namespace
+  std::string tmpfs_dir;      // the size-limited work dir, watched for a full disk
+};
+
+struct LimitHit {
+  policy::LimitKind kind;
+  std::string observed;
+};
 
 struct RunResult {
   int exit_code = 0;    // the main process's exit status, when it exited
@@ -34,13 +51,16 @@ struct RunResult {
   std::uint64_t denied = 0;     // calls denied (or, in audit mode, that would have been)
   std::uint64_t processes = 0;  // processes and threads seen
   std::uint64_t events = 0;
+  bool timed_out = false;
+  std::vector<LimitHit> limits_hit;          // in the order they were seen
+  std::optional<std::uint64_t> peak_memory;  // of the whole tree, from the cgroup
 };
 
 struct DecodedCall;
 
 class Supervisor {
  public:
-  Supervisor(const policy::Policy& policy, Mode mode, report::EventLog* log);
+  Supervisor(const policy::Policy& policy, Mode mode, report::EventLog* log, Watch watch = {});
   ~Supervisor();
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
@@ -52,6 +72,10 @@ class Supervisor {
   // Forwarded by the CLI's signal handler (async-signal-safe: sets a flag).
   static void RequestForward(int sig);
 
+  // A limit enforced outside the tracer (captured output): records the event and the hit.
+  void LimitExceeded(policy::LimitKind kind, std::string observed, nlohmann::json details);
+  const RunResult& result() const { return result_; }
+
  private:
   struct Tracee {
     pid_t tid = 0;
@@ -59,6 +83,8 @@ class Supervisor {
     std::string exe;  // escaped, empty until needed
     std::unique_ptr<ProcessMemory> mem;
     std::vector<std::string> pending_argv;  // argv of an allowed execve, for the exec event
+    pid_t ns_pid = 0, ns_tid = 0;           // ids in its PID namespace, when it has one
+    bool cpu_reported = false, fsize_reported = false;
   };
   class Context;
 
@@ -75,18 +101,32 @@ class Supervisor {
   void Lifecycle(policy::EventType type, Tracee& t, nlohmann::json args, std::string message);
   void KillAll();
   void ForwardPendingSignals();
+  void Tick();  // periodic: timeout, cgroup counters, disk
+  void CheckKernelLimits();
+  void LimitEvent(policy::EventType type, Tracee* t, policy::LimitKind kind, std::string observed,
+                  nlohmann::json details);
+  const ResolveView& ViewOf(Tracee& t);
 
   const policy::Policy& policy_;
   Mode mode_;
   report::EventLog* log_;
   SyscallIndex index_;
   std::unordered_map<pid_t, Tracee> tracees_;
-  pid_t main_pid_ = -1;
+  pid_t main_pid_ = -1;     // the process tracejail started
+  pid_t command_pid_ = -1;  // the command: main_pid_, or the first child of a PID-namespace init
+  bool has_init_ = false;
   bool killing_ = false;
   bool main_exec_seen_ = false;
   UniqueFd spawn_errors_;
   std::uint64_t seq_ = 0;
   RunResult result_;
+  Watch watch_;
+  ResolveView view_;  // scratch for ViewOf
+  std::uint64_t oom_seen_ = 0, forks_refused_seen_ = 0;
+  bool disk_reported_ = false;
+  UniqueFd workdir_fd_;  // the tmpfs work dir, seen through the main process's root
+  double start_ = 0;     // monotonic seconds
+  double deadline_ = 0;  // monotonic seconds; 0: no timeout
 };
 
 }  // namespace tracer

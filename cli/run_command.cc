@@ -1,0 +1,349 @@
+#include "cli/run_command.h"
+
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "cli/command_path.h"
+#include "cli/exit_codes.h"
+#include "policy/loader.h"
+#include "policy/presets.h"
+#include "report/event_log.h"
+#include "tracer/isolation.h"
+#include "tracer/seccomp_filter.h"
+#include "tracer/supervisor.h"
+
+namespace cli {
+
+void Error(const std::string& msg) { std::fprintf(stderr, "tracejail: %s\n", msg.c_str()); }
+
+namespace {
+
+constexpr const char* kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
+
+void OnSignal(int sig) { tracer::Supervisor::RequestForward(sig); }
+
+void InstallForwarding() {
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: waitpid returns EINTR and the loop forwards
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaction(sig, &sa, nullptr);
+}
+
+std::vector<std::string> ChildEnvironment(const RunArgs& args, bool clean,
+                                          const std::string& workdir) {
+  std::vector<std::string> env;
+  if (clean) {
+    // A scrubbed environment: only what programs need to start, plus what the user asks for.
+    env = {std::string("PATH=") + kDefaultPath, "LANG=C.UTF-8"};
+    for (const char* name : {"HOME", "TERM"}) {
+      if (const char* v = std::getenv(name)) env.push_back(fmt::format("{}={}", name, v));
+    }
+    for (const auto& name : args.keep_env) {
+      if (const char* v = std::getenv(name.c_str())) env.push_back(fmt::format("{}={}", name, v));
+    }
+  } else {
+    for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  }
+  if (!workdir.empty()) {
+    std::erase_if(env, [](const std::string& kv) { return kv.starts_with("TMPDIR="); });
+    env.push_back("TMPDIR=" + workdir);
+  }
+  for (const auto& kv : args.env) env.push_back(kv);
+  return env;
+}
+
+std::string EnvValue(const std::vector<std::string>& env, const std::string& name) {
+  std::string value;
+  for (const auto& kv : env) {
+    if (kv.starts_with(name + "=")) value = kv.substr(name.size() + 1);
+  }
+  return value;
+}
+
+std::optional<policy::Policy> LoadPolicy(const RunArgs& args, const policy::Variables& vars) {
+  try {
+    if (!args.policy_file.empty()) return policy::LoadPolicyFile(args.policy_file, vars);
+    if (!args.level.empty()) {
+      if (auto p = policy::LoadPreset(args.level, vars)) return p;
+      std::string names;
+      for (const auto& preset : policy::Presets()) {
+        names += (names.empty() ? "" : ", ") + std::string(preset.name);
+      }
+      Error(fmt::format("unknown level \"{}\" (levels: {})", args.level, names));
+      return std::nullopt;
+    }
+    return policy::LoadDefaultPolicy(vars);
+  } catch (const policy::PolicyError& e) {
+    Error(e.what());
+    return std::nullopt;
+  }
+}
+
+// Command-line limits override the policy's. Returns an error message or empty.
+std::string ApplyLimitFlags(const RunArgs& args, policy::Policy& p) {
+  for (const auto& [kind, text] : args.limit_flags) {
+    const auto& info = policy::InfoOf(kind);
+    policy::ParsedLimit parsed = policy::ParseLimitText(info.unit, text);
+    if (!parsed.error.empty()) return fmt::format("--{}: {}", info.key, parsed.error);
+    p.limits.Set(kind, parsed.value);
+  }
+  return {};
+}
+
+double Seconds(const timeval& tv) {
+  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+}
+
+// Everything but the captured output: status, times (RUSAGE_CHILDREN covers every process of
+// the tree, since tracejail reaps orphans as a subreaper), counts.
+void FillResult(const tracer::RunResult& r, const timespec& start, const timespec& end,
+                report::ExecutionResult& exec) {
+  exec.wall_time_s = static_cast<double>(end.tv_sec - start.tv_sec) +
+                     static_cast<double>(end.tv_nsec - start.tv_nsec) / 1e9;
+  rusage ru{};
+  if (getrusage(RUSAGE_CHILDREN, &ru) == 0) {
+    exec.cpu_user_s = Seconds(ru.ru_utime);
+    exec.cpu_system_s = Seconds(ru.ru_stime);
+    exec.peak_rss_bytes = static_cast<std::uint64_t>(ru.ru_maxrss) * 1024;
+  }
+  exec.peak_memory_bytes = r.peak_memory;
+  exec.processes = r.processes;
+  exec.syscalls_flagged = r.flagged;
+  exec.syscalls_denied = r.denied;
+  exec.events = r.events;
+  exec.limits_hit = nlohmann::json::array();
+  for (const auto& hit : r.limits_hit) {
+    exec.limits_hit.push_back(
+        {{"limit", policy::InfoOf(hit.kind).key}, {"observed", hit.observed}});
+  }
+  if (r.term_signal != 0) exec.signal = r.term_signal;
+  if (r.term_signal == 0 && !r.spawn_error) exec.exit_code = r.exit_code;
+  if (r.spawn_error) {
+    exec.status = report::RunStatus::kInternalError;
+  } else if (r.timed_out) {
+    exec.status = report::RunStatus::kTimedOut;
+  } else if (r.killed_by_policy) {
+    exec.status = report::RunStatus::kKilledByPolicy;
+  } else if (!r.limits_hit.empty()) {
+    exec.status = report::RunStatus::kLimitExceeded;
+  } else if (r.term_signal != 0) {
+    exec.status = report::RunStatus::kKilledBySignal;
+  } else {
+    exec.status = r.exit_code == 0 ? report::RunStatus::kOk : report::RunStatus::kRuntimeError;
+  }
+}
+
+int ExitStatusOf(const tracer::RunResult& r) {
+  if (r.timed_out) return kExitTimedOut;
+  if (r.killed_by_policy) return kExitKilledByPolicy;
+  if (r.term_signal != 0) return 128 + r.term_signal;
+  return r.exit_code;
+}
+
+std::string Absolute(const std::string& path) {
+  if (path.starts_with("/")) return path;
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof cwd) == nullptr) return path;
+  return std::string(cwd) + "/" + path;
+}
+
+}  // namespace
+
+RunOutcome RunCommand(const RunArgs& args) {
+  RunOutcome out;
+  if (args.command.empty()) {
+    Error("no command given (usage: tracejail run [OPTIONS] -- CMD [ARG...])");
+    out.status = kExitUsage;
+    return out;
+  }
+  // First load: what isolation the policy wants (it decides the work dir, which the final
+  // load substitutes for ${WORKDIR}).
+  policy::Variables vars = policy::DefaultVariables();
+  std::optional<policy::Policy> first = LoadPolicy(args, vars);
+  if (!first) {
+    out.status = kExitPolicy;
+    return out;
+  }
+  if (std::string e = ApplyLimitFlags(args, *first); !e.empty()) {
+    Error(e);
+    out.status = kExitUsage;
+    return out;
+  }
+  std::unique_ptr<tracer::WorkDir> workdir;
+  try {
+    if (first->isolation.private_workdir || args.start_in_workdir) {
+      workdir = tracer::WorkDir::Create();
+    }
+  } catch (const std::exception& e) {
+    Error(e.what());
+    out.status = kExitInternal;
+    return out;
+  }
+  std::string wd = workdir ? workdir->path() : "";
+
+  tracer::LaunchSpec spec;
+  spec.env = ChildEnvironment(args, first->isolation.clean_environment, wd);
+  std::string path_var = EnvValue(spec.env, "PATH");
+  CommandLookup found = FindCommand(args.command[0], path_var.empty() ? kDefaultPath : path_var);
+  if (found.error == ENOENT) {
+    Error(fmt::format("{}: command not found (searched PATH={})", args.command[0], path_var));
+    out.status = kExitNotFound;
+    return out;
+  }
+  if (found.error != 0) {
+    Error(fmt::format("{}: cannot execute: {}", args.command[0], std::strerror(found.error)));
+    out.status = kExitNotExecutable;
+    return out;
+  }
+  spec.exe = Absolute(found.path);
+  spec.argv = args.command;
+  for (const auto& [name, content] : args.workdir_files) {
+    spec.sandbox.files.emplace_back(wd + "/" + name, content);
+  }
+
+  char real[PATH_MAX];
+  if (realpath(found.path.c_str(), real) != nullptr) vars["COMMAND"] = real;
+  if (workdir) vars["WORKDIR"] = vars["TMPDIR"] = wd;
+  std::optional<policy::Policy> policy = LoadPolicy(args, vars);
+  if (!policy) {
+    out.status = kExitPolicy;
+    return out;
+  }
+  ApplyLimitFlags(args, *policy);
+  tracer::Mode mode = args.mode == "audit" ? tracer::Mode::kAudit : tracer::Mode::kEnforce;
+
+  tracer::IsolationOptions iso_options;
+  iso_options.allow_degraded = args.allow_degraded;
+  iso_options.workdir = wd;
+  iso_options.enforce = mode == tracer::Mode::kEnforce;
+  char cwd[PATH_MAX];
+  // In a user namespace the caller's directory belongs to another user: start in the work dir.
+  bool in_workdir =
+      args.start_in_workdir || (!wd.empty() && policy->isolation.Has(policy::Namespace::kUser));
+  iso_options.cwd = in_workdir ? wd : (getcwd(cwd, sizeof cwd) ? cwd : "/");
+  tracer::Isolation isolation;
+  tracer::SyscallIndex index;
+  std::unique_ptr<report::EventLog> log;
+  try {
+    isolation = tracer::PrepareIsolation(*policy, iso_options, spec.sandbox);
+    tracer::FilterPlan plan = tracer::MakePlan(*policy, index);
+    spec.filter = tracer::BuildFilter(plan, index);
+    if (!args.events_file.empty()) log = std::make_unique<report::EventLog>(args.events_file);
+  } catch (const tracer::IsolationError& e) {
+    Error(e.what());
+    out.status = kExitUnavailable;
+    return out;
+  } catch (const std::exception& e) {
+    Error(e.what());
+    out.status = kExitInternal;
+    return out;
+  }
+  for (const auto& w : isolation.warnings) Error("warning: " + w);
+
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+    Error(fmt::format("prctl(PR_SET_CHILD_SUBREAPER) failed: {}", std::strerror(errno)));
+    out.status = kExitInternal;
+    return out;
+  }
+  InstallForwarding();
+
+  report::ExecutionResult& exec = out.exec;
+  exec.execution_id = report::NewExecutionId();
+  exec.command = args.command;
+  exec.policy = policy->name;
+  exec.mode = args.mode;
+  exec.events_file = args.events_file;
+  exec.limits = policy::LimitsToJson(policy->limits);
+  exec.layers = isolation.LayersJson();
+  exec.warnings = isolation.warnings;
+  // Output goes through tracejail only when it must be captured: otherwise the command keeps
+  // tracejail's own stdout and stderr (a terminal stays a terminal).
+  auto output_cap = policy->limits.Get(policy::LimitKind::kOutput);
+  std::unique_ptr<tracer::OutputCapture> capture;
+  try {
+    if (!args.result_file.empty() || args.quiet || args.capture) {
+      capture = std::make_unique<tracer::OutputCapture>(
+          output_cap ? static_cast<std::size_t>(*output_cap) : SIZE_MAX, !args.quiet);
+      spec.stdout_fd = capture->child_stdout();
+      spec.stderr_fd = capture->child_stderr();
+    }
+  } catch (const std::exception& e) {
+    Error(e.what());
+    out.status = kExitInternal;
+    return out;
+  }
+  tracer::Watch watch;
+  watch.limits = policy->limits;
+  watch.cgroup = isolation.cgroup.get();
+  watch.own_mounts = isolation.view.own_mounts;
+  watch.ns_proc_pids = isolation.view.ns_proc_pids;
+  watch.tmpfs_dir = isolation.tmpfs_dir;
+
+  timespec start{}, end{};
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  tracer::RunResult result;
+  try {
+    tracer::Supervisor supervisor(*policy, mode, log.get(), watch);
+    supervisor.Run(spec, capture.get());
+    if (capture) {
+      capture->Finish();
+      exec.stdout_capture = capture->out();
+      exec.stderr_capture = capture->err();
+      for (const auto* c : {&capture->out(), &capture->err()}) {
+        if (!c->truncated) continue;
+        supervisor.LimitExceeded(
+            policy::LimitKind::kOutput,
+            fmt::format("{} wrote {} bytes; the first {} were kept",
+                        c == &capture->out() ? "stdout" : "stderr", c->bytes, c->text.size()),
+            {{"stream", c == &capture->out() ? "stdout" : "stderr"}, {"bytes", c->bytes}});
+      }
+    }
+    result = supervisor.result();
+  } catch (const std::exception& e) {
+    Error(e.what());
+    out.status = kExitInternal;
+    return out;
+  }
+  clock_gettime(CLOCK_MONOTONIC, &end);
+  out.ran = true;
+  if (log) log->Close();
+  FillResult(result, start, end, exec);
+  out.status = ExitStatusOf(result);
+  if (result.spawn_error) {
+    exec.error = result.spawn_error->Describe(spec);
+    Error(exec.error);
+    out.status = result.spawn_error->stage != tracer::SpawnError::kExecve ? kExitInternal
+                 : result.spawn_error->error == ENOENT                    ? kExitNotFound
+                                                                          : kExitNotExecutable;
+  }
+  if (result.killed_by_policy) Error("the process tree was killed by policy");
+  if (result.timed_out) Error("the process tree was killed: wall-clock timeout");
+  if (!args.result_file.empty()) {
+    std::ofstream file(args.result_file, std::ios::binary);
+    file << report::ToJson(exec).dump(2) << "\n";
+    if (!file) {
+      Error(fmt::format("cannot write result file {}: {}", args.result_file, std::strerror(errno)));
+      out.status = kExitInternal;
+      return out;
+    }
+  }
+  if (args.summary) std::fputs(report::Summary(exec).c_str(), stderr);
+  return out;
+}
+
+}  // namespace cli

@@ -1,0 +1,45 @@
+// One supervised run, shared by `tracejail run` and `tracejail exec`: policy, work dir,
+// isolation layers, limits, the supervisor, captured output, the execution result.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "policy/limits.h"
+#include "report/result.h"
+
+namespace cli {
+
+struct RunArgs {
+  std::string policy_file;
+  std::string level;
+  std::string events_file;
+  std::string mode = "enforce";
+  std::vector<std::string> env;
+  std::vector<std::string> keep_env;
+  std::string result_file;
+  bool quiet = false;
+  bool summary = true;
+  bool allow_degraded = false;
+  std::map<policy::LimitKind, std::string> limit_flags;  // --cpu 2s, --memory 256MiB, ...
+  std::vector<std::string> command;
+
+  // For `exec`: always a private work dir, the command starts in it, output is captured, and
+  // these files (name in the work dir, content) are written there by the child before exec.
+  bool start_in_workdir = false;
+  bool capture = false;
+  std::vector<std::pair<std::string, std::string>> workdir_files;
+};
+
+struct RunOutcome {
+  int status = 0;  // tracejail's exit status
+  report::ExecutionResult exec;
+  bool ran = false;  // false: nothing was started (usage, policy or setup error)
+};
+
+RunOutcome RunCommand(const RunArgs& args);
+
+void Error(const std::string& msg);  // "tracejail: msg" on stderr
+
+}  // namespace cli

@@ -1,0 +1,42 @@
+#include "cli/run_options.h"
+
+#include <fmt/format.h>
+
+namespace cli {
+
+void AddRunOptions(CLI::App* cmd, RunArgs& args) {
+  auto* pol = cmd->add_option("--policy", args.policy_file, "policy JSON file");
+  cmd->add_option("--level", args.level, "preset: none, basic, standard (default), strict, maximum")
+      ->excludes(pol);
+  cmd->add_option("--events", args.events_file, "write events as JSON Lines to FILE");
+  cmd->add_option("--mode", args.mode, "enforce (default) or audit (allow all, record)")
+      ->check(CLI::IsMember({"enforce", "audit"}));
+  cmd->add_option("--env", args.env, "set KEY=VALUE in the command's environment")
+      ->check([](const std::string& kv) {
+        return kv.find('=') == std::string::npos || kv.front() == '='
+                   ? std::string("expected KEY=VALUE")
+                   : std::string();
+      });
+  cmd->add_option("--keep-env", args.keep_env, "pass NAME through from tracejail's environment");
+  cmd->add_option("--result", args.result_file, "write the execution result as JSON to FILE");
+  cmd->add_flag("--quiet", args.quiet, "capture the command's output without passing it through");
+  cmd->add_flag("--summary,!--no-summary", args.summary,
+                "print a summary to stderr at the end (default: on)");
+  cmd->add_flag("--allow-degraded", args.allow_degraded,
+                "run even when an isolation layer the policy asks for is unavailable here "
+                "(the result lists it as degraded)");
+  for (const auto& info : policy::kLimitInfo) {
+    std::string flag = "--" + std::string(info.key);
+    for (char& ch : flag) ch = ch == '_' ? '-' : ch;
+    if (info.kind == policy::LimitKind::kOutput) flag += ",--output-limit";
+    policy::LimitKind kind = info.kind;
+    cmd->add_option_function<std::string>(
+        flag, [&args, kind](const std::string& v) { args.limit_flags[kind] = v; },
+        fmt::format("limit: {} ({}; \"off\" removes the policy's limit)", info.what,
+                    info.unit == policy::LimitUnit::kMilliseconds ? "e.g. 2s, 500ms"
+                    : info.unit == policy::LimitUnit::kBytes      ? "e.g. 256MiB"
+                                                                  : "a count"));
+  }
+}
+
+}  // namespace cli

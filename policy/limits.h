@@ -1,0 +1,92 @@
+// Resource limits and isolation layers as a policy states them. Pure data and parsing: the
+// tracer turns them into rlimits, cgroups, namespaces, mounts and Landlock (tracer/isolation.h).
+//
+// Limits are table-driven (kLimitInfo): one row per limit names its policy key, its command-line
+// flag, its unit and how the kernel enforces it. A limit that is not set is off.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace policy {
+
+enum class LimitKind : std::uint8_t {
+  kCpu,        // CPU time of each process (RLIMIT_CPU), milliseconds
+  kMemory,     // memory of the whole tree (cgroup), bytes
+  kProcesses,  // processes and threads of the whole tree (cgroup pids), count
+  kFileSize,   // largest file a process may write (RLIMIT_FSIZE), bytes
+  kOpenFiles,  // open file descriptors per process (RLIMIT_NOFILE), count
+  kDisk,       // size of the private work dir (tmpfs), bytes
+  kTimeout,    // wall-clock time of the whole run, milliseconds
+  kOutput,     // captured stdout and stderr, bytes each
+};
+inline constexpr std::size_t kLimitCount = 8;
+
+enum class LimitUnit : std::uint8_t { kMilliseconds, kBytes, kCount };
+
+struct LimitInfo {
+  LimitKind kind;
+  std::string_view key;  // policy key under "limits" and the --flag name
+  LimitUnit unit;
+  std::string_view what;      // "CPU time per process"
+  std::string_view enforced;  // "RLIMIT_CPU: SIGXCPU at the limit, SIGKILL one second later"
+};
+
+extern const std::array<LimitInfo, kLimitCount> kLimitInfo;
+
+const LimitInfo& InfoOf(LimitKind kind);
+std::optional<LimitKind> LimitFromKey(std::string_view key);
+
+struct Limits {
+  std::array<std::optional<std::uint64_t>, kLimitCount> values{};  // nullopt: off
+
+  std::optional<std::uint64_t> Get(LimitKind k) const { return values[static_cast<int>(k)]; }
+  void Set(LimitKind k, std::optional<std::uint64_t> v) { values[static_cast<int>(k)] = v; }
+};
+
+// "256MiB", "256M", "1.5G", "4096" (bytes), "off". Binary units (K = KiB). Errors name the
+// accepted forms.
+struct ParsedLimit {
+  std::optional<std::uint64_t> value;  // nullopt: "off"
+  std::string error;                   // non-empty: invalid
+};
+ParsedLimit ParseLimitValue(LimitUnit unit, const nlohmann::json& v);
+ParsedLimit ParseLimitText(LimitUnit unit, std::string_view text);
+
+// "2s", "1.5s", "500ms", "3m", "1h"; "256MiB"; "20".
+std::string FormatLimit(LimitUnit unit, std::uint64_t value);
+nlohmann::json LimitsToJson(const Limits& limits);
+
+// Isolation layers the policy asks for. Each one, when the machine cannot provide it, fails the
+// run unless degrading was allowed.
+enum class Namespace : std::uint8_t { kPid, kIpc, kUts, kMount, kNet, kUser };
+inline constexpr std::size_t kNamespaceCount = 6;
+struct NamespaceInfo {
+  Namespace ns;
+  std::string_view name;  // "pid"
+  int clone_flag;
+};
+extern const std::array<NamespaceInfo, kNamespaceCount> kNamespaceInfo;
+std::optional<Namespace> NamespaceFromName(std::string_view name);
+
+struct Isolation {
+  bool clean_environment = true;  // scrubbed environment, or the caller's
+  bool private_workdir = false;   // a fresh work dir (tmpfs when a disk limit is set), removed
+  std::uint8_t namespaces = 0;    // bit (1 << Namespace)
+  bool landlock = false;          // the filesystem rules, enforced again by the kernel
+  bool read_only_root = false;    // every mount read-only except the work dir
+  bool cgroups_required = false;  // memory/process limits must come from a cgroup
+
+  bool Has(Namespace n) const { return (namespaces >> static_cast<int>(n)) & 1; }
+  void Add(Namespace n) {
+    namespaces = static_cast<std::uint8_t>(namespaces | (1 << static_cast<int>(n)));
+  }
+};
+nlohmann::json IsolationToJson(const Isolation& iso);
+
+}  // namespace policy

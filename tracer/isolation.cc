@@ -1,0 +1,356 @@
+#include "tracer/isolation.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "tracer/landlock.h"
+
+namespace tracer {
+namespace {
+
+using policy::LimitKind;
+using policy::Namespace;
+
+// 0 when unshare(flags) works in a fresh single-threaded child, else its errno.
+int ProbeUnshare(int flags) {
+  pid_t pid = fork();
+  if (pid < 0) return errno;
+  if (pid == 0) _exit(unshare(flags) == 0 ? 0 : (errno & 0xff));
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : EINVAL;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Mount points of this process, in mountinfo order (parents before children).
+std::vector<std::string> MountPoints() {
+  std::vector<std::string> out;
+  std::istringstream in(ReadFile("/proc/self/mountinfo"));
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream f(line);
+    std::string id, parent, dev, root, mp;
+    if (!(f >> id >> parent >> dev >> root >> mp)) continue;
+    std::string unescaped;
+    for (std::size_t i = 0; i < mp.size(); ++i) {
+      if (mp[i] == '\\' && i + 3 < mp.size()) {
+        unescaped += static_cast<char>(std::stoi(mp.substr(i + 1, 3), nullptr, 8));
+        i += 3;
+      } else {
+        unescaped += mp[i];
+      }
+    }
+    out.push_back(unescaped);
+  }
+  return out;
+}
+
+// The MS_* flags a bind remount must repeat (the kernel refuses to drop locked ones).
+unsigned long KeptFlags(const std::string& mount_point) {
+  struct statvfs sv {};
+  if (statvfs(mount_point.c_str(), &sv) != 0) return 0;
+  unsigned long keep = 0;
+  for (auto [st, ms] :
+       {std::pair{ST_NOSUID, MS_NOSUID}, std::pair{ST_NODEV, MS_NODEV},
+        std::pair{ST_NOEXEC, MS_NOEXEC}, std::pair{ST_NOATIME, MS_NOATIME},
+        std::pair{ST_NODIRATIME, MS_NODIRATIME}, std::pair{ST_RELATIME, MS_RELATIME}}) {
+    if ((sv.f_flag & st) != 0) keep |= ms;
+  }
+  return keep;
+}
+
+bool PolicyAllowsInet(const policy::Policy& p) {
+  return std::any_of(p.families.begin(), p.families.end(),
+                     [](int f) { return f == AF_INET || f == AF_INET6; });
+}
+
+bool KillsOnViolation(const policy::Policy& p) {
+  auto kills = [](policy::Action a) { return a == policy::Action::kKill; };
+  return kills(p.path_default.verdict.action) || kills(p.net_default.verdict.action) ||
+         kills(p.family_default.verdict.action);
+}
+
+std::string LimitText(LimitKind k, std::uint64_t v) {
+  const auto& info = policy::InfoOf(k);
+  return fmt::format("{} {}", info.key, policy::FormatLimit(info.unit, v));
+}
+
+class Builder {
+ public:
+  Builder(const policy::Policy& p, const IsolationOptions& o, Sandbox& sb, Isolation& iso)
+      : p_(p), o_(o), sb_(sb), iso_(iso) {}
+
+  void Layer(std::string layer, std::string state, std::string detail) {
+    iso_.layers.push_back({std::move(layer), std::move(state), std::move(detail)});
+  }
+
+  // A required layer is missing: fail, or record it as degraded.
+  void Missing(const std::string& layer, const std::string& why, const std::string& fix) {
+    if (!o_.allow_degraded) {
+      throw IsolationError(
+          fmt::format("the policy asks for {} but this machine cannot provide it: {}. {} (or pass "
+                      "--allow-degraded to run without it; the result will list it as degraded)",
+                      layer, why, fix));
+    }
+    iso_.warnings.push_back(fmt::format("{} is NOT active: {}", layer, why));
+    Layer(layer, "degraded", why);
+  }
+
+  void Rlimits() {
+    const policy::Limits& l = p_.limits;
+    sb_.rlimits.push_back({RLIMIT_CORE, rlimit{0, 0}});
+    std::vector<std::string> details;
+    if (auto cpu = l.Get(LimitKind::kCpu)) {
+      rlim_t s = static_cast<rlim_t>((*cpu + 999) / 1000);
+      sb_.rlimits.push_back({RLIMIT_CPU, rlimit{s, s + 1}});
+      details.push_back(LimitText(LimitKind::kCpu, *cpu));
+    }
+    if (auto f = l.Get(LimitKind::kFileSize)) {
+      sb_.rlimits.push_back({RLIMIT_FSIZE, rlimit{*f, *f}});
+      details.push_back(LimitText(LimitKind::kFileSize, *f));
+    }
+    if (auto n = l.Get(LimitKind::kOpenFiles)) {
+      sb_.rlimits.push_back({RLIMIT_NOFILE, rlimit{*n, *n}});
+      details.push_back(LimitText(LimitKind::kOpenFiles, *n));
+    }
+    std::string d = "core dumps off";
+    for (const auto& x : details) d += ", " + x;
+    Layer("rlimits", "active", d);
+  }
+
+  void Cgroups() {
+    const policy::Limits& l = p_.limits;
+    auto mem = l.Get(LimitKind::kMemory);
+    auto procs = l.Get(LimitKind::kProcesses);
+    if (!mem && !procs && !p_.isolation.cgroups_required) {
+      Layer("cgroup", "off", "no memory or process limit");
+      return;
+    }
+    std::string why;
+    iso_.cgroup = Cgroup::Create({mem, procs}, why);
+    if (iso_.cgroup) {
+      std::string d = iso_.cgroup->Describe();
+      if (mem) d += ", " + LimitText(LimitKind::kMemory, *mem);
+      if (procs) d += ", " + LimitText(LimitKind::kProcesses, *procs);
+      Layer("cgroup", "active", d);
+      Cgroup* cg = iso_.cgroup.get();
+      sb_.before_release = [cg](pid_t pid) {
+        std::string e = cg->Attach(pid);
+        return e.empty() ? e : "cannot move the command into its cgroup: " + e;
+      };
+      return;
+    }
+    if (p_.isolation.cgroups_required) {
+      Missing("cgroup", why,
+              "Mount cgroup v2 with the memory and pids controllers delegated to tracejail, or "
+              "cgroup v1 memory and pids hierarchies, and run as root.");
+    }
+    // The fallback: per-process rlimits, weaker and said so.
+    std::string fallback;
+    if (mem) {
+      sb_.rlimits.push_back({RLIMIT_AS, rlimit{*mem, *mem}});
+      fallback += fmt::format("memory via RLIMIT_AS per process (address space, not the tree)");
+    }
+    if (procs) {
+      sb_.rlimits.push_back({RLIMIT_NPROC, rlimit{*procs, *procs}});
+      fallback += std::string(fallback.empty() ? "" : "; ") +
+                  "processes via RLIMIT_NPROC (per user" +
+                  (geteuid() == 0 ? ", and ignored for root" : "") + ")";
+    }
+    iso_.warnings.push_back(
+        fmt::format("no usable cgroup ({}); falling back to {}", why, fallback));
+    Layer("cgroup", "degraded", fmt::format("{}; fallback: {}", why, fallback));
+  }
+
+  void Namespaces() {
+    const policy::Isolation& want = p_.isolation;
+    int flags = 0;
+    for (const auto& info : policy::kNamespaceInfo) {
+      std::string layer = fmt::format("namespace:{}", info.name);
+      if (!want.Has(info.ns)) continue;
+      if (info.ns == Namespace::kNet && PolicyAllowsInet(p_)) {
+        Layer(layer, "off", "the policy allows inet sockets, so the host network stays visible");
+        continue;
+      }
+      int e = ProbeUnshare(info.clone_flag | (want.Has(Namespace::kUser) ? CLONE_NEWUSER : 0));
+      if (e != 0) {
+        Missing(layer, fmt::format("unshare(CLONE_NEW{}) fails: {}", info.name, std::strerror(e)),
+                info.ns == Namespace::kUser
+                    ? "Enable user namespaces (sysctl user.max_user_namespaces, "
+                      "kernel.unprivileged_userns_clone)."
+                    : "Run tracejail as root or inside a user namespace.");
+        continue;
+      }
+      flags |= info.clone_flag;
+      Layer(layer, "active", "");
+    }
+    // A disk limit needs a tmpfs, which needs a mount namespace of its own.
+    auto disk = p_.limits.Get(LimitKind::kDisk);
+    if (disk && !o_.workdir.empty() && (flags & CLONE_NEWNS) == 0) {
+      if (ProbeUnshare(CLONE_NEWNS) == 0) {
+        flags |= CLONE_NEWNS;
+      } else {
+        iso_.warnings.push_back(
+            "the disk limit is NOT enforced: a private mount namespace for the work dir's tmpfs "
+            "is not available here (run as root)");
+      }
+    }
+    sb_.clone_flags = flags;
+    iso_.view.own_mounts = (flags & CLONE_NEWNS) != 0;
+    if ((flags & CLONE_NEWUTS) != 0) sb_.hostname = "tracejail";
+    if ((flags & CLONE_NEWPID) != 0 && (flags & CLONE_NEWNS) != 0) {
+      sb_.mount_proc = true;
+      iso_.view.ns_proc_pids = true;
+    }
+    if ((flags & CLONE_NEWUSER) != 0) {
+      uid_t outer_uid = geteuid() == 0 ? 65534 : geteuid();
+      gid_t outer_gid = geteuid() == 0 ? 65534 : getegid();
+      sb_.uid_map = fmt::format("0 {} 1", outer_uid);
+      sb_.gid_map = fmt::format("0 {} 1", outer_gid);
+      sb_.deny_setgroups = geteuid() != 0;
+      if (!o_.workdir.empty() && chown(o_.workdir.c_str(), outer_uid, outer_gid) != 0) {
+        throw IsolationError(fmt::format("cannot hand the work dir {} to uid {}: {}", o_.workdir,
+                                         outer_uid, std::strerror(errno)));
+      }
+      Layer("identity", "active",
+            fmt::format("root inside the user namespace is uid {} outside", outer_uid));
+    }
+  }
+
+  void Mounts() {
+    const policy::Isolation& want = p_.isolation;
+    auto disk = p_.limits.Get(LimitKind::kDisk);
+    bool mount_ns = (sb_.clone_flags & CLONE_NEWNS) != 0;
+    if (o_.workdir.empty()) {
+      Layer("workdir", "off", "the command runs in " + o_.cwd);
+    } else if (disk && mount_ns) {
+      sb_.tmpfs_dir = o_.workdir;
+      sb_.tmpfs_options = fmt::format("size={},mode=0700", *disk);
+      iso_.tmpfs_dir = o_.workdir;
+      Layer("workdir", "active",
+            fmt::format("{}: a {} tmpfs in a private mount namespace, removed afterwards",
+                        o_.workdir, policy::FormatLimit(policy::LimitUnit::kBytes, *disk)));
+    } else {
+      Layer("workdir", disk ? "degraded" : "active",
+            fmt::format("{}: a private directory, removed afterwards{}", o_.workdir,
+                        disk ? " (no disk limit: no mount namespace)" : ""));
+    }
+    if (!want.read_only_root) return;
+    if (!mount_ns) {
+      Missing("read_only_root", "it needs a mount namespace, which is not available",
+              "Run as root or allow user namespaces.");
+      return;
+    }
+    for (const auto& mp : MountPoints()) {
+      if (mp == "/proc" || mp.starts_with("/proc/")) continue;  // replaced or left alone
+      if (!o_.workdir.empty() && (mp == o_.workdir || mp.starts_with(o_.workdir + "/"))) continue;
+      sb_.read_only_mounts.push_back({mp, KeptFlags(mp)});
+    }
+    Layer("read_only_root", "active",
+          fmt::format("{} mounts read-only; only the work dir is writable",
+                      sb_.read_only_mounts.size()));
+  }
+
+  void Landlock() {
+    if (!p_.isolation.landlock) return;
+    if (!o_.enforce) {  // audit mode must see every access, so nothing may deny beneath it
+      Layer("landlock", "off", "audit mode records every access instead of denying it");
+      return;
+    }
+    std::string why;
+    int abi = LandlockAbi(why);
+    if (abi == 0) {
+      Missing("landlock", why, "Use a kernel with Landlock (5.13+) enabled in the lsm= list.");
+      return;
+    }
+    LandlockPlan plan = PlanLandlock(p_, abi, RealFsView());
+    sb_.landlock_handled = plan.handled;
+    for (auto& g : plan.grants) sb_.landlock_grants.emplace_back(g.path, g.rights);
+    std::string d = fmt::format("ABI {}, {} grants", abi, plan.grants.size());
+    for (const auto& n : plan.notes) d += "; " + n;
+    Layer("landlock", "active", d);
+  }
+
+  void Rules() {
+    std::string mode = o_.enforce ? "active" : "off";
+    std::string how = o_.enforce ? "enforced by the tracer" : "audit mode: recorded, not enforced";
+    Layer("path_rules", p_.NeedsPaths() ? mode : "off",
+          p_.NeedsPaths() ? how : "the policy allows every path");
+    Layer("network_rules", p_.NeedsNetwork() ? mode : "off",
+          p_.NeedsNetwork() ? how : "the policy allows every address");
+    Layer("kill_on_violation", KillsOnViolation(p_) ? mode : "off",
+          KillsOnViolation(p_) ? "a violation of a default rule kills the whole tree" : "");
+  }
+
+ private:
+  const policy::Policy& p_;
+  const IsolationOptions& o_;
+  Sandbox& sb_;
+  Isolation& iso_;
+};
+
+}  // namespace
+
+std::unique_ptr<WorkDir> WorkDir::Create() {
+  std::string tmpl = "/tmp/tracejail-XXXXXX";
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    throw IsolationError(
+        fmt::format("cannot create a work dir under /tmp: {}", std::strerror(errno)));
+  }
+  return std::unique_ptr<WorkDir>(new WorkDir(tmpl));
+}
+
+WorkDir::~WorkDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);  // symlinks are removed, never followed
+}
+
+nlohmann::json Isolation::LayersJson() const {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& l : layers) {
+    out.push_back({{"layer", l.layer}, {"state", l.state}, {"detail", l.detail}});
+  }
+  return out;
+}
+
+Isolation PrepareIsolation(const policy::Policy& policy, const IsolationOptions& options,
+                           Sandbox& sandbox) {
+  Isolation iso;
+  Builder b(policy, options, sandbox, iso);
+  b.Layer("trace", "active", "seccomp filter and ptrace supervisor");
+  b.Layer("environment", policy.isolation.clean_environment ? "active" : "off",
+          policy.isolation.clean_environment ? "clean: only PATH, LANG, HOME, TERM and --env"
+                                             : "inherited from tracejail");
+  b.Rules();
+  b.Rlimits();
+  b.Cgroups();
+  b.Namespaces();
+  b.Mounts();
+  b.Landlock();
+  sandbox.chdir_to = options.cwd;
+  return iso;
+}
+
+}  // namespace tracer
