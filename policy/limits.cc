@@ -31,12 +31,12 @@ const std::array<LimitInfo, kLimitCount> kLimitInfo{{
 }};
 
 const std::array<NamespaceInfo, kNamespaceCount> kNamespaceInfo{{
-    {Namespace::kPid, "pid", CLONE_NEWPID},
-    {Namespace::kIpc, "ipc", CLONE_NEWIPC},
-    {Namespace::kUts, "uts", CLONE_NEWUTS},
-    {Namespace::kMount, "mount", CLONE_NEWNS},
-    {Namespace::kNet, "net", CLONE_NEWNET},
-    {Namespace::kUser, "user", CLONE_NEWUSER},
+    {Namespace::kPid, "pid", CLONE_NEWPID, "CLONE_NEWPID"},
+    {Namespace::kIpc, "ipc", CLONE_NEWIPC, "CLONE_NEWIPC"},
+    {Namespace::kUts, "uts", CLONE_NEWUTS, "CLONE_NEWUTS"},
+    {Namespace::kMount, "mount", CLONE_NEWNS, "CLONE_NEWNS"},
+    {Namespace::kNet, "net", CLONE_NEWNET, "CLONE_NEWNET"},
+    {Namespace::kUser, "user", CLONE_NEWUSER, "CLONE_NEWUSER"},
 }};
 
 const LimitInfo& InfoOf(LimitKind kind) { return kLimitInfo[static_cast<std::size_t>(kind)]; }

@@ -70,6 +70,7 @@ struct NamespaceInfo {
   Namespace ns;
   std::string_view name;  // "pid"
   int clone_flag;
+  std::string_view flag_name;  // "CLONE_NEWPID"
 };
 extern const std::array<NamespaceInfo, kNamespaceCount> kNamespaceInfo;
 std::optional<Namespace> NamespaceFromName(std::string_view name);

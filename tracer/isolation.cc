@@ -162,7 +162,7 @@ class Builder {
       };
       return;
     }
-    if (p_.isolation.cgroups_required) {
+    if (p_.isolation.cgroups_required && !o_.allow_degraded) {
       Missing("cgroup", why,
               "Mount cgroup v2 with the memory and pids controllers delegated to tracejail, or "
               "cgroup v1 memory and pids hierarchies, and run as root.");
@@ -196,7 +196,7 @@ class Builder {
       }
       int e = ProbeUnshare(info.clone_flag | (want.Has(Namespace::kUser) ? CLONE_NEWUSER : 0));
       if (e != 0) {
-        Missing(layer, fmt::format("unshare(CLONE_NEW{}) fails: {}", info.name, std::strerror(e)),
+        Missing(layer, fmt::format("unshare({}) fails: {}", info.flag_name, std::strerror(e)),
                 info.ns == Namespace::kUser
                     ? "Enable user namespaces (sysctl user.max_user_namespaces, "
                       "kernel.unprivileged_userns_clone)."
