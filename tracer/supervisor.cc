@@ -237,7 +237,12 @@ const std::string& Supervisor::ExeOf(Tracee& t) {
 
 void Supervisor::KillAll() {
   killing_ = true;
-  for (const auto& [tid, t] : tracees_) kill(tid, SIGKILL);
+  // A PID namespace's init is spared while the command lives: it reaps the killed tree (so the
+  // tree's CPU time reaches tracejail's rusage) and exits; the namespace dies with it.
+  bool spare_init = has_init_ && command_pid_ > 0 && tracees_.contains(command_pid_);
+  for (const auto& [tid, t] : tracees_) {
+    if (!(spare_init && tid == main_pid_)) kill(tid, SIGKILL);
+  }
 }
 
 void Supervisor::ForwardPendingSignals() {
@@ -399,7 +404,9 @@ void Supervisor::Tick() {
                            elapsed, tracees_.size()),
                {{"elapsed_s", elapsed}, {"tasks", tracees_.size()}});
     KillAll();
-    if (watch_.cgroup != nullptr) watch_.cgroup->KillAll();
+    // Anything in the cgroup that escaped tracing dies too (with a PID namespace, the init's
+    // exit already takes the whole namespace down).
+    if (watch_.cgroup != nullptr && !has_init_) watch_.cgroup->KillAll();
   }
   CheckKernelLimits();
 }
@@ -442,7 +449,11 @@ void Supervisor::HandleExit(pid_t tid, int status) {
 void Supervisor::HandleStop(pid_t tid, int status) {
   Tracee& t = Get(tid);
   if (killing_) {
-    kill(tid, SIGKILL);
+    if (has_init_ && tid == main_pid_ && command_pid_ > 0) {
+      ptrace(PTRACE_CONT, tid, nullptr, nullptr);  // the init reaps and exits (see KillAll)
+    } else {
+      kill(tid, SIGKILL);
+    }
     return;
   }
   int sig = WSTOPSIG(status);
