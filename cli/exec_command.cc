@@ -134,14 +134,21 @@ int Exec(ExecArgs& args) {
     run.summary = false;
   }
   TempEvents temp;
-  if (run.events_file.empty()) run.events_file = temp.path();
+  bool summary = run.summary;
+  if (run.events_file.empty()) {
+    run.events_file = temp.path();
+    run.summary = false;  // printed below, without the temporary file's name
+  }
 
   RunOutcome outcome = RunCommand(run);
   if (!outcome.ran) return outcome.status;
   std::ifstream in(run.events_file, std::ios::binary);
   std::size_t bad = 0;
   report::Analysis analysis = report::Analyze(report::ReadEvents(in, bad));
-  if (run.events_file == temp.path()) outcome.exec.events_file.clear();
+  if (run.events_file == temp.path()) {
+    outcome.exec.events_file.clear();
+    if (summary && !args.json) std::fputs(report::Summary(outcome.exec).c_str(), stderr);
+  }
   if (args.json) {
     nlohmann::json doc = {{"result", report::ToJson(outcome.exec)},
                           {"report", report::RenderJson(analysis)}};

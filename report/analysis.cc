@@ -69,7 +69,7 @@ std::vector<std::pair<std::string, std::uint64_t>> TopCounts(
 
 Analysis Analyze(const std::vector<nlohmann::json>& events) {
   Analysis a;
-  std::uint64_t escapes = 0, critical = 0, kills = 0, denied = 0, suspicious = 0;
+  std::uint64_t escapes = 0, critical = 0, kills = 0, denied = 0, suspicious = 0, limits = 0;
   std::map<std::string, std::uint64_t> escape_kinds;
   for (const auto& e : events) {
     std::string type = Str(e, "type");
@@ -118,10 +118,13 @@ Analysis Analyze(const std::vector<nlohmann::json>& events) {
       std::string msg = Str(e, "message");
       ++escape_kinds[syscall.empty() ? msg : syscall];
     }
+    // A limit that stopped the program is containment working, not an attack on the sandbox.
+    bool limit = type == "resource_limit_exceeded" || type == "timeout_exceeded";
+    if (limit) ++limits;
     if (severity == "critical") ++critical;
-    if (effective == "kill") ++kills;
+    if (effective == "kill" && !limit) ++kills;
     if (type == "suspicious_behavior") ++suspicious;
-    if (is_denial) ++denied;
+    if (is_denial && !limit) ++denied;
     Denial d{e.value("seq", std::uint64_t{0}),
              type,
              severity,
@@ -157,12 +160,19 @@ Analysis Analyze(const std::vector<nlohmann::json>& events) {
         fmt::format("{} escape attempt(s) ({}): one outranks any number of "
                     "ordinary denials",
                     escapes, kinds));
-  } else if (denied > 0 || suspicious > 0) {
+  } else if (denied > 0 || suspicious > 0 || limits > 0) {
     a.risk = Risk::kMedium;
-    a.reasons.push_back(fmt::format(
-        "{} denied access(es) to files or addresses, no escape attempt: the program reached for "
-        "something the policy keeps out",
-        denied));
+    if (denied > 0 || suspicious > 0) {
+      a.reasons.push_back(fmt::format(
+          "{} denied access(es) to files or addresses, no escape attempt: the program reached "
+          "for something the policy keeps out",
+          denied));
+    }
+    if (limits > 0) {
+      a.reasons.push_back(fmt::format(
+          "{} resource limit(s) hit: the program was contained, and may be runaway or hostile",
+          limits));
+    }
   } else {
     a.reasons.push_back("nothing was denied and nothing tried to leave the sandbox");
   }
