@@ -97,6 +97,29 @@ std::string Explain(const Policy& p) {
     out +=
         fmt::format("  - {:<22} {}\n", Name(static_cast<Primitive>(i)), VerdictText(rule.verdict));
   }
+
+  out += "\nLimits (docs/isolation.md):\n";
+  for (const auto& info : kLimitInfo) {
+    auto v = p.limits.Get(info.kind);
+    out += fmt::format("  - {:<11} {:<8} {}\n", info.key, v ? FormatLimit(info.unit, *v) : "off",
+                       info.what);
+  }
+  const Isolation& iso = p.isolation;
+  std::string ns;
+  for (const auto& info : kNamespaceInfo) {
+    if (iso.Has(info.ns)) ns += (ns.empty() ? "" : ", ") + std::string(info.name);
+  }
+  out += "\nIsolation layers:\n";
+  out += fmt::format("  - environment: {}\n", iso.clean_environment ? "clean" : "inherited");
+  out += fmt::format("  - work dir: {}\n", iso.private_workdir ? "private, removed afterwards"
+                                                                : "the current directory");
+  out += fmt::format("  - namespaces: {}\n", ns.empty() ? "none" : ns);
+  out += fmt::format("  - Landlock: {}\n", iso.landlock ? "the file rules again, in the kernel"
+                                                         : "no");
+  out += fmt::format("  - read-only root: {}\n", iso.read_only_root ? "yes" : "no");
+  out += fmt::format("  - cgroup: {}\n", iso.cgroups_required
+                                              ? "required (no run without one)"
+                                              : "used when available, else rlimits with a warning");
   return out;
 }
 

@@ -163,6 +163,8 @@ ParsedLimit ParseLimitValue(LimitUnit unit, const nlohmann::json& v) {
 std::string FormatLimit(LimitUnit unit, std::uint64_t value) {
   switch (unit) {
     case LimitUnit::kMilliseconds:
+      if (value % 3'600'000 == 0) return fmt::format("{}h", value / 3'600'000);
+      if (value % 60'000 == 0) return fmt::format("{}m", value / 60'000);
       if (value % 1000 == 0) return fmt::format("{}s", value / 1000);
       return fmt::format("{}ms", value);
     case LimitUnit::kBytes:
