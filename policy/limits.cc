@@ -3,6 +3,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <limits>
 
@@ -99,18 +100,31 @@ std::string Forms(LimitUnit unit) {
   return {};
 }
 
+// A whole number times an integral factor stays exact; a fraction goes through a double.
 template <std::size_t N>
-ParsedLimit Scale(double number, std::string_view suffix, const std::array<Suffix, N>& table,
-                  LimitUnit unit, std::string_view text) {
+ParsedLimit Scale(const std::string& number, std::string_view suffix,
+                  const std::array<Suffix, N>& table, LimitUnit unit, std::string_view text) {
   std::string lower(suffix);
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  constexpr std::uint64_t kMax =
+      static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  ParsedLimit out_of_range{std::nullopt,
+                           fmt::format("\"{}\" is out of range (expected {})", text, Forms(unit))};
   for (const auto& s : table) {
     if (s.text != lower) continue;
-    double v = number * s.factor;
-    if (!(v >= 1) || v > static_cast<double>(std::numeric_limits<std::int64_t>::max())) {
-      return {std::nullopt, fmt::format("\"{}\" is out of range (expected {})", text, Forms(unit))};
+    if (number.find('.') == std::string::npos) {
+      std::uint64_t whole = 0, v = 0;
+      auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), whole);
+      if (ec != std::errc() ||
+          __builtin_mul_overflow(whole, static_cast<std::uint64_t>(s.factor), &v) || v > kMax) {
+        return out_of_range;
+      }
+      if (v == 0) return out_of_range;
+      return {v, {}};
     }
+    double v = std::strtod(number.c_str(), nullptr) * s.factor;
+    if (!(v >= 1) || !(v < 9223372036854775808.0)) return out_of_range;  // [1, 2^63)
     return {static_cast<std::uint64_t>(std::llround(v)), {}};
   }
   return {std::nullopt, fmt::format("cannot read \"{}\" (expected {})", text, Forms(unit))};
@@ -138,11 +152,11 @@ ParsedLimit ParseLimitText(LimitUnit unit, std::string_view text) {
   }
   switch (unit) {
     case LimitUnit::kMilliseconds:
-      return Scale(value, suffix, kTimeSuffixes, unit, text);
+      return Scale(number, suffix, kTimeSuffixes, unit, text);
     case LimitUnit::kBytes:
-      return Scale(value, suffix, kSizeSuffixes, unit, text);
+      return Scale(number, suffix, kSizeSuffixes, unit, text);
     case LimitUnit::kCount:
-      return Scale(value, suffix, kCountSuffixes, unit, text);
+      return Scale(number, suffix, kCountSuffixes, unit, text);
   }
   return {};
 }
@@ -172,10 +186,7 @@ std::string FormatLimit(LimitUnit unit, std::uint64_t value) {
                                std::pair{1ULL << 20, "MiB"}, std::pair{1ULL << 10, "KiB"}}) {
         if (value >= div && value % div == 0) return fmt::format("{}{}", value / div, name);
       }
-      if (value >= (1ULL << 20)) {
-        return fmt::format("{:.1f}MiB", static_cast<double>(value) / (1 << 20));
-      }
-      return fmt::format("{}B", value);
+      return fmt::format("{}B", value);  // exact: a rounded size would read back differently
     case LimitUnit::kCount:
       return fmt::format("{}", value);
   }

@@ -58,7 +58,7 @@ struct ParsedLimit {
 ParsedLimit ParseLimitValue(LimitUnit unit, const nlohmann::json& v);
 ParsedLimit ParseLimitText(LimitUnit unit, std::string_view text);
 
-// "2s", "1.5s", "500ms", "3m", "1h"; "256MiB"; "20".
+// The shortest exact text: "2s", "1500ms", "3m", "1h"; "256MiB", "1048577B"; "20".
 std::string FormatLimit(LimitUnit unit, std::uint64_t value);
 nlohmann::json LimitsToJson(const Limits& limits);
 

@@ -67,12 +67,14 @@ class Planner {
     auto allowed = [&](const std::string& p) {
       return policy_.DecidePathAccess(p, kind.access).action == policy::Action::kAllow;
     };
-    std::set<std::string> roots{"/"};
+    std::set<std::string> roots{"/"}, wild_roots;
     std::set<std::string> excluded;
     for (const auto& rule : policy_.path_rules) {
       if (!Any(rule.access & kind.access)) continue;
       if (rule.verdict.action == policy::Action::kAllow) {
-        roots.insert(rule.pattern.anchor());
+        // A wildcard allow ("/work/*.py") is granted its anchor directory: wider than the rule,
+        // which the tracer keeps exact, but never narrower.
+        (rule.pattern.is_literal() ? roots : wild_roots).insert(rule.pattern.anchor());
         continue;
       }
       if (rule.pattern.is_literal()) {
@@ -90,7 +92,10 @@ class Planner {
     }
     excluded_ = std::move(excluded);
     for (const auto& root : roots) {
-      if (allowed(root) && fs_.exists(root)) Grant(root, rights);
+      if (allowed(root) && fs_.exists(root)) Root(root, rights);
+    }
+    for (const auto& root : wild_roots) {
+      if (fs_.exists(root)) Root(root, rights);
     }
   }
 
@@ -112,6 +117,12 @@ class Planner {
   }
 
  private:
+  // Every grant, made or still to be made, holds one slot of the kMaxGrants budget.
+  void Root(const std::string& dir, std::uint64_t rights) {
+    ++planned_;
+    Grant(dir, rights);
+  }
+
   void Grant(const std::string& dir, std::uint64_t rights) {
     if (excluded_.count(dir) != 0) return;
     bool has_exclusion = std::any_of(excluded_.begin(), excluded_.end(),
@@ -125,7 +136,8 @@ class Planner {
       Note(fmt::format("denials under {} are enforced by the tracer only", dir));
       return;
     }
-    auto entries = grants_.size() < kMaxGrants ? fs_.list(dir) : std::nullopt;
+    auto entries = fs_.list(dir);
+    if (entries && planned_ - 1 + entries->size() > kMaxGrants) entries.reset();
     if (!entries) {
       grants_[dir] |= rights;
       Note(
@@ -134,6 +146,7 @@ class Planner {
                       dir, kMaxGrants));
       return;
     }
+    planned_ += entries->size() - 1;  // this directory's slot goes to its entries
     for (const auto& e : *entries) Grant(Join(dir, e), rights);
   }
 
@@ -148,6 +161,7 @@ class Planner {
   LandlockPlan& plan_;
   std::set<std::string> excluded_;
   std::map<std::string, std::uint64_t> grants_;
+  std::size_t planned_ = 0;
 };
 
 std::string ElfInterpreter(int fd) {
