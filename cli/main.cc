@@ -25,6 +25,7 @@
 
 #include "cli/exec_command.h"
 #include "cli/exit_codes.h"
+#include "cli/learn_command.h"
 #include "cli/run_command.h"
 #include "cli/run_options.h"
 #include "policy/explain.h"
@@ -237,6 +238,11 @@ int main(int argc, char** argv) {
       "exec", "run a snippet of code (python, sh, bash) in a fresh work dir under the policy");
   cli::AddExecOptions(exec_cmd, exec);
 
+  cli::LearnArgs learn;
+  CLI::App* learn_cmd = app.add_subcommand(
+      "learn", "run a command in audit mode and write a draft policy of what it needed");
+  cli::AddLearnOptions(learn_cmd, learn);
+
   std::string verify_file;
   CLI::App* verify_cmd =
       app.add_subcommand("verify", "check an events file's hash chain for tampering");
@@ -281,6 +287,12 @@ int main(int argc, char** argv) {
       policy_cmd->add_subcommand("import-oci", "convert a Docker/OCI seccomp profile to a policy");
   import_cmd->add_option("profile", import_file, "OCI seccomp profile (JSON)")->required();
   import_cmd->add_option("-o,--output", convert_out, "write here instead of stdout");
+  std::vector<std::string> merge_files;
+  std::string merge_out;
+  CLI::App* merge_cmd =
+      policy_cmd->add_subcommand("merge", "merge learnt drafts (of one base) into one draft");
+  merge_cmd->add_option("drafts", merge_files, "draft policy files")->required();
+  merge_cmd->add_option("-o,--output", merge_out, "write here instead of stdout");
   std::string export_spec;
   CLI::App* export_cmd =
       policy_cmd->add_subcommand("export-oci", "convert a policy to a Docker/OCI seccomp profile");
@@ -301,6 +313,8 @@ int main(int argc, char** argv) {
 
   if (*run_cmd) return cli::RunCommand(run).status;
   if (*exec_cmd) return cli::Exec(exec);
+  if (*learn_cmd) return cli::Learn(learn);
+  if (*merge_cmd) return cli::MergeDrafts(merge_files, merge_out);
   if (*verify_cmd) return Verify(verify_file);
   if (*report_cmd) return Report(report_file, report_format, report_out);
   if (*stats_cmd) return Stats(stats_inputs, stats_json);

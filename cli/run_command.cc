@@ -195,6 +195,7 @@ RunOutcome RunCommand(const RunArgs& args) {
     return out;
   }
   std::string wd = workdir ? workdir->path() : "";
+  out.workdir = wd;
 
   tracer::LaunchSpec spec;
   spec.env = ChildEnvironment(args, first->isolation.clean_environment, wd);

@@ -35,7 +35,8 @@ struct RunArgs {
 struct RunOutcome {
   int status = 0;  // tracejail's exit status
   report::ExecutionResult exec;
-  bool ran = false;  // false: nothing was started (usage, policy or setup error)
+  bool ran = false;     // false: nothing was started (usage, policy or setup error)
+  std::string workdir;  // the run's private work dir (gone by now), or empty
 };
 
 RunOutcome RunCommand(const RunArgs& args);

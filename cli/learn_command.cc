@@ -1,0 +1,183 @@
+#include "cli/learn_command.h"
+
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "cli/exit_codes.h"
+#include "policy/learn.h"
+#include "policy/loader.h"
+#include "policy/presets.h"
+#include "report/analysis.h"
+
+namespace cli {
+namespace {
+
+std::string Today() {
+  time_t now = time(nullptr);
+  tm t{};
+  gmtime_r(&now, &t);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &t);
+  return buf;
+}
+
+// Checks that the draft loads, then writes it. Returns an exit status.
+int WriteDraft(const nlohmann::json& draft, const std::string& output, const policy::Learner& l) {
+  std::string text = draft.dump(2) + "\n";
+  try {
+    policy::LoadPolicyText(text, "draft", policy::DefaultVariables());
+  } catch (const policy::PolicyError& e) {
+    Error(fmt::format("the draft does not load (a bug in learn; please report): {}", e.what()));
+    return kExitInternal;
+  }
+  std::size_t files = draft.contains("files") ? draft["files"]["rules"].size() : 0;
+  std::size_t nets = draft.contains("network") && draft["network"].contains("rules")
+                         ? draft["network"]["rules"].size()
+                         : 0;
+  std::fprintf(stderr, "tracejail: draft from %d run(s): %zu file rule(s), %zu network rule(s)%s\n",
+               l.runs(), files, nets, output.empty() ? "" : (" in " + output).c_str());
+  for (const auto& e : l.escapes()) {
+    Error("escape attempt seen and NOT allowed by the draft: " + e);
+  }
+  if (output.empty()) {
+    std::fputs(text.c_str(), stdout);
+    return 0;
+  }
+  std::ofstream out(output, std::ios::binary);
+  out << text;
+  if (!out) {
+    Error(fmt::format("cannot write {}: {}", output, std::strerror(errno)));
+    return kExitInternal;
+  }
+  return 0;
+}
+
+bool IsPresetName(const std::string& s) { return policy::PresetText(s).has_value(); }
+
+}  // namespace
+
+void AddLearnOptions(CLI::App* cmd, LearnArgs& args) {
+  cmd->add_option("-o,--output", args.output, "write the draft policy here (default: stdout)");
+  cmd->add_option("--base", args.base,
+                  "what the draft extends: a level or a policy file (default: standard)");
+  cmd->add_option("--runs", args.runs, "run the command N times and merge what they needed")
+      ->check(CLI::Range(1, 100));
+  cmd->add_option("--env", args.run.env, "set KEY=VALUE in the command's environment");
+  cmd->add_option("--keep-env", args.run.keep_env,
+                  "pass NAME through from tracejail's environment");
+  cmd->add_option("--events", args.run.events_file,
+                  "also keep the last run's events here (JSON Lines)");
+  cmd->add_flag("--allow-degraded", args.run.allow_degraded,
+                "run even when an isolation layer of the base is unavailable here");
+  cmd->add_option("command", args.run.command, "command and arguments (after --)");
+}
+
+int Learn(LearnArgs& args) {
+  RunArgs& run = args.run;
+  if (run.command.empty()) {
+    Error("no command given (usage: tracejail learn [-o POLICY.json] -- CMD [ARG...])");
+    return kExitUsage;
+  }
+  run.mode = "audit";
+  run.summary = false;
+  if (IsPresetName(args.base)) {
+    run.level = args.base;
+  } else {
+    run.policy_file = args.base;
+  }
+  std::string keep_events = run.events_file;
+  policy::Learner learner;
+  learner.existing_dir = [](const std::string& path) {
+    struct stat st {};
+    return lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  };
+  int last_status = 0;
+  for (int i = 0; i < args.runs; ++i) {
+    char tmpl[] = "/tmp/tracejail-learn-XXXXXX";
+    int fd = mkstemp(tmpl);
+    if (fd < 0) {
+      Error(fmt::format("cannot create a temporary events file: {}", std::strerror(errno)));
+      return kExitInternal;
+    }
+    close(fd);
+    std::string events = tmpl;
+    run.events_file = (i + 1 == args.runs && !keep_events.empty()) ? keep_events : events;
+    RunOutcome outcome = RunCommand(run);
+    if (!outcome.ran) {
+      unlink(events.c_str());
+      return outcome.status;
+    }
+    last_status = outcome.status;
+    std::ifstream in(run.events_file, std::ios::binary);
+    std::size_t bad = 0;
+    std::vector<nlohmann::json> records = report::ReadEvents(in, bad);
+    unlink(events.c_str());
+    policy::Variables vars = policy::DefaultVariables();
+    if (!outcome.workdir.empty()) vars["WORKDIR"] = vars["TMPDIR"] = outcome.workdir;
+    learner.AddRun(records, vars);
+    std::fprintf(stderr, "tracejail: learn run %d of %d: %s (%s)\n", i + 1, args.runs,
+                 std::string(report::Name(outcome.exec.status)).c_str(),
+                 outcome.exec.exit_code ? fmt::format("exit {}", *outcome.exec.exit_code).c_str()
+                                        : "signal");
+  }
+  policy::LearnOptions options;
+  options.base = args.base;
+  std::string command;
+  for (const auto& a : run.command) command += (command.empty() ? "" : " ") + a;
+  options.command = command;
+  options.date = Today();
+  int status = WriteDraft(learner.Draft(options), args.output, learner);
+  if (status == 0 && last_status != 0) {
+    Error(
+        fmt::format("note: the command itself exited with status {}; the draft covers what it "
+                    "did before that",
+                    last_status));
+  }
+  return status;
+}
+
+int MergeDrafts(const std::vector<std::string>& drafts, const std::string& output) {
+  policy::Learner learner;
+  policy::LearnOptions options;
+  std::string commands;
+  for (const auto& file : drafts) {
+    std::ifstream in(file, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto doc = nlohmann::json::parse(ss.str(), nullptr, false);
+    if (!in || doc.is_discarded() || !doc.is_object()) {
+      Error(fmt::format("{}: not a readable JSON policy", file));
+      return kExitPolicy;
+    }
+    std::string base = doc.value("extends", "standard");
+    if (file == drafts.front()) {
+      options.base = base;
+    } else if (base != options.base) {
+      Error(fmt::format("{} extends {}, but {} extends {}: merge drafts of one base", file, base,
+                        drafts.front(), options.base));
+      return kExitPolicy;
+    }
+    learner.AddDraft(doc);
+    static const std::regex cmd_re("of `([^`]*)`");
+    std::smatch m;
+    std::string desc = doc.value("description", "");
+    if (std::regex_search(desc, m, cmd_re) && commands.find(m[1].str()) == std::string::npos) {
+      commands += (commands.empty() ? "" : "`, `") + m[1].str();
+    }
+  }
+  options.command = commands;
+  options.date = Today();
+  return WriteDraft(learner.Draft(options), output, learner);
+}
+
+}  // namespace cli

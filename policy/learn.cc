@@ -1,0 +1,283 @@
+#include "policy/learn.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <regex>
+
+#include <fmt/format.h>
+
+namespace policy {
+namespace {
+
+using json = nlohmann::json;
+
+// Prefixes that tools put before a random part: tempfile, autoconf, gcc, pip, multiprocessing.
+constexpr std::array<std::string_view, 9> kTempPrefixes{
+    "tmp", "tmp_", "tmp-", "conf", "cc", "pip-", "pymp-", "tracejail-", "systemd-private-"};
+
+bool AllDigits(std::string_view s) {
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+// Random-looking: at least 5 characters of [A-Za-z0-9_-] with a digit, or with both cases.
+bool RandomLooking(std::string_view s) {
+  if (s.size() < 5) return false;
+  bool digit = false, upper = false, lower = false;
+  for (unsigned char c : s) {
+    if (!std::isalnum(c) && c != '_' && c != '-') return false;
+    digit |= std::isdigit(c) != 0;
+    upper |= std::isupper(c) != 0;
+    lower |= std::islower(c) != 0;
+  }
+  return digit || (upper && lower);
+}
+
+// `parent`: the path up to this component ("/proc" for "/proc/1234").
+std::string GlobComponent(const std::string& parent, const std::string& c) {
+  if (c.empty() || c.find_first_of("*?[$") != std::string::npos) return c;
+  // A pid under /proc, or a long counter; short numbers elsewhere are versions ("gcc/12").
+  if (AllDigits(c) && (parent == "/proc" || c.size() >= 4)) return "*";
+  std::size_t dot = c.find('.', 1);
+  std::string base = dot == std::string::npos ? c : c.substr(0, dot);
+  std::string ext = dot == std::string::npos ? "" : c.substr(dot);
+  if (ext.size() > 2 && AllDigits(std::string_view(ext).substr(1))) ext = ".*";  // file.1234
+  for (std::string_view prefix : kTempPrefixes) {
+    if (base.size() > prefix.size() && base.starts_with(prefix) &&
+        RandomLooking(std::string_view(base).substr(prefix.size()))) {
+      return std::string(prefix) + "*" + ext;
+    }
+  }
+  // No known prefix: only a name that is random from end to end, with all three classes.
+  bool digit =
+      std::any_of(base.begin(), base.end(), [](unsigned char ch) { return std::isdigit(ch); });
+  bool upper =
+      std::any_of(base.begin(), base.end(), [](unsigned char ch) { return std::isupper(ch); });
+  bool lower =
+      std::any_of(base.begin(), base.end(), [](unsigned char ch) { return std::islower(ch); });
+  if (base.size() >= 6 && digit && upper && lower && RandomLooking(base)) return "*" + ext;
+  return base + ext;
+}
+
+// The longest variable whose value prefixes `path` replaces it.
+std::string Substitute(const std::string& path, const Variables& vars) {
+  std::vector<std::pair<std::string, std::string>> order;
+  for (const char* name : {"WORKDIR", "TMPDIR", "HOME", "CWD"}) {
+    auto it = vars.find(name);
+    if (it != vars.end() && it->second.size() > 1) order.emplace_back(name, it->second);
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.second.size() > b.second.size(); });
+  for (const auto& [name, value] : order) {
+    if (path == value || path.starts_with(value + "/")) {
+      return "${" + name + "}" + path.substr(value.size());
+    }
+  }
+  return path;
+}
+
+std::string Example(const json& event) {
+  std::string msg = event.value("message", "");
+  std::string exe = event.value("exe", "");
+  return exe.empty() ? msg : msg + " by " + exe;
+}
+
+std::string Parent(const std::string& p) {
+  std::size_t slash = p.rfind('/');
+  return slash == 0 || slash == std::string::npos ? "/" : p.substr(0, slash);
+}
+
+// "needed 12 time(s) in 2 of 3 run(s)"
+std::pair<std::uint64_t, int> ParseNotes(const std::string& notes) {
+  static const std::regex re(R"(needed (\d+) time\(s\) in (\d+) of)");
+  std::smatch m;
+  if (std::regex_search(notes, m, re)) {
+    return {std::stoull(m[1]), std::stoi(m[2])};
+  }
+  return {1, 1};
+}
+
+std::string Notes(std::uint64_t count, std::size_t runs, int total, const std::string& example) {
+  return fmt::format("needed {} time(s) in {} of {} run(s); e.g. {}", count, runs, total,
+                     example.substr(0, 300));
+}
+
+}  // namespace
+
+std::string GlobTemporaryName(const std::string& path) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    std::size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    std::string comp = path.substr(i, j - i);
+    std::string parent = path.substr(0, i > 0 ? i - 1 : 0);
+    out += (comp.starts_with("${") ? comp : GlobComponent(parent, comp));
+    if (j < path.size()) out += "/";
+    i = j + 1;
+  }
+  return path.starts_with("/") && !out.starts_with("/") ? "/" + out : out;
+}
+
+void Learner::AddFile(const std::string& pattern, const std::string& access, std::uint64_t count,
+                      int run, const std::string& example) {
+  Seen& s = files_[pattern][access];
+  s.count += count;
+  s.runs.insert(run);
+  if (s.example.empty()) s.example = example;
+}
+
+void Learner::AddNet(const json& rule, std::uint64_t count, int run, const std::string& example) {
+  json key = rule;
+  key.erase("notes");
+  key.erase("id");
+  Seen& s = net_[key.dump()];
+  s.count += count;
+  s.runs.insert(run);
+  if (s.example.empty()) s.example = example;
+}
+
+void Learner::AddRun(const std::vector<json>& events, const Variables& run_vars) {
+  int run = runs_++;
+  for (const auto& e : events) {
+    if (!e.is_object() || !e.contains("tip") || !e["tip"].is_object()) continue;
+    const json& tip = e["tip"];
+    std::string example = Example(e);
+    if (tip.contains("files")) {
+      for (const auto& r : tip["files"].value("rules", json::array())) {
+        std::string path = r.value("path", "");
+        std::string pattern = GlobTemporaryName(Substitute(path, run_vars));
+        for (const auto& a : r.value("access", json::array())) {
+          std::string kind = a.get<std::string>();
+          if (kind == "create" && existing_dir && existing_dir(path)) continue;
+          AddFile(pattern, kind, 1, run, example);
+        }
+      }
+    }
+    if (tip.contains("network")) {
+      for (const auto& r : tip["network"].value("rules", json::array())) AddNet(r, 1, run, example);
+      for (const auto& f : tip["network"].value("families", json::array())) {
+        families_.insert(f.get<std::string>());
+      }
+    }
+    if (tip.contains("escapes")) {
+      for (const auto& [name, verdict] : tip["escapes"].items()) {
+        std::string note = name + ": " + example;
+        if (std::find(escape_notes_.begin(), escape_notes_.end(), note) == escape_notes_.end()) {
+          escape_notes_.push_back(note);
+        }
+      }
+    }
+  }
+}
+
+void Learner::AddDraft(const json& draft) {
+  static const std::regex runs_re(R"(from (\d+) run)");
+  std::smatch m;
+  std::string desc = draft.value("description", "");
+  int n = std::regex_search(desc, m, runs_re) ? std::stoi(m[1]) : 1;
+  int first = runs_;
+  runs_ += n;
+  auto runs_of = [&](int k) {
+    std::vector<int> r;
+    for (int i = 0; i < std::min(k, n); ++i) r.push_back(first + i);
+    return r;
+  };
+  if (draft.contains("files")) {
+    for (const auto& r : draft["files"].value("rules", json::array())) {
+      auto [count, in_runs] = ParseNotes(r.value("notes", ""));
+      std::string notes = r.value("notes", "");
+      std::string example =
+          notes.find("e.g. ") != std::string::npos ? notes.substr(notes.find("e.g. ") + 5) : "";
+      for (const auto& a : r.value("access", json::array())) {
+        for (int run : runs_of(in_runs)) {
+          AddFile(r.value("path", ""), a.get<std::string>(), run == first ? count : 0, run,
+                  example);
+        }
+      }
+    }
+  }
+  if (draft.contains("network")) {
+    for (const auto& r : draft["network"].value("rules", json::array())) {
+      auto [count, in_runs] = ParseNotes(r.value("notes", ""));
+      for (int run : runs_of(in_runs)) AddNet(r, run == first ? count : 0, run, "");
+    }
+    for (const auto& f : draft["network"].value("families", json::array())) {
+      families_.insert(f.get<std::string>());
+    }
+  }
+}
+
+json Learner::Draft(const LearnOptions& o) const {
+  // Reads: many names in one directory become "dir/**".
+  std::map<std::string, std::map<std::string, Seen>> files = files_;
+  std::map<std::string, std::vector<std::string>> reads_by_dir;
+  for (const auto& [pattern, kinds] : files) {
+    if (kinds.contains("read") && pattern.find_first_of("*?[") == std::string::npos) {
+      reads_by_dir[Parent(pattern)].push_back(pattern);
+    }
+  }
+  for (const auto& [dir, names] : reads_by_dir) {
+    if (names.size() < o.read_dir_threshold || dir == "/") continue;
+    Seen merged;
+    for (const auto& name : names) {
+      const Seen& s = files[name]["read"];
+      merged.count += s.count;
+      merged.runs.insert(s.runs.begin(), s.runs.end());
+      if (merged.example.empty()) merged.example = s.example;
+      files[name].erase("read");
+      if (files[name].empty()) files.erase(name);
+    }
+    Seen& into = files[dir + "/**"]["read"];
+    into.count += merged.count;
+    into.runs.insert(merged.runs.begin(), merged.runs.end());
+    if (into.example.empty()) into.example = merged.example;
+  }
+
+  json rules = json::array();
+  for (const auto& [pattern, kinds] : files) {
+    json access = json::array();
+    Seen total;
+    for (const auto& [kind, s] : kinds) {
+      access.push_back(kind);
+      total.count += s.count;
+      total.runs.insert(s.runs.begin(), s.runs.end());
+      if (total.example.empty()) total.example = s.example;
+    }
+    rules.push_back({{"id", "learnt"},
+                     {"path", pattern},
+                     {"access", access},
+                     {"action", "allow"},
+                     {"notes", Notes(total.count, total.runs.size(), runs_, total.example)}});
+  }
+  json net_rules = json::array();
+  for (const auto& [key, s] : net_) {
+    json r = json::parse(key);
+    r["id"] = "learnt";
+    r["notes"] = Notes(s.count, s.runs.size(), runs_, s.example);
+    net_rules.push_back(r);
+  }
+
+  std::string command = o.command.substr(0, 200);
+  std::string desc = fmt::format(
+      "DRAFT learnt by tracejail from {} run(s) of `{}`{}. It extends {} with what those runs "
+      "needed and nothing else; review every rule before relying on it.",
+      runs_, command, o.date.empty() ? "" : " on " + o.date, o.base);
+  if (!escape_notes_.empty()) {
+    desc += fmt::format(" {} escape attempt(s) were seen and are NOT allowed here:",
+                        escape_notes_.size());
+    for (const auto& n : escape_notes_) desc += " [" + n.substr(0, 200) + "]";
+  }
+  json draft = {
+      {"version", 1}, {"name", "learnt draft"}, {"description", desc}, {"extends", o.base}};
+  if (!rules.empty()) draft["files"] = {{"rules", rules}};
+  if (!net_rules.empty() || !families_.empty()) {
+    draft["network"] = json::object();
+    if (!families_.empty()) draft["network"]["families"] = families_;
+    if (!net_rules.empty()) draft["network"]["rules"] = net_rules;
+  }
+  return draft;
+}
+
+}  // namespace policy

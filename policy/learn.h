@@ -1,0 +1,73 @@
+// Learn mode's pure half: turns what audit-mode runs would have denied into a draft policy that
+// extends the base, generalised where that is safe and never beyond what was seen otherwise.
+//
+// Input is the `tip` of every would-deny event (the smallest fragment that allows that call,
+// computed by the policy itself), so learn understands exactly what the policy understands.
+// Generalisation, in order:
+//   1. the run's work dir, home, temp dir and current dir become ${WORKDIR}, ${HOME}, ${TMPDIR},
+//      ${CWD} (each run has its own work dir);
+//   2. temporary-looking names become globs: "/tmp/tmpk3j2x9" -> "/tmp/tmp*", "confJ31A69" ->
+//      "conf*", "cc5XkT8e.s" -> "cc*.s", pid-like numbers -> "*";
+//   3. reads only: `threshold` or more distinct names read in one directory become "dir/**";
+//   4. writes, creates, deletes, execs and network endpoints are kept exactly as seen.
+// Each rule carries "notes" with how often it was needed, in how many runs, and one example.
+// Escape primitives are never allowed by a draft: they are listed for review instead.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "policy/loader.h"
+
+namespace policy {
+
+struct LearnOptions {
+  std::string base = "standard";  // what the draft extends (preset or file)
+  std::string command;            // for the header
+  std::size_t read_dir_threshold = 4;
+  std::string date;  // "2026-11-27"
+};
+
+class Learner {
+ public:
+  // One audit-mode run: its events, and the variables of that run (its own WORKDIR).
+  void AddRun(const std::vector<nlohmann::json>& events, const Variables& run_vars);
+  // A draft written earlier (tracejail policy merge): its rules count as observations.
+  void AddDraft(const nlohmann::json& draft);
+
+  nlohmann::json Draft(const LearnOptions& options) const;
+
+  // When set: a "create" of a path for which this returns true (an existing directory, as
+  // `mkdir -p` attempts) is not learnt: the kernel would have failed it with EEXIST anyway, and
+  // a rule for it would allow creating anything beneath the directory.
+  std::function<bool(const std::string& path)> existing_dir;
+  int runs() const { return runs_; }
+  const std::vector<std::string>& escapes() const { return escape_notes_; }
+
+ private:
+  struct Seen {
+    std::uint64_t count = 0;
+    std::set<int> runs;  // which runs needed it
+    std::string example;
+  };
+  void AddFile(const std::string& pattern, const std::string& access, std::uint64_t count, int run,
+               const std::string& example);
+  void AddNet(const nlohmann::json& rule, std::uint64_t count, int run, const std::string& example);
+
+  int runs_ = 0;
+  // pattern -> access kind -> seen
+  std::map<std::string, std::map<std::string, Seen>> files_;
+  std::map<std::string, Seen> net_;  // rule JSON (without notes) -> seen
+  std::set<std::string> families_;
+  std::vector<std::string> escape_notes_;
+};
+
+// Step 2 alone, for tests: the last component's temporary-looking part replaced by "*".
+std::string GlobTemporaryName(const std::string& path);
+
+}  // namespace policy

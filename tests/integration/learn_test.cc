@@ -1,0 +1,195 @@
+// Learn mode on real programs: a Python script that imports, reads, writes in its work dir and
+// talks to a loopback server; a shell script of coreutils; a gcc compile. The learnt draft must
+// be tight: the same program under it in enforce mode has zero denials, and variants that read
+// a secret key, write outside the work dir, connect elsewhere or run another tool are denied.
+#include <stdlib.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "harness.h"
+
+namespace {
+
+std::string Python() { return "/usr/bin/python3"; }
+
+harness::Result Learn(const std::string& draft, const std::vector<std::string>& extra,
+                      const std::vector<std::string>& command, const std::string& cwd = "") {
+  std::vector<std::string> args{"learn", "-o", draft};
+  args.insert(args.end(), extra.begin(), extra.end());
+  args.push_back("--");
+  args.insert(args.end(), command.begin(), command.end());
+  return harness::Tool(args, cwd);
+}
+
+harness::Result Enforce(const std::string& draft, const std::vector<std::string>& command,
+                        const std::string& cwd = "") {
+  harness::Options o;
+  o.tracejail_args = {"--policy", draft};
+  o.cwd = cwd;
+  return harness::Run(command, o);
+}
+
+std::size_t Denials(const harness::Result& r) {
+  std::size_t n = 0;
+  for (const auto& e : r.events) {
+    std::string action = e["decision"].value("action", "");
+    if (action == "deny" || action == "kill") ++n;
+  }
+  return n;
+}
+
+std::string DenialsText(const harness::Result& r) {
+  std::string out;
+  for (const auto& e : r.events) out += e.value("message", "") + "\n";
+  return out;
+}
+
+// A fake home with a secret key, so the variant can try to read it.
+struct FakeHome {
+  harness::TempDir dir;
+  std::string old;
+  FakeHome() {
+    old = getenv("HOME") ? getenv("HOME") : "";
+    std::filesystem::create_directories(dir.path() + "/.ssh");
+    dir.File(".ssh/id_rsa", "-----BEGIN KEY-----\n");
+    setenv("HOME", dir.path().c_str(), 1);
+  }
+  ~FakeHome() { setenv("HOME", old.c_str(), 1); }
+};
+
+}  // namespace
+
+TEST_CASE("learn: a Python client's draft allows its runs and denies its variants") {
+  FakeHome home;
+  harness::TempDir dir;
+  harness::LoopbackListener server;
+  std::string data = dir.File("input.csv", "a,b\n1,2\n");
+  std::string script = dir.File("client.py", R"(import json, email, decimal, socket, sys, os
+mode = sys.argv[2]
+open(sys.argv[3]).read()
+open(os.path.join(os.environ['TMPDIR'], 'out.json'), 'w').write(json.dumps({'ok': 1}))
+port = int(sys.argv[1])
+if mode == 'secret':
+    open(os.path.expanduser('~/.ssh/id_rsa')).read()
+if mode == 'outside':
+    open('/var/local/tj-learn-written-outside', 'w').write('x')
+if mode == 'elsewhere':
+    port = int(sys.argv[4])
+s = socket.create_connection(('127.0.0.1', port))
+s.close()
+print('done')
+)");
+  std::string draft = dir.path() + "/draft.json";
+  std::string port = std::to_string(server.port());
+  harness::Result learnt =
+      Learn(draft, {"--runs", "2"}, {Python(), script, port, "plain", data, "0"});
+  INFO(learnt.err);
+  REQUIRE(learnt.status == 0);
+  auto doc = nlohmann::json::parse(harness::Slurp(draft));
+  INFO(doc.dump(2));
+  CHECK(doc["extends"] == "standard");
+  CHECK_THAT(doc["description"].get<std::string>(), Catch::Contains("from 2 run(s)"));
+  REQUIRE(doc["network"]["rules"].size() == 1);
+  CHECK(doc["network"]["rules"][0]["cidr"] == "127.0.0.1/32");
+  CHECK(doc["network"]["rules"][0]["ports"] == port);
+  CHECK_THAT(doc["network"]["rules"][0]["notes"].get<std::string>(),
+             Catch::Contains("in 2 of 2 run(s)"));
+
+  harness::Result again = Enforce(draft, {Python(), script, port, "plain", data, "0"});
+  INFO(again.err << DenialsText(again));
+  CHECK(again.status == 0);
+  CHECK(again.out == "done\n");
+  CHECK(Denials(again) == 0);
+
+  harness::Result secret = Enforce(draft, {Python(), script, port, "secret", data, "0"});
+  CHECK(secret.status != 0);
+  CHECK_THAT(DenialsText(secret), Catch::Contains(".ssh/id_rsa"));
+
+  harness::Result outside = Enforce(draft, {Python(), script, port, "outside", data, "0"});
+  CHECK(outside.status != 0);
+  CHECK_THAT(DenialsText(outside), Catch::Contains("written-outside"));
+  CHECK_FALSE(std::filesystem::exists("/var/local/tj-learn-written-outside"));
+  std::filesystem::remove("/var/local/tj-learn-written-outside");
+
+  harness::LoopbackListener other;
+  harness::Result elsewhere =
+      Enforce(draft, {Python(), script, port, "elsewhere", data, std::to_string(other.port())});
+  CHECK(elsewhere.status != 0);
+  CHECK_FALSE(other.Received());
+  CHECK_THAT(DenialsText(elsewhere), Catch::Contains(std::to_string(other.port())));
+}
+
+TEST_CASE("learn: a coreutils shell script under strict learns exactly the tools it ran") {
+  harness::TempDir dir;
+  std::string script = dir.File("tools.sh", R"(echo hello > "$TMPDIR/a.txt"
+wc -c "$TMPDIR/a.txt" > "$TMPDIR/b.txt"
+sort "$TMPDIR/b.txt" | head -1 > /dev/null
+if [ "$1" = more ]; then id -u; fi
+echo ok
+)");
+  std::string draft = dir.path() + "/draft.json";
+  harness::Result learnt = Learn(draft, {"--base", "strict"}, {"/bin/sh", script});
+  INFO(learnt.err);
+  REQUIRE(learnt.status == 0);
+  auto doc = nlohmann::json::parse(harness::Slurp(draft));
+  INFO(doc.dump(2));
+  std::vector<std::string> paths;
+  for (const auto& r : doc["files"]["rules"]) {
+    CHECK(r["access"] == nlohmann::json::array({"exec"}));
+    paths.push_back(r["path"]);
+  }
+  CHECK(paths == std::vector<std::string>{"/usr/bin/head", "/usr/bin/sort", "/usr/bin/wc"});
+
+  harness::Result again = Enforce(draft, {"/bin/sh", script});
+  INFO(again.err << DenialsText(again));
+  CHECK(again.out == "ok\n");
+  CHECK(Denials(again) == 0);
+
+  harness::Result more = Enforce(draft, {"/bin/sh", script, "more"});
+  CHECK_THAT(DenialsText(more), Catch::Contains("/usr/bin/id"));
+}
+
+TEST_CASE("learn: a gcc compile under strict, then the same compile enforced") {
+  harness::TempDir dir;
+  std::string src = dir.File("hello.c", "#include <stdio.h>\nint main(void){puts(\"hi\");}\n");
+  std::string draft = dir.path() + "/draft.json";
+  harness::Result learnt =
+      Learn(draft, {"--base", "strict"}, {"/usr/bin/gcc", "-o", "hello", "hello.c"}, dir.path());
+  INFO(learnt.err);
+  REQUIRE(learnt.status == 0);
+  std::filesystem::remove(dir.path() + "/hello");
+  harness::Result again = Enforce(draft, {"/usr/bin/gcc", "-o", "hello", "hello.c"}, dir.path());
+  INFO(again.err << DenialsText(again));
+  CHECK(again.status == 0);
+  CHECK(Denials(again) == 0);
+  CHECK(harness::RunNative({dir.path() + "/hello"}).out == "hi\n");
+}
+
+TEST_CASE("policy merge: drafts of two runs make one draft that covers both") {
+  harness::TempDir dir;
+  harness::LoopbackListener a, b;
+  std::string script = dir.File("c.py", R"(import socket, sys
+socket.create_connection(('127.0.0.1', int(sys.argv[1]))).close()
+)");
+  std::string da = dir.path() + "/a.json", db = dir.path() + "/b.json";
+  REQUIRE(Learn(da, {}, {Python(), script, std::to_string(a.port())}).status == 0);
+  REQUIRE(Learn(db, {}, {Python(), script, std::to_string(b.port())}).status == 0);
+  std::string merged = dir.path() + "/merged.json";
+  harness::Result m = harness::Tool({"policy", "merge", da, db, "-o", merged});
+  INFO(m.err);
+  REQUIRE(m.status == 0);
+  auto doc = nlohmann::json::parse(harness::Slurp(merged));
+  INFO(doc.dump(2));
+  CHECK_THAT(doc["description"].get<std::string>(), Catch::Contains("from 2 run(s)"));
+  REQUIRE(doc["network"]["rules"].size() == 2);
+  for (int port : {a.port(), b.port()}) {
+    harness::Result r = Enforce(merged, {Python(), script, std::to_string(port)});
+    INFO(r.err << DenialsText(r));
+    CHECK(r.status == 0);
+    CHECK(Denials(r) == 0);
+  }
+  harness::Result bad = harness::Tool({"policy", "merge", da, dir.path() + "/missing.json"});
+  CHECK(bad.status == 121);
+}
