@@ -79,6 +79,8 @@ void AddLearnOptions(CLI::App* cmd, LearnArgs& args) {
                   "also keep the last run's events here (JSON Lines)");
   cmd->add_flag("--allow-degraded", args.run.allow_degraded,
                 "run even when an isolation layer of the base is unavailable here");
+  cmd->add_flag("--live{all}", args.run.live, "show each decision as it happens (all or denied)")
+      ->check(CLI::IsMember({"all", "denied"}));
   cmd->add_option("command", args.run.command, "command and arguments (after --)");
 }
 

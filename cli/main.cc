@@ -26,6 +26,7 @@
 #include "cli/exec_command.h"
 #include "cli/exit_codes.h"
 #include "cli/learn_command.h"
+#include "cli/live.h"
 #include "cli/run_command.h"
 #include "cli/run_options.h"
 #include "policy/explain.h"
@@ -243,6 +244,13 @@ int main(int argc, char** argv) {
       "learn", "run a command in audit mode and write a draft policy of what it needed");
   cli::AddLearnOptions(learn_cmd, learn);
 
+  std::string watch_endpoint;
+  bool watch_denied = false;
+  CLI::App* watch_cmd =
+      app.add_subcommand("watch", "show the live view of a run started elsewhere with --stream");
+  watch_cmd->add_option("endpoint", watch_endpoint, "unix:PATH or tcp:ADDRESS:PORT")->required();
+  watch_cmd->add_flag("--denied", watch_denied, "only decisions that deny, escapes and limits");
+
   std::string verify_file;
   CLI::App* verify_cmd =
       app.add_subcommand("verify", "check an events file's hash chain for tampering");
@@ -314,6 +322,7 @@ int main(int argc, char** argv) {
   if (*run_cmd) return cli::RunCommand(run).status;
   if (*exec_cmd) return cli::Exec(exec);
   if (*learn_cmd) return cli::Learn(learn);
+  if (*watch_cmd) return cli::Watch(watch_endpoint, watch_denied);
   if (*merge_cmd) return cli::MergeDrafts(merge_files, merge_out);
   if (*verify_cmd) return Verify(verify_file);
   if (*report_cmd) return Report(report_file, report_format, report_out);

@@ -19,9 +19,11 @@
 
 #include "cli/command_path.h"
 #include "cli/exit_codes.h"
+#include "cli/live.h"
 #include "policy/loader.h"
 #include "policy/presets.h"
 #include "report/event_log.h"
+#include "report/stream_server.h"
 #include "tracer/isolation.h"
 #include "tracer/seccomp_filter.h"
 #include "tracer/supervisor.h"
@@ -237,14 +239,48 @@ RunOutcome RunCommand(const RunArgs& args) {
   bool in_workdir =
       args.start_in_workdir || (!wd.empty() && policy->isolation.Has(policy::Namespace::kUser));
   iso_options.cwd = in_workdir ? wd : (getcwd(cwd, sizeof cwd) ? cwd : "/");
+  report::LiveFilter live_filter = report::LiveFilter::kAll;
+  report::StreamEndpoint stream_endpoint;
+  std::string stream_error;
+  if (!args.live.empty() && !ParseLiveFilter(args.live, live_filter)) {
+    Error(fmt::format("--live={}: expected all or denied", args.live));
+    out.status = kExitUsage;
+    return out;
+  }
+  if (!args.stream.empty() &&
+      !report::ParseStreamEndpoint(args.stream, stream_endpoint, stream_error)) {
+    Error("--stream " + stream_error);
+    out.status = kExitUsage;
+    return out;
+  }
   tracer::Isolation isolation;
   tracer::SyscallIndex index;
+  std::unique_ptr<report::StreamServer> stream;
+  std::shared_ptr<LiveTerminal> live;
   std::unique_ptr<report::EventLog> log;
   try {
     isolation = tracer::PrepareIsolation(*policy, iso_options, spec.sandbox);
     tracer::FilterPlan plan = tracer::MakePlan(*policy, index);
     spec.filter = tracer::BuildFilter(plan, index);
-    if (!args.events_file.empty()) log = std::make_unique<report::EventLog>(args.events_file);
+    std::vector<report::EventLog::Sink> sinks;
+    if (!args.stream.empty()) {
+      stream = std::make_unique<report::StreamServer>(stream_endpoint);
+      Error("streaming events on " + stream->Describe() + " (tracejail watch " +
+            stream->Describe() + ")");
+      report::StreamServer* server = stream.get();
+      sinks.push_back([server](const std::string& line, const nlohmann::json&, bool in_file) {
+        if (in_file) server->Publish(line);
+      });
+    }
+    if (!args.live.empty()) {
+      live = std::make_shared<LiveTerminal>(live_filter);
+      sinks.push_back([live](const std::string& line, const nlohmann::json& record, bool in_file) {
+        (*live)(line, record, in_file);
+      });
+    }
+    if (!args.events_file.empty() || !sinks.empty()) {
+      log = std::make_unique<report::EventLog>(args.events_file, std::move(sinks));
+    }
   } catch (const tracer::IsolationError& e) {
     Error(e.what());
     out.status = kExitUnavailable;
@@ -288,12 +324,17 @@ RunOutcome RunCommand(const RunArgs& args) {
     out.status = kExitInternal;
     return out;
   }
+  if (stream && args.stream_wait > 0) {
+    Error(fmt::format("waiting for {} subscriber(s) on {}", args.stream_wait, stream->Describe()));
+    stream->WaitForSubscribers(args.stream_wait);
+  }
   tracer::Watch watch;
   watch.limits = policy->limits;
   watch.cgroup = isolation.cgroup.get();
   watch.own_mounts = isolation.view.own_mounts;
   watch.ns_proc_pids = isolation.view.ns_proc_pids;
   watch.tmpfs_dir = isolation.tmpfs_dir;
+  watch.live_allowed = live != nullptr && live_filter == report::LiveFilter::kAll;
 
   timespec start{}, end{};
   clock_gettime(CLOCK_MONOTONIC, &start);
@@ -323,6 +364,8 @@ RunOutcome RunCommand(const RunArgs& args) {
   clock_gettime(CLOCK_MONOTONIC, &end);
   out.ran = true;
   if (log) log->Close();
+  if (live) live->Finish();
+  if (stream) stream->Close();
   FillResult(result, start, end, exec);
   out.status = ExitStatusOf(result);
   if (result.spawn_error) {

@@ -25,6 +25,16 @@ void AddRunOptions(CLI::App* cmd, RunArgs& args) {
   cmd->add_flag("--allow-degraded", args.allow_degraded,
                 "run even when an isolation layer the policy asks for is unavailable here "
                 "(the result lists it as degraded)");
+  cmd->add_flag("--live{all}", args.live,
+                "show each decision on the terminal as it happens (--live, or --live=denied for "
+                "denials only)")
+      ->check(CLI::IsMember({"all", "denied"}));
+  cmd->add_option("--stream", args.stream,
+                  "serve events as JSON Lines at unix:PATH or tcp:ADDRESS:PORT to any number of "
+                  "subscribers (tracejail watch ENDPOINT)");
+  cmd->add_option("--stream-wait", args.stream_wait,
+                  "with --stream: start the command only once N subscribers are connected")
+      ->check(CLI::Range(0, 1000));
   for (const auto& info : policy::kLimitInfo) {
     std::string flag = "--" + std::string(info.key);
     for (char& ch : flag) ch = ch == '_' ? '-' : ch;

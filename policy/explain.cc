@@ -111,15 +111,15 @@ std::string Explain(const Policy& p) {
   }
   out += "\nIsolation layers:\n";
   out += fmt::format("  - environment: {}\n", iso.clean_environment ? "clean" : "inherited");
-  out += fmt::format("  - work dir: {}\n", iso.private_workdir ? "private, removed afterwards"
-                                                                : "the current directory");
+  out += fmt::format("  - work dir: {}\n",
+                     iso.private_workdir ? "private, removed afterwards" : "the current directory");
   out += fmt::format("  - namespaces: {}\n", ns.empty() ? "none" : ns);
-  out += fmt::format("  - Landlock: {}\n", iso.landlock ? "the file rules again, in the kernel"
-                                                         : "no");
+  out += fmt::format("  - Landlock: {}\n",
+                     iso.landlock ? "the file rules again, in the kernel" : "no");
   out += fmt::format("  - read-only root: {}\n", iso.read_only_root ? "yes" : "no");
   out += fmt::format("  - cgroup: {}\n", iso.cgroups_required
-                                              ? "required (no run without one)"
-                                              : "used when available, else rlimits with a warning");
+                                             ? "required (no run without one)"
+                                             : "used when available, else rlimits with a warning");
   return out;
 }
 

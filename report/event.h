@@ -35,6 +35,9 @@ struct Event {
   nlohmann::json tip;      // policy fragment that would allow the call (deny/kill), or null
   bool race_free = false;  // whether the kernel acted on exactly what was checked
   std::string message;
+  // For the live view only (an allowed decision in enforce mode): never written to the events
+  // file or the stream, never chained.
+  bool live_only = false;
 };
 
 nlohmann::json ToJson(const Event& e);

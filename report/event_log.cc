@@ -10,9 +10,9 @@
 
 namespace report {
 
-EventLog::EventLog(const std::string& path) {
-  file_ = std::fopen(path.c_str(), "we");
-  if (file_ == nullptr) {
+EventLog::EventLog(const std::string& path, std::vector<Sink> sinks) : sinks_(std::move(sinks)) {
+  if (!path.empty()) file_ = std::fopen(path.c_str(), "we");
+  if (!path.empty() && file_ == nullptr) {
     throw std::runtime_error(
         fmt::format("cannot open events file {}: {}", path, std::strerror(errno)));
   }
@@ -48,9 +48,14 @@ void EventLog::WriteRecord(nlohmann::json record, bool is_event) {
   // Tracee strings are escaped to valid UTF-8 before they get here; `replace` is a backstop.
   std::string line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   prev_hash_ = Sha256Hex(line);
+  for (const auto& sink : sinks_) sink(line, record, true);
   line += '\n';
-  std::fwrite(line.data(), 1, line.size(), file_);
+  if (file_ != nullptr) std::fwrite(line.data(), 1, line.size(), file_);
   if (is_event) ++written_;
+}
+
+void EventLog::Flush() {
+  if (file_ != nullptr) std::fflush(file_);
 }
 
 void EventLog::Run() {
@@ -62,12 +67,20 @@ void EventLog::Run() {
       batch.swap(queue_);
       if (batch.empty() && closing_) {
         WriteRecord({{"type", "log_end"}, {"records", written_.load()}}, false);
-        std::fflush(file_);
+        Flush();
         return;
       }
     }
-    for (const Event& e : batch) WriteRecord(ToJson(e), true);
-    std::fflush(file_);
+    for (const Event& e : batch) {
+      if (e.live_only) {
+        nlohmann::json record = ToJson(e);
+        std::string line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        for (const auto& sink : sinks_) sink(line, record, false);
+        continue;
+      }
+      WriteRecord(ToJson(e), true);
+    }
+    Flush();
     batch.clear();
   }
 }

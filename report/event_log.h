@@ -7,6 +7,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -19,8 +20,14 @@ namespace report {
 
 class EventLog {
  public:
-  // Opens (truncates) `path`; throws std::runtime_error naming the path and errno on failure.
-  explicit EventLog(const std::string& path);
+  // A consumer of every record on the writer thread: the line as written (no newline), the
+  // record, and whether it is part of the file (false: a live-only decision).
+  using Sink =
+      std::function<void(const std::string& line, const nlohmann::json& record, bool in_file)>;
+
+  // Opens (truncates) `path`, or writes no file when `path` is empty (sinks only); throws
+  // std::runtime_error naming the path and errno on failure. Sinks are fixed at construction.
+  explicit EventLog(const std::string& path, std::vector<Sink> sinks = {});
   EventLog(const EventLog&) = delete;
   EventLog& operator=(const EventLog&) = delete;
   ~EventLog();
@@ -32,6 +39,7 @@ class EventLog {
  private:
   void Run();
   void WriteRecord(nlohmann::json record, bool is_event);  // writer thread only
+  void Flush();
 
   std::FILE* file_ = nullptr;
   std::mutex mu_;
@@ -40,6 +48,7 @@ class EventLog {
   bool closing_ = false;
   std::atomic<std::uint64_t> written_{0};
   std::string prev_hash_{kGenesisHash};  // writer thread only
+  std::vector<Sink> sinks_;
   std::thread thread_;
 };
 

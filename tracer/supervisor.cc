@@ -622,6 +622,10 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     // Audit mode records every allowed access too: the input of learn mode and reports.
     Record(t, d, nullptr, &call, static_cast<long>(nr), info.arch, raw,
            fmt::format("{} allowed", row->name));
+  } else if (watch_.live_allowed && d.action == policy::Action::kAllow &&
+             d.event == policy::EventType::kNone && log_ != nullptr) {
+    Record(t, d, nullptr, &call, static_cast<long>(nr), info.arch, raw,
+           fmt::format("{} allowed", row->name), /*live_only=*/true);
   }
   if (d.action != policy::Action::kAllow || d.event != policy::EventType::kNone) {
     std::string message = fmt::format("{} {}", row->name, policy::Name(d.action));
@@ -685,7 +689,7 @@ void Supervisor::Lifecycle(policy::EventType type, Tracee& t, nlohmann::json arg
 
 void Supervisor::Record(Tracee& t, const policy::Decision& d, nlohmann::json tip,
                         const DecodedCall* call, long nr, std::uint32_t arch,
-                        const std::uint64_t* raw, const std::string& message) {
+                        const std::uint64_t* raw, const std::string& message, bool live_only) {
   if (d.action != policy::Action::kAllow && mode_ == Mode::kAudit) ++result_.denied;
   if (log_ == nullptr) return;
   report::Event e;
@@ -721,7 +725,8 @@ void Supervisor::Record(Tracee& t, const policy::Decision& d, nlohmann::json tip
   e.error = d.action == policy::Action::kDeny ? d.error : 0;
   e.rule = std::string(d.rule);
   e.message = message;
-  ++result_.events;
+  e.live_only = live_only;
+  if (!live_only) ++result_.events;
   log_->Push(std::move(e));
 }
 

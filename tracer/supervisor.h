@@ -35,6 +35,7 @@ struct Watch {
   bool own_mounts = false;    // the tracee has a mount namespace: resolve through /proc/PID/root
   bool ns_proc_pids = false;  // its /proc numbers processes in its PID namespace
   std::string tmpfs_dir;      // the size-limited work dir, watched for a full disk
+  bool live_allowed = false;  // also show allowed decisions in the live view (not the file)
 };
 
 struct LimitHit {
@@ -97,7 +98,8 @@ class Supervisor {
   void Enforce(Tracee& t, const policy::Decision& d);
   // `tip`: the policy fragment that would allow the call (kept for denials only).
   void Record(Tracee& t, const policy::Decision& d, nlohmann::json tip, const DecodedCall* call,
-              long nr, std::uint32_t arch, const std::uint64_t* raw, const std::string& message);
+              long nr, std::uint32_t arch, const std::uint64_t* raw, const std::string& message,
+              bool live_only = false);
   void Lifecycle(policy::EventType type, Tracee& t, nlohmann::json args, std::string message);
   void KillAll();
   void ForwardPendingSignals();

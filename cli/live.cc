@@ -1,0 +1,160 @@
+#include "cli/live.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "cli/exit_codes.h"
+#include "cli/run_command.h"
+#include "report/stream_server.h"
+
+namespace cli {
+namespace {
+
+constexpr std::size_t kMaxLine = 1 << 20;  // a stream line longer than this is skipped
+
+int Connect(const report::StreamEndpoint& ep, std::string& error) {
+  if (ep.unix_socket) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, ep.path.c_str(), ep.path.size());
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      error = fmt::format("cannot connect to unix:{}: {} (is a run with --stream unix:{} going?)",
+                          ep.path, std::strerror(errno), ep.path);
+      close(fd);
+      return -1;
+    }
+    return fd;
+  }
+  bool v6 = ep.host.find(':') != std::string::npos;
+  int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  if (v6) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(static_cast<uint16_t>(ep.port));
+    inet_pton(AF_INET6, ep.host.c_str(), &a->sin6_addr);
+    len = sizeof *a;
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(static_cast<uint16_t>(ep.port));
+    inet_pton(AF_INET, ep.host.c_str(), &a->sin_addr);
+    len = sizeof *a;
+  }
+  if (connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+    error = fmt::format("cannot connect to tcp:{}:{}: {}", ep.host, ep.port, std::strerror(errno));
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+bool ParseLiveFilter(const std::string& text, report::LiveFilter& out) {
+  if (text == "all" || text.empty()) {
+    out = report::LiveFilter::kAll;
+    return true;
+  }
+  if (text == "denied") {
+    out = report::LiveFilter::kDenied;
+    return true;
+  }
+  return false;
+}
+
+LiveTerminal::LiveTerminal(report::LiveFilter filter)
+    : filter_(filter), tty_(isatty(STDERR_FILENO) == 1) {
+  style_.color = tty_ && std::getenv("NO_COLOR") == nullptr;
+}
+
+void LiveTerminal::operator()(const std::string&, const nlohmann::json& record, bool) {
+  std::string type = record.value("type", "");
+  if (type == "process_start") ++processes_;
+  if (record.contains("syscall")) {
+    ++decisions_;
+    const auto& d = record.value("decision", nlohmann::json::object());
+    std::string effective = d.value("would", d.value("action", ""));
+    if (effective == "deny" || effective == "kill") ++denied_;
+  }
+  std::string clear = progress_shown_ ? "\r\x1b[K" : "";
+  if (report::LiveWants(record, filter_)) {
+    std::string text = report::FormatLive(record, style_);
+    if (!text.empty()) {
+      std::fputs((clear + text + "\n").c_str(), stderr);
+      progress_shown_ = false;
+    }
+  }
+  auto now = std::chrono::steady_clock::now();
+  if (tty_ && filter_ == report::LiveFilter::kDenied &&
+      now - last_progress_ > std::chrono::milliseconds(200)) {
+    last_progress_ = now;
+    std::fputs(("\r\x1b[K" + report::FormatProgress(decisions_, denied_, processes_)).c_str(),
+               stderr);
+    progress_shown_ = true;
+  }
+}
+
+void LiveTerminal::Finish() {
+  if (progress_shown_) std::fputs("\r\x1b[K", stderr);
+  progress_shown_ = false;
+}
+
+int Watch(const std::string& endpoint, bool denied_only) {
+  report::StreamEndpoint ep;
+  std::string error;
+  if (!report::ParseStreamEndpoint(endpoint, ep, error)) {
+    Error(error);
+    return kExitUsage;
+  }
+  int fd = Connect(ep, error);
+  if (fd < 0) {
+    Error(error);
+    return 1;
+  }
+  report::LiveStyle style;
+  style.color = isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
+  report::LiveFilter filter = denied_only ? report::LiveFilter::kDenied : report::LiveFilter::kAll;
+  std::string buf;
+  bool skipping = false;
+  char chunk[65536];
+  for (;;) {
+    ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    buf.append(chunk, static_cast<std::size_t>(n));
+    std::size_t start = 0;
+    for (std::size_t nl; (nl = buf.find('\n', start)) != std::string::npos; start = nl + 1) {
+      if (skipping) {
+        skipping = false;
+        continue;
+      }
+      auto record = nlohmann::json::parse(buf.begin() + static_cast<long>(start),
+                                          buf.begin() + static_cast<long>(nl), nullptr, false);
+      if (record.is_discarded() || !report::LiveWants(record, filter)) continue;
+      std::string text = report::FormatLive(record, style);
+      if (!text.empty()) std::printf("%s\n", text.c_str());
+    }
+    buf.erase(0, start);
+    if (buf.size() > kMaxLine) {  // an absurd line: drop it up to its newline
+      buf.clear();
+      skipping = true;
+    }
+    std::fflush(stdout);
+  }
+  close(fd);
+  return 0;
+}
+
+}  // namespace cli

@@ -1,0 +1,32 @@
+// The live view: one strace-like line per decision, as it happens, for a terminal
+// (`tracejail run --live`, `tracejail watch`). Pure formatting; the caller writes the lines.
+//
+//   [1234] openat(dirfd=AT_FDCWD, pathname="/etc/shadow", flags=O_RDONLY) = DENIED EACCES  <-
+//   standard:16#/files/rules/0 (secrets) [1234] +++ exec /usr/bin/ls ["ls", "-l"] [1234] !!! memory
+//   limit (256MiB): OOM kill in the process tree at a peak of 256MiB
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace report {
+
+enum class LiveFilter { kAll, kDenied };
+
+struct LiveStyle {
+  bool color = false;  // ANSI colours: denials red, escapes magenta, limits yellow, allows dim
+};
+
+// Whether `record` belongs in the view under `filter`.
+bool LiveWants(const nlohmann::json& record, LiveFilter filter);
+
+// One line (no newline) for an event record; empty for records the view does not show
+// (log_end). Tracee strings in records are already escaped; control characters are escaped
+// again here, so a hostile record cannot drive the terminal.
+std::string FormatLive(const nlohmann::json& record, const LiveStyle& style);
+
+// The compact progress line for long runs: "tracejail: 12345 decisions, 3 denied, 2 processes".
+std::string FormatProgress(std::uint64_t decisions, std::uint64_t denied, std::uint64_t processes);
+
+}  // namespace report

@@ -1,0 +1,170 @@
+// The live view (--live), the event stream (--stream) with a fast and a stalled subscriber, and
+// `tracejail watch`: real runs, real sockets, synchronised on what the subscribers receive.
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <future>
+#include <sstream>
+#include <thread>
+
+#include "harness.h"
+
+namespace {
+
+int ConnectUnix(const std::string& path, int rcvbuf = 0) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  // The run creates the socket before it waits for subscribers; retry until it exists.
+  while (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    if (errno != ENOENT && errno != ECONNREFUSED) return -1;
+    sched_yield();
+  }
+  return fd;
+}
+
+// Reads lines until EOF; calls `on_line` for each.
+template <typename F>
+void ReadLines(int fd, F&& on_line) {
+  std::string buf;
+  char chunk[65536];
+  for (;;) {
+    ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    buf.append(chunk, static_cast<std::size_t>(n));
+    std::size_t start = 0;
+    for (std::size_t nl; (nl = buf.find('\n', start)) != std::string::npos; start = nl + 1) {
+      on_line(buf.substr(start, nl - start));
+    }
+    buf.erase(0, start);
+  }
+  close(fd);
+}
+
+std::vector<nlohmann::json> FileRecords(const std::string& path) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(harness::Slurp(path));
+  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("live view: --live shows decisions as they happen; --live=denied only the denials") {
+  harness::Options all;
+  all.tracejail_args = {"--live"};
+  harness::Result r =
+      harness::Run({"/bin/sh", "-c", "cat /etc/hostname >/dev/null; cat /etc/shadow"}, all);
+  CHECK_THAT(r.err, Catch::Contains("pathname=\"/etc/hostname\") = allowed"));
+  CHECK_THAT(r.err, Catch::Contains("pathname=\"/etc/shadow\") = DENIED EACCES"));
+  CHECK_THAT(r.err, Catch::Contains("+++ exec /usr/bin/cat"));
+  harness::Options denied;
+  denied.tracejail_args = {"--live=denied"};
+  harness::Result d =
+      harness::Run({"/bin/sh", "-c", "cat /etc/hostname >/dev/null; cat /etc/shadow"}, denied);
+  CHECK_THAT(d.err, Catch::Contains("/etc/shadow\") = DENIED EACCES"));
+  CHECK_THAT(d.err, !Catch::Contains("/etc/hostname"));
+}
+
+TEST_CASE(
+    "live view: --live escapes what the tracee controls: no terminal escape reaches the screen") {
+  harness::Options o;
+  o.tracejail_args = {"--live=denied"};
+  harness::Result r =
+      harness::Run({"/bin/sh", "-c", "cat \"/etc/shadow/\x1b[2J\x1b]0;pwned\x07\""}, o);
+  CHECK(r.err.find('\x1b') == std::string::npos);
+  CHECK(r.err.find('\x07') == std::string::npos);
+  CHECK_THAT(r.err, Catch::Contains("DENIED"));
+}
+
+TEST_CASE("stream: a stalled subscriber loses events (and is told), the other gets them all") {
+  harness::TempDir dir;
+  std::string sock = dir.path() + "/events.sock";
+  std::string events = dir.path() + "/events.jsonl";
+  std::string script =
+      dir.File("opens.py", "for i in range(6000):\n    open('/etc/hostname').close()\n");
+  auto run = std::async(std::launch::async, [&] {
+    harness::Options o;
+    o.events = false;
+    o.tracejail_args = {"--mode",   "audit",        "--events",      events,
+                        "--stream", "unix:" + sock, "--stream-wait", "2"};
+    return harness::Run({"/usr/bin/python3", script}, o);
+  });
+  int fast_fd = ConnectUnix(sock);
+  int slow_fd = ConnectUnix(sock, 4096);
+  REQUIRE(fast_fd >= 0);
+  REQUIRE(slow_fd >= 0);
+  std::promise<void> fast_done;
+  std::vector<nlohmann::json> fast;
+  std::thread fast_reader([&] {
+    ReadLines(fast_fd, [&](const std::string& line) {
+      fast.push_back(nlohmann::json::parse(line));
+      if (fast.back().value("type", "") == "log_end") fast_done.set_value();
+    });
+  });
+  // The stalled subscriber reads nothing until the fast one has seen the whole run.
+  fast_done.get_future().wait();
+  std::vector<nlohmann::json> slow;
+  ReadLines(slow_fd, [&](const std::string& line) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    REQUIRE_FALSE(j.is_discarded());
+    slow.push_back(j);
+  });
+  fast_reader.join();
+  harness::Result r = run.get();
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+
+  std::vector<nlohmann::json> file = FileRecords(events);
+  REQUIRE(file.size() > 6000);
+  REQUIRE(fast.size() == file.size());
+  for (std::size_t i = 0; i < file.size(); ++i) {
+    if (fast[i] != file[i]) FAIL("record " << i << " differs from the events file");
+  }
+  std::uint64_t received = 0, dropped = 0, notices = 0;
+  for (const auto& j : slow) {
+    if (j.value("type", "") == "events_dropped") {
+      ++notices;
+      dropped += j["count"].get<std::uint64_t>();
+    } else {
+      ++received;
+    }
+  }
+  INFO("slow subscriber: " << received << " records, " << dropped << " dropped, " << notices
+                           << " notices");
+  CHECK(notices >= 1);
+  CHECK(dropped > 0);
+  CHECK(received + dropped == file.size());
+  // It ends with the run's last record, or with the notice for what it lost at the end.
+  std::string last = slow.back().value("type", "");
+  CHECK((last == "log_end" || last == "events_dropped"));
+}
+
+TEST_CASE("stream: tracejail watch shows the live view of a run started elsewhere") {
+  harness::TempDir dir;
+  std::string sock = dir.path() + "/watch.sock";
+  auto run = std::async(std::launch::async, [&] {
+    harness::Options o;
+    // Two subscribers: the probe below, and watch.
+    o.tracejail_args = {"--stream", "unix:" + sock, "--stream-wait", "2"};
+    return harness::Run({"/bin/sh", "-c", "cat /etc/shadow"}, o);
+  });
+  // watch does not retry: connect a probe first, which also proves the socket is up.
+  int probe = ConnectUnix(sock);
+  REQUIRE(probe >= 0);
+  harness::Result w = harness::Tool({"watch", "--denied", "unix:" + sock});
+  close(probe);
+  harness::Result r = run.get();
+  INFO(w.err << r.err);
+  CHECK(w.status == 0);
+  CHECK_THAT(w.out, Catch::Contains("pathname=\"/etc/shadow\") = DENIED EACCES"));
+  CHECK_THAT(w.out, !Catch::Contains("allowed"));
+  harness::Result bad = harness::Tool({"watch", "unix:" + dir.path() + "/nothing.sock"});
+  CHECK(bad.status == 1);
+  CHECK_THAT(bad.err, Catch::Contains("cannot connect"));
+}
