@@ -21,42 +21,53 @@ bool AllDigits(std::string_view s) {
          std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
-// Random-looking: at least 5 characters of [A-Za-z0-9_-] with a digit, or with both cases.
-bool RandomLooking(std::string_view s) {
-  if (s.size() < 5) return false;
-  bool digit = false, upper = false, lower = false;
-  for (unsigned char c : s) {
-    if (!std::isalnum(c) && c != '_' && c != '-') return false;
-    digit |= std::isdigit(c) != 0;
-    upper |= std::isupper(c) != 0;
-    lower |= std::islower(c) != 0;
+struct Classes {
+  int digits = 0;
+  bool upper = false, lower = false, other = false;
+};
+
+Classes Count(std::string_view s) {
+  Classes c;
+  for (unsigned char ch : s) {
+    if (std::isdigit(ch)) {
+      ++c.digits;
+    } else if (std::isupper(ch)) {
+      c.upper = true;
+    } else if (std::islower(ch)) {
+      c.lower = true;
+    } else if (ch != '_' && ch != '-') {
+      c.other = true;
+    }
   }
-  return digit || (upper && lower);
+  return c;
+}
+
+// The tail tempfile, mkstemp and friends generate: 6 or more characters of [A-Za-z0-9_-] with
+// at least two digits, or with both cases ("k3j2x9", "J31A69", "5XkT8e"). "1plus" is not one.
+bool RandomLooking(std::string_view s) {
+  Classes c = Count(s);
+  return s.size() >= 6 && !c.other && (c.digits >= 2 || (c.upper && c.lower));
 }
 
 // `parent`: the path up to this component ("/proc" for "/proc/1234").
 std::string GlobComponent(const std::string& parent, const std::string& c) {
   if (c.empty() || c.find_first_of("*?[$") != std::string::npos) return c;
-  // A pid under /proc, or a long counter; short numbers elsewhere are versions ("gcc/12").
+  // A pid under /proc, or a long counter; short numbers are versions ("gcc/12", "python3.11").
   if (AllDigits(c) && (parent == "/proc" || c.size() >= 4)) return "*";
   std::size_t dot = c.find('.', 1);
   std::string base = dot == std::string::npos ? c : c.substr(0, dot);
   std::string ext = dot == std::string::npos ? "" : c.substr(dot);
-  if (ext.size() > 2 && AllDigits(std::string_view(ext).substr(1))) ext = ".*";  // file.1234
+  if (ext.size() >= 5 && AllDigits(std::string_view(ext).substr(1))) ext = ".*";  // app.12345
   for (std::string_view prefix : kTempPrefixes) {
     if (base.size() > prefix.size() && base.starts_with(prefix) &&
         RandomLooking(std::string_view(base).substr(prefix.size()))) {
       return std::string(prefix) + "*" + ext;
     }
   }
-  // No known prefix: only a name that is random from end to end, with all three classes.
-  bool digit =
-      std::any_of(base.begin(), base.end(), [](unsigned char ch) { return std::isdigit(ch); });
-  bool upper =
-      std::any_of(base.begin(), base.end(), [](unsigned char ch) { return std::isupper(ch); });
-  bool lower =
-      std::any_of(base.begin(), base.end(), [](unsigned char ch) { return std::islower(ch); });
-  if (base.size() >= 6 && digit && upper && lower && RandomLooking(base)) return "*" + ext;
+  // No known prefix: only a name random from end to end: 8 or more characters, both cases and
+  // at least two digits ("aB3dE9xQ"), which library names ("libQt5Core") are not.
+  Classes k = Count(base);
+  if (base.size() >= 8 && !k.other && k.upper && k.lower && k.digits >= 2) return "*" + ext;
   return base + ext;
 }
 
@@ -177,6 +188,18 @@ void Learner::AddDraft(const json& draft) {
   std::smatch m;
   std::string desc = draft.value("description", "");
   int n = std::regex_search(desc, m, runs_re) ? std::stoi(m[1]) : 1;
+  // Escape attempts listed for review stay listed.
+  std::size_t listed = desc.find("NOT allowed here:");
+  if (listed != std::string::npos) {
+    static const std::regex item_re(R"(\[([^\]]*)\])");
+    std::string rest = desc.substr(listed);
+    for (std::sregex_iterator it(rest.begin(), rest.end(), item_re), end; it != end; ++it) {
+      std::string note = (*it)[1];
+      if (std::find(escape_notes_.begin(), escape_notes_.end(), note) == escape_notes_.end()) {
+        escape_notes_.push_back(note);
+      }
+    }
+  }
   int first = runs_;
   runs_ += n;
   auto runs_of = [&](int k) {
@@ -190,11 +213,14 @@ void Learner::AddDraft(const json& draft) {
       std::string notes = r.value("notes", "");
       std::string example =
           notes.find("e.g. ") != std::string::npos ? notes.substr(notes.find("e.g. ") + 5) : "";
+      // The count belongs to the rule, not to each of its kinds: it goes to the first kind.
+      bool first_kind = true;
       for (const auto& a : r.value("access", json::array())) {
         for (int run : runs_of(in_runs)) {
-          AddFile(r.value("path", ""), a.get<std::string>(), run == first ? count : 0, run,
-                  example);
+          AddFile(r.value("path", ""), a.get<std::string>(), run == first && first_kind ? count : 0,
+                  run, example);
         }
+        first_kind = false;
       }
     }
   }
