@@ -260,13 +260,19 @@ RunOutcome RunCommand(const RunArgs& args) {
   std::unique_ptr<report::EventLog> log;
   try {
     isolation = tracer::PrepareIsolation(*policy, iso_options, spec.sandbox);
-    tracer::FilterPlan plan = tracer::MakePlan(*policy, index);
+    tracer::FilterPlan plan = tracer::MakePlan(*policy, index, mode == tracer::Mode::kAudit);
     spec.filter = tracer::BuildFilter(plan, index);
     std::vector<report::EventLog::Sink> sinks;
     if (!args.stream.empty()) {
       stream = std::make_unique<report::StreamServer>(stream_endpoint);
       Error("streaming events on " + stream->Describe() + " (tracejail watch " +
             stream->Describe() + ")");
+      if (!stream_endpoint.unix_socket && stream_endpoint.host != "127.0.0.1" &&
+          stream_endpoint.host != "::1") {
+        Error(
+            "warning: the stream is not on a loopback address: anyone who can reach it can "
+            "read every event (paths, addresses, argv)");
+      }
       report::StreamServer* server = stream.get();
       sinks.push_back([server](const std::string& line, const nlohmann::json&, bool in_file) {
         if (in_file) server->Publish(line);

@@ -153,6 +153,9 @@ void Learner::AddRun(const std::vector<json>& events, const Variables& run_vars)
   int run = runs_++;
   for (const auto& e : events) {
     if (!e.is_object() || !e.contains("tip") || !e["tip"].is_object()) continue;
+    const json& decision = e.value("decision", json::object());
+    std::string effective = decision.value("would", decision.value("action", ""));
+    if (effective != "deny" && effective != "kill") continue;  // only what the base refused
     const json& tip = e["tip"];
     std::string example = Example(e);
     if (tip.contains("files")) {
@@ -170,6 +173,16 @@ void Learner::AddRun(const std::vector<json>& events, const Variables& run_vars)
       for (const auto& r : tip["network"].value("rules", json::array())) AddNet(r, 1, run, example);
       for (const auto& f : tip["network"].value("families", json::array())) {
         families_.insert(f.get<std::string>());
+      }
+    }
+    if (tip.contains("syscalls")) {
+      for (const auto& r : tip["syscalls"].value("rules", json::array())) {
+        for (const auto& name : r.value("names", json::array())) {
+          Seen& seen = syscalls_[name.get<std::string>()];
+          ++seen.count;
+          seen.runs.insert(run);
+          if (seen.example.empty()) seen.example = example;
+        }
       }
     }
     if (tip.contains("escapes")) {
@@ -221,6 +234,16 @@ void Learner::AddDraft(const json& draft) {
                   run, example);
         }
         first_kind = false;
+      }
+    }
+  }
+  if (draft.contains("syscalls")) {
+    for (const auto& r : draft["syscalls"].value("rules", json::array())) {
+      auto [count, in_runs] = ParseNotes(r.value("notes", ""));
+      for (const auto& name : r.value("names", json::array())) {
+        Seen& seen = syscalls_[name.get<std::string>()];
+        seen.count += count;
+        for (int run : runs_of(in_runs)) seen.runs.insert(run);
       }
     }
   }
@@ -285,6 +308,13 @@ json Learner::Draft(const LearnOptions& o) const {
     net_rules.push_back(r);
   }
 
+  json syscall_rules = json::array();
+  for (const auto& [name, s] : syscalls_) {
+    syscall_rules.push_back({{"id", "learnt"},
+                             {"names", {name}},
+                             {"action", "allow"},
+                             {"notes", Notes(s.count, s.runs.size(), runs_, s.example)}});
+  }
   std::string command = o.command.substr(0, 200);
   std::string desc = fmt::format(
       "DRAFT learnt by tracejail from {} run(s) of `{}`{}. It extends {} with what those runs "
@@ -298,6 +328,7 @@ json Learner::Draft(const LearnOptions& o) const {
   json draft = {
       {"version", 1}, {"name", "learnt draft"}, {"description", desc}, {"extends", o.base}};
   if (!rules.empty()) draft["files"] = {{"rules", rules}};
+  if (!syscall_rules.empty()) draft["syscalls"] = {{"rules", syscall_rules}};
   if (!net_rules.empty() || !families_.empty()) {
     draft["network"] = json::object();
     if (!families_.empty()) draft["network"]["families"] = families_;

@@ -9,7 +9,8 @@
 //   2. temporary-looking names become globs: "/tmp/tmpk3j2x9" -> "/tmp/tmp*", "confJ31A69" ->
 //      "conf*", "cc5XkT8e.s" -> "cc*.s", pid-like numbers -> "*";
 //   3. reads only: `threshold` or more distinct names read in one directory become "dir/**";
-//   4. writes, creates, deletes, execs and network endpoints are kept exactly as seen.
+//   4. writes, creates, deletes, execs, network endpoints and syscalls a syscall rule of the
+//      base denied are kept exactly as seen.
 // Each rule carries "notes" with how often it was needed, in how many runs, and one example.
 // Escape primitives are never allowed by a draft: they are listed for review instead.
 #pragma once
@@ -62,7 +63,8 @@ class Learner {
   int runs_ = 0;
   // pattern -> access kind -> seen
   std::map<std::string, std::map<std::string, Seen>> files_;
-  std::map<std::string, Seen> net_;  // rule JSON (without notes) -> seen
+  std::map<std::string, Seen> net_;       // rule JSON (without notes) -> seen
+  std::map<std::string, Seen> syscalls_;  // syscall name a syscall rule of the base denied
   std::set<std::string> families_;
   std::vector<std::string> escape_notes_;
 };

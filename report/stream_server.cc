@@ -1,5 +1,6 @@
 #include "report/stream_server.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -186,6 +187,7 @@ StreamServer::StreamServer(const StreamEndpoint& ep, std::size_t queue_bytes)
       impl.unix_acceptor =
           std::make_unique<unix_proto::acceptor>(impl.io, unix_proto::endpoint(ep.path));
       impl.unix_path = ep.path;
+      ::chmod(ep.path.c_str(), 0600);  // events name files and addresses: owner only
       impl.described = "unix:" + ep.path;
       impl.Accept<unix_proto::acceptor, unix_proto::socket>(*impl.unix_acceptor);
     } else {

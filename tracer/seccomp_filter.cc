@@ -186,7 +186,7 @@ void AddRowTraces(const SyscallRow& row, FilterPlan& plan) {
 
 }  // namespace
 
-FilterPlan MakePlan(const policy::Policy& policy, const SyscallIndex& index) {
+FilterPlan MakePlan(const policy::Policy& policy, const SyscallIndex& index, bool audit) {
   FilterPlan plan;
   plan.default_action = policy.syscall_default.action;
   plan.default_error = policy.syscall_default.error;
@@ -242,11 +242,29 @@ FilterPlan MakePlan(const policy::Policy& policy, const SyscallIndex& index) {
       if (traced || kernel_errno) continue;
       auto nr = policy::SyscallNumber(name);
       if (!nr) continue;
-      for (const policy::SyscallRule* r : policy.SyscallRulesFor(name)) {
+      std::vector<const policy::SyscallRule*> rules = policy.SyscallRulesFor(name);
+      bool one_layer = std::all_of(rules.begin(), rules.end(), [&](const policy::SyscallRule* r) {
+        return r->layer == rules.front()->layer;
+      });
+      if (!one_layer) {
+        // An extending policy overrides its base here: the filter cannot rank layers, so the
+        // tracer decides (Policy::DecideSyscall applies the conflict rule).
+        plan.kernel_rules.push_back(
+            {*nr, name, SyscallAction::kTrace, 0, {}, "builtin:layered-syscall-rules"});
+        continue;
+      }
+      for (const policy::SyscallRule* r : rules) {
         if (r->action == SyscallAction::kAllow && default_allow) continue;
         plan.kernel_rules.push_back({*nr, name, r->action, r->error, r->args, r->id});
       }
     }
+  }
+  if (audit) {
+    auto to_trace = [](SyscallAction& a) {
+      if (a == SyscallAction::kDeny || a == SyscallAction::kKill) a = SyscallAction::kTrace;
+    };
+    for (auto& k : plan.kernel_rules) to_trace(k.action);
+    to_trace(plan.default_action);
   }
   return plan;
 }

@@ -45,7 +45,9 @@ struct FilterPlan {
   std::vector<KernelRule> kernel_rules;         // policy syscall rules decided in the kernel
 };
 
-FilterPlan MakePlan(const policy::Policy& policy, const SyscallIndex& index);
+// `audit`: nothing may be denied or killed in the kernel either; syscall rules (and a default)
+// that would deny or kill stop for the tracer instead, which records and allows them.
+FilterPlan MakePlan(const policy::Policy& policy, const SyscallIndex& index, bool audit = false);
 
 // Throws std::runtime_error naming the libseccomp call that failed.
 std::vector<sock_filter> BuildFilter(const FilterPlan& plan, const SyscallIndex& index);

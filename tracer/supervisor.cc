@@ -573,7 +573,15 @@ void Supervisor::HandleSeccomp(Tracee& t) {
   if (!policy_.syscall_rules.empty()) {
     // Policy syscall rules come first: they are decided on registers alone.
     std::string name = row ? std::string(row->name) : SyscallName(info.arch, nr);
-    if (auto sd = policy_.DecideSyscall(name, raw)) {
+    auto sd = policy_.DecideSyscall(name, raw);
+    if (!sd && row == nullptr && policy_.syscall_default.action != policy::SyscallAction::kAllow) {
+      // Only audit mode stops here for the default (MakePlan): say what enforce would do.
+      bool kill = policy_.syscall_default.action == policy::SyscallAction::kKill;
+      sd = policy::Decision{kill ? policy::Action::kKill : policy::Action::kDeny,
+                            policy_.syscall_default.error, policy::EventType::kSyscallBlocked,
+                            policy::Severity::kMedium, policy_.syscall_default.id};
+    }
+    if (sd) {
       if (sd->event != policy::EventType::kNone || sd->action != policy::Action::kAllow) {
         // Decode only to show the arguments: the decision was made on the registers.
         Context ctx(*this, t);

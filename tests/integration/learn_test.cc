@@ -193,3 +193,35 @@ socket.create_connection(('127.0.0.1', int(sys.argv[1]))).close()
   harness::Result bad = harness::Tool({"policy", "merge", da, dir.path() + "/missing.json"});
   CHECK(bad.status == 121);
 }
+
+TEST_CASE(
+    "learn: a syscall the base's syscall rules deny is learnt by name, and audit denies nothing") {
+  harness::TempDir dir;
+  std::string base = dir.File("base.json", R"({"version": 1, "extends": "standard",
+    "syscalls": {"rules": [{"names": ["uname"], "action": "deny", "errno": "EPERM"}]}})");
+  harness::Options audit;
+  audit.tracejail_args = {"--policy", base, "--mode", "audit"};
+  harness::Result audited = harness::Run({"/usr/bin/uname", "-s"}, audit);
+  INFO(audited.err);
+  CHECK(audited.out == "Linux\n");  // audit mode: the kernel does not deny it either
+  CHECK(harness::Run({"/usr/bin/uname", "-s"},
+                     [&] {
+                       harness::Options o;
+                       o.tracejail_args = {"--policy", base};
+                       return o;
+                     }())
+            .status != 0);
+
+  std::string draft = dir.path() + "/draft.json";
+  harness::Result learnt = Learn(draft, {"--base", base}, {"/usr/bin/uname", "-s"});
+  INFO(learnt.err);
+  REQUIRE(learnt.status == 0);
+  auto doc = nlohmann::json::parse(harness::Slurp(draft));
+  INFO(doc.dump(2));
+  REQUIRE(doc["syscalls"]["rules"].size() == 1);
+  CHECK(doc["syscalls"]["rules"][0]["names"] == nlohmann::json::array({"uname"}));
+  harness::Result again = Enforce(draft, {"/usr/bin/uname", "-s"});
+  INFO(again.err);
+  CHECK(again.status == 0);
+  CHECK(again.out == "Linux\n");
+}
