@@ -187,6 +187,15 @@ class Builder {
   void Namespaces() {
     const policy::Isolation& want = p_.isolation;
     int flags = 0;
+    // One probe for the whole set; only when it fails is each namespace probed on its own, to
+    // say which one is missing.
+    int wanted = 0;
+    for (const auto& info : policy::kNamespaceInfo) {
+      if (want.Has(info.ns) && !(info.ns == Namespace::kNet && PolicyAllowsInet(p_))) {
+        wanted |= info.clone_flag;
+      }
+    }
+    bool all_ok = wanted != 0 && ProbeUnshare(wanted) == 0;
     for (const auto& info : policy::kNamespaceInfo) {
       std::string layer = fmt::format("namespace:{}", info.name);
       if (!want.Has(info.ns)) continue;
@@ -194,7 +203,9 @@ class Builder {
         Layer(layer, "off", "the policy allows inet sockets, so the host network stays visible");
         continue;
       }
-      int e = ProbeUnshare(info.clone_flag | (want.Has(Namespace::kUser) ? CLONE_NEWUSER : 0));
+      int e =
+          all_ok ? 0
+                 : ProbeUnshare(info.clone_flag | (want.Has(Namespace::kUser) ? CLONE_NEWUSER : 0));
       if (e != 0) {
         Missing(layer, fmt::format("unshare({}) fails: {}", info.flag_name, std::strerror(e)),
                 info.ns == Namespace::kUser
