@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -129,8 +130,20 @@ std::string SyscallName(std::uint32_t arch, std::uint64_t nr) {
   return out;
 }
 
-// utime + stime of a thread group, from /proc/PID/stat.
+// CPU time of a thread group as the scheduler counts it (what RLIMIT_CPU is checked against):
+// the sum of every thread's /proc/PID/task/TID/schedstat run time, in nanoseconds. (The
+// utime/stime of /proc/PID/stat are tick samples and can read 10% low under load.)
 double ProcessCpuSeconds(pid_t pid) {
+  std::uint64_t ns = 0;
+  std::error_code ec;
+  for (const auto& task :
+       std::filesystem::directory_iterator(fmt::format("/proc/{}/task", pid), ec)) {
+    std::ifstream in(task.path() / "schedstat");
+    std::uint64_t run = 0;
+    if (in >> run) ns += run;
+  }
+  if (ns > 0) return static_cast<double>(ns) / 1e9;
+  // No schedstat (CONFIG_SCHED_INFO off): utime + stime from /proc/PID/stat.
   std::ifstream in(fmt::format("/proc/{}/stat", pid));
   std::string stat;
   std::getline(in, stat);
