@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -88,6 +89,29 @@ bool HasWord(std::string_view text, std::string_view word) {
 std::string NewLeafName() {
   static std::atomic<int> counter{0};
   return fmt::format("tracejail-{}-{}", getpid(), counter++);
+}
+
+// The tracejail pid in a name "tracejail-<pid>-..." (a cgroup leaf or a work dir), or 0.
+pid_t OwnerPid(std::string_view name) {
+  if (!name.starts_with("tracejail-")) return 0;
+  name.remove_prefix(10);
+  pid_t pid = 0;
+  auto [ptr, ec] = std::from_chars(name.data(), name.data() + name.size(), pid);
+  if (ec != std::errc() || ptr == name.data() || ptr == name.data() + name.size() || *ptr != '-') {
+    return 0;
+  }
+  return pid;
+}
+
+bool Dead(pid_t pid) { return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH; }
+
+// Leaves of runs whose tracejail was killed before it could clean up: removed when empty.
+void SweepStaleLeaves(const std::string& parent) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(parent, ec)) {
+    std::string name = entry.path().filename().string();
+    if (entry.is_directory(ec) && Dead(OwnerPid(name))) rmdir(entry.path().c_str());
+  }
 }
 
 std::vector<pid_t> ReadPids(const std::string& file) {
@@ -205,6 +229,7 @@ std::unique_ptr<Cgroup> Cgroup::Create(const Limits& limits, std::string& why_no
         continue;
       }
     }
+    SweepStaleLeaves(*dir);
     std::string leaf = *dir + "/" + NewLeafName();
     if (mkdir(leaf.c_str(), 0755) != 0) {
       tried.push_back(fmt::format("cgroup v2: mkdir {}: {}", leaf, std::strerror(errno)));
@@ -244,6 +269,8 @@ std::unique_ptr<Cgroup> Cgroup::Create(const Limits& limits, std::string& why_no
   auto mem = v1_dir("memory");
   auto pids = v1_dir("pids");
   if (mem && pids) {
+    SweepStaleLeaves(*mem);
+    SweepStaleLeaves(*pids);
     std::string name = NewLeafName();
     std::string mdir = *mem + "/" + name, pdir = *pids + "/" + name;
     if (mkdir(mdir.c_str(), 0755) != 0) {

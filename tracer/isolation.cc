@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -324,8 +326,33 @@ class Builder {
 
 }  // namespace
 
+namespace {
+
+// Work dirs of runs whose tracejail was killed (SIGKILL) before it could remove them: named
+// /tmp/tracejail-<pid>-XXXXXX, owned by us, and that pid is gone.
+void SweepStaleWorkDirs() {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/tmp", ec)) {
+    std::string name = entry.path().filename().string();
+    if (!name.starts_with("tracejail-")) continue;
+    char* end = nullptr;
+    long pid = std::strtol(name.c_str() + 10, &end, 10);
+    if (pid <= 0 || end == name.c_str() + 10 || *end != '-' || std::strlen(end) != 7) continue;
+    struct stat st {};
+    if (lstat(entry.path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
+      continue;
+    }
+    if (kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      std::filesystem::remove_all(entry.path(), ec);
+    }
+  }
+}
+
+}  // namespace
+
 std::unique_ptr<WorkDir> WorkDir::Create() {
-  std::string tmpl = "/tmp/tracejail-XXXXXX";
+  SweepStaleWorkDirs();
+  std::string tmpl = fmt::format("/tmp/tracejail-{}-XXXXXX", getpid());
   if (mkdtemp(tmpl.data()) == nullptr) {
     throw IsolationError(
         fmt::format("cannot create a work dir under /tmp: {}", std::strerror(errno)));

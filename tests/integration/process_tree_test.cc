@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -122,6 +123,20 @@ TEST_CASE("if tracejail dies, the traced tree dies with it", "[tree][failclosed]
   if (stat >> pid_field >> comm >> state) CHECK(state == "Z");
   close(pidfd);
   close(out[0]);
+  // What the killed run could not remove (its work dir, its cgroup) the next run sweeps.
+  REQUIRE(Run({"/bin/true"}).status == 0);
+  std::string prefix = "tracejail-" + std::to_string(tj) + "-";
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/tmp", ec)) {
+    INFO(entry.path());
+    CHECK_FALSE(entry.path().filename().string().starts_with(prefix));
+  }
+  for (const char* hierarchy : {"/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified"}) {
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(hierarchy, ec)) {
+      INFO(entry.path());
+      CHECK_FALSE(entry.path().filename().string().starts_with(prefix));
+    }
+  }
 }
 
 TEST_CASE("the events file records the process tree: start, exec with argv, exit", "[tree]") {
