@@ -224,17 +224,31 @@ void StreamServer::Close(int grace_ms) {
     if (impl.unix_acceptor) impl.unix_acceptor->close(ec);
     for (auto& s : impl.sessions) s->FinalNotice();
   });
-  // Give subscribers a bounded time to take what is queued (polled on the io thread).
+  // Give subscribers a bounded time to take what is queued (polled on the io thread): until
+  // every queue is empty, the grace period ends, or for 500 ms nobody has taken anything (a
+  // stalled subscriber must not keep tracejail alive).
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace_ms);
+  std::size_t last_queued = SIZE_MAX;
+  auto last_progress = std::chrono::steady_clock::now();
   for (;;) {
-    std::promise<bool> drained;
-    auto answer = drained.get_future();
-    asio::post(impl.io, [&impl, &drained] {
+    std::promise<std::pair<bool, std::size_t>> state;
+    auto answer = state.get_future();
+    asio::post(impl.io, [&impl, &state] {
       bool all = true;
-      for (auto& s : impl.sessions) all = all && s->Drained();
-      drained.set_value(all);
+      std::size_t queued = 0;
+      for (auto& s : impl.sessions) {
+        all = all && s->Drained();
+        queued += s->queued_bytes;
+      }
+      state.set_value({all, queued});
     });
-    if (answer.get() || std::chrono::steady_clock::now() >= deadline) break;
+    auto [drained, queued] = answer.get();
+    auto now = std::chrono::steady_clock::now();
+    if (queued != last_queued) {
+      last_queued = queued;
+      last_progress = now;
+    }
+    if (drained || now >= deadline || now - last_progress > std::chrono::milliseconds(500)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   asio::post(impl.io, [&impl] {

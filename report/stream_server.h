@@ -35,7 +35,8 @@ class StreamServer {
 
   // Thread-safe, never blocks. `line` has no trailing newline.
   void Publish(std::string line);
-  // Stops accepting, gives subscribers up to `grace_ms` to take what is queued, closes them.
+  // Stops accepting, gives subscribers up to `grace_ms` to take what is queued (ending early
+  // when none has taken anything for 500 ms), closes them.
   void Close(int grace_ms = 2000);
 
   std::string Describe() const;  // "unix:/run/x.sock" or "tcp:127.0.0.1:40123"
