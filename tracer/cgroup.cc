@@ -91,26 +91,12 @@ std::string NewLeafName() {
   return fmt::format("tracejail-{}-{}", getpid(), counter++);
 }
 
-// The tracejail pid in a name "tracejail-<pid>-..." (a cgroup leaf or a work dir), or 0.
-pid_t OwnerPid(std::string_view name) {
-  if (!name.starts_with("tracejail-")) return 0;
-  name.remove_prefix(10);
-  pid_t pid = 0;
-  auto [ptr, ec] = std::from_chars(name.data(), name.data() + name.size(), pid);
-  if (ec != std::errc() || ptr == name.data() || ptr == name.data() + name.size() || *ptr != '-') {
-    return 0;
-  }
-  return pid;
-}
-
-bool Dead(pid_t pid) { return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH; }
-
 // Leaves of runs whose tracejail was killed before it could clean up: removed when empty.
 void SweepStaleLeaves(const std::string& parent) {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(parent, ec)) {
     std::string name = entry.path().filename().string();
-    if (entry.is_directory(ec) && Dead(OwnerPid(name))) rmdir(entry.path().c_str());
+    if (entry.is_directory(ec) && LeftByDeadRun(name)) rmdir(entry.path().c_str());
   }
 }
 
@@ -127,6 +113,17 @@ void Pause(long ns) {
 }
 
 }  // namespace
+
+bool LeftByDeadRun(std::string_view name) {
+  if (!name.starts_with("tracejail-")) return false;
+  name.remove_prefix(10);
+  pid_t pid = 0;
+  auto [ptr, ec] = std::from_chars(name.data(), name.data() + name.size(), pid);
+  if (ec != std::errc() || pid <= 0 || ptr == name.data() + name.size() || *ptr != '-') {
+    return false;
+  }
+  return kill(pid, 0) != 0 && errno == ESRCH;
+}
 
 std::vector<CgroupMount> ParseCgroupMounts(std::string_view mountinfo) {
   std::vector<CgroupMount> out;

@@ -32,6 +32,10 @@ std::optional<std::string> CgroupDir(const CgroupMount& mount, const std::string
 // The value of `key` in a flat-keyed file such as memory.events ("oom_kill 3").
 std::optional<std::uint64_t> KeyedValue(std::string_view text, std::string_view key);
 
+// True for a name "tracejail-<pid>-..." (a run's cgroup leaf or work dir) whose tracejail
+// process is gone: what a run killed with SIGKILL left behind.
+bool LeftByDeadRun(std::string_view name);
+
 class Cgroup {
  public:
   struct Limits {

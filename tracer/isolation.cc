@@ -334,15 +334,11 @@ void SweepStaleWorkDirs() {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator("/tmp", ec)) {
     std::string name = entry.path().filename().string();
-    if (!name.starts_with("tracejail-")) continue;
-    char* end = nullptr;
-    long pid = std::strtol(name.c_str() + 10, &end, 10);
-    if (pid <= 0 || end == name.c_str() + 10 || *end != '-' || std::strlen(end) != 7) continue;
+    // mkdtemp's suffix is "-XXXXXX": exactly 7 characters after the pid.
+    std::size_t dash = name.rfind('-');
+    if (dash == std::string::npos || name.size() - dash != 7 || !LeftByDeadRun(name)) continue;
     struct stat st {};
-    if (lstat(entry.path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
-      continue;
-    }
-    if (kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+    if (lstat(entry.path().c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid()) {
       std::filesystem::remove_all(entry.path(), ec);
     }
   }
