@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -340,7 +341,15 @@ RunOutcome RunCommand(const RunArgs& args) {
   watch.own_mounts = isolation.view.own_mounts;
   watch.ns_proc_pids = isolation.view.ns_proc_pids;
   watch.tmpfs_dir = isolation.tmpfs_dir;
+  watch.landlock = spec.sandbox.landlock_handled != 0;
   watch.live_allowed = live != nullptr && live_filter == report::LiveFilter::kAll;
+  for (const std::string& output : {args.events_file, args.result_file,
+                                    stream_endpoint.unix_socket ? stream_endpoint.path : ""}) {
+    std::error_code ec;
+    if (!output.empty()) {
+      watch.protected_paths.push_back(std::filesystem::weakly_canonical(output, ec).string());
+    }
+  }
 
   timespec start{}, end{};
   clock_gettime(CLOCK_MONOTONIC, &start);

@@ -74,7 +74,7 @@ constexpr std::array<std::pair<NetVerb, std::string_view>, 6> kVerbs{{
     {NetVerb::kAccept, "accept"},
 }};
 
-constexpr std::array<std::pair<Primitive, std::string_view>, 22> kPrimitives{{
+constexpr std::array<std::pair<Primitive, std::string_view>, 23> kPrimitives{{
     {Primitive::kNone, "none"},
     {Primitive::kForeignAbi, "foreign_abi"},
     {Primitive::kPtrace, "ptrace"},
@@ -97,6 +97,7 @@ constexpr std::array<std::pair<Primitive, std::string_view>, 22> kPrimitives{{
     {Primitive::kRawSocket, "raw_socket"},
     {Primitive::kHandleOpen, "open_by_handle"},
     {Primitive::kSystemAdmin, "system_admin"},
+    {Primitive::kPinnedRegion, "pinned_region"},
 }};
 
 constexpr std::array<std::pair<Action, std::string_view>, 3> kActions{{

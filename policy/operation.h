@@ -96,6 +96,7 @@ enum class Primitive : std::uint8_t {
   kRawSocket,        // socket families that bypass address rules (packet, raw)
   kHandleOpen,       // open_by_handle_at: opens by inode, sidestepping paths
   kSystemAdmin,      // reboot, iopl/ioperm, swapon, clock setting, hostname, syslog
+  kPinnedRegion,     // changing the read-only region where tracejail pins checked arguments
 };
 
 struct Request {

@@ -25,6 +25,7 @@ nlohmann::json ToJson(const Event& e) {
   j["decision"] = decision;
   if (!e.tip.is_null()) j["tip"] = e.tip;
   j["race_free"] = e.race_free;
+  if (!e.race.is_null()) j["race"] = e.race;
   if (!e.message.empty()) j["message"] = e.message;
   return j;
 }

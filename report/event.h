@@ -34,6 +34,7 @@ struct Event {
   std::string rule;
   nlohmann::json tip;      // policy fragment that would allow the call (deny/kill), or null
   bool race_free = false;  // whether the kernel acted on exactly what was checked
+  nlohmann::json race;     // why (or why not): {"arguments": ..., "filesystem": ...}
   std::string message;
   // For the live view only (an allowed decision in enforce mode): never written to the events
   // file or the stream, never chained.

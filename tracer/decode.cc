@@ -4,9 +4,12 @@
 #include <linux/openat2.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
+#include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <limits>
 
@@ -14,6 +17,7 @@
 
 #include "policy/names.h"
 #include "report/escape.h"
+#include "tracer/pin.h"
 #include "tracer/sockaddr.h"
 #include "tracer/xlat.h"
 
@@ -114,10 +118,15 @@ std::optional<policy::SocketAddress> ReadSockaddr(TraceeContext& ctx, std::uint6
     out.early_errno = EINVAL;
     return std::nullopt;
   }
+  if (out.addr_bytes.empty()) out.addr_bytes.assign(reinterpret_cast<const char*>(buf), n);
   if (parsed->family == AF_UNIX && !parsed->abstract && !parsed->unnamed) {
     // Relative unix socket paths are resolved against the cwd like any path.
+    bool relative = !parsed->unix_path.starts_with('/');
     ResolveResult r = ctx.Resolve(AT_FDCWD, parsed->unix_path, true, false);
-    if (r.error == 0) parsed->unix_path = r.path;
+    if (r.error == 0) {
+      parsed->unix_path = r.path;
+      if (relative) out.unix_pin = r.pin;
+    }
   }
   return parsed;
 }
@@ -152,6 +161,10 @@ void DecodeNet(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, Tra
   int addr_arg = ArgIndex(row, Role::kSockAddr);
   if (addr_arg >= 0) {
     auto i = static_cast<std::size_t>(addr_arg);
+    if (a[i] != 0 && static_cast<std::uint32_t>(a[i + 1]) > kMaxSockaddr) {
+      out.early_errno = EINVAL;  // move_addr_to_kernel refuses more than sockaddr_storage
+      return;
+    }
     net.addr = ReadSockaddr(ctx, a[i], a[i + 1], out);
   } else if (ArgIndex(row, Role::kMsgHdr) >= 0) {
     MsgHdr64 msg{};
@@ -159,6 +172,7 @@ void DecodeNet(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, Tra
       out.early_errno = EFAULT;
       return;
     }
+    out.msghdr_bytes.assign(reinterpret_cast<const char*>(&msg), sizeof msg);
     net.addr = ReadSockaddr(ctx, msg.name, msg.namelen, out);
   } else if (ArgIndex(row, Role::kMMsgHdr) >= 0) {
     // Every message may name its own destination: each one is decided.
@@ -171,6 +185,7 @@ void DecodeNet(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, Tra
       }
       auto addr = ReadSockaddr(ctx, msg.name, msg.namelen, out);
       if (!addr) continue;
+      out.multi_dest = true;
       if (!net.addr) {
         net.addr = addr;
       } else {
@@ -212,6 +227,69 @@ void DecodeSignalTarget(const SyscallRow& row, const std::array<std::uint64_t, 6
     out.request.primitive = Primitive::kSignalOutside;
     out.note = "target is outside the traced process tree";
   }
+}
+
+// The address ranges each guard row can change (tracer/pin.h); len_arg -1: size unknown.
+struct GuardedRange {
+  std::string_view syscall;
+  int addr_arg, len_arg;
+  int flag_arg;  // -1: always; otherwise only with `flag` set in this argument
+  std::uint64_t flag;
+};
+constexpr GuardedRange kGuardedRanges[] = {
+    {"mmap", 0, 1, 3, MAP_FIXED},   {"munmap", 0, 1, -1, 0},
+    {"mprotect", 0, 1, -1, 0},      {"pkey_mprotect", 0, 1, -1, 0},
+    {"madvise", 0, 1, -1, 0},       {"remap_file_pages", 0, 1, -1, 0},
+    {"mremap", 0, 1, -1, 0},        {"mremap", 4, 2, 3, MREMAP_FIXED},
+    {"shmat", 1, -1, 2, SHM_REMAP},
+};
+
+bool TouchesGuardedRange(const SyscallRow& row, const std::array<std::uint64_t, 6>& a) {
+  for (const auto& g : kGuardedRanges) {
+    if (g.syscall != row.name) continue;
+    if (g.flag_arg >= 0 && (a[static_cast<std::size_t>(g.flag_arg)] & g.flag) == 0) continue;
+    std::uint64_t addr = a[static_cast<std::size_t>(g.addr_arg)];
+    if (g.len_arg < 0) {
+      if (addr != 0 && addr < kPinEnd) return true;
+      continue;
+    }
+    if (TouchesPinRegion(addr, a[static_cast<std::size_t>(g.len_arg)])) return true;
+  }
+  return false;
+}
+
+// /proc/PID/mem, /proc/PID/task/TID/mem: another way to write (or read) process memory.
+bool IsProcMem(std::string_view path) {
+  if (ProcPidOf(path) == 0 || !path.ends_with("/mem")) return false;
+  auto rest = path.substr(6);
+  rest = rest.substr(rest.find('/'));
+  if (rest == "/mem") return true;
+  if (!rest.starts_with("/task/")) return false;
+  rest = rest.substr(6);
+  auto slash = rest.find('/');
+  return slash != std::string_view::npos && rest.substr(slash) == "/mem";
+}
+
+// Entries of /proc/PID that expose a process's memory, environment, files or address space;
+// for a process outside the traced tree (tracejail itself) they are escape primitives.
+constexpr std::string_view kPrivateProcEntries[] = {
+    "mem",     "environ",   "auxv",        "maps",   "smaps",        "smaps_rollup", "numa_maps",
+    "pagemap", "map_files", "fd",          "fdinfo", "cwd",          "root",         "exe",
+    "syscall", "stack",     "personality", "io",     "timerslack_ns"};
+
+bool IsPrivateProcEntry(std::string_view path) {
+  // /proc/PID/ENTRY[/...] or /proc/PID/task/TID/ENTRY[/...]
+  auto rest = path.substr(6);
+  rest = rest.substr(rest.find('/') + 1);
+  if (rest.starts_with("task/")) {
+    rest = rest.substr(5);
+    auto slash = rest.find('/');
+    if (slash == std::string_view::npos) return false;
+    rest = rest.substr(slash + 1);
+  }
+  auto entry = rest.substr(0, rest.find('/'));
+  return std::find(std::begin(kPrivateProcEntries), std::end(kPrivateProcEntries), entry) !=
+         std::end(kPrivateProcEntries);
 }
 
 void DecodeEscapeChecks(const SyscallRow& row, const std::array<std::uint64_t, 6>& a,
@@ -257,6 +335,14 @@ void DecodeEscapeChecks(const SyscallRow& row, const std::array<std::uint64_t, 6
         out.request.primitive = Primitive::kPersonality;
       }
       break;
+    case Kind::kPinGuard:
+      if (TouchesGuardedRange(row, a)) {
+        out.request.primitive = Primitive::kPinnedRegion;
+        out.note =
+            fmt::format("the range reaches tracejail's pinned-argument region [{:#x}, {:#x})",
+                        kPinBase, kPinEnd);
+      }
+      break;
     case Kind::kSetpgid: {
       int pgid = AsInt(a[1]);
       if (pgid != 0 && !ctx.GroupInTree(pgid)) {
@@ -284,11 +370,31 @@ void DecodePaths(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, T
         out.early_errno = EINVAL;
         return;
       }
+      if (size > 4096) {  // the kernel's limit for extensible structs (PAGE_SIZE)
+        out.early_errno = E2BIG;
+        return;
+      }
       if (!ReadExact(ctx.Memory(), a[static_cast<std::size_t>(h)], &how, sizeof how)) {
         out.early_errno = EFAULT;
         return;
       }
+      if (size > sizeof how) {
+        // Fields this kernel does not know must be zero (copy_struct_from_user), or E2BIG.
+        std::array<std::uint8_t, 4096> tail{};
+        std::size_t extra = size - sizeof how;
+        if (!ReadExact(ctx.Memory(), a[static_cast<std::size_t>(h)] + sizeof how, tail.data(),
+                       extra)) {
+          out.early_errno = EFAULT;
+          return;
+        }
+        if (std::any_of(tail.begin(), tail.begin() + static_cast<std::ptrdiff_t>(extra),
+                        [](std::uint8_t b) { return b != 0; })) {
+          out.early_errno = E2BIG;
+          return;
+        }
+      }
       out.open_flags = how.flags;
+      out.how = {how.flags, how.mode, how.resolve};
     }
   }
   int dirfd = AT_FDCWD;
@@ -313,7 +419,7 @@ void DecodePaths(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, T
       }
     }
     bool follow = FollowFor(n == 0 ? row.follow : row.follow2, out.open_flags, at_flags);
-    p.resolved = ctx.Resolve(dirfd, p.raw, follow, empty_ok);
+    p.resolved = ctx.Resolve(dirfd, p.raw, follow, empty_ok, out.how[2]);
     if (p.resolved.error != 0 && p.resolved.error != ENOENT) {
       out.early_errno = p.resolved.error;
       return;
@@ -325,6 +431,24 @@ void DecodePaths(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, T
       pa.access = AccessFromOpenFlags(out.open_flags);
     } else {
       pa.access = n == 0 ? row.access : row.access2;
+    }
+    // Process memory and the fds, cwd and root of processes outside the tree are reached
+    // through /proc as well as through process_vm_* and ptrace: the same escape primitives.
+    if (IsProcMem(pa.path) && ((pa.access & (Access::kWrite | Access::kCreate)) != Access::kNone ||
+                               !ctx.ProcPidInTree(ProcPidOf(pa.path)))) {
+      bool write = (pa.access & (Access::kWrite | Access::kCreate)) != Access::kNone;
+      out.request.primitive = write ? Primitive::kProcessVmWrite : Primitive::kProcessVmRead;
+      out.note = fmt::format("{} process memory through {}", write ? "writes" : "reads",
+                             report::EscapeBytes(pa.path));
+    } else if (p.resolved.magic_pid != 0 && !ctx.ProcPidInTree(p.resolved.magic_pid)) {
+      out.request.primitive = Primitive::kProcessVmRead;
+      out.note = fmt::format("goes through /proc/{} of a process outside the traced tree",
+                             p.resolved.magic_pid);
+    } else if (pid_t owner = ProcPidOf(pa.path);
+               owner != 0 && IsPrivateProcEntry(pa.path) && !ctx.ProcPidInTree(owner)) {
+      out.request.primitive = Primitive::kProcessVmRead;
+      out.note = fmt::format("{} belongs to a process outside the traced tree",
+                             report::EscapeBytes(pa.path));
     }
     if (p.resolved.error == ENOENT) {  // e.g. a dirfd-relative name under a deleted directory
       out.early_errno = ENOENT;

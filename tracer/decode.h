@@ -30,9 +30,12 @@ class TraceeContext {
   virtual MemoryReader& Memory() = 0;
   virtual pid_t Pid() const = 0;
   virtual pid_t Tid() const = 0;
+  // resolve: openat2's RESOLVE_* flags.
   virtual ResolveResult Resolve(int dirfd, std::string_view path, bool follow_last,
-                                bool empty_path_ok) = 0;
+                                bool empty_path_ok, std::uint64_t resolve = 0) = 0;
   virtual bool InTree(pid_t pid_or_tid) const = 0;
+  // Whether a /proc/PID the tracee names (in its own PID namespace) belongs to the tree.
+  virtual bool ProcPidInTree(pid_t pid) const { return InTree(pid); }
   virtual bool GroupInTree(pid_t pgid) const = 0;
   virtual std::optional<pid_t> PidfdTarget(int fd) = 0;
   // SOCK_STREAM / SOCK_DGRAM / ... of the tracee's socket `fd`, when the policy has rules that
@@ -59,6 +62,16 @@ struct DecodedCall {
   std::array<DecodedPath, 2> paths;
   std::uint64_t open_flags = 0;  // effective open flags (openat2: from struct open_how)
   std::optional<policy::SocketAddress> addr;
+  // What argument pinning needs (tracer/pin.h): the bytes the decision was made on.
+  std::string addr_bytes;    // the sockaddr as read (at most kMaxSockaddr bytes)
+  std::string unix_pin;      // AF_UNIX with a relative path: the absolute path it resolved to
+  std::string msghdr_bytes;  // sendmsg: the struct msghdr as read
+  std::array<std::uint64_t, 3> how{};  // openat2: struct open_how's flags, mode, resolve
+  bool multi_dest = false;             // sendmmsg with destinations: not pinned
+  // Set by the supervisor once the call is allowed: whether its pointer arguments were pinned,
+  // and if not entirely, what the decision still rests on that the tracee can change.
+  bool pinned = false;
+  std::string unpinned;
   StringList argv, envp;
   // The kernel would fail this call whatever the policy says (bad pointer, bad fd): the tracer
   // denies it with this errno without consulting the policy or recording an event.

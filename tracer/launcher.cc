@@ -215,7 +215,8 @@ bool WriteProcFile(pid_t pid, const char* name, const std::string& value) {
 
 long TraceOptions() {
   return PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |
-         PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
+         PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL |
+         PTRACE_O_TRACESYSGOOD;  // syscall-stops only while mapping the pin region
 }
 
 std::string SpawnError::Describe(const LaunchSpec& spec) const {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,6 +47,12 @@ std::string Join(const std::string& dir, const std::string& name) {
   return dir == "/" ? "/" + name : dir + "/" + name;
 }
 
+// The original path asks for a directory ("x/", "x/.", "x/.."): the pinned copy must too.
+bool NamesDirectory(std::string_view path) {
+  return path.ends_with("/") || path == "." || path == ".." || path.ends_with("/.") ||
+         path.ends_with("/..");
+}
+
 // The link a per-reader /proc entry would have for the tracee, or empty.
 std::string ProcSelfTarget(const std::string& candidate, pid_t pid, pid_t tid) {
   if (candidate == "/proc/self") return std::to_string(pid);
@@ -57,8 +64,22 @@ std::string ProcSelfTarget(const std::string& candidate, pid_t pid, pid_t tid) {
 
 }  // namespace
 
+pid_t ProcPidOf(std::string_view path) {
+  if (!path.starts_with("/proc/")) return 0;
+  std::size_t end = path.find('/', 6);
+  if (end == std::string_view::npos) return 0;  // "/proc/PID" itself is a directory
+  std::string_view digits = path.substr(6, end - 6);
+  if (digits.empty() || digits.size() > 9) return 0;
+  pid_t pid = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return 0;
+    pid = pid * 10 + (c - '0');
+  }
+  return pid;
+}
+
 ResolveResult ResolvePath(pid_t pid, pid_t tid, int dirfd, std::string_view path, bool follow_last,
-                          bool empty_path_ok, const ResolveView* view) {
+                          bool empty_path_ok, const ResolveView* view, std::uint64_t resolve) {
   ResolveResult result;
   const std::string no_root;
   const std::string& root = view != nullptr ? view->root : no_root;
@@ -67,6 +88,15 @@ ResolveResult ResolvePath(pid_t pid, pid_t tid, int dirfd, std::string_view path
   std::string task = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid);
   std::string resolved = "/";
   std::deque<std::string> pending;
+  // openat2's RESOLVE_BENEATH / RESOLVE_IN_ROOT: the walk is scoped to the dirfd, which is then
+  // `top` ("/" otherwise). BENEATH fails with EXDEV where the walk would leave it; IN_ROOT
+  // treats it as "/" (absolute paths and symlinks start there, ".." stops there).
+  const bool beneath = (resolve & RESOLVE_BENEATH) != 0;
+  const bool in_root = (resolve & RESOLVE_IN_ROOT) != 0;
+  const bool no_symlinks = (resolve & RESOLVE_NO_SYMLINKS) != 0;
+  const bool no_magiclinks = no_symlinks || (resolve & RESOLVE_NO_MAGICLINKS) != 0;
+  const bool scoped = beneath || in_root;
+  std::string top = "/";
 
   // "link/" names the directory the link points to: the kernel follows it whatever the flags.
   if (!path.empty() && path.back() == '/') follow_last = true;
@@ -74,11 +104,16 @@ ResolveResult ResolvePath(pid_t pid, pid_t tid, int dirfd, std::string_view path
     result.error = ENOENT;
     return result;
   }
-  if (path.empty() || path[0] != '/') {
+  if (beneath && !path.empty() && path[0] == '/') {
+    result.error = EXDEV;
+    return result;
+  }
+  if (path.empty() || path[0] != '/' || scoped) {
     std::string base;
     std::string link = dirfd == AT_FDCWD ? task + "/cwd" : task + "/fd/" + std::to_string(dirfd);
     if (!ReadLink(link, base)) {
-      result.error = dirfd == AT_FDCWD ? ENOENT : EBADF;
+      // A directory deeper than PATH_MAX has no name the tracer could check.
+      result.error = errno == ENAMETOOLONG ? ENAMETOOLONG : dirfd == AT_FDCWD ? ENOENT : EBADF;
       return result;
     }
     if (base.empty() || base[0] != '/') {
@@ -89,16 +124,31 @@ ResolveResult ResolvePath(pid_t pid, pid_t tid, int dirfd, std::string_view path
       result.error = ENOTDIR;
       return result;
     }
-    Split(base, pending, false);
+    resolved = base;  // the kernel's name for the directory: absolute and canonical
+    if (scoped) top = base;
   }
   Split(path, pending, false);
+  auto at_top = [&] { return resolved.size() <= top.size(); };
 
   int links = 0;
+  bool resolved_is_dir = true;  // ".." after a file fails with ENOTDIR in the kernel
+  std::string pin_at_last;      // the final symlink's own path, when it is followed
   while (!pending.empty()) {
     std::string comp = std::move(pending.front());
     pending.pop_front();
     if (comp == ".") continue;
     if (comp == "..") {
+      if (!resolved_is_dir) {
+        result.error = ENOTDIR;
+        return result;
+      }
+      if (at_top()) {
+        if (beneath) {
+          result.error = EXDEV;
+          return result;
+        }
+        continue;  // ".." of the root is the root
+      }
       PopComponent(resolved);
       continue;
     }
@@ -112,28 +162,38 @@ ResolveResult ResolvePath(pid_t pid, pid_t tid, int dirfd, std::string_view path
       }
       struct stat st {};
       if (lstat((root + candidate).c_str(), &st) != 0) {
-        // Does not exist (yet) or cannot be examined: the rest is taken lexically.
+        // Does not exist (yet) or cannot be examined: the rest is taken lexically, except
+        // that the kernel cannot go back up (or further down) through a missing directory.
+        int missing = errno;
         resolved = std::move(candidate);
-        while (!pending.empty()) {
-          std::string rest = std::move(pending.front());
-          pending.pop_front();
-          if (rest == "." || rest.empty()) continue;
-          if (rest == "..") {
-            PopComponent(resolved);
-          } else {
-            resolved = Join(resolved, rest);
-          }
+        if (!pending.empty() && (missing == ENOENT || missing == ENOTDIR)) {
+          result.error = missing;
+          return result;
         }
         break;
       }
       if (!S_ISLNK(st.st_mode)) {
         resolved = std::move(candidate);
+        resolved_is_dir = S_ISDIR(st.st_mode);
         continue;
       }
+      if (pid_t owner = ProcPidOf(candidate); owner != 0) {
+        // /proc/PID/{fd/N,cwd,root,exe,...}: a magic link.
+        if (scoped || no_magiclinks) {
+          result.error = scoped ? EXDEV : ELOOP;
+          return result;
+        }
+        if (result.magic_pid == 0) result.magic_pid = owner;
+      }
+      if (last && pin_at_last.empty()) pin_at_last = candidate;
       if (!ReadLink(root + candidate, target)) {
         resolved = std::move(candidate);
         continue;
       }
+    }
+    if (no_symlinks) {
+      result.error = ELOOP;
+      return result;
     }
     if (++links > kMaxSymlinks) {
       result.error = ELOOP;
@@ -144,7 +204,11 @@ ResolveResult ResolvePath(pid_t pid, pid_t tid, int dirfd, std::string_view path
       return result;
     }
     if (target[0] == '/') {
-      resolved = "/";
+      if (beneath) {
+        result.error = EXDEV;
+        return result;
+      }
+      resolved = top;
     } else if (candidate.starts_with("/proc/") && target.find(':') != std::string::npos &&
                target.find('/') == std::string::npos) {
       // A magic link to an anonymous object (pipe:[12], anon_inode:[eventfd]).
@@ -153,11 +217,29 @@ ResolveResult ResolvePath(pid_t pid, pid_t tid, int dirfd, std::string_view path
         return result;
       }
       result.path = target;
+      result.unpinnable = "an anonymous object reached through /proc";
       return result;
     }
     Split(target, pending, true);
   }
   result.path = std::move(resolved);
+  if (path.empty()) {
+    result.unpinnable = "a file descriptor (AT_EMPTY_PATH): another thread can dup2 over it";
+  } else if (result.magic_pid != 0) {
+    result.unpinnable = "a /proc/PID magic link: another thread can change what it points to";
+  } else if ((resolve & RESOLVE_NO_XDEV) != 0) {
+    // From "/" the walk would cross other mounts than from the dirfd: keep the caller's walk.
+    result.unpinnable = "RESOLVE_NO_XDEV keeps the walk relative to the dirfd";
+  } else {
+    // Scoped walks were checked here: the kernel gets the final path, symlinks forbidden.
+    std::string pin = pin_at_last.empty() || scoped ? result.path : pin_at_last;
+    if (NamesDirectory(path) && pin != "/") pin += '/';
+    if (pin.size() < PATH_MAX) {
+      result.pin = std::move(pin);
+    } else {
+      result.unpinnable = "a path whose absolute form is longer than PATH_MAX";
+    }
+  }
   return result;
 }
 

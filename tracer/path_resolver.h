@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,14 @@ namespace tracer {
 struct ResolveResult {
   std::string path;  // absolute and canonical, or an anonymous object's name
   int error = 0;     // non-zero: the kernel would fail the call with this errno (ENOENT, ELOOP...)
+  // What the kernel can be handed instead of the tracee's bytes (argument pinning): an absolute
+  // path that names the same object from the root, with the final symlink (when it is followed)
+  // left for the kernel to follow, so an exec'd script still sees the name it was run by.
+  // Empty when there is none: AT_EMPTY_PATH, a walk through a /proc/PID magic link (fd/N, cwd,
+  // root, ...), whose meaning another thread can change, or a result longer than PATH_MAX.
+  std::string pin;
+  std::string unpinnable;  // why `pin` is empty
+  pid_t magic_pid = 0;     // the process whose /proc/PID magic link the walk went through, if any
 };
 
 struct ResolveView {
@@ -28,9 +37,14 @@ struct ResolveView {
   pid_t self_tid = 0;  // likewise for /proc/thread-self (0: `tid`)
 };
 
+// The process a "/proc/PID/..." path names (PID as digits), or 0.
+pid_t ProcPidOf(std::string_view path);
+
 // dirfd: AT_FDCWD or an fd number of `tid`. follow_last: resolve a final symlink.
 // empty_path_ok: AT_EMPTY_PATH semantics (an empty path names the dirfd itself).
+// resolve: openat2's RESOLVE_* flags (BENEATH, IN_ROOT, NO_SYMLINKS, NO_MAGICLINKS, NO_XDEV).
 ResolveResult ResolvePath(pid_t pid, pid_t tid, int dirfd, std::string_view path, bool follow_last,
-                          bool empty_path_ok = false, const ResolveView* view = nullptr);
+                          bool empty_path_ok = false, const ResolveView* view = nullptr,
+                          std::uint64_t resolve = 0);
 
 }  // namespace tracer

@@ -155,23 +155,67 @@ UniqueFd MemFd() {
 
 namespace {
 
-std::vector<ArgCondition> RowCondition(const KernelCond& c) {
-  return {ArgCondition{c.arg, ArgCondition::Op::kMaskedEq, c.value, c.mask}};
+ArgCondition ToArg(const KernelCond& c) {
+  if (c.op == KernelCond::Op::kLess) return {c.arg, ArgCondition::Op::kLt, c.value, 0};
+  return {c.arg, ArgCondition::Op::kMaskedEq, c.value, c.mask};
 }
 
-// For a row flagged only when one of its single-bit conditions holds (clone), the condition
-// under which it must be allowed without a stop: none of those bits set. nullopt when the
-// row's conditions are not of that shape (prctl), so it must then be traced always.
-std::optional<ArgCondition> NoneOfRowBits(const SyscallRow& row) {
-  std::uint64_t bits = 0;
+// The row's conditions as alternatives, each a conjunction.
+std::vector<std::vector<ArgCondition>> RowTerms(const SyscallRow& row) {
+  std::vector<std::vector<ArgCondition>> terms;
   for (std::size_t i = 0; i < row.cond_count; ++i) {
     const KernelCond& c = row.conds[i];
-    if (c.arg != row.conds[0].arg || c.mask != c.value || (c.mask & (c.mask - 1)) != 0) {
+    if (!c.and_prev || terms.empty()) terms.emplace_back();
+    terms.back().push_back(ToArg(c));
+  }
+  return terms;
+}
+
+std::optional<ArgCondition> Negate(const ArgCondition& c) {
+  using Op = ArgCondition::Op;
+  if (c.op == Op::kLt) return ArgCondition{c.index, Op::kGe, c.value, 0};
+  if (c.op == Op::kMaskedEq && c.mask == c.value && c.mask != 0) {
+    return ArgCondition{c.index, Op::kMaskedEq, 0, c.mask};  // "some of these bits" -> "none"
+  }
+  if (c.op == Op::kMaskedEq && c.mask == ~0ULL) return ArgCondition{c.index, Op::kNe, c.value, 0};
+  return std::nullopt;
+}
+
+// Rules (alternatives, each a conjunction) that hold exactly where the row does not stop, so a
+// policy allow can be given to the kernel without swallowing the row's own conditions.
+// nullopt when BPF cannot say it; the row must then be traced always.
+std::optional<std::vector<std::vector<ArgCondition>>> Complement(const SyscallRow& row) {
+  auto terms = RowTerms(row);
+  std::vector<std::vector<ArgCondition>> out;
+  if (terms.size() == 1 && terms[0].size() > 1) {
+    // not (a and b) = (not a) or (not b)
+    for (const auto& c : terms[0]) {
+      auto n = Negate(c);
+      if (!n) return std::nullopt;
+      out.push_back({*n});
+    }
+    return out;
+  }
+  // not (a or b or ...) = (not a) and (not b) ...; BPF rules name each argument once, so
+  // "none of these bits" on one argument merges into one mask.
+  std::vector<ArgCondition> all;
+  for (const auto& term : terms) {
+    if (term.size() != 1) return std::nullopt;
+    auto n = Negate(term[0]);
+    if (!n) return std::nullopt;
+    auto same = std::find_if(all.begin(), all.end(),
+                             [&](const ArgCondition& a) { return a.index == n->index; });
+    if (same == all.end()) {
+      all.push_back(*n);
+    } else if (same->op == ArgCondition::Op::kMaskedEq && same->value == 0 &&
+               n->op == ArgCondition::Op::kMaskedEq && n->value == 0) {
+      same->mask |= n->mask;
+    } else {
       return std::nullopt;
     }
-    bits |= c.mask;
   }
-  return ArgCondition{row.conds[0].arg, ArgCondition::Op::kMaskedEq, 0, bits};
+  out.push_back(std::move(all));
+  return out;
 }
 
 void AddRowTraces(const SyscallRow& row, FilterPlan& plan) {
@@ -179,9 +223,7 @@ void AddRowTraces(const SyscallRow& row, FilterPlan& plan) {
     plan.trace_rules.push_back({&row, {}});
     return;
   }
-  for (std::size_t i = 0; i < row.cond_count; ++i) {
-    plan.trace_rules.push_back({&row, RowCondition(row.conds[i])});
-  }
+  for (auto& term : RowTerms(row)) plan.trace_rules.push_back({&row, std::move(term)});
 }
 
 }  // namespace
@@ -207,13 +249,12 @@ FilterPlan MakePlan(const policy::Policy& policy, const SyscallIndex& index, boo
       // Escape primitives and tree checks always stop, so that they are reported.
       AddRowTraces(row, plan);
       if (!default_allow && row.cond_count > 0 && !allows.empty()) {
-        if (auto none = NoneOfRowBits(row)) {
-          plan.kernel_rules.push_back({index.Number(row),
-                                       std::string(row.name),
-                                       SyscallAction::kAllow,
-                                       0,
-                                       {*none},
-                                       "builtin:allowed-without-flagged-bits"});
+        if (auto rules = Complement(row)) {
+          for (auto& conds : *rules) {
+            plan.kernel_rules.push_back({index.Number(row), std::string(row.name),
+                                         SyscallAction::kAllow, 0, std::move(conds),
+                                         "builtin:allowed-without-flagged-bits"});
+          }
         } else {
           std::erase_if(plan.trace_rules, [&](const TraceRule& t) { return t.row == &row; });
           plan.trace_rules.push_back({&row, {}});

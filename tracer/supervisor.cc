@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <linux/kcmp.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
@@ -16,6 +18,7 @@
 #include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <cstddef>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -172,9 +175,14 @@ class Supervisor::Context final : public TraceeContext {
   MemoryReader& Memory() override { return *t_.mem; }
   pid_t Pid() const override { return s_.TgidOf(t_); }
   pid_t Tid() const override { return t_.tid; }
-  ResolveResult Resolve(int dirfd, std::string_view path, bool follow_last,
-                        bool empty_path_ok) override {
-    return ResolvePath(Pid(), t_.tid, dirfd, path, follow_last, empty_path_ok, &s_.ViewOf(t_));
+  ResolveResult Resolve(int dirfd, std::string_view path, bool follow_last, bool empty_path_ok,
+                        std::uint64_t resolve) override {
+    return ResolvePath(Pid(), t_.tid, dirfd, path, follow_last, empty_path_ok, &s_.ViewOf(t_),
+                       resolve);
+  }
+  bool ProcPidInTree(pid_t pid) const override {
+    // In a PID namespace of its own the tracee sees no process outside the tree.
+    return s_.watch_.ns_proc_pids || InTree(pid);
   }
   bool InTree(pid_t pid) const override { return pid > 0 && s_.tracees_.contains(pid); }
   bool GroupInTree(pid_t pgid) const override {
@@ -471,6 +479,10 @@ void Supervisor::HandleStop(pid_t tid, int status) {
   }
   int sig = WSTOPSIG(status);
   int event = status >> 16;
+  if (event == 0 && sig == (SIGTRAP | 0x80)) {  // a syscall-stop: only while injecting
+    MapPinRegion(t);
+    return;
+  }
   switch (event) {
     case PTRACE_EVENT_SECCOMP:
       HandleSeccomp(t);
@@ -482,6 +494,7 @@ void Supervisor::HandleStop(pid_t tid, int status) {
       if (ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &child) == 0 && child != 0) {
         Tracee& c = Get(static_cast<pid_t>(child));
         if (event != PTRACE_EVENT_CLONE) c.tgid = static_cast<pid_t>(child);
+        AdoptSpace(c, t);
         if (has_init_ && command_pid_ < 0 && tid == main_pid_) {
           command_pid_ = static_cast<pid_t>(child);
         }
@@ -527,7 +540,10 @@ void Supervisor::HandleStop(pid_t tid, int status) {
           workdir_fd_.Reset(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
         }
       }
-      ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+      // A new address space: map its pin region before the program's first instruction.
+      t.pin.Reset(std::make_shared<PinSpace>());
+      t.inject = Tracee::Inject::kExecExit;
+      ptrace(PTRACE_SYSCALL, tid, nullptr, nullptr);
       return;
     }
     case PTRACE_EVENT_STOP:
@@ -555,12 +571,16 @@ void Supervisor::HandleStop(pid_t tid, int status) {
                    std::move(details));
       }
       // Signal-delivery-stop: deliver the signal, never swallow it.
-      ptrace(PTRACE_CONT, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
+      Resume(t, sig);
       return;
   }
 }
 
 void Supervisor::HandleSeccomp(Tracee& t) {
+  if (t.inject != Tracee::Inject::kNone) {  // a filter the tracee stacked stopped our mmap
+    Resume(t);
+    return;
+  }
   SyscallInfo info{};
   long n = ptrace(PTRACE_GET_SYSCALL_INFO, t.tid, sizeof info, &info);
   if (n <= 0 || info.op != kSyscallInfoSeccomp) {
@@ -626,14 +646,28 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     // The kernel would fail this call anyway; deny it so a racing thread cannot make the
     // kernel see something the tracer did not.
     if (mode_ == Mode::kEnforce) {
-      Enforce(t, policy::Decision{policy::Action::kDeny, call.early_errno, policy::EventType::kNone,
-                                  policy::Severity::kInfo, "builtin:kernel-would-fail"});
+      Enforce(t,
+              policy::Decision{policy::Action::kDeny, call.early_errno, policy::EventType::kNone,
+                               policy::Severity::kInfo, "builtin:kernel-would-fail"},
+              /*counted=*/false);
     } else {
       ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
     }
     return;
   }
   policy::Decision d = policy_.Evaluate(call.request);
+  if (std::string hit = ProtectedPathHit(call.request); !hit.empty()) {
+    d = policy::Decision{policy::Action::kDeny, EACCES, policy::EventType::kEscapeAttempt,
+                         policy::Severity::kHigh, "builtin:tracejail-output"};
+    call.note = fmt::format("{} is tracejail's own output", report::EscapeBytes(hit));
+  }
+  if (mode_ == Mode::kEnforce && d.action == policy::Action::kAllow && !PinArguments(t, call)) {
+    // Fail closed: every slot of this address space is held by a task that may be in a call.
+    d = policy::Decision{policy::Action::kDeny, EAGAIN, policy::EventType::kSuspiciousBehavior,
+                         policy::Severity::kMedium, "builtin:pin-slots-exhausted"};
+    call.note =
+        fmt::format("more than {} tasks of one address space hold pinned arguments", kPinSlots);
+  }
   if (row->kind == Kind::kExec) {
     t.pending_argv.clear();
     for (const auto& a : call.argv.items) t.pending_argv.push_back(report::EscapeBytes(a));
@@ -665,12 +699,168 @@ void Supervisor::HandleSeccomp(Tracee& t) {
   Enforce(t, d);
 }
 
-void Supervisor::Enforce(Tracee& t, const policy::Decision& d) {
+std::string Supervisor::ProtectedPathHit(const policy::Request& req) const {
+  using policy::Access;
+  for (int i = 0; i < req.path_count; ++i) {
+    const auto& p = req.paths[static_cast<std::size_t>(i)];
+    bool changes =
+        (p.access & (Access::kWrite | Access::kCreate | Access::kDelete)) != Access::kNone;
+    for (const auto& out : watch_.protected_paths) {
+      if (p.path == out) return out;
+      bool above = out.size() > p.path.size() && out.starts_with(p.path) &&
+                   (p.path == "/" || out[p.path.size()] == '/');
+      if (above && changes && p.path != "/") return out;
+    }
+  }
+  return {};
+}
+
+void Supervisor::Resume(Tracee& t, int sig) {
+  ptrace(t.inject != Tracee::Inject::kNone ? PTRACE_SYSCALL : PTRACE_CONT, t.tid, nullptr,
+         reinterpret_cast<void*>(static_cast<long>(sig)));
+}
+
+namespace {
+
+// Syscall argument registers in struct user_regs_struct (x86-64 syscall ABI).
+constexpr std::array<std::size_t, 6> kArgRegister = {
+    offsetof(user_regs_struct, rdi), offsetof(user_regs_struct, rsi),
+    offsetof(user_regs_struct, rdx), offsetof(user_regs_struct, r10),
+    offsetof(user_regs_struct, r8),  offsetof(user_regs_struct, r9)};
+
+}  // namespace
+
+void Supervisor::AdoptSpace(Tracee& child, Tracee& parent) {
+  if (child.pin.space() != nullptr || parent.pin.space() == nullptr) return;
+  // Threads and CLONE_VM children share the parent's address space, so its slots; a fork gets
+  // a copy of the region (with the parent's pinned bytes, harmless) and slots of its own. When
+  // kcmp cannot tell, sharing is the safe guess: it only costs slots.
+  bool thread = child.tgid != 0 && child.tgid == TgidOf(parent);
+  long same = thread ? 0 : syscall(SYS_kcmp, parent.tid, child.tid, KCMP_VM, 0, 0);
+  if (same <= 0) {
+    child.pin.Reset(parent.pin.space());
+    return;
+  }
+  auto space = std::make_shared<PinSpace>();
+  space->mapped = parent.pin.space()->mapped;
+  child.pin.Reset(std::move(space));
+}
+
+PinSpace* Supervisor::SpaceOf(Tracee& t) {
+  if (t.pin.space() == nullptr) {
+    // The child's first stop came before its parent's fork event: find the parent now.
+    pid_t tgid = TgidOf(t);
+    auto leader = tracees_.find(tgid);
+    if (tgid != t.tid && leader != tracees_.end() && leader->second.pin.space() != nullptr) {
+      t.pin.Reset(leader->second.pin.space());
+    } else if (auto ppid = ProcField(fmt::format("/proc/{}/status", t.tid), "PPid:")) {
+      auto parent = tracees_.find(*ppid);
+      if (parent != tracees_.end()) AdoptSpace(t, parent->second);
+    }
+    if (t.pin.space() == nullptr) return nullptr;
+  }
+  PinSpace* space = t.pin.space().get();
+  if (space->mem_fd < 0) {
+    space->mem_fd = open(fmt::format("/proc/{}/mem", t.tid).c_str(), O_RDWR | O_CLOEXEC);
+  }
+  return space;
+}
+
+bool Supervisor::PinArguments(Tracee& t, DecodedCall& call) {
+  if (call.request.path_count == 0 && call.addr_bytes.empty()) return true;
+  PinSpace* space = SpaceOf(t);
+  if (space == nullptr || !space->mapped || space->mem_fd < 0) {
+    call.unpinned = "this address space has no pinned-argument region";
+    return true;
+  }
+  int slot = t.pin.Get();
+  if (slot < 0) return false;
+  std::uint64_t at = PinSpace::Address(slot);
+  PinPlan plan = PlanPins(call, at);
+  call.unpinned = plan.unpinned;
+  if (!plan.needed()) return true;
+  // /proc/PID/mem may write the read-only pages (FOLL_FORCE); the tracee cannot.
+  ssize_t n = pwrite(space->mem_fd, plan.bytes.data(), plan.bytes.size(), static_cast<off_t>(at));
+  if (n != static_cast<ssize_t>(plan.bytes.size())) {
+    call.unpinned = fmt::format("writing the pinned copy failed: {}", std::strerror(errno));
+    return true;
+  }
+  for (const auto& [arg, value] : plan.registers) {
+    if (ptrace(PTRACE_POKEUSER, t.tid, kArgRegister[static_cast<std::size_t>(arg)], value) != 0) {
+      call.unpinned = fmt::format("setting the argument register failed: {}", std::strerror(errno));
+      return true;
+    }
+  }
+  call.pinned = plan.unpinned.empty();
+  return true;
+}
+
+void Supervisor::MapPinRegion(Tracee& t) {
+  using I = Tracee::Inject;
+  PinSpace* space = t.pin.space().get();
+  auto give_up = [&] {
+    t.inject = I::kNone;
+    ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
+  };
+  switch (t.inject) {
+    case I::kExecExit: {
+      // At execve's exit the new program has not run yet. Put a `syscall` instruction at its
+      // entry point, make the registers an mmap of the region, and step through that call.
+      space = SpaceOf(t);
+      if (space == nullptr || space->mem_fd < 0 ||
+          ptrace(PTRACE_GETREGS, t.tid, nullptr, &t.saved) != 0 ||
+          pread(space->mem_fd, &t.saved_text, 2, static_cast<off_t>(t.saved.rip)) != 2) {
+        give_up();
+        return;
+      }
+      const std::uint16_t syscall_insn = 0x050f;  // 0f 05, little-endian
+      if (pwrite(space->mem_fd, &syscall_insn, 2, static_cast<off_t>(t.saved.rip)) != 2) {
+        give_up();
+        return;
+      }
+      user_regs_struct r = t.saved;
+      r.rax = SYS_mmap;
+      r.rdi = kPinBase;
+      r.rsi = kPinEnd - kPinBase;
+      r.rdx = PROT_READ;
+      r.r10 = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
+      r.r8 = static_cast<unsigned long long>(-1);
+      r.r9 = 0;
+      if (ptrace(PTRACE_SETREGS, t.tid, nullptr, &r) != 0) {
+        pwrite(space->mem_fd, &t.saved_text, 2, static_cast<off_t>(t.saved.rip));
+        give_up();
+        return;
+      }
+      t.inject = I::kMmapEntry;
+      ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
+      return;
+    }
+    case I::kMmapEntry:
+      t.inject = I::kMmapExit;
+      ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
+      return;
+    case I::kMmapExit: {
+      user_regs_struct r{};
+      if (space != nullptr && ptrace(PTRACE_GETREGS, t.tid, nullptr, &r) == 0) {
+        space->mapped = r.rax == kPinBase;
+        pwrite(space->mem_fd, &t.saved_text, 2, static_cast<off_t>(t.saved.rip));
+        ptrace(PTRACE_SETREGS, t.tid, nullptr, &t.saved);
+      }
+      give_up();
+      return;
+    }
+    case I::kNone:
+      give_up();
+      return;
+  }
+}
+
+void Supervisor::Enforce(Tracee& t, const policy::Decision& d, bool counted) {
   if (d.action == policy::Action::kAllow || mode_ == Mode::kAudit) {
     ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
     return;
   }
-  ++result_.denied;
+  if (counted) ++result_.denied;
   if (d.action == policy::Action::kKill) {
     result_.killed_by_policy = true;
     KillAll();
@@ -732,7 +922,27 @@ void Supervisor::Record(Tracee& t, const policy::Decision& d, nlohmann::json tip
   if (call != nullptr) {
     Context ctx(*this, t);
     e.args = RenderArgs(*call, ctx);
-    e.race_free = call->request.path_count == 0 && !call->addr;
+    bool in_memory = call->request.path_count > 0 || !call->addr_bytes.empty();
+    if (d.action != policy::Action::kAllow && mode_ == Mode::kEnforce) {
+      e.race_free = true;
+      e.race = {{"arguments", "the call was not run"}};
+    } else if (!in_memory) {
+      e.race_free = true;
+      e.race = {{"arguments", "registers only"}};
+    } else {
+      std::string args = call->pinned ? "pinned"
+                         : mode_ == Mode::kAudit
+                             ? "not pinned: audit mode runs every call as the tracee wrote it"
+                             : "not pinned: " + call->unpinned;
+      e.race = {{"arguments", std::move(args)}};
+      if (call->request.path_count > 0) {
+        e.race["filesystem"] = watch_.landlock
+                                   ? "Landlock enforces the path rules in the kernel"
+                                   : "not covered: a symlink swapped or a directory renamed "
+                                     "after the check changes what the path names";
+      }
+      e.race_free = call->pinned && (call->request.path_count == 0 || watch_.landlock);
+    }
   } else {
     e.race_free = true;  // decided on the architecture and number alone
   }

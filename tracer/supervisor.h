@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <sys/user.h>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -20,6 +21,7 @@
 #include "tracer/launcher.h"
 #include "tracer/output_capture.h"
 #include "tracer/path_resolver.h"
+#include "tracer/pin.h"
 #include "tracer/process_memory.h"
 #include "tracer/syscall_table.h"
 
@@ -36,6 +38,10 @@ struct Watch {
   bool ns_proc_pids = false;  // its /proc numbers processes in its PID namespace
   std::string tmpfs_dir;      // the size-limited work dir, watched for a full disk
   bool live_allowed = false;  // also show allowed decisions in the live view (not the file)
+  bool landlock = false;      // Landlock enforces the path rules too (filesystem races closed)
+  // tracejail's own outputs (events file, result file, stream socket), absolute: the tracee may
+  // not touch them, nor move or remove a directory above them.
+  std::vector<std::string> protected_paths;
 };
 
 struct LimitHit {
@@ -86,6 +92,12 @@ class Supervisor {
     std::vector<std::string> pending_argv;  // argv of an allowed execve, for the exec event
     pid_t ns_pid = 0, ns_tid = 0;           // ids in its PID namespace, when it has one
     bool cpu_reported = false, fsize_reported = false;
+    PinSlot pin;  // its slot in its address space's pinned-argument region
+    // Mapping the pin region after an exec, one syscall-stop at a time (see MapPinRegion).
+    enum class Inject : std::uint8_t { kNone, kExecExit, kMmapEntry, kMmapExit };
+    Inject inject = Inject::kNone;
+    user_regs_struct saved{};
+    std::uint16_t saved_text = 0;
   };
   class Context;
 
@@ -95,7 +107,17 @@ class Supervisor {
   void HandleStop(pid_t tid, int status);
   void HandleExit(pid_t tid, int status);
   void HandleSeccomp(Tracee& t);
-  void Enforce(Tracee& t, const policy::Decision& d);
+  // `counted`: a policy denial (RunResult::denied), not a call the kernel would fail anyway.
+  void Enforce(Tracee& t, const policy::Decision& d, bool counted = true);
+  void Resume(Tracee& t, int sig = 0);
+  // The protected output the request touches (or a directory above it it would change), or "".
+  std::string ProtectedPathHit(
+      const policy::Request& req) const;  // PTRACE_CONT, or PTRACE_SYSCALL while injecting
+  void MapPinRegion(Tracee& t);           // the next step of the post-exec mmap injection
+  // Pins an allowed call's pointer arguments; false when it must be denied instead (no slot).
+  bool PinArguments(Tracee& t, DecodedCall& call);
+  PinSpace* SpaceOf(Tracee& t);  // opens its /proc/PID/mem on first use
+  void AdoptSpace(Tracee& child, Tracee& parent);
   // `tip`: the policy fragment that would allow the call (kept for denials only).
   void Record(Tracee& t, const policy::Decision& d, nlohmann::json tip, const DecodedCall* call,
               long nr, std::uint32_t arch, const std::uint64_t* raw, const std::string& message,

@@ -2,9 +2,13 @@
 
 #include <linux/sched.h>
 #include <seccomp.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/shm.h>
 
 #include <algorithm>
+
+#include "tracer/pin.h"
 
 namespace tracer {
 namespace {
@@ -40,6 +44,25 @@ constexpr SyscallRow CloneRow() {
 constexpr SyscallRow Primitive(std::string_view name, P p, std::array<Arg, 6> args = {}) {
   return SyscallRow{
       .name = name, .group = G::kProcess, .kind = K::kPrimitive, .args = args, .primitive = p};
+}
+
+// A memory call that stops when its range starts below the pinned region's end (tracer/pin.h):
+// `addr_arg` is the address argument; `extra` adds a condition (mmap: only with MAP_FIXED).
+constexpr SyscallRow PinGuard(std::string_view name, std::array<Arg, 6> args,
+                              std::array<KernelCond, 10> conds, std::uint8_t count) {
+  return SyscallRow{.name = name,
+                    .group = G::kProcess,
+                    .kind = K::kPinGuard,
+                    .args = args,
+                    .primitive = P::kPinnedRegion,
+                    .conds = conds,
+                    .cond_count = count};
+}
+constexpr KernelCond Below(std::uint8_t arg, bool and_prev = false) {
+  return {.arg = arg, .value = kPinEnd, .op = KernelCond::Op::kLess, .and_prev = and_prev};
+}
+constexpr KernelCond Bit(std::uint8_t arg, std::uint64_t bit, bool and_prev = false) {
+  return {.arg = arg, .mask = bit, .value = bit, .and_prev = and_prev};
 }
 
 constexpr Arg kDirfd{R::kDirFd, "dirfd"};
@@ -494,6 +517,30 @@ const SyscallRow kRows[] = {
     Primitive("io_uring_setup", P::kIoUring, {{{R::kInt, "entries"}, {R::kPtr, "params"}}}),
     Primitive("io_uring_enter", P::kIoUring, {{{R::kFd, "fd"}, {R::kInt, "to_submit"}}}),
     Primitive("io_uring_register", P::kIoUring, {{{R::kFd, "fd"}, {R::kInt, "opcode"}}}),
+    // --- the pinned-argument region (tracer/pin.h) -------------------------------------------
+    PinGuard("mmap",
+             {{{R::kHex, "addr"}, {R::kHex, "length"}, {R::kHex, "prot"}, {R::kHex, "flags"}}},
+             {{Bit(3, MAP_FIXED), Below(0, true)}}, 2),
+    PinGuard("munmap", {{{R::kHex, "addr"}, {R::kHex, "length"}}}, {{Below(0)}}, 1),
+    PinGuard("mprotect", {{{R::kHex, "addr"}, {R::kHex, "length"}, {R::kHex, "prot"}}},
+             {{Below(0)}}, 1),
+    PinGuard("pkey_mprotect",
+             {{{R::kHex, "addr"}, {R::kHex, "length"}, {R::kHex, "prot"}, {R::kInt, "pkey"}}},
+             {{Below(0)}}, 1),
+    PinGuard("madvise", {{{R::kHex, "addr"}, {R::kHex, "length"}, {R::kInt, "advice"}}},
+             {{Below(0)}}, 1),
+    PinGuard("remap_file_pages", {{{R::kHex, "addr"}, {R::kHex, "size"}}}, {{Below(0)}}, 1),
+    // mremap can also move another mapping onto the region (MREMAP_FIXED, new_address).
+    PinGuard("mremap",
+             {{{R::kHex, "old_address"},
+               {R::kHex, "old_size"},
+               {R::kHex, "new_size"},
+               {R::kHex, "flags"},
+               {R::kHex, "new_address"}}},
+             {{Below(0), Bit(3, MREMAP_FIXED)}}, 2),
+    // shmat can replace existing mappings only with SHM_REMAP.
+    PinGuard("shmat", {{{R::kInt, "shmid"}, {R::kHex, "shmaddr"}, {R::kHex, "shmflg"}}},
+             {{Bit(2, SHM_REMAP)}}, 1),
     Primitive("bpf", P::kBpf, {{{R::kInt, "cmd"}, {R::kPtr, "attr"}, {R::kInt, "size"}}}),
     Primitive("perf_event_open", P::kPerfEvent,
               {{{R::kPtr, "attr"}, {R::kPid, "pid"}, {R::kInt, "cpu"}, {R::kFd, "group_fd"}}}),

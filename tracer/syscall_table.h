@@ -70,6 +70,7 @@ enum class Kind : std::uint8_t {
   kPrctl,         // PR_SET_SECCOMP: allowed (no listener possible), recorded in audit
   kPersonality,   // anything but a query
   kSetpgid,       // joining a group outside the tree
+  kPinGuard,      // memory calls that could reach the pinned-argument region (tracer/pin.h)
 };
 
 // clone(2) flags that create namespaces, and every flag that makes the filter stop clone for
@@ -86,11 +87,15 @@ struct Arg {
   std::string_view name;
 };
 
-// Flag in the kernel only when (args[arg] & mask) == value for one of the conditions.
+// Flag in the kernel only when one of the conditions holds: (args[arg] & mask) == value, or with
+// kLess, args[arg] < value. A condition with and_prev holds only together with the one before.
 struct KernelCond {
+  enum class Op : std::uint8_t { kMaskedEq, kLess };
   std::uint8_t arg = 0;
   std::uint64_t mask = 0;
   std::uint64_t value = 0;
+  Op op = Op::kMaskedEq;
+  bool and_prev = false;
 };
 
 struct SyscallRow {

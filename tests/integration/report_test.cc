@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -98,6 +99,7 @@ TEST_CASE("verify: the events file of a real run is intact, an edited one is not
 TEST_CASE("report: the HTML report is self-contained and escapes tracee text", "[report][html]") {
   harness::TempDir dir;
   std::string name = dir.path() + "/<script>alert(1)</script>";
+  std::filesystem::create_directory(dir.path() + "/<script>alert(1)<");  // the "/" splits it
   std::ofstream(name) << "secret";
   std::string policy = dir.File("deny.json", R"({"version": 1, "extends": "standard",
     "files": {"rules": [{"path": ")" + dir.path() +

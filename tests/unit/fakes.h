@@ -134,7 +134,7 @@ class FakeContext final : public tracer::TraceeContext {
   pid_t Tid() const override { return tid; }
 
   tracer::ResolveResult Resolve(int dirfd, std::string_view path, bool follow_last,
-                                bool empty_path_ok) override {
+                                bool empty_path_ok, std::uint64_t /*resolve*/) override {
     resolve_calls.push_back({dirfd, std::string(path), follow_last, empty_path_ok});
     if (auto it = resolve_errors.find(std::string(path)); it != resolve_errors.end()) {
       return {"", it->second};

@@ -97,6 +97,7 @@ TEST_CASE("ResolvePath: absolute paths, dots and symlinks", "[resolve]") {
     std::string path;
     bool follow_last;
     std::string expected;
+    int error = 0;
   };
   const Case cases[] = {
       {r + "/dir/file", true, r + "/dir/file"},
@@ -123,20 +124,22 @@ TEST_CASE("ResolvePath: absolute paths, dots and symlinks", "[resolve]") {
       // ".." after a symlink goes to the parent of the link's target (physical, like the kernel).
       {r + "/abs_link/sub/..", true, r + "/dir"},
       {r + "/dir/up_link/..", true, r},
-      // A component that does not exist: the rest is appended lexically.
+      // A final component that does not exist is kept; a missing directory fails like the
+      // kernel (ENOENT), and so does ".." after a file (ENOTDIR).
       {r + "/dir/missing", true, r + "/dir/missing"},
-      {r + "/dir/missing/a/./b/../c", true, r + "/dir/missing/a/c"},
+      {r + "/dir/missing/a/./b/../c", true, "", ENOENT},
       {r + "/dangling", true, r + "/missing_target"},
       {r + "/dangling", false, r + "/dangling"},
-      {r + "/dangling/x", true, r + "/missing_target/x"},
+      {r + "/dangling/x", true, "", ENOENT},
+      {r + "/dir/file/..", true, "", ENOTDIR},
       // Loops are not reached when the final link is not followed.
       {r + "/self_loop", false, r + "/self_loop"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.path, c.follow_last);
     ResolveResult res = Resolve(c.path, c.follow_last);
-    CHECK(res.error == 0);
-    CHECK(res.path == c.expected);
+    CHECK(res.error == c.error);
+    if (c.error == 0) CHECK(res.path == c.expected);
   }
 }
 
@@ -297,4 +300,56 @@ TEST_CASE("regression: resolve: a trailing slash follows the final symlink", "[r
   ResolveResult res = Resolve(path, false);
   CHECK(res.error == 0);
   CHECK(res.path == t.root + "/dir");
+}
+
+TEST_CASE("ResolvePath: the pinned form keeps what the kernel must still see", "[resolve][pin]") {
+  TempTree t;
+  const std::string& r = t.root;
+  struct Case {
+    std::string path;
+    bool follow_last;
+    std::string pin;
+  };
+  const Case cases[] = {
+      {r + "/dir/file", true, r + "/dir/file"},
+      {r + "/dir/sub/../file", true, r + "/dir/file"},
+      // The final symlink is left for the kernel to follow, so an exec'd script keeps its name.
+      {r + "/rel_link", true, r + "/rel_link"},
+      {r + "/abs_link/file", true, r + "/dir/file"},
+      {r + "/rel_link", false, r + "/rel_link"},
+      // A name that asks for a directory still does.
+      {r + "/dir/", true, r + "/dir/"},
+      {r + "/dir/sub/..", true, r + "/dir/"},
+      {"/", true, "/"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.path, c.follow_last);
+    ResolveResult res = Resolve(c.path, c.follow_last);
+    CHECK(res.error == 0);
+    CHECK(res.pin == c.pin);
+    CHECK(res.magic_pid == 0);
+  }
+  SECTION("relative paths become absolute: the cwd cannot change under the decision") {
+    ResolveResult res =
+        tracer::ResolvePath(getpid(), static_cast<pid_t>(syscall(SYS_gettid)), AT_FDCWD, "x", true);
+    char cwd[4096];
+    REQUIRE(getcwd(cwd, sizeof cwd) != nullptr);
+    CHECK(res.pin == std::string(cwd) + "/x");
+  }
+  SECTION("a walk through a /proc/PID magic link is not pinned as a path") {
+    int fd = open((r + "/dir").c_str(), O_PATH | O_DIRECTORY);
+    REQUIRE(fd >= 0);
+    ResolveResult res = Resolve("/proc/self/fd/" + std::to_string(fd) + "/file", true);
+    close(fd);
+    CHECK(res.error == 0);
+    CHECK(res.path == r + "/dir/file");
+    CHECK(res.magic_pid == getpid());
+    CHECK(res.pin.empty());
+  }
+  SECTION("ProcPidOf") {
+    CHECK(tracer::ProcPidOf("/proc/12/mem") == 12);
+    CHECK(tracer::ProcPidOf("/proc/12") == 0);
+    CHECK(tracer::ProcPidOf("/proc/self/mem") == 0);
+    CHECK(tracer::ProcPidOf("/tmp/12/mem") == 0);
+  }
 }

@@ -138,8 +138,13 @@ TEST_CASE("Syscall table: in-kernel conditions", "[syscall_table]") {
       const auto& c = row.conds[i];
       if (i < row.cond_count) {
         CHECK(c.arg < 6);
-        CHECK(c.mask != 0);
-        CHECK((c.value & ~c.mask) == 0);  // a value outside the mask can never match
+        if (c.op == tracer::KernelCond::Op::kMaskedEq) {
+          CHECK(c.mask != 0);
+          CHECK((c.value & ~c.mask) == 0);  // a value outside the mask can never match
+        } else {
+          CHECK(c.value != 0);  // "below 0" can never hold
+        }
+        CHECK((i > 0 || !c.and_prev));  // the first condition has nothing to join
         CHECK(row.args.at(c.arg).role != Role::kNone);
       } else {
         CHECK(c.mask == 0);

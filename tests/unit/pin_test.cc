@@ -1,0 +1,199 @@
+// Argument pinning's pure half: what is written into a slot, which registers change, what is
+// reported as not pinned, the guarded range, and slot allocation.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cstring>
+#include <set>
+
+#include <catch2/catch.hpp>
+
+#include "tracer/decode.h"
+#include "tracer/pin.h"
+
+using tracer::DecodedCall;
+using tracer::PlanPins;
+
+namespace {
+
+constexpr std::uint64_t kSlot = tracer::kPinBase + 3 * tracer::kPinSlotSize;
+
+DecodedCall PathCall(std::string_view syscall, std::vector<std::string> pins) {
+  DecodedCall call;
+  call.row = tracer::FindRow(syscall);
+  REQUIRE(call.row != nullptr);
+  call.request.path_count = static_cast<int>(pins.size());
+  for (std::size_t i = 0; i < pins.size(); ++i) {
+    call.paths[i].raw = "relative/" + std::to_string(i);
+    call.paths[i].resolved.path = pins[i];
+    call.paths[i].resolved.pin = pins[i];
+  }
+  return call;
+}
+
+std::string At(const tracer::PinPlan& plan, std::uint64_t addr) {
+  REQUIRE(addr >= kSlot);
+  REQUIRE(addr - kSlot < plan.bytes.size());
+  return std::string(plan.bytes.c_str() + (addr - kSlot));
+}
+
+}  // namespace
+
+TEST_CASE("PlanPins: paths are handed to the kernel in their checked absolute form", "[pin]") {
+  SECTION("openat: the pathname register points at the copy; dirfd stays (ignored)") {
+    auto plan = PlanPins(PathCall("openat", {"/etc/hosts"}), kSlot);
+    REQUIRE(plan.registers.size() == 1);
+    CHECK(plan.registers[0].first == 1);
+    CHECK(At(plan, plan.registers[0].second) == "/etc/hosts");
+    CHECK(plan.unpinned.empty());
+  }
+  SECTION("rename: both paths, each NUL-terminated, 8-byte aligned, inside the slot") {
+    auto plan = PlanPins(PathCall("rename", {"/tmp/a", "/tmp/bb"}), kSlot);
+    REQUIRE(plan.registers.size() == 2);
+    CHECK(At(plan, plan.registers[0].second) == "/tmp/a");
+    CHECK(At(plan, plan.registers[1].second) == "/tmp/bb");
+    CHECK(plan.registers[1].second % 8 == 0);
+    CHECK(plan.bytes.size() <= tracer::kPinSlotSize);
+  }
+  SECTION("two PATH_MAX paths still fit one slot") {
+    std::string a = "/" + std::string(4094, 'a'), b = "/" + std::string(4094, 'b');
+    auto plan = PlanPins(PathCall("rename", {a, b}), kSlot);
+    REQUIRE(plan.registers.size() == 2);
+    CHECK(plan.unpinned.empty());
+    CHECK(At(plan, plan.registers[1].second) == b);
+  }
+  SECTION("a path with no pinnable form: its bytes are pinned, and the reason is reported") {
+    DecodedCall call = PathCall("openat", {""});
+    call.paths[0].resolved.pin.clear();
+    call.paths[0].resolved.unpinnable = "a /proc/PID magic link";
+    call.paths[0].raw = "/proc/self/fd/3/x";
+    auto plan = PlanPins(call, kSlot);
+    REQUIRE(plan.registers.size() == 1);
+    CHECK(At(plan, plan.registers[0].second) == "/proc/self/fd/3/x");
+    CHECK(plan.unpinned == "a /proc/PID magic link");
+  }
+}
+
+TEST_CASE("PlanPins: openat2's open_how is pinned with its size", "[pin]") {
+  DecodedCall call = PathCall("openat2", {"/srv/x"});
+  call.how = {std::uint64_t{O_RDONLY}, 0, RESOLVE_NO_MAGICLINKS};
+  auto plan = PlanPins(call, kSlot);
+  REQUIRE(plan.registers.size() == 3);
+  CHECK(plan.registers[1].first == 2);
+  CHECK(plan.registers[2] == std::pair<int, std::uint64_t>{3, 24});
+  open_how how{};
+  std::memcpy(&how, plan.bytes.data() + (plan.registers[1].second - kSlot), sizeof how);
+  CHECK(how.resolve == RESOLVE_NO_MAGICLINKS);
+  SECTION("a scoped walk (IN_ROOT) was done by the tracer: the kernel gets no scope, no symlinks") {
+    call.how = {std::uint64_t{O_RDONLY}, 0, RESOLVE_IN_ROOT};
+    plan = PlanPins(call, kSlot);
+    std::memcpy(&how, plan.bytes.data() + (plan.registers[1].second - kSlot), sizeof how);
+    CHECK(how.resolve == RESOLVE_NO_SYMLINKS);
+  }
+}
+
+TEST_CASE("PlanPins: socket addresses", "[pin]") {
+  sockaddr_in in{};
+  in.sin_family = AF_INET;
+  in.sin_port = htons(80);
+  in.sin_addr.s_addr = htonl(0x7f000001);
+  std::string bytes(reinterpret_cast<const char*>(&in), sizeof in);
+  SECTION("connect: the address and its length") {
+    DecodedCall call;
+    call.row = tracer::FindRow("connect");
+    call.addr_bytes = bytes;
+    auto plan = PlanPins(call, kSlot);
+    REQUIRE(plan.registers.size() == 2);
+    CHECK(plan.registers[0].first == 1);
+    CHECK(plan.bytes.substr(plan.registers[0].second - kSlot, sizeof in) == bytes);
+    CHECK(plan.registers[1] == std::pair<int, std::uint64_t>{2, sizeof in});
+  }
+  SECTION("sendmsg: a copy of the msghdr whose msg_name points at the pinned address") {
+    DecodedCall call;
+    call.row = tracer::FindRow("sendmsg");
+    call.addr_bytes = bytes;
+    call.msghdr_bytes.assign(56, '\x11');
+    auto plan = PlanPins(call, kSlot);
+    REQUIRE(plan.registers.size() == 1);
+    CHECK(plan.registers[0].first == 1);
+    std::uint64_t msg = plan.registers[0].second, name = 0;
+    std::uint32_t namelen = 0;
+    std::memcpy(&name, plan.bytes.data() + (msg - kSlot), 8);
+    std::memcpy(&namelen, plan.bytes.data() + (msg - kSlot) + 8, 4);
+    CHECK(namelen == sizeof in);
+    CHECK(plan.bytes.substr(name - kSlot, sizeof in) == bytes);
+    CHECK(plan.bytes[msg - kSlot + 16] == '\x11');  // the rest is the caller's
+  }
+  SECTION("sendmmsg is reported as not pinned") {
+    DecodedCall call;
+    call.row = tracer::FindRow("sendmmsg");
+    call.addr_bytes = bytes;
+    call.multi_dest = true;
+    auto plan = PlanPins(call, kSlot);
+    CHECK(!plan.unpinned.empty());
+  }
+  SECTION("a relative unix socket path becomes absolute") {
+    sockaddr_un un{};
+    un.sun_family = AF_UNIX;
+    std::strcpy(un.sun_path, "sock");
+    DecodedCall call;
+    call.row = tracer::FindRow("connect");
+    call.addr_bytes.assign(reinterpret_cast<const char*>(&un), offsetof(sockaddr_un, sun_path) + 5);
+    call.addr = policy::SocketAddress{};
+    call.addr->family = AF_UNIX;
+    call.addr->unix_path = "/run/app/sock";
+    call.unix_pin = "/run/app/sock";
+    auto plan = PlanPins(call, kSlot);
+    REQUIRE(plan.registers.size() == 2);
+    std::string pinned = plan.bytes.substr(plan.registers[0].second - kSlot + 2);
+    CHECK(std::string(pinned.c_str()) == "/run/app/sock");
+    CHECK(plan.registers[1].second == offsetof(sockaddr_un, sun_path) + 14);
+    CHECK(plan.unpinned.empty());
+  }
+}
+
+TEST_CASE("TouchesPinRegion", "[pin]") {
+  using tracer::kPinBase;
+  using tracer::kPinEnd;
+  using tracer::TouchesPinRegion;
+  CHECK(TouchesPinRegion(kPinBase, 4096));
+  CHECK(TouchesPinRegion(kPinEnd - 4096, 4096));
+  CHECK(TouchesPinRegion(0, ~0ULL));  // munmap(0, everything)
+  CHECK(TouchesPinRegion(kPinBase - 4096, 4097));
+  CHECK_FALSE(TouchesPinRegion(kPinBase - 4096, 1));  // rounds up to [base-4096, base)
+  CHECK_FALSE(TouchesPinRegion(kPinBase - 8192, 4096));
+  CHECK_FALSE(TouchesPinRegion(kPinEnd, 4096));
+  CHECK_FALSE(TouchesPinRegion(0x7f0000000000, 1 << 20));
+}
+
+TEST_CASE("PinSpace: slots are unique until released, then reused; none past the region", "[pin]") {
+  tracer::PinSpace space;
+  std::set<int> seen;
+  for (std::uint64_t i = 0; i < tracer::kPinSlots; ++i) {
+    int s = space.Acquire();
+    REQUIRE(s >= 0);
+    CHECK(tracer::PinSpace::Address(s) + tracer::kPinSlotSize <= tracer::kPinEnd);
+    CHECK(seen.insert(s).second);
+  }
+  CHECK(space.Acquire() == -1);
+  space.Release(7);
+  CHECK(space.Acquire() == 7);
+}
+
+TEST_CASE("PinSlot gives its slot back when reset or destroyed", "[pin]") {
+  auto space = std::make_shared<tracer::PinSpace>();
+  {
+    tracer::PinSlot a;
+    a.Reset(space);
+    CHECK(a.Get() == 0);
+    tracer::PinSlot b = std::move(a);
+    CHECK(b.Get() == 0);
+  }
+  tracer::PinSlot c;
+  c.Reset(space);
+  CHECK(c.Get() == 0);  // released by b's destructor
+}

@@ -1,0 +1,166 @@
+#include "tracer/pin.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstring>
+
+#include "tracer/decode.h"
+
+namespace tracer {
+namespace {
+
+constexpr std::uint64_t kPage = 4096;
+
+int ArgOf(const SyscallRow& row, Role role, int nth = 0) {
+  for (std::size_t i = 0; i < row.args.size(); ++i) {
+    if (row.args[i].role == role && nth-- == 0) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+// Appends `data` at the next 8-byte boundary; returns its address.
+std::uint64_t Append(std::string& bytes, std::uint64_t slot, std::string_view data) {
+  bytes.resize((bytes.size() + 7) & ~std::size_t{7}, '\0');
+  std::uint64_t at = slot + bytes.size();
+  bytes.append(data);
+  return at;
+}
+
+// The sockaddr to hand the kernel: as read, or for a relative AF_UNIX path, its absolute form.
+// Empty when a relative unix path cannot be made absolute (it then stays cwd-relative).
+std::string PinnedSockaddr(const DecodedCall& call, std::string& unpinned) {
+  if (call.unix_pin.empty()) {
+    if (call.addr && call.addr->family == AF_UNIX && !call.addr->abstract && !call.addr->unnamed &&
+        call.addr_bytes.size() > 2 && call.addr_bytes[2] != '/') {
+      unpinned = "a relative unix socket path (the cwd can change)";
+    }
+    return call.addr_bytes;
+  }
+  sockaddr_un un{};
+  if (call.unix_pin.size() >= sizeof un.sun_path) {
+    unpinned = "a relative unix socket path too long to make absolute (the cwd can change)";
+    return call.addr_bytes;
+  }
+  un.sun_family = AF_UNIX;
+  std::memcpy(un.sun_path, call.unix_pin.data(), call.unix_pin.size());
+  std::size_t len = offsetof(sockaddr_un, sun_path) + call.unix_pin.size() + 1;
+  return std::string(reinterpret_cast<const char*>(&un), len);
+}
+
+}  // namespace
+
+bool TouchesPinRegion(std::uint64_t addr, std::uint64_t len) {
+  if (len == 0) len = 1;
+  std::uint64_t end = addr + len < addr ? ~std::uint64_t{0} : addr + len;
+  end = end > ~std::uint64_t{0} - kPage ? end : (end + kPage - 1) & ~(kPage - 1);
+  return addr < kPinEnd && end > kPinBase;
+}
+
+PinPlan PlanPins(const DecodedCall& call, std::uint64_t slot) {
+  PinPlan plan;
+  if (call.row == nullptr) return plan;
+  const SyscallRow& row = *call.row;
+  auto note = [&](std::string why) {
+    if (plan.unpinned.empty()) plan.unpinned = std::move(why);
+  };
+  // Paths: the absolute form the resolver checked, so neither the bytes nor the cwd or dirfd
+  // they were relative to can change under the decision.
+  for (int n = 0; n < call.request.path_count; ++n) {
+    int arg = ArgOf(row, Role::kPath, n);
+    if (arg < 0) break;
+    const ResolveResult& r = call.paths[static_cast<std::size_t>(n)].resolved;
+    if (r.pin.empty()) {
+      const std::string& raw = call.paths[static_cast<std::size_t>(n)].raw;
+      note(r.unpinnable.empty() ? "the path" : r.unpinnable);
+      // Still pin the bytes themselves: the memory race at least is closed.
+      std::string bytes = raw;
+      bytes.push_back('\0');
+      plan.registers.emplace_back(arg, Append(plan.bytes, slot, bytes));
+      continue;
+    }
+    std::string bytes = r.pin;
+    bytes.push_back('\0');
+    plan.registers.emplace_back(arg, Append(plan.bytes, slot, bytes));
+  }
+  if (int h = ArgOf(row, Role::kOpenHow); h >= 0 && call.request.path_count > 0) {
+    std::array<std::uint64_t, 3> pinned_how = call.how;
+    if (!call.paths[0].resolved.pin.empty() &&
+        (pinned_how[2] & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) != 0) {
+      // The tracer walked the scoped path; the kernel gets the result from "/", where the
+      // scope would mean something else, and may follow no symlink a race could plant.
+      pinned_how[2] =
+          (pinned_how[2] & ~std::uint64_t{RESOLVE_BENEATH | RESOLVE_IN_ROOT}) | RESOLVE_NO_SYMLINKS;
+    }
+    std::string how(reinterpret_cast<const char*>(pinned_how.data()), sizeof pinned_how);
+    plan.registers.emplace_back(h, Append(plan.bytes, slot, how));
+    plan.registers.emplace_back(h + 1, sizeof call.how);  // the size the copy has
+  }
+  if (call.multi_dest) {
+    note("sendmmsg destinations (one per message; not pinned)");
+  } else if (!call.msghdr_bytes.empty() && !call.addr_bytes.empty()) {
+    int m = ArgOf(row, Role::kMsgHdr);
+    std::string addr = PinnedSockaddr(call, plan.unpinned);
+    std::uint64_t name_at = Append(plan.bytes, slot, addr);
+    std::string msg = call.msghdr_bytes;
+    std::uint64_t name = name_at;
+    auto namelen = static_cast<std::uint32_t>(addr.size());
+    std::memcpy(msg.data(), &name, sizeof name);            // msg_name
+    std::memcpy(msg.data() + 8, &namelen, sizeof namelen);  // msg_namelen
+    plan.registers.emplace_back(m, Append(plan.bytes, slot, msg));
+  } else if (int s = ArgOf(row, Role::kSockAddr); s >= 0 && !call.addr_bytes.empty()) {
+    std::string addr = PinnedSockaddr(call, plan.unpinned);
+    plan.registers.emplace_back(s, Append(plan.bytes, slot, addr));
+    plan.registers.emplace_back(s + 1, addr.size());
+  }
+  if (plan.bytes.size() > kPinSlotSize) {  // cannot happen with PATH_MAX paths; fail safe
+    plan = PinPlan{};
+    plan.unpinned = "arguments larger than a pin slot";
+  }
+  return plan;
+}
+
+int PinSpace::Acquire() {
+  if (!free_.empty()) {
+    int s = free_.back();
+    free_.pop_back();
+    return s;
+  }
+  if (next_ >= static_cast<int>(kPinSlots)) return -1;
+  return next_++;
+}
+
+void PinSpace::Release(int slot) {
+  if (slot >= 0) free_.push_back(slot);
+}
+
+PinSlot& PinSlot::operator=(PinSlot&& other) noexcept {
+  if (this != &other) {
+    Reset();
+    space_ = std::move(other.space_);
+    slot_ = other.slot_;
+    other.slot_ = -1;
+  }
+  return *this;
+}
+
+void PinSlot::Reset(std::shared_ptr<PinSpace> space) {
+  if (space_ && slot_ >= 0) space_->Release(slot_);
+  slot_ = -1;
+  space_ = std::move(space);
+}
+
+int PinSlot::Get() {
+  if (slot_ < 0 && space_) slot_ = space_->Acquire();
+  return slot_;
+}
+
+PinSpace::~PinSpace() {
+  if (mem_fd >= 0) close(mem_fd);
+}
+
+}  // namespace tracer

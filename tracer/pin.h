@@ -1,0 +1,90 @@
+// Argument pinning: how an allowed decision comes to cover exactly what the kernel then reads.
+//
+// After every exec, tracejail maps a private read-only region at [kPinBase, kPinEnd) in the new
+// address space (before the program's first instruction). When it allows a call whose decision
+// rests on tracee memory (a path, a sockaddr, a msghdr, an open_how), it writes the checked
+// bytes into the calling thread's slot of that region through /proc/PID/mem (which may write
+// read-only pages; the tracee itself cannot) and points the argument register at the copy.
+// No tracee thread can change a slot: the pages are read-only, and every call that could make
+// them writable, unmap, move or replace them (a range starting below kPinEnd) stops for the
+// tracer and is denied (Kind::kPinGuard, primitive pinned_region); writes to /proc/PID/mem,
+// process_vm_writev, ptrace and userfaultfd are escape primitives. docs/security.md has the
+// reasoning and what is left to the filesystem (Landlock at strict).
+//
+// This header is pure: the layout and what to write for a decoded call. The supervisor owns the
+// live side (injecting the mmap, writing, setting registers).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tracer {
+
+struct DecodedCall;
+
+inline constexpr std::uint64_t kPinBase = 0x10000;   // vm.mmap_min_addr's usual value
+inline constexpr std::uint64_t kPinEnd = 0x400000;   // below the usual non-PIE load address
+inline constexpr std::uint64_t kPinSlotSize = 8192;  // two PATH_MAX paths, or a path + open_how
+inline constexpr std::uint64_t kPinSlots = (kPinEnd - kPinBase) / kPinSlotSize;  // 504
+
+// What to do for one allowed call: the bytes to write at the slot, and the argument registers to
+// point at them. `unpinned` names what the decision still rests on that the tracee can change,
+// or is empty when nothing is left.
+struct PinPlan {
+  std::string bytes;                                     // written at the slot's start
+  std::vector<std::pair<int, std::uint64_t>> registers;  // argument index -> new value
+  std::string unpinned;
+  bool needed() const { return !bytes.empty(); }
+};
+
+// `slot` is the address of the calling thread's slot.
+PinPlan PlanPins(const DecodedCall& call, std::uint64_t slot);
+
+// Does [addr, addr + len) (len 0 counts as one page) overlap the pinned region?
+bool TouchesPinRegion(std::uint64_t addr, std::uint64_t len);
+
+// Slot allocation for one address space; threads and CLONE_VM children share it. A slot is
+// held from a task's first pinned call until it exits or execs.
+class PinSpace {
+ public:
+  // -1 when every slot is taken.
+  int Acquire();
+  void Release(int slot);
+  static std::uint64_t Address(int slot) {
+    return kPinBase + static_cast<std::uint64_t>(slot) * kPinSlotSize;
+  }
+  bool mapped = false;  // the region exists in this address space
+  int mem_fd = -1;      // /proc/PID/mem of this address space, owned (closed by the destructor)
+  ~PinSpace();
+
+ private:
+  std::vector<int> free_;
+  int next_ = 0;
+};
+
+// A task's hold on a slot of its address space's PinSpace; gives the slot back when it goes
+// (the task exits, execs into a new address space, or is forgotten).
+class PinSlot {
+ public:
+  PinSlot() = default;
+  PinSlot(const PinSlot&) = delete;
+  PinSlot& operator=(const PinSlot&) = delete;
+  PinSlot(PinSlot&& other) noexcept { *this = std::move(other); }
+  PinSlot& operator=(PinSlot&& other) noexcept;
+  ~PinSlot() { Reset(); }
+
+  void Reset(std::shared_ptr<PinSpace> space = nullptr);
+  const std::shared_ptr<PinSpace>& space() const { return space_; }
+  int Get();  // the slot, acquired on first use; -1 when the space has none left
+
+ private:
+  std::shared_ptr<PinSpace> space_;
+  int slot_ = -1;
+};
+
+}  // namespace tracer
