@@ -540,8 +540,13 @@ void Supervisor::HandleStop(pid_t tid, int status) {
           workdir_fd_.Reset(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
         }
       }
-      // A new address space: map its pin region before the program's first instruction.
+      // A new address space: map its pin region before the program's first instruction
+      // (audit mode lets every call run as written, so it pins nothing).
       t.pin.Reset(std::make_shared<PinSpace>());
+      if (mode_ == Mode::kAudit) {
+        ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+        return;
+      }
       t.inject = Tracee::Inject::kExecExit;
       ptrace(PTRACE_SYSCALL, tid, nullptr, nullptr);
       return;
@@ -798,8 +803,19 @@ bool Supervisor::PinArguments(Tracee& t, DecodedCall& call) {
 void Supervisor::MapPinRegion(Tracee& t) {
   using I = Tracee::Inject;
   PinSpace* space = t.pin.space().get();
-  auto give_up = [&] {
+  constexpr std::uint64_t kFlags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
+  // Without its region a program's calls could only be checked with a race open: fail closed.
+  auto fail = [&](const std::string& why) {
     t.inject = I::kNone;
+    policy::Decision d{policy::Action::kKill, 0, policy::EventType::kEscapeAttempt,
+                       policy::Severity::kHigh, "builtin:pin-region-unavailable"};
+    const std::uint64_t raw[6] = {kPinBase, kPinEnd - kPinBase, PROT_READ,
+                                  kFlags,   ~std::uint64_t{0},  0};
+    Record(t, d, nullptr, nullptr, SYS_mmap, AUDIT_ARCH_X86_64, raw,
+           fmt::format("the new program cannot have its pinned-argument region at [{:#x}, {:#x}): "
+                       "{}; killed, because its calls could not be checked without a race",
+                       kPinBase, kPinEnd, why));
+    kill(TgidOf(t), SIGKILL);
     ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
   };
   switch (t.inject) {
@@ -807,15 +823,19 @@ void Supervisor::MapPinRegion(Tracee& t) {
       // At execve's exit the new program has not run yet. Put a `syscall` instruction at its
       // entry point, make the registers an mmap of the region, and step through that call.
       space = SpaceOf(t);
-      if (space == nullptr || space->mem_fd < 0 ||
-          ptrace(PTRACE_GETREGS, t.tid, nullptr, &t.saved) != 0 ||
-          pread(space->mem_fd, &t.saved_text, 2, static_cast<off_t>(t.saved.rip)) != 2) {
-        give_up();
+      if (space == nullptr || space->mem_fd < 0) {
+        fail(fmt::format("/proc/{}/mem cannot be opened", t.tid));
+        return;
+      }
+      if (ptrace(PTRACE_GETREGS, t.tid, nullptr, &t.saved) != 0) {
+        t.inject = I::kNone;  // gone (ESRCH)
         return;
       }
       const std::uint16_t syscall_insn = 0x050f;  // 0f 05, little-endian
-      if (pwrite(space->mem_fd, &syscall_insn, 2, static_cast<off_t>(t.saved.rip)) != 2) {
-        give_up();
+      if (pread(space->mem_fd, &t.saved_text, 2, static_cast<off_t>(t.saved.rip)) != 2 ||
+          pwrite(space->mem_fd, &syscall_insn, 2, static_cast<off_t>(t.saved.rip)) != 2) {
+        fail(fmt::format("its entry point cannot be written through /proc/PID/mem ({})",
+                         std::strerror(errno)));
         return;
       }
       user_regs_struct r = t.saved;
@@ -823,12 +843,11 @@ void Supervisor::MapPinRegion(Tracee& t) {
       r.rdi = kPinBase;
       r.rsi = kPinEnd - kPinBase;
       r.rdx = PROT_READ;
-      r.r10 = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
-      r.r8 = static_cast<unsigned long long>(-1);
+      r.r10 = kFlags;
+      r.r8 = ~0ULL;
       r.r9 = 0;
       if (ptrace(PTRACE_SETREGS, t.tid, nullptr, &r) != 0) {
-        pwrite(space->mem_fd, &t.saved_text, 2, static_cast<off_t>(t.saved.rip));
-        give_up();
+        t.inject = I::kNone;
         return;
       }
       t.inject = I::kMmapEntry;
@@ -841,16 +860,27 @@ void Supervisor::MapPinRegion(Tracee& t) {
       return;
     case I::kMmapExit: {
       user_regs_struct r{};
-      if (space != nullptr && ptrace(PTRACE_GETREGS, t.tid, nullptr, &r) == 0) {
-        space->mapped = r.rax == kPinBase;
-        pwrite(space->mem_fd, &t.saved_text, 2, static_cast<off_t>(t.saved.rip));
-        ptrace(PTRACE_SETREGS, t.tid, nullptr, &t.saved);
+      if (space == nullptr || ptrace(PTRACE_GETREGS, t.tid, nullptr, &r) != 0) {
+        t.inject = I::kNone;
+        return;
       }
-      give_up();
+      pwrite(space->mem_fd, &t.saved_text, 2, static_cast<off_t>(t.saved.rip));
+      ptrace(PTRACE_SETREGS, t.tid, nullptr, &t.saved);
+      space->mapped = r.rax == kPinBase;
+      if (!space->mapped) {
+        auto err = static_cast<int>(-static_cast<long long>(r.rax));
+        fail(err == EEXIST ? "the program itself maps memory there"
+                           : fmt::format("mmap failed with {} (a seccomp filter the tracee "
+                                         "stacked before exec?)",
+                                         policy::ErrnoName(err)));
+        return;
+      }
+      t.inject = I::kNone;
+      ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
       return;
     }
     case I::kNone:
-      give_up();
+      ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
       return;
   }
 }
