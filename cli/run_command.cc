@@ -20,6 +20,7 @@
 
 #include "cli/command_path.h"
 #include "cli/exit_codes.h"
+#include "cli/explain_view.h"
 #include "cli/live.h"
 #include "policy/loader.h"
 #include "policy/presets.h"
@@ -258,6 +259,7 @@ RunOutcome RunCommand(const RunArgs& args) {
   tracer::SyscallIndex index;
   std::unique_ptr<report::StreamServer> stream;
   std::shared_ptr<LiveTerminal> live;
+  std::shared_ptr<ExplainView> explain;
   std::unique_ptr<report::EventLog> log;
   try {
     isolation = tracer::PrepareIsolation(*policy, iso_options, spec.sandbox);
@@ -278,6 +280,11 @@ RunOutcome RunCommand(const RunArgs& args) {
       sinks.push_back([server](const std::string& line, const nlohmann::json&, bool in_file) {
         if (in_file) server->Publish(line);
       });
+    }
+    if (args.explain) {
+      explain = std::make_shared<ExplainView>();
+      sinks.push_back([explain](const std::string& line, const nlohmann::json& record,
+                                bool in_file) { (*explain)(line, record, in_file); });
     }
     if (!args.live.empty()) {
       live = std::make_shared<LiveTerminal>(live_filter);
@@ -381,6 +388,7 @@ RunOutcome RunCommand(const RunArgs& args) {
   if (log) log->Close();
   if (live) live->Finish();
   if (stream) stream->Close();
+  if (explain) explain->Print(stderr);
   FillResult(result, start, end, exec);
   out.status = ExitStatusOf(result);
   if (result.spawn_error) {

@@ -25,7 +25,8 @@ struct RunArgs {
   std::map<policy::LimitKind, std::string> limit_flags;  // --cpu 2s, --memory 256MiB, ...
   std::string live;                                      // --live: "" (off), "all" or "denied"
   std::string stream;                                    // --stream unix:PATH | tcp:ADDRESS:PORT
-  int stream_wait = 0;  // --stream-wait N: start the command once N subscribers are connected
+  bool explain = false;  // --explain: after the run, what was tried and what stopped it
+  int stream_wait = 0;   // --stream-wait N: start the command once N subscribers are connected
   std::vector<std::string> command;
 
   // For `exec`: always a private work dir, the command starts in it, output is captured, and

@@ -29,6 +29,9 @@ void AddRunOptions(CLI::App* cmd, RunArgs& args) {
                 "show each decision on the terminal as it happens (--live, or --live=denied for "
                 "denials only)")
       ->check(CLI::IsMember({"all", "denied"}));
+  cmd->add_flag("--explain", args.explain,
+                "after the run, explain each escape technique or denial the events show: what "
+                "the program tried and which defence stopped it");
   cmd->add_option("--stream", args.stream,
                   "serve events as JSON Lines at unix:PATH or tcp:ADDRESS:PORT to any number of "
                   "subscribers (tracejail watch ENDPOINT)");

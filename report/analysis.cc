@@ -1,4 +1,5 @@
 #include "report/analysis.h"
+#include "report/explain.h"
 
 #include <algorithm>
 #include <array>
@@ -133,6 +134,7 @@ Analysis Analyze(const std::vector<nlohmann::json>& events) {
              Str(decision, "rule"),
              type == "escape_attempt",
              e.value("tip", nlohmann::json())};
+    if (const Technique* t = Explain(e)) d.technique = std::string(t->id);
     auto same = std::find_if(a.denials.begin(), a.denials.end(),
                              [&](const Denial& x) { return x.what == d.what && x.rule == d.rule; });
     if (same != a.denials.end()) {
@@ -338,6 +340,7 @@ nlohmann::json RenderJson(const Analysis& a) {
                        {"rule", d.rule},
                        {"looks_like_escape", d.looks_like_escape},
                        {"repeats", d.repeats},
+                       {"technique", d.technique},
                        {"tip", d.tip}});
   }
   j["denials"] = denials;

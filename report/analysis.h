@@ -35,6 +35,7 @@ struct Denial {
   bool looks_like_escape = false;
   nlohmann::json tip;         // policy fragment that would allow it
   std::uint64_t repeats = 1;  // identical denials folded into this one
+  std::string technique;      // report/explain.h id, when the event shows one
 };
 
 struct ProcessNode {

@@ -22,6 +22,7 @@ nlohmann::json ToJson(const Event& e) {
   nlohmann::json decision = {{"action", policy::Name(e.action)}, {"rule", e.rule}};
   if (e.would) decision["would"] = policy::Name(*e.would);
   if (e.error != 0) decision["errno"] = policy::ErrnoName(e.error);
+  if (!e.primitive.empty()) decision["primitive"] = e.primitive;
   j["decision"] = decision;
   if (!e.tip.is_null()) j["tip"] = e.tip;
   j["race_free"] = e.race_free;

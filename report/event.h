@@ -32,6 +32,7 @@ struct Event {
   std::optional<policy::Action> would;             // audit mode: what enforce would have done
   int error = 0;                                   // errno returned on deny
   std::string rule;
+  std::string primitive;   // the escape primitive the call was judged as (policy `escapes` key)
   nlohmann::json tip;      // policy fragment that would allow the call (deny/kill), or null
   bool race_free = false;  // whether the kernel acted on exactly what was checked
   nlohmann::json race;     // why (or why not): {"arguments": ..., "filesystem": ...}

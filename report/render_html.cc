@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "report/analysis.h"
+#include "report/explain.h"
 
 namespace report {
 namespace {
@@ -125,16 +126,38 @@ std::string RenderHtml(const Analysis& a, const std::string& title) {
   out += "<h2>Top syscalls</h2>" + Bars(TopCounts(a.syscalls, 10));
   out += "<h2>Denied</h2>";
   if (a.denials.empty()) out += "<p>Nothing was denied.</p>";
-  out += "<table><tr><th>#</th><th>type</th><th>what</th><th>rule</th><th>to allow it</th></tr>";
+  out +=
+      "<table><tr><th>#</th><th>type</th><th>what</th><th>technique</th><th>rule</th>"
+      "<th>to allow it</th></tr>";
+  std::vector<std::string> techniques;  // in the order first seen
   for (const auto& d : a.denials) {
     out += fmt::format(
-        "<tr><td>{}</td><td class=\"{}\">{}{}</td><td>{}{}</td><td><code>{}</code></td>"
-        "<td><code>{}</code></td></tr>",
+        "<tr><td>{}</td><td class=\"{}\">{}{}</td><td>{}{}</td><td>{}</td><td><code>{}</code>"
+        "</td><td><code>{}</code></td></tr>",
         d.seq, d.looks_like_escape ? "escape" : "", Html(d.type),
         d.looks_like_escape ? " (looks like an escape)" : "", Html(d.what),
-        d.repeats > 1 ? fmt::format(" ×{}", d.repeats) : "", Html(d.rule),
+        d.repeats > 1 ? fmt::format(" ×{}", d.repeats) : "", Html(d.technique), Html(d.rule),
         d.tip.is_null() ? "" : Html(d.tip.dump()));
+    if (!d.technique.empty() &&
+        std::find(techniques.begin(), techniques.end(), d.technique) == techniques.end()) {
+      techniques.push_back(d.technique);
+    }
   }
+  out += "</table>";
+  if (!techniques.empty()) {
+    // What each technique is and what stopped it (report/explain.h); <details> needs no script.
+    out += "<h2>What was tried, and what stopped it</h2>";
+    for (const auto& id : techniques) {
+      for (const auto& t : Techniques()) {
+        if (t.id != id) continue;
+        out += fmt::format(
+            "<details class=\"technique\"><summary><b>{}</b>: {}</summary><p><b>Technique.</b> "
+            "{}</p><p><b>Defence.</b> {}</p></details>",
+            Html(t.id), Html(t.title), Html(t.technique), Html(t.defence));
+      }
+    }
+  }
+  out += "<table>";
   for (const auto& [heading, resources] :
        {std::pair{"Files</h2><table><tr><th>path</th><th>accesses</th>", &a.files},
         std::pair{"Endpoints</h2><table><tr><th>endpoint</th><th>calls</th>", &a.endpoints}}) {

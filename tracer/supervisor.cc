@@ -985,6 +985,13 @@ void Supervisor::Record(Tracee& t, const policy::Decision& d, nlohmann::json tip
   }
   e.error = d.action == policy::Action::kDeny ? d.error : 0;
   e.rule = std::string(d.rule);
+  policy::Primitive primitive =
+      call != nullptr ? call->request.primitive
+      : arch != AUDIT_ARCH_X86_64 || (static_cast<std::uint64_t>(nr) & kX32Bit) != 0
+          ? policy::Primitive::kForeignAbi
+          : policy::Primitive::kNone;
+  if (d.rule == "builtin:pin-region-unavailable") primitive = policy::Primitive::kPinnedRegion;
+  if (primitive != policy::Primitive::kNone) e.primitive = std::string(policy::Name(primitive));
   e.message = message;
   e.live_only = live_only;
   if (!live_only) ++result_.events;
