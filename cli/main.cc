@@ -29,6 +29,7 @@
 #include "cli/live.h"
 #include "cli/run_command.h"
 #include "cli/run_options.h"
+#include "cli/selftest_command.h"
 #include "policy/explain.h"
 #include "policy/loader.h"
 #include "policy/oci.h"
@@ -244,6 +245,13 @@ int main(int argc, char** argv) {
       "learn", "run a command in audit mode and write a draft policy of what it needed");
   cli::AddLearnOptions(learn_cmd, learn);
 
+  cli::SelftestArgs selftest;
+  CLI::App* selftest_cmd = app.add_subcommand(
+      "selftest",
+      "run the escape suite (samples/escapes) under the standard and strict levels and show "
+      "what stopped each technique");
+  cli::AddSelftestOptions(selftest_cmd, selftest);
+
   std::string watch_endpoint;
   bool watch_denied = false;
   CLI::App* watch_cmd =
@@ -322,6 +330,7 @@ int main(int argc, char** argv) {
   if (*run_cmd) return cli::RunCommand(run).status;
   if (*exec_cmd) return cli::Exec(exec);
   if (*learn_cmd) return cli::Learn(learn);
+  if (*selftest_cmd) return cli::Selftest(selftest);
   if (*watch_cmd) return cli::Watch(watch_endpoint, watch_denied);
   if (*merge_cmd) return cli::MergeDrafts(merge_files, merge_out);
   if (*verify_cmd) return Verify(verify_file);
