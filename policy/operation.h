@@ -47,6 +47,9 @@ struct PathAccess {
   std::string path;  // absolute, canonical (resolved by the tracer)
   Access access = Access::kNone;
   bool resolved = true;  // false when the tracer could not resolve it (e.g. unreadable cwd)
+  // The call moves this name with everything beneath it (a rename's source): files the policy
+  // denies reading below it would be readable under the new name, so those denials apply too.
+  bool carries_tree = false;
 };
 
 // A socket peer or local address. `ip` holds IPv4 in the first 4 bytes (family AF_INET) or the

@@ -287,6 +287,15 @@ Decision Policy::DecidePath(const PathAccess& path) const {
       Restrict(result, d);
     }
   }
+  if (path.carries_tree) {
+    std::string below = path.path == "/" ? "/" : path.path + "/";
+    for (const auto& rule : path_rules) {
+      if (rule.verdict.action == Action::kAllow || !Any(rule.access & Access::kRead)) continue;
+      if (rule.pattern.anchor().starts_with(below) || rule.pattern.anchor() == path.path) {
+        Restrict(result, ToDecision(rule.verdict, rule.id));
+      }
+    }
+  }
   return result;
 }
 

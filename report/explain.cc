@@ -37,8 +37,9 @@ constexpr std::array kTechniques = {
     Technique{"path-hardlink-rename", "hard links and renames of a denied file",
               "A hard link is a second name for the same file; a rename moves it. Either can put "
               "a denied file under a name the rules allow.",
-              "link and rename need delete or create access on both names: the denied side of "
-              "either one refuses the call before a second name exists."},
+              "A hard link needs read access to the file it names again; a rename needs read and "
+              "delete access to what it moves, and a directory may not be renamed while a file "
+              "beneath it is denied: the new name would carry the secret out."},
     Technique{"path-cwd-race", "changing the working directory during the check",
               "Threads share one working directory. While one thread opens a relative name, "
               "another flips the cwd between an allowed and a denied directory, hoping the kernel "
@@ -187,6 +188,18 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 22> kByPrimi
     {"system_admin", "kernel-interfaces"},
 }};
 
+// Escape attempts recorded without a primitive: the syscall -> technique.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 8> kBySyscall = {{
+    {"ptrace", "tracer-attack"},
+    {"process_vm_writev", "tracer-attack"},
+    {"kill", "tracer-attack"},
+    {"io_uring_setup", "kernel-io-uring"},
+    {"clone", "clone-flags"},
+    {"unshare", "clone-flags"},
+    {"seccomp", "filter-stacking"},
+    {"open_by_handle_at", "alias-open"},
+}};
+
 // Rule ids of tracejail's built-in decisions -> technique.
 constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kByRule = {{
     {"builtin:tracejail-output", "tracer-output"},
@@ -241,9 +254,15 @@ const Technique* Explain(const json& e) {
   if (action == "allow") return nullptr;
   std::string syscall;
   if (e.contains("syscall") && e["syscall"].is_object()) syscall = e["syscall"].value("name", "");
+  if (e.value("type", "") == "escape_attempt" && primitive.empty()) {
+    // Records written before events named their primitive.
+    for (const auto& [name, id] : kBySyscall) {
+      if (syscall == name) return Find(id);
+    }
+  }
   const json& args = e.value("args", json::object());
-  if (args.contains("addr") || args.contains("dest_addr") || args.contains("msg") ||
-      args.contains("msgvec") || IsOneOf(syscall, {"socket", "connect", "bind"})) {
+  if (IsOneOf(syscall, {"socket", "connect", "bind", "sendto", "sendmsg", "sendmmsg", "listen",
+                        "accept", "accept4"})) {
     std::string text = args.dump();
     if (IsOneOf(syscall, {"sendto", "sendmsg", "sendmmsg"}) ||
         text.find("::ffff:") != std::string::npos) {

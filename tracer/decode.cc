@@ -244,7 +244,15 @@ constexpr GuardedRange kGuardedRanges[] = {
     {"shmat", 1, -1, 2, SHM_REMAP},
 };
 
+// process_madvise advice that neither discards pages nor keeps them from a fork's child.
+constexpr std::uint64_t kHarmlessAdvice[] = {MADV_WILLNEED, MADV_COLD, MADV_PAGEOUT,
+                                             25 /*COLLAPSE*/};
+
 bool TouchesGuardedRange(const SyscallRow& row, const std::array<std::uint64_t, 6>& a) {
+  if (row.name == "process_madvise") {
+    return std::find(std::begin(kHarmlessAdvice), std::end(kHarmlessAdvice), a[3]) ==
+           std::end(kHarmlessAdvice);
+  }
   for (const auto& g : kGuardedRanges) {
     if (g.syscall != row.name) continue;
     if (g.flag_arg >= 0 && (a[static_cast<std::size_t>(g.flag_arg)] & g.flag) == 0) continue;
@@ -338,9 +346,13 @@ void DecodeEscapeChecks(const SyscallRow& row, const std::array<std::uint64_t, 6
     case Kind::kPinGuard:
       if (TouchesGuardedRange(row, a)) {
         out.request.primitive = Primitive::kPinnedRegion;
-        out.note =
-            fmt::format("the range reaches tracejail's pinned-argument region [{:#x}, {:#x})",
-                        kPinBase, kPinEnd);
+        out.note = row.name == "process_madvise"
+                       ? "advice other than WILLNEED, COLD, PAGEOUT or COLLAPSE could discard "
+                         "tracejail's pinned-argument region or keep it from a fork"
+                       : fmt::format(
+                             "the range reaches tracejail's pinned-argument region "
+                             "[{:#x}, {:#x})",
+                             kPinBase, kPinEnd);
       }
       break;
     case Kind::kSetpgid: {
@@ -431,6 +443,12 @@ void DecodePaths(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, T
       pa.access = AccessFromOpenFlags(out.open_flags);
     } else {
       pa.access = n == 0 ? row.access : row.access2;
+    }
+    // A rename moves the name and everything under it: reading them must be allowed as well.
+    bool exchange = row.name == "renameat2" && (a[4] & 2 /* RENAME_EXCHANGE */) != 0;
+    if (row.name.starts_with("rename") && (n == 0 || exchange)) {
+      pa.access = pa.access | Access::kRead;
+      pa.carries_tree = true;
     }
     // Process memory and the fds, cwd and root of processes outside the tree are reached
     // through /proc as well as through process_vm_* and ptrace: the same escape primitives.

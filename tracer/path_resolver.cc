@@ -97,6 +97,7 @@ ResolveResult ResolvePath(pid_t pid, pid_t tid, int dirfd, std::string_view path
   const bool no_magiclinks = no_symlinks || (resolve & RESOLVE_NO_MAGICLINKS) != 0;
   const bool scoped = beneath || in_root;
   std::string top = "/";
+  std::string base_dir;  // the cwd or dirfd a relative path starts from
 
   // "link/" names the directory the link points to: the kernel follows it whatever the flags.
   if (!path.empty() && path.back() == '/') follow_last = true;
@@ -124,7 +125,27 @@ ResolveResult ResolvePath(pid_t pid, pid_t tid, int dirfd, std::string_view path
       result.error = ENOTDIR;
       return result;
     }
+    if (!path.empty()) {
+      // The link's text is only a name: a deleted directory reads "/d (deleted)", an O_PATH fd
+      // on a symlink reads as the symlink. Walk from it only if it still names that directory.
+      struct stat real {
+      }, named{};
+      if (stat(link.c_str(), &real) != 0) {
+        result.error = dirfd == AT_FDCWD ? ENOENT : EBADF;
+        return result;
+      }
+      if (!S_ISDIR(real.st_mode)) {
+        result.error = ENOTDIR;
+        return result;
+      }
+      if (lstat((root + base).c_str(), &named) != 0 || named.st_dev != real.st_dev ||
+          named.st_ino != real.st_ino) {
+        result.error = ENOENT;  // deleted or moved: no name to check the walk against
+        return result;
+      }
+    }
     resolved = base;  // the kernel's name for the directory: absolute and canonical
+    base_dir = base;
     if (scoped) top = base;
   }
   Split(path, pending, false);
@@ -234,7 +255,22 @@ ResolveResult ResolvePath(pid_t pid, pid_t tid, int dirfd, std::string_view path
     // Scoped walks were checked here: the kernel gets the final path, symlinks forbidden.
     std::string pin = pin_at_last.empty() || scoped ? result.path : pin_at_last;
     if (NamesDirectory(path) && pin != "/") pin += '/';
-    if (pin.size() < PATH_MAX) {
+    // A final "." or ".." means something to rmdir, rename and mkdir (EINVAL, EBUSY): keep it,
+    // after the pinned form of what precedes it.
+    std::string_view trimmed = path.substr(0, path.find_last_not_of('/') + 1);
+    std::string_view last = trimmed.substr(trimmed.rfind('/') + 1);
+    if (!scoped && (last == "." || last == "..")) {
+      std::string_view prefix = trimmed.substr(0, trimmed.size() - last.size());
+      if (prefix.empty()) {
+        pin = base_dir == "/" ? "/" + std::string(last) : base_dir + "/" + std::string(last);
+      } else {
+        ResolveResult before = ResolvePath(pid, tid, dirfd, prefix, true, false, view, resolve);
+        pin = before.pin.empty() ? std::string() : before.pin + std::string(last);
+        if (!before.pin.empty() && !before.pin.ends_with('/'))
+          pin = before.pin + "/" + std::string(last);
+      }
+    }
+    if (!pin.empty() && pin.size() < PATH_MAX) {
       result.pin = std::move(pin);
     } else {
       result.unpinnable = "a path whose absolute form is longer than PATH_MAX";

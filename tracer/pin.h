@@ -81,6 +81,14 @@ class PinSlot {
   void Reset(std::shared_ptr<PinSpace> space = nullptr);
   const std::shared_ptr<PinSpace>& space() const { return space_; }
   int Get();  // the slot, acquired on first use; -1 when the space has none left
+  int held() const { return slot_; }  // -1 when none
+  // Hands the slot over to another task of the same space (StealSlot), without releasing it.
+  int Forfeit() {
+    int s = slot_;
+    slot_ = -1;
+    return s;
+  }
+  void Adopt(int slot) { slot_ = slot; }
 
  private:
   std::shared_ptr<PinSpace> space_;

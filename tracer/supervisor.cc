@@ -540,6 +540,8 @@ void Supervisor::HandleStop(pid_t tid, int status) {
           workdir_fd_.Reset(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
         }
       }
+      t.retired.clear();
+      t.pinned_in_flight = false;
       // A new address space: map its pin region before the program's first instruction
       // (audit mode lets every call run as written, so it pins nothing).
       t.pin.Reset(std::make_shared<PinSpace>());
@@ -555,7 +557,7 @@ void Supervisor::HandleStop(pid_t tid, int status) {
       if (IsStopSignal(sig)) {
         ptrace(PTRACE_LISTEN, tid, nullptr, nullptr);  // group-stop: stay stopped until SIGCONT
       } else {
-        ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+        Resume(t);  // keeps stepping through the pin-region injection, if one is under way
       }
       return;
     default:
@@ -575,6 +577,21 @@ void Supervisor::HandleStop(pid_t tid, int status) {
                    cpu ? policy::LimitKind::kCpu : policy::LimitKind::kFileSize, observed,
                    std::move(details));
       }
+      if (t.pinned_in_flight) {
+        // A pinned call interrupted by this signal will be restarted with its registers still
+        // pointing at the slot, after a handler whose own calls must not overwrite it.
+        user_regs_struct r{};
+        long ret = ptrace(PTRACE_GETREGS, tid, nullptr, &r) == 0 ? static_cast<long>(r.rax) : 0;
+        bool restarts = ret == -512 || ret == -513 || ret == -514 || ret == -516;  // ERESTART*
+        if (restarts && static_cast<long>(r.orig_rax) == t.pinned_nr) {
+          auto space = t.pin.space();
+          t.retired.push_back(std::move(t.pin));
+          if (t.retired.size() > 4) t.retired.erase(t.retired.begin());
+          t.pin = PinSlot();
+          t.pin.Reset(std::move(space));
+        }
+        t.pinned_in_flight = false;
+      }
       // Signal-delivery-stop: deliver the signal, never swallow it.
       Resume(t, sig);
       return;
@@ -582,10 +599,13 @@ void Supervisor::HandleStop(pid_t tid, int status) {
 }
 
 void Supervisor::HandleSeccomp(Tracee& t) {
-  if (t.inject != Tracee::Inject::kNone) {  // a filter the tracee stacked stopped our mmap
-    Resume(t);
+  if (t.inject != Tracee::Inject::kNone) {
+    // Our mmap is not flagged by our filter: a filter the tracee stacked stopped it, or the
+    // injection lost its way. Nothing may run unchecked: fail closed.
+    PinRegionFailed(t, "a seccomp stop arrived while the region was being mapped");
     return;
   }
+  t.pinned_in_flight = false;  // its previous call is over (an interrupted one: HandleStop)
   SyscallInfo info{};
   long n = ptrace(PTRACE_GET_SYSCALL_INFO, t.tid, sizeof info, &info);
   if (n <= 0 || info.op != kSyscallInfoSeccomp) {
@@ -735,6 +755,22 @@ constexpr std::array<std::size_t, 6> kArgRegister = {
 
 }  // namespace
 
+namespace {
+
+// The region exactly as mapped after exec: private, anonymous, read-only, whole.
+bool RegionIntact(pid_t tid) {
+  std::ifstream maps(fmt::format("/proc/{}/maps", tid));
+  std::string want = fmt::format("{:08x}-{:08x} r--p 00000000 00:00 0", kPinBase, kPinEnd);
+  for (std::string line; std::getline(maps, line);) {
+    if (line.starts_with(want)) {
+      return line.find_first_not_of(' ', want.size()) == std::string::npos;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 void Supervisor::AdoptSpace(Tracee& child, Tracee& parent) {
   if (child.pin.space() != nullptr || parent.pin.space() == nullptr) return;
   // Threads and CLONE_VM children share the parent's address space, so its slots; a fork gets
@@ -746,23 +782,30 @@ void Supervisor::AdoptSpace(Tracee& child, Tracee& parent) {
     child.pin.Reset(parent.pin.space());
     return;
   }
+  // A copy of the parent's memory: the region is there unless something kept it from the fork
+  // (the guards refuse that); check rather than trust it.
   auto space = std::make_shared<PinSpace>();
-  space->mapped = parent.pin.space()->mapped;
+  space->mapped = parent.pin.space()->mapped && RegionIntact(child.tid);
   child.pin.Reset(std::move(space));
 }
 
 PinSpace* Supervisor::SpaceOf(Tracee& t) {
   if (t.pin.space() == nullptr) {
-    // The child's first stop came before its parent's fork event: find the parent now.
-    pid_t tgid = TgidOf(t);
-    auto leader = tracees_.find(tgid);
-    if (tgid != t.tid && leader != tracees_.end() && leader->second.pin.space() != nullptr) {
-      t.pin.Reset(leader->second.pin.space());
-    } else if (auto ppid = ProcField(fmt::format("/proc/{}/status", t.tid), "PPid:")) {
-      auto parent = tracees_.find(*ppid);
-      if (parent != tracees_.end()) AdoptSpace(t, parent->second);
+    // Its first stop came before its parent's clone event. Share the slots of any task with the
+    // same address space (kcmp); the parent is not reliably known here (CLONE_PARENT).
+    for (auto& [tid, other] : tracees_) {
+      if (tid == t.tid || other.pin.space() == nullptr) continue;
+      if (syscall(SYS_kcmp, t.tid, tid, KCMP_VM, 0, 0) == 0) {
+        t.pin.Reset(other.pin.space());
+        break;
+      }
     }
-    if (t.pin.space() == nullptr) return nullptr;
+    if (t.pin.space() == nullptr) {
+      // An address space of its own (a fork's copy): its region is checked directly.
+      auto space = std::make_shared<PinSpace>();
+      space->mapped = RegionIntact(t.tid);
+      t.pin.Reset(std::move(space));
+    }
   }
   PinSpace* space = t.pin.space().get();
   if (space->mem_fd < 0) {
@@ -779,6 +822,7 @@ bool Supervisor::PinArguments(Tracee& t, DecodedCall& call) {
     return true;
   }
   int slot = t.pin.Get();
+  if (slot < 0) slot = StealSlot(t);
   if (slot < 0) return false;
   std::uint64_t at = PinSpace::Address(slot);
   PinPlan plan = PlanPins(call, at);
@@ -797,27 +841,67 @@ bool Supervisor::PinArguments(Tracee& t, DecodedCall& call) {
     }
   }
   call.pinned = plan.unpinned.empty();
+  t.pinned_in_flight = true;
+  t.pinned_nr = index_.Number(*call.row);
   return true;
+}
+
+namespace {
+
+// Whether `tid` is blocked outside any call that reads [slot, slot + kPinSlotSize): its
+// /proc/TID/syscall is "-1 ..." (not in a call) or names a call with no argument there.
+// "running" may be inside its call: not idle.
+bool SlotIdle(pid_t tid, std::uint64_t slot) {
+  std::ifstream in(fmt::format("/proc/{}/syscall", tid));
+  std::string nr;
+  if (!(in >> nr) || nr == "running") return false;
+  if (nr == "-1") return true;
+  for (int i = 0; i < 6; ++i) {
+    std::string arg;
+    if (!(in >> arg)) return false;
+    std::uint64_t v = std::strtoull(arg.c_str(), nullptr, 16);
+    if (v >= slot && v < slot + kPinSlotSize) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int Supervisor::StealSlot(Tracee& t) {
+  for (auto& [tid, other] : tracees_) {
+    if (tid == t.tid || other.pin.space() != t.pin.space() || other.pin.held() < 0) continue;
+    if (!SlotIdle(tid, PinSpace::Address(other.pin.held()))) continue;
+    int slot = other.pin.Forfeit();
+    other.pinned_in_flight = false;
+    t.pin.Adopt(slot);
+    return slot;
+  }
+  return -1;
+}
+
+namespace {
+constexpr std::uint64_t kPinMmapFlags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
+}  // namespace
+
+void Supervisor::PinRegionFailed(Tracee& t, const std::string& why) {
+  // Without its region a program's calls could only be checked with a race open: fail closed.
+  t.inject = Tracee::Inject::kNone;
+  policy::Decision d{policy::Action::kKill, 0, policy::EventType::kEscapeAttempt,
+                     policy::Severity::kHigh, "builtin:pin-region-unavailable"};
+  const std::uint64_t raw[6] = {kPinBase,      kPinEnd - kPinBase, PROT_READ,
+                                kPinMmapFlags, ~std::uint64_t{0},  0};
+  Record(t, d, nullptr, nullptr, SYS_mmap, AUDIT_ARCH_X86_64, raw,
+         fmt::format("the program cannot have its pinned-argument region at [{:#x}, {:#x}): {}; "
+                     "killed, because its calls could not be checked without a race",
+                     kPinBase, kPinEnd, why));
+  kill(TgidOf(t), SIGKILL);
+  ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
 }
 
 void Supervisor::MapPinRegion(Tracee& t) {
   using I = Tracee::Inject;
   PinSpace* space = t.pin.space().get();
-  constexpr std::uint64_t kFlags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
-  // Without its region a program's calls could only be checked with a race open: fail closed.
-  auto fail = [&](const std::string& why) {
-    t.inject = I::kNone;
-    policy::Decision d{policy::Action::kKill, 0, policy::EventType::kEscapeAttempt,
-                       policy::Severity::kHigh, "builtin:pin-region-unavailable"};
-    const std::uint64_t raw[6] = {kPinBase, kPinEnd - kPinBase, PROT_READ,
-                                  kFlags,   ~std::uint64_t{0},  0};
-    Record(t, d, nullptr, nullptr, SYS_mmap, AUDIT_ARCH_X86_64, raw,
-           fmt::format("the new program cannot have its pinned-argument region at [{:#x}, {:#x}): "
-                       "{}; killed, because its calls could not be checked without a race",
-                       kPinBase, kPinEnd, why));
-    kill(TgidOf(t), SIGKILL);
-    ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
-  };
+  auto fail = [&](const std::string& why) { PinRegionFailed(t, why); };
   switch (t.inject) {
     case I::kExecExit: {
       // At execve's exit the new program has not run yet. Put a `syscall` instruction at its
@@ -843,7 +927,7 @@ void Supervisor::MapPinRegion(Tracee& t) {
       r.rdi = kPinBase;
       r.rsi = kPinEnd - kPinBase;
       r.rdx = PROT_READ;
-      r.r10 = kFlags;
+      r.r10 = kPinMmapFlags;
       r.r8 = ~0ULL;
       r.r9 = 0;
       if (ptrace(PTRACE_SETREGS, t.tid, nullptr, &r) != 0) {
@@ -854,10 +938,20 @@ void Supervisor::MapPinRegion(Tracee& t) {
       ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
       return;
     }
-    case I::kMmapEntry:
+    case I::kMmapEntry: {
+      user_regs_struct r{};
+      if (ptrace(PTRACE_GETREGS, t.tid, nullptr, &r) != 0) {
+        t.inject = I::kNone;
+        return;
+      }
+      if (r.orig_rax != SYS_mmap || r.rdi != kPinBase) {
+        fail("the injected mmap was not the call that entered");
+        return;
+      }
       t.inject = I::kMmapExit;
       ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
       return;
+    }
     case I::kMmapExit: {
       user_regs_struct r{};
       if (space == nullptr || ptrace(PTRACE_GETREGS, t.tid, nullptr, &r) != 0) {

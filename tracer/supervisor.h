@@ -93,6 +93,11 @@ class Supervisor {
     pid_t ns_pid = 0, ns_tid = 0;           // ids in its PID namespace, when it has one
     bool cpu_reported = false, fsize_reported = false;
     PinSlot pin;  // its slot in its address space's pinned-argument region
+    // Slots of pinned calls a signal interrupted: a restart (SA_RESTART) re-reads them, so a
+    // call the handler makes must not overwrite them. The oldest go beyond four.
+    std::vector<PinSlot> retired;
+    bool pinned_in_flight = false;  // its last flagged call was pinned; no stop since
+    long pinned_nr = -1;
     // Mapping the pin region after an exec, one syscall-stop at a time (see MapPinRegion).
     enum class Inject : std::uint8_t { kNone, kExecExit, kMmapEntry, kMmapExit };
     Inject inject = Inject::kNone;
@@ -114,9 +119,11 @@ class Supervisor {
   std::string ProtectedPathHit(
       const policy::Request& req) const;  // PTRACE_CONT, or PTRACE_SYSCALL while injecting
   void MapPinRegion(Tracee& t);           // the next step of the post-exec mmap injection
+  void PinRegionFailed(Tracee& t, const std::string& why);  // records it, kills the process
   // Pins an allowed call's pointer arguments; false when it must be denied instead (no slot).
   bool PinArguments(Tracee& t, DecodedCall& call);
   PinSpace* SpaceOf(Tracee& t);  // opens its /proc/PID/mem on first use
+  int StealSlot(Tracee& t);      // a slot of a task of the same space that is not in a call
   void AdoptSpace(Tracee& child, Tracee& parent);
   // `tip`: the policy fragment that would allow the call (kept for denials only).
   void Record(Tracee& t, const policy::Decision& d, nlohmann::json tip, const DecodedCall* call,

@@ -538,6 +538,11 @@ const SyscallRow kRows[] = {
                {R::kHex, "flags"},
                {R::kHex, "new_address"}}},
              {{Below(0), Bit(3, MREMAP_FIXED)}}, 2),
+    // process_madvise names its ranges through an iovec BPF cannot read: it always stops, and
+    // only advice that keeps every page's content (and its presence after fork) is allowed.
+    PinGuard("process_madvise",
+             {{{R::kFd, "pidfd"}, {R::kPtr, "iovec"}, {R::kInt, "vlen"}, {R::kInt, "advice"}}}, {},
+             0),
     // shmat can replace existing mappings only with SHM_REMAP.
     PinGuard("shmat", {{{R::kInt, "shmid"}, {R::kHex, "shmaddr"}, {R::kHex, "shmflg"}}},
              {{Bit(2, SHM_REMAP)}}, 1),

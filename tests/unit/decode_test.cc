@@ -285,13 +285,15 @@ TEST_CASE("Decode metadata and at-flags", "[decode]") {
 TEST_CASE("Decode two-path calls", "[decode]") {
   FakeContext ctx;
   ctx.dir_fds[7] = "/srv";
-  SECTION("renameat: delete the source, create+delete the destination") {
+  SECTION("renameat: read+delete the source (it carries its tree), create+delete the destination") {
     auto out =
         Run(ctx, "renameat", {kFdCwd, ctx.mem.PutCString("/a/old"), 7, ctx.mem.PutCString("new")});
     CHECK(out.early_errno == 0);
     REQUIRE(out.request.path_count == 2);
     CHECK(out.request.paths[0].path == "/a/old");
-    CHECK(out.request.paths[0].access == Access::kDelete);
+    CHECK(out.request.paths[0].access == (Access::kDelete | Access::kRead));
+    CHECK(out.request.paths[0].carries_tree);
+    CHECK_FALSE(out.request.paths[1].carries_tree);
     CHECK(out.request.paths[1].path == "/srv/new");
     CHECK(out.request.paths[1].access == (Access::kCreate | Access::kDelete));
     REQUIRE(ctx.resolve_calls.size() == 2);

@@ -319,7 +319,9 @@ TEST_CASE("ResolvePath: the pinned form keeps what the kernel must still see", "
       {r + "/rel_link", false, r + "/rel_link"},
       // A name that asks for a directory still does.
       {r + "/dir/", true, r + "/dir/"},
-      {r + "/dir/sub/..", true, r + "/dir/"},
+      // A final "." or ".." is kept: rmdir and rename treat it specially (EINVAL, EBUSY).
+      {r + "/dir/sub/..", true, r + "/dir/sub/.."},
+      {r + "/abs_link/.", true, r + "/abs_link/."},  // the kernel follows the link itself
       {"/", true, "/"},
   };
   for (const auto& c : cases) {
@@ -335,6 +337,25 @@ TEST_CASE("ResolvePath: the pinned form keeps what the kernel must still see", "
     char cwd[4096];
     REQUIRE(getcwd(cwd, sizeof cwd) != nullptr);
     CHECK(res.pin == std::string(cwd) + "/x");
+  }
+  SECTION("a dirfd whose name is not its directory fails like the kernel, never walks the name") {
+    // An O_PATH fd on a symlink reads as the symlink's path: the kernel says ENOTDIR.
+    int link_fd = open((r + "/abs_link").c_str(), O_PATH | O_NOFOLLOW);
+    REQUIRE(link_fd >= 0);
+    ResolveResult res = Resolve("file", true, link_fd);
+    close(link_fd);
+    CHECK(res.error == ENOTDIR);
+    // A deleted directory reads "/... (deleted)", a name anyone may create as a symlink.
+    std::string gone = r + "/gone";
+    REQUIRE(mkdir(gone.c_str(), 0755) == 0);
+    int gone_fd = open(gone.c_str(), O_PATH | O_DIRECTORY);
+    REQUIRE(gone_fd >= 0);
+    REQUIRE(rmdir(gone.c_str()) == 0);
+    REQUIRE(symlink((r + "/dir").c_str(), (gone + " (deleted)").c_str()) == 0);
+    res = Resolve("file", true, gone_fd);
+    close(gone_fd);
+    CHECK(res.error == ENOENT);
+    CHECK(res.pin.empty());
   }
   SECTION("a walk through a /proc/PID magic link is not pinned as a path") {
     int fd = open((r + "/dir").c_str(), O_PATH | O_DIRECTORY);

@@ -671,3 +671,29 @@ TEST_CASE("Evaluate: a compiled policy decides exactly like a scanned one", "[po
   }
   CHECK(mismatches == 0);
 }
+
+TEST_CASE("Evaluate: moving a directory carries the read denials beneath it",
+          "[policy][evaluate]") {
+  Policy p = FilePolicy();
+  p.Compile();
+  auto moving = [&](const char* path) {
+    Request r;
+    r.syscall = "rename";
+    r.path_count = 1;
+    r.paths[0] = {path, Access::kDelete | Access::kRead, true, true};
+    return p.Evaluate(r);
+  };
+  // /home/u/.ssh is read-denied: /home/u may not be renamed (the keys would change name).
+  policy::Decision d = moving("/home/u");
+  CHECK(d.action == Action::kDeny);
+  CHECK(d.rule == "ssh");
+  CHECK(moving("/home/u/.ssh").action == Action::kDeny);
+  // Nothing read-denied below /home/u/projects: allowed like any rename in the home.
+  CHECK(moving("/home/u/projects").action == Action::kAllow);
+  // Without carries_tree (unlink), only the name itself counts.
+  Request unlink;
+  unlink.syscall = "unlink";
+  unlink.path_count = 1;
+  unlink.paths[0] = {"/home/u", Access::kDelete, true};
+  CHECK(p.Evaluate(unlink).action == Action::kAllow);
+}
