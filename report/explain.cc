@@ -84,9 +84,11 @@ constexpr std::array kTechniques = {
               "execveat on a directory fd, on an O_PATH fd or a memfd, a shell or the dynamic "
               "loader (ld.so) told to run the file: each runs the program without calling execve "
               "on its name.",
-              "The exec rule applies to the file the kernel opens, whatever the call. Interpreters "
-              "and ld.so must read the file to run it, so a program that may not run should not "
-              "be readable either (and at strict nothing but the command may be executed)."},
+              "The exec rule applies to the file the kernel opens, whatever the call; when ld.so "
+              "itself is executed, the program it is told to load must be allowed to execute, or "
+              "the process is killed before it runs. A shell or Python reads a script as data, "
+              "so a script that may not run must not be readable either (at strict nothing but "
+              "the command may be executed at all)."},
     Technique{"abi-foreign", "32-bit and x32 system calls",
               "x86-64 Linux also accepts i386 calls (int $0x80) and x32 calls (numbers with bit 30 "
               "set). A filter written for 64-bit numbers can misread them.",

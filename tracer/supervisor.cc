@@ -29,6 +29,7 @@
 #include "policy/names.h"
 #include "report/escape.h"
 #include "tracer/decode.h"
+#include "tracer/loader.h"
 #include "tracer/path_resolver.h"
 #include "tracer/seccomp_filter.h"
 #include "tracer/sockaddr.h"
@@ -531,6 +532,7 @@ void Supervisor::HandleStop(pid_t tid, int status) {
                   fmt::format("exec {}", exe));
         t.pending_argv.clear();
       }
+      if (IsDynamicLoader(ExeOf(t)) && !LoaderMayRun(t)) return;  // killed before it ran
       if (tid == command_pid_ && !main_exec_seen_) {
         main_exec_seen_ = true;
         spawn_errors_.Reset();
@@ -738,6 +740,46 @@ std::string Supervisor::ProtectedPathHit(const policy::Request& req) const {
     }
   }
   return {};
+}
+
+bool Supervisor::LoaderMayRun(Tracee& t) {
+  // The argv the kernel copied into the new image, before any of its code ran: exactly what
+  // ld.so will read.
+  std::ifstream in(fmt::format("/proc/{}/cmdline", t.tid), std::ios::binary);
+  std::vector<std::string> argv;
+  std::string arg;
+  std::size_t total = 0;
+  while (std::getline(in, arg, '\0') && argv.size() < kMaxArgvEntries && total < (1u << 20)) {
+    total += arg.size();
+    argv.push_back(std::move(arg));
+  }
+  auto program = LoaderProgram(argv);
+  if (!program) return true;
+  Context ctx(*this, t);
+  DecodedCall call;
+  call.row = FindRow("execve");
+  call.paths[0].raw = *program;
+  call.paths[0].resolved = ctx.Resolve(AT_FDCWD, *program, true, false, 0);
+  if (call.paths[0].resolved.error != 0) return true;  // ld.so will fail to open it
+  for (const auto& a : argv) call.argv.items.push_back(a);
+  call.request.syscall = "execve";
+  call.request.path_count = 1;
+  call.request.paths[0] = {call.paths[0].resolved.path, policy::Access::kExec, true};
+  policy::Decision d = policy_.Evaluate(call.request);
+  if (d.action == policy::Action::kAllow) return true;
+  d.action = policy::Action::kKill;  // it is already exec'd: the process can only be killed
+  d.error = 0;
+  const std::uint64_t raw[6] = {};
+  Record(
+      t, d, policy_.Tip(call.request), &call, SYS_execve, AUDIT_ARCH_X86_64, raw,
+      fmt::format("the dynamic loader was asked to run {} ({}), which the policy does not let "
+                  "execute; its process is killed before it runs",
+                  report::EscapeBytes(*program), report::EscapeBytes(call.request.paths[0].path)));
+  if (mode_ == Mode::kAudit) return true;
+  ++result_.denied;
+  kill(t.tid, SIGKILL);
+  ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
+  return false;
 }
 
 void Supervisor::Resume(Tracee& t, int sig) {

@@ -115,6 +115,9 @@ class Supervisor {
   // `counted`: a policy denial (RunResult::denied), not a call the kernel would fail anyway.
   void Enforce(Tracee& t, const policy::Decision& d, bool counted = true);
   void Resume(Tracee& t, int sig = 0);
+  // At exec of the dynamic loader: is the program it is told to run allowed to execute? If not,
+  // records it and kills the process (enforce mode) and returns false.
+  bool LoaderMayRun(Tracee& t);
   // The protected output the request touches (or a directory above it it would change), or "".
   std::string ProtectedPathHit(
       const policy::Request& req) const;  // PTRACE_CONT, or PTRACE_SYSCALL while injecting

@@ -64,3 +64,58 @@ TEST_CASE("aliases of a denied file are resolved and denied", "[escape][paths]")
   CHECK(denied.size() == 5);
   for (const auto& e : denied) CHECK(e["args"]["pathname"]["resolved"] == "/etc/shadow");
 }
+
+TEST_CASE("every exec'd program has the read-only pinned-argument region", "[escape][pin]") {
+  auto r = Run({"/bin/cat", "/proc/self/maps"});
+  CHECK(r.status == 0);
+  CHECK(r.out.find("00010000-00400000 r--p 00000000 00:00 0") != std::string::npos);
+  auto native = harness::RunNative({"/bin/cat", "/proc/self/maps"});
+  CHECK(native.out.find("00010000-00400000") == std::string::npos);
+}
+
+TEST_CASE("allowed path decisions are pinned; the filesystem leg needs Landlock", "[escape][pin]") {
+  harness::TempDir dir;
+  dir.File("watched.txt", "watched");
+  for (const std::string level : {"standard", "strict"}) {
+    CAPTURE(level);
+    std::string policy =
+        dir.File("p-" + level + ".json", R"({"version": 1, "extends": ")" + level +
+                                             R"(", "files": {"rules": [{"id": "watch",
+          "path": ")" + dir.path() + R"(/watched.txt", "access": ["read"], "action": "allow",
+          "event": "suspicious_behavior", "severity": "low"}]}})");
+    harness::Options o;
+    o.tracejail_args = {"--policy", policy};
+    o.cwd = dir.path();
+    auto r = Run({"/bin/cat", "watched.txt"}, o);
+    CHECK(r.out == "watched");
+    auto events = r.Events("suspicious_behavior", "openat");
+    REQUIRE(events.size() == 1);
+    CHECK(events[0]["args"]["pathname"]["raw"] == "watched.txt");  // relative, as written
+    CHECK(events[0]["race"]["arguments"] == "pinned");
+    CHECK(events[0]["race_free"] == (level == "strict"));
+  }
+}
+
+TEST_CASE("the dynamic loader cannot run a program whose exec is denied", "[escape][loader]") {
+  harness::TempDir dir;
+  std::string policy = dir.File("p.json", R"({"version": 1, "extends": "standard", "files": {
+      "rules": [{"id": "no-id", "path": "/usr/bin/id", "access": ["exec"], "action": "deny"}]}})");
+  std::string loader = "/lib64/ld-linux-x86-64.so.2";
+  harness::Options o;
+  o.tracejail_args = {"--policy", policy};
+  auto r = Run({"/bin/sh", "-c",
+                loader + " /usr/bin/id -u; echo status=$?; " + loader +
+                    " --library-path /usr/lib /usr/bin/id -u; " + loader +
+                    " /bin/echo allowed-program-runs"},
+               o);
+  INFO(r.out << r.err);
+  CHECK(r.out.find("status=137") != std::string::npos);  // killed before it ran
+  CHECK(r.out.find("allowed-program-runs") != std::string::npos);
+  auto events = r.Events("permission_denied");
+  REQUIRE(events.size() == 2);
+  for (const auto& e : events) {
+    CHECK(e["decision"]["action"] == "kill");
+    CHECK(e["args"]["pathname"]["resolved"] == "/usr/bin/id");
+    CHECK(e["race_free"] == true);
+  }
+}
