@@ -29,7 +29,7 @@
 #include "policy/names.h"
 #include "report/escape.h"
 #include "tracer/decode.h"
-#include "tracer/loader.h"
+#include "tracer/dynamic_loader.h"
 #include "tracer/path_resolver.h"
 #include "tracer/seccomp_filter.h"
 #include "tracer/sockaddr.h"

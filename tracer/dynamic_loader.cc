@@ -1,4 +1,4 @@
-#include "tracer/loader.h"
+#include "tracer/dynamic_loader.h"
 
 #include <algorithm>
 #include <array>
