@@ -27,6 +27,19 @@ void ExplainView::operator()(const std::string& /*line*/, const nlohmann::json& 
       break;
     }
   }
+  // Which race a flood of denials on this target would be.
+  if (t->id == "path-rule" || t->id == "path-dotdot" || t->id == "net-rule" ||
+      t->id == "alias-net") {
+    std::string race = t->id == "path-dotdot" ? "path-cwd-race"
+                       : t->id == "path-rule" ? "race-pointer"
+                                              : "race-sockaddr";
+    std::string target = record.value("message", "");
+    for (const auto& [key, value] : args.items()) {
+      if (value.is_object() && value.contains("resolved")) target = value.value("resolved", "");
+    }
+    std::lock_guard lock(mu_);
+    ++attempts_[race + "\t" + target];
+  }
   std::string example =
       fmt::format("#{} {} {} -> {}{}", record.value("seq", 0), record.value("type", "?"), what,
                   d.value("would", d.value("action", "?")),
@@ -41,6 +54,12 @@ void ExplainView::operator()(const std::string& /*line*/, const nlohmann::json& 
   }
   groups_.push_back({t, 1, {std::move(example)}});
 }
+
+namespace {
+
+constexpr std::size_t kRaceAttempts = 32;  // denials of one target that suggest a race
+
+}  // namespace
 
 void ExplainView::Print(std::FILE* out) const {
   std::lock_guard lock(mu_);
@@ -58,6 +77,20 @@ void ExplainView::Print(std::FILE* out) const {
       fmt::print(out, "    ... and {} more\n", g.count - g.examples.size());
     }
     fmt::print(out, "{}", report::FormatTechnique(*g.technique, "    "));
+  }
+  for (const auto& [key, count] : attempts_) {
+    if (count < kRaceAttempts) continue;
+    std::string id = key.substr(0, key.find('\t'));
+    std::string target = key.substr(key.find('\t') + 1);
+    for (const auto& t : report::Techniques()) {
+      if (t.id != id) continue;
+      fmt::print(out, "\n  [{}] {} ({} denials of {})\n", t.id, t.title, count, target);
+      fmt::print(out,
+                 "    So many attempts on one denied target are the signature of a race: the "
+                 "calls that were\n    allowed ran on exactly what was checked (their events, "
+                 "if any, say race \"pinned\").\n");
+      fmt::print(out, "{}", report::FormatTechnique(t, "    "));
+    }
   }
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -27,6 +28,9 @@ class ExplainView {
   };
   mutable std::mutex mu_;
   std::vector<Group> groups_;  // in the order first seen
+  // Denials per target (path or address): dozens on one target are the signature of a race,
+  // which no single event shows. Keyed by "technique-id\ttarget".
+  std::map<std::string, std::size_t> attempts_;
 };
 
 }  // namespace cli

@@ -184,6 +184,10 @@ void DecodeNet(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, Tra
         break;  // the kernel stops at the first bad entry after sending the earlier ones
       }
       auto addr = ReadSockaddr(ctx, msg.name, msg.namelen, out);
+      if (k == 0) {
+        out.msghdr_bytes.assign(reinterpret_cast<const char*>(&msg), sizeof msg);
+        out.first_msg_named = addr.has_value();
+      }
       if (!addr) continue;
       out.multi_dest = true;
       if (!net.addr) {

@@ -67,7 +67,8 @@ struct DecodedCall {
   std::string unix_pin;      // AF_UNIX with a relative path: the absolute path it resolved to
   std::string msghdr_bytes;  // sendmsg: the struct msghdr as read
   std::array<std::uint64_t, 3> how{};  // openat2: struct open_how's flags, mode, resolve
-  bool multi_dest = false;             // sendmmsg with destinations: not pinned
+  bool multi_dest = false;             // sendmmsg with destinations
+  bool first_msg_named = false;        // sendmmsg: its first message names its destination
   // Set by the supervisor once the call is allowed: whether its pointer arguments were pinned,
   // and if not entirely, what the decision still rests on that the tracee can change.
   bool pinned = false;

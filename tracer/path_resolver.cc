@@ -112,34 +112,39 @@ ResolveResult ResolvePath(pid_t pid, pid_t tid, int dirfd, std::string_view path
   if (path.empty() || path[0] != '/' || scoped) {
     std::string base;
     std::string link = dirfd == AT_FDCWD ? task + "/cwd" : task + "/fd/" + std::to_string(dirfd);
-    if (!ReadLink(link, base)) {
-      // A directory deeper than PATH_MAX has no name the tracer could check.
-      result.error = errno == ENAMETOOLONG ? ENAMETOOLONG : dirfd == AT_FDCWD ? ENOENT : EBADF;
-      return result;
-    }
-    if (base.empty() || base[0] != '/') {
-      if (path.empty()) {  // AT_EMPTY_PATH on an anonymous object (memfd, pipe)
-        result.path = base;
-        return result;
-      }
-      result.error = ENOTDIR;
-      return result;
-    }
-    if (!path.empty()) {
-      // The link's text is only a name: a deleted directory reads "/d (deleted)", an O_PATH fd
-      // on a symlink reads as the symlink. Walk from it only if it still names that directory.
-      struct stat real {
-      }, named{};
-      if (stat(link.c_str(), &real) != 0) {
+    // The link's text is only a name: a deleted directory reads "/d (deleted)", an O_PATH fd
+    // on a symlink reads as the symlink, and another thread may change a shared cwd (or dup2
+    // over the dirfd) while we look. So take hold of the directory itself first (an O_PATH fd
+    // of ours, which nobody else can change), read its name from that, and walk from the name
+    // only if the name still leads to the same directory.
+    if (path.empty()) {  // AT_EMPTY_PATH: the fd itself, not a walk from its name
+      if (!ReadLink(link, base)) {
         result.error = dirfd == AT_FDCWD ? ENOENT : EBADF;
         return result;
       }
-      if (!S_ISDIR(real.st_mode)) {
-        result.error = ENOTDIR;
+      if (base.empty() || base[0] != '/') {  // an anonymous object (memfd, pipe)
+        result.path = base;
         return result;
       }
-      if (lstat((root + base).c_str(), &named) != 0 || named.st_dev != real.st_dev ||
-          named.st_ino != real.st_ino) {
+    } else {
+      int held = open(link.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (held < 0) {
+        result.error = errno == ENOTDIR ? ENOTDIR : dirfd == AT_FDCWD ? ENOENT : EBADF;
+        return result;
+      }
+      struct stat real {
+      }, named{};
+      bool named_ok = ReadLink("/proc/self/fd/" + std::to_string(held), base);
+      int read_errno = errno;
+      bool same = named_ok && fstat(held, &real) == 0 && !base.empty() && base[0] == '/' &&
+                  lstat((root + base).c_str(), &named) == 0 && named.st_dev == real.st_dev &&
+                  named.st_ino == real.st_ino;
+      close(held);
+      if (!named_ok && read_errno == ENAMETOOLONG) {
+        result.error = ENAMETOOLONG;  // deeper than PATH_MAX: no name the tracer could check
+        return result;
+      }
+      if (!same) {
         result.error = ENOENT;  // deleted or moved: no name to check the walk against
         return result;
       }

@@ -100,10 +100,15 @@ PinPlan PlanPins(const DecodedCall& call, std::uint64_t slot) {
     plan.registers.emplace_back(h, Append(plan.bytes, slot, how));
     plan.registers.emplace_back(h + 1, sizeof call.how);  // the size the copy has
   }
-  if (call.multi_dest) {
-    note("sendmmsg destinations (one per message; not pinned)");
+  bool mmsg = ArgOf(row, Role::kMMsgHdr) >= 0;
+  if (mmsg && !call.first_msg_named) {
+    note("sendmmsg whose first message names no destination");
   } else if (!call.msghdr_bytes.empty() && !call.addr_bytes.empty()) {
-    int m = ArgOf(row, Role::kMsgHdr);
+    int m = mmsg ? 1 : ArgOf(row, Role::kMsgHdr);
+    if (mmsg) {
+      plan.as_sendmsg = true;
+      plan.registers.emplace_back(2, call.args[3]);  // sendmsg(fd, msg, flags)
+    }
     std::string addr = PinnedSockaddr(call, plan.unpinned);
     std::uint64_t name_at = Append(plan.bytes, slot, addr);
     std::string msg = call.msghdr_bytes;

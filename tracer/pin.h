@@ -39,6 +39,10 @@ struct PinPlan {
   std::string bytes;                                     // written at the slot's start
   std::vector<std::pair<int, std::uint64_t>> registers;  // argument index -> new value
   std::string unpinned;
+  // sendmmsg: the call becomes a sendmsg of its first message (the kernel writes msg_len back
+  // into the vector, which a read-only copy cannot take); the supervisor restores its result and
+  // registers at the syscall exit (one message sent, as sendmmsg may report).
+  bool as_sendmsg = false;
   bool needed() const { return !bytes.empty(); }
 };
 

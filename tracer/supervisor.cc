@@ -481,7 +481,11 @@ void Supervisor::HandleStop(pid_t tid, int status) {
   int sig = WSTOPSIG(status);
   int event = status >> 16;
   if (event == 0 && sig == (SIGTRAP | 0x80)) {  // a syscall-stop: only while injecting
-    MapPinRegion(t);
+    if (t.inject == Tracee::Inject::kSendmmsgExit) {
+      FinishSendmmsg(t);
+    } else {
+      MapPinRegion(t);
+    }
     return;
   }
   switch (event) {
@@ -601,7 +605,7 @@ void Supervisor::HandleStop(pid_t tid, int status) {
 }
 
 void Supervisor::HandleSeccomp(Tracee& t) {
-  if (t.inject != Tracee::Inject::kNone) {
+  if (t.inject != Tracee::Inject::kNone && t.inject != Tracee::Inject::kSendmmsgExit) {
     // Our mmap is not flagged by our filter: a filter the tracee stacked stopped it, or the
     // injection lost its way. Nothing may run unchecked: fail closed.
     PinRegionFailed(t, "a seccomp stop arrived while the region was being mapped");
@@ -782,6 +786,29 @@ bool Supervisor::LoaderMayRun(Tracee& t) {
   return false;
 }
 
+void Supervisor::FinishSendmmsg(Tracee& t) {
+  // At the exit of the sendmsg that stood in for sendmmsg: the caller's registers come back;
+  // the result is one message sent, with its length in the vector's first msg_len, or the
+  // error. An interrupted call (ERESTART*) restarts as the original sendmmsg and is decided
+  // again.
+  t.inject = Tracee::Inject::kNone;
+  user_regs_struct r{};
+  if (ptrace(PTRACE_GETREGS, t.tid, nullptr, &r) != 0) return;
+  auto ret = static_cast<long long>(r.rax);
+  user_regs_struct out = t.saved;
+  out.rax = r.rax;
+  if (ret >= 0) {
+    auto sent = static_cast<std::uint32_t>(ret);
+    PinSpace* space = SpaceOf(t);
+    if (space != nullptr && space->mem_fd >= 0) {
+      pwrite(space->mem_fd, &sent, sizeof sent, static_cast<off_t>(t.mmsg_vec + 56));
+    }
+    out.rax = 1;
+  }
+  ptrace(PTRACE_SETREGS, t.tid, nullptr, &out);
+  ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
+}
+
 void Supervisor::Resume(Tracee& t, int sig) {
   ptrace(t.inject != Tracee::Inject::kNone ? PTRACE_SYSCALL : PTRACE_CONT, t.tid, nullptr,
          reinterpret_cast<void*>(static_cast<long>(sig)));
@@ -876,15 +903,34 @@ bool Supervisor::PinArguments(Tracee& t, DecodedCall& call) {
     call.unpinned = fmt::format("writing the pinned copy failed: {}", std::strerror(errno));
     return true;
   }
+  long nr = index_.Number(*call.row);
+  if (plan.as_sendmsg) {
+    if (t.inject != Tracee::Inject::kNone ||
+        ptrace(PTRACE_GETREGS, t.tid, nullptr, &t.saved) != 0) {
+      call.unpinned = "sendmmsg destinations (a sendmmsg is already being rewritten)";
+      return true;
+    }
+    nr = SYS_sendmsg;
+  }
   for (const auto& [arg, value] : plan.registers) {
     if (ptrace(PTRACE_POKEUSER, t.tid, kArgRegister[static_cast<std::size_t>(arg)], value) != 0) {
       call.unpinned = fmt::format("setting the argument register failed: {}", std::strerror(errno));
       return true;
     }
   }
+  if (plan.as_sendmsg) {
+    // Send the pinned first message with sendmsg; FinishSendmmsg puts sendmmsg's face back on.
+    if (ptrace(PTRACE_POKEUSER, t.tid, offsetof(user_regs_struct, orig_rax), SYS_sendmsg) != 0) {
+      ptrace(PTRACE_SETREGS, t.tid, nullptr, &t.saved);
+      call.unpinned = "sendmmsg destinations (the call could not be rewritten)";
+      return true;
+    }
+    t.inject = Tracee::Inject::kSendmmsgExit;
+    t.mmsg_vec = call.args[1];
+  }
   call.pinned = plan.unpinned.empty();
   t.pinned_in_flight = true;
-  t.pinned_nr = index_.Number(*call.row);
+  t.pinned_nr = nr;
   return true;
 }
 
@@ -1016,6 +1062,7 @@ void Supervisor::MapPinRegion(Tracee& t) {
       return;
     }
     case I::kNone:
+    case I::kSendmmsgExit:  // handled by FinishSendmmsg
       ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
       return;
   }
@@ -1023,7 +1070,7 @@ void Supervisor::MapPinRegion(Tracee& t) {
 
 void Supervisor::Enforce(Tracee& t, const policy::Decision& d, bool counted) {
   if (d.action == policy::Action::kAllow || mode_ == Mode::kAudit) {
-    ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
+    Resume(t);  // with a syscall-exit stop when a sendmmsg was rewritten
     return;
   }
   if (counted) ++result_.denied;

@@ -99,9 +99,12 @@ class Supervisor {
     bool pinned_in_flight = false;  // its last flagged call was pinned; no stop since
     long pinned_nr = -1;
     // Mapping the pin region after an exec, one syscall-stop at a time (see MapPinRegion).
-    enum class Inject : std::uint8_t { kNone, kExecExit, kMmapEntry, kMmapExit };
+    // kSendmmsgExit: a sendmmsg turned into a sendmsg of its pinned first message, awaiting its
+    // syscall exit to restore the registers and report one message sent.
+    enum class Inject : std::uint8_t { kNone, kExecExit, kMmapEntry, kMmapExit, kSendmmsgExit };
     Inject inject = Inject::kNone;
     user_regs_struct saved{};
+    std::uint64_t mmsg_vec = 0;  // kSendmmsgExit: the caller's struct mmsghdr array
     std::uint16_t saved_text = 0;
   };
   class Context;
@@ -121,7 +124,8 @@ class Supervisor {
   // The protected output the request touches (or a directory above it it would change), or "".
   std::string ProtectedPathHit(
       const policy::Request& req) const;  // PTRACE_CONT, or PTRACE_SYSCALL while injecting
-  void MapPinRegion(Tracee& t);           // the next step of the post-exec mmap injection
+  void MapPinRegion(Tracee& t);
+  void FinishSendmmsg(Tracee& t);  // the next step of the post-exec mmap injection
   void PinRegionFailed(Tracee& t, const std::string& why);  // records it, kills the process
   // Pins an allowed call's pointer arguments; false when it must be denied instead (no slot).
   bool PinArguments(Tracee& t, DecodedCall& call);

@@ -119,3 +119,20 @@ TEST_CASE("the dynamic loader cannot run a program whose exec is denied", "[esca
     CHECK(e["race_free"] == true);
   }
 }
+
+TEST_CASE("sendmmsg with destinations is pinned: one message per call, none lost",
+          "[escape][pin]") {
+  harness::TempDir dir;
+  std::string policy = dir.File("p.json", R"({"version": 1, "extends": "standard", "network": {
+      "rules": [{"id": "lo", "cidr": "127.0.0.1/32", "verbs": ["connect", "send", "bind"],
+                 "action": "allow"}]}})");
+  harness::Options o;
+  o.tracejail_args = {"--policy", policy};
+  auto r = Run({Sample("sendmmsg_udp")}, o);
+  INFO(r.out << r.err);
+  CHECK(r.out.find("sendmmsg -> 1, msg_len[0]=5") != std::string::npos);
+  CHECK(r.out.find("got 5 first") != std::string::npos);
+  CHECK(r.out.find("got 7 second!") != std::string::npos);
+  auto native = harness::RunNative({Sample("sendmmsg_udp")});
+  CHECK(native.out.find("got 7 second!") != std::string::npos);
+}

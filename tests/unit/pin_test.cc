@@ -128,13 +128,22 @@ TEST_CASE("PlanPins: socket addresses", "[pin]") {
     CHECK(plan.bytes.substr(name - kSlot, sizeof in) == bytes);
     CHECK(plan.bytes[msg - kSlot + 16] == '\x11');  // the rest is the caller's
   }
-  SECTION("sendmmsg is reported as not pinned") {
+  SECTION("sendmmsg becomes a sendmsg of its pinned first message") {
     DecodedCall call;
     call.row = tracer::FindRow("sendmmsg");
+    call.args = {3, 0x7000, 2, 0x40, 0, 0};  // fd, msgvec, vlen, flags
     call.addr_bytes = bytes;
+    call.msghdr_bytes.assign(56, '\0');
     call.multi_dest = true;
+    call.first_msg_named = true;
     auto plan = PlanPins(call, kSlot);
-    CHECK(!plan.unpinned.empty());
+    CHECK(plan.as_sendmsg);
+    CHECK(plan.unpinned.empty());
+    REQUIRE(plan.registers.size() == 2);
+    CHECK(plan.registers[0] == std::pair<int, std::uint64_t>{2, 0x40});  // sendmsg's flags
+    CHECK(plan.registers[1].first == 1);                                 // the pinned msghdr
+    call.first_msg_named = false;
+    CHECK(!PlanPins(call, kSlot).unpinned.empty());
   }
   SECTION("a relative unix socket path becomes absolute") {
     sockaddr_un un{};
