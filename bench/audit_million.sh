@@ -10,7 +10,7 @@ work=$(mktemp -d /tmp/tracejail-audit-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 start=$(date +%s.%N)
 "$build/cli/tracejail" run --no-summary --mode audit --events "$work/events.jsonl" -- \
-  "$build/bench/openat_loop" "$n" /etc/hostname >/dev/null
+  "$build/bench/syscall_loop" openat "$n" /etc/hostname >/dev/null
 end=$(date +%s.%N)
 allowed=$(grep -c '"type":"syscall_allowed"' "$work/events.jsonl" || true)
 echo "events file: $(wc -l <"$work/events.jsonl") lines, $(du -h "$work/events.jsonl" | cut -f1)"

@@ -8,6 +8,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -86,7 +87,10 @@ class World {
 // the denied one. Its own thread, stopped through a pipe.
 class Listeners {
  public:
-  Listeners() {
+  explicit Listeners(const std::string& dir)
+      : unix_stream(dir + "/unix.sock"), unix_dgram(dir + "/unix.dgram") {
+    ux_[0] = BindUnix(SOCK_STREAM, unix_stream);
+    ux_[1] = BindUnix(SOCK_DGRAM, unix_dgram);
     for (int i = 0; i < 2; ++i) {
       tcp_[i] = Bind(SOCK_STREAM, 0);
       port_[i] = PortOf(tcp_[i].get());
@@ -106,6 +110,8 @@ class Listeners {
   Listeners(const Listeners&) = delete;
   Listeners& operator=(const Listeners&) = delete;
 
+  std::string unix_stream, unix_dgram;  // denied unix sockets (their paths)
+
   int denied_port() const { return port_[0]; }
   int decoy_port() const { return port_[1]; }
   unsigned hits() const { return hits_.load(); }
@@ -124,6 +130,18 @@ class Listeners {
     }
     return fd;
   }
+  static UniqueFd BindUnix(int type, const std::string& path) {
+    UniqueFd fd(socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+    if (!fd.valid() || bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        (type == SOCK_STREAM && listen(fd.get(), 64) != 0)) {
+      throw std::runtime_error(fmt::format("cannot bind {}: {}", path, std::strerror(errno)));
+    }
+    chmod(path.c_str(), 0666);
+    return fd;
+  }
   static int PortOf(int fd) {
     sockaddr_in a{};
     socklen_t len = sizeof a;
@@ -131,17 +149,17 @@ class Listeners {
     return ntohs(a.sin_port);
   }
   void Loop() {
-    pollfd fds[5] = {{tcp_[0].get(), POLLIN, 0},
-                     {udp_[0].get(), POLLIN, 0},
-                     {tcp_[1].get(), POLLIN, 0},
-                     {udp_[1].get(), POLLIN, 0},
+    // Even slots accept (stream), odd ones receive (datagrams); all but the decoy are denied.
+    pollfd fds[7] = {{tcp_[0].get(), POLLIN, 0}, {udp_[0].get(), POLLIN, 0},
+                     {tcp_[1].get(), POLLIN, 0}, {udp_[1].get(), POLLIN, 0},
+                     {ux_[0].get(), POLLIN, 0},  {ux_[1].get(), POLLIN, 0},
                      {stop_r_.get(), POLLIN, 0}};
     for (;;) {
-      if (poll(fds, 5, -1) < 0 && errno != EINTR) return;
-      if (fds[4].revents != 0) return;
-      for (int i = 0; i < 4; ++i) {
+      if (poll(fds, 7, -1) < 0 && errno != EINTR) return;
+      if (fds[6].revents != 0) return;
+      for (int i = 0; i < 6; ++i) {
         if ((fds[i].revents & POLLIN) == 0) continue;
-        bool denied = i < 2;
+        bool denied = i != 2 && i != 3;
         if (i % 2 == 0) {
           UniqueFd c(accept4(fds[i].fd, nullptr, nullptr, SOCK_CLOEXEC));
           if (c.valid() && denied) ++hits_;
@@ -153,13 +171,14 @@ class Listeners {
     }
   }
 
-  UniqueFd tcp_[2], udp_[2], stop_r_, stop_w_;
+  UniqueFd tcp_[2], udp_[2], ux_[2], stop_r_, stop_w_;
   int port_[2] = {0, 0};
   std::atomic<unsigned> hits_{0};
   std::thread thread_;
 };
 
-std::string PolicyFor(const std::string& level, const World& w, int decoy_port) {
+std::string PolicyFor(const std::string& level, const World& w, int decoy_port,
+                      const Listeners& l) {
   nlohmann::json all = {"read", "write", "create", "delete", "exec", "chmod", "chown"};
   nlohmann::json p = {{"version", 1},
                       {"name", "selftest-" + level},
@@ -191,7 +210,15 @@ std::string PolicyFor(const std::string& level, const World& w, int decoy_port) 
                            {"cidr", "127.0.0.1/32"},
                            {"ports", std::to_string(decoy_port)},
                            {"verbs", {"connect", "send"}},
-                           {"action", "allow"}}}}}}};
+                           {"action", "allow"}},
+                          {{"id", "selftest-unix"},
+                           {"unix", l.unix_stream},
+                           {"verbs", {"connect", "send"}},
+                           {"action", "deny"}},
+                          {{"id", "selftest-unix"},
+                           {"unix", l.unix_dgram},
+                           {"verbs", {"connect", "send"}},
+                           {"action", "deny"}}}}}}};
   std::string path = w.dir + "/policy-" + level + ".json";
   std::ofstream(path) << p.dump(2) << "\n";
   return path;
@@ -387,7 +414,7 @@ int Selftest(const SelftestArgs& args) {
   if (args.level != "standard") levels.push_back("strict");
 
   World world;
-  Listeners listeners;
+  Listeners listeners(world.dir);
   std::vector<std::pair<std::string, std::string>> env = {
       {"TJ_SECRET", world.secret},
       {"TJ_SECRET_DIR", world.dir + "/secret"},
@@ -395,7 +422,9 @@ int Selftest(const SelftestArgs& args) {
       {"TJ_LISTEN", fmt::format("127.0.0.1:{}", listeners.denied_port())},
       {"TJ_DECOY_ADDR", fmt::format("127.0.0.1:{}", listeners.decoy_port())},
       {"TJ_FORBIDDEN", world.forbidden},
-      {"TJ_SCRATCH", world.dir + "/scratch"}};
+      {"TJ_SCRATCH", world.dir + "/scratch"},
+      {"TJ_UNIX_LISTEN", listeners.unix_stream},
+      {"TJ_UNIX_DGRAM", listeners.unix_dgram}};
 
   nlohmann::json results = nlohmann::json::array();
   int failures = 0;
@@ -405,7 +434,7 @@ int Selftest(const SelftestArgs& args) {
                world.secret, listeners.denied_port(), listeners.decoy_port());
   }
   for (const auto& level : levels) {
-    std::string policy = PolicyFor(level, world, listeners.decoy_port());
+    std::string policy = PolicyFor(level, world, listeners.decoy_port(), listeners);
     int blocked = 0, escaped = 0, skipped = 0, errors = 0;
     if (!args.json) {
       fmt::print("\n== {}\n  {:<22} {:<8} {:<44} {}\n", level, "technique", "result", "blocked by",

@@ -1,7 +1,7 @@
 /* tracejail-escape
  * id: alias-net
  * class: syscall aliases
- * title: every way to reach a denied address: connect, mapped IPv6, fast open, sendto/sendmsg/sendmmsg
+ * title: every way to reach a denied address: connect, mapped IPv6, fast open, sendto/sendmsg/sendmmsg, unix sockets
  * covered: standard
  * needs: listener decoy
  *
@@ -9,10 +9,13 @@
  * TCP connect on AF_INET and, with the IPv4-mapped address ::ffff:a.b.c.d, on AF_INET6; TCP Fast
  * Open (sendto with MSG_FASTOPEN connects and sends at once); UDP sendto, sendmsg (msg_name),
  * sendmmsg (whose second message goes elsewhere than its first), connect then send, and sendto
- * with an explicit address on a UDP socket connected to an allowed peer (the address wins).
+ * with an explicit address on a UDP socket connected to an allowed peer (the address wins);
+ * and a denied unix socket (TJ_UNIX_LISTEN, TJ_UNIX_DGRAM) by connect, sendto, sendmsg, through a
+ * symlink and by a relative name.
  * Defence: rules belong to the operation "connect/send to address", so the tracer decodes the
  * sockaddr of every one of these calls, every message of sendmmsg, and maps ::ffff:a.b.c.d to the
- * IPv4 address before matching rules.
+ * IPv4 address before matching rules. Unix socket paths are resolved like file paths (cwd,
+ * symlinks) before the network rules for unix sockets are matched.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -167,6 +171,56 @@ int main(void) {
     append(blocked, sizeof blocked, "UDP connect(TJ_DECOY_ADDR)", ename(errno));
   }
   close(u);
+
+  /* 4. Unix sockets: a denied socket path reached by connect, by sendto on a datagram socket,
+   * by sendmsg, through a symlink in scratch, and by a relative name after chdir. */
+  const char *ustream = getenv("TJ_UNIX_LISTEN"), *udgram = getenv("TJ_UNIX_DGRAM");
+  const char *scratch = getenv("TJ_SCRATCH");
+  if (ustream && udgram && scratch) {
+    struct sockaddr_un us = {.sun_family = AF_UNIX}, ud = {.sun_family = AF_UNIX};
+    snprintf(us.sun_path, sizeof us.sun_path, "%s", ustream);
+    snprintf(ud.sun_path, sizeof ud.sun_path, "%s", udgram);
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (connect(s, (struct sockaddr *)&us, sizeof us) == 0)
+      result("unix connect(TJ_UNIX_LISTEN)", 1, 0, "connected");
+    else
+      result("unix connect(TJ_UNIX_LISTEN)", 0, errno, "");
+    close(s);
+    struct sockaddr_un link = {.sun_family = AF_UNIX};
+    snprintf(link.sun_path, sizeof link.sun_path, "%s/tj-unix-link", scratch);
+    unlink(link.sun_path);
+    if (symlink(ustream, link.sun_path) == 0) {
+      s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (connect(s, (struct sockaddr *)&link, sizeof link) == 0)
+        result("unix connect(scratch symlink -> TJ_UNIX_LISTEN)", 1, 0, "connected");
+      else
+        result("unix connect(scratch symlink -> TJ_UNIX_LISTEN)", 0, errno, "");
+      close(s);
+      unlink(link.sun_path);
+    }
+    char dir[108];
+    snprintf(dir, sizeof dir, "%s", ustream);
+    char *slash = strrchr(dir, '/');
+    if (slash && chdir((*slash = 0, dir)) == 0) {
+      struct sockaddr_un rel = {.sun_family = AF_UNIX};
+      snprintf(rel.sun_path, sizeof rel.sun_path, "%s", slash + 1);
+      s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (connect(s, (struct sockaddr *)&rel, sizeof rel) == 0)
+        result("unix connect(relative name after chdir)", 1, 0, "connected");
+      else
+        result("unix connect(relative name after chdir)", 0, errno, "");
+      close(s);
+    }
+    int d = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    udp_result("unix sendto(TJ_UNIX_DGRAM)",
+               sendto(d, msg, sizeof msg - 1, 0, (struct sockaddr *)&ud, sizeof ud));
+    struct msghdr um = {.msg_name = &ud, .msg_namelen = sizeof ud, .msg_iov = &iov,
+                        .msg_iovlen = 1};
+    udp_result("unix sendmsg(msg_name = TJ_UNIX_DGRAM)", sendmsg(d, &um, 0));
+    close(d);
+  } else {
+    printf("unix sockets: skipped (TJ_UNIX_LISTEN, TJ_UNIX_DGRAM or TJ_SCRATCH unset)\n");
+  }
 
   if (escaped)
     printf("ESCAPED: %s\n", escapes);
