@@ -73,6 +73,7 @@ PinPlan PlanPins(const DecodedCall& call, std::uint64_t slot) {
   for (int n = 0; n < call.request.path_count; ++n) {
     int arg = ArgOf(row, Role::kPath, n);
     if (arg < 0) break;
+    if (call.args[static_cast<std::size_t>(arg)] == 0) continue;  // utimensat(fd, NULL): no path
     const ResolveResult& r = call.paths[static_cast<std::size_t>(n)].resolved;
     if (r.pin.empty()) {
       const std::string& raw = call.paths[static_cast<std::size_t>(n)].raw;

@@ -136,3 +136,17 @@ TEST_CASE("sendmmsg with destinations is pinned: one message per call, none lost
   auto native = harness::RunNative({Sample("sendmmsg_udp")});
   CHECK(native.out.find("got 7 second!") != std::string::npos);
 }
+
+TEST_CASE("pinning leaves NULL path arguments alone (futimens is utimensat(fd, NULL))",
+          "[escape][pin]") {
+  harness::TempDir dir;
+  harness::Options o;
+  o.cwd = dir.path();
+  auto r = Run({"/usr/bin/python3", "-c",
+                "import os\nfd = os.open('f', os.O_CREAT | os.O_WRONLY)\nos.utime(fd, (7, 7))\n"
+                "print(int(os.stat('f').st_mtime))"},
+               o);
+  INFO(r.err);
+  CHECK(r.status == 0);
+  CHECK(r.out == "7\n");
+}

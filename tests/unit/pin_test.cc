@@ -26,6 +26,7 @@ DecodedCall PathCall(std::string_view syscall, std::vector<std::string> pins) {
   DecodedCall call;
   call.row = tracer::FindRow(syscall);
   REQUIRE(call.row != nullptr);
+  call.args = {3, 0x7100, 0x7200, 0x7300, 0x7400, 0x7500};  // pointers are non-NULL
   call.request.path_count = static_cast<int>(pins.size());
   for (std::size_t i = 0; i < pins.size(); ++i) {
     call.paths[i].raw = "relative/" + std::to_string(i);
@@ -65,6 +66,13 @@ TEST_CASE("PlanPins: paths are handed to the kernel in their checked absolute fo
     REQUIRE(plan.registers.size() == 2);
     CHECK(plan.unpinned.empty());
     CHECK(At(plan, plan.registers[1].second) == b);
+  }
+  SECTION("a NULL path (utimensat(fd, NULL, ...) acts on fd) stays NULL") {
+    DecodedCall call = PathCall("utimensat", {"/tmp/f"});
+    call.args = {3, 0, 0x7000, 0, 0, 0};
+    call.paths[0].raw.clear();
+    auto plan = PlanPins(call, kSlot);
+    CHECK(plan.registers.empty());
   }
   SECTION("a path with no pinnable form: its bytes are pinned, and the reason is reported") {
     DecodedCall call = PathCall("openat", {""});
