@@ -29,21 +29,11 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-static int escaped;
-static char blocked[4096], escapes[2048];
+#include "escape.h"
+
 static struct sockaddr_in listen4, decoy4;
 static struct sockaddr_in6 listen6;  /* ::ffff:<TJ_LISTEN's IPv4 address> */
 static const char msg[] = "tracejail alias_net\n";
-
-static const char *ename(int e) {
-  const char *n = strerrorname_np(e);
-  return n ? n : "?";
-}
-
-static void append(char *buf, size_t size, const char *what, const char *how) {
-  size_t len = strlen(buf);
-  snprintf(buf + len, size - len, "%s%s -> %s", len ? "; " : "", what, how);
-}
 
 static void parse(const char *name, struct sockaddr_in *out) {
   const char *v = getenv(name);

@@ -22,66 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *secret;
-static struct stat secret_st;
-static int secret_st_known;
-static int escaped;
-static char blocked[8192], escapes[2048], token[160];
-
-static const char *ename(int e) {
-  const char *n = strerrorname_np(e);
-  return n ? n : "?";
-}
-
-static void append(char *buf, size_t size, const char *what, const char *how) {
-  size_t len = strlen(buf);
-  snprintf(buf + len, size - len, "%s%s -> %s", len ? "; " : "", what, how);
-}
-
-static const char *env(const char *name) {
-  const char *v = getenv(name);
-  if (v == NULL || v[0] == '\0') {
-    fprintf(stderr, "path_symlink: %s is not set\n", name);
-    exit(2);
-  }
-  return v;
-}
-
-/* Is fd the secret? Ask the open file (inode, or its path), never the name we passed. */
-static int is_secret(int fd) {
-  struct stat st;
-  if (secret_st_known && fstat(fd, &st) == 0)
-    return st.st_dev == secret_st.st_dev && st.st_ino == secret_st.st_ino;
-  char link[64], path[PATH_MAX];
-  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-  ssize_t n = readlink(link, path, sizeof path - 1);
-  path[n > 0 ? n : 0] = '\0';
-  return strcmp(path, secret) == 0;
-}
-
-/* Report one attempt: fd is what open returned (errno set when it is -1). */
-static void attempt(const char *what, int fd) {
-  int err = errno;
-  if (fd < 0) {
-    printf("%s: failed (%s)\n", what, ename(err));
-    append(blocked, sizeof blocked, what, ename(err));
-    return;
-  }
-  char line[160] = "";
-  ssize_t n = read(fd, line, sizeof line - 1);
-  line[n > 0 ? n : 0] = '\0';
-  line[strcspn(line, "\n")] = '\0';
-  if (is_secret(fd)) {
-    ++escaped;
-    if (token[0] == '\0') snprintf(token, sizeof token, "%s", line);
-    printf("%s: read the secret \"%s\" (ok)\n", what, line);
-    append(escapes, sizeof escapes, what, "read");
-  } else {
-    printf("%s: opened another file, read \"%s\" (ok)\n", what, line);
-    append(blocked, sizeof blocked, what, "another file");
-  }
-  close(fd);
-}
+#include "escape.h"
 
 /* Create scratch/name -> target; a failure is reported as an attempt of its own. */
 static int make_link(const char *scratch, const char *name, const char *target) {
@@ -174,9 +115,5 @@ int main(void) {
     unlink(path);
   }
 
-  if (escaped)
-    printf("ESCAPED: %s (secret: \"%s\")\n", escapes, token);
-  else
-    printf("BLOCKED: %s\n", blocked);
-  return 0;
+  return final_line();
 }

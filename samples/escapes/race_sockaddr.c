@@ -27,17 +27,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "escape.h"
+
 enum { kAttempts = 2000 };
 
 static struct sockaddr_in shared_addr;            /* what connect() and sendto() read */
 static struct sockaddr_in decoy_addr, listen_addr;
 static size_t lo, span;                           /* the bytes that differ (the port) */
 static atomic_int stop;
-
-static const char *ename(int e) {
-  const char *n = strerrorname_np(e);
-  return n ? n : "?";
-}
 
 static void parse(const char *name, struct sockaddr_in *out) {
   const char *v = getenv(name);
