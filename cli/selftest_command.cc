@@ -26,6 +26,7 @@
 
 #include "cli/escape_suite.h"
 #include "cli/exit_codes.h"
+#include "report/analysis.h"
 #include "report/escape.h"
 #include "tracer/unique_fd.h"
 
@@ -281,9 +282,9 @@ Outcome RunSample(const std::string& self, const std::vector<std::string>& comma
   }
   out.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   std::ifstream in(events);
-  for (std::string line; std::getline(in, line);) {
-    auto e = nlohmann::json::parse(line, nullptr, false);
-    if (!e.is_object() || !e.contains("decision")) continue;
+  std::size_t bad = 0;
+  for (auto& e : report::ReadEvents(in, bad)) {
+    if (!e.contains("decision")) continue;
     const auto& d = e["decision"];
     if (d.value("action", "allow") != "allow" || d.contains("would")) out.denials.push_back(e);
   }

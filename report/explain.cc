@@ -152,12 +152,13 @@ constexpr std::array kTechniques = {
               "pinned before the call continues."},
 };
 
-std::string PathRaw(const json& e) {
+// The first path argument of an event ({"raw", "resolved", "access"}), or an empty object.
+json PathArg(const json& e) {
   const json& args = e.value("args", json::object());
   for (const char* key : {"pathname", "oldpath", "path", "filename", "target"}) {
-    if (args.contains(key) && args[key].is_object()) return args[key].value("raw", "");
+    if (args.contains(key) && args[key].is_object()) return args[key];
   }
-  return {};
+  return json::object();
 }
 
 bool IsOneOf(std::string_view s, std::initializer_list<std::string_view> set) {
@@ -272,14 +273,9 @@ const Technique* Explain(const json& e) {
     }
     return Find("net-rule");
   }
-  std::string raw = PathRaw(e);
-  std::string resolved;
-  for (const char* key : {"pathname", "oldpath", "path", "filename", "target"}) {
-    if (args.contains(key) && args[key].is_object()) {
-      resolved = args[key].value("resolved", "");
-      break;
-    }
-  }
+  json path = PathArg(e);
+  std::string raw = path.value("raw", "");
+  std::string resolved = path.value("resolved", "");
   if (raw.empty() && resolved.empty() && !IsOneOf(syscall, {"execve", "execveat"})) {
     return nullptr;
   }

@@ -270,17 +270,22 @@ bool TouchesGuardedRange(const SyscallRow& row, const std::array<std::uint64_t, 
   return false;
 }
 
-// /proc/PID/mem, /proc/PID/task/TID/mem: another way to write (or read) process memory.
-bool IsProcMem(std::string_view path) {
-  if (ProcPidOf(path) == 0 || !path.ends_with("/mem")) return false;
+// "/proc/PID/ENTRY..." or "/proc/PID/task/TID/ENTRY...": what follows the process's (or the
+// thread's) directory, or "" for any other path.
+std::string_view ProcEntryPath(std::string_view path) {
+  if (ProcPidOf(path) == 0) return {};
   auto rest = path.substr(6);
-  rest = rest.substr(rest.find('/'));
-  if (rest == "/mem") return true;
-  if (!rest.starts_with("/task/")) return false;
-  rest = rest.substr(6);
-  auto slash = rest.find('/');
-  return slash != std::string_view::npos && rest.substr(slash) == "/mem";
+  rest = rest.substr(rest.find('/') + 1);
+  if (rest.starts_with("task/")) {
+    auto slash = rest.find('/', 5);
+    if (slash == std::string_view::npos) return {};
+    rest = rest.substr(slash + 1);
+  }
+  return rest;
 }
+
+// /proc/PID/mem, /proc/PID/task/TID/mem: another way to write (or read) process memory.
+bool IsProcMem(std::string_view path) { return ProcEntryPath(path) == "mem"; }
 
 // Entries of /proc/PID that expose a process's memory, environment, files or address space;
 // for a process outside the traced tree (tracejail itself) they are escape primitives.
@@ -290,15 +295,7 @@ constexpr std::string_view kPrivateProcEntries[] = {
     "syscall", "stack",     "personality", "io",     "timerslack_ns"};
 
 bool IsPrivateProcEntry(std::string_view path) {
-  // /proc/PID/ENTRY[/...] or /proc/PID/task/TID/ENTRY[/...]
-  auto rest = path.substr(6);
-  rest = rest.substr(rest.find('/') + 1);
-  if (rest.starts_with("task/")) {
-    rest = rest.substr(5);
-    auto slash = rest.find('/');
-    if (slash == std::string_view::npos) return false;
-    rest = rest.substr(slash + 1);
-  }
+  std::string_view rest = ProcEntryPath(path);
   auto entry = rest.substr(0, rest.find('/'));
   return std::find(std::begin(kPrivateProcEntries), std::end(kPrivateProcEntries), entry) !=
          std::end(kPrivateProcEntries);
