@@ -13,24 +13,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *secret;
+static const char* secret;
 static struct stat secret_st;
 static int secret_st_known;
 static int escaped;
 static char blocked[8192], escapes[2048], token[160];
 
-static const char *ename(int e) {
-  const char *n = strerrorname_np(e);
+static const char* ename(int e) {
+  const char* n = strerrorname_np(e);
   return n ? n : "?";
 }
 
-static void append(char *buf, size_t size, const char *what, const char *how) {
+static void append(char* buf, size_t size, const char* what, const char* how) {
   size_t len = strlen(buf);
   snprintf(buf + len, size - len, "%s%s -> %s", len ? "; " : "", what, how);
 }
 
-static const char *env(const char *name) {
-  const char *v = getenv(name);
+static const char* env(const char* name) {
+  const char* v = getenv(name);
   if (v == NULL || v[0] == '\0') {
     fprintf(stderr, "%s: %s is not set\n", program_invocation_short_name, name);
     exit(2);
@@ -51,7 +51,7 @@ static int is_secret(int fd) {
 }
 
 /* Report one attempt: fd is what open returned (errno set when it is -1). */
-static void attempt(const char *what, int fd) {
+static void attempt(const char* what, int fd) {
   int err = errno;
   if (fd < 0) {
     printf("%s: failed (%s)\n", what, ename(err));
@@ -74,7 +74,8 @@ static void attempt(const char *what, int fd) {
   close(fd);
 }
 
-/* The final line: every attempt that got through (with the secret's token), or what stopped each. */
+/* The final line: every attempt that got through (with the secret's token), or what stopped each.
+ */
 static int final_line(void) {
   if (escaped)
     printf("ESCAPED: %s (secret: \"%s\")\n", escapes, token);
