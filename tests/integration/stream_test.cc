@@ -1,6 +1,9 @@
 // The live view (--live), the event stream (--stream) with a fast and a stalled subscriber, and
 // `tracejail watch`: real runs, real sockets, synchronised on what the subscribers receive.
+#include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -86,24 +89,43 @@ TEST_CASE("stream: a stalled subscriber loses events (and is told), the other ge
   harness::TempDir dir;
   std::string sock = dir.path() + "/events.sock";
   std::string events = dir.path() + "/events.jsonl";
-  std::string script =
-      dir.File("opens.py", "for i in range(6000):\n    open('/etc/hostname').close()\n");
+  // The run is paced by the fast subscriber, so that "fast" is a property of the test and not of
+  // the machine's load: after each batch of opens the script waits on a fifo, and the fast reader
+  // writes to it once it has received that batch. Its backlog is never more than one batch
+  // (~150 KiB) of its 1 MiB queue; the stalled one, which reads nothing, loses most of ~4.7 MB.
+  constexpr int kBatches = 30, kPerBatch = 200;
+  std::string gate = dir.path() + "/gate";
+  REQUIRE(mkfifo(gate.c_str(), 0600) == 0);
+  int gate_fd = open(gate.c_str(), O_RDWR | O_CLOEXEC);  // O_RDWR: the open does not block
+  REQUIRE(gate_fd >= 0);
+  std::string script = dir.File("opens.py", fmt::format("import os, sys\n"
+                                                        "gate = os.open(sys.argv[1], os.O_RDONLY)\n"
+                                                        "for batch in range({}):\n"
+                                                        "    for i in range({}):\n"
+                                                        "        open('/etc/hostname').close()\n"
+                                                        "    os.read(gate, 1)\n",
+                                                        kBatches, kPerBatch));
   auto run = std::async(std::launch::async, [&] {
     harness::Options o;
     o.events = false;
     o.tracejail_args = {"--mode",   "audit",        "--events",      events,
                         "--stream", "unix:" + sock, "--stream-wait", "2"};
-    return harness::Run({"/usr/bin/python3", script}, o);
+    return harness::Run({"/usr/bin/python3", script, gate}, o);
   });
   int fast_fd = ConnectUnix(sock);
   int slow_fd = ConnectUnix(sock, 4096);
   REQUIRE(fast_fd >= 0);
   REQUIRE(slow_fd >= 0);
   std::promise<void> fast_done;
-  std::vector<std::string> fast_lines;  // kept raw: the reader must stay cheap to stay fast
+  std::vector<std::string> fast_lines;  // kept raw: the reader stays cheap
   std::thread fast_reader([&] {
+    int opens = 0;
     ReadLines(fast_fd, [&](const std::string& line) {
       fast_lines.push_back(line);
+      if (line.find("\"resolved\":\"/etc/hostname\"") != std::string::npos &&
+          ++opens % kPerBatch == 0) {
+        (void)!write(gate_fd, "x", 1);  // the batch arrived: let the script go on
+      }
       if (line.find("\"type\":\"log_end\"") != std::string::npos) fast_done.set_value();
     });
   });
@@ -119,11 +141,12 @@ TEST_CASE("stream: a stalled subscriber loses events (and is told), the other ge
   std::vector<nlohmann::json> fast;
   for (const auto& line : fast_lines) fast.push_back(nlohmann::json::parse(line));
   harness::Result r = run.get();
+  close(gate_fd);
   INFO(r.err);
   REQUIRE(r.status == 0);
 
   std::vector<nlohmann::json> file = FileRecords(events);
-  REQUIRE(file.size() > 6000);
+  REQUIRE(file.size() > kBatches * kPerBatch);
   REQUIRE(fast.size() == file.size());
   for (std::size_t i = 0; i < file.size(); ++i) {
     if (fast[i] != file[i]) FAIL("record " << i << " differs from the events file");
