@@ -144,6 +144,22 @@ void PinSpace::Release(int slot) {
   if (slot >= 0) free_.push_back(slot);
 }
 
+bool PinSpace::Holds(int slot, std::string_view bytes) const {
+  auto i = static_cast<std::size_t>(slot);
+  return slot >= 0 && i < shadow_.size() && !shadow_[i].empty() && shadow_[i] == bytes;
+}
+
+void PinSpace::Wrote(int slot, std::string_view bytes) {
+  if (slot < 0) return;
+  auto i = static_cast<std::size_t>(slot);
+  if (i >= shadow_.size()) shadow_.resize(i + 1);
+  if (bytes.size() <= kShadowBytes) {
+    shadow_[i].assign(bytes);
+  } else {
+    shadow_[i].clear();  // not remembered: the next call writes again
+  }
+}
+
 PinSlot& PinSlot::operator=(PinSlot&& other) noexcept {
   if (this != &other) {
     Reset();

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -66,9 +67,18 @@ class PinSpace {
   int mem_fd = -1;      // /proc/PID/mem of this address space, owned (closed by the destructor)
   ~PinSpace();
 
+  // What the tracer last wrote at the start of `slot`. Nothing else can change a slot (the
+  // tracee cannot write the region, the guards refuse whatever would remap or zero it), so a
+  // call that pins the same bytes again (a loop over one file) needs no write. Only copies of up
+  // to kShadowBytes are remembered, which bounds the memory at kShadowBytes per slot.
+  static constexpr std::size_t kShadowBytes = 512;
+  bool Holds(int slot, std::string_view bytes) const;
+  void Wrote(int slot, std::string_view bytes);
+
  private:
   std::vector<int> free_;
   int next_ = 0;
+  std::vector<std::string> shadow_;  // by slot; empty: unknown
 };
 
 // A task's hold on a slot of its address space's PinSpace; gives the slot back when it goes

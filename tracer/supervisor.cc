@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/kcmp.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -33,6 +34,7 @@
 #include "tracer/path_resolver.h"
 #include "tracer/seccomp_filter.h"
 #include "tracer/sockaddr.h"
+#include "tracer/spin_policy.h"
 #include "tracer/syscall_info.h"
 #include "tracer/xlat.h"
 
@@ -45,6 +47,17 @@ std::atomic<bool> g_tick{false};
 void OnTick(int) { g_tick.store(true, std::memory_order_relaxed); }
 
 constexpr long kTickNs = 100'000'000;  // limits are checked ten times a second
+
+// The longest poll for the next stop before sleeping (tracer/spin_policy.h): the cost of about
+// two stops on the machine measured in docs/performance.md.
+constexpr double kSpinSeconds = 50e-6;
+
+int AllowedCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+  return CPU_COUNT(&set);
+}
 
 double Monotonic() {
   timespec ts{};
@@ -293,9 +306,17 @@ RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
   if (deadline_ > 0 || watch_.cgroup != nullptr || !watch_.tmpfs_dir.empty()) {
     timer = std::make_unique<TickTimer>();
   }
+  SpinPolicy spin(kSpinSeconds, AllowedCpus());
   for (;;) {
     int status = 0;
-    pid_t tid = waitpid(-1, &status, __WALL);
+    pid_t tid = 0;
+    double began = Monotonic();
+    if (double budget = spin.Budget(); budget > 0) {
+      while ((tid = waitpid(-1, &status, __WALL | WNOHANG)) == 0 && Monotonic() < began + budget) {
+      }
+    }
+    if (tid == 0) tid = waitpid(-1, &status, __WALL);
+    spin.Record(Monotonic() - began);
     if (g_tick.exchange(false, std::memory_order_relaxed)) Tick();
     if (tid < 0) {
       if (errno == EINTR) {
@@ -898,10 +919,14 @@ bool Supervisor::PinArguments(Tracee& t, DecodedCall& call) {
   call.unpinned = plan.unpinned;
   if (!plan.needed()) return true;
   // /proc/PID/mem may write the read-only pages (FOLL_FORCE); the tracee cannot.
-  ssize_t n = pwrite(space->mem_fd, plan.bytes.data(), plan.bytes.size(), static_cast<off_t>(at));
-  if (n != static_cast<ssize_t>(plan.bytes.size())) {
-    call.unpinned = fmt::format("writing the pinned copy failed: {}", std::strerror(errno));
-    return true;
+  if (!space->Holds(slot, plan.bytes)) {
+    space->Wrote(slot, "");  // unknown until the write is known to have completed
+    ssize_t n = pwrite(space->mem_fd, plan.bytes.data(), plan.bytes.size(), static_cast<off_t>(at));
+    if (n != static_cast<ssize_t>(plan.bytes.size())) {
+      call.unpinned = fmt::format("writing the pinned copy failed: {}", std::strerror(errno));
+      return true;
+    }
+    space->Wrote(slot, plan.bytes);
   }
   long nr = index_.Number(*call.row);
   if (plan.as_sendmsg) {

@@ -214,3 +214,21 @@ TEST_CASE("PinSlot gives its slot back when reset or destroyed", "[pin]") {
   c.Reset(space);
   CHECK(c.Get() == 0);  // released by b's destructor
 }
+
+TEST_CASE("PinSpace remembers what a slot holds, so an identical copy is not written again",
+          "[pin]") {
+  tracer::PinSpace space;
+  CHECK_FALSE(space.Holds(3, "/etc/hostname"));  // nothing written yet
+  space.Wrote(3, std::string("/etc/hostname\0", 14));
+  CHECK(space.Holds(3, std::string("/etc/hostname\0", 14)));
+  CHECK_FALSE(space.Holds(3, std::string("/etc/hostnamf\0", 14)));
+  CHECK_FALSE(space.Holds(3, "/etc/hostname"));                     // a prefix is not the same copy
+  CHECK_FALSE(space.Holds(2, std::string("/etc/hostname\0", 14)));  // per slot
+  CHECK_FALSE(space.Holds(-1, ""));
+  space.Wrote(3, "");  // a write that may not have completed: unknown
+  CHECK_FALSE(space.Holds(3, ""));
+  CHECK_FALSE(space.Holds(3, std::string("/etc/hostname\0", 14)));
+  std::string big(tracer::PinSpace::kShadowBytes + 1, 'x');
+  space.Wrote(5, big);
+  CHECK_FALSE(space.Holds(5, big));  // too long to remember: always written
+}
