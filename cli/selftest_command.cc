@@ -187,6 +187,11 @@ std::string PolicyFor(const std::string& level, const World& w, int decoy_port,
                                           ", the secret and the forbidden program "
                                           "denied, the decoy listener allowed"},
                       {"extends", level},
+                      // The race samples spin flipper threads for their whole run; strict's
+                      // CPU limit (60 s for the tree) would end them on a slow or loaded machine
+                      // (a sanitizer build) before they finish, and the CPU limit is no defence
+                      // against any technique here.
+                      {"limits", {{"cpu", "off"}}},
                       {"files",
                        {{"rules",
                          {{{"id", "selftest-secret"},

@@ -73,7 +73,7 @@ TEST_CASE("every exec'd program has the read-only pinned-argument region", "[esc
   CHECK(native.out.find("00010000-00400000") == std::string::npos);
 }
 
-TEST_CASE("allowed path decisions are pinned; the filesystem leg needs Landlock", "[escape][pin]") {
+TEST_CASE("allowed path decisions are pinned, the filesystem leg needs Landlock", "[escape][pin]") {
   harness::TempDir dir;
   dir.File("watched.txt", "watched");
   for (const std::string level : {"standard", "strict"}) {

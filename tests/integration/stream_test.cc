@@ -58,7 +58,7 @@ std::vector<nlohmann::json> FileRecords(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("live view: --live shows decisions as they happen; --live=denied only the denials") {
+TEST_CASE("live view: --live shows decisions as they happen, --live=denied only the denials") {
   harness::Options all;
   all.tracejail_args = {"--live"};
   harness::Result r =

@@ -55,7 +55,7 @@ TEST_CASE("ParseEscapeHeader: no block, or an incomplete one", "[selftest]") {
   CHECK(error.find("covered") != std::string::npos);
 }
 
-TEST_CASE("JudgeSample: any oracle makes an escape; no final line is an error", "[selftest]") {
+TEST_CASE("JudgeSample: any oracle makes an escape, no final line is an error", "[selftest]") {
   auto v = cli::JudgeSample("try 1\nBLOCKED: openat -> EACCES\n", "TOKEN", "MARK", 0);
   CHECK_FALSE(v.escaped);
   CHECK_FALSE(v.error);

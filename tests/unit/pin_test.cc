@@ -187,7 +187,7 @@ TEST_CASE("TouchesPinRegion", "[pin]") {
   CHECK_FALSE(TouchesPinRegion(0x7f0000000000, 1 << 20));
 }
 
-TEST_CASE("PinSpace: slots are unique until released, then reused; none past the region", "[pin]") {
+TEST_CASE("PinSpace: slots are unique until released, then reused, none past the region", "[pin]") {
   tracer::PinSpace space;
   std::set<int> seen;
   for (std::uint64_t i = 0; i < tracer::kPinSlots; ++i) {
