@@ -130,6 +130,7 @@ void FillResult(const tracer::RunResult& r, const timespec& start, const timespe
   exec.syscalls_flagged = r.flagged;
   exec.syscalls_denied = r.denied;
   exec.events = r.events;
+  exec.scheduling = r.scheduling;
   exec.limits_hit = nlohmann::json::array();
   for (const auto& hit : r.limits_hit) {
     exec.limits_hit.push_back(
@@ -257,6 +258,7 @@ RunOutcome RunCommand(const RunArgs& args) {
   }
   tracer::Isolation isolation;
   tracer::SyscallIndex index;
+  std::string same_cpu_off;
   std::unique_ptr<report::StreamServer> stream;
   std::shared_ptr<LiveTerminal> live;
   std::shared_ptr<ExplainView> explain;
@@ -264,6 +266,8 @@ RunOutcome RunCommand(const RunArgs& args) {
   try {
     isolation = tracer::PrepareIsolation(*policy, iso_options, spec.sandbox);
     tracer::FilterPlan plan = tracer::MakePlan(*policy, index, mode == tracer::Mode::kAudit);
+    same_cpu_off = args.same_cpu == "off" ? "turned off (--same-cpu off)"
+                                          : tracer::TraceAffinity(plan, *policy);
     spec.filter = tracer::BuildFilter(plan, index);
     std::vector<report::EventLog::Sink> sinks;
     if (!args.stream.empty()) {
@@ -349,6 +353,7 @@ RunOutcome RunCommand(const RunArgs& args) {
   watch.ns_proc_pids = isolation.view.ns_proc_pids;
   watch.tmpfs_dir = isolation.tmpfs_dir;
   watch.landlock = spec.sandbox.landlock_handled != 0;
+  watch.same_cpu_off = same_cpu_off;
   watch.live_allowed = live != nullptr && live_filter == report::LiveFilter::kAll;
   for (const std::string& output : {args.events_file, args.result_file,
                                     stream_endpoint.unix_socket ? stream_endpoint.path : ""}) {

@@ -38,6 +38,11 @@ void AddRunOptions(CLI::App* cmd, RunArgs& args) {
   cmd->add_option("--stream-wait", args.stream_wait,
                   "with --stream: start the command only once N subscribers are connected")
       ->check(CLI::Range(0, 1000));
+  cmd->add_option("--same-cpu", args.same_cpu,
+                  "auto (default): run the tree on tracejail's CPU while nothing in it wants a "
+                  "second one, which makes each flagged call cheaper (docs/performance.md); "
+                  "off: leave the scheduling to the kernel")
+      ->check(CLI::IsMember({"auto", "off"}));
   for (const auto& info : policy::kLimitInfo) {
     std::string flag = "--" + std::string(info.key);
     for (char& ch : flag) ch = ch == '_' ? '-' : ch;

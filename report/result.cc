@@ -59,6 +59,7 @@ nlohmann::json ToJson(const ExecutionResult& r) {
   if (!r.error.empty()) j["error"] = r.error;
   if (!r.limits.is_null()) j["limits"] = r.limits;
   if (!r.layers.is_null()) j["layers"] = r.layers;
+  if (!r.scheduling.is_null()) j["scheduling"] = r.scheduling;
   j["limits_hit"] = r.limits_hit.is_null() ? nlohmann::json::array() : r.limits_hit;
   if (!r.warnings.empty()) j["warnings"] = r.warnings;
   return j;

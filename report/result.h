@@ -42,6 +42,7 @@ struct ExecutionResult {
   std::uint64_t peak_rss_bytes = 0;                // largest single process (rusage)
   std::optional<std::uint64_t> peak_memory_bytes;  // the whole tree, from its cgroup
   std::uint64_t processes = 0;                     // processes and threads seen
+  nlohmann::json scheduling;                       // the same-CPU pin: tracer::SameCpu::Describe()
   std::uint64_t syscalls_flagged = 0;
   std::uint64_t syscalls_denied = 0;
   std::uint64_t events = 0;

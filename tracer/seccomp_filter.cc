@@ -129,6 +129,9 @@ Ctx Build(const FilterPlan& plan, const SyscallIndex& index) {
     AddRule(ctx, SCMP_ACT_ERRNO(static_cast<std::uint32_t>(row->kernel_errno)), nr, {},
             std::string(row->name));
   }
+  for (int nr : plan.affinity_traced) {
+    AddRule(ctx, SCMP_ACT_TRACE(kAffinityTag), nr, {}, "CPU affinity (same-CPU pin)");
+  }
   return ctx;
 }
 
@@ -308,6 +311,23 @@ FilterPlan MakePlan(const policy::Policy& policy, const SyscallIndex& index, boo
     to_trace(plan.default_action);
   }
   return plan;
+}
+
+std::string TraceAffinity(FilterPlan& plan, const policy::Policy& policy) {
+  if (plan.default_action != SyscallAction::kAllow) {
+    return "the policy's syscall default is not allow";
+  }
+  std::vector<int> nrs;
+  for (const char* name : {"sched_getaffinity", "sched_setaffinity"}) {
+    if (!policy.SyscallRulesFor(name).empty()) {
+      return fmt::format("the policy has a syscall rule for {}", name);
+    }
+    auto nr = policy::SyscallNumber(name);
+    if (!nr) return fmt::format("{} has no number here", name);
+    nrs.push_back(*nr);
+  }
+  plan.affinity_traced = std::move(nrs);
+  return {};
 }
 
 std::vector<sock_filter> BuildFilter(const FilterPlan& plan, const SyscallIndex& index) {

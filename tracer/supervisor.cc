@@ -252,6 +252,10 @@ Supervisor::Tracee& Supervisor::Get(pid_t tid) {
     it->second.mem = std::make_unique<ProcessMemory>(tid);
     ++result_.processes;
     if (killing_) kill(tid, SIGKILL);
+    same_cpu_.Adopt(tid);
+    if (same_cpu_.active() && tracees_.size() > kMaxTasks) {
+      GiveCpusBack(fmt::format("the tree had more than {} tasks", kMaxTasks));
+    }
   }
   return it->second;
 }
@@ -286,7 +290,22 @@ void Supervisor::ForwardPendingSignals() {
   if (sig != 0 && target > 0) kill(target, sig);
 }
 
+void Supervisor::GiveCpusBack(std::string why) {
+  same_cpu_.Release(TreeTids(), Monotonic(), std::move(why));
+  spin_ = SpinPolicy(kSpinSeconds, AllowedCpus());  // now worth it again
+}
+
+std::vector<pid_t> Supervisor::TreeTids() const {
+  std::vector<pid_t> tids;
+  tids.reserve(tracees_.size());
+  for (const auto& [tid, t] : tracees_) tids.push_back(tid);
+  return tids;
+}
+
 RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
+  // Before the fork: the command inherits the pin.
+  same_cpu_.Start(Monotonic(), watch_.same_cpu_off);
+  spin_ = SpinPolicy(kSpinSeconds, AllowedCpus());
   Launched launched = Launch(spec);
   if (capture != nullptr) capture->Start();
   main_pid_ = launched.pid;
@@ -303,20 +322,20 @@ RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
     deadline_ = start_ + static_cast<double>(*timeout) / 1000.0;
   }
   std::unique_ptr<TickTimer> timer;
-  if (deadline_ > 0 || watch_.cgroup != nullptr || !watch_.tmpfs_dir.empty()) {
+  if (deadline_ > 0 || watch_.cgroup != nullptr || !watch_.tmpfs_dir.empty() ||
+      same_cpu_.active()) {
     timer = std::make_unique<TickTimer>();
   }
-  SpinPolicy spin(kSpinSeconds, AllowedCpus());
   for (;;) {
     int status = 0;
     pid_t tid = 0;
     double began = Monotonic();
-    if (double budget = spin.Budget(); budget > 0) {
+    if (double budget = spin_.Budget(); budget > 0) {
       while ((tid = waitpid(-1, &status, __WALL | WNOHANG)) == 0 && Monotonic() < began + budget) {
       }
     }
     if (tid == 0) tid = waitpid(-1, &status, __WALL);
-    spin.Record(Monotonic() - began);
+    spin_.Record(Monotonic() - began);
     if (g_tick.exchange(false, std::memory_order_relaxed)) Tick();
     if (tid < 0) {
       if (errno == EINTR) {
@@ -334,6 +353,7 @@ RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
   }
   timer.reset();
   CheckKernelLimits();
+  result_.scheduling = same_cpu_.Describe();
   if (watch_.cgroup != nullptr) result_.peak_memory = watch_.cgroup->PeakMemory();
   return result_;
 }
@@ -452,6 +472,10 @@ void Supervisor::Tick() {
     if (watch_.cgroup != nullptr && !has_init_) watch_.cgroup->KillAll();
   }
   CheckKernelLimits();
+  if (same_cpu_.active()) {
+    same_cpu_.Tick(TreeTids(), Monotonic());
+    if (!same_cpu_.active()) spin_ = SpinPolicy(kSpinSeconds, AllowedCpus());
+  }
 }
 
 void Supervisor::HandleExit(pid_t tid, int status) {
@@ -652,6 +676,18 @@ void Supervisor::HandleSeccomp(Tracee& t) {
            fmt::format("{} syscall {} from a 64-bit sandbox", ArchName(info.arch, nr),
                        SyscallName(info.arch, nr)));
     Enforce(t, d);
+    return;
+  }
+  if (info.seccomp.ret_data == kAffinityTag &&
+      (nr == SYS_sched_getaffinity || nr == SYS_sched_setaffinity)) {
+    // The program asks about or sets its CPUs: it gets them back first, and the call runs as
+    // it would natively (tracer/same_cpu.h).
+    if (nr == SYS_sched_setaffinity) same_cpu_.TreeSetAffinity();
+    if (same_cpu_.active()) {
+      GiveCpusBack(fmt::format("the program called {}", SyscallName(info.arch, nr)));
+    }
+    --result_.flagged;  // not a policy decision
+    ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
     return;
   }
   const SyscallRow* row = index_.Lookup(static_cast<long>(nr));

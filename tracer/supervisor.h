@@ -23,6 +23,8 @@
 #include "tracer/path_resolver.h"
 #include "tracer/pin.h"
 #include "tracer/process_memory.h"
+#include "tracer/same_cpu.h"
+#include "tracer/spin_policy.h"
 #include "tracer/syscall_table.h"
 
 namespace tracer {
@@ -42,6 +44,9 @@ struct Watch {
   // tracejail's own outputs (events file, result file, stream socket), absolute: the tracee may
   // not touch them, nor move or remove a directory above them.
   std::vector<std::string> protected_paths;
+  // Why the tree and the supervisor must not share one CPU (tracer/same_cpu.h); empty: they
+  // may. The filter must stop the affinity calls (TraceAffinity) for them to.
+  std::string same_cpu_off = "not asked for";
 };
 
 struct LimitHit {
@@ -61,6 +66,7 @@ struct RunResult {
   bool timed_out = false;
   std::vector<LimitHit> limits_hit;          // in the order they were seen
   std::optional<std::uint64_t> peak_memory;  // of the whole tree, from the cgroup
+  nlohmann::json scheduling;                 // SameCpu::Describe()
 };
 
 struct DecodedCall;
@@ -165,6 +171,10 @@ class Supervisor {
   UniqueFd workdir_fd_;  // the tmpfs work dir, seen through the main process's root
   double start_ = 0;     // monotonic seconds
   double deadline_ = 0;  // monotonic seconds; 0: no timeout
+  SameCpu same_cpu_;
+  SpinPolicy spin_{0, 1};
+  std::vector<pid_t> TreeTids() const;
+  void GiveCpusBack(std::string why);  // ends the same-CPU pin, for the rest of the run
 };
 
 }  // namespace tracer
