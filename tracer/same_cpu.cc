@@ -18,27 +18,25 @@ const cpu_set_t& AsSet(const std::vector<unsigned char>& bytes) {
   return *reinterpret_cast<const cpu_set_t*>(bytes.data());
 }
 
-// The run-queue wait of one task so far; nullopt when it is gone.
-std::optional<std::uint64_t> RunDelay(pid_t tid) {
+// How long one task has run so far; nullopt when it is gone.
+std::optional<std::uint64_t> RunTime(pid_t tid) {
   UniqueFd fd(open(fmt::format("/proc/{}/schedstat", tid).c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return std::nullopt;
   char buf[128];
   ssize_t n = read(fd.get(), buf, sizeof buf - 1);
   if (n <= 0) return std::nullopt;
-  return ParseRunDelay(std::string_view(buf, static_cast<std::size_t>(n)));
+  return ParseRunTime(std::string_view(buf, static_cast<std::size_t>(n)));
 }
 
 }  // namespace
 
-std::optional<std::uint64_t> ParseRunDelay(std::string_view s) {
+std::optional<std::uint64_t> ParseRunTime(std::string_view s) {
   // "<ns on the CPU> <ns waiting on a run queue> <time slices>\n"
-  std::size_t sp = s.find(' ');
-  if (sp == std::string_view::npos || sp == 0) return std::nullopt;
-  std::string_view rest = s.substr(sp + 1);
   std::uint64_t v = 0;
-  auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), v);
-  if (ec != std::errc() || end == rest.data() || (end != rest.data() + rest.size() && *end != ' '))
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end == s.data() || end == s.data() + s.size() || *end != ' ') {
     return std::nullopt;
+  }
   return v;
 }
 
@@ -85,7 +83,7 @@ void SameCpu::Release(const std::vector<pid_t>& tids, double now, std::string wh
   // A task may be exiting, or have set an affinity of its own since (it then holds it: its
   // call released the pin first, so it ran natively and comes after this).
   for (pid_t tid : tids) sched_setaffinity(tid, sizeof(cpu_set_t), &AsSet(original_));
-  delays_.clear();
+  ran_.clear();
 }
 
 void SameCpu::Adopt(pid_t tid) {
@@ -106,25 +104,23 @@ void SameCpu::Tick(const std::vector<pid_t>& tids, double now) {
     Release(tids, now, fmt::format("the tree had {} tasks (more than {})", tids.size(), kMaxTasks));
     return;
   }
-  std::uint64_t waited = 0;
-  std::map<pid_t, std::uint64_t> seen;
-  auto sample = [&](pid_t tid) {
-    auto d = RunDelay(tid);
-    if (!d) return;
-    auto it = delays_.find(tid);
-    // A task seen for the first time: all of its wait so far (it is younger than a tick, or
-    // the tick is the first).
-    std::uint64_t before = it == delays_.end() ? 0 : it->second;
-    if (*d > before) waited += *d - before;
-    seen[tid] = *d;
-  };
-  for (pid_t tid : tids) sample(tid);
-  sample(static_cast<pid_t>(gettid()));  // the supervisor waits for the same CPU
-  delays_ = std::move(seen);
-  if (Contended(waited, interval)) {
+  std::vector<std::uint64_t> ran;
+  std::map<pid_t, std::uint64_t> now_ran;
+  for (pid_t tid : tids) {
+    auto total = RunTime(tid);
+    if (!total) continue;
+    auto it = ran_.find(tid);
+    // A task first seen now: all of its time so far (it is younger than the interval, or this
+    // is the first tick).
+    std::uint64_t before = it == ran_.end() ? 0 : it->second;
+    ran.push_back(*total > before ? *total - before : 0);
+    now_ran[tid] = *total;
+  }
+  ran_ = std::move(now_ran);
+  if (std::size_t busy = BusyTasks(ran, interval); busy >= 2) {
     Release(tids, now,
-            fmt::format("the tree waited {:.0f} ms for the CPU in {:.0f} ms",
-                        static_cast<double>(waited) / 1e6, interval * 1e3));
+            fmt::format("{} tasks each ran more than {:.0f}% of {:.0f} ms: parallel work", busy,
+                        kBusyShare * 100, interval * 1e3));
   }
 }
 

@@ -7,9 +7,13 @@
 // pin lasts only while nothing in the tree wants a second CPU:
 // - the supervisor pins itself to the CPU it runs on before it forks the command, which
 //   inherits the pin, and so does everything the command starts;
-// - every tick it reads how long the tree's tasks (and the supervisor) waited on that CPU's run
-//   queue (/proc/TID/schedstat); more than kMaxWaitShare of the interval, or more than
-//   kMaxTasks tasks, gives every task its CPUs back for the rest of the run;
+// - every tick it reads how long each of the tree's tasks ran (/proc/TID/schedstat); when two
+//   or more each ran more than kBusyShare of the interval, they would have run in parallel on
+//   more CPUs, and every task gets its CPUs back for the rest of the run; so it does at once
+//   when the tree has more than kMaxTasks tasks. (Run-queue waits are no measure here: on one
+//   CPU the tracee and the supervisor wait for each other at every stop, by design.) A process
+//   outside the tree that competes for the CPU is the load balancer's to move: it can, ours
+//   cannot;
 // - a program that asks for or sets its CPU affinity (sched_getaffinity, sched_setaffinity:
 //   nproc, Go's and OpenMP's runtimes, taskset) gets its CPUs back before the call runs, so what
 //   it sees and does is what it would see and do natively.
@@ -30,15 +34,19 @@
 
 namespace tracer {
 
-// The run-queue wait (second field) of a /proc/TID/schedstat line, in nanoseconds.
-std::optional<std::uint64_t> ParseRunDelay(std::string_view schedstat);
+// The time on the CPU (first field) of a /proc/TID/schedstat line, in nanoseconds.
+std::optional<std::uint64_t> ParseRunTime(std::string_view schedstat);
 
-// Did the tasks wait for the CPU long enough, over an interval, that they would have run in
-// parallel on more CPUs?
-inline constexpr double kMaxWaitShare = 0.10;
+// Given how long each task ran during an interval: how many ran more than kBusyShare of it.
+// Two or more would have run in parallel on more CPUs.
+inline constexpr double kBusyShare = 0.20;
 inline constexpr std::size_t kMaxTasks = 32;
-inline bool Contended(std::uint64_t waited_ns, double interval_s) {
-  return interval_s > 0 && static_cast<double>(waited_ns) > kMaxWaitShare * interval_s * 1e9;
+inline std::size_t BusyTasks(const std::vector<std::uint64_t>& ran_ns, double interval_s) {
+  std::size_t busy = 0;
+  for (std::uint64_t ns : ran_ns) {
+    if (interval_s > 0 && static_cast<double>(ns) > kBusyShare * interval_s * 1e9) ++busy;
+  }
+  return busy;
 }
 
 class SameCpu {
@@ -55,7 +63,7 @@ class SameCpu {
 
   // Gives the supervisor and every task in `tids` their CPUs back; later tasks inherit them.
   void Release(const std::vector<pid_t>& tids, double now, std::string why);
-  // Once a tick while active: samples the tasks' run-queue waits; releases when contended.
+  // Once a tick while active: samples how long each task ran; releases for parallel work.
   void Tick(const std::vector<pid_t>& tids, double now);
   // A task first seen after the release that still has the one-CPU mask (it was cloned by a
   // parent that had not been given its CPUs back yet) gets them too.
@@ -74,7 +82,7 @@ class SameCpu {
   std::vector<unsigned char> original_;  // the supervisor's mask before the pin (cpu_set_t)
   double start_ = 0, released_ = -1, last_tick_ = 0;
   std::string why_;
-  std::map<pid_t, std::uint64_t> delays_;  // last run-queue wait seen per task
+  std::map<pid_t, std::uint64_t> ran_;  // time on the CPU per task at the last tick
 };
 
 }  // namespace tracer

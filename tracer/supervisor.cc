@@ -292,7 +292,13 @@ void Supervisor::ForwardPendingSignals() {
 
 void Supervisor::GiveCpusBack(std::string why) {
   same_cpu_.Release(TreeTids(), Monotonic(), std::move(why));
-  spin_ = SpinPolicy(kSpinSeconds, AllowedCpus());  // now worth it again
+  ResetSpin();  // now worth it again
+}
+
+void Supervisor::ResetSpin() {
+  // Polling needs a CPU of its own. In audit mode every flagged call is an event, and the
+  // event writer's thread needs one too: a poll would take its time.
+  spin_ = SpinPolicy(kSpinSeconds, AllowedCpus() - (mode_ == Mode::kAudit ? 1 : 0));
 }
 
 std::vector<pid_t> Supervisor::TreeTids() const {
@@ -305,7 +311,7 @@ std::vector<pid_t> Supervisor::TreeTids() const {
 RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
   // Before the fork: the command inherits the pin.
   same_cpu_.Start(Monotonic(), watch_.same_cpu_off);
-  spin_ = SpinPolicy(kSpinSeconds, AllowedCpus());
+  ResetSpin();
   Launched launched = Launch(spec);
   if (capture != nullptr) capture->Start();
   main_pid_ = launched.pid;
@@ -474,7 +480,7 @@ void Supervisor::Tick() {
   CheckKernelLimits();
   if (same_cpu_.active()) {
     same_cpu_.Tick(TreeTids(), Monotonic());
-    if (!same_cpu_.active()) spin_ = SpinPolicy(kSpinSeconds, AllowedCpus());
+    if (!same_cpu_.active()) ResetSpin();
   }
 }
 

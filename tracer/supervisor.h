@@ -175,6 +175,7 @@ class Supervisor {
   SpinPolicy spin_{0, 1};
   std::vector<pid_t> TreeTids() const;
   void GiveCpusBack(std::string why);  // ends the same-CPU pin, for the rest of the run
+  void ResetSpin();                    // the poll policy for the CPUs the supervisor has now
 };
 
 }  // namespace tracer

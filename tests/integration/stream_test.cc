@@ -2,6 +2,7 @@
 // `tracejail watch`: real runs, real sockets, synchronised on what the subscribers receive.
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -22,12 +23,29 @@ int ConnectUnix(const std::string& path, int rcvbuf = 0) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-  // The run creates the socket before it waits for subscribers; retry until it exists.
-  while (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    if (errno != ENOENT && errno != ECONNREFUSED) return -1;
-    sched_yield();
+  // The run creates the socket before it waits for subscribers: until it exists, wait for
+  // its directory to change (inotify, watched before the first try) rather than spin.
+  int watch = inotify_init1(IN_CLOEXEC);
+  std::string dir = path.substr(0, path.rfind('/'));
+  if (watch < 0 || inotify_add_watch(watch, dir.c_str(), IN_CREATE) < 0) {
+    if (watch >= 0) close(watch);
+    close(fd);
+    return -1;
   }
-  return fd;
+  bool ok = true;
+  while (ok && connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    if (errno == ENOENT) {
+      char events[4096];
+      ok = read(watch, events, sizeof events) >= 0 || errno == EINTR;
+    } else if (errno == ECONNREFUSED) {
+      sched_yield();  // bound, not yet listening: a matter of microseconds
+    } else {
+      ok = false;
+    }
+  }
+  close(watch);
+  if (!ok) close(fd);
+  return ok ? fd : -1;
 }
 
 // Reads lines until EOF; calls `on_line` for each.

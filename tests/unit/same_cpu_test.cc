@@ -16,23 +16,26 @@ policy::Policy Load(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("ParseRunDelay reads the run-queue wait of a schedstat line", "[same-cpu]") {
-  CHECK(tracer::ParseRunDelay("4510512 0 1\n") == 0u);
-  CHECK(tracer::ParseRunDelay("516911659 510442369 131\n") == 510442369u);
-  CHECK(tracer::ParseRunDelay("516911659 510442369 131") == 510442369u);
-  CHECK_FALSE(tracer::ParseRunDelay(""));
-  CHECK_FALSE(tracer::ParseRunDelay("12"));
-  CHECK_FALSE(tracer::ParseRunDelay(" 12 3"));
-  CHECK_FALSE(tracer::ParseRunDelay("12 x 3"));
-  CHECK_FALSE(tracer::ParseRunDelay("12 3x 3"));
+TEST_CASE("ParseRunTime reads the time on the CPU of a schedstat line", "[same-cpu]") {
+  CHECK(tracer::ParseRunTime("4510512 0 1\n") == 4510512u);
+  CHECK(tracer::ParseRunTime("516911659 510442369 131") == 516911659u);
+  CHECK_FALSE(tracer::ParseRunTime(""));
+  CHECK_FALSE(tracer::ParseRunTime("12"));
+  CHECK_FALSE(tracer::ParseRunTime(" 12 3"));
+  CHECK_FALSE(tracer::ParseRunTime("12x 3"));
+  CHECK_FALSE(tracer::ParseRunTime("99999999999999999999999 1 1"));  // out of range
 }
 
-TEST_CASE("Contended: more than a tenth of the interval waiting for the CPU", "[same-cpu]") {
-  CHECK_FALSE(tracer::Contended(0, 0.1));
-  CHECK_FALSE(tracer::Contended(10'000'000, 0.1));  // exactly 10%
-  CHECK(tracer::Contended(10'000'001, 0.1));
-  CHECK(tracer::Contended(103'000'000, 0.107));
-  CHECK_FALSE(tracer::Contended(1'000'000'000, 0));  // no interval yet
+TEST_CASE("BusyTasks: tasks that ran more than a fifth of the interval", "[same-cpu]") {
+  // A tracee and its stops: one busy task, whatever it does.
+  CHECK(tracer::BusyTasks({90'000'000}, 0.1) == 1);
+  // A pipeline whose consumer barely runs, and a parent waiting for its child.
+  CHECK(tracer::BusyTasks({80'000'000, 5'000'000, 0}, 0.1) == 1);
+  // Two spinning threads sharing the CPU: parallel work.
+  CHECK(tracer::BusyTasks({50'000'000, 49'000'000}, 0.1) == 2);
+  CHECK(tracer::BusyTasks({20'000'000, 20'000'000}, 0.1) == 0);  // exactly a fifth: not more
+  CHECK(tracer::BusyTasks({50'000'000, 50'000'000}, 0) == 0);    // no interval yet
+  CHECK(tracer::BusyTasks({}, 0.1) == 0);
 }
 
 TEST_CASE("TraceAffinity stops the affinity calls only where the policy leaves them alone",
