@@ -126,6 +126,16 @@ ResolveResult ResolvePath(pid_t pid, pid_t tid, int dirfd, std::string_view path
         result.path = base;
         return result;
       }
+    } else if (struct stat dir_st{}, name_st{};
+               stat(link.c_str(), &dir_st) == 0 && S_ISDIR(dir_st.st_mode) &&
+               ReadLink(link, base) && !base.empty() && base[0] == '/' &&
+               lstat((root + base).c_str(), &name_st) == 0 && name_st.st_dev == dir_st.st_dev &&
+               name_st.st_ino == dir_st.st_ino) {
+      // The common case, in three syscalls: the directory the link led to (stat follows it),
+      // its name, and that name leading to the same directory now. A live inode's number is
+      // unique, so the name reaches exactly that directory. Whatever disagrees (a deleted
+      // directory, a symlink, a descriptor or cwd changed between the calls) takes the careful
+      // path below, which decides it.
     } else {
       int held = open(link.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
       if (held < 0) {
