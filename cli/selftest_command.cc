@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -93,9 +94,18 @@ class Listeners {
     ux_[0] = BindUnix(SOCK_STREAM, unix_stream);
     ux_[1] = BindUnix(SOCK_DGRAM, unix_dgram);
     for (int i = 0; i < 2; ++i) {
-      tcp_[i] = Bind(SOCK_STREAM, 0);
-      port_[i] = PortOf(tcp_[i].get());
-      udp_[i] = Bind(SOCK_DGRAM, port_[i]);
+      // UDP on the TCP listener's port number, which another program may hold: then another
+      // ephemeral port.
+      for (int attempt = 0;; ++attempt) {
+        tcp_[i] = Bind(SOCK_STREAM, 0);
+        port_[i] = PortOf(tcp_[i].get());
+        try {
+          udp_[i] = Bind(SOCK_DGRAM, port_[i]);
+          break;
+        } catch (const std::runtime_error&) {
+          if (attempt == 20) throw;
+        }
+      }
     }
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
@@ -115,11 +125,19 @@ class Listeners {
 
   int denied_port() const { return port_[0]; }
   int decoy_port() const { return port_[1]; }
-  unsigned hits() const { return hits_.load(); }
+  // What reached a denied listener so far, including what the kernel has queued and the
+  // listener thread has not taken yet (a loopback connect or send is queued before it returns).
+  unsigned hits() {
+    std::lock_guard lock(mu_);
+    pollfd fds[6];
+    for (int i = 0; i < 6; ++i) fds[i] = {Fd(i), POLLIN, 0};
+    while (poll(fds, 6, 0) > 0) Take(fds);
+    return hits_;
+  }
 
  private:
   static UniqueFd Bind(int type, int port) {
-    UniqueFd fd(socket(AF_INET, type | SOCK_CLOEXEC, 0));
+    UniqueFd fd(socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<std::uint16_t>(port));
@@ -132,7 +150,7 @@ class Listeners {
     return fd;
   }
   static UniqueFd BindUnix(int type, const std::string& path) {
-    UniqueFd fd(socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
+    UniqueFd fd(socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     sockaddr_un a{};
     a.sun_family = AF_UNIX;
     std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
@@ -149,32 +167,45 @@ class Listeners {
     getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
     return ntohs(a.sin_port);
   }
+  // Slot i of the poll set: even slots accept (stream), odd ones receive (datagrams); all but
+  // the decoy's (2, 3) are denied.
+  int Fd(int i) const {
+    const UniqueFd* fds[6] = {&tcp_[0], &udp_[0], &tcp_[1], &udp_[1], &ux_[0], &ux_[1]};
+    return fds[i]->get();
+  }
+  // Takes everything queued on the ready slots (the sockets do not block). Holds mu_.
+  void Take(pollfd* fds) {
+    for (int i = 0; i < 6; ++i) {
+      if ((fds[i].revents & POLLIN) == 0) continue;
+      bool denied = i != 2 && i != 3;
+      for (;;) {
+        if (i % 2 == 0) {
+          UniqueFd c(accept4(fds[i].fd, nullptr, nullptr, SOCK_CLOEXEC));
+          if (!c.valid()) break;
+        } else {
+          char buf[2048];
+          if (recv(fds[i].fd, buf, sizeof buf, MSG_DONTWAIT) < 0) break;
+        }
+        if (denied) ++hits_;
+      }
+    }
+  }
   void Loop() {
-    // Even slots accept (stream), odd ones receive (datagrams); all but the decoy are denied.
-    pollfd fds[7] = {{tcp_[0].get(), POLLIN, 0}, {udp_[0].get(), POLLIN, 0},
-                     {tcp_[1].get(), POLLIN, 0}, {udp_[1].get(), POLLIN, 0},
-                     {ux_[0].get(), POLLIN, 0},  {ux_[1].get(), POLLIN, 0},
-                     {stop_r_.get(), POLLIN, 0}};
+    pollfd fds[7];
+    for (int i = 0; i < 6; ++i) fds[i] = {Fd(i), POLLIN, 0};
+    fds[6] = {stop_r_.get(), POLLIN, 0};
     for (;;) {
       if (poll(fds, 7, -1) < 0 && errno != EINTR) return;
       if (fds[6].revents != 0) return;
-      for (int i = 0; i < 6; ++i) {
-        if ((fds[i].revents & POLLIN) == 0) continue;
-        bool denied = i != 2 && i != 3;
-        if (i % 2 == 0) {
-          UniqueFd c(accept4(fds[i].fd, nullptr, nullptr, SOCK_CLOEXEC));
-          if (c.valid() && denied) ++hits_;
-        } else {
-          char buf[2048];
-          if (recv(fds[i].fd, buf, sizeof buf, MSG_DONTWAIT) >= 0 && denied) ++hits_;
-        }
-      }
+      std::lock_guard lock(mu_);
+      Take(fds);
     }
   }
 
   UniqueFd tcp_[2], udp_[2], ux_[2], stop_r_, stop_w_;
   int port_[2] = {0, 0};
-  std::atomic<unsigned> hits_{0};
+  std::mutex mu_;
+  unsigned hits_ = 0;  // guarded by mu_
   std::thread thread_;
 };
 
