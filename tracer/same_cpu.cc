@@ -6,6 +6,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -26,6 +27,21 @@ std::optional<std::uint64_t> RunTime(pid_t tid) {
   ssize_t n = read(fd.get(), buf, sizeof buf - 1);
   if (n <= 0) return std::nullopt;
   return ParseRunTime(std::string_view(buf, static_cast<std::size_t>(n)));
+}
+
+// Every thread of tracejail: the supervisor's, and any it started while pinned (the output
+// capture), which inherited the pin.
+void RestoreOwnThreads(const cpu_set_t& set) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    pid_t tid = 0;
+    std::string name = entry.path().filename().string();
+    auto [p, err] = std::from_chars(name.data(), name.data() + name.size(), tid);
+    if (err == std::errc() && p == name.data() + name.size()) {
+      sched_setaffinity(tid, sizeof set, &set);
+    }
+  }
+  sched_setaffinity(0, sizeof set, &set);
 }
 
 }  // namespace
@@ -70,7 +86,7 @@ void SameCpu::Start(double now, const std::string& why_off) {
 }
 
 SameCpu::~SameCpu() {
-  if (pinned_) sched_setaffinity(0, sizeof(cpu_set_t), &AsSet(original_));
+  if (pinned_) RestoreOwnThreads(AsSet(original_));
 }
 
 void SameCpu::Release(const std::vector<pid_t>& tids, double now, std::string why) {
@@ -78,7 +94,7 @@ void SameCpu::Release(const std::vector<pid_t>& tids, double now, std::string wh
   active_ = false;
   released_ = now;
   why_ = std::move(why);
-  sched_setaffinity(0, sizeof(cpu_set_t), &AsSet(original_));
+  RestoreOwnThreads(AsSet(original_));
   pinned_ = false;
   // A task may be exiting, or have set an affinity of its own since (it then holds it: its
   // call released the pin first, so it ran natively and comes after this).
