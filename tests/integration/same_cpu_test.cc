@@ -9,10 +9,13 @@
 
 namespace {
 
-int AllowedCpus() {
+// False (and the test skips) when the tests may use only one CPU: nothing to share then.
+bool TwoCpus() {
   cpu_set_t set;
   CPU_ZERO(&set);
-  return sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) >= 2) return true;
+  harness::Skip("this machine gives the tests one CPU: there is nothing to share");
+  return false;
 }
 
 // Runs `command` with --result; returns the result's "scheduling" object.
@@ -31,10 +34,7 @@ nlohmann::json Scheduling(const std::vector<std::string>& command, harness::Resu
 }  // namespace
 
 TEST_CASE("same CPU: a serial run shares tracejail's CPU, and the result names it") {
-  if (AllowedCpus() < 2) {
-    harness::Skip("this machine gives the tests one CPU: there is nothing to share");
-    return;
-  }
+  if (!TwoCpus()) return;
   harness::Result r;
   // The program reads its own allowed CPUs from /proc (no affinity call, so nothing releases).
   nlohmann::json s = Scheduling({"/bin/grep", "Cpus_allowed_list", "/proc/self/status"}, r);
@@ -48,10 +48,7 @@ TEST_CASE("same CPU: a serial run shares tracejail's CPU, and the result names i
 }
 
 TEST_CASE("same CPU: a program that asks for its CPUs gets them all back first") {
-  if (AllowedCpus() < 2) {
-    harness::Skip("this machine gives the tests one CPU: there is nothing to share");
-    return;
-  }
+  if (!TwoCpus()) return;
   harness::Result native = harness::RunNative({"/usr/bin/nproc"});
   harness::Result r;
   nlohmann::json s = Scheduling({"/usr/bin/nproc"}, r);
@@ -70,10 +67,7 @@ TEST_CASE("same CPU: a program that asks for its CPUs gets them all back first")
 }
 
 TEST_CASE("same CPU: parallel work gets its CPUs back") {
-  if (AllowedCpus() < 2) {
-    harness::Skip("this machine gives the tests one CPU: there is nothing to share");
-    return;
-  }
+  if (!TwoCpus()) return;
   harness::Result r;
   // two_cpus ends only once its two threads have reported two different CPUs, which the pin
   // would never allow: its exit is the proof that the pin was given up.
