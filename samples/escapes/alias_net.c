@@ -87,6 +87,16 @@ static void tcp_try(const char *what, int family, const void *addr, socklen_t le
 }
 
 /* Prints what a UDP send returned; success toward TJ_LISTEN counts as getting through. */
+/* A unix stream connect to `addr`, reported as `what`. */
+static void unix_try(const char *what, const struct sockaddr_un *addr) {
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (connect(s, (const struct sockaddr *)addr, sizeof *addr) == 0)
+    result(what, 1, 0, "connected");
+  else
+    result(what, 0, errno, "");
+  close(s);
+}
+
 static void udp_result(const char *what, ssize_t rc) {
   if (rc >= 0)
     result(what, 1, 0, "sent");
@@ -170,22 +180,12 @@ int main(void) {
     struct sockaddr_un us = {.sun_family = AF_UNIX}, ud = {.sun_family = AF_UNIX};
     snprintf(us.sun_path, sizeof us.sun_path, "%s", ustream);
     snprintf(ud.sun_path, sizeof ud.sun_path, "%s", udgram);
-    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (connect(s, (struct sockaddr *)&us, sizeof us) == 0)
-      result("unix connect(TJ_UNIX_LISTEN)", 1, 0, "connected");
-    else
-      result("unix connect(TJ_UNIX_LISTEN)", 0, errno, "");
-    close(s);
+    unix_try("unix connect(TJ_UNIX_LISTEN)", &us);
     struct sockaddr_un link = {.sun_family = AF_UNIX};
     snprintf(link.sun_path, sizeof link.sun_path, "%s/tj-unix-link", scratch);
     unlink(link.sun_path);
     if (symlink(ustream, link.sun_path) == 0) {
-      s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      if (connect(s, (struct sockaddr *)&link, sizeof link) == 0)
-        result("unix connect(scratch symlink -> TJ_UNIX_LISTEN)", 1, 0, "connected");
-      else
-        result("unix connect(scratch symlink -> TJ_UNIX_LISTEN)", 0, errno, "");
-      close(s);
+      unix_try("unix connect(scratch symlink -> TJ_UNIX_LISTEN)", &link);
       unlink(link.sun_path);
     }
     char dir[108];
@@ -194,12 +194,7 @@ int main(void) {
     if (slash && chdir((*slash = 0, dir)) == 0) {
       struct sockaddr_un rel = {.sun_family = AF_UNIX};
       snprintf(rel.sun_path, sizeof rel.sun_path, "%s", slash + 1);
-      s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      if (connect(s, (struct sockaddr *)&rel, sizeof rel) == 0)
-        result("unix connect(relative name after chdir)", 1, 0, "connected");
-      else
-        result("unix connect(relative name after chdir)", 0, errno, "");
-      close(s);
+      unix_try("unix connect(relative name after chdir)", &rel);
     }
     int d = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     udp_result("unix sendto(TJ_UNIX_DGRAM)",
