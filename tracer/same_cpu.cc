@@ -116,10 +116,6 @@ void SameCpu::Tick(const std::vector<pid_t>& tids, double now) {
   if (!active_) return;
   double interval = now - last_tick_;
   last_tick_ = now;
-  if (tids.size() > kMaxTasks) {
-    Release(tids, now, fmt::format("the tree had {} tasks (more than {})", tids.size(), kMaxTasks));
-    return;
-  }
   std::vector<std::uint64_t> ran;
   std::map<pid_t, std::uint64_t> now_ran;
   for (pid_t tid : tids) {

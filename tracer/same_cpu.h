@@ -9,8 +9,9 @@
 //   inherits the pin, and so does everything the command starts;
 // - every tick it reads how long each of the tree's tasks ran (/proc/TID/schedstat); when two
 //   or more each ran more than kBusyShare of the interval, they would have run in parallel on
-//   more CPUs, and every task gets its CPUs back for the rest of the run; so it does at once
-//   when the tree has more than kMaxTasks tasks. (Run-queue waits are no measure here: on one
+//   more CPUs, and every task gets its CPUs back for the rest of the run; so it does as soon
+//   as the tree has more than kMaxTasks tasks (the supervisor checks as each task appears, so a
+//   tick never reads more than kMaxTasks schedstat files). (Run-queue waits are no measure: on one
 //   CPU the tracee and the supervisor wait for each other at every stop, by design.) A process
 //   outside the tree that competes for the CPU is the load balancer's to move: it can, ours
 //   cannot;

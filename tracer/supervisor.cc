@@ -669,8 +669,19 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
     return;
   }
-  ++result_.flagged;
   const std::uint64_t nr = info.seccomp.nr;
+  if (info.arch == AUDIT_ARCH_X86_64 && info.seccomp.ret_data == kAffinityTag &&
+      (nr == SYS_sched_getaffinity || nr == SYS_sched_setaffinity)) {
+    // The program asks about or sets its CPUs: it gets them back first, and the call runs as
+    // it would natively (tracer/same_cpu.h). Not a policy decision: not counted as flagged.
+    if (nr == SYS_sched_setaffinity) same_cpu_.TreeSetAffinity();
+    if (same_cpu_.active()) {
+      GiveCpusBack(fmt::format("the program called {}", SyscallName(info.arch, nr)));
+    }
+    ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
+    return;
+  }
+  ++result_.flagged;
   const std::uint64_t* raw = info.seccomp.args;
 
   if (info.arch != AUDIT_ARCH_X86_64 || (nr & kX32Bit) != 0) {
@@ -682,18 +693,6 @@ void Supervisor::HandleSeccomp(Tracee& t) {
            fmt::format("{} syscall {} from a 64-bit sandbox", ArchName(info.arch, nr),
                        SyscallName(info.arch, nr)));
     Enforce(t, d);
-    return;
-  }
-  if (info.seccomp.ret_data == kAffinityTag &&
-      (nr == SYS_sched_getaffinity || nr == SYS_sched_setaffinity)) {
-    // The program asks about or sets its CPUs: it gets them back first, and the call runs as
-    // it would natively (tracer/same_cpu.h).
-    if (nr == SYS_sched_setaffinity) same_cpu_.TreeSetAffinity();
-    if (same_cpu_.active()) {
-      GiveCpusBack(fmt::format("the program called {}", SyscallName(info.arch, nr)));
-    }
-    --result_.flagged;  // not a policy decision
-    ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
     return;
   }
   const SyscallRow* row = index_.Lookup(static_cast<long>(nr));
