@@ -23,6 +23,7 @@
 
 #include <fmt/format.h>
 
+#include "tracer/launcher.h"
 #include "cli/exec_command.h"
 #include "cli/exit_codes.h"
 #include "cli/learn_command.h"
@@ -226,6 +227,9 @@ int main(int argc, char** argv) {
   // A closed pipe on our stdout/stderr must not kill the supervisor before it cleans up (work
   // dir, cgroup, the tracee tree): writes fail with EPIPE instead. The child resets it.
   signal(SIGPIPE, SIG_IGN);
+  // A large tree must not run the supervisor out of descriptors; the command gets the
+  // caller's limit back.
+  tracer::RaiseOwnFileLimit();
   CLI::App app{"tracejail: run a program under a syscall-tracing supervisor"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "tracejail 0.1.0");

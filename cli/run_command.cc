@@ -22,6 +22,7 @@
 #include "cli/exit_codes.h"
 #include "cli/explain_view.h"
 #include "cli/live.h"
+#include "cli/run_options.h"
 #include "policy/loader.h"
 #include "policy/presets.h"
 #include "report/event_log.h"
@@ -136,10 +137,14 @@ void FillResult(const tracer::RunResult& r, const timespec& start, const timespe
     exec.limits_hit.push_back(
         {{"limit", policy::InfoOf(hit.kind).key}, {"observed", hit.observed}});
   }
+  if (r.interrupted != 0) exec.interrupted = r.interrupted;
   if (r.term_signal != 0) exec.signal = r.term_signal;
-  if (r.term_signal == 0 && !r.spawn_error) exec.exit_code = r.exit_code;
-  if (r.spawn_error) {
+  if (r.term_signal == 0 && !r.spawn_error && r.internal_error.empty()) {
+    exec.exit_code = r.exit_code;
+  }
+  if (r.spawn_error || !r.internal_error.empty()) {
     exec.status = report::RunStatus::kInternalError;
+    if (!r.internal_error.empty()) exec.error = r.internal_error;
   } else if (r.timed_out) {
     exec.status = report::RunStatus::kTimedOut;
   } else if (r.killed_by_policy) {
@@ -154,6 +159,7 @@ void FillResult(const tracer::RunResult& r, const timespec& start, const timespe
 }
 
 int ExitStatusOf(const tracer::RunResult& r) {
+  if (!r.internal_error.empty()) return kExitInternal;  // never the command's: it may not have ended
   if (r.timed_out) return kExitTimedOut;
   if (r.killed_by_policy) return kExitKilledByPolicy;
   if (r.term_signal != 0) return 128 + r.term_signal;
@@ -354,6 +360,7 @@ RunOutcome RunCommand(const RunArgs& args) {
   watch.tmpfs_dir = isolation.tmpfs_dir;
   watch.landlock = spec.sandbox.landlock_handled != 0;
   watch.same_cpu_off = same_cpu_off;
+  watch.kill_grace_s = ParseGrace(args.kill_grace).value_or(2.0);
   watch.live_allowed = live != nullptr && live_filter == report::LiveFilter::kAll;
   for (const std::string& output : {args.events_file, args.result_file,
                                     stream_endpoint.unix_socket ? stream_endpoint.path : ""}) {
@@ -402,6 +409,10 @@ RunOutcome RunCommand(const RunArgs& args) {
     out.status = result.spawn_error->stage != tracer::SpawnError::kExecve ? kExitInternal
                  : result.spawn_error->error == ENOENT                    ? kExitNotFound
                                                                           : kExitNotExecutable;
+  }
+  if (!result.internal_error.empty()) {
+    Error("internal error: " + result.internal_error +
+          "; the process tree was killed and the run's outcome is unknown");
   }
   if (result.killed_by_policy) Error("the process tree was killed by policy");
   if (result.timed_out) Error("the process tree was killed: wall-clock timeout");

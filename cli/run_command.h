@@ -28,6 +28,7 @@ struct RunArgs {
   bool explain = false;  // --explain: after the run, what was tried and what stopped it
   int stream_wait = 0;   // --stream-wait N: start the command once N subscribers are connected
   std::string same_cpu = "auto";  // --same-cpu: auto (tracer/same_cpu.h) or off
+  std::string kill_grace = "2s";  // --kill-grace: after a forwarded SIGINT/SIGTERM/SIGHUP
   std::vector<std::string> command;
 
   // For `exec`: always a private work dir, the command starts in it, output is captured, and

@@ -4,6 +4,13 @@
 
 namespace cli {
 
+std::optional<double> ParseGrace(const std::string& text) {
+  if (text == "0" || text == "0s" || text == "0ms") return 0.0;
+  policy::ParsedLimit p = policy::ParseLimitText(policy::LimitUnit::kMilliseconds, text);
+  if (!p.error.empty() || !p.value) return std::nullopt;
+  return static_cast<double>(*p.value) / 1000.0;
+}
+
 void AddRunOptions(CLI::App* cmd, RunArgs& args) {
   auto* pol = cmd->add_option("--policy", args.policy_file, "policy JSON file");
   cmd->add_option("--level", args.level, "preset: none, basic, standard (default), strict, maximum")
@@ -43,6 +50,14 @@ void AddRunOptions(CLI::App* cmd, RunArgs& args) {
                   "second one, which makes each flagged call cheaper (docs/performance.md); "
                   "off: leave the scheduling to the kernel")
       ->check(CLI::IsMember({"auto", "off"}));
+  cmd->add_option("--kill-grace", args.kill_grace,
+                  "when tracejail gets SIGINT, SIGTERM or SIGHUP it forwards the signal to the "
+                  "command and kills the whole tree after this long (default 2s; 0 kills at "
+                  "once); a second signal kills at once")
+      ->check([](const std::string& v) {
+        return ParseGrace(v) ? std::string()
+                             : std::string("expected a duration such as 2s, 500ms or 0");
+      });
   for (const auto& info : policy::kLimitInfo) {
     std::string flag = "--" + std::string(info.key);
     for (char& ch : flag) ch = ch == '_' ? '-' : ch;

@@ -44,6 +44,7 @@ nlohmann::json ToJson(const ExecutionResult& r) {
   j["status"] = Name(r.status);
   j["exit_code"] = r.exit_code ? nlohmann::json(*r.exit_code) : nlohmann::json(nullptr);
   j["signal"] = r.signal ? nlohmann::json(Signame(*r.signal)) : nlohmann::json(nullptr);
+  if (r.interrupted) j["interrupted_by"] = Signame(*r.interrupted);
   j["wall_time_s"] = r.wall_time_s;
   j["cpu_user_s"] = r.cpu_user_s;
   j["cpu_system_s"] = r.cpu_system_s;
@@ -89,6 +90,10 @@ std::string Summary(const ExecutionResult& r) {
       out += fmt::format("tracejail: {} limit: {}\n", hit.value("limit", "?"),
                          hit.value("observed", "?"));
     }
+  }
+  if (r.interrupted) {
+    out += fmt::format("tracejail: interrupted by {}: forwarded to the command\n",
+                       Signame(*r.interrupted));
   }
   if (!r.error.empty()) out += "tracejail: error: " + r.error + "\n";
   return out;

@@ -36,6 +36,7 @@ struct ExecutionResult {
   RunStatus status = RunStatus::kOk;
   std::optional<int> exit_code;
   std::optional<int> signal;
+  std::optional<int> interrupted;  // the signal that asked tracejail to stop the run, if any
   double wall_time_s = 0;
   double cpu_user_s = 0;  // the whole tree (every reaped process)
   double cpu_system_s = 0;

@@ -215,16 +215,24 @@ void DecodeSignalTarget(const SyscallRow& row, const std::array<std::uint64_t, 6
     int pid = AsInt(a[0]);
     if (pid == -1) {
       inside = false;
+      out.outside.every_process = !probe;
     } else if (pid == std::numeric_limits<int>::min()) {
       inside = false;  // no such group; the kernel answers ESRCH
     } else if (pid < -1) {
       inside = ctx.GroupInTree(-pid);
+      if (!inside && !probe) out.outside.group = -pid;
     } else if (pid > 0) {
       inside = ctx.InTree(pid);
+      if (!inside && !probe) out.outside.pids.push_back(pid);
     }
   } else {
     for (std::size_t i = 0; i < row.args.size(); ++i) {
-      if (row.args[i].role == Role::kPid) inside = inside && ctx.InTree(AsInt(a[i]));
+      if (row.args[i].role != Role::kPid) continue;
+      int pid = AsInt(a[i]);
+      if (ctx.InTree(pid)) continue;
+      inside = false;
+      // A pidfd (pidfd_open) signals later: its target is checked again when it is used.
+      if (pid > 0 && (!probe || row.name == "pidfd_open")) out.outside.pids.push_back(pid);
     }
   }
   if (!inside && !probe) {
@@ -306,6 +314,12 @@ void DecodeEscapeChecks(const SyscallRow& row, const std::array<std::uint64_t, 6
   switch (row.kind) {
     case Kind::kPrimitive:
       out.request.primitive = row.primitive;
+      for (std::size_t i = 0; i < row.args.size(); ++i) {
+        int pid = AsInt(a[i]);
+        if (row.args[i].role == Role::kPid && pid > 0 && !ctx.InTree(pid)) {
+          out.outside.pids.push_back(pid);  // ptrace, perf_event_open, ... of another process
+        }
+      }
       break;
     case Kind::kSignalTarget:
       DecodeSignalTarget(row, a, ctx, out);
@@ -314,6 +328,7 @@ void DecodeEscapeChecks(const SyscallRow& row, const std::array<std::uint64_t, 6
       if (row.name == "pidfd_send_signal" && a[1] == 0) break;  // signal 0: a probe
       auto target = ctx.PidfdTarget(AsInt(a[0]));
       if (!target || !ctx.InTree(*target)) {
+        if (target) out.outside.pids.push_back(*target);
         out.request.primitive = Primitive::kSignalOutside;
         out.note = target ? fmt::format("pidfd names pid {}, outside the traced tree", *target)
                           : "pidfd target could not be identified";
@@ -331,6 +346,7 @@ void DecodeEscapeChecks(const SyscallRow& row, const std::array<std::uint64_t, 6
       if (row.primitive == Primitive::kProcessVmWrite || !ctx.InTree(AsInt(a[0]))) {
         out.request.primitive = row.primitive;
       }
+      if (AsInt(a[0]) > 0 && !ctx.InTree(AsInt(a[0]))) out.outside.pids.push_back(AsInt(a[0]));
       break;
     case Kind::kSeccomp:
       if (a[0] == SECCOMP_SET_MODE_FILTER && (a[1] & SECCOMP_FILTER_FLAG_NEW_LISTENER) != 0) {
@@ -359,6 +375,7 @@ void DecodeEscapeChecks(const SyscallRow& row, const std::array<std::uint64_t, 6
     case Kind::kSetpgid: {
       int pgid = AsInt(a[1]);
       if (pgid != 0 && !ctx.GroupInTree(pgid)) {
+        if (pgid > 0) out.outside.group = pgid;
         out.request.primitive = Primitive::kSetpgidOutside;
         out.note = fmt::format("process group {} is outside the traced tree", pgid);
       }
@@ -459,12 +476,15 @@ void DecodePaths(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, T
       out.request.primitive = write ? Primitive::kProcessVmWrite : Primitive::kProcessVmRead;
       out.note = fmt::format("{} process memory through {}", write ? "writes" : "reads",
                              report::EscapeBytes(pa.path));
+      if (!ctx.ProcPidInTree(ProcPidOf(pa.path))) out.outside.pids.push_back(ProcPidOf(pa.path));
     } else if (p.resolved.magic_pid != 0 && !ctx.ProcPidInTree(p.resolved.magic_pid)) {
+      out.outside.pids.push_back(p.resolved.magic_pid);
       out.request.primitive = Primitive::kProcessVmRead;
       out.note = fmt::format("goes through /proc/{} of a process outside the traced tree",
                              p.resolved.magic_pid);
     } else if (pid_t owner = ProcPidOf(pa.path);
                owner != 0 && IsPrivateProcEntry(pa.path) && !ctx.ProcPidInTree(owner)) {
+      out.outside.pids.push_back(owner);
       out.request.primitive = Primitive::kProcessVmRead;
       out.note = fmt::format("{} belongs to a process outside the traced tree",
                              report::EscapeBytes(pa.path));

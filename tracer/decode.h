@@ -55,6 +55,16 @@ struct StringList {
   bool fault = false;
 };
 
+// Processes outside the traced tree that a call names (a signal's target, ptrace's, process
+// memory, a pidfd's process, a /proc entry, a process group). The supervisor refuses a call
+// that reaches tracejail or one of its ancestors at every level and in every mode.
+struct OutsideTargets {
+  std::vector<pid_t> pids;     // process or thread ids, as the tracee names them
+  pid_t group = 0;             // a process group (kill(-pgid), setpgid)
+  bool every_process = false;  // kill(-1)
+  bool empty() const { return pids.empty() && group == 0 && !every_process; }
+};
+
 struct DecodedCall {
   const SyscallRow* row = nullptr;
   std::array<std::uint64_t, 6> args{};
@@ -78,6 +88,7 @@ struct DecodedCall {
   // denies it with this errno without consulting the policy or recording an event.
   int early_errno = 0;
   std::string note;  // why a tree check failed, for the event message
+  OutsideTargets outside;
 };
 
 void Decode(const SyscallRow& row, const std::array<std::uint64_t, 6>& args, TraceeContext& ctx,

@@ -136,6 +136,10 @@ class Builder {
     if (auto n = l.Get(LimitKind::kOpenFiles)) {
       sb_.rlimits.push_back({RLIMIT_NOFILE, rlimit{*n, *n}});
       details.push_back(LimitText(LimitKind::kOpenFiles, *n));
+    } else {
+      // tracejail raised its own soft limit (RaiseOwnFileLimit): the command gets the one
+      // tracejail was started with, as it would natively.
+      sb_.rlimits.push_back({RLIMIT_NOFILE, RaiseOwnFileLimit()});
     }
     std::string d = "core dumps off";
     for (const auto& x : details) d += ", " + x;

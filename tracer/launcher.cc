@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -87,6 +88,24 @@ void ApplyMounts(const ChildPlan& c) {
       mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
     ChildFail(c.err_fd, SpawnError::kMount, -3);
   }
+}
+
+// CAP_SYS_PTRACE lets a root program ptrace, and read the memory and descriptors of, any
+// process: tracejail and its ancestors included. Nothing in a traced tree can use it for
+// anything else (its own members are traced already), so it leaves every set, at every level.
+// With NO_NEW_PRIVS set next, no execve brings it back.
+void DropPtraceCapability(const ChildPlan& c) {
+  prctl(PR_CAPBSET_DROP, CAP_SYS_PTRACE, 0, 0, 0);  // EPERM without CAP_SETPCAP: see capset
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER, CAP_SYS_PTRACE, 0, 0);
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3]{};
+  if (syscall(SYS_capget, &header, data) != 0) ChildFail(c.err_fd, SpawnError::kCapabilities);
+  constexpr unsigned kWord = CAP_SYS_PTRACE / 32;
+  constexpr std::uint32_t kBit = 1u << (CAP_SYS_PTRACE % 32);
+  data[kWord].effective &= ~kBit;
+  data[kWord].permitted &= ~kBit;
+  data[kWord].inheritable &= ~kBit;
+  if (syscall(SYS_capset, &header, data) != 0) ChildFail(c.err_fd, SpawnError::kCapabilities);
 }
 
 void ApplyLandlock(const ChildPlan& c) {
@@ -194,6 +213,7 @@ void RunAsInit(const ChildPlan& c) {
       ChildFail(c.err_fd, SpawnError::kRlimit, resource);
     }
   }
+  DropPtraceCapability(c);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ChildFail(c.err_fd, SpawnError::kNoNewPrivs);
   ApplyLandlock(c);
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, c.prog) != 0) {
@@ -212,6 +232,17 @@ bool WriteProcFile(pid_t pid, const char* name, const std::string& value) {
 }
 
 }  // namespace
+
+rlimit RaiseOwnFileLimit() {
+  static const rlimit original = [] {
+    rlimit r{};
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0) return rlimit{RLIM_INFINITY, RLIM_INFINITY};
+    rlimit raised{r.rlim_max, r.rlim_max};
+    setrlimit(RLIMIT_NOFILE, &raised);  // best effort: the supervisor copes with EMFILE too
+    return r;
+  }();
+  return original;
+}
 
 long TraceOptions() {
   return PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |
@@ -260,6 +291,8 @@ std::string SpawnError::Describe(const LaunchSpec& spec) const {
                              ? sb.files[static_cast<std::size_t>(index)].first
                              : "a file",
                          why);
+    case kCapabilities:
+      return fmt::format("dropping CAP_SYS_PTRACE from the command failed: {}", why);
     case kLandlock:
       return index >= 0 && static_cast<std::size_t>(index) < sb.landlock_grants.size()
                  ? fmt::format("Landlock rule for {} failed: {}",

@@ -47,6 +47,12 @@ struct Sandbox {
   std::function<std::string(pid_t)> before_release;
 };
 
+// Raises tracejail's soft RLIMIT_NOFILE to its hard limit, once (a tree of thousands of
+// processes must not run the supervisor out of descriptors), and remembers the limit it was
+// started with: the command gets that one back (PrepareIsolation), unless the policy sets
+// open_files. Returns the original limit.
+rlimit RaiseOwnFileLimit();
+
 struct LaunchSpec {
   std::string exe;  // absolute or relative path, already checked to exist
   std::vector<std::string> argv;
@@ -71,6 +77,7 @@ struct SpawnError {
     kRlimit,
     kLandlock,
     kFiles,  // `index`: which file
+    kCapabilities,
   };
   int stage = 0;
   int error = 0;

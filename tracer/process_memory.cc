@@ -14,12 +14,12 @@ long ProcessMemory::Read(std::uint64_t addr, void* buf, std::size_t len) {
   ssize_t n = process_vm_readv(pid_, &local, 1, &remote, 1, 0);
   if (n > 0) return n;
   if (n < 0 && errno == ESRCH) return -ESRCH;
-  if (!mem_fd_.valid()) {
-    std::string path = "/proc/" + std::to_string(pid_) + "/mem";
-    mem_fd_.Reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!mem_fd_.valid()) return -errno;
-  }
-  n = pread(mem_fd_.get(), buf, len, static_cast<off_t>(addr));
+  // The fallback is rare: the file is opened for this read only, so a tree of thousands of
+  // processes holds no descriptor per process.
+  std::string path = "/proc/" + std::to_string(pid_) + "/mem";
+  UniqueFd mem(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!mem.valid()) return -errno;
+  n = pread(mem.get(), buf, len, static_cast<off_t>(addr));
   return n < 0 ? -errno : n;
 }
 

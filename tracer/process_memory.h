@@ -16,7 +16,6 @@ class ProcessMemory final : public MemoryReader {
 
  private:
   pid_t pid_;
-  UniqueFd mem_fd_;  // opened on first fallback
 };
 
 }  // namespace tracer

@@ -7,6 +7,7 @@
 #include <seccomp.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
@@ -33,6 +34,7 @@
 #include "tracer/dynamic_loader.h"
 #include "tracer/path_resolver.h"
 #include "tracer/seccomp_filter.h"
+#include "tracer/self_guard.h"
 #include "tracer/sockaddr.h"
 #include "tracer/spin_policy.h"
 #include "tracer/syscall_info.h"
@@ -41,7 +43,10 @@
 namespace tracer {
 namespace {
 
-std::atomic<int> g_forward_signal{0};
+// Signals tracejail received (SIGINT, SIGTERM, SIGHUP, SIGQUIT): the last one and how many.
+std::atomic<int> g_last_signal{0};
+std::atomic<int> g_signal_count{0};
+std::atomic<pid_t> g_tracer_tid{0};  // the thread in Supervisor::Run, 0 outside it
 std::atomic<bool> g_tick{false};
 
 void OnTick(int) { g_tick.store(true, std::memory_order_relaxed); }
@@ -175,6 +180,30 @@ double ProcessCpuSeconds(pid_t pid) {
   return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// Whether a task exists and has not yet exited (a zombie has: state Z or X).
+bool TaskAlive(pid_t tid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", tid));
+  std::string stat;
+  if (!std::getline(in, stat)) return false;
+  std::size_t close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z' &&
+         stat[close + 2] != 'X';
+}
+
+// The processes whose parent is `pid` (scans /proc: needs no CONFIG_PROC_CHILDREN).
+std::vector<pid_t> ChildrenOf(pid_t pid) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    std::string name = entry.path().filename().string();
+    pid_t p = 0;
+    auto [end, err] = std::from_chars(name.data(), name.data() + name.size(), p);
+    if (err != std::errc() || end != name.data() + name.size()) continue;
+    if (ProcField(fmt::format("/proc/{}/status", p), "PPid:") == pid) out.push_back(p);
+  }
+  return out;
+}
+
 bool IsStopSignal(int sig) {
   return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
@@ -236,14 +265,94 @@ Supervisor::Supervisor(const policy::Policy& policy, Mode mode, report::EventLog
 
 Supervisor::~Supervisor() {
   // Nothing outlives tracejail: if Run() did not finish, kill what is left and reap it.
-  if (!tracees_.empty()) {
-    for (const auto& [tid, t] : tracees_) kill(tid, SIGKILL);
-    while (waitpid(-1, nullptr, __WALL) > 0 || errno == EINTR) {
+  if (!tracees_.empty()) Drain();
+}
+
+void Supervisor::RequestForward(int sig) {
+  int saved = errno;  // a signal handler must leave errno as it found it
+  g_last_signal.store(sig);
+  g_signal_count.fetch_add(1);
+  // Delivered to another thread of tracejail (output capture, event writer): the tracer thread
+  // may be asleep in waitpid. A tick wakes it (EINTR) and the loop sees the count.
+  pid_t tracer = g_tracer_tid.load();
+  if (tracer > 0 && tracer != static_cast<pid_t>(syscall(SYS_gettid))) {
+    syscall(SYS_tgkill, getpid(), tracer, SIGALRM);
+  }
+  errno = saved;
+}
+
+void Supervisor::HandleSignals() {
+  int count = g_signal_count.load();
+  if (count == signals_seen_) return;
+  int received = count - signals_seen_;  // since the last look
+  signals_seen_ = count;
+  int sig = g_last_signal.load();
+  bool first = result_.interrupted == 0;
+  if (first) result_.interrupted = sig;
+  // Forwarded first, so the program may end as it would have been ended natively.
+  pid_t target = command_pid_ > 0 ? command_pid_ : main_pid_;
+  if (target > 0 && !killing_) kill(target, sig);
+  if (first && received == 1 && watch_.kill_grace_s > 0) {
+    kill_at_ = Monotonic() + watch_.kill_grace_s;
+    return;
+  }
+  // A second signal, or no grace: the whole tree, at once.
+  KillEverything();
+}
+
+void Supervisor::KillEverything() {
+  KillAll();
+  // Anything in the cgroup that escaped tracing dies too (with a PID namespace, the init's
+  // exit already takes the whole namespace down).
+  if (watch_.cgroup != nullptr && !has_init_) watch_.cgroup->KillAll();
+}
+
+void Supervisor::Fail(std::string what) {
+  if (result_.internal_error.empty()) result_.internal_error = std::move(what);
+  KillEverything();
+}
+
+void Supervisor::CheckLoopEnd() {
+  // waitpid said no child is left: every task still in the table is one whose end was never
+  // reported. Gone ones are dropped; a live one ran out of tracejail's sight.
+  for (auto it = tracees_.begin(); it != tracees_.end();) {
+    if (TaskAlive(it->first)) {
+      Fail(fmt::format("task {} is still alive but no longer reported to tracejail", it->first));
+      ++it;
+    } else {
+      it = tracees_.erase(it);
     }
+  }
+  if (!tracees_.empty()) Drain();
+  if (!command_ended_ && result_.internal_error.empty()) {
+    Fail("the supervisor stopped waiting before the command's end was seen");
   }
 }
 
-void Supervisor::RequestForward(int sig) { g_forward_signal.store(sig); }
+void Supervisor::Drain() {
+  // Every task tracejail knows of, every child it has (orphans it reaps as a subreaper) and
+  // every member of the cgroup gets SIGKILL; then everything is reaped. A task that reports a
+  // stop (one whose creation was never seen) is killed then: none is ever left in a stop.
+  killing_ = true;
+  for (const auto& [tid, t] : tracees_) kill(tid, SIGKILL);
+  for (pid_t child : ChildrenOf(getpid())) kill(child, SIGKILL);
+  if (watch_.cgroup != nullptr) watch_.cgroup->KillAll();
+  for (;;) {
+    int status = 0;
+    pid_t tid = waitpid(-1, &status, __WALL);
+    if (tid > 0) {
+      if (WIFSTOPPED(status)) {
+        kill(tid, SIGKILL);
+      } else {
+        tracees_.erase(tid);
+      }
+      continue;
+    }
+    if (errno == EINTR) continue;
+    break;
+  }
+  tracees_.clear();
+}
 
 Supervisor::Tracee& Supervisor::Get(pid_t tid) {
   auto [it, inserted] = tracees_.try_emplace(tid);
@@ -284,12 +393,6 @@ void Supervisor::KillAll() {
   }
 }
 
-void Supervisor::ForwardPendingSignals() {
-  int sig = g_forward_signal.exchange(0);
-  pid_t target = command_pid_ > 0 ? command_pid_ : main_pid_;
-  if (sig != 0 && target > 0) kill(target, sig);
-}
-
 void Supervisor::GiveCpusBack(std::string why) {
   same_cpu_.Release(TreeTids(), Monotonic(), std::move(why));
   ResetSpin();  // now worth it again
@@ -310,9 +413,15 @@ std::vector<pid_t> Supervisor::TreeTids() const {
 
 RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
   // Before the fork: the command inherits the pin.
+  g_tracer_tid.store(static_cast<pid_t>(syscall(SYS_gettid)));
+  signals_seen_ = g_signal_count.load();  // a signal before the run is not this run's
   same_cpu_.Start(Monotonic(), watch_.same_cpu_off);
   ResetSpin();
   Launched launched = Launch(spec);
+  // Seized: from now on no process may attach to tracejail or open its memory without
+  // CAP_SYS_PTRACE, which the command does not have (DropPtraceCapability). Children forked
+  // from here on are the command's, made dumpable again by their execve.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (capture != nullptr) capture->Start();
   main_pid_ = launched.pid;
   has_init_ = launched.init;
@@ -327,10 +436,12 @@ RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
   if (auto timeout = watch_.limits.Get(policy::LimitKind::kTimeout)) {
     deadline_ = start_ + static_cast<double>(*timeout) / 1000.0;
   }
-  std::unique_ptr<TickTimer> timer;
-  if (deadline_ > 0 || watch_.cgroup != nullptr || !watch_.tmpfs_dir.empty() ||
-      same_cpu_.active()) {
-    timer = std::make_unique<TickTimer>();
+  // Always ticking: the timeout, the limits, the same-CPU pin and the grace after a forwarded
+  // signal are all checked on the tick, and a signal that reached another thread of tracejail
+  // wakes the loop through it (RequestForward).
+  auto timer = std::make_unique<TickTimer>();
+  if (!timer->armed()) {
+    Fail(fmt::format("the supervisor's tick timer could not be created: {}", std::strerror(errno)));
   }
   for (;;) {
     int status = 0;
@@ -341,23 +452,33 @@ RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
       }
     }
     if (tid == 0) tid = waitpid(-1, &status, __WALL);
+    // Saved before anything else runs: the tick reads /proc and would overwrite it.
+    const int wait_errno = tid < 0 ? errno : 0;
     spin_.Record(Monotonic() - began);
-    if (g_tick.exchange(false, std::memory_order_relaxed)) Tick();
-    if (tid < 0) {
-      if (errno == EINTR) {
-        ForwardPendingSignals();
-        continue;
+    try {
+      if (g_tick.exchange(false, std::memory_order_relaxed)) Tick();
+      HandleSignals();
+      if (tid > 0) {
+        if (WIFEXITED(status) || WIFSIGNALED(status)) {
+          HandleExit(tid, status);
+        } else if (WIFSTOPPED(status)) {
+          HandleStop(tid, status);
+        }
       }
-      break;  // ECHILD: no tracee and no child left
+    } catch (const std::exception& e) {
+      Fail(fmt::format("handling a stop of task {} failed: {}", tid, e.what()));
+    } catch (...) {
+      Fail(fmt::format("handling a stop of task {} failed with an unknown exception", tid));
     }
-    ForwardPendingSignals();
-    if (WIFEXITED(status) || WIFSIGNALED(status)) {
-      HandleExit(tid, status);
-    } else if (WIFSTOPPED(status)) {
-      HandleStop(tid, status);
+    if (tid >= 0 || wait_errno == EINTR) continue;
+    if (wait_errno != ECHILD) {
+      Fail(fmt::format("waitpid failed: {}", std::strerror(wait_errno)));
     }
+    break;  // ECHILD: no tracee and no child left (or waitpid itself failed)
   }
   timer.reset();
+  g_tracer_tid.store(0);
+  CheckLoopEnd();
   CheckKernelLimits();
   result_.scheduling = same_cpu_.Describe();
   if (watch_.cgroup != nullptr) result_.peak_memory = watch_.cgroup->PeakMemory();
@@ -472,10 +593,11 @@ void Supervisor::Tick() {
                fmt::format("still running after {:.1f}s: the whole tree ({} tasks) was killed",
                            elapsed, tracees_.size()),
                {{"elapsed_s", elapsed}, {"tasks", tracees_.size()}});
-    KillAll();
-    // Anything in the cgroup that escaped tracing dies too (with a PID namespace, the init's
-    // exit already takes the whole namespace down).
-    if (watch_.cgroup != nullptr && !has_init_) watch_.cgroup->KillAll();
+    KillEverything();
+  }
+  if (kill_at_ > 0 && !killing_ && Monotonic() >= kill_at_) {
+    // The grace after a forwarded SIGINT/SIGTERM/SIGHUP is over: the tree still runs.
+    KillEverything();
   }
   CheckKernelLimits();
   if (same_cpu_.active()) {
@@ -503,6 +625,7 @@ void Supervisor::HandleExit(pid_t tid, int status) {
   if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) CheckKernelLimits();  // an OOM kill?
   // The command's status is the run's; an init's only when the command never started.
   if (tid == command_pid_ || (tid == main_pid_ && command_pid_ < 0)) {
+    command_ended_ = true;
     if (WIFEXITED(status)) {
       result_.exit_code = WEXITSTATUS(status);
     } else {
@@ -754,12 +877,28 @@ void Supervisor::HandleSeccomp(Tracee& t) {
                          policy::Severity::kHigh, "builtin:tracejail-output"};
     call.note = fmt::format("{} is tracejail's own output", report::EscapeBytes(hit));
   }
+  // tracejail and its ancestors are out of reach whatever the mode or level (self_guard.h). In
+  // a PID namespace of its own the tree cannot name them.
+  bool self_hit = false;
+  if (!call.outside.empty() && !watch_.ns_proc_pids) {
+    if (std::string why = SelfGuard(getpid()).Check(call.outside); !why.empty()) {
+      d = policy::Decision{policy::Action::kDeny, EPERM, policy::EventType::kEscapeAttempt,
+                           policy::Severity::kHigh, kSelfRule};
+      call.note = std::move(why);
+      self_hit = true;
+    }
+  }
   if (mode_ == Mode::kEnforce && d.action == policy::Action::kAllow && !PinArguments(t, call)) {
-    // Fail closed: every slot of this address space is held by a task that may be in a call.
+    // Fail closed: every slot of this address space is held by a task that may be in a call,
+    // or the region cannot be written.
     d = policy::Decision{policy::Action::kDeny, EAGAIN, policy::EventType::kSuspiciousBehavior,
                          policy::Severity::kMedium, "builtin:pin-slots-exhausted"};
-    call.note =
-        fmt::format("more than {} tasks of one address space hold pinned arguments", kPinSlots);
+    if (call.note.empty()) {
+      call.note =
+          fmt::format("more than {} tasks of one address space hold pinned arguments", kPinSlots);
+    } else {
+      d.rule = "builtin:pin-region-unwritable";
+    }
   }
   if (row->kind == Kind::kExec) {
     t.pending_argv.clear();
@@ -789,7 +928,7 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     if (!call.note.empty()) message += ": " + call.note;
     Record(t, d, policy_.Tip(call.request), &call, static_cast<long>(nr), info.arch, raw, message);
   }
-  Enforce(t, d);
+  Enforce(t, d, true, self_hit ? Enforcement::kAlways : Enforcement::kByMode);
 }
 
 std::string Supervisor::ProtectedPathHit(const policy::Request& req) const {
@@ -941,16 +1080,42 @@ PinSpace* Supervisor::SpaceOf(Tracee& t) {
   PinSpace* space = t.pin.space().get();
   if (space->mem_fd < 0) {
     space->mem_fd = open(fmt::format("/proc/{}/mem", t.tid).c_str(), O_RDWR | O_CLOEXEC);
+    if (space->mem_fd >= 0) BoundMemFds(t.pin.space());
   }
   return space;
+}
+
+void Supervisor::BoundMemFds(const std::shared_ptr<PinSpace>& opened) {
+  // At most kMaxMemFds address spaces keep their /proc/PID/mem open; the oldest is closed
+  // (and opened again on its next pinned call), so a large tree cannot exhaust descriptors.
+  mem_fd_order_.push_back(opened);
+  if (mem_fd_order_.size() <= kMaxMemFds) return;
+  std::erase_if(mem_fd_order_, [](const std::weak_ptr<PinSpace>& w) {
+    auto s = w.lock();
+    return s == nullptr || s->mem_fd < 0;
+  });
+  while (mem_fd_order_.size() > kMaxMemFds) {
+    if (auto oldest = mem_fd_order_.front().lock(); oldest != nullptr && oldest->mem_fd >= 0) {
+      close(oldest->mem_fd);
+      oldest->mem_fd = -1;
+    }
+    mem_fd_order_.pop_front();
+  }
 }
 
 bool Supervisor::PinArguments(Tracee& t, DecodedCall& call) {
   if (call.request.path_count == 0 && call.addr_bytes.empty()) return true;
   PinSpace* space = SpaceOf(t);
-  if (space == nullptr || !space->mapped || space->mem_fd < 0) {
+  if (space == nullptr || !space->mapped) {
     call.unpinned = "this address space has no pinned-argument region";
     return true;
+  }
+  if (space->mem_fd < 0) {
+    // The region exists but cannot be written: allowing the call unpinned would leave its
+    // arguments open to a race. Fail closed.
+    call.note = fmt::format("its pinned-argument region cannot be written: /proc/{}/mem: {}",
+                            t.tid, std::strerror(errno));
+    return false;
   }
   int slot = t.pin.Get();
   if (slot < 0) slot = StealSlot(t);
@@ -1062,7 +1227,7 @@ void Supervisor::MapPinRegion(Tracee& t) {
       // entry point, make the registers an mmap of the region, and step through that call.
       space = SpaceOf(t);
       if (space == nullptr || space->mem_fd < 0) {
-        fail(fmt::format("/proc/{}/mem cannot be opened", t.tid));
+        fail(fmt::format("/proc/{}/mem cannot be opened: {}", t.tid, std::strerror(errno)));
         return;
       }
       if (ptrace(PTRACE_GETREGS, t.tid, nullptr, &t.saved) != 0) {
@@ -1134,8 +1299,9 @@ void Supervisor::MapPinRegion(Tracee& t) {
   }
 }
 
-void Supervisor::Enforce(Tracee& t, const policy::Decision& d, bool counted) {
-  if (d.action == policy::Action::kAllow || mode_ == Mode::kAudit) {
+void Supervisor::Enforce(Tracee& t, const policy::Decision& d, bool counted, Enforcement how) {
+  if (d.action == policy::Action::kAllow ||
+      (mode_ == Mode::kAudit && how == Enforcement::kByMode)) {
     Resume(t);  // with a syscall-exit stop when a sendmmsg was rewritten
     return;
   }
@@ -1180,7 +1346,9 @@ void Supervisor::Lifecycle(policy::EventType type, Tracee& t, nlohmann::json arg
 void Supervisor::Record(Tracee& t, const policy::Decision& d, nlohmann::json tip,
                         const DecodedCall* call, long nr, std::uint32_t arch,
                         const std::uint64_t* raw, const std::string& message, bool live_only) {
-  if (d.action != policy::Action::kAllow && mode_ == Mode::kAudit) ++result_.denied;
+  // Audit mode records what enforce would do, except for what is enforced in every mode.
+  const bool audit = mode_ == Mode::kAudit && d.rule != kSelfRule;
+  if (d.action != policy::Action::kAllow && audit) ++result_.denied;
   if (log_ == nullptr) return;
   report::Event e;
   e.type = d.event != policy::EventType::kNone
@@ -1202,7 +1370,7 @@ void Supervisor::Record(Tracee& t, const policy::Decision& d, nlohmann::json tip
     Context ctx(*this, t);
     e.args = RenderArgs(*call, ctx);
     bool in_memory = call->request.path_count > 0 || !call->addr_bytes.empty();
-    if (d.action != policy::Action::kAllow && mode_ == Mode::kEnforce) {
+    if (d.action != policy::Action::kAllow && !audit) {
       e.race_free = true;
       e.race = {{"arguments", "the call was not run"}};
     } else if (!in_memory) {
@@ -1226,7 +1394,7 @@ void Supervisor::Record(Tracee& t, const policy::Decision& d, nlohmann::json tip
     e.race_free = true;  // decided on the architecture and number alone
   }
   if (d.action != policy::Action::kAllow) e.tip = std::move(tip);
-  if (mode_ == Mode::kAudit) {
+  if (audit) {
     e.action = policy::Action::kAllow;
     e.would = d.action;
   } else {

@@ -9,6 +9,7 @@
 
 #include <sys/user.h>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,6 +48,9 @@ struct Watch {
   // Why the tree and the supervisor must not share one CPU (tracer/same_cpu.h); empty: they
   // may. The filter must stop the affinity calls (TraceAffinity) for them to.
   std::string same_cpu_off = "not asked for";
+  // After a SIGINT, SIGTERM or SIGHUP is forwarded to the command: how long the tree may take
+  // to end before it is killed (a second signal kills at once).
+  double kill_grace_s = 2.0;
 };
 
 struct LimitHit {
@@ -67,6 +71,10 @@ struct RunResult {
   std::vector<LimitHit> limits_hit;          // in the order they were seen
   std::optional<std::uint64_t> peak_memory;  // of the whole tree, from the cgroup
   nlohmann::json scheduling;                 // SameCpu::Describe()
+  // tracejail itself failed while supervising (waitpid, an exception, a task lost): the tree
+  // was killed and the run's outcome is unknown. Empty: no such failure.
+  std::string internal_error;
+  int interrupted = 0;  // the first SIGINT/SIGTERM/SIGHUP/SIGQUIT tracejail received, or 0
 };
 
 struct DecodedCall;
@@ -122,7 +130,12 @@ class Supervisor {
   void HandleExit(pid_t tid, int status);
   void HandleSeccomp(Tracee& t);
   // `counted`: a policy denial (RunResult::denied), not a call the kernel would fail anyway.
-  void Enforce(Tracee& t, const policy::Decision& d, bool counted = true);
+  // kAlways: denied in audit mode too (tracejail's self-protection).
+  enum class Enforcement : std::uint8_t { kByMode, kAlways };
+  void Enforce(Tracee& t, const policy::Decision& d, bool counted = true,
+               Enforcement how = Enforcement::kByMode);
+  // The rule of a call refused because it reaches tracejail or an ancestor (self_guard.h).
+  static constexpr std::string_view kSelfRule = "builtin:tracejail-self";
   void Resume(Tracee& t, int sig = 0);
   // At exec of the dynamic loader: is the program it is told to run allowed to execute? If not,
   // records it and kills the process (enforce mode) and returns false.
@@ -136,6 +149,9 @@ class Supervisor {
   // Pins an allowed call's pointer arguments; false when it must be denied instead (no slot).
   bool PinArguments(Tracee& t, DecodedCall& call);
   PinSpace* SpaceOf(Tracee& t);  // opens its /proc/PID/mem on first use
+  void BoundMemFds(const std::shared_ptr<PinSpace>& opened);
+  static constexpr std::size_t kMaxMemFds = 128;
+  std::deque<std::weak_ptr<PinSpace>> mem_fd_order_;  // spaces in the order their fd opened
   int StealSlot(Tracee& t);      // a slot of a task of the same space that is not in a call
   void AdoptSpace(Tracee& child, Tracee& parent);
   // `tip`: the policy fragment that would allow the call (kept for denials only).
@@ -144,7 +160,14 @@ class Supervisor {
               bool live_only = false);
   void Lifecycle(policy::EventType type, Tracee& t, nlohmann::json args, std::string message);
   void KillAll();
-  void ForwardPendingSignals();
+  // SIGINT/SIGTERM/SIGHUP/SIGQUIT that reached tracejail: forwarded to the command; the tree is
+  // killed when the grace ends (Tick) or at a second signal.
+  void HandleSignals();
+  void KillEverything();  // KillAll, and the cgroup's members too
+  // An error in tracejail's own machinery: recorded (the first one) and the tree is killed.
+  void Fail(std::string what);
+  void CheckLoopEnd();  // after waitpid said ECHILD: nothing known may still be alive
+  void Drain();         // kills and reaps everything, unknown tasks and children included
   void Tick();  // periodic: timeout, cgroup counters, disk
   void CheckKernelLimits();
   void LimitEvent(policy::EventType type, Tracee* t, policy::LimitKind kind, std::string observed,
@@ -161,6 +184,9 @@ class Supervisor {
   bool has_init_ = false;
   bool killing_ = false;
   bool main_exec_seen_ = false;
+  bool command_ended_ = false;  // the command's (or, without one, the main process's) end
+  int signals_seen_ = 0;        // of g_signal_count
+  double kill_at_ = 0;          // monotonic seconds: the grace after a forwarded signal ends
   UniqueFd spawn_errors_;
   std::uint64_t seq_ = 0;
   RunResult result_;
