@@ -43,8 +43,8 @@
 namespace tracer {
 namespace {
 
-// Signals tracejail received (SIGINT, SIGTERM, SIGHUP, SIGQUIT): the last one and how many.
-std::atomic<int> g_last_signal{0};
+// Signals tracejail received (SIGINT, SIGTERM, SIGHUP, SIGQUIT): the first one and how many.
+std::atomic<int> g_first_signal{0};  // of the current run
 std::atomic<int> g_signal_count{0};
 std::atomic<pid_t> g_tracer_tid{0};  // the thread in Supervisor::Run, 0 outside it
 std::atomic<bool> g_tick{false};
@@ -270,7 +270,8 @@ Supervisor::~Supervisor() {
 
 void Supervisor::RequestForward(int sig) {
   int saved = errno;  // a signal handler must leave errno as it found it
-  g_last_signal.store(sig);
+  int none = 0;
+  g_first_signal.compare_exchange_strong(none, sig);
   g_signal_count.fetch_add(1);
   // Delivered to another thread of tracejail (output capture, event writer): the tracer thread
   // may be asleep in waitpid. A tick wakes it (EINTR) and the loop sees the count.
@@ -286,7 +287,7 @@ void Supervisor::HandleSignals() {
   if (count == signals_seen_) return;
   int received = count - signals_seen_;  // since the last look
   signals_seen_ = count;
-  int sig = g_last_signal.load();
+  int sig = g_first_signal.load();
   bool first = result_.interrupted == 0;
   if (first) result_.interrupted = sig;
   // Forwarded first, so the program may end as it would have been ended natively.
@@ -414,6 +415,7 @@ std::vector<pid_t> Supervisor::TreeTids() const {
 RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
   // Before the fork: the command inherits the pin.
   g_tracer_tid.store(static_cast<pid_t>(syscall(SYS_gettid)));
+  g_first_signal.store(0);
   signals_seen_ = g_signal_count.load();  // a signal before the run is not this run's
   same_cpu_.Start(Monotonic(), watch_.same_cpu_off);
   ResetSpin();
@@ -1277,7 +1279,15 @@ void Supervisor::MapPinRegion(Tracee& t) {
         t.inject = I::kNone;
         return;
       }
-      pwrite(space->mem_fd, &t.saved_text, 2, static_cast<off_t>(t.saved.rip));
+      // The descriptor may have been closed since the entry stop (BoundMemFds): SpaceOf opens
+      // it again. The program's first instruction must come back, or it must not run.
+      space = SpaceOf(t);
+      if (space->mem_fd < 0 ||
+          pwrite(space->mem_fd, &t.saved_text, 2, static_cast<off_t>(t.saved.rip)) != 2) {
+        fail(fmt::format("its entry point could not be restored through /proc/PID/mem ({})",
+                         std::strerror(errno)));
+        return;
+      }
       ptrace(PTRACE_SETREGS, t.tid, nullptr, &t.saved);
       space->mapped = r.rax == kPinBase;
       if (!space->mapped) {
