@@ -169,7 +169,7 @@ TEST_CASE("a second signal kills the tree at once, whatever the grace", "[signal
   CHECK(r["interrupted_by"] == "SIGTERM");
 }
 
-TEST_CASE("--kill-grace rejects what is not a duration", "[signals][cli]") {
+TEST_CASE("the kill grace option rejects what is not a duration", "[signals][cli]") {
   harness::Options o;
   o.tracejail_args = {"--kill-grace", "soon"};
   harness::Result r = harness::Run({"true"}, o);
