@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -17,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
@@ -261,7 +263,12 @@ class Supervisor::Context final : public TraceeContext {
 };
 
 Supervisor::Supervisor(const policy::Policy& policy, Mode mode, report::EventLog* log, Watch watch)
-    : policy_(policy), mode_(mode), log_(log), watch_(std::move(watch)) {}
+    : policy_(policy), mode_(mode), log_(log), watch_(std::move(watch)) {
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
+    max_mem_fds_ = std::clamp<std::size_t>(files.rlim_cur / 4, 8, 128);
+  }
+}
 
 Supervisor::~Supervisor() {
   // Nothing outlives tracejail: if Run() did not finish, kill what is left and reap it.
@@ -1088,15 +1095,15 @@ PinSpace* Supervisor::SpaceOf(Tracee& t) {
 }
 
 void Supervisor::BoundMemFds(const std::shared_ptr<PinSpace>& opened) {
-  // At most kMaxMemFds address spaces keep their /proc/PID/mem open; the oldest is closed
+  // At most max_mem_fds_ address spaces keep their /proc/PID/mem open; the oldest is closed
   // (and opened again on its next pinned call), so a large tree cannot exhaust descriptors.
   mem_fd_order_.push_back(opened);
-  if (mem_fd_order_.size() <= kMaxMemFds) return;
+  if (mem_fd_order_.size() <= max_mem_fds_) return;
   std::erase_if(mem_fd_order_, [](const std::weak_ptr<PinSpace>& w) {
     auto s = w.lock();
     return s == nullptr || s->mem_fd < 0;
   });
-  while (mem_fd_order_.size() > kMaxMemFds) {
+  while (mem_fd_order_.size() > max_mem_fds_) {
     if (auto oldest = mem_fd_order_.front().lock(); oldest != nullptr && oldest->mem_fd >= 0) {
       close(oldest->mem_fd);
       oldest->mem_fd = -1;

@@ -150,7 +150,9 @@ class Supervisor {
   bool PinArguments(Tracee& t, DecodedCall& call);
   PinSpace* SpaceOf(Tracee& t);  // opens its /proc/PID/mem on first use
   void BoundMemFds(const std::shared_ptr<PinSpace>& opened);
-  static constexpr std::size_t kMaxMemFds = 128;
+  // At most this many /proc/PID/mem descriptors stay open: 128, or a quarter of the soft
+  // descriptor limit when that is lower (MemFdBound).
+  std::size_t max_mem_fds_ = 128;
   std::deque<std::weak_ptr<PinSpace>> mem_fd_order_;  // spaces in the order their fd opened
   int StealSlot(Tracee& t);      // a slot of a task of the same space that is not in a call
   void AdoptSpace(Tracee& child, Tracee& parent);

@@ -298,3 +298,25 @@ TEST_CASE("the command gets the caller's descriptor limit, not tracejail's raise
   harness::Result r = harness::Run({"sh", "-c", "ulimit -Sn"}, o);
   CHECK(r.out == "1024\n");
 }
+
+TEST_CASE("a failure of tracejail's own machinery ends the run as internal_error, never ok",
+          "[failclosed]") {
+  // With no signal queue entries to spare (RLIMIT_SIGPENDING 0), the supervisor's tick timer
+  // cannot be created: without it neither the timeout nor a forwarded signal could be
+  // enforced, so the run must end loudly.
+  harness::TempDir dir;
+  std::string result = dir.path() + "/result.json";
+  harness::Result r = harness::RunNative({"/usr/bin/prlimit", "--sigpending=0", "--",
+                                          harness::Tracejail(), "run", "--no-summary",
+                                          "--result", result, "--", "true"});
+  INFO("stderr: " << r.err);
+  CHECK(r.status == 125);
+  CHECK(r.err.find("internal error") != std::string::npos);
+  CHECK(r.err.find("tick timer") != std::string::npos);
+  nlohmann::json j = ReadJson(result);
+  REQUIRE(j.is_object());
+  CHECK(j["status"] == "internal_error");
+  CHECK(j["success"] == false);
+  CHECK(j["exit_code"].is_null());
+  CHECK(j["error"].get<std::string>().find("tick timer") != std::string::npos);
+}
