@@ -798,7 +798,8 @@ void Supervisor::HandleSeccomp(Tracee& t) {
   SyscallInfo info{};
   long n = ptrace(PTRACE_GET_SYSCALL_INFO, t.tid, sizeof info, &info);
   if (n <= 0 || info.op != kSyscallInfoSeccomp) {
-    ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
+    // The call cannot be identified: it must not run undecided.
+    Abandon(t);
     return;
   }
   const std::uint64_t nr = info.seccomp.nr;
@@ -1003,7 +1004,10 @@ void Supervisor::FinishSendmmsg(Tracee& t) {
   // again.
   t.inject = Tracee::Inject::kNone;
   user_regs_struct r{};
-  if (ptrace(PTRACE_GETREGS, t.tid, nullptr, &r) != 0) return;
+  if (ptrace(PTRACE_GETREGS, t.tid, nullptr, &r) != 0) {
+    Abandon(t);
+    return;
+  }
   auto ret = static_cast<long long>(r.rax);
   user_regs_struct out = t.saved;
   out.rax = r.rax;
@@ -1017,6 +1021,14 @@ void Supervisor::FinishSendmmsg(Tracee& t) {
   }
   ptrace(PTRACE_SETREGS, t.tid, nullptr, &out);
   ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
+}
+
+void Supervisor::Abandon(Tracee& t) {
+  // A ptrace request on a task in a ptrace-stop failed: it is gone (ESRCH), or it cannot be
+  // steered. Either way it must not run on unchecked, nor stay stopped: SIGKILL reaches a
+  // stopped tracee, and its pid cannot be reused before tracejail reaps it.
+  t.inject = Tracee::Inject::kNone;
+  kill(t.tid, SIGKILL);
 }
 
 void Supervisor::Resume(Tracee& t, int sig) {
@@ -1240,7 +1252,7 @@ void Supervisor::MapPinRegion(Tracee& t) {
         return;
       }
       if (ptrace(PTRACE_GETREGS, t.tid, nullptr, &t.saved) != 0) {
-        t.inject = I::kNone;  // gone (ESRCH)
+        Abandon(t);
         return;
       }
       const std::uint16_t syscall_insn = 0x050f;  // 0f 05, little-endian
@@ -1259,7 +1271,7 @@ void Supervisor::MapPinRegion(Tracee& t) {
       r.r8 = ~0ULL;
       r.r9 = 0;
       if (ptrace(PTRACE_SETREGS, t.tid, nullptr, &r) != 0) {
-        t.inject = I::kNone;
+        Abandon(t);
         return;
       }
       t.inject = I::kMmapEntry;
@@ -1269,7 +1281,7 @@ void Supervisor::MapPinRegion(Tracee& t) {
     case I::kMmapEntry: {
       user_regs_struct r{};
       if (ptrace(PTRACE_GETREGS, t.tid, nullptr, &r) != 0) {
-        t.inject = I::kNone;
+        Abandon(t);
         return;
       }
       if (r.orig_rax != SYS_mmap || r.rdi != kPinBase) {
@@ -1283,7 +1295,7 @@ void Supervisor::MapPinRegion(Tracee& t) {
     case I::kMmapExit: {
       user_regs_struct r{};
       if (space == nullptr || ptrace(PTRACE_GETREGS, t.tid, nullptr, &r) != 0) {
-        t.inject = I::kNone;
+        Abandon(t);
         return;
       }
       // The descriptor may have been closed since the entry stop (BoundMemFds): SpaceOf opens
@@ -1331,7 +1343,10 @@ void Supervisor::Enforce(Tracee& t, const policy::Decision& d, bool counted, Enf
   // Skip the syscall: orig_rax = -1 makes the kernel skip it (re-checked after the seccomp stop
   // since Linux 4.8); rax becomes its return value.
   user_regs_struct regs{};
-  if (ptrace(PTRACE_GETREGS, t.tid, nullptr, &regs) != 0) return;  // ESRCH: already gone
+  if (ptrace(PTRACE_GETREGS, t.tid, nullptr, &regs) != 0) {
+    Abandon(t);  // it must not run the call it was denied
+    return;
+  }
   regs.orig_rax = static_cast<unsigned long long>(-1LL);
   regs.rax = static_cast<unsigned long long>(-static_cast<long long>(d.error));
   if (ptrace(PTRACE_SETREGS, t.tid, nullptr, &regs) != 0) {

@@ -137,6 +137,7 @@ class Supervisor {
   // The rule of a call refused because it reaches tracejail or an ancestor (self_guard.h).
   static constexpr std::string_view kSelfRule = "builtin:tracejail-self";
   void Resume(Tracee& t, int sig = 0);
+  void Abandon(Tracee& t);  // a ptrace request on it failed: SIGKILL, never left stopped
   // At exec of the dynamic loader: is the program it is told to run allowed to execute? If not,
   // records it and kills the process (enforce mode) and returns false.
   bool LoaderMayRun(Tracee& t);

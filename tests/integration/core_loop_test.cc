@@ -94,11 +94,13 @@ class Background {
   std::string seen_;
 };
 
+// The handler writes with os.write: the signal may arrive while print('READY') is still
+// inside the buffered writer, which print in a handler would re-enter.
 const char* kHandles =
-    "import signal, sys\n"
+    "import os, signal\n"
     "def on(sig, frame):\n"
-    "    print('GOT', signal.Signals(sig).name, flush=True)\n"
-    "    sys.exit(3)\n"
+    "    os.write(1, ('GOT ' + signal.Signals(sig).name + '\\n').encode())\n"
+    "    os._exit(3)\n"
     "for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):\n"
     "    signal.signal(s, on)\n"
     "print('READY', flush=True)\n"
@@ -120,7 +122,7 @@ nlohmann::json ReadJson(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("SIGTERM, SIGINT and SIGHUP to tracejail reach the command first", "[signals]") {
+TEST_CASE("SIGTERM SIGINT and SIGHUP to tracejail reach the command first", "[signals]") {
   for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
     Background b({"run", "--no-summary", "--", "python3", "-c", kHandles});
     REQUIRE(b.WaitFor("READY"));
