@@ -119,6 +119,13 @@ int Learn(LearnArgs& args) {
       unlink(events.c_str());
       return outcome.status;
     }
+    if (outcome.exec.status == report::RunStatus::kInternalError) {
+      // The run's record is incomplete: a draft from it could miss what the program needed.
+      unlink(events.c_str());
+      Error(fmt::format("learn run {} of {} failed inside tracejail; no draft was written", i + 1,
+                        args.runs));
+      return outcome.status;
+    }
     last_status = outcome.status;
     std::ifstream in(run.events_file, std::ios::binary);
     std::size_t bad = 0;
@@ -131,6 +138,13 @@ int Learn(LearnArgs& args) {
                  std::string(report::Name(outcome.exec.status)).c_str(),
                  outcome.exec.exit_code ? fmt::format("exit {}", *outcome.exec.exit_code).c_str()
                                         : "signal");
+    if (outcome.exec.interrupted) {
+      // ^C ends a server being learnt: the draft covers the runs so far; no further run starts.
+      if (i + 1 < args.runs) {
+        Error(fmt::format("interrupted: the draft covers {} of {} runs", i + 1, args.runs));
+      }
+      break;
+    }
   }
   policy::LearnOptions options;
   options.base = args.base;

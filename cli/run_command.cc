@@ -321,7 +321,6 @@ RunOutcome RunCommand(const RunArgs& args) {
     out.status = kExitInternal;
     return out;
   }
-  InstallForwarding();
 
   report::ExecutionResult& exec = out.exec;
   exec.execution_id = report::NewExecutionId();
@@ -352,6 +351,9 @@ RunOutcome RunCommand(const RunArgs& args) {
     Error(fmt::format("waiting for {} subscriber(s) on {}", args.stream_wait, stream->Describe()));
     stream->WaitForSubscribers(args.stream_wait);
   }
+  // From here on a signal to tracejail is the run's (forwarded, then the tree is killed); until
+  // here it ends tracejail before anything was started.
+  InstallForwarding();
   tracer::Watch watch;
   watch.limits = policy->limits;
   watch.cgroup = isolation.cgroup.get();
@@ -418,7 +420,9 @@ RunOutcome RunCommand(const RunArgs& args) {
   if (result.timed_out) Error("the process tree was killed: wall-clock timeout");
   if (!args.result_file.empty()) {
     std::ofstream file(args.result_file, std::ios::binary);
-    file << report::ToJson(exec).dump(2) << "\n";
+    // A command name or output that is not UTF-8 is written with U+FFFD, never an abort.
+    file << report::ToJson(exec).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+         << "\n";
     if (!file) {
       Error(fmt::format("cannot write result file {}: {}", args.result_file, std::strerror(errno)));
       out.status = kExitInternal;

@@ -322,3 +322,18 @@ TEST_CASE("a failure of tracejail's own machinery ends the run as internal_error
   CHECK(j["exit_code"].is_null());
   CHECK(j["error"].get<std::string>().find("tick timer") != std::string::npos);
 }
+
+TEST_CASE("learn stops at the first interrupted run and drafts what ran", "[signals][learn]") {
+  harness::TempDir dir;
+  std::string draft = dir.path() + "/draft.json";
+  Background b({"learn", "-o", draft, "--runs", "3", "--", "python3", "-c", kHandles});
+  REQUIRE(b.WaitFor("READY"));
+  b.Signal(SIGINT);
+  int status = b.Wait();
+  INFO("stderr: " << b.err());
+  CHECK(status == 0);
+  CHECK(b.err().find("learn run 1 of 3") != std::string::npos);
+  CHECK(b.err().find("learn run 2 of 3") == std::string::npos);
+  CHECK(b.err().find("the draft covers 1 of 3 runs") != std::string::npos);
+  CHECK(ReadJson(draft).is_object());
+}
