@@ -321,17 +321,19 @@ void Supervisor::Fail(std::string what) {
 }
 
 void Supervisor::CheckLoopEnd() {
-  // waitpid said no child is left: every task still in the table is one whose end was never
-  // reported. Gone ones are dropped; a live one ran out of tracejail's sight.
-  for (auto it = tracees_.begin(); it != tracees_.end();) {
-    if (TaskAlive(it->first)) {
-      Fail(fmt::format("task {} is still alive but no longer reported to tracejail", it->first));
-      ++it;
-    } else {
-      it = tracees_.erase(it);
-    }
+  // waitpid said ECHILD: tracejail has no child and no tracee left, so every task still in the
+  // table is one whose end was never reported. Its id is no longer tracejail's and may already
+  // name an unrelated process: it is forgotten, never killed. If one still runs, tracejail lost
+  // sight of it: an internal error (and the cgroup, whose members are the tree's, is killed).
+  std::vector<pid_t> alive;
+  for (const auto& [tid, t] : tracees_) {
+    if (TaskAlive(tid)) alive.push_back(tid);
   }
-  if (!tracees_.empty()) Drain();
+  tracees_.clear();
+  if (!alive.empty()) {
+    Fail(fmt::format("{} task(s) of the tree (first: {}) stopped being reported to tracejail",
+                     alive.size(), alive.front()));
+  }
   if (!command_ended_ && result_.internal_error.empty()) {
     Fail("the supervisor stopped waiting before the command's end was seen");
   }
@@ -481,9 +483,11 @@ RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
     }
     if (tid >= 0 || wait_errno == EINTR) continue;
     if (wait_errno != ECHILD) {
+      // waitpid itself failed: the tree is still tracejail's, so it is killed and reaped.
       Fail(fmt::format("waitpid failed: {}", std::strerror(wait_errno)));
+      Drain();
     }
-    break;  // ECHILD: no tracee and no child left (or waitpid itself failed)
+    break;  // ECHILD: no tracee and no child left
   }
   timer.reset();
   g_tracer_tid.store(0);
