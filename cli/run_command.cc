@@ -399,11 +399,19 @@ RunOutcome RunCommand(const RunArgs& args) {
   }
   clock_gettime(CLOCK_MONOTONIC, &end);
   out.ran = true;
-  if (log) log->Close();
+  FillResult(result, start, end, exec);
+  if (log) {
+    nlohmann::json outcome = {{"run_status", report::Name(exec.status)}};
+    if (!result.internal_error.empty()) outcome["internal_error"] = result.internal_error;
+    if (exec.interrupted) {
+      const char* abbrev = sigabbrev_np(*exec.interrupted);
+      outcome["interrupted_by"] = abbrev ? fmt::format("SIG{}", abbrev) : "?";
+    }
+    log->Close(outcome);
+  }
   if (live) live->Finish();
   if (stream) stream->Close();
   if (explain) explain->Print(stderr);
-  FillResult(result, start, end, exec);
   out.status = ExitStatusOf(result);
   if (result.spawn_error) {
     exec.error = result.spawn_error->Describe(spec);

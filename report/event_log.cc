@@ -29,10 +29,11 @@ void EventLog::Push(Event event) {
   cv_.notify_one();
 }
 
-void EventLog::Close() {
+void EventLog::Close(const nlohmann::json& outcome) {
   {
     std::lock_guard lock(mu_);
     if (closing_ && !thread_.joinable()) return;
+    if (outcome.is_object()) outcome_ = outcome;
     closing_ = true;
   }
   cv_.notify_one();
@@ -66,7 +67,10 @@ void EventLog::Run() {
       cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
       batch.swap(queue_);
       if (batch.empty() && closing_) {
-        WriteRecord({{"type", "log_end"}, {"records", written_.load()}}, false);
+        nlohmann::json end = outcome_.is_object() ? outcome_ : nlohmann::json::object();
+        end["type"] = "log_end";
+        end["records"] = written_.load();
+        WriteRecord(std::move(end), false);
         Flush();
         return;
       }

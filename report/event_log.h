@@ -33,7 +33,10 @@ class EventLog {
   ~EventLog();
 
   void Push(Event event);  // thread-safe
-  void Close();            // drains, flushes, joins; idempotent
+  // Drains, flushes, joins; idempotent. `outcome` (an object) adds its keys to the closing
+  // log_end record: how the run ended, so the file alone tells a complete run from one whose
+  // supervisor failed ({"run_status": "internal_error", "internal_error": "..."}).
+  void Close(const nlohmann::json& outcome = nullptr);
   std::uint64_t written() const { return written_; }
 
  private:
@@ -49,6 +52,7 @@ class EventLog {
   std::atomic<std::uint64_t> written_{0};
   std::string prev_hash_{kGenesisHash};  // writer thread only
   std::vector<Sink> sinks_;
+  nlohmann::json outcome_;  // set by Close before the writer is told to finish
   std::thread thread_;
 };
 

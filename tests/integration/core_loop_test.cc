@@ -153,6 +153,12 @@ TEST_CASE("a command that ignores SIGTERM is killed after the grace, with a true
   // The events file is closed properly: its last record is log_end, and it verifies.
   harness::Result v = harness::Tool({"verify", events});
   CHECK(v.status == 0);
+  std::string text = harness::Slurp(events);
+  std::string last = text.substr(text.rfind('\n', text.size() - 2) + 1);
+  nlohmann::json end = nlohmann::json::parse(last);
+  CHECK(end["type"] == "log_end");
+  CHECK(end["run_status"] == "killed_by_signal");
+  CHECK(end["interrupted_by"] == "SIGTERM");
 }
 
 TEST_CASE("a second signal kills the tree at once, whatever the grace", "[signals]") {
@@ -321,6 +327,23 @@ TEST_CASE("a failure of tracejail's own machinery ends the run as internal_error
   CHECK(j["success"] == false);
   CHECK(j["exit_code"].is_null());
   CHECK(j["error"].get<std::string>().find("tick timer") != std::string::npos);
+}
+
+TEST_CASE("the events file of a run whose supervisor failed says so in its closing record",
+          "[failclosed]") {
+  harness::TempDir dir;
+  std::string events = dir.path() + "/events.jsonl";
+  harness::Result r = harness::RunNative({"/usr/bin/prlimit", "--sigpending=0", "--",
+                                          harness::Tracejail(), "run", "--no-summary",
+                                          "--events", events, "--", "true"});
+  CHECK(r.status == 125);
+  std::string text = harness::Slurp(events);
+  REQUIRE_FALSE(text.empty());
+  std::string last = text.substr(text.rfind('\n', text.size() - 2) + 1);
+  nlohmann::json end = nlohmann::json::parse(last);
+  CHECK(end["type"] == "log_end");
+  CHECK(end["run_status"] == "internal_error");
+  CHECK(end["internal_error"].get<std::string>().find("tick timer") != std::string::npos);
 }
 
 TEST_CASE("learn stops at the first interrupted run and drafts what ran", "[signals][learn]") {
