@@ -23,7 +23,6 @@
 
 #include <fmt/format.h>
 
-#include "tracer/launcher.h"
 #include "cli/exec_command.h"
 #include "cli/exit_codes.h"
 #include "cli/learn_command.h"
@@ -39,6 +38,7 @@
 #include "report/event_log.h"
 #include "report/hash_chain.h"
 #include "report/result.h"
+#include "tracer/launcher.h"
 #include "tracer/seccomp_filter.h"
 #include "tracer/supervisor.h"
 

@@ -159,7 +159,8 @@ void FillResult(const tracer::RunResult& r, const timespec& start, const timespe
 }
 
 int ExitStatusOf(const tracer::RunResult& r) {
-  if (!r.internal_error.empty()) return kExitInternal;  // never the command's: it may not have ended
+  if (!r.internal_error.empty())
+    return kExitInternal;  // never the command's: it may not have ended
   if (r.timed_out) return kExitTimedOut;
   if (r.killed_by_policy) return kExitKilledByPolicy;
   if (r.term_signal != 0) return 128 + r.term_signal;

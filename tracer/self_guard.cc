@@ -14,9 +14,12 @@
 namespace tracer {
 namespace {
 
-// A numeric field ("Tgid:", "PPid:") of /proc/PID/status.
-std::optional<pid_t> StatusField(pid_t pid, std::string_view field) {
-  std::ifstream in(fmt::format("/proc/{}/status", pid));
+constexpr int kMaxDepth = 4096;  // a process chain is never deeper (pid_max bounds it)
+
+}  // namespace
+
+std::optional<pid_t> ProcField(const std::string& path, std::string_view field) {
+  std::ifstream in(path);
   for (std::string line; std::getline(in, line);) {
     if (!line.starts_with(field)) continue;
     std::string_view v(line);
@@ -29,14 +32,10 @@ std::optional<pid_t> StatusField(pid_t pid, std::string_view field) {
   return std::nullopt;
 }
 
-constexpr int kMaxDepth = 4096;  // a process chain is never deeper (pid_max bounds it)
-
-}  // namespace
-
 ProcessLookup ProcessLookup::Live() {
   ProcessLookup l;
-  l.tgid_of = [](pid_t tid) { return StatusField(tid, "Tgid:"); };
-  l.parent_of = [](pid_t pid) { return StatusField(pid, "PPid:"); };
+  l.tgid_of = [](pid_t tid) { return ProcField(fmt::format("/proc/{}/status", tid), "Tgid:"); };
+  l.parent_of = [](pid_t pid) { return ProcField(fmt::format("/proc/{}/status", pid), "PPid:"); };
   l.group_of = [](pid_t pid) -> std::optional<pid_t> {
     pid_t g = getpgid(pid);
     if (g < 0) return std::nullopt;
@@ -70,9 +69,9 @@ std::string SelfGuard::Check(const OutsideTargets& targets) const {
   }
   std::vector<pid_t> chain = Protected();
   auto describe = [&](pid_t pid) {
-    std::string who = pid == self_ ? "tracejail itself"
-                                   : fmt::format("an ancestor of tracejail ({})",
-                                                 lookup_.name_of(pid));
+    std::string who = pid == self_
+                          ? "tracejail itself"
+                          : fmt::format("an ancestor of tracejail ({})", lookup_.name_of(pid));
     return who;
   };
   for (pid_t target : targets.pids) {

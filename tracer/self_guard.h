@@ -11,18 +11,22 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tracer/decode.h"
 
 namespace tracer {
 
+// A numeric field ("Tgid:", "PPid:", "Pid:") of a /proc status-like file (status, fdinfo).
+std::optional<pid_t> ProcField(const std::string& path, std::string_view field);
+
 // How processes are looked up: /proc by default; unit tests pass fakes.
 struct ProcessLookup {
   std::function<std::optional<pid_t>(pid_t tid)> tgid_of;    // the process a task belongs to
   std::function<std::optional<pid_t>(pid_t pid)> parent_of;  // 0 for the top of the chain
   std::function<std::optional<pid_t>(pid_t pid)> group_of;   // its process group
-  std::function<std::string(pid_t pid)> name_of;            // for the message
+  std::function<std::string(pid_t pid)> name_of;             // for the message
   static ProcessLookup Live();
 };
 

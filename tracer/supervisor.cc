@@ -118,22 +118,6 @@ std::string ReadLinkOr(const std::string& path, std::string fallback) {
   return n < 0 ? fallback : std::string(buf, static_cast<std::size_t>(n));
 }
 
-// "Tgid:" or "Pid:" field of a /proc status-like file.
-std::optional<pid_t> ProcField(const std::string& path, std::string_view field) {
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.starts_with(field)) continue;
-    std::string_view v(line);
-    v.remove_prefix(field.size());
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    pid_t value = 0;
-    auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), value);
-    if (ec == std::errc{}) return value;
-  }
-  return std::nullopt;
-}
-
 std::string ArchName(std::uint32_t arch, std::uint64_t nr) {
   if (arch == AUDIT_ARCH_X86_64) return (nr & kX32Bit) ? "x32" : "x86_64";
   if (arch == AUDIT_ARCH_I386) return "i386";
@@ -1138,8 +1122,8 @@ bool Supervisor::PinArguments(Tracee& t, DecodedCall& call) {
   if (space->mem_fd < 0) {
     // The region exists but cannot be written: allowing the call unpinned would leave its
     // arguments open to a race. Fail closed.
-    call.note = fmt::format("its pinned-argument region cannot be written: /proc/{}/mem: {}",
-                            t.tid, std::strerror(errno));
+    call.note = fmt::format("its pinned-argument region cannot be written: /proc/{}/mem: {}", t.tid,
+                            std::strerror(errno));
     return false;
   }
   int slot = t.pin.Get();

@@ -155,7 +155,7 @@ class Supervisor {
   // descriptor limit when that is lower (MemFdBound).
   std::size_t max_mem_fds_ = 128;
   std::deque<std::weak_ptr<PinSpace>> mem_fd_order_;  // spaces in the order their fd opened
-  int StealSlot(Tracee& t);      // a slot of a task of the same space that is not in a call
+  int StealSlot(Tracee& t);  // a slot of a task of the same space that is not in a call
   void AdoptSpace(Tracee& child, Tracee& parent);
   // `tip`: the policy fragment that would allow the call (kept for denials only).
   void Record(Tracee& t, const policy::Decision& d, nlohmann::json tip, const DecodedCall* call,
@@ -171,7 +171,7 @@ class Supervisor {
   void Fail(std::string what);
   void CheckLoopEnd();  // after waitpid said ECHILD: nothing known may still be alive
   void Drain();         // kills and reaps everything, unknown tasks and children included
-  void Tick();  // periodic: timeout, cgroup counters, disk
+  void Tick();          // periodic: timeout, cgroup counters, disk
   void CheckKernelLimits();
   void LimitEvent(policy::EventType type, Tracee* t, policy::LimitKind kind, std::string observed,
                   nlohmann::json details);

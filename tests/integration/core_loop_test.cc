@@ -228,9 +228,8 @@ TEST_CASE("tracejail and its ancestors are out of reach in audit mode", "[self]"
 
 TEST_CASE("learn mode cannot be turned against tracejail", "[self]") {
   harness::TempDir dir;
-  harness::Result r = harness::Tool(
-      {"learn", "-o", dir.path() + "/draft.json", "--", harness::Sample("attack_supervisor"),
-       "--proc"});
+  harness::Result r = harness::Tool({"learn", "-o", dir.path() + "/draft.json", "--",
+                                     harness::Sample("attack_supervisor"), "--proc"});
   INFO("stdout:\n" << r.out << "stderr: " << r.err);
   CHECK(r.out.find("ALL BLOCKED") != std::string::npos);
   CHECK(r.out.find("ESCAPED") == std::string::npos);
@@ -307,16 +306,27 @@ TEST_CASE("the command gets the caller's descriptor limit, not tracejail's raise
   CHECK(r.out == "1024\n");
 }
 
+namespace {
+
+// `tracejail run OPTIONS -- true` with no signal queue entries to spare (RLIMIT_SIGPENDING 0):
+// the supervisor's tick timer cannot be created, and without it neither the timeout nor a
+// forwarded signal could be enforced, so the run must end loudly. A real failure of
+// tracejail's own machinery, in the middle of its wait loop.
+harness::Result RunWithoutSignalQueue(const std::vector<std::string>& options) {
+  std::vector<std::string> argv = {
+      "/usr/bin/prlimit", "--sigpending=0", "--", harness::Tracejail(), "run", "--no-summary"};
+  argv.insert(argv.end(), options.begin(), options.end());
+  argv.insert(argv.end(), {"--", "true"});
+  return harness::RunNative(argv);
+}
+
+}  // namespace
+
 TEST_CASE("a failure of tracejail's own machinery ends the run as internal_error, never ok",
           "[failclosed]") {
-  // With no signal queue entries to spare (RLIMIT_SIGPENDING 0), the supervisor's tick timer
-  // cannot be created: without it neither the timeout nor a forwarded signal could be
-  // enforced, so the run must end loudly.
   harness::TempDir dir;
   std::string result = dir.path() + "/result.json";
-  harness::Result r = harness::RunNative({"/usr/bin/prlimit", "--sigpending=0", "--",
-                                          harness::Tracejail(), "run", "--no-summary",
-                                          "--result", result, "--", "true"});
+  harness::Result r = RunWithoutSignalQueue({"--result", result});
   INFO("stderr: " << r.err);
   CHECK(r.status == 125);
   CHECK(r.err.find("internal error") != std::string::npos);
@@ -333,9 +343,7 @@ TEST_CASE("the events file of a run whose supervisor failed says so in its closi
           "[failclosed]") {
   harness::TempDir dir;
   std::string events = dir.path() + "/events.jsonl";
-  harness::Result r = harness::RunNative({"/usr/bin/prlimit", "--sigpending=0", "--",
-                                          harness::Tracejail(), "run", "--no-summary",
-                                          "--events", events, "--", "true"});
+  harness::Result r = RunWithoutSignalQueue({"--events", events});
   CHECK(r.status == 125);
   std::string text = harness::Slurp(events);
   REQUIRE_FALSE(text.empty());

@@ -18,9 +18,8 @@ struct Tally {
   std::string first;  // the first failure in full
 };
 
-void Repeat(const std::vector<std::string>& tracejail_args,
-            const std::vector<std::string>& command, const std::string& want_out,
-            int want_status) {
+void Repeat(const std::vector<std::string>& tracejail_args, const std::vector<std::string>& command,
+            const std::string& want_out, int want_status) {
   Tally tally;
   for (int i = 0; i < kRuns; ++i) {
     harness::Options o;
@@ -46,18 +45,16 @@ TEST_CASE("the shell workload, same-CPU pin on", "[stress]") {
 }
 
 TEST_CASE("the shell workload, same-CPU pin off", "[stress]") {
-  Repeat({"--level", "none", "--same-cpu", "off"}, {harness::Sample("stress_script.sh")},
-         "PYRAN\n", 0);
+  Repeat({"--level", "none", "--same-cpu", "off"}, {harness::Sample("stress_script.sh")}, "PYRAN\n",
+         0);
 }
 
-TEST_CASE("threads, forks, exec from a thread, signals, quick exits, pin on",
-          "[stress]") {
-  Repeat({"--level", "standard", "--same-cpu", "auto"}, {harness::Sample("stress_mix")},
-         "MIX 11\n", 7);
+TEST_CASE("threads, forks, exec from a thread, signals, quick exits, pin on", "[stress]") {
+  Repeat({"--level", "standard", "--same-cpu", "auto"}, {harness::Sample("stress_mix")}, "MIX 11\n",
+         7);
 }
 
-TEST_CASE("threads, forks, exec from a thread, signals, quick exits, pin off",
-          "[stress]") {
-  Repeat({"--level", "standard", "--same-cpu", "off"}, {harness::Sample("stress_mix")},
-         "MIX 11\n", 7);
+TEST_CASE("threads, forks, exec from a thread, signals, quick exits, pin off", "[stress]") {
+  Repeat({"--level", "standard", "--same-cpu", "off"}, {harness::Sample("stress_mix")}, "MIX 11\n",
+         7);
 }

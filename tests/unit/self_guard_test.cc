@@ -15,11 +15,10 @@ namespace {
 // init (1) -> sshd (100) -> bash (200) -> tracejail (300, threads 301 and 302).
 // An unrelated process 500 (parent 1). Groups: 1:1, 100:100, 200:200, 300:200, 500:500.
 tracer::ProcessLookup Fake() {
-  static const std::map<pid_t, pid_t> parent = {{1, 0}, {100, 1}, {200, 100}, {300, 200},
-                                                {500, 1}};
+  static const std::map<pid_t, pid_t> parent = {{1, 0}, {100, 1}, {200, 100}, {300, 200}, {500, 1}};
   static const std::map<pid_t, pid_t> tgid = {{301, 300}, {302, 300}};
-  static const std::map<pid_t, pid_t> group = {{1, 1}, {100, 100}, {200, 200}, {300, 200},
-                                               {500, 500}};
+  static const std::map<pid_t, pid_t> group = {
+      {1, 1}, {100, 100}, {200, 200}, {300, 200}, {500, 500}};
   tracer::ProcessLookup l;
   l.tgid_of = [](pid_t tid) -> std::optional<pid_t> {
     if (auto it = tgid.find(tid); it != tgid.end()) return it->second;
@@ -88,7 +87,7 @@ TEST_CASE("Decode names the processes outside the tree a call reaches", "[self][
   };
   auto neg = [](long v) { return static_cast<std::uint64_t>(v); };
   CHECK(run("kill", {1, SIGKILL}).pids == std::vector<pid_t>{1});
-  CHECK(run("kill", {1, 0}).empty());  // a probe reaches nothing
+  CHECK(run("kill", {1, 0}).empty());           // a probe reaches nothing
   CHECK(run("kill", {4300, SIGKILL}).empty());  // inside the tree
   CHECK(run("kill", {neg(-1), SIGKILL}).every_process);
   CHECK(run("kill", {neg(-999), SIGKILL}).group == 999);
