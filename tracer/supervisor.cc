@@ -297,6 +297,17 @@ void Supervisor::KillEverything() {
   // Anything in the cgroup that escaped tracing dies too (with a PID namespace, the init's
   // exit already takes the whole namespace down).
   if (watch_.cgroup != nullptr && !has_init_) watch_.cgroup->KillAll();
+  KillUntracedChildren();
+}
+
+void Supervisor::KillUntracedChildren() {
+  // A process of the tree that tracejail does not trace would keep waitpid from ever saying
+  // ECHILD: orphans come back to tracejail (a subreaper), so each is killed once it is
+  // tracejail's child. Nothing of the tree should be untraced (CLONE_UNTRACED is removed or
+  // denied); this is the net under that. tracejail has no children but the tree.
+  for (pid_t child : ChildrenOf(getpid())) {
+    if (!tracees_.contains(child)) kill(child, SIGKILL);
+  }
 }
 
 void Supervisor::Fail(std::string what) {
@@ -596,6 +607,8 @@ void Supervisor::Tick() {
     // The grace after a forwarded SIGINT/SIGTERM/SIGHUP is over: the tree still runs.
     KillEverything();
   }
+  // While the tree is being killed, orphans that come back to tracejail die as they come.
+  if (killing_) KillUntracedChildren();
   CheckKernelLimits();
   if (same_cpu_.active()) {
     same_cpu_.Tick(TreeTids(), Monotonic());
@@ -637,6 +650,7 @@ void Supervisor::HandleExit(pid_t tid, int status) {
   main_pid_ = -1;
   // What the command left running dies with it.
   if (!tracees_.empty()) KillAll();
+  KillUntracedChildren();
 }
 
 void Supervisor::HandleStop(pid_t tid, int status) {
@@ -897,6 +911,17 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     } else {
       d.rule = "builtin:pin-region-unwritable";
     }
+  }
+  if (row->kind == Kind::kClone && (raw[0] & CLONE_UNTRACED) != 0 &&
+      (d.action == policy::Action::kAllow || mode_ == Mode::kAudit)) {
+    // Where the policy lets it run (none, audit), the child is traced all the same: a process
+    // tracejail cannot see is one it cannot account for, kill, or wait for.
+    if (ptrace(PTRACE_POKEUSER, t.tid, offsetof(user_regs_struct, rdi),
+               raw[0] & ~static_cast<std::uint64_t>(CLONE_UNTRACED)) != 0) {
+      Abandon(t);
+      return;
+    }
+    call.note = "CLONE_UNTRACED removed: tracejail traces every process of the tree";
   }
   if (row->kind == Kind::kExec) {
     t.pending_argv.clear();

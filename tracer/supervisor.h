@@ -166,7 +166,8 @@ class Supervisor {
   // SIGINT/SIGTERM/SIGHUP/SIGQUIT that reached tracejail: forwarded to the command; the tree is
   // killed when the grace ends (Tick) or at a second signal.
   void HandleSignals();
-  void KillEverything();  // KillAll, and the cgroup's members too
+  void KillEverything();  // KillAll, the cgroup's members and untraced children too
+  void KillUntracedChildren();
   // An error in tracejail's own machinery: recorded (the first one) and the tree is killed.
   void Fail(std::string what);
   void CheckLoopEnd();  // after waitpid said ECHILD: nothing known may still be alive

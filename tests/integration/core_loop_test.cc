@@ -368,3 +368,28 @@ TEST_CASE("learn stops at the first interrupted run and drafts what ran", "[sign
   CHECK(b.err().find("the draft covers 1 of 3 runs") != std::string::npos);
   CHECK(ReadJson(draft).is_object());
 }
+
+TEST_CASE("a CLONE_UNTRACED child is traced all the same and dies with the tree", "[tree][self]") {
+  // At none and in audit mode the policy lets the clone run: tracejail removes the flag. At
+  // standard it is denied. Either way no process of the tree runs unseen or outlives the run
+  // (a hang here is the bug: the child sleeps for 300 s).
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"--level", "none"}, {"--mode", "audit"}}) {
+    harness::Options o;
+    o.tracejail_args = args;
+    harness::Result r = harness::Run({harness::Sample("untraced_child")}, o);
+    INFO(args.back() << ": " << r.out << r.err);
+    REQUIRE(r.status == 0);
+    REQUIRE(r.out.starts_with("CHILD "));
+    pid_t child = std::stoi(r.out.substr(6));
+    CHECK((kill(child, 0) != 0 && errno == ESRCH));
+    bool noted = false;
+    for (const auto& e : r.events) {
+      noted = noted || e.value("message", "").find("CLONE_UNTRACED removed") != std::string::npos;
+    }
+    CHECK(noted);
+    std::size_t starts = 0;
+    for (const auto& e : r.lifecycle) starts += e["type"] == "process_start";
+    CHECK(starts == 2);  // the command and its child, both seen
+  }
+}
