@@ -176,16 +176,26 @@ bool TaskAlive(pid_t tid) {
          stat[close + 2] != 'X';
 }
 
-// The processes whose parent is `pid` (scans /proc: needs no CONFIG_PROC_CHILDREN).
-std::vector<pid_t> ChildrenOf(pid_t pid) {
+// The children of tracejail: /proc/self/task/TID/children of each of its threads
+// (CONFIG_PROC_CHILDREN), or else a scan of every process's parent.
+std::vector<pid_t> OwnChildren() {
   std::vector<pid_t> out;
   std::error_code ec;
+  bool listed = false;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream in(task.path() / "children");
+    if (!in) continue;
+    listed = true;
+    for (pid_t child = 0; in >> child;) out.push_back(child);
+  }
+  if (listed) return out;
+  pid_t self = getpid();
   for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
     std::string name = entry.path().filename().string();
     pid_t p = 0;
     auto [end, err] = std::from_chars(name.data(), name.data() + name.size(), p);
     if (err != std::errc() || end != name.data() + name.size()) continue;
-    if (ProcField(fmt::format("/proc/{}/status", p), "PPid:") == pid) out.push_back(p);
+    if (ProcField(fmt::format("/proc/{}/status", p), "PPid:") == self) out.push_back(p);
   }
   return out;
 }
@@ -305,7 +315,7 @@ void Supervisor::KillUntracedChildren() {
   // ECHILD: orphans come back to tracejail (a subreaper), so each is killed once it is
   // tracejail's child. Nothing of the tree should be untraced (CLONE_UNTRACED is removed or
   // denied); this is the net under that. tracejail has no children but the tree.
-  for (pid_t child : ChildrenOf(getpid())) {
+  for (pid_t child : OwnChildren()) {
     if (!tracees_.contains(child)) kill(child, SIGKILL);
   }
 }
@@ -340,7 +350,7 @@ void Supervisor::Drain() {
   // stop (one whose creation was never seen) is killed then: none is ever left in a stop.
   killing_ = true;
   for (const auto& [tid, t] : tracees_) kill(tid, SIGKILL);
-  for (pid_t child : ChildrenOf(getpid())) kill(child, SIGKILL);
+  for (pid_t child : OwnChildren()) kill(child, SIGKILL);
   if (watch_.cgroup != nullptr) watch_.cgroup->KillAll();
   for (;;) {
     int status = 0;
@@ -350,6 +360,8 @@ void Supervisor::Drain() {
         kill(tid, SIGKILL);
       } else {
         tracees_.erase(tid);
+        // Its orphans (untraced ones included) are tracejail's children now.
+        for (pid_t child : OwnChildren()) kill(child, SIGKILL);
       }
       continue;
     }
@@ -472,9 +484,9 @@ RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
         }
       }
     } catch (const std::exception& e) {
-      Fail(fmt::format("handling a stop of task {} failed: {}", tid, e.what()));
+      Fail(fmt::format("the supervisor's loop failed (task {}): {}", tid, e.what()));
     } catch (...) {
-      Fail(fmt::format("handling a stop of task {} failed with an unknown exception", tid));
+      Fail(fmt::format("the supervisor's loop failed (task {}) with an unknown exception", tid));
     }
     if (tid >= 0 || wait_errno == EINTR) continue;
     if (wait_errno != ECHILD) {
@@ -900,16 +912,23 @@ void Supervisor::HandleSeccomp(Tracee& t) {
       self_hit = true;
     }
   }
-  if (mode_ == Mode::kEnforce && d.action == policy::Action::kAllow && !PinArguments(t, call)) {
+  if (mode_ == Mode::kEnforce && d.action == policy::Action::kAllow) {
     // Fail closed: every slot of this address space is held by a task that may be in a call,
     // or the region cannot be written.
-    d = policy::Decision{policy::Action::kDeny, EAGAIN, policy::EventType::kSuspiciousBehavior,
-                         policy::Severity::kMedium, "builtin:pin-slots-exhausted"};
-    if (call.note.empty()) {
-      call.note =
-          fmt::format("more than {} tasks of one address space hold pinned arguments", kPinSlots);
-    } else {
-      d.rule = "builtin:pin-region-unwritable";
+    switch (PinArguments(t, call)) {
+      case PinFailure::kNone:
+        break;
+      case PinFailure::kNoSlot:
+        d = policy::Decision{policy::Action::kDeny, EAGAIN, policy::EventType::kSuspiciousBehavior,
+                             policy::Severity::kMedium, "builtin:pin-slots-exhausted"};
+        call.note =
+            fmt::format("more than {} tasks of one address space hold pinned arguments", kPinSlots);
+        break;
+      case PinFailure::kUnwritable:
+        d = policy::Decision{policy::Action::kDeny, EAGAIN, policy::EventType::kSuspiciousBehavior,
+                             policy::Severity::kMedium, "builtin:pin-region-unwritable"};
+        call.note = "its pinned-argument region cannot be written: " + call.unpinned;
+        break;
     }
   }
   if (row->kind == Kind::kClone && (raw[0] & CLONE_UNTRACED) != 0 &&
@@ -1137,34 +1156,33 @@ void Supervisor::BoundMemFds(const std::shared_ptr<PinSpace>& opened) {
   }
 }
 
-bool Supervisor::PinArguments(Tracee& t, DecodedCall& call) {
-  if (call.request.path_count == 0 && call.addr_bytes.empty()) return true;
+Supervisor::PinFailure Supervisor::PinArguments(Tracee& t, DecodedCall& call) {
+  if (call.request.path_count == 0 && call.addr_bytes.empty()) return PinFailure::kNone;
   PinSpace* space = SpaceOf(t);
   if (space == nullptr || !space->mapped) {
     call.unpinned = "this address space has no pinned-argument region";
-    return true;
+    return PinFailure::kNone;
   }
   if (space->mem_fd < 0) {
     // The region exists but cannot be written: allowing the call unpinned would leave its
-    // arguments open to a race. Fail closed.
-    call.note = fmt::format("its pinned-argument region cannot be written: /proc/{}/mem: {}", t.tid,
-                            std::strerror(errno));
-    return false;
+    // arguments open to a race.
+    call.unpinned = fmt::format("/proc/{}/mem: {}", t.tid, std::strerror(errno));
+    return PinFailure::kUnwritable;
   }
   int slot = t.pin.Get();
   if (slot < 0) slot = StealSlot(t);
-  if (slot < 0) return false;
+  if (slot < 0) return PinFailure::kNoSlot;
   std::uint64_t at = PinSpace::Address(slot);
   PinPlan plan = PlanPins(call, at);
   call.unpinned = plan.unpinned;
-  if (!plan.needed()) return true;
+  if (!plan.needed()) return PinFailure::kNone;
   // /proc/PID/mem may write the read-only pages (FOLL_FORCE); the tracee cannot.
   if (!space->Holds(slot, plan.bytes)) {
     space->Wrote(slot, "");  // unknown until the write is known to have completed
     ssize_t n = pwrite(space->mem_fd, plan.bytes.data(), plan.bytes.size(), static_cast<off_t>(at));
     if (n != static_cast<ssize_t>(plan.bytes.size())) {
       call.unpinned = fmt::format("writing the pinned copy failed: {}", std::strerror(errno));
-      return true;
+      return PinFailure::kNone;
     }
     space->Wrote(slot, plan.bytes);
   }
@@ -1173,14 +1191,14 @@ bool Supervisor::PinArguments(Tracee& t, DecodedCall& call) {
     if (t.inject != Tracee::Inject::kNone ||
         ptrace(PTRACE_GETREGS, t.tid, nullptr, &t.saved) != 0) {
       call.unpinned = "sendmmsg destinations (a sendmmsg is already being rewritten)";
-      return true;
+      return PinFailure::kNone;
     }
     nr = SYS_sendmsg;
   }
   for (const auto& [arg, value] : plan.registers) {
     if (ptrace(PTRACE_POKEUSER, t.tid, kArgRegister[static_cast<std::size_t>(arg)], value) != 0) {
       call.unpinned = fmt::format("setting the argument register failed: {}", std::strerror(errno));
-      return true;
+      return PinFailure::kNone;
     }
   }
   if (plan.as_sendmsg) {
@@ -1188,7 +1206,7 @@ bool Supervisor::PinArguments(Tracee& t, DecodedCall& call) {
     if (ptrace(PTRACE_POKEUSER, t.tid, offsetof(user_regs_struct, orig_rax), SYS_sendmsg) != 0) {
       ptrace(PTRACE_SETREGS, t.tid, nullptr, &t.saved);
       call.unpinned = "sendmmsg destinations (the call could not be rewritten)";
-      return true;
+      return PinFailure::kNone;
     }
     t.inject = Tracee::Inject::kSendmmsgExit;
     t.mmsg_vec = call.args[1];
@@ -1196,7 +1214,7 @@ bool Supervisor::PinArguments(Tracee& t, DecodedCall& call) {
   call.pinned = plan.unpinned.empty();
   t.pinned_in_flight = true;
   t.pinned_nr = nr;
-  return true;
+  return PinFailure::kNone;
 }
 
 namespace {

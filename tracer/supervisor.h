@@ -147,8 +147,10 @@ class Supervisor {
   void MapPinRegion(Tracee& t);
   void FinishSendmmsg(Tracee& t);  // the next step of the post-exec mmap injection
   void PinRegionFailed(Tracee& t, const std::string& why);  // records it, kills the process
-  // Pins an allowed call's pointer arguments; false when it must be denied instead (no slot).
-  bool PinArguments(Tracee& t, DecodedCall& call);
+  // Pins an allowed call's pointer arguments. kNone: pinned, or allowed unpinned (the reason
+  // in call.unpinned); otherwise it must be denied instead.
+  enum class PinFailure : std::uint8_t { kNone, kNoSlot, kUnwritable };
+  PinFailure PinArguments(Tracee& t, DecodedCall& call);
   PinSpace* SpaceOf(Tracee& t);  // opens its /proc/PID/mem on first use
   void BoundMemFds(const std::shared_ptr<PinSpace>& opened);
   // At most this many /proc/PID/mem descriptors stay open: 128, or a quarter of the soft
