@@ -80,7 +80,7 @@ class TickTimer {
     sa.sa_handler = OnTick;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = 0;  // no SA_RESTART: waitpid returns EINTR
-    sigaction(SIGALRM, &sa, &old_);
+    sigaction(SIGALRM, &sa, nullptr);
     sigevent sev{};
     sev.sigev_notify = SIGEV_THREAD_ID;
     sev.sigev_signo = SIGALRM;
@@ -90,9 +90,10 @@ class TickTimer {
     itimerspec spec{{0, kTickNs}, {0, kTickNs}};
     timer_settime(timer_, 0, &spec, nullptr);
   }
+  // The handler stays: a SIGALRM still on its way (a late tick, or RequestForward's wake-up
+  // from another thread) must not meet SIGALRM's default action, which ends the process.
   ~TickTimer() {
     if (armed_) timer_delete(timer_);
-    sigaction(SIGALRM, &old_, nullptr);
   }
   TickTimer(const TickTimer&) = delete;
   TickTimer& operator=(const TickTimer&) = delete;
@@ -101,7 +102,6 @@ class TickTimer {
  private:
   timer_t timer_{};
   bool armed_ = false;
-  struct sigaction old_ {};
 };
 
 constexpr std::uint64_t kX32Bit = 0x40000000;
@@ -430,7 +430,6 @@ std::vector<pid_t> Supervisor::TreeTids() const {
 
 RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
   // Before the fork: the command inherits the pin.
-  g_tracer_tid.store(static_cast<pid_t>(syscall(SYS_gettid)));
   g_first_signal.store(0);
   signals_seen_ = g_signal_count.load();  // a signal before the run is not this run's
   same_cpu_.Start(Monotonic(), watch_.same_cpu_off);
@@ -461,6 +460,8 @@ RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
   if (!timer->armed()) {
     Fail(fmt::format("the supervisor's tick timer could not be created: {}", std::strerror(errno)));
   }
+  // Only while SIGALRM has the tick's handler: its default action would end tracejail.
+  g_tracer_tid.store(static_cast<pid_t>(syscall(SYS_gettid)));
   for (;;) {
     int status = 0;
     pid_t tid = 0;
@@ -496,8 +497,8 @@ RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
     }
     break;  // ECHILD: no tracee and no child left
   }
+  g_tracer_tid.store(0);  // before the tick's handler goes (see above)
   timer.reset();
-  g_tracer_tid.store(0);
   CheckLoopEnd();
   CheckKernelLimits();
   result_.scheduling = same_cpu_.Describe();
