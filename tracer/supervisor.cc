@@ -460,7 +460,7 @@ RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
   if (!timer->armed()) {
     Fail(fmt::format("the supervisor's tick timer could not be created: {}", std::strerror(errno)));
   }
-  // Only while SIGALRM has the tick's handler: its default action would end tracejail.
+  // Woken through the tick's SIGALRM only while the timer exists (see RequestForward).
   g_tracer_tid.store(static_cast<pid_t>(syscall(SYS_gettid)));
   for (;;) {
     int status = 0;
