@@ -32,13 +32,7 @@ class Background {
       close(out[1]);
       FILE* err = std::fopen(err_path_.c_str(), "w");
       if (err != nullptr) dup2(fileno(err), 2);
-      std::vector<char*> argv;
-      std::string bin = harness::Tracejail();
-      argv.push_back(bin.data());
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(202);
+      harness::ExecTracejail(args);
     }
     close(out[1]);
     out_ = out[0];

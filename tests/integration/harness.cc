@@ -111,6 +111,15 @@ Result Run(const std::vector<std::string>& command, const Options& options) {
   return Spawn(argv, options.cwd, events_path);
 }
 
+void ExecTracejail(const std::vector<std::string>& args) {
+  std::string bin = Tracejail();
+  std::vector<char*> argv = {bin.data()};
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  execv(argv[0], argv.data());
+  _exit(202);
+}
+
 Result Tool(const std::vector<std::string>& args, const std::string& cwd) {
   std::vector<std::string> argv{Tracejail()};
   argv.insert(argv.end(), args.begin(), args.end());

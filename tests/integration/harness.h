@@ -44,6 +44,10 @@ std::string Sample(const std::string& name);  // absolute path of a built sample
 std::string Slurp(const std::string& path);   // a whole file, or "" when unreadable
 std::string Tracejail();
 
+// In a forked child: replaces it with `tracejail ARGS...` (exit 202 if exec fails). For tests
+// that drive tracejail themselves (signals, pipes) instead of through Run.
+[[noreturn]] void ExecTracejail(const std::vector<std::string>& args);
+
 // A private temporary directory, removed with its contents on destruction.
 class TempDir {
  public:

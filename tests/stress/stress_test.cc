@@ -90,13 +90,7 @@ int RunAndSignal(const std::vector<std::string>& args, int sig, bool after_first
     dup2(null, 2);
     close(out[0]);
     close(out[1]);
-    std::vector<char*> argv;
-    std::string bin = harness::Tracejail();
-    argv.push_back(bin.data());
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(202);
+    harness::ExecTracejail(args);
   }
   sigprocmask(SIG_SETMASK, &old, nullptr);
   close(out[1]);
