@@ -201,6 +201,10 @@ Verdict ParseVerdict(const json& obj, const Ctx& ctx, const Verdict& defaults_fo
 const Verdict kFileDeny{Action::kDeny, EACCES, EventType::kPermissionDenied, Severity::kMedium};
 const Verdict kNetDeny{Action::kDeny, EACCES, EventType::kPermissionDenied, Severity::kMedium};
 const Verdict kEscapeDeny{Action::kDeny, EPERM, EventType::kEscapeAttempt, Severity::kHigh};
+// A syscall number tracejail's table does not know: it fails as on a kernel without it.
+const Verdict kUnknownSyscallDeny{Action::kDeny, ENOSYS, EventType::kSyscallBlocked,
+                                  Severity::kHigh};
+constexpr auto kUnknownIndex = static_cast<std::size_t>(Primitive::kUnknownSyscall);
 
 // "policy.json:14#/files/rules/3", plus " (name)" when the rule has an "id".
 std::string RuleId(const Ctx& ctx, const json* rule = nullptr) {
@@ -427,7 +431,12 @@ void ParseEscapes(const json& esc, const Ctx& ctx, Policy& p) {
     Ctx c = ctx.At("default");
     CheckKeys(esc["default"], c, {"action", "errno", "event", "severity"});
     PrimitiveRule rule{RuleId(c), ParseVerdict(esc["default"], c, kEscapeDeny)};
-    for (std::size_t i = 1; i < kPrimitiveCount; ++i) p.primitives.at(i) = rule;
+    for (std::size_t i = 1; i < kPrimitiveCount; ++i) {
+      // An unknown syscall keeps failing with ENOSYS (what a program probing for a newer call
+      // expects) unless the default allows everything or the policy names it.
+      if (i == kUnknownIndex && rule.verdict.action != Action::kAllow) continue;
+      p.primitives.at(i) = rule;
+    }
   }
   for (const auto& [key, value] : esc.items()) {
     if (key == "default") continue;
@@ -792,6 +801,7 @@ Policy FailClosedBase() {
   for (std::size_t i = 1; i < kPrimitiveCount; ++i) {
     p.primitives.at(i) = {"builtin:escapes", kEscapeDeny};
   }
+  p.primitives.at(kUnknownIndex) = {"builtin:unknown-syscall", kUnknownSyscallDeny};
   p.path_default = {"builtin:files-default", Verdict{}};
   p.net_default = {"builtin:network-default", kNetDeny};
   p.family_default = {"builtin:families", Verdict{Action::kDeny, EAFNOSUPPORT,

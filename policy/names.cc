@@ -74,7 +74,7 @@ constexpr std::array<std::pair<NetVerb, std::string_view>, 6> kVerbs{{
     {NetVerb::kAccept, "accept"},
 }};
 
-constexpr std::array<std::pair<Primitive, std::string_view>, 23> kPrimitives{{
+constexpr std::array<std::pair<Primitive, std::string_view>, 27> kPrimitives{{
     {Primitive::kNone, "none"},
     {Primitive::kForeignAbi, "foreign_abi"},
     {Primitive::kPtrace, "ptrace"},
@@ -98,6 +98,10 @@ constexpr std::array<std::pair<Primitive, std::string_view>, 23> kPrimitives{{
     {Primitive::kHandleOpen, "open_by_handle"},
     {Primitive::kSystemAdmin, "system_admin"},
     {Primitive::kPinnedRegion, "pinned_region"},
+    {Primitive::kUnknownSyscall, "unknown_syscall"},
+    {Primitive::kTerminal, "terminal"},
+    {Primitive::kFanotify, "fanotify"},
+    {Primitive::kProcessOutside, "process_outside_tree"},
 }};
 
 constexpr std::array<std::pair<Action, std::string_view>, 3> kActions{{

@@ -100,6 +100,11 @@ enum class Primitive : std::uint8_t {
   kHandleOpen,       // open_by_handle_at: opens by inode, sidestepping paths
   kSystemAdmin,      // reboot, iopl/ioperm, swapon, clock setting, hostname, syslog
   kPinnedRegion,     // changing the read-only region where tracejail pins checked arguments
+  kUnknownSyscall,   // a syscall number the table does not classify (newer than tracejail)
+  kTerminal,         // TIOCSTI, TIOCLINUX and kin: typing into or taking over a terminal
+  kFanotify,         // fanotify: filesystem-wide monitoring that hands out others' files
+  kProcessOutside,   // observing or changing a process outside the tree (scheduling, limits,
+                     // /proc entries, kcmp, capabilities)
 };
 
 struct Request {

@@ -17,7 +17,10 @@ constexpr std::string_view kNone = R"json({
     "family_default": {"action": "allow"},
     "default": {"action": "allow"}
   },
-  "escapes": {"default": {"action": "allow", "event": "escape_attempt", "severity": "high"}}
+  "escapes": {
+    "default": {"action": "allow", "event": "escape_attempt", "severity": "high"},
+    "unknown_syscall": {"action": "allow", "event": "suspicious_behavior", "severity": "medium"}
+  }
 })json";
 
 constexpr std::string_view kBasic = R"json({

@@ -19,10 +19,13 @@ struct SyscallClass {
 std::span<const SyscallClass> SyscallClasses();
 const SyscallClass* FindSyscallClass(std::string_view name);
 
-// libseccomp's number for `name` on the native architecture, or nullopt.
+// The number of `name` on the native architecture (libseccomp's tables, completed on x86-64 by
+// the syscalls newer than the libseccomp Debian ships), or nullopt.
 std::optional<int> SyscallNumber(std::string_view name);
+// The reverse: the name of native syscall `nr`, or nullopt.
+std::optional<std::string> SyscallNameOf(int nr);
 
-// Every syscall name libseccomp knows for the native architecture (for suggestions).
+// Every syscall name known for the native architecture (for suggestions).
 const std::vector<std::string>& KnownSyscallNames();
 
 }  // namespace policy

@@ -23,6 +23,7 @@ nlohmann::json ToJson(const Event& e) {
   if (e.would) decision["would"] = policy::Name(*e.would);
   if (e.error != 0) decision["errno"] = policy::ErrnoName(e.error);
   if (!e.primitive.empty()) decision["primitive"] = e.primitive;
+  if (!e.capability.empty()) decision["capability"] = e.capability;
   j["decision"] = decision;
   if (!e.tip.is_null()) j["tip"] = e.tip;
   j["race_free"] = e.race_free;

@@ -33,6 +33,7 @@ struct Event {
   int error = 0;                                   // errno returned on deny
   std::string rule;
   std::string primitive;   // the escape primitive the call was judged as (policy `escapes` key)
+  std::string capability;  // the capability the kernel asks for such a call ("CAP_SYSLOG")
   nlohmann::json tip;      // policy fragment that would allow the call (deny/kill), or null
   bool race_free = false;  // whether the kernel acted on exactly what was checked
   nlohmann::json race;     // why (or why not): {"arguments": ..., "filesystem": ...}

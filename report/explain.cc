@@ -166,7 +166,7 @@ bool IsOneOf(std::string_view s, std::initializer_list<std::string_view> set) {
 }
 
 // Primitive (the policy's escapes key) -> technique.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 22> kByPrimitive = {{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 26> kByPrimitive = {{
     {"ptrace", "tracer-attack"},
     {"process_vm_write", "tracer-attack"},
     {"process_vm_read", "tracer-attack"},
@@ -189,6 +189,10 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 22> kByPrimi
     {"personality", "kernel-interfaces"},
     {"raw_socket", "kernel-interfaces"},
     {"system_admin", "kernel-interfaces"},
+    {"unknown_syscall", "kernel-interfaces"},
+    {"terminal", "kernel-interfaces"},
+    {"fanotify", "kernel-interfaces"},
+    {"process_outside_tree", "tracer-attack"},
 }};
 
 // Escape attempts recorded without a primitive: the syscall -> technique.

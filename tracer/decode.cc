@@ -8,6 +8,7 @@
 #include <sys/personality.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -292,6 +293,19 @@ std::string_view ProcEntryPath(std::string_view path) {
   return rest;
 }
 
+// The process whose /proc directory `path` is or lies in: "/proc/PID", "/proc/PID/...", or 0.
+// A thread's id names its process's directory too ("/proc/TID", listed nowhere).
+pid_t ProcDirPid(std::string_view path) {
+  if (pid_t pid = ProcPidOf(path); pid != 0) return pid;
+  if (!path.starts_with("/proc/") || path.size() == 6 || path.size() > 15) return 0;
+  pid_t pid = 0;
+  for (char c : path.substr(6)) {
+    if (c < '0' || c > '9') return 0;
+    pid = pid * 10 + (c - '0');
+  }
+  return pid;
+}
+
 // /proc/PID/mem, /proc/PID/task/TID/mem: another way to write (or read) process memory.
 bool IsProcMem(std::string_view path) { return ProcEntryPath(path) == "mem"; }
 
@@ -307,6 +321,126 @@ bool IsPrivateProcEntry(std::string_view path) {
   auto entry = rest.substr(0, rest.find('/'));
   return std::find(std::begin(kPrivateProcEntries), std::end(kPrivateProcEntries), entry) !=
          std::end(kPrivateProcEntries);
+}
+
+// A pid the call names (0: the caller): outside the tree, the call is `primitive`.
+void CheckPid(int pid, TraceeContext& ctx, DecodedCall& out, Primitive primitive,
+              std::string_view what) {
+  if (pid <= 0 || ctx.InTree(pid)) return;  // negative: the kernel refuses (ESRCH, EINVAL)
+  out.outside.pids.push_back(pid);
+  out.request.primitive = primitive;
+  out.note = fmt::format("{} names pid {}, outside the traced tree", what, pid);
+}
+
+void DecodePidTarget(const SyscallRow& row, const std::array<std::uint64_t, 6>& a,
+                     TraceeContext& ctx, DecodedCall& out) {
+  for (std::size_t i = 0; i < row.args.size(); ++i) {
+    if (row.args[i].role == Role::kPid) CheckPid(AsInt(a[i]), ctx, out, row.primitive, row.name);
+  }
+}
+
+// (which, who) of getpriority/setpriority (PRIO_PROCESS 0, PGRP 1, USER 2) and of
+// ioprio_get/ioprio_set (IOPRIO_WHO_PROCESS 1, PGRP 2, USER 3); who 0 is the caller's own.
+void DecodePriority(const SyscallRow& row, const std::array<std::uint64_t, 6>& a,
+                    TraceeContext& ctx, DecodedCall& out) {
+  const int base = row.name.starts_with("ioprio") ? 1 : 0;
+  const int which = AsInt(a[0]) - base;
+  const int who = AsInt(a[1]);
+  if (which == 0) {
+    CheckPid(who, ctx, out, row.primitive, row.name);
+  } else if (which == 1 && who > 0 && !ctx.GroupInTree(who)) {
+    out.outside.group = who;
+    out.request.primitive = row.primitive;
+    out.note = fmt::format("process group {} is outside the traced tree", who);
+  } else if (which == 2) {
+    out.request.primitive = row.primitive;
+    out.note = fmt::format("names every process of user {}, most of them outside the traced tree",
+                           who == 0 ? "(the caller's)" : std::to_string(who));
+  }
+}
+
+// F_SETOWN / FIOSETOWN / SIOCSPGRP take a pid (a group when negative); F_SETOWN_EX a struct
+// f_owner_ex {int type; pid_t pid;} (F_OWNER_TID 0, F_OWNER_PID 1, F_OWNER_PGRP 2).
+void DecodeOwner(bool ex, std::uint64_t arg, TraceeContext& ctx, DecodedCall& out) {
+  int owner = AsInt(arg);
+  if (ex) {
+    struct {
+      std::int32_t type, pid;
+    } fo{};
+    if (!ReadExact(ctx.Memory(), arg, &fo, sizeof fo)) {
+      out.early_errno = EFAULT;
+      return;
+    }
+    owner = fo.type == 2 ? -fo.pid : fo.pid;
+  }
+  if (owner > 0) {
+    CheckPid(owner, ctx, out, Primitive::kSignalOutside, "the descriptor's signal owner");
+  } else if (owner < 0 && owner != std::numeric_limits<int>::min() && !ctx.GroupInTree(-owner)) {
+    out.outside.group = -owner;
+    out.request.primitive = Primitive::kSignalOutside;
+    out.note = fmt::format("SIGIO would go to process group {}, outside the traced tree", -owner);
+  }
+}
+
+// The ioctl requests the filter stops (syscall_table.cc): what each one is.
+struct IoctlRequest {
+  std::uint32_t request;
+  std::string_view name;
+  enum class What : std::uint8_t { kTerminal, kOwner, kAttributes } what;
+  std::string_view capability;  // what the kernel asks for, when it asks
+};
+constexpr IoctlRequest kIoctlRequests[] = {
+    {0x5412, "TIOCSTI", IoctlRequest::What::kTerminal, "CAP_SYS_ADMIN"},
+    {0x541C, "TIOCLINUX", IoctlRequest::What::kTerminal, "CAP_SYS_ADMIN"},
+    {0x541D, "TIOCCONS", IoctlRequest::What::kTerminal, "CAP_SYS_ADMIN"},
+    {0x540E, "TIOCSCTTY", IoctlRequest::What::kTerminal, "CAP_SYS_ADMIN"},
+    {0x5423, "TIOCSETD", IoctlRequest::What::kTerminal, ""},
+    {0x5437, "TIOCVHANGUP", IoctlRequest::What::kTerminal, "CAP_SYS_ADMIN"},
+    {0x8901, "FIOSETOWN", IoctlRequest::What::kOwner, ""},
+    {0x8902, "SIOCSPGRP", IoctlRequest::What::kOwner, ""},
+    {0x40086602, "FS_IOC_SETFLAGS", IoctlRequest::What::kAttributes, ""},
+    {0x401c5820, "FS_IOC_FSSETXATTR", IoctlRequest::What::kAttributes, ""},
+};
+
+// The file a descriptor names, decided as `access` (fchmod, fsetxattr, FS_IOC_SETFLAGS).
+void DecodeFdPath(int fd, policy::Access access, TraceeContext& ctx, DecodedCall& out) {
+  DecodedPath& p = out.paths[0];
+  p.raw.clear();
+  p.resolved = ctx.Resolve(fd, "", false, true);
+  if (p.resolved.error != 0) {
+    out.early_errno = p.resolved.error;
+    return;
+  }
+  out.request.paths[0] = {p.resolved.path, access, true, false};
+  out.request.path_count = 1;
+}
+
+void DecodeIoctl(const std::array<std::uint64_t, 6>& a, TraceeContext& ctx, DecodedCall& out) {
+  const auto request = static_cast<std::uint32_t>(a[1]);
+  const IoctlRequest* r = nullptr;
+  for (const auto& k : kIoctlRequests) {
+    if (k.request == request) r = &k;
+  }
+  if (r == nullptr) return;
+  switch (r->what) {
+    case IoctlRequest::What::kTerminal:
+      out.request.primitive = Primitive::kTerminal;
+      out.capability = r->capability;
+      out.note = fmt::format("{} types into or takes over a terminal", r->name);
+      break;
+    case IoctlRequest::What::kOwner: {
+      std::int32_t owner = 0;
+      if (!ReadExact(ctx.Memory(), a[2], &owner, sizeof owner)) {
+        out.early_errno = EFAULT;
+        return;
+      }
+      DecodeOwner(false, static_cast<std::uint64_t>(static_cast<std::uint32_t>(owner)), ctx, out);
+      break;
+    }
+    case IoctlRequest::What::kAttributes:
+      DecodeFdPath(AsInt(a[0]), Access::kChmod, ctx, out);
+      break;
+  }
 }
 
 void DecodeEscapeChecks(const SyscallRow& row, const std::array<std::uint64_t, 6>& a,
@@ -329,7 +463,8 @@ void DecodeEscapeChecks(const SyscallRow& row, const std::array<std::uint64_t, 6
       auto target = ctx.PidfdTarget(AsInt(a[0]));
       if (!target || !ctx.InTree(*target)) {
         if (target) out.outside.pids.push_back(*target);
-        out.request.primitive = Primitive::kSignalOutside;
+        out.request.primitive =
+            row.primitive != Primitive::kNone ? row.primitive : Primitive::kSignalOutside;
         out.note = target ? fmt::format("pidfd names pid {}, outside the traced tree", *target)
                           : "pidfd target could not be identified";
       }
@@ -360,7 +495,56 @@ void DecodeEscapeChecks(const SyscallRow& row, const std::array<std::uint64_t, 6
         out.request.primitive = Primitive::kPersonality;
       }
       break;
+    case Kind::kPidTarget:
+      DecodePidTarget(row, a, ctx, out);
+      break;
+    case Kind::kPriority:
+      DecodePriority(row, a, ctx, out);
+      break;
+    case Kind::kCapget: {
+      struct {
+        std::uint32_t version;
+        std::int32_t pid;
+      } header{};
+      if (!ReadExact(ctx.Memory(), a[0], &header, sizeof header)) {
+        out.early_errno = EFAULT;
+        break;
+      }
+      CheckPid(header.pid, ctx, out, row.primitive, "capget");
+      break;
+    }
+    case Kind::kFcntl:
+      DecodeOwner(static_cast<std::uint32_t>(a[1]) == F_SETOWN_EX, a[2], ctx, out);
+      break;
+    case Kind::kIoctl:
+      DecodeIoctl(a, ctx, out);
+      break;
+    case Kind::kAdjtime: {
+      // struct timex starts with `unsigned int modes`: 0 (or ADJ_OFFSET_SS_READ) only reads.
+      std::uint32_t modes = 0;
+      int buf = ArgIndex(row, Role::kPtr);
+      if (buf < 0 ||
+          !ReadExact(ctx.Memory(), a[static_cast<std::size_t>(buf)], &modes, sizeof modes)) {
+        out.early_errno = EFAULT;
+        break;
+      }
+      if (modes != 0 && modes != 0xa001 /*ADJ_OFFSET_SS_READ*/) {
+        out.request.primitive = row.primitive;
+        out.note = fmt::format("sets the system clock (modes {:#x})", modes);
+      }
+      break;
+    }
     case Kind::kPinGuard:
+      if (row.name == "process_madvise") {
+        auto target = ctx.PidfdTarget(AsInt(a[0]));
+        if (!target || !ctx.InTree(*target)) {
+          if (target) out.outside.pids.push_back(*target);
+          out.request.primitive = Primitive::kProcessOutside;
+          out.note = target ? fmt::format("pidfd names pid {}, outside the traced tree", *target)
+                            : "pidfd target could not be identified";
+          break;
+        }
+      }
       if (TouchesGuardedRange(row, a)) {
         out.request.primitive = Primitive::kPinnedRegion;
         out.note = row.name == "process_madvise"
@@ -432,10 +616,14 @@ void DecodePaths(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, T
   for (std::size_t i = 0; i < row.args.size() && n < 2; ++i) {
     Role role = row.args[i].role;
     if (role == Role::kDirFd) dirfd = AsInt(a[i]);
+    if (role == Role::kFdPath) {
+      DecodeFdPath(AsInt(a[i]), row.access, ctx, out);
+      return;
+    }
     if (role != Role::kPath) continue;
     DecodedPath& p = out.paths[static_cast<std::size_t>(n)];
-    bool empty_ok = (at_flags & AT_EMPTY_PATH) != 0 || row.name == "utimensat";
-    if (a[i] == 0 && row.name == "utimensat") {
+    bool empty_ok = (at_flags & AT_EMPTY_PATH) != 0 || row.null_path_is_fd;
+    if (a[i] == 0 && row.null_path_is_fd) {
       p.raw.clear();  // utimensat(fd, NULL, ...) acts on fd itself
     } else {
       StringStatus st = ReadCString(ctx.Memory(), a[i], kMaxPath, p.raw);
@@ -468,6 +656,10 @@ void DecodePaths(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, T
       pa.access = pa.access | Access::kRead;
       pa.carries_tree = true;
     }
+    // RENAME_WHITEOUT leaves a whiteout device where the source was: a creation there.
+    if (row.name == "renameat2" && n == 0 && (a[4] & 4 /* RENAME_WHITEOUT */) != 0) {
+      pa.access = pa.access | Access::kCreate;
+    }
     // Process memory and the fds, cwd and root of processes outside the tree are reached
     // through /proc as well as through process_vm_* and ptrace: the same escape primitives.
     if (IsProcMem(pa.path) && ((pa.access & (Access::kWrite | Access::kCreate)) != Access::kNone ||
@@ -482,10 +674,12 @@ void DecodePaths(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, T
       out.request.primitive = Primitive::kProcessVmRead;
       out.note = fmt::format("goes through /proc/{} of a process outside the traced tree",
                              p.resolved.magic_pid);
-    } else if (pid_t owner = ProcPidOf(pa.path);
-               owner != 0 && IsPrivateProcEntry(pa.path) && !ctx.ProcPidInTree(owner)) {
+    } else if (pid_t owner = ProcDirPid(pa.path); owner != 0 && !ctx.ProcPidInTree(owner)) {
+      // Every entry of another process's /proc directory (and the directory itself, a pidfd for
+      // pidfd_send_signal) observes or changes that process; memory and files most of all.
       out.outside.pids.push_back(owner);
-      out.request.primitive = Primitive::kProcessVmRead;
+      out.request.primitive =
+          IsPrivateProcEntry(pa.path) ? Primitive::kProcessVmRead : Primitive::kProcessOutside;
       out.note = fmt::format("{} belongs to a process outside the traced tree",
                              report::EscapeBytes(pa.path));
     }
@@ -497,6 +691,16 @@ void DecodePaths(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, T
     ++n;
   }
   out.request.path_count = n;
+  // A device node opens the device behind every path rule (a disk, memory): the kernel asks
+  // for CAP_MKNOD, and tracejail refuses it as a second layer.
+  if (int m = ArgIndex(row, Role::kMode); m >= 0 && row.name.starts_with("mknod")) {
+    auto type = static_cast<mode_t>(a[static_cast<std::size_t>(m)]) & S_IFMT;
+    if (type == S_IFCHR || type == S_IFBLK) {
+      out.request.primitive = Primitive::kSystemAdmin;
+      out.capability = "CAP_MKNOD";
+      out.note = fmt::format("creates a {} device node", type == S_IFCHR ? "character" : "block");
+    }
+  }
 }
 
 }  // namespace
@@ -526,6 +730,10 @@ void Decode(const SyscallRow& row, const std::array<std::uint64_t, 6>& args, Tra
     default:
       DecodeEscapeChecks(row, args, ctx, out);
       break;
+  }
+  std::string_view cap = !out.capability.empty() ? out.capability : row.capability;
+  if (out.request.primitive != Primitive::kNone && !cap.empty()) {
+    out.note += fmt::format("{}the kernel asks for {}", out.note.empty() ? "" : "; ", cap);
   }
 }
 
@@ -568,6 +776,15 @@ nlohmann::json RenderArgs(const DecodedCall& call, TraceeContext& ctx) {
       case Role::kDirFd:
         if (AsInt(v) == AT_FDCWD) {
           j[key] = "AT_FDCWD";
+        } else {
+          j[key] = AsInt(v);
+        }
+        break;
+      case Role::kFdPath:
+        if (call.request.path_count > 0) {
+          j[key] = {{"fd", AsInt(v)},
+                    {"resolved", report::EscapeBytes(call.paths[0].resolved.path)},
+                    {"access", policy::AccessNames(call.request.paths[0].access)}};
         } else {
           j[key] = AsInt(v);
         }

@@ -87,7 +87,8 @@ struct DecodedCall {
   // The kernel would fail this call whatever the policy says (bad pointer, bad fd): the tracer
   // denies it with this errno without consulting the policy or recording an event.
   int early_errno = 0;
-  std::string note;  // why a tree check failed, for the event message
+  std::string note;             // why a tree check failed, for the event message
+  std::string_view capability;  // overrides the row's capability (an ioctl request, mknod)
   OutsideTargets outside;
 };
 

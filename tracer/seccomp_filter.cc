@@ -1,6 +1,9 @@
 #include "tracer/seccomp_filter.h"
 
+#include <linux/audit.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <stddef.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -19,6 +22,8 @@
 
 namespace tracer {
 namespace {
+
+constexpr std::uint32_t kX32SyscallBit = 0x40000000;
 
 using policy::ArgCondition;
 using policy::SyscallAction;
@@ -46,6 +51,8 @@ bool Flagged(const SyscallRow& row, const policy::Policy& p) {
     case Group::kExec:
     case Group::kProcess:
       return true;
+    case Group::kPlain:
+      return false;
   }
   return true;
 }
@@ -129,8 +136,8 @@ Ctx Build(const FilterPlan& plan, const SyscallIndex& index) {
     AddRule(ctx, SCMP_ACT_ERRNO(static_cast<std::uint32_t>(row->kernel_errno)), nr, {},
             std::string(row->name));
   }
-  for (int nr : plan.affinity_traced) {
-    AddRule(ctx, SCMP_ACT_TRACE(kAffinityTag), nr, {}, "CPU affinity (same-CPU pin)");
+  for (int nr : plan.unknown) {
+    AddRule(ctx, SCMP_ACT_TRACE(kUnknownTag), nr, {}, fmt::format("unknown syscall {}", nr));
   }
   return ctx;
 }
@@ -160,6 +167,7 @@ namespace {
 
 ArgCondition ToArg(const KernelCond& c) {
   if (c.op == KernelCond::Op::kLess) return {c.arg, ArgCondition::Op::kLt, c.value, 0};
+  if (c.op == KernelCond::Op::kNotEq) return {c.arg, ArgCondition::Op::kNe, c.value, 0};
   return {c.arg, ArgCondition::Op::kMaskedEq, c.value, c.mask};
 }
 
@@ -177,6 +185,7 @@ std::vector<std::vector<ArgCondition>> RowTerms(const SyscallRow& row) {
 std::optional<ArgCondition> Negate(const ArgCondition& c) {
   using Op = ArgCondition::Op;
   if (c.op == Op::kLt) return ArgCondition{c.index, Op::kGe, c.value, 0};
+  if (c.op == Op::kNe) return ArgCondition{c.index, Op::kEq, c.value, 0};
   if (c.op == Op::kMaskedEq && c.mask == c.value && c.mask != 0) {
     return ArgCondition{c.index, Op::kMaskedEq, 0, c.mask};  // "some of these bits" -> "none"
   }
@@ -303,6 +312,9 @@ FilterPlan MakePlan(const policy::Policy& policy, const SyscallIndex& index, boo
       }
     }
   }
+  for (int nr = 0; nr < static_cast<int>(kSyscallNumberLimit); ++nr) {
+    if (index.Lookup(nr) == nullptr) plan.unknown.push_back(nr);
+  }
   if (audit) {
     auto to_trace = [](SyscallAction& a) {
       if (a == SyscallAction::kDeny || a == SyscallAction::kKill) a = SyscallAction::kTrace;
@@ -318,13 +330,25 @@ std::string TraceAffinity(FilterPlan& plan, const policy::Policy& policy) {
     return "the policy's syscall default is not allow";
   }
   std::vector<int> nrs;
+  std::vector<const SyscallRow*> rows;
   for (const char* name : {"sched_getaffinity", "sched_setaffinity"}) {
     if (!policy.SyscallRulesFor(name).empty()) {
       return fmt::format("the policy has a syscall rule for {}", name);
     }
     auto nr = policy::SyscallNumber(name);
-    if (!nr) return fmt::format("{} has no number here", name);
+    const SyscallRow* row = FindRow(name);
+    if (!nr || row == nullptr) return fmt::format("{} has no number here", name);
     nrs.push_back(*nr);
+    rows.push_back(row);
+  }
+  // Their rows (other processes by pid) stop for every call now, the caller's own included:
+  // the supervisor decides the target first, then gives the tree its CPUs back.
+  for (const SyscallRow* row : rows) {
+    std::erase_if(plan.trace_rules, [&](const TraceRule& t) { return t.row == row; });
+    plan.trace_rules.push_back({row, {}});
+    if (std::find(plan.traced.begin(), plan.traced.end(), row) == plan.traced.end()) {
+      plan.traced.push_back(row);
+    }
   }
   plan.affinity_traced = std::move(nrs);
   return {};
@@ -338,8 +362,26 @@ std::vector<sock_filter> BuildFilter(const FilterPlan& plan, const SyscallIndex&
   if (bytes.empty() || bytes.size() % sizeof(sock_filter) != 0) {
     throw std::runtime_error("libseccomp exported a malformed BPF program");
   }
-  std::vector<sock_filter> prog(bytes.size() / sizeof(sock_filter));
-  std::memcpy(prog.data(), bytes.data(), bytes.size());
+  // libseccomp can name single numbers only: numbers from kSyscallNumberLimit up to the x32 bit
+  // (which libseccomp routes to the bad-architecture action) are stopped by a prelude. Its jumps
+  // land on libseccomp's first instruction; libseccomp's own jumps are relative, so they hold.
+  const sock_filter prelude[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 4),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, kX32SyscallBit, 2, 0),
+      BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, kSyscallNumberLimit, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE | kUnknownTag),
+  };
+  std::vector<sock_filter> prog(std::begin(prelude), std::end(prelude));
+  prog.resize(prog.size() + bytes.size() / sizeof(sock_filter));
+  std::memcpy(prog.data() + std::size(prelude), bytes.data(), bytes.size());
+  if (prog.size() > BPF_MAXINSNS) {
+    throw std::runtime_error(
+        fmt::format("the seccomp filter has {} instructions, more than the "
+                    "kernel's limit of {}",
+                    prog.size(), BPF_MAXINSNS));
+  }
   return prog;
 }
 
@@ -383,6 +425,12 @@ std::string DescribePlan(const FilterPlan& plan, const SyscallIndex& index) {
         "\nPolicy syscall rule in the kernel: {} -> {}{}  [rule {}]\n", k.name, what,
         k.args.empty() ? "" : fmt::format(" when {} argument condition(s) hold", k.args.size()),
         k.rule_id);
+  }
+  if (!plan.unknown.empty()) {
+    out += fmt::format(
+        "\nUnknown syscall numbers (no table row: {} below {}, and every number from {} up): "
+        "stop for the tracer, which applies the policy's \"unknown_syscall\" verdict.\n",
+        plan.unknown.size(), kSyscallNumberLimit, kSyscallNumberLimit);
   }
   out += fmt::format("\nEverything else: {} in the kernel, never stopped.\n",
                      kDefaults.at(static_cast<std::size_t>(plan.default_action)));

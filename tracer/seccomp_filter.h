@@ -19,9 +19,12 @@ namespace tracer {
 inline constexpr std::uint16_t kForeignAbiTag = 0xffff;
 // RET_TRACE data for a syscall stopped only because a policy syscall rule says "trace".
 inline constexpr std::uint16_t kSyscallRuleTag = 0xfffe;
-// RET_TRACE data for sched_getaffinity and sched_setaffinity, stopped while the tree may be
-// sharing one CPU with the supervisor (tracer/same_cpu.h), which then gives it its CPUs back.
-inline constexpr std::uint16_t kAffinityTag = 0xfffd;
+// RET_TRACE data for a syscall number the table does not classify: the tracer applies the
+// policy's "unknown_syscall" verdict (ENOSYS at every level but none).
+inline constexpr std::uint16_t kUnknownTag = 0xfffc;
+// Numbers below this are classified one by one; every number from here up to the x32 bit is
+// unknown to any kernel tracejail was built for (a prelude in the BPF program stops them).
+inline constexpr std::uint32_t kSyscallNumberLimit = 1024;
 
 // A policy syscall rule decided in the kernel (the syscall is not one the tracer stops for).
 struct KernelRule {
@@ -46,14 +49,17 @@ struct FilterPlan {
   std::vector<TraceRule> trace_rules;
   std::vector<const SyscallRow*> kernel_errno;  // rows with kernel_errno set
   std::vector<KernelRule> kernel_rules;         // policy syscall rules decided in the kernel
-  std::vector<int> affinity_traced;             // syscall numbers stopped with kAffinityTag
+  // sched_getaffinity, sched_setaffinity: their rows stop for every call while the tree may
+  // share one CPU with the supervisor (tracer/same_cpu.h), which then gives it its CPUs back.
+  std::vector<int> affinity_traced;
+  std::vector<int> unknown;  // numbers below kSyscallNumberLimit without a table row
 };
 
 // `audit`: nothing may be denied or killed in the kernel either; syscall rules (and a default)
 // that would deny or kill stop for the tracer instead, which records and allows them.
 FilterPlan MakePlan(const policy::Policy& policy, const SyscallIndex& index, bool audit = false);
 
-// Stops sched_getaffinity and sched_setaffinity (kAffinityTag) for the same-CPU pin. Only when
+// Stops every sched_getaffinity and sched_setaffinity for the same-CPU pin. Only when
 // the policy leaves them to the kernel's default, and that default allows them: otherwise
 // returns the reason it cannot, and the plan is unchanged.
 std::string TraceAffinity(FilterPlan& plan, const policy::Policy& policy);

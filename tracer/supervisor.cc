@@ -31,6 +31,7 @@
 #include <fmt/format.h>
 
 #include "policy/names.h"
+#include "policy/syscall_classes.h"
 #include "report/escape.h"
 #include "tracer/decode.h"
 #include "tracer/dynamic_loader.h"
@@ -131,6 +132,9 @@ std::string SyscallName(std::uint32_t arch, std::uint64_t nr) {
   if (arch == AUDIT_ARCH_X86_64 && (nr & kX32Bit)) {
     scmp_arch = SCMP_ARCH_X32;
     number = static_cast<long>(nr & ~kX32Bit);
+  }
+  if (scmp_arch == AUDIT_ARCH_X86_64) {
+    return policy::SyscallNameOf(static_cast<int>(number)).value_or(fmt::format("syscall_{}", nr));
   }
   char* name = seccomp_syscall_resolve_num_arch(scmp_arch, static_cast<int>(number));
   std::string out = name ? name : fmt::format("syscall_{}", nr);
@@ -818,17 +822,6 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     return;
   }
   const std::uint64_t nr = info.seccomp.nr;
-  if (info.arch == AUDIT_ARCH_X86_64 && info.seccomp.ret_data == kAffinityTag &&
-      (nr == SYS_sched_getaffinity || nr == SYS_sched_setaffinity)) {
-    // The program asks about or sets its CPUs: it gets them back first, and the call runs as
-    // it would natively (tracer/same_cpu.h). Not a policy decision: not counted as flagged.
-    if (nr == SYS_sched_setaffinity) same_cpu_.TreeSetAffinity();
-    if (same_cpu_.active()) {
-      GiveCpusBack(fmt::format("the program called {}", SyscallName(info.arch, nr)));
-    }
-    ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
-    return;
-  }
   ++result_.flagged;
   const std::uint64_t* raw = info.seccomp.args;
 
@@ -844,6 +837,21 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     return;
   }
   const SyscallRow* row = index_.Lookup(static_cast<long>(nr));
+  if (row == nullptr && info.seccomp.ret_data == kUnknownTag) {
+    // A number the table does not classify: newer than tracejail, or no syscall at all. It must
+    // not reach the kernel undecided (policy "unknown_syscall": ENOSYS at every level but none).
+    policy::Request req;
+    req.syscall = "unknown_syscall";
+    req.primitive = policy::Primitive::kUnknownSyscall;
+    policy::Decision d = policy_.Evaluate(req);
+    DecodedCall unknown;
+    unknown.request = req;
+    Record(t, d, policy_.Tip(req), &unknown, static_cast<long>(nr), info.arch, raw,
+           fmt::format("syscall {} is not in tracejail's syscall table ({})", nr,
+                       d.action == policy::Action::kAllow ? "allowed" : "refused"));
+    Enforce(t, d);
+    return;
+  }
   if (!policy_.syscall_rules.empty()) {
     // Policy syscall rules come first: they are decided on registers alone.
     std::string name = row ? std::string(row->name) : SyscallName(info.arch, nr);
@@ -970,6 +978,15 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     }
     if (!call.note.empty()) message += ": " + call.note;
     Record(t, d, policy_.Tip(call.request), &call, static_cast<long>(nr), info.arch, raw, message);
+  }
+  if (d.action == policy::Action::kAllow &&
+      (nr == SYS_sched_getaffinity || nr == SYS_sched_setaffinity)) {
+    // The program asks about or sets CPUs: the tree gets its CPUs back first, and the call runs
+    // as it would natively (tracer/same_cpu.h).
+    if (nr == SYS_sched_setaffinity) same_cpu_.TreeSetAffinity();
+    if (same_cpu_.active()) {
+      GiveCpusBack(fmt::format("the program called {}", SyscallName(info.arch, nr)));
+    }
   }
   Enforce(t, d, true, self_hit ? Enforcement::kAlways : Enforcement::kByMode);
 }
@@ -1473,6 +1490,12 @@ void Supervisor::Record(Tracee& t, const policy::Decision& d, nlohmann::json tip
           : policy::Primitive::kNone;
   if (d.rule == "builtin:pin-region-unavailable") primitive = policy::Primitive::kPinnedRegion;
   if (primitive != policy::Primitive::kNone) e.primitive = std::string(policy::Name(primitive));
+  if (primitive != policy::Primitive::kNone && call != nullptr) {
+    std::string_view cap = !call->capability.empty() ? call->capability
+                           : call->row != nullptr    ? call->row->capability
+                                                     : std::string_view{};
+    e.capability = std::string(cap);
+  }
   e.message = message;
   e.live_only = live_only;
   if (!live_only) ++result_.events;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "policy/syscall_classes.h"
 #include "tracer/pin.h"
 
 namespace tracer {
@@ -49,7 +50,7 @@ constexpr SyscallRow Primitive(std::string_view name, P p, std::array<Arg, 6> ar
 // A memory call that stops when its range starts below the pinned region's end (tracer/pin.h):
 // `addr_arg` is the address argument; `extra` adds a condition (mmap: only with MAP_FIXED).
 constexpr SyscallRow PinGuard(std::string_view name, std::array<Arg, 6> args,
-                              std::array<KernelCond, 10> conds, std::uint8_t count) {
+                              std::array<KernelCond, 12> conds, std::uint8_t count) {
   return SyscallRow{.name = name,
                     .group = G::kProcess,
                     .kind = K::kPinGuard,
@@ -64,11 +65,76 @@ constexpr KernelCond Below(std::uint8_t arg, bool and_prev = false) {
 constexpr KernelCond Bit(std::uint8_t arg, std::uint64_t bit, bool and_prev = false) {
   return {.arg = arg, .mask = bit, .value = bit, .and_prev = and_prev};
 }
+// The argument, an int or unsigned int the kernel truncates to 32 bits, is not `value`.
+constexpr KernelCond NotEq(std::uint8_t arg, std::uint64_t value) {
+  return {.arg = arg, .value = value, .op = KernelCond::Op::kNotEq};
+}
+// The low 32 bits of the argument are `value` (ioctl and fcntl commands are unsigned int: the
+// kernel ignores the upper half, so the filter must too).
+constexpr KernelCond Low32(std::uint8_t arg, std::uint64_t value) {
+  return {.arg = arg, .mask = 0xffffffffULL, .value = value};
+}
+
+// An escape primitive the kernel would refuse without `cap`: events name the capability.
+constexpr SyscallRow CapPrimitive(std::string_view name, P p, std::string_view cap,
+                                  std::array<Arg, 6> args = {}) {
+  SyscallRow row = Primitive(name, p, args);
+  row.capability = cap;
+  return row;
+}
+
+// A syscall the policy has no stake in: it never stops for the table's sake.
+constexpr SyscallRow Plain(std::string_view name, std::array<Arg, 6> args = {}) {
+  return SyscallRow{.name = name, .group = G::kPlain, .kind = K::kPlain, .args = args};
+}
+
+// A syscall x86-64 reserves but Linux does not implement: it fails in the kernel.
+constexpr SyscallRow Unimplemented(std::string_view name) {
+  return SyscallRow{
+      .name = name, .group = G::kProcess, .kind = K::kPrimitive, .kernel_errno = 38 /*ENOSYS*/};
+}
+
+// A call naming another process by its first argument: stops only when that is not 0 (self).
+constexpr SyscallRow PidTarget(std::string_view name, std::array<Arg, 6> args) {
+  return SyscallRow{.name = name,
+                    .group = G::kProcess,
+                    .kind = K::kPidTarget,
+                    .args = args,
+                    .primitive = P::kProcessOutside,
+                    .conds = {{NotEq(0, 0)}},
+                    .cond_count = 1};
+}
+
+// A descriptor-based change to a file: decided on the file the descriptor names.
+constexpr SyscallRow FdChange(std::string_view name, A access, std::array<Arg, 6> args) {
+  return SyscallRow{
+      .name = name, .group = G::kMutate, .kind = K::kPaths, .args = args, .access = access};
+}
 
 constexpr Arg kDirfd{R::kDirFd, "dirfd"};
 constexpr Arg kPathname{R::kPath, "pathname"};
 constexpr Arg kModeArg{R::kMode, "mode"};
 constexpr Arg kAtFlagsArg{R::kAtFlags, "flags"};
+// Short names for the plain rows below.
+constexpr Arg kFdA{R::kFd, "fd"};
+constexpr Arg kBuf{R::kPtr, "buf"};
+constexpr Arg kCount{R::kInt, "count"};
+constexpr Arg kFlagsH{R::kHex, "flags"};
+constexpr Arg kAddr{R::kHex, "addr"};
+constexpr Arg kLen{R::kHex, "length"};
+constexpr Arg kPidA{R::kPid, "pid"};
+constexpr Arg kSig{R::kSignal, "sig"};
+constexpr Arg kIov{R::kPtr, "iov"};
+constexpr Arg kIovCnt{R::kInt, "iovcnt"};
+constexpr Arg kOffset{R::kInt, "offset"};
+constexpr Arg kTimeout{R::kPtr, "timeout"};
+constexpr Arg kUid{R::kInt, "uid"};
+constexpr Arg kGid{R::kInt, "gid"};
+constexpr Arg kSockFd{R::kFd, "sockfd"};
+constexpr Arg kEpfd{R::kFd, "epfd"};
+constexpr Arg kPtrA{R::kPtr, "ptr"};
+constexpr Arg kId{R::kInt, "id"};
+constexpr Arg kName{R::kString, "name"};
 
 const SyscallRow kRows[] = {
     // --- opens -------------------------------------------------------------------------
@@ -350,7 +416,8 @@ const SyscallRow kRows[] = {
      .kind = K::kPaths,
      .args = {{kDirfd, kPathname, {R::kPtr, "times"}, kAtFlagsArg}},
      .access = kWriteA,
-     .follow = Follow::kAtNoFollow},
+     .follow = Follow::kAtNoFollow,
+     .null_path_is_fd = true},
     {.name = "setxattr",
      .group = G::kMutate,
      .kind = K::kPaths,
@@ -546,48 +613,465 @@ const SyscallRow kRows[] = {
     // shmat can replace existing mappings only with SHM_REMAP.
     PinGuard("shmat", {{{R::kInt, "shmid"}, {R::kHex, "shmaddr"}, {R::kHex, "shmflg"}}},
              {{Bit(2, SHM_REMAP)}}, 1),
-    Primitive("bpf", P::kBpf, {{{R::kInt, "cmd"}, {R::kPtr, "attr"}, {R::kInt, "size"}}}),
-    Primitive("perf_event_open", P::kPerfEvent,
-              {{{R::kPtr, "attr"}, {R::kPid, "pid"}, {R::kInt, "cpu"}, {R::kFd, "group_fd"}}}),
+    CapPrimitive("bpf", P::kBpf, "CAP_BPF",
+                 {{{R::kInt, "cmd"}, {R::kPtr, "attr"}, {R::kInt, "size"}}}),
+    CapPrimitive("perf_event_open", P::kPerfEvent, "CAP_PERFMON",
+                 {{{R::kPtr, "attr"}, {R::kPid, "pid"}, {R::kInt, "cpu"}, {R::kFd, "group_fd"}}}),
     Primitive("userfaultfd", P::kUserfaultfd, {{{R::kHex, "flags"}}}),
     Primitive("keyctl", P::kKeyring, {{{R::kInt, "operation"}}}),
     Primitive("add_key", P::kKeyring, {{{R::kString, "type"}, {R::kString, "description"}}}),
     Primitive("request_key", P::kKeyring, {{{R::kString, "type"}, {R::kString, "description"}}}),
-    Primitive("kexec_load", P::kKexec),
-    Primitive("kexec_file_load", P::kKexec),
-    Primitive("init_module", P::kModule),
-    Primitive("finit_module", P::kModule, {{{R::kFd, "fd"}, {R::kString, "param_values"}}}),
-    Primitive("delete_module", P::kModule, {{{R::kString, "name"}}}),
-    Primitive("mount", P::kMount,
-              {{{R::kString, "source"},
-                {R::kString, "target"},
-                {R::kString, "filesystemtype"},
-                {R::kHex, "mountflags"}}}),
-    Primitive("umount2", P::kMount, {{{R::kString, "target"}, {R::kHex, "flags"}}}),
-    Primitive("pivot_root", P::kMount, {{{R::kString, "new_root"}, {R::kString, "put_old"}}}),
-    Primitive("chroot", P::kMount, {{{R::kString, "path"}}}),
-    Primitive("open_tree", P::kMount, {{kDirfd, {R::kString, "pathname"}, {R::kHex, "flags"}}}),
-    Primitive("move_mount", P::kMount),
-    Primitive("fsopen", P::kMount, {{{R::kString, "fsname"}, {R::kHex, "flags"}}}),
-    Primitive("fsmount", P::kMount),
-    Primitive("fspick", P::kMount),
-    Primitive("mount_setattr", P::kMount),
-    Primitive("swapon", P::kSystemAdmin, {{{R::kString, "path"}, {R::kHex, "swapflags"}}}),
-    Primitive("swapoff", P::kSystemAdmin, {{{R::kString, "path"}}}),
-    Primitive("reboot", P::kSystemAdmin,
-              {{{R::kHex, "magic"}, {R::kHex, "magic2"}, {R::kHex, "cmd"}}}),
-    Primitive("iopl", P::kSystemAdmin, {{{R::kInt, "level"}}}),
-    Primitive("ioperm", P::kSystemAdmin, {{{R::kHex, "from"}, {R::kInt, "num"}, {R::kInt, "on"}}}),
-    Primitive("acct", P::kSystemAdmin, {{{R::kString, "filename"}}}),
-    Primitive("settimeofday", P::kSystemAdmin),
-    Primitive("clock_settime", P::kSystemAdmin, {{{R::kInt, "clockid"}}}),
-    Primitive("clock_adjtime", P::kSystemAdmin, {{{R::kInt, "clockid"}}}),
-    Primitive("sethostname", P::kSystemAdmin, {{{R::kString, "name"}}}),
-    Primitive("setdomainname", P::kSystemAdmin, {{{R::kString, "name"}}}),
-    Primitive("syslog", P::kSystemAdmin, {{{R::kInt, "type"}}}),
-    Primitive("quotactl", P::kSystemAdmin),
-    Primitive("vhangup", P::kSystemAdmin),
-    Primitive("lookup_dcookie", P::kSystemAdmin),
+    CapPrimitive("kexec_load", P::kKexec, "CAP_SYS_BOOT"),
+    CapPrimitive("kexec_file_load", P::kKexec, "CAP_SYS_BOOT"),
+    CapPrimitive("init_module", P::kModule, "CAP_SYS_MODULE"),
+    CapPrimitive("finit_module", P::kModule, "CAP_SYS_MODULE",
+                 {{{R::kFd, "fd"}, {R::kString, "param_values"}}}),
+    CapPrimitive("delete_module", P::kModule, "CAP_SYS_MODULE", {{{R::kString, "name"}}}),
+    CapPrimitive("mount", P::kMount, "CAP_SYS_ADMIN",
+                 {{{R::kString, "source"},
+                   {R::kString, "target"},
+                   {R::kString, "filesystemtype"},
+                   {R::kHex, "mountflags"}}}),
+    CapPrimitive("umount2", P::kMount, "CAP_SYS_ADMIN",
+                 {{{R::kString, "target"}, {R::kHex, "flags"}}}),
+    CapPrimitive("pivot_root", P::kMount, "CAP_SYS_ADMIN",
+                 {{{R::kString, "new_root"}, {R::kString, "put_old"}}}),
+    CapPrimitive("chroot", P::kMount, "CAP_SYS_CHROOT", {{{R::kString, "path"}}}),
+    CapPrimitive("open_tree", P::kMount, "CAP_SYS_ADMIN",
+                 {{kDirfd, {R::kString, "pathname"}, {R::kHex, "flags"}}}),
+    CapPrimitive("open_tree_attr", P::kMount, "CAP_SYS_ADMIN",
+                 {{kDirfd, {R::kString, "pathname"}, {R::kHex, "flags"}}}),
+    CapPrimitive("move_mount", P::kMount, "CAP_SYS_ADMIN"),
+    CapPrimitive("fsopen", P::kMount, "CAP_SYS_ADMIN",
+                 {{{R::kString, "fsname"}, {R::kHex, "flags"}}}),
+    CapPrimitive("fsconfig", P::kMount, "CAP_SYS_ADMIN", {{{R::kFd, "fd"}, {R::kInt, "cmd"}}}),
+    CapPrimitive("fsmount", P::kMount, "CAP_SYS_ADMIN"),
+    CapPrimitive("fspick", P::kMount, "CAP_SYS_ADMIN"),
+    CapPrimitive("mount_setattr", P::kMount, "CAP_SYS_ADMIN"),
+    CapPrimitive("swapon", P::kSystemAdmin, "CAP_SYS_ADMIN",
+                 {{{R::kString, "path"}, {R::kHex, "swapflags"}}}),
+    CapPrimitive("swapoff", P::kSystemAdmin, "CAP_SYS_ADMIN", {{{R::kString, "path"}}}),
+    CapPrimitive("reboot", P::kSystemAdmin, "CAP_SYS_BOOT",
+                 {{{R::kHex, "magic"}, {R::kHex, "magic2"}, {R::kHex, "cmd"}}}),
+    CapPrimitive("iopl", P::kSystemAdmin, "CAP_SYS_RAWIO", {{{R::kInt, "level"}}}),
+    CapPrimitive("ioperm", P::kSystemAdmin, "CAP_SYS_RAWIO",
+                 {{{R::kHex, "from"}, {R::kInt, "num"}, {R::kInt, "on"}}}),
+    CapPrimitive("acct", P::kSystemAdmin, "CAP_SYS_PACCT", {{{R::kString, "filename"}}}),
+    CapPrimitive("settimeofday", P::kSystemAdmin, "CAP_SYS_TIME"),
+    CapPrimitive("clock_settime", P::kSystemAdmin, "CAP_SYS_TIME", {{{R::kInt, "clockid"}}}),
+    {.name = "clock_adjtime",
+     .group = G::kProcess,
+     .kind = K::kAdjtime,
+     .args = {{{R::kInt, "clockid"}, {R::kPtr, "buf"}}},
+     .primitive = P::kSystemAdmin,
+     .capability = "CAP_SYS_TIME"},
+    {.name = "adjtimex",
+     .group = G::kProcess,
+     .kind = K::kAdjtime,
+     .args = {{{R::kPtr, "buf"}}},
+     .primitive = P::kSystemAdmin,
+     .capability = "CAP_SYS_TIME"},
+    CapPrimitive("sethostname", P::kSystemAdmin, "CAP_SYS_ADMIN", {{{R::kString, "name"}}}),
+    CapPrimitive("setdomainname", P::kSystemAdmin, "CAP_SYS_ADMIN", {{{R::kString, "name"}}}),
+    CapPrimitive("syslog", P::kSystemAdmin, "CAP_SYSLOG", {{{R::kInt, "type"}}}),
+    CapPrimitive("quotactl", P::kSystemAdmin, "CAP_SYS_ADMIN",
+                 {{{R::kHex, "cmd"}, {R::kString, "special"}, {R::kInt, "id"}}}),
+    CapPrimitive("quotactl_fd", P::kSystemAdmin, "CAP_SYS_ADMIN",
+                 {{{R::kFd, "fd"}, {R::kHex, "cmd"}, {R::kInt, "id"}}}),
+    CapPrimitive("vhangup", P::kSystemAdmin, "CAP_SYS_TTY_CONFIG"),
+    CapPrimitive("lookup_dcookie", P::kSystemAdmin, "CAP_SYS_ADMIN"),
+    CapPrimitive("lsm_set_self_attr", P::kSystemAdmin, "CAP_MAC_ADMIN",
+                 {{{R::kInt, "attr"}, {R::kPtr, "ctx"}, {R::kInt, "size"}, kFlagsH}}),
+    CapPrimitive("fanotify_init", P::kFanotify, "CAP_SYS_ADMIN",
+                 {{{R::kHex, "flags"}, {R::kHex, "event_f_flags"}}}),
+    {.name = "fanotify_mark",
+     .group = G::kStat,
+     .kind = K::kPaths,
+     .args = {{{R::kFd, "fanotify_fd"}, kFlagsH, {R::kHex, "mask"}, kDirfd, kPathname}},
+     .access = kMeta,
+     .null_path_is_fd = true},
+    // --- other processes, by pid (0 is the caller: not stopped) ---------------------------
+    PidTarget("sched_setaffinity", {{kPidA, {R::kInt, "cpusetsize"}, {R::kPtr, "mask"}}}),
+    PidTarget("sched_getaffinity", {{kPidA, {R::kInt, "cpusetsize"}, {R::kPtr, "mask"}}}),
+    PidTarget("sched_setparam", {{kPidA, {R::kPtr, "param"}}}),
+    PidTarget("sched_getparam", {{kPidA, {R::kPtr, "param"}}}),
+    PidTarget("sched_setscheduler", {{kPidA, {R::kInt, "policy"}, {R::kPtr, "param"}}}),
+    PidTarget("sched_getscheduler", {{kPidA}}),
+    PidTarget("sched_rr_get_interval", {{kPidA, {R::kPtr, "tp"}}}),
+    PidTarget("sched_setattr", {{kPidA, {R::kPtr, "attr"}, kFlagsH}}),
+    PidTarget("sched_getattr", {{kPidA, {R::kPtr, "attr"}, {R::kInt, "size"}, kFlagsH}}),
+    PidTarget("prlimit64",
+              {{kPidA, {R::kInt, "resource"}, {R::kPtr, "new_limit"}, {R::kPtr, "old_limit"}}}),
+    PidTarget("getpgid", {{kPidA}}),
+    PidTarget("getsid", {{kPidA}}),
+    PidTarget("get_robust_list", {{kPidA, {R::kPtr, "head_ptr"}, {R::kPtr, "len_ptr"}}}),
+    PidTarget("migrate_pages",
+              {{kPidA, {R::kInt, "maxnode"}, {R::kPtr, "old_nodes"}, {R::kPtr, "new_nodes"}}}),
+    PidTarget("move_pages", {{kPidA,
+                              {R::kInt, "count"},
+                              {R::kPtr, "pages"},
+                              {R::kPtr, "nodes"},
+                              {R::kPtr, "status"},
+                              kFlagsH}}),
+    {.name = "kcmp",
+     .group = G::kProcess,
+     .kind = K::kPidTarget,
+     .args = {{{R::kPid, "pid1"},
+               {R::kPid, "pid2"},
+               {R::kInt, "type"},
+               {R::kHex, "idx1"},
+               {R::kHex, "idx2"}}},
+     .primitive = P::kProcessOutside},
+    // (which, who): who 0 is the caller, its group or its user; PRIO_USER (2) and
+    // IOPRIO_WHO_USER (3) name every process of a user, so they always stop.
+    {.name = "getpriority",
+     .group = G::kProcess,
+     .kind = K::kPriority,
+     .args = {{{R::kInt, "which"}, {R::kInt, "who"}}},
+     .primitive = P::kProcessOutside,
+     .conds = {{NotEq(1, 0), Low32(0, 2)}},
+     .cond_count = 2},
+    {.name = "setpriority",
+     .group = G::kProcess,
+     .kind = K::kPriority,
+     .args = {{{R::kInt, "which"}, {R::kInt, "who"}, {R::kInt, "prio"}}},
+     .primitive = P::kProcessOutside,
+     .conds = {{NotEq(1, 0), Low32(0, 2)}},
+     .cond_count = 2},
+    {.name = "ioprio_get",
+     .group = G::kProcess,
+     .kind = K::kPriority,
+     .args = {{{R::kInt, "which"}, {R::kInt, "who"}}},
+     .primitive = P::kProcessOutside,
+     .conds = {{NotEq(1, 0), Low32(0, 3)}},
+     .cond_count = 2},
+    {.name = "ioprio_set",
+     .group = G::kProcess,
+     .kind = K::kPriority,
+     .args = {{{R::kInt, "which"}, {R::kInt, "who"}, {R::kHex, "ioprio"}}},
+     .primitive = P::kProcessOutside,
+     .conds = {{NotEq(1, 0), Low32(0, 3)}},
+     .cond_count = 2},
+    {.name = "capget",
+     .group = G::kProcess,
+     .kind = K::kCapget,
+     .args = {{{R::kPtr, "hdrp"}, {R::kPtr, "datap"}}},
+     .primitive = P::kProcessOutside},
+    {.name = "process_mrelease",
+     .group = G::kProcess,
+     .kind = K::kPidfdSignal,
+     .args = {{{R::kFd, "pidfd"}, kFlagsH}},
+     .primitive = P::kProcessOutside},
+    // F_SETOWN (8), F_SETOWN_EX (15): SIGIO/SIGURG for the descriptor go to the owner.
+    {.name = "fcntl",
+     .group = G::kProcess,
+     .kind = K::kFcntl,
+     .args = {{kFdA, {R::kInt, "cmd"}, {R::kHex, "arg"}}},
+     .primitive = P::kSignalOutside,
+     .conds = {{Low32(1, 8), Low32(1, 15)}},
+     .cond_count = 2},
+    // ioctl stops only for the requests that matter (tracer/decode.cc, kIoctlRequests).
+    {.name = "ioctl",
+     .group = G::kProcess,
+     .kind = K::kIoctl,
+     .args = {{kFdA, {R::kHex, "request"}, {R::kHex, "arg"}}},
+     .conds = {{Low32(1, 0x5412 /*TIOCSTI*/), Low32(1, 0x541C /*TIOCLINUX*/),
+                Low32(1, 0x541D /*TIOCCONS*/), Low32(1, 0x540E /*TIOCSCTTY*/),
+                Low32(1, 0x5423 /*TIOCSETD*/), Low32(1, 0x5437 /*TIOCVHANGUP*/),
+                Low32(1, 0x8901 /*FIOSETOWN*/), Low32(1, 0x8902 /*SIOCSPGRP*/),
+                Low32(1, 0x40086602 /*FS_IOC_SETFLAGS*/),
+                Low32(1, 0x401c5820 /*FS_IOC_FSSETXATTR*/)}},
+     .cond_count = 10},
+    // --- files changed through a descriptor (the descriptor's file is decided) ----------------
+    FdChange("fchmod", A::kChmod, {{{R::kFdPath, "fd"}, kModeArg}}),
+    FdChange("fchown", A::kChown, {{{R::kFdPath, "fd"}, {R::kInt, "owner"}, {R::kInt, "group"}}}),
+    FdChange("fsetxattr", kWriteA, {{{R::kFdPath, "fd"}, kName}}),
+    FdChange("fremovexattr", kWriteA, {{{R::kFdPath, "fd"}, kName}}),
+    // --- newer path calls ------------------------------------------------------------------
+    {.name = "fchmodat2",
+     .group = G::kMutate,
+     .kind = K::kPaths,
+     .args = {{kDirfd, kPathname, kModeArg, kAtFlagsArg}},
+     .access = A::kChmod,
+     .follow = Follow::kAtNoFollow},
+    {.name = "setxattrat",
+     .group = G::kMutate,
+     .kind = K::kPaths,
+     .args = {{kDirfd, kPathname, kAtFlagsArg, kName, {R::kPtr, "args"}, {R::kInt, "size"}}},
+     .access = kWriteA,
+     .follow = Follow::kAtNoFollow},
+    {.name = "removexattrat",
+     .group = G::kMutate,
+     .kind = K::kPaths,
+     .args = {{kDirfd, kPathname, kAtFlagsArg, kName}},
+     .access = kWriteA,
+     .follow = Follow::kAtNoFollow},
+    {.name = "getxattrat",
+     .group = G::kStat,
+     .kind = K::kPaths,
+     .args = {{kDirfd, kPathname, kAtFlagsArg, kName, {R::kPtr, "args"}, {R::kInt, "size"}}},
+     .access = kMeta,
+     .follow = Follow::kAtNoFollow},
+    {.name = "listxattrat",
+     .group = G::kStat,
+     .kind = K::kPaths,
+     .args = {{kDirfd, kPathname, kAtFlagsArg, {R::kPtr, "list"}, {R::kInt, "size"}}},
+     .access = kMeta,
+     .follow = Follow::kAtNoFollow},
+    {.name = "file_getattr",
+     .group = G::kStat,
+     .kind = K::kPaths,
+     .args = {{kDirfd, kPathname, {R::kPtr, "ufattr"}, {R::kInt, "usize"}, kAtFlagsArg}},
+     .access = kMeta,
+     .follow = Follow::kAtNoFollow},
+    {.name = "file_setattr",
+     .group = G::kMutate,
+     .kind = K::kPaths,
+     .args = {{kDirfd, kPathname, {R::kPtr, "ufattr"}, {R::kInt, "usize"}, kAtFlagsArg}},
+     .access = A::kChmod,
+     .follow = Follow::kAtNoFollow},
+    {.name = "uselib",
+     .group = G::kOpen,
+     .kind = K::kPaths,
+     .args = {{{R::kPath, "library"}}},
+     .access = A::kRead | A::kExec},
+    // --- reserved on x86-64, not implemented by Linux ---------------------------------------
+    Unimplemented("create_module"),
+    Unimplemented("get_kernel_syms"),
+    Unimplemented("query_module"),
+    Unimplemented("nfsservctl"),
+    Unimplemented("getpmsg"),
+    Unimplemented("putpmsg"),
+    Unimplemented("afs_syscall"),
+    Unimplemented("tuxcall"),
+    Unimplemented("security"),
+    Unimplemented("vserver"),
+    Unimplemented("epoll_ctl_old"),
+    Unimplemented("epoll_wait_old"),
+    Unimplemented("_sysctl"),
+    // --- everything else: classified, and of no concern to the policy ------------------------
+    // I/O on descriptors the program already holds (their opening was decided).
+    Plain("read", {{kFdA, kBuf, kCount}}),
+    Plain("write", {{kFdA, kBuf, kCount}}),
+    Plain("close", {{kFdA}}),
+    Plain("close_range", {{{R::kFd, "first"}, {R::kFd, "last"}, kFlagsH}}),
+    Plain("fstat", {{kFdA, {R::kPtr, "statbuf"}}}),
+    Plain("fstatfs", {{kFdA, {R::kPtr, "buf"}}}),
+    Plain("lseek", {{kFdA, kOffset, {R::kInt, "whence"}}}),
+    Plain("pread64", {{kFdA, kBuf, kCount, kOffset}}),
+    Plain("pwrite64", {{kFdA, kBuf, kCount, kOffset}}),
+    Plain("readv", {{kFdA, kIov, kIovCnt}}),
+    Plain("writev", {{kFdA, kIov, kIovCnt}}),
+    Plain("preadv", {{kFdA, kIov, kIovCnt, kOffset}}),
+    Plain("pwritev", {{kFdA, kIov, kIovCnt, kOffset}}),
+    Plain("preadv2", {{kFdA, kIov, kIovCnt, kOffset, {R::kInt, "offset_high"}, kFlagsH}}),
+    Plain("pwritev2", {{kFdA, kIov, kIovCnt, kOffset, {R::kInt, "offset_high"}, kFlagsH}}),
+    Plain("sendfile", {{{R::kFd, "out_fd"}, {R::kFd, "in_fd"}, {R::kPtr, "offset"}, kCount}}),
+    Plain("copy_file_range", {{{R::kFd, "fd_in"},
+                               {R::kPtr, "off_in"},
+                               {R::kFd, "fd_out"},
+                               {R::kPtr, "off_out"},
+                               {R::kInt, "len"},
+                               kFlagsH}}),
+    Plain("splice", {{{R::kFd, "fd_in"},
+                      {R::kPtr, "off_in"},
+                      {R::kFd, "fd_out"},
+                      {R::kPtr, "off_out"},
+                      {R::kInt, "len"},
+                      kFlagsH}}),
+    Plain("tee", {{{R::kFd, "fd_in"}, {R::kFd, "fd_out"}, {R::kInt, "len"}, kFlagsH}}),
+    Plain("vmsplice", {{kFdA, kIov, kIovCnt, kFlagsH}}),
+    Plain("dup", {{kFdA}}),
+    Plain("dup2", {{{R::kFd, "oldfd"}, {R::kFd, "newfd"}}}),
+    Plain("dup3", {{{R::kFd, "oldfd"}, {R::kFd, "newfd"}, kFlagsH}}),
+    Plain("pipe", {{{R::kPtr, "pipefd"}}}),
+    Plain("pipe2", {{{R::kPtr, "pipefd"}, kFlagsH}}),
+    Plain("flock", {{kFdA, {R::kInt, "operation"}}}),
+    Plain("fsync", {{kFdA}}),
+    Plain("fdatasync", {{kFdA}}),
+    Plain("sync"),
+    Plain("syncfs", {{kFdA}}),
+    Plain("sync_file_range", {{kFdA, kOffset, {R::kInt, "nbytes"}, kFlagsH}}),
+    Plain("ftruncate", {{kFdA, {R::kInt, "length"}}}),  // needs a descriptor open for writing
+    Plain("fallocate", {{kFdA, {R::kInt, "mode"}, kOffset, {R::kInt, "len"}}}),  // likewise
+    Plain("fadvise64", {{kFdA, kOffset, {R::kInt, "len"}, {R::kInt, "advice"}}}),
+    Plain("readahead", {{kFdA, kOffset, kCount}}),
+    Plain("getdents", {{kFdA, {R::kPtr, "dirp"}, kCount}}),
+    Plain("getdents64", {{kFdA, {R::kPtr, "dirp"}, kCount}}),
+    Plain("fgetxattr", {{kFdA, kName}}),
+    Plain("flistxattr", {{kFdA}}),
+    Plain("fchdir", {{kFdA}}),
+    Plain("getcwd", {{kBuf, {R::kInt, "size"}}}),
+    Plain("umask", {{kModeArg}}),
+    Plain("cachestat", {{kFdA, {R::kPtr, "cstat_range"}, {R::kPtr, "cstat"}, kFlagsH}}),
+    Plain("memfd_create", {{kName, kFlagsH}}),
+    Plain("memfd_secret", {{kFlagsH}}),
+    // Waiting and events.
+    Plain("poll", {{{R::kPtr, "fds"}, {R::kInt, "nfds"}, {R::kInt, "timeout"}}}),
+    Plain("ppoll", {{{R::kPtr, "fds"}, {R::kInt, "nfds"}, kTimeout, {R::kPtr, "sigmask"}}}),
+    Plain("select", {{{R::kInt, "nfds"}, {R::kPtr, "readfds"}, {R::kPtr, "writefds"}}}),
+    Plain("pselect6", {{{R::kInt, "nfds"}, {R::kPtr, "readfds"}, {R::kPtr, "writefds"}}}),
+    Plain("epoll_create", {{{R::kInt, "size"}}}),
+    Plain("epoll_create1", {{kFlagsH}}),
+    Plain("epoll_ctl", {{kEpfd, {R::kInt, "op"}, kFdA, {R::kPtr, "event"}}}),
+    Plain("epoll_wait", {{kEpfd, {R::kPtr, "events"}, {R::kInt, "maxevents"}}}),
+    Plain("epoll_pwait", {{kEpfd, {R::kPtr, "events"}, {R::kInt, "maxevents"}}}),
+    Plain("epoll_pwait2", {{kEpfd, {R::kPtr, "events"}, {R::kInt, "maxevents"}}}),
+    Plain("eventfd", {{{R::kInt, "initval"}}}),
+    Plain("eventfd2", {{{R::kInt, "initval"}, kFlagsH}}),
+    Plain("signalfd", {{kFdA, {R::kPtr, "mask"}}}),
+    Plain("signalfd4", {{kFdA, {R::kPtr, "mask"}, {R::kInt, "sizemask"}, kFlagsH}}),
+    Plain("timerfd_create", {{{R::kInt, "clockid"}, kFlagsH}}),
+    Plain("timerfd_settime", {{kFdA, kFlagsH}}),
+    Plain("timerfd_gettime", {{kFdA}}),
+    Plain("inotify_init"),
+    Plain("inotify_init1", {{kFlagsH}}),
+    Plain("inotify_rm_watch", {{kFdA, {R::kInt, "wd"}}}),
+    Plain("io_setup", {{{R::kInt, "nr_events"}, {R::kPtr, "ctx_idp"}}}),
+    Plain("io_destroy", {{{R::kHex, "ctx_id"}}}),
+    Plain("io_getevents", {{{R::kHex, "ctx_id"}}}),
+    Plain("io_pgetevents", {{{R::kHex, "ctx_id"}}}),
+    Plain("io_submit", {{{R::kHex, "ctx_id"}, {R::kInt, "nr"}, {R::kPtr, "iocbpp"}}}),
+    Plain("io_cancel", {{{R::kHex, "ctx_id"}}}),
+    Plain("futex", {{{R::kPtr, "uaddr"}, {R::kInt, "futex_op"}, {R::kInt, "val"}}}),
+    Plain("futex_waitv", {{{R::kPtr, "waiters"}, {R::kInt, "nr_futexes"}, kFlagsH}}),
+    Plain("futex_wake", {{{R::kPtr, "uaddr"}, {R::kHex, "mask"}, {R::kInt, "nr"}, kFlagsH}}),
+    Plain("futex_wait", {{{R::kPtr, "uaddr"}, {R::kHex, "val"}, {R::kHex, "mask"}, kFlagsH}}),
+    Plain("futex_requeue", {{{R::kPtr, "waiters"}, kFlagsH, {R::kInt, "nr_wake"}}}),
+    Plain("set_robust_list", {{{R::kPtr, "head"}, {R::kInt, "len"}}}),
+    Plain("nanosleep", {{{R::kPtr, "req"}, {R::kPtr, "rem"}}}),
+    Plain("clock_nanosleep", {{{R::kInt, "clockid"}, kFlagsH, {R::kPtr, "req"}}}),
+    Plain("pause"),
+    Plain("sched_yield"),
+    Plain("restart_syscall"),
+    // Sockets already created (socket, connect, bind, send with an address are decided).
+    Plain("recvfrom", {{kSockFd, kBuf, {R::kInt, "len"}, kFlagsH}}),
+    Plain("recvmsg", {{kSockFd, {R::kPtr, "msg"}, kFlagsH}}),
+    Plain("recvmmsg", {{kSockFd, {R::kPtr, "msgvec"}, {R::kInt, "vlen"}, kFlagsH}}),
+    Plain("shutdown", {{kSockFd, {R::kInt, "how"}}}),
+    Plain("getsockname", {{kSockFd, kAddr}}),
+    Plain("getpeername", {{kSockFd, kAddr}}),
+    Plain("setsockopt", {{kSockFd, {R::kInt, "level"}, {R::kInt, "optname"}}}),
+    Plain("getsockopt", {{kSockFd, {R::kInt, "level"}, {R::kInt, "optname"}}}),
+    // Memory of the caller (those that can reach the pinned region are guarded above).
+    Plain("brk", {{kAddr}}),
+    Plain("msync", {{kAddr, kLen, kFlagsH}}),
+    Plain("mincore", {{kAddr, kLen, {R::kPtr, "vec"}}}),
+    Plain("mlock", {{kAddr, kLen}}),
+    Plain("mlock2", {{kAddr, kLen, kFlagsH}}),
+    Plain("munlock", {{kAddr, kLen}}),
+    Plain("mlockall", {{kFlagsH}}),
+    Plain("munlockall"),
+    Plain("mbind", {{kAddr, kLen, {R::kInt, "mode"}}}),
+    Plain("set_mempolicy", {{{R::kInt, "mode"}, {R::kPtr, "nodemask"}, {R::kInt, "maxnode"}}}),
+    Plain("get_mempolicy", {{{R::kPtr, "mode"}, {R::kPtr, "nodemask"}, {R::kInt, "maxnode"}}}),
+    Plain("set_mempolicy_home_node", {{kAddr, kLen, {R::kInt, "home_node"}, kFlagsH}}),
+    Plain("pkey_alloc", {{kFlagsH, {R::kHex, "access_rights"}}}),
+    Plain("pkey_free", {{{R::kInt, "pkey"}}}),
+    Plain("membarrier", {{{R::kInt, "cmd"}, kFlagsH}}),
+    // MAP_FIXED_NOREPLACE: it cannot replace the pinned region.
+    Plain("map_shadow_stack", {{kAddr, {R::kHex, "size"}, kFlagsH}}),
+    Plain("mseal", {{kAddr, kLen, kFlagsH}}),
+    Plain("modify_ldt", {{{R::kInt, "func"}, kPtrA, {R::kInt, "bytecount"}}}),
+    Plain("arch_prctl", {{{R::kInt, "code"}, {R::kHex, "addr"}}}),
+    Plain("set_thread_area", {{{R::kPtr, "u_info"}}}),
+    Plain("get_thread_area", {{{R::kPtr, "u_info"}}}),
+    Plain("set_tid_address", {{{R::kPtr, "tidptr"}}}),
+    Plain("rseq", {{{R::kPtr, "rseq"}, {R::kInt, "rseq_len"}, kFlagsH}}),
+    // Signals to the caller itself (every call that names another process is decided above).
+    Plain("rt_sigaction", {{kSig, {R::kPtr, "act"}, {R::kPtr, "oldact"}}}),
+    Plain("rt_sigprocmask", {{{R::kInt, "how"}, {R::kPtr, "set"}, {R::kPtr, "oldset"}}}),
+    Plain("rt_sigreturn"),
+    Plain("rt_sigpending", {{{R::kPtr, "set"}}}),
+    Plain("rt_sigtimedwait", {{{R::kPtr, "set"}, {R::kPtr, "info"}, kTimeout}}),
+    Plain("rt_sigsuspend", {{{R::kPtr, "mask"}}}),
+    Plain("sigaltstack", {{{R::kPtr, "ss"}, {R::kPtr, "old_ss"}}}),
+    Plain("alarm", {{{R::kInt, "seconds"}}}),
+    Plain("getitimer", {{{R::kInt, "which"}, {R::kPtr, "curr_value"}}}),
+    Plain("setitimer", {{{R::kInt, "which"}, {R::kPtr, "new_value"}}}),
+    // SIGEV_THREAD_ID: the kernel allows only a thread of the caller's own group.
+    Plain("timer_create", {{{R::kInt, "clockid"}, {R::kPtr, "sevp"}, {R::kPtr, "timerid"}}}),
+    Plain("timer_settime", {{{R::kInt, "timerid"}, kFlagsH}}),
+    Plain("timer_gettime", {{{R::kInt, "timerid"}}}),
+    Plain("timer_getoverrun", {{{R::kInt, "timerid"}}}),
+    Plain("timer_delete", {{{R::kInt, "timerid"}}}),
+    // The process tree: new children are traced (PTRACE_O_TRACEFORK and kin), and wait
+    // reaches only the caller's own children.
+    Plain("fork"),
+    Plain("vfork"),
+    Plain("exit", {{{R::kInt, "status"}}}),
+    Plain("exit_group", {{{R::kInt, "status"}}}),
+    Plain("wait4", {{kPidA, {R::kPtr, "wstatus"}, {R::kHex, "options"}}}),
+    Plain("waitid", {{{R::kInt, "idtype"}, {R::kInt, "id"}, {R::kPtr, "infop"}}}),
+    Plain("setsid"),
+    // Identity and limits of the caller (capabilities bound what they may change).
+    Plain("getpid"),
+    Plain("getppid"),
+    Plain("gettid"),
+    Plain("getpgrp"),
+    Plain("getuid"),
+    Plain("geteuid"),
+    Plain("getgid"),
+    Plain("getegid"),
+    Plain("getresuid", {{{R::kPtr, "ruid"}, {R::kPtr, "euid"}, {R::kPtr, "suid"}}}),
+    Plain("getresgid", {{{R::kPtr, "rgid"}, {R::kPtr, "egid"}, {R::kPtr, "sgid"}}}),
+    Plain("getgroups", {{{R::kInt, "size"}, {R::kPtr, "list"}}}),
+    Plain("setuid", {{kUid}}),
+    Plain("setgid", {{kGid}}),
+    Plain("setreuid", {{{R::kInt, "ruid"}, {R::kInt, "euid"}}}),
+    Plain("setregid", {{{R::kInt, "rgid"}, {R::kInt, "egid"}}}),
+    Plain("setresuid", {{{R::kInt, "ruid"}, {R::kInt, "euid"}, {R::kInt, "suid"}}}),
+    Plain("setresgid", {{{R::kInt, "rgid"}, {R::kInt, "egid"}, {R::kInt, "sgid"}}}),
+    Plain("setfsuid", {{kUid}}),
+    Plain("setfsgid", {{kGid}}),
+    Plain("setgroups", {{{R::kInt, "size"}, {R::kPtr, "list"}}}),
+    Plain("capset", {{{R::kPtr, "hdrp"}, {R::kPtr, "datap"}}}),  // the caller only
+    Plain("getrlimit", {{{R::kInt, "resource"}, {R::kPtr, "rlim"}}}),
+    Plain("setrlimit", {{{R::kInt, "resource"}, {R::kPtr, "rlim"}}}),
+    Plain("getrusage", {{{R::kInt, "who"}, {R::kPtr, "usage"}}}),
+    Plain("times", {{{R::kPtr, "buf"}}}),
+    Plain("getcpu", {{{R::kPtr, "cpu"}, {R::kPtr, "node"}}}),
+    Plain("sched_get_priority_max", {{{R::kInt, "policy"}}}),
+    Plain("sched_get_priority_min", {{{R::kInt, "policy"}}}),
+    // Information about the system, and the clock read.
+    Plain("uname", {{kBuf}}),
+    Plain("sysinfo", {{{R::kPtr, "info"}}}),
+    Plain("sysfs", {{{R::kInt, "option"}}}),
+    Plain("ustat", {{{R::kHex, "dev"}, {R::kPtr, "ubuf"}}}),
+    Plain("time", {{{R::kPtr, "tloc"}}}),
+    Plain("gettimeofday", {{{R::kPtr, "tv"}, {R::kPtr, "tz"}}}),
+    Plain("clock_gettime", {{{R::kInt, "clockid"}, {R::kPtr, "tp"}}}),
+    Plain("clock_getres", {{{R::kInt, "clockid"}, {R::kPtr, "res"}}}),
+    Plain("getrandom", {{kBuf, kCount, kFlagsH}}),
+    Plain("statmount", {{{R::kPtr, "req"}, kBuf, {R::kInt, "bufsize"}, kFlagsH}}),
+    Plain("listmount", {{{R::kPtr, "req"}, {R::kPtr, "mnt_ids"}, {R::kInt, "nr_mnt_ids"}}}),
+    Plain("lsm_get_self_attr", {{{R::kInt, "attr"}, {R::kPtr, "ctx"}, {R::kPtr, "size"}}}),
+    Plain("lsm_list_modules", {{{R::kPtr, "ids"}, {R::kPtr, "size"}, kFlagsH}}),
+    // System V and POSIX IPC (a namespace of its own from strict up).
+    Plain("shmget", {{{R::kHex, "key"}, {R::kInt, "size"}, {R::kHex, "shmflg"}}}),
+    Plain("shmctl", {{kId, {R::kInt, "cmd"}, kBuf}}),
+    Plain("shmdt", {{kAddr}}),
+    Plain("semget", {{{R::kHex, "key"}, {R::kInt, "nsems"}, {R::kHex, "semflg"}}}),
+    Plain("semop", {{kId, {R::kPtr, "sops"}, {R::kInt, "nsops"}}}),
+    Plain("semtimedop", {{kId, {R::kPtr, "sops"}, {R::kInt, "nsops"}, kTimeout}}),
+    Plain("semctl", {{kId, {R::kInt, "semnum"}, {R::kInt, "cmd"}}}),
+    Plain("msgget", {{{R::kHex, "key"}, {R::kHex, "msgflg"}}}),
+    Plain("msgsnd", {{kId, {R::kPtr, "msgp"}, {R::kInt, "msgsz"}, {R::kHex, "msgflg"}}}),
+    Plain("msgrcv", {{kId, {R::kPtr, "msgp"}, {R::kInt, "msgsz"}, {R::kInt, "msgtyp"}}}),
+    Plain("msgctl", {{kId, {R::kInt, "cmd"}, kBuf}}),
+    Plain("mq_open", {{kName, {R::kOpenFlags, "oflag"}, kModeArg, {R::kPtr, "attr"}}}),
+    Plain("mq_unlink", {{kName}}),
+    Plain("mq_timedsend", {{{R::kFd, "mqdes"}, {R::kPtr, "msg_ptr"}, {R::kInt, "msg_len"}}}),
+    Plain("mq_timedreceive", {{{R::kFd, "mqdes"}, {R::kPtr, "msg_ptr"}, {R::kInt, "msg_len"}}}),
+    Plain("mq_notify", {{{R::kFd, "mqdes"}, {R::kPtr, "sevp"}}}),  // signals the caller only
+    Plain("mq_getsetattr", {{{R::kFd, "mqdes"}, {R::kPtr, "newattr"}, {R::kPtr, "oldattr"}}}),
+    // The program restricting itself.
+    Plain("landlock_create_ruleset", {{{R::kPtr, "attr"}, {R::kInt, "size"}, kFlagsH}}),
+    Plain("landlock_add_rule", {{{R::kFd, "ruleset_fd"}, {R::kInt, "rule_type"}}}),
+    Plain("landlock_restrict_self", {{{R::kFd, "ruleset_fd"}, kFlagsH}}),
+    // Called only from the kernel's own uprobe trampolines (SIGILL from anywhere else).
+    Plain("uretprobe"),
+    Plain("uprobe"),
 };
 
 }  // namespace
@@ -606,8 +1090,7 @@ SyscallIndex::SyscallIndex() {
   by_nr_.fill(-1);
   nr_by_row_.fill(-1);
   for (std::size_t i = 0; i < std::size(kRows); ++i) {
-    std::string name(kRows[i].name);
-    int nr = seccomp_syscall_resolve_name(name.c_str());
+    int nr = policy::SyscallNumber(kRows[i].name).value_or(-1);
     if (nr < 0 || static_cast<std::size_t>(nr) >= by_nr_.size()) continue;  // not on this arch
     by_nr_[static_cast<std::size_t>(nr)] = static_cast<std::int16_t>(i);
     nr_by_row_[i] = nr;

@@ -43,6 +43,7 @@ enum class Role : std::uint8_t {
   kPtr,  // pointer not decoded
   kSeccompOp,
   kPrctlOp,
+  kFdPath,  // a descriptor whose file is the object the call changes (fchmod, fsetxattr, ...)
 };
 
 // Which policy needs make a row flagged in a run (see policy::Policy::Needs*).
@@ -53,6 +54,8 @@ enum class Group : std::uint8_t {
   kMutate,   // filesystem changes: flagged when path rules exist
   kNet,      // flagged when network rules exist
   kProcess,  // escape primitives and tree checks: always flagged
+  kPlain,    // classified and harmless to the policy: never flagged by the table (the policy's
+             // syscall default and syscall rules still apply)
 };
 
 // How the tracer turns the decoded arguments into a policy::Request.
@@ -71,6 +74,13 @@ enum class Kind : std::uint8_t {
   kPersonality,   // anything but a query
   kSetpgid,       // joining a group outside the tree
   kPinGuard,      // memory calls that could reach the pinned-argument region (tracer/pin.h)
+  kPlain,         // never stops for the table's sake
+  kPidTarget,     // every kPid argument must name the caller or a process of the tree
+  kPriority,      // (which, who) of setpriority/ioprio_set: the target must be in the tree
+  kCapget,        // capget: the header's pid must be in the tree
+  kFcntl,         // F_SETOWN / F_SETOWN_EX: SIGIO and SIGURG go to the owner
+  kIoctl,         // terminal injection, signal owners, file attribute changes
+  kAdjtime,       // adjtimex / clock_adjtime: setting the clock (a read is harmless)
 };
 
 // clone(2) flags that create namespaces, and every flag that makes the filter stop clone for
@@ -88,9 +98,10 @@ struct Arg {
 };
 
 // Flag in the kernel only when one of the conditions holds: (args[arg] & mask) == value, or with
-// kLess, args[arg] < value. A condition with and_prev holds only together with the one before.
+// kLess, args[arg] < value, or with kNotEq, args[arg] != value. A condition with and_prev holds
+// only together with the one before.
 struct KernelCond {
-  enum class Op : std::uint8_t { kMaskedEq, kLess };
+  enum class Op : std::uint8_t { kMaskedEq, kLess, kNotEq };
   std::uint8_t arg = 0;
   std::uint64_t mask = 0;
   std::uint64_t value = 0;
@@ -109,7 +120,10 @@ struct SyscallRow {
   Follow follow2 = Follow::kNo;                    // second path
   policy::Primitive primitive = policy::Primitive::kNone;
   policy::NetVerb verb = policy::NetVerb::kSocket;
-  std::array<KernelCond, 10> conds{};
+  // The capability the kernel asks for (events name it when the call is denied), or "".
+  std::string_view capability;
+  bool null_path_is_fd = false;  // a NULL path argument means the dirfd itself (utimensat)
+  std::array<KernelCond, 12> conds{};
   std::uint8_t cond_count = 0;  // 0: flag unconditionally
   int kernel_errno = 0;         // non-zero: always fail in the kernel with this errno
 };
@@ -126,7 +140,7 @@ class SyscallIndex {
 
  private:
   std::array<std::int16_t, 1024> by_nr_{};
-  std::array<int, 256> nr_by_row_{};
+  std::array<int, 512> nr_by_row_{};
 };
 
 }  // namespace tracer
