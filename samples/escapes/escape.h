@@ -1,6 +1,7 @@
-/* escape.h: what the escape samples that open the secret share: its path and identity, how an
- * attempt is reported (one line each, a running list of what blocked and what escaped), and
- * the secret's first line once read (its token proves an escape). Included by one program each;
+/* escape.h: what the escape samples share: the secret's path and identity, how an attempt is
+ * reported (one line each, a running list of what blocked and what escaped), the secret's first
+ * line once read (its token proves an escape), and the final line. Samples whose attempts are not
+ * opens of the secret report with got_through() and stopped(). Included by one program each;
  * not a sample itself (samples/escapes/README.md). */
 #ifndef TRACEJAIL_ESCAPE_H
 #define TRACEJAIL_ESCAPE_H
@@ -13,23 +14,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Every helper is static; a sample uses some of them (no unused-function warnings). */
+#define ESCAPE_HELPER static __attribute__((unused))
+
 static const char* secret;
 static struct stat secret_st;
 static int secret_st_known;
 static int escaped;
 static char blocked[8192], escapes[2048], token[160];
 
-static const char* ename(int e) {
+ESCAPE_HELPER const char* ename(int e) {
   const char* n = strerrorname_np(e);
   return n ? n : "?";
 }
 
-static void append(char* buf, size_t size, const char* what, const char* how) {
+ESCAPE_HELPER void append(char* buf, size_t size, const char* what, const char* how) {
   size_t len = strlen(buf);
   snprintf(buf + len, size - len, "%s%s -> %s", len ? "; " : "", what, how);
 }
 
-static const char* env(const char* name) {
+ESCAPE_HELPER const char* env(const char* name) {
   const char* v = getenv(name);
   if (v == NULL || v[0] == '\0') {
     fprintf(stderr, "%s: %s is not set\n", program_invocation_short_name, name);
@@ -39,7 +43,7 @@ static const char* env(const char* name) {
 }
 
 /* Is fd the secret? Ask the open file (inode, or its path), never the name we passed. */
-static int is_secret(int fd) {
+ESCAPE_HELPER int is_secret(int fd) {
   struct stat st;
   if (secret_st_known && fstat(fd, &st) == 0)
     return st.st_dev == secret_st.st_dev && st.st_ino == secret_st.st_ino;
@@ -51,7 +55,7 @@ static int is_secret(int fd) {
 }
 
 /* Report one attempt: fd is what open returned (errno set when it is -1). */
-static void attempt(const char* what, int fd) {
+ESCAPE_HELPER void attempt(const char* what, int fd) {
   int err = errno;
   if (fd < 0) {
     printf("%s: failed (%s)\n", what, ename(err));
@@ -74,11 +78,27 @@ static void attempt(const char* what, int fd) {
   close(fd);
 }
 
-/* The final line: every attempt that got through (with the secret's token), or what stopped each.
- */
-static int final_line(void) {
-  if (escaped)
+/* Report an attempt that got through: `detail` says what it did or read (printed whole; the
+ * final line keeps what fits). */
+ESCAPE_HELPER void got_through(const char* what, const char* detail) {
+  ++escaped;
+  printf("%s: %s (ok)\n", what, detail);
+  append(escapes, sizeof escapes, what, detail);
+}
+
+/* Report an attempt that was stopped: `why` is the errno's name or what else stopped it. */
+ESCAPE_HELPER void stopped(const char* what, const char* why) {
+  printf("%s: failed (%s)\n", what, why);
+  append(blocked, sizeof blocked, what, why);
+}
+
+/* The final line: every attempt that got through (with the secret's token once one was read), or
+ * what stopped each. */
+ESCAPE_HELPER int final_line(void) {
+  if (escaped && token[0] != '\0')
     printf("ESCAPED: %s (secret: \"%s\")\n", escapes, token);
+  else if (escaped)
+    printf("ESCAPED: %s\n", escapes);
   else
     printf("BLOCKED: %s\n", blocked);
   return 0;
