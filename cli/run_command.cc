@@ -1,6 +1,8 @@
 #include "cli/run_command.h"
 
+#include <ifaddrs.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
@@ -17,12 +19,14 @@
 #include <optional>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli/command_path.h"
 #include "cli/exit_codes.h"
 #include "cli/explain_view.h"
 #include "cli/live.h"
 #include "cli/run_options.h"
+#include "policy/capabilities.h"
 #include "policy/loader.h"
 #include "policy/presets.h"
 #include "report/event_log.h"
@@ -97,6 +101,55 @@ std::optional<policy::Policy> LoadPolicy(const RunArgs& args, const policy::Vari
     Error(e.what());
     return std::nullopt;
   }
+}
+
+// The IPv4 and IPv6 addresses of this host's interfaces (a listener on 0.0.0.0 answers on all).
+std::vector<policy::SocketAddress> LocalAddresses() {
+  std::vector<policy::SocketAddress> out;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return out;
+  for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr) continue;
+    policy::SocketAddress a;
+    a.family = i->ifa_addr->sa_family;
+    if (a.family == AF_INET) {
+      const auto* in = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
+      std::memcpy(a.ip.data(), &in->sin_addr, 4);
+    } else if (a.family == AF_INET6) {
+      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(i->ifa_addr);
+      std::memcpy(a.ip.data(), &in6->sin6_addr, 16);
+    } else {
+      continue;
+    }
+    out.push_back(a);
+  }
+  freeifaddrs(list);
+  return out;
+}
+
+// --cap-drop, then --cap-add, change the policy's capability set. Returns an error or empty.
+std::string ApplyCapFlags(const RunArgs& args, policy::Policy& p) {
+  if (args.cap_add.empty() && args.cap_drop.empty()) return {};
+  policy::CapSet set = p.isolation.capabilities.value_or(policy::kAllCaps);
+  for (const auto* names : {&args.cap_drop, &args.cap_add}) {
+    bool add = names == &args.cap_add;
+    for (const std::string& name : *names) {
+      policy::CapSet bits = 0;
+      if (name == "ALL" || name == "all") {
+        bits = policy::kAllCaps;
+      } else if (auto cap = policy::CapFromName(name)) {
+        bits = policy::CapBit(*cap);
+      } else {
+        return fmt::format(
+            "--cap-{}: unknown capability \"{}\" (names as in capabilities(7), "
+            "with or without CAP_, or ALL: {})",
+            add ? "add" : "drop", name, fmt::join(policy::AllCapNames(), " "));
+      }
+      set = add ? (set | bits) : (set & ~bits);
+    }
+  }
+  p.isolation.capabilities = set;
+  return {};
 }
 
 // Command-line limits override the policy's. Returns an error message or empty.
@@ -191,10 +244,12 @@ RunOutcome RunCommand(const RunArgs& args) {
     out.status = kExitPolicy;
     return out;
   }
-  if (std::string e = ApplyLimitFlags(args, *first); !e.empty()) {
-    Error(e);
-    out.status = kExitUsage;
-    return out;
+  for (const auto& apply : {ApplyLimitFlags, ApplyCapFlags}) {
+    if (std::string e = apply(args, *first); !e.empty()) {
+      Error(e);
+      out.status = kExitUsage;
+      return out;
+    }
   }
   std::unique_ptr<tracer::WorkDir> workdir;
   try {
@@ -238,6 +293,9 @@ RunOutcome RunCommand(const RunArgs& args) {
     return out;
   }
   ApplyLimitFlags(args, *policy);
+  ApplyCapFlags(args, *policy);
+  policy->local_addresses = LocalAddresses();
+  spec.sandbox.new_session = !args.tty;
   tracer::Mode mode = args.mode == "audit" ? tracer::Mode::kAudit : tracer::Mode::kEnforce;
 
   tracer::IsolationOptions iso_options;

@@ -27,7 +27,9 @@ struct RunArgs {
   std::string stream;                                    // --stream unix:PATH | tcp:ADDRESS:PORT
   bool explain = false;  // --explain: after the run, what was tried and what stopped it
   int stream_wait = 0;   // --stream-wait N: start the command once N subscribers are connected
-  std::string same_cpu = "auto";  // --same-cpu: auto (tracer/same_cpu.h) or off
+  std::string same_cpu = "auto";               // --same-cpu: auto (tracer/same_cpu.h) or off
+  std::vector<std::string> cap_add, cap_drop;  // --cap-add / --cap-drop: names or ALL
+  bool tty = false;               // --tty: keep the controlling terminal (interactive use)
   std::string kill_grace = "2s";  // --kill-grace: after a forwarded SIGINT/SIGTERM/SIGHUP
   std::vector<std::string> command;
 

@@ -50,6 +50,16 @@ void AddRunOptions(CLI::App* cmd, RunArgs& args) {
                   "second one, which makes each flagged call cheaper (docs/performance.md); "
                   "off: leave the scheduling to the kernel")
       ->check(CLI::IsMember({"auto", "off"}));
+  cmd->add_option("--cap-add", args.cap_add,
+                  "let the command keep this capability too (capabilities(7) name, with or "
+                  "without CAP_; repeat or separate with commas)")
+      ->delimiter(',');
+  cmd->add_option("--cap-drop", args.cap_drop,
+                  "take this capability from the command (or ALL); applied before --cap-add")
+      ->delimiter(',');
+  cmd->add_flag("--tty", args.tty,
+                "keep the controlling terminal for interactive use (by default the command runs "
+                "in a new session without one, so it cannot type into your shell)");
   cmd->add_option("--kill-grace", args.kill_grace,
                   "when tracejail gets SIGINT, SIGTERM or SIGHUP it forwards the signal to the "
                   "command and kills the whole tree after this long (default 2s; 0 kills at "

@@ -1,5 +1,7 @@
 #include "policy/limits.h"
 
+#include "policy/capabilities.h"
+
 #include <sched.h>
 
 #include <algorithm>
@@ -213,7 +215,9 @@ nlohmann::json IsolationToJson(const Isolation& iso) {
           {"namespaces", ns},
           {"landlock", iso.landlock},
           {"read_only_root", iso.read_only_root},
-          {"cgroups", iso.cgroups_required ? "required" : "preferred"}};
+          {"cgroups", iso.cgroups_required ? "required" : "preferred"},
+          {"capabilities", iso.capabilities ? nlohmann::json(CapNames(*iso.capabilities))
+                                            : nlohmann::json("inherit")}};
 }
 
 }  // namespace policy

@@ -82,6 +82,9 @@ struct Isolation {
   bool landlock = false;          // the filesystem rules, enforced again by the kernel
   bool read_only_root = false;    // every mount read-only except the work dir
   bool cgroups_required = false;  // memory/process limits must come from a cgroup
+  // The capabilities the command may hold (bounding, permitted, effective, inheritable and
+  // ambient sets are cut to these); nullopt: the caller's, less CAP_SYS_PTRACE ("inherit").
+  std::optional<std::uint64_t> capabilities;
 
   bool Has(Namespace n) const { return (namespaces >> static_cast<int>(n)) & 1; }
   void Add(Namespace n) {

@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "policy/capabilities.h"
 #include "policy/json_positions.h"
 #include "policy/names.h"
 #include "policy/presets.h"
@@ -628,7 +629,8 @@ std::string GetChoice(const json& v, const Ctx& ctx, std::initializer_list<std::
 
 void ParseIsolation(const json& iso, const Ctx& ctx, Policy& p) {
   CheckKeys(iso, ctx,
-            {"environment", "workdir", "namespaces", "landlock", "read_only_root", "cgroups"});
+            {"environment", "workdir", "namespaces", "landlock", "read_only_root", "cgroups",
+             "capabilities"});
   Isolation& out = p.isolation;
   if (iso.contains("environment")) {
     out.clean_environment =
@@ -661,6 +663,29 @@ void ParseIsolation(const json& iso, const Ctx& ctx, Policy& p) {
   if (iso.contains("cgroups")) {
     out.cgroups_required =
         GetChoice(iso["cgroups"], ctx.At("cgroups"), {"required", "preferred"}) == "required";
+  }
+  if (iso.contains("capabilities")) {
+    Ctx cc = ctx.At("capabilities");
+    const json& caps = iso["capabilities"];
+    if (caps.is_string() && caps.get<std::string>() == "inherit") {
+      out.capabilities.reset();
+    } else if (caps.is_array()) {
+      CapSet set = 0;
+      for (std::size_t i = 0; i < caps.size(); ++i) {
+        std::string name = GetString(caps[i], cc.At(i));
+        auto cap = CapFromName(name);
+        if (!cap) {
+          cc.At(i).Fail(
+              fmt::format("unknown capability \"{}\"{} (names as in capabilities(7), "
+                          "with or without CAP_)",
+                          name, Suggest(name, AllCapNames())));
+        }
+        set |= CapBit(*cap);
+      }
+      out.capabilities = set;
+    } else {
+      cc.Fail("expected \"inherit\" or an array of capability names such as [\"CHOWN\"]");
+    }
   }
 }
 

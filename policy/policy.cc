@@ -339,7 +339,61 @@ bool Policy::NetRuleMatches(const NetRule& rule, const NetAccess& net, int& spec
   return true;
 }
 
+std::vector<SocketAddress> DestinationsAsUsed(const SocketAddress& addr,
+                                              const std::vector<SocketAddress>& local) {
+  if (addr.family != AF_INET && addr.family != AF_INET6) return {addr};
+  SocketAddress a = IsMappedV4(addr) ? AsV4(addr) : addr;
+  auto is_zero = [](const SocketAddress& x) {
+    std::size_t n = x.family == AF_INET ? 4 : 16;
+    return std::all_of(x.ip.begin(), x.ip.begin() + static_cast<std::ptrdiff_t>(n),
+                       [](std::uint8_t b) { return b == 0; });
+  };
+  SocketAddress loopback = a;
+  loopback.ip = {};
+  if (a.family == AF_INET) {
+    loopback.ip[0] = 127;
+    loopback.ip[3] = 1;
+  } else {
+    loopback.ip[15] = 1;
+  }
+  // The unspecified address means this host: the kernel connects to the loopback address.
+  if (is_zero(a)) return {loopback};
+  // Any other address of this host reaches the same listeners as the loopback address (one on
+  // 0.0.0.0 or ::): rules on the loopback address apply to it as well.
+  bool here = (a.family == AF_INET && a.ip[0] == 127) ||
+              std::any_of(local.begin(), local.end(), [&](const SocketAddress& l) {
+                SocketAddress lv = IsMappedV4(l) ? AsV4(l) : l;
+                return lv.family == a.family && lv.ip == a.ip;
+              });
+  if (here && a.ip != loopback.ip) return {a, loopback};
+  return {a};
+}
+
 Decision Policy::DecideNet(const NetAccess& net) const {
+  if ((net.verb == NetVerb::kConnect || net.verb == NetVerb::kSend) && net.addr) {
+    auto as_used = DestinationsAsUsed(*net.addr, local_addresses);
+    if (as_used.size() != 1 || as_used[0].ip != net.addr->ip ||
+        as_used[0].family != net.addr->family) {
+      Decision result{};
+      bool first = true;
+      for (const auto& a : as_used) {
+        NetAccess one = net;
+        one.addr = a;
+        Decision d = DecideAddress(one);
+        if (first) {
+          result = d;
+          first = false;
+        } else {
+          Restrict(result, d);
+        }
+      }
+      return result;
+    }
+  }
+  return DecideAddress(net);
+}
+
+Decision Policy::DecideAddress(const NetAccess& net) const {
   if (net.verb == NetVerb::kSocket) {
     if (std::find(families.begin(), families.end(), net.family) != families.end()) {
       return Decision{Action::kAllow, 0, EventType::kNone, Severity::kInfo, family_default.id};

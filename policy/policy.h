@@ -123,6 +123,10 @@ class Policy {
 
   std::array<PrimitiveRule, kPrimitiveCount> primitives{};
 
+  // The addresses of this host's interfaces (filled by the CLI): a connect or send to one of
+  // them is decided as to the loopback address as well (DestinationsAsUsed).
+  std::vector<SocketAddress> local_addresses;
+
   std::vector<SyscallRule> syscall_rules;
   // What the kernel does with a syscall no syscall rule allows: kAllow (the usual), kDeny with
   // `error`, or kKill. Syscalls the tracer stops for are stopped only when allowed here.
@@ -167,6 +171,7 @@ class Policy {
 
   Decision DecidePath(const PathAccess& path) const;
   Decision DecideNet(const NetAccess& net) const;
+  Decision DecideAddress(const NetAccess& net) const;
   bool NetRuleMatches(const NetRule& rule, const NetAccess& net, int& specificity) const;
 
   Index path_index_;                    // anchor -> path rules
@@ -187,5 +192,12 @@ std::string NormalizePath(std::string_view path);
 bool PathHasPrefix(std::string_view path, std::string_view prefix);
 
 bool CidrContains(const Cidr& cidr, const SocketAddress& addr);
+
+// The destinations a connect or send to `addr` reaches, as the kernel uses them: IPv4-mapped
+// IPv6 as IPv4; 0.0.0.0 and :: as the loopback address; another address of this host (127/8,
+// `local`) as itself and the loopback address (a listener on 0.0.0.0 answers both). A policy
+// decides each and the most restrictive result wins.
+std::vector<SocketAddress> DestinationsAsUsed(const SocketAddress& addr,
+                                              const std::vector<SocketAddress>& local);
 
 }  // namespace policy

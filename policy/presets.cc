@@ -8,7 +8,7 @@ namespace {
 constexpr std::string_view kNone = R"json({
   "version": 1,
   "limits": {"cpu": "off", "memory": "off", "processes": "off", "file_size": "off", "open_files": "off", "disk": "off", "timeout": "off", "output": "16MiB"},
-  "isolation": {"environment": "inherit", "workdir": "none", "namespaces": [], "landlock": false, "read_only_root": false, "cgroups": "preferred"},
+  "isolation": {"environment": "inherit", "workdir": "none", "namespaces": [], "landlock": false, "read_only_root": false, "cgroups": "preferred", "capabilities": "inherit"},
   "name": "none",
   "description": "Trace and record only: everything is allowed; escape primitives are recorded as escape_attempt events.",
   "files": {"default": {"action": "allow"}},
@@ -26,7 +26,8 @@ constexpr std::string_view kNone = R"json({
 constexpr std::string_view kBasic = R"json({
   "version": 1,
   "limits": {"cpu": "off", "memory": "4GiB", "processes": 1024, "file_size": "4GiB", "open_files": 4096, "disk": "off", "timeout": "off", "output": "16MiB"},
-  "isolation": {"environment": "clean", "workdir": "private", "namespaces": [], "landlock": false, "read_only_root": false, "cgroups": "preferred"},
+  "isolation": {"environment": "clean", "workdir": "private", "namespaces": [], "landlock": false, "read_only_root": false, "cgroups": "preferred",
+                "capabilities": ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP", "SETFCAP", "NET_BIND_SERVICE", "AUDIT_WRITE"]},
   "name": "basic",
   "description": "Files and network are open; every escape primitive is denied.",
   "files": {"default": {"action": "allow"}},
@@ -103,7 +104,8 @@ constexpr std::string_view kStandard = R"json({
 constexpr std::string_view kStrict = R"json({
   "version": 1,
   "limits": {"cpu": "60s", "memory": "1GiB", "processes": 128, "file_size": "256MiB", "open_files": 1024, "disk": "256MiB", "timeout": "10m", "output": "4MiB"},
-  "isolation": {"namespaces": ["pid", "ipc", "uts", "mount", "net"], "landlock": true, "cgroups": "required"},
+  "isolation": {"namespaces": ["pid", "ipc", "uts", "mount", "net"], "landlock": true, "cgroups": "required",
+                "capabilities": ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID"]},
   "name": "strict",
   "description": "standard, plus: no network sockets (unix only), and nothing may be executed but the command itself.",
   "extends": "standard",
@@ -122,7 +124,7 @@ constexpr std::string_view kStrict = R"json({
 constexpr std::string_view kMaximum = R"json({
   "version": 1,
   "limits": {"cpu": "10s", "memory": "256MiB", "processes": 32, "file_size": "16MiB", "open_files": 256, "disk": "64MiB", "timeout": "60s", "output": "1MiB"},
-  "isolation": {"environment": "clean", "workdir": "private", "namespaces": ["user", "pid", "ipc", "uts", "mount", "net"], "landlock": true, "read_only_root": true, "cgroups": "required"},
+  "isolation": {"environment": "clean", "workdir": "private", "namespaces": ["user", "pid", "ipc", "uts", "mount", "net"], "landlock": true, "read_only_root": true, "cgroups": "required", "capabilities": []},
   "name": "maximum",
   "description": "Only what a plain interpreter needs in its work dir; the first violation kills the whole process tree.",
   "files": {

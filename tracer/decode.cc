@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "policy/names.h"
+#include "policy/policy.h"
 #include "report/escape.h"
 #include "tracer/pin.h"
 #include "tracer/sockaddr.h"
@@ -203,6 +204,20 @@ void DecodeNet(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, Tra
   if (net.addr) {
     net.family = net.addr->family;
     out.addr = net.addr;
+    if ((row.verb == policy::NetVerb::kConnect || row.verb == policy::NetVerb::kSend) &&
+        policy::DestinationsAsUsed(*net.addr, {}).size() == 1 &&
+        policy::DestinationsAsUsed(*net.addr, {})[0].ip != net.addr->ip) {
+      out.note = "the unspecified address means this host: decided as the loopback address";
+    }
+    // Binding a unix socket to a path creates a file there: a path decision like mknod's.
+    const policy::SocketAddress& sa = *net.addr;
+    if (row.verb == policy::NetVerb::kBind && sa.family == AF_UNIX && !sa.abstract && !sa.unnamed &&
+        sa.unix_path.starts_with('/')) {
+      out.paths[0].raw = sa.unix_path;
+      out.paths[0].resolved.path = sa.unix_path;
+      out.request.paths[0] = {sa.unix_path, Access::kCreate, true, false};
+      out.request.path_count = 1;
+    }
   }
   out.request.net = std::move(net);
 }

@@ -20,7 +20,10 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <linux/capability.h>
 
+#include "policy/capabilities.h"
 #include "tracer/landlock.h"
 
 namespace tracer {
@@ -290,6 +293,19 @@ class Builder {
                       sb_.read_only_mounts.size()));
   }
 
+  void Capabilities() {
+    const auto& caps = p_.isolation.capabilities;
+    sb_.restrict_caps = caps.has_value();
+    sb_.keep_caps = caps.value_or(0) & ~policy::CapBit(CAP_SYS_PTRACE);
+    if (!caps) {
+      Layer("capabilities", "off", "the caller's, less CAP_SYS_PTRACE");
+      return;
+    }
+    auto names = policy::CapNames(sb_.keep_caps);
+    Layer("capabilities", "active",
+          names.empty() ? "none" : fmt::format("{}", fmt::join(names, " ")));
+  }
+
   void Landlock() {
     if (!p_.isolation.landlock) return;
     if (!o_.enforce) {  // audit mode must see every access, so nothing may deny beneath it
@@ -387,6 +403,7 @@ Isolation PrepareIsolation(const policy::Policy& policy, const IsolationOptions&
   b.Namespaces();
   b.Mounts();
   b.Landlock();
+  b.Capabilities();
   sandbox.chdir_to = options.cwd;
   return iso;
 }

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,6 +21,8 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
+
+#include "policy/capabilities.h"
 
 namespace tracer {
 namespace {
@@ -90,22 +93,43 @@ void ApplyMounts(const ChildPlan& c) {
   }
 }
 
-// CAP_SYS_PTRACE lets a root program ptrace, and read the memory and descriptors of, any
-// process: tracejail and its ancestors included. Nothing in a traced tree can use it for
-// anything else (its own members are traced already), so it leaves every set, at every level.
-// With NO_NEW_PRIVS set next, no execve brings it back.
-void DropPtraceCapability(const ChildPlan& c) {
-  prctl(PR_CAPBSET_DROP, CAP_SYS_PTRACE, 0, 0, 0);  // EPERM without CAP_SETPCAP: see capset
-  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER, CAP_SYS_PTRACE, 0, 0);
+// Capabilities are an isolation layer (docs/isolation.md): every set is cut to what the level
+// keeps. CAP_SYS_PTRACE leaves at every level: it lets a root program ptrace, and read the
+// memory and descriptors of, any process (tracejail and its ancestors included), and nothing in
+// a traced tree needs it. The bounding set goes first (dropping needs CAP_SETPCAP, which may
+// itself be dropped next). With NO_NEW_PRIVS set next, no execve brings a capability back: root
+// gets (inheritable | bounding) & old permitted on exec.
+void DropCapabilities(const ChildPlan& c) {
+  const Sandbox& sb = *c.sandbox;
+  std::uint64_t keep = sb.restrict_caps ? sb.keep_caps : ~std::uint64_t{0};
+  keep &= ~(std::uint64_t{1} << CAP_SYS_PTRACE);
+  for (int cap = 0; cap < 64; ++cap) {
+    if ((keep & (std::uint64_t{1} << cap)) != 0) continue;
+    // EINVAL past the kernel's last capability; EPERM without CAP_SETPCAP (an unprivileged
+    // caller, whose exec grants nothing anyway: capset below still empties its sets).
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno == EINVAL) break;
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER, cap, 0, 0);
+  }
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3]{};
   if (syscall(SYS_capget, &header, data) != 0) ChildFail(c.err_fd, SpawnError::kCapabilities);
-  constexpr unsigned kWord = CAP_SYS_PTRACE / 32;
-  constexpr std::uint32_t kBit = 1u << (CAP_SYS_PTRACE % 32);
-  data[kWord].effective &= ~kBit;
-  data[kWord].permitted &= ~kBit;
-  data[kWord].inheritable &= ~kBit;
+  for (unsigned word = 0; word < _LINUX_CAPABILITY_U32S_3; ++word) {
+    auto mask = static_cast<std::uint32_t>(keep >> (32 * word));
+    data[word].effective &= mask;
+    data[word].permitted &= mask;
+    data[word].inheritable &= mask;
+  }
   if (syscall(SYS_capset, &header, data) != 0) ChildFail(c.err_fd, SpawnError::kCapabilities);
+  // Check, never assume: a capability still in the bounding set would come back on exec.
+  for (int cap = 0; cap < 64; ++cap) {
+    if ((keep & (std::uint64_t{1} << cap)) != 0) continue;
+    int in = static_cast<int>(prctl(PR_CAPBSET_READ, cap, 0, 0, 0));
+    if (in < 0) break;  // past the last capability
+    if (in == 1 && geteuid() == 0) {
+      errno = EPERM;
+      ChildFail(c.err_fd, SpawnError::kCapabilities, cap);
+    }
+  }
 }
 
 void ApplyLandlock(const ChildPlan& c) {
@@ -169,7 +193,23 @@ void RunAsInit(const ChildPlan& c) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  if (setpgid(0, 0) != 0) ChildFail(c.err_fd, SpawnError::kSetup);
+  if (sb.new_session) {
+    // No controlling terminal: the program cannot push input into the caller's terminal
+    // (TIOCSTI) nor signal its foreground job through it.
+    if (setsid() < 0) ChildFail(c.err_fd, SpawnError::kSetup);
+  } else {
+    if (setpgid(0, 0) != 0) ChildFail(c.err_fd, SpawnError::kSetup);
+    // --tty: the command's group becomes the terminal's foreground group, so it may read it
+    // (SIGTTOU is blocked for the call: a background group may not change it otherwise).
+    if (isatty(STDIN_FILENO) == 1 && tcgetsid(STDIN_FILENO) == getsid(0)) {
+      sigset_t ttou, old;
+      sigemptyset(&ttou);
+      sigaddset(&ttou, SIGTTOU);
+      sigprocmask(SIG_BLOCK, &ttou, &old);
+      tcsetpgrp(STDIN_FILENO, getpid());
+      sigprocmask(SIG_SETMASK, &old, nullptr);
+    }
+  }
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) ChildFail(c.err_fd, SpawnError::kSetup);
   // In a new PID namespace the parent is invisible (getppid() is 0); the go pipe still tells.
   if ((sb.clone_flags & CLONE_NEWPID) == 0 && getppid() != c.parent) _exit(127);
@@ -213,7 +253,7 @@ void RunAsInit(const ChildPlan& c) {
       ChildFail(c.err_fd, SpawnError::kRlimit, resource);
     }
   }
-  DropPtraceCapability(c);
+  DropCapabilities(c);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ChildFail(c.err_fd, SpawnError::kNoNewPrivs);
   ApplyLandlock(c);
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, c.prog) != 0) {
@@ -292,7 +332,11 @@ std::string SpawnError::Describe(const LaunchSpec& spec) const {
                              : "a file",
                          why);
     case kCapabilities:
-      return fmt::format("dropping CAP_SYS_PTRACE from the command failed: {}", why);
+      return index >= 0 ? fmt::format(
+                              "capability {} could not be removed from the command's "
+                              "bounding set (tracejail needs CAP_SETPCAP to drop it)",
+                              policy::CapName(index))
+                        : fmt::format("dropping the command's capabilities failed: {}", why);
     case kLandlock:
       return index >= 0 && static_cast<std::size_t>(index) < sb.landlock_grants.size()
                  ? fmt::format("Landlock rule for {} failed: {}",

@@ -1,7 +1,8 @@
-// Starts the command as a seized tracee. The child, before execve: resets signal state, takes
-// its own process group, dies with its parent (PR_SET_PDEATHSIG), waits until the tracer has
-// seized it, sets PR_SET_NO_NEW_PRIVS and loads the filter. Only async-signal-safe calls run
-// between fork and execve; a failure there is sent to the parent over a CLOEXEC pipe.
+// Starts the command as a seized tracee. The child, before execve: resets signal state, starts
+// a new session (or, keeping the terminal, its own foreground process group), dies with its parent
+// (PR_SET_PDEATHSIG), waits until the tracer has seized it, sets PR_SET_NO_NEW_PRIVS and loads the
+// filter. Only async-signal-safe calls run between fork and execve; a failure there is sent to the
+// parent over a CLOEXEC pipe.
 //
 // Must be called on the thread that will issue every later ptrace request.
 #pragma once
@@ -39,6 +40,14 @@ struct Sandbox {
   std::string hostname;  // CLONE_NEWUTS
   std::string chdir_to;  // the command's working directory ("" keeps tracejail's)
   std::vector<std::pair<int, rlimit>> rlimits;
+  // Capabilities: with `restrict_caps`, every set (bounding, permitted, effective, inheritable,
+  // ambient) is cut to `keep_caps`; without, to the caller's. CAP_SYS_PTRACE never stays.
+  bool restrict_caps = false;
+  std::uint64_t keep_caps = 0;
+  // The command starts a new session with no controlling terminal (TIOCSTI and job-control
+  // signals cannot reach the caller's terminal); false keeps the terminal (--tty), and the
+  // command's process group becomes its foreground group.
+  bool new_session = true;
   // Landlock: a ruleset handling `landlock_handled`, granting each path its rights.
   std::uint64_t landlock_handled = 0;
   std::vector<std::pair<std::string, std::uint64_t>> landlock_grants;

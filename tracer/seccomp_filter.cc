@@ -47,7 +47,8 @@ bool Flagged(const SyscallRow& row, const policy::Policy& p) {
     case Group::kStat:
       return p.NeedsMetadata();
     case Group::kNet:
-      return p.NeedsNetwork();
+      // A unix socket's bind creates a file: a path decision as well.
+      return p.NeedsNetwork() || (row.verb == policy::NetVerb::kBind && p.NeedsPaths());
     case Group::kExec:
     case Group::kProcess:
       return true;
