@@ -36,7 +36,40 @@ std::optional<std::string_view> CommentText(std::string_view line, bool python) 
   return Trim(line);
 }
 
+// Bytes as text: printable ASCII as is, the rest as \n, \t or \xNN.
+std::string Printable(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (char c : bytes) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (u < 0x20 || u >= 0x7f || c == '\\' || c == '"') {
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+int LevelRank(std::string_view level) {
+  for (std::size_t i = 0; i < kSelftestLevels.size(); ++i) {
+    if (kSelftestLevels[i] == level) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+bool CoveredAt(std::string_view covered, std::string_view level) {
+  int c = LevelRank(covered);
+  return c >= 0 && LevelRank(level) >= c;
+}
 
 std::optional<EscapeSample> ParseEscapeHeader(std::string_view source, std::string& error) {
   bool python = source.starts_with("#");
@@ -88,15 +121,14 @@ std::optional<EscapeSample> ParseEscapeHeader(std::string_view source, std::stri
       return std::nullopt;
     }
   }
-  if (s.covered != "standard" && s.covered != "strict") {
-    error = "covered: must be standard or strict, not " + s.covered;
+  if (LevelRank(s.covered) < 0) {
+    error = "covered: must be basic, standard, strict or maximum, not " + s.covered;
     return std::nullopt;
   }
   return s;
 }
 
-SampleVerdict JudgeSample(std::string_view output, std::string_view token,
-                          std::string_view forbidden_marker, unsigned listener_hits) {
+SampleVerdict JudgeSample(std::string_view output, const Oracles& oracles) {
   SampleVerdict v;
   std::size_t end = output.find_last_not_of("\r\n ");
   if (end != std::string_view::npos) {
@@ -109,14 +141,22 @@ SampleVerdict JudgeSample(std::string_view output, std::string_view token,
   v.error = !escaped_line && !v.final_line.starts_with("BLOCKED");
   std::vector<std::string> why;
   if (escaped_line) why.emplace_back("the sample says so");
-  if (!token.empty() && output.find(token) != std::string_view::npos) {
-    why.emplace_back("the secret's token is in its output");
+  auto shows = [&](std::string_view what) {
+    return !what.empty() && output.find(what) != std::string_view::npos;
+  };
+  if (shows(oracles.secret_token)) why.emplace_back("the secret's token is in its output");
+  if (shows(oracles.outside_token)) {
+    why.emplace_back("the outside process's token is in its output");
   }
-  if (!forbidden_marker.empty() && output.find(forbidden_marker) != std::string_view::npos) {
-    why.emplace_back("the forbidden program ran");
+  if (shows(oracles.forbidden_marker)) why.emplace_back("the forbidden program ran");
+  if (oracles.listener_hits > 0) {
+    why.push_back("the denied listener was reached " + std::to_string(oracles.listener_hits) +
+                  " time(s)");
   }
-  if (listener_hits > 0) {
-    why.push_back("the denied listener was reached " + std::to_string(listener_hits) + " time(s)");
+  if (!oracles.injected.empty()) {
+    why.push_back(std::to_string(oracles.injected.size()) +
+                  " byte(s) pushed into the terminal's input (\"" +
+                  Printable(oracles.injected.substr(0, 32)) + "\")");
   }
   v.escaped = !why.empty();
   for (std::size_t i = 0; i < why.size(); ++i) v.why += (i ? "; " : "") + why[i];

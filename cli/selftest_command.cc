@@ -5,11 +5,15 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -19,6 +23,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -47,7 +52,8 @@ std::string RandomHex(std::size_t bytes) {
   return hex;
 }
 
-// The selftest's world: a secret, a decoy, a forbidden program, a scratch directory.
+// The selftest's world: a secret, a decoy, a forbidden program, a scratch directory, and a
+// protected directory whose file the policy lets samples read but not change.
 class World {
  public:
   World() {
@@ -68,6 +74,9 @@ class World {
     Write(decoy, "an ordinary file\n", 0644);
     forbidden = dir + "/forbidden/forbidden";
     Write(forbidden, "#!/bin/sh\necho FORBIDDEN-PROGRAM-RAN " + marker + "\n", 0755);
+    protected_dir = dir + "/protected";
+    protected_file = protected_dir + "/protected.txt";
+    ResetProtected();
   }
   ~World() {
     std::error_code ec;
@@ -76,7 +85,23 @@ class World {
   World(const World&) = delete;
   World& operator=(const World&) = delete;
 
-  std::string dir, token, marker, secret, decoy, forbidden;
+  // Recreates the protected directory and its file as they were before the previous sample:
+  // content, mode, owner and the attribute "user.tj-protected" (samples change all of these).
+  void ResetProtected() const {
+    std::error_code ec;
+    fs::remove_all(protected_dir, ec);
+    if (ec || !fs::create_directories(protected_dir, ec)) {
+      throw std::runtime_error(fmt::format("cannot recreate {}: {}", protected_dir,
+                                           ec ? ec.message() : "it is still there"));
+    }
+    chmod(protected_dir.c_str(), 0755);
+    Write(protected_file, "a protected file: samples may read it, not change it\n", 0644);
+    // Where the filesystem has no user attributes, the samples that remove it say ENODATA or
+    // ENOTSUP.
+    setxattr(protected_file.c_str(), "user.tj-protected", "selftest", 8, 0);
+  }
+
+  std::string dir, token, marker, secret, decoy, forbidden, protected_dir, protected_file;
 
  private:
   static void Write(const std::string& path, const std::string& text, mode_t mode) {
@@ -209,14 +234,134 @@ class Listeners {
   std::thread thread_;
 };
 
-std::string PolicyFor(const std::string& level, const World& w, int decoy_port,
+// A process outside the traced tree, the target of the "other processes" techniques:
+// samples/escapes/outside_process (not a sample itself), started with a random token in its argv
+// and environment. Samples get its pid, never the token: the token in a sample's output shows
+// that it read the process's /proc entries. It blocks every signal and has a second thread.
+class OutsideProcess {
+ public:
+  OutsideProcess(const std::string& program, const std::string& token) {
+    if (access(program.c_str(), X_OK) != 0) {
+      error = program + " is not built";
+      return;
+    }
+    int in[2], out[2];
+    if (pipe2(in, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+    UniqueFd in_r(in[0]), in_w(in[1]);
+    if (pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+    UniqueFd out_r(out[0]), out_w(out[1]);
+    std::string arg0 = program, arg1 = token, env0 = "TJ_OUTSIDE_TOKEN=" + token;
+    char* argv[] = {arg0.data(), arg1.data(), nullptr};
+    char* envp[] = {env0.data(), nullptr};
+    pid_ = fork();
+    if (pid_ < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
+    if (pid_ == 0) {
+      // Async-signal-safe calls only. Its own process group, so nothing a sample aims at the
+      // group reaches the selftest; it dies with the selftest.
+      setpgid(0, 0);
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      dup2(in_r.get(), STDIN_FILENO);
+      dup2(out_w.get(), STDOUT_FILENO);
+      int null = open("/dev/null", O_WRONLY);
+      dup2(null, STDERR_FILENO);
+      execve(argv[0], argv, envp);
+      _exit(127);
+    }
+    in_r.Reset();
+    out_w.Reset();
+    stdin_ = std::move(in_w);
+    char ready[7] = {};
+    pollfd pfd{out_r.get(), POLLIN, 0};
+    if (poll(&pfd, 1, 10000) != 1 || read(out_r.get(), ready, 6) != 6 ||
+        std::string_view(ready) != "ready\n") {
+      error = program + " did not start";
+      Stop();
+    }
+  }
+  ~OutsideProcess() { Stop(); }
+  OutsideProcess(const OutsideProcess&) = delete;
+  OutsideProcess& operator=(const OutsideProcess&) = delete;
+
+  // Still running? (a zombie keeps its pid until reaped here, so the pid is never reused)
+  bool Running() {
+    if (pid_ <= 0) return false;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      error = fmt::format("it died ({}) during an earlier sample",
+                          WIFSIGNALED(status) ? fmt::format("signal {}", WTERMSIG(status))
+                                              : fmt::format("exit {}", WEXITSTATUS(status)));
+      pid_ = -1;
+    }
+    return pid_ > 0;
+  }
+  pid_t pid() const { return pid_; }
+
+  std::string error;  // why it is not running
+
+ private:
+  void Stop() {
+    stdin_.Reset();  // end of file: it exits by itself
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
+    pid_ = -1;
+  }
+
+  pid_t pid_ = -1;
+  UniqueFd stdin_;
+};
+
+// A pseudo-terminal for the samples that attack the terminal (needs: tty): tracejail gets its
+// slave as controlling terminal and stdin. The selftest keeps the master (drained while the sample
+// runs) and a slave descriptor of its own, in raw mode, through which it reads afterwards whatever
+// a sample pushed into the terminal's input queue (TIOCSTI and the like).
+struct Pty {
+  UniqueFd master, slave;
+  std::string slave_path;
+
+  static std::optional<Pty> Open(std::string& error) {
+    Pty p;
+    p.master.Reset(posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+    char name[128];
+    if (!p.master.valid() || grantpt(p.master.get()) != 0 || unlockpt(p.master.get()) != 0 ||
+        ptsname_r(p.master.get(), name, sizeof name) != 0) {
+      error = fmt::format("no pseudo-terminal: {}", std::strerror(errno));
+      return std::nullopt;
+    }
+    p.slave_path = name;
+    p.slave.Reset(open(name, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
+    termios t{};
+    if (!p.slave.valid() || tcgetattr(p.slave.get(), &t) != 0) {
+      error = fmt::format("cannot open {}: {}", name, std::strerror(errno));
+      return std::nullopt;
+    }
+    cfmakeraw(&t);  // what is injected is readable at once, line or not, and not echoed
+    tcsetattr(p.slave.get(), TCSANOW, &t);
+    fcntl(p.master.get(), F_SETFL, O_NONBLOCK);
+    return p;
+  }
+  // Everything waiting in the terminal's input queue.
+  std::string TakeInput() const {
+    std::string bytes;
+    char buf[4096];
+    for (ssize_t n; bytes.size() < 65536 && (n = read(slave.get(), buf, sizeof buf)) > 0;) {
+      bytes.append(buf, static_cast<std::size_t>(n));
+    }
+    return bytes;
+  }
+};
+
+std::string PolicyFor(const std::string& level, const World& w, int denied_port, int decoy_port,
                       const Listeners& l) {
   nlohmann::json all = {"read", "write", "create", "delete", "exec", "chmod", "chown"};
   nlohmann::json p = {{"version", 1},
                       {"name", "selftest-" + level},
                       {"description", "the selftest's world: " + level +
-                                          ", the secret and the forbidden program "
-                                          "denied, the decoy listener allowed"},
+                                          ", the secret, the forbidden program and the "
+                                          "listener denied, the protected directory read-only, "
+                                          "the decoy listener allowed"},
                       {"extends", level},
                       // The race samples spin flipper threads for their whole run; strict's
                       // CPU limit (60 s for the tree) would end them on a slow or loaded machine
@@ -240,10 +385,33 @@ std::string PolicyFor(const std::string& level, const World& w, int decoy_port,
                           {{"id", "selftest-scratch"},
                            {"path", w.dir + "/scratch"},
                            {"access", {"read", "write", "create", "delete"}},
-                           {"action", "allow"}}}}}},
+                           {"action", "allow"}},
+                          // Readable (maximum's default would kill), never changed: the path
+                          // names the directory and everything below it.
+                          {{"id", "selftest-protected"},
+                           {"path", w.protected_dir},
+                           {"access", {"read"}},
+                           {"action", "allow"}},
+                          {{"id", "selftest-protected"},
+                           {"path", w.protected_dir},
+                           {"access", {"write", "create", "delete", "chmod", "chown"}},
+                           {"action", "deny"}}}}}},
+                      // The denied listener by its own addresses, at every level (basic's
+                      // default allows the network): the addresses that reach it under other
+                      // names (0.0.0.0, ::, mapped) are the alias-net technique.
                       {"network",
                        {{"rules",
-                         {{{"id", "selftest-decoy"},
+                         {{{"id", "selftest-listener"},
+                           {"cidr", "127.0.0.1/32"},
+                           {"ports", std::to_string(denied_port)},
+                           {"verbs", {"connect", "send"}},
+                           {"action", "deny"}},
+                          {{"id", "selftest-listener"},
+                           {"cidr", "::1/128"},
+                           {"ports", std::to_string(denied_port)},
+                           {"verbs", {"connect", "send"}},
+                           {"action", "deny"}},
+                          {{"id", "selftest-decoy"},
                            {"cidr", "127.0.0.1/32"},
                            {"ports", std::to_string(decoy_port)},
                            {"verbs", {"connect", "send"}},
@@ -266,11 +434,15 @@ struct Outcome {
   int status = -1;     // tracejail's exit status
   bool timed_out = false;
   std::vector<nlohmann::json> denials;  // events with a deny/kill decision (or would-be)
+  std::string injected;                 // what waited in the terminal's input queue (with a pty)
 };
 
+// Runs one sample under `tracejail run`. With a pty, tracejail starts in a new session with the
+// pty's slave as controlling terminal and stdin (stdout stays the capture pipe).
 Outcome RunSample(const std::string& self, const std::vector<std::string>& command,
                   const std::string& policy, const std::string& events,
-                  const std::vector<std::pair<std::string, std::string>>& env, int timeout_s) {
+                  const std::vector<std::pair<std::string, std::string>>& env, int timeout_s,
+                  const Pty* pty) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
   UniqueFd rd(p[0]), wr(p[1]);
@@ -285,9 +457,17 @@ Outcome RunSample(const std::string& self, const std::vector<std::string>& comma
   std::vector<char*> cargv;
   for (auto& a : argv) cargv.push_back(a.data());
   cargv.push_back(nullptr);
+  const char* tty = pty != nullptr ? pty->slave_path.c_str() : nullptr;
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
   if (pid == 0) {
+    if (tty != nullptr) {
+      setsid();
+      int t = open(tty, O_RDWR);
+      if (t < 0 || ioctl(t, TIOCSCTTY, 0) != 0) _exit(kExitInternal);
+      dup2(t, STDIN_FILENO);
+      if (t > STDERR_FILENO) close(t);
+    }
     dup2(wr.get(), STDOUT_FILENO);
     int null = open("/dev/null", O_WRONLY);
     dup2(null, STDERR_FILENO);
@@ -299,16 +479,21 @@ Outcome RunSample(const std::string& self, const std::vector<std::string>& comma
   Outcome out;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   char buf[65536];
+  // The pty's master is drained (its output dropped) so that a sample writing to its terminal
+  // never blocks; -1 once it has nothing more to give (poll ignores it then).
+  int master = pty != nullptr ? pty->master.get() : -1;
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                     deadline - std::chrono::steady_clock::now())
                     .count();
-    pollfd pfd{rd.get(), POLLIN, 0};
-    if (left <= 0 || poll(&pfd, 1, static_cast<int>(left)) == 0) {
+    pollfd pfd[2] = {{rd.get(), POLLIN, 0}, {master, POLLIN, 0}};
+    if (left <= 0 || poll(pfd, 2, static_cast<int>(left)) == 0) {
       out.timed_out = true;
       kill(pid, SIGKILL);  // PTRACE_O_EXITKILL takes the tree with it
       break;
     }
+    if (pfd[1].revents != 0 && read(master, buf, sizeof buf) <= 0 && errno != EAGAIN) master = -1;
+    if (pfd[0].revents == 0) continue;
     ssize_t n = read(rd.get(), buf, sizeof buf);
     if (n <= 0) break;
     if (out.output.size() < (1u << 20)) out.output.append(buf, static_cast<std::size_t>(n));
@@ -317,6 +502,7 @@ Outcome RunSample(const std::string& self, const std::vector<std::string>& comma
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   out.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (pty != nullptr) out.injected = pty->TakeInput();
   std::ifstream in(events);
   std::size_t bad = 0;
   for (auto& e : report::ReadEvents(in, bad)) {
@@ -327,18 +513,33 @@ Outcome RunSample(const std::string& self, const std::vector<std::string>& comma
   return out;
 }
 
+// The id of the rule behind a decision: "selftest-secret", "escapes/default".
+std::string RuleId(const nlohmann::json& decision) {
+  std::string rule = decision.value("rule", "?");
+  if (auto open = rule.rfind(" ("); open != std::string::npos && rule.ends_with(")")) {
+    return rule.substr(open + 2, rule.size() - open - 3);
+  }
+  if (auto hash = rule.find("#/"); hash != std::string::npos) return rule.substr(hash + 2);
+  return rule;
+}
+
+// At maximum the first violation kills the tree, so the sample prints no final line: the run
+// was stopped when tracejail says so (exit 122) and its events hold the kill. "" otherwise.
+std::string KilledBy(const Outcome& o) {
+  if (o.status != kExitKilledByPolicy) return "";
+  std::string rules;
+  for (const auto& e : o.denials) {
+    if (e["decision"].value("action", "") != "kill") continue;
+    std::string rule = RuleId(e["decision"]);
+    if (rules.find(rule) == std::string::npos) rules += (rules.empty() ? "" : ", ") + rule;
+  }
+  return rules.empty() ? "" : "killed by policy: " + rules;
+}
+
 // "tracer: selftest-secret, escapes/default" or "kernel: ENOSYS" (no event: the kernel refused).
 std::string BlockedBy(const Outcome& o, const std::string& final_line) {
   std::map<std::string, int> rules;
-  for (const auto& e : o.denials) {
-    std::string rule = e["decision"].value("rule", "?");
-    if (auto open = rule.rfind(" ("); open != std::string::npos && rule.ends_with(")")) {
-      rule = rule.substr(open + 2, rule.size() - open - 3);  // the rule's id
-    } else if (auto hash = rule.find("#/"); hash != std::string::npos) {
-      rule = rule.substr(hash + 2);
-    }
-    ++rules[rule];
-  }
+  for (const auto& e : o.denials) ++rules[RuleId(e["decision"])];
   if (!rules.empty()) {
     std::string text = "tracer:";
     for (const auto& [rule, n] : rules) text += " " + rule;
@@ -419,8 +620,9 @@ std::vector<EscapeSample> LoadSamples(const std::string& dir) {
 }  // namespace
 
 void AddSelftestOptions(CLI::App* cmd, SelftestArgs& args) {
-  cmd->add_option("--level", args.level, "standard, strict, or all (both; the default)")
-      ->check(CLI::IsMember({"standard", "strict", "all"}));
+  cmd->add_option("--level", args.level,
+                  "basic, standard, strict, maximum, or all (the four in that order; the default)")
+      ->check(CLI::IsMember({"basic", "standard", "strict", "maximum", "all"}));
   cmd->add_option("--samples", args.samples,
                   "the built escape suite (default: samples/escapes beside this build's cli/)");
   cmd->add_option("--only", args.only, "run only these techniques (ids)");
@@ -447,11 +649,14 @@ int Selftest(const SelftestArgs& args) {
     });
   }
   std::vector<std::string> levels;
-  if (args.level != "strict") levels.push_back("standard");
-  if (args.level != "standard") levels.push_back("strict");
+  for (auto level : kSelftestLevels) {
+    if (args.level == "all" || args.level == level) levels.emplace_back(level);
+  }
 
   World world;
   Listeners listeners(world.dir);
+  std::string outside_token = "tracejail-selftest-outside-" + RandomHex(12);
+  OutsideProcess outside((fs::path(dir) / "outside_process").string(), outside_token);
   std::vector<std::pair<std::string, std::string>> env = {
       {"TJ_SECRET", world.secret},
       {"TJ_SECRET_DIR", world.dir + "/secret"},
@@ -461,7 +666,10 @@ int Selftest(const SelftestArgs& args) {
       {"TJ_FORBIDDEN", world.forbidden},
       {"TJ_SCRATCH", world.dir + "/scratch"},
       {"TJ_UNIX_LISTEN", listeners.unix_stream},
-      {"TJ_UNIX_DGRAM", listeners.unix_dgram}};
+      {"TJ_UNIX_DGRAM", listeners.unix_dgram},
+      {"TJ_PROTECTED", world.protected_file},
+      {"TJ_PROTECTED_DIR", world.protected_dir}};
+  if (outside.Running()) env.emplace_back("TJ_OUTSIDE_PID", std::to_string(outside.pid()));
 
   nlohmann::json results = nlohmann::json::array();
   int failures = 0;
@@ -469,9 +677,13 @@ int Selftest(const SelftestArgs& args) {
     fmt::print("tracejail selftest: {} techniques from {}\n", samples.size(), dir);
     fmt::print("secret {} (denied), listener 127.0.0.1:{} (denied), decoy 127.0.0.1:{} (allowed)\n",
                world.secret, listeners.denied_port(), listeners.decoy_port());
+    fmt::print(
+        "protected {} (read-only), outside process {}\n", world.protected_dir,
+        outside.Running() ? fmt::format("pid {}", outside.pid()) : "not running: " + outside.error);
   }
   for (const auto& level : levels) {
-    std::string policy = PolicyFor(level, world, listeners.decoy_port(), listeners);
+    std::string policy =
+        PolicyFor(level, world, listeners.denied_port(), listeners.decoy_port(), listeners);
     int blocked = 0, escaped = 0, skipped = 0, errors = 0;
     if (!args.json) {
       fmt::print("\n== {}\n  {:<22} {:<8} {:<44} {}\n", level, "technique", "result", "blocked by",
@@ -481,35 +693,57 @@ int Selftest(const SelftestArgs& args) {
       nlohmann::json r = {{"id", s.id},     {"class", s.klass},     {"title", s.title},
                           {"level", level}, {"covered", s.covered}, {"source", s.source}};
       std::string result, by, events;
-      bool needs_root = std::find(s.needs.begin(), s.needs.end(), "root") != s.needs.end();
-      if (needs_root && geteuid() != 0) {
+      auto needs = [&](std::string_view what) {
+        return std::find(s.needs.begin(), s.needs.end(), what) != s.needs.end();
+      };
+      std::optional<Pty> pty;
+      std::string unavailable;
+      if (needs("root") && geteuid() != 0) {
+        unavailable = "needs root";
+      } else if (needs("outside") && !outside.Running()) {
+        unavailable = "needs the outside process: " + outside.error;
+      } else if (needs("tty") && !(pty = Pty::Open(unavailable))) {
+        unavailable = "needs a terminal: " + unavailable;
+      }
+      if (!unavailable.empty()) {
         result = "skipped";
-        by = "needs root";
+        by = unavailable;
         ++skipped;
       } else {
         fs::remove_all(world.dir + "/scratch", ec);
         fs::create_directories(world.dir + "/scratch", ec);
+        world.ResetProtected();
         std::string events_file = world.dir + "/events-" + s.id + "-" + level + ".jsonl";
         unsigned before = listeners.hits();
-        Outcome o = RunSample(self, s.command, policy, events_file, env, args.timeout_s);
+        Outcome o = RunSample(self, s.command, policy, events_file, env, args.timeout_s,
+                              pty ? &*pty : nullptr);
         unsigned hits = listeners.hits() - before;
         if (o.status == kExitUnavailable) {
           result = "skipped";
           by = "a layer of this level is unavailable on this machine (exit 119)";
           ++skipped;
         } else {
-          SampleVerdict v = JudgeSample(o.output, world.token, world.marker, hits);
-          bool covered = level == "strict" || s.covered == "standard";
+          SampleVerdict v = JudgeSample(
+              o.output, Oracles{world.token, world.marker, outside_token, hits, o.injected});
+          bool covered = CoveredAt(s.covered, level);
+          std::string killed = KilledBy(o);
           if (v.escaped) {
             result = covered ? "ESCAPED" : "escaped";
             by = v.why + (covered ? "" : " (not covered at this level)");
             ++escaped;
             if (covered) ++failures;
-          } else if (v.error || o.timed_out) {
+          } else if (o.timed_out) {
             result = "ERROR";
-            by = o.timed_out
-                     ? fmt::format("no end after {} s", args.timeout_s)
-                     : fmt::format("no final BLOCKED:/ESCAPED: line (tracejail exit {})", o.status);
+            by = fmt::format("no end after {} s", args.timeout_s);
+            ++errors;
+            ++failures;
+          } else if (v.error && !killed.empty()) {
+            result = "blocked";
+            by = killed;
+            ++blocked;
+          } else if (v.error) {
+            result = "ERROR";
+            by = fmt::format("no final BLOCKED:/ESCAPED: line (tracejail exit {})", o.status);
             ++errors;
             ++failures;
           } else {
@@ -521,6 +755,7 @@ int Selftest(const SelftestArgs& args) {
           r["final_line"] = report::EscapeBytes(v.final_line);
           r["listener_hits"] = hits;
           r["exit_status"] = o.status;
+          if (pty) r["terminal_input"] = report::EscapeBytes(o.injected);
         }
       }
       r["result"] = result;

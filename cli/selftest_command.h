@@ -1,7 +1,9 @@
 // `tracejail selftest`: runs every program of the escape suite (samples/escapes/) under the
-// policy levels, against a secret file, a forbidden program and a loopback listener that the
-// policy denies, and prints which technique was stopped by what. Exit 0 when no technique got
-// through at a level its header says is covered.
+// policy levels basic, standard, strict and maximum, against what the policy denies (a secret
+// file, a forbidden program, loopback and unix listeners, a protected directory it may only read)
+// and a process outside the traced tree, with a pseudo-terminal as controlling terminal for the
+// terminal techniques, and prints which technique was stopped by what. Exit 0 when no technique
+// got through at a level its header says is covered.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -11,7 +13,7 @@
 namespace cli {
 
 struct SelftestArgs {
-  std::string level = "all";      // standard, strict or all
+  std::string level = "all";      // basic, standard, strict, maximum or all (the four)
   std::string samples;            // the built suite; default: beside this binary's build tree
   std::vector<std::string> only;  // technique ids
   bool json = false;

@@ -55,22 +55,73 @@ TEST_CASE("ParseEscapeHeader: no block, or an incomplete one", "[selftest]") {
   CHECK(error.find("covered") != std::string::npos);
 }
 
+TEST_CASE("ParseEscapeHeader accepts every selftest level as covered:", "[selftest]") {
+  for (std::string level : {"basic", "standard", "strict", "maximum"}) {
+    std::string error;
+    auto s = cli::ParseEscapeHeader(
+        "/* tracejail-escape\n * id: x\n * title: t\n * covered: " + level +
+            "\n * needs: outside tty\n * Technique: a\n" + " * Defence: b\n */\n",
+        error);
+    REQUIRE(s);
+    CHECK(s->covered == level);
+    CHECK(s->needs == std::vector<std::string>{"outside", "tty"});
+  }
+}
+
+TEST_CASE("CoveredAt: a level covers what its header names and everything weaker", "[selftest]") {
+  CHECK(cli::LevelRank("basic") == 0);
+  CHECK(cli::LevelRank("maximum") == 3);
+  CHECK(cli::LevelRank("all") == -1);
+  CHECK(cli::CoveredAt("basic", "basic"));
+  CHECK(cli::CoveredAt("basic", "maximum"));
+  CHECK_FALSE(cli::CoveredAt("standard", "basic"));
+  CHECK(cli::CoveredAt("standard", "standard"));
+  CHECK(cli::CoveredAt("standard", "strict"));
+  CHECK_FALSE(cli::CoveredAt("strict", "standard"));
+  CHECK(cli::CoveredAt("strict", "maximum"));
+  CHECK_FALSE(cli::CoveredAt("maximum", "strict"));
+  CHECK(cli::CoveredAt("maximum", "maximum"));
+  CHECK_FALSE(cli::CoveredAt("never", "maximum"));
+  CHECK_FALSE(cli::CoveredAt("basic", "none"));
+}
+
 TEST_CASE("JudgeSample: any oracle makes an escape, no final line is an error", "[selftest]") {
-  auto v = cli::JudgeSample("try 1\nBLOCKED: openat -> EACCES\n", "TOKEN", "MARK", 0);
+  const cli::Oracles oracles{"TOKEN", "MARK", "OUTSIDE", 0, ""};
+  auto v = cli::JudgeSample("try 1\nBLOCKED: openat -> EACCES\n", oracles);
   CHECK_FALSE(v.escaped);
   CHECK_FALSE(v.error);
   CHECK(v.final_line == "BLOCKED: openat -> EACCES");
-  CHECK(cli::JudgeSample("ESCAPED: via x\n", "TOKEN", "MARK", 0).escaped);
+  CHECK(cli::JudgeSample("ESCAPED: via x\n", oracles).escaped);
   // The sample says BLOCKED but the secret's token or the listener says otherwise.
-  v = cli::JudgeSample("read TOKEN\nBLOCKED: nothing\n", "TOKEN", "MARK", 0);
+  v = cli::JudgeSample("read TOKEN\nBLOCKED: nothing\n", oracles);
   CHECK(v.escaped);
-  CHECK(v.why.find("token") != std::string::npos);
-  CHECK(cli::JudgeSample("MARK\nBLOCKED\n", "TOKEN", "MARK", 0).escaped);
-  v = cli::JudgeSample("BLOCKED\n", "TOKEN", "MARK", 2);
+  CHECK(v.why.find("secret's token") != std::string::npos);
+  CHECK(cli::JudgeSample("MARK\nBLOCKED\n", oracles).escaped);
+  auto hits = oracles;
+  hits.listener_hits = 2;
+  v = cli::JudgeSample("BLOCKED\n", hits);
   CHECK(v.escaped);
   CHECK(v.why.find("2 time") != std::string::npos);
-  v = cli::JudgeSample("Segmentation fault\n", "TOKEN", "MARK", 0);
+  v = cli::JudgeSample("Segmentation fault\n", oracles);
   CHECK(v.error);
   CHECK_FALSE(v.escaped);
-  CHECK(cli::JudgeSample("", "TOKEN", "MARK", 0).error);
+  CHECK(cli::JudgeSample("", oracles).error);
+}
+
+TEST_CASE("JudgeSample: the outside process's token and terminal input are escapes", "[selftest]") {
+  const cli::Oracles oracles{"TOKEN", "MARK", "OUTSIDE", 0, ""};
+  // /proc/PID/environ of the outside process, printed by a sample that calls itself blocked.
+  auto v = cli::JudgeSample("environ: TJ_OUTSIDE_TOKEN=OUTSIDE\nBLOCKED: nothing\n", oracles);
+  CHECK(v.escaped);
+  CHECK_FALSE(v.error);
+  CHECK(v.why.find("outside process's token") != std::string::npos);
+  // Bytes a sample pushed into the terminal's input queue (TIOCSTI), shown escaped.
+  auto tty = oracles;
+  tty.injected = "#tj\n\x01";
+  v = cli::JudgeSample("BLOCKED: TIOCSTI -> EPERM\n", tty);
+  CHECK(v.escaped);
+  CHECK(v.why.find("5 byte(s) pushed into the terminal's input (\"#tj\\n\\x01\")") !=
+        std::string::npos);
+  // Empty oracles never match.
+  CHECK_FALSE(cli::JudgeSample("anything\nBLOCKED\n", cli::Oracles{}).escaped);
 }
