@@ -1,8 +1,8 @@
 /* tracejail-escape
  * id: alias-net
  * class: syscall aliases
- * title: every way to reach a denied address: connect, mapped IPv6, fast open, sendto/sendmsg/sendmmsg, unix sockets
- * covered: standard
+ * title: every way to reach a denied address: connect, mapped IPv6, the unspecified address, fast open, sendto/sendmsg/sendmmsg, unix sockets
+ * covered: basic
  * needs: listener decoy
  *
  * Technique: a rule checked only on connect() misses the other calls that carry an address:
@@ -11,11 +11,15 @@
  * sendmmsg (whose second message goes elsewhere than its first), connect then send, and sendto
  * with an explicit address on a UDP socket connected to an allowed peer (the address wins);
  * and a denied unix socket (TJ_UNIX_LISTEN, TJ_UNIX_DGRAM) by connect, sendto, sendmsg, through a
- * symlink and by a relative name.
+ * symlink and by a relative name. A rule on 127.0.0.1 also misses the addresses the kernel
+ * rewrites to the local host: the unspecified address 0.0.0.0, its IPv6 form ::, the mapped
+ * ::ffff:0.0.0.0, and the rest of 127/8 (127.0.0.2 reaches listeners on 0.0.0.0), each tried
+ * with TCP connect and UDP sendto on TJ_LISTEN's port.
  * Defence: rules belong to the operation "connect/send to address", so the tracer decodes the
  * sockaddr of every one of these calls, every message of sendmmsg, and maps ::ffff:a.b.c.d to the
- * IPv4 address before matching rules. Unix socket paths are resolved like file paths (cwd,
- * symlinks) before the network rules for unix sockets are matched.
+ * IPv4 address before matching rules; 0.0.0.0, ::, their mapped forms and 127/8 are decided as the
+ * loopback address. Unix socket paths are resolved like file paths (cwd, symlinks) before the
+ * network rules for unix sockets are matched.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -172,7 +176,41 @@ int main(void) {
   }
   close(u);
 
-  /* 4. Unix sockets: a denied socket path reached by connect, by sendto on a datagram socket,
+  /* 4. Addresses the kernel rewrites to the local host, on TJ_LISTEN's port. */
+  static const struct {
+    const char *name;
+    int family;
+    const char *addr;
+  } local[] = {{"0.0.0.0", AF_INET, "0.0.0.0"},
+               {"127.0.0.2", AF_INET, "127.0.0.2"},
+               {"[::]", AF_INET6, "::"},
+               {"[::ffff:0.0.0.0]", AF_INET6, "::ffff:0.0.0.0"}};
+  for (size_t i = 0; i < sizeof local / sizeof local[0]; ++i) {
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t len = sizeof(struct sockaddr_in);
+    if (local[i].family == AF_INET) {
+      struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+      a->sin_family = AF_INET;
+      a->sin_port = listen4.sin_port;
+      inet_pton(AF_INET, local[i].addr, &a->sin_addr);
+    } else {
+      struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+      a->sin6_family = AF_INET6;
+      a->sin6_port = listen4.sin_port;
+      inet_pton(AF_INET6, local[i].addr, &a->sin6_addr);
+      len = sizeof(struct sockaddr_in6);
+    }
+    char what[96];
+    snprintf(what, sizeof what, "TCP connect(%s:<TJ_LISTEN's port>)", local[i].name);
+    tcp_try(what, local[i].family, &ss, len, 0);
+    snprintf(what, sizeof what, "UDP sendto(%s:<TJ_LISTEN's port>)", local[i].name);
+    u = socket(local[i].family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    udp_result(what, sendto(u, msg, sizeof msg - 1, 0, (const struct sockaddr *)&ss, len));
+    close(u);
+  }
+
+  /* 5. Unix sockets: a denied socket path reached by connect, by sendto on a datagram socket,
    * by sendmsg, through a symlink in scratch, and by a relative name after chdir. */
   const char *ustream = getenv("TJ_UNIX_LISTEN"), *udgram = getenv("TJ_UNIX_DGRAM");
   const char *scratch = getenv("TJ_SCRATCH");
