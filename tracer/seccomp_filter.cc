@@ -23,8 +23,6 @@
 namespace tracer {
 namespace {
 
-constexpr std::uint32_t kX32SyscallBit = 0x40000000;
-
 using policy::ArgCondition;
 using policy::SyscallAction;
 
@@ -136,9 +134,6 @@ Ctx Build(const FilterPlan& plan, const SyscallIndex& index) {
     if (nr < 0) continue;
     AddRule(ctx, SCMP_ACT_ERRNO(static_cast<std::uint32_t>(row->kernel_errno)), nr, {},
             std::string(row->name));
-  }
-  for (int nr : plan.unknown) {
-    AddRule(ctx, SCMP_ACT_TRACE(kUnknownTag), nr, {}, fmt::format("unknown syscall {}", nr));
   }
   return ctx;
 }
@@ -313,8 +308,18 @@ FilterPlan MakePlan(const policy::Policy& policy, const SyscallIndex& index, boo
       }
     }
   }
-  for (int nr = 0; nr < static_cast<int>(kSyscallNumberLimit); ++nr) {
-    if (index.Lookup(nr) == nullptr) plan.unknown.push_back(nr);
+  for (std::uint32_t nr = 0; nr < kSyscallNumberLimit; ++nr) {
+    if (index.Lookup(nr) != nullptr) continue;
+    if (!plan.unknown.empty() && plan.unknown.back().second == nr) {
+      ++plan.unknown.back().second;
+    } else {
+      plan.unknown.emplace_back(nr, nr + 1);
+    }
+  }
+  if (!plan.unknown.empty() && plan.unknown.back().second == kSyscallNumberLimit) {
+    plan.unknown.back().second = kX32SyscallBit;
+  } else {
+    plan.unknown.emplace_back(kSyscallNumberLimit, kX32SyscallBit);
   }
   if (audit) {
     auto to_trace = [](SyscallAction& a) {
@@ -363,20 +368,31 @@ std::vector<sock_filter> BuildFilter(const FilterPlan& plan, const SyscallIndex&
   if (bytes.empty() || bytes.size() % sizeof(sock_filter) != 0) {
     throw std::runtime_error("libseccomp exported a malformed BPF program");
   }
-  // libseccomp can name single numbers only: numbers from kSyscallNumberLimit up to the x32 bit
-  // (which libseccomp routes to the bad-architecture action) are stopped by a prelude. Its jumps
-  // land on libseccomp's first instruction; libseccomp's own jumps are relative, so they hold.
-  const sock_filter prelude[] = {
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 4),
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, kX32SyscallBit, 2, 0),
-      BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, kSyscallNumberLimit, 0, 1),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE | kUnknownTag),
-  };
-  std::vector<sock_filter> prog(std::begin(prelude), std::end(prelude));
-  prog.resize(prog.size() + bytes.size() / sizeof(sock_filter));
-  std::memcpy(prog.data() + std::size(prelude), bytes.data(), bytes.size());
+  // Numbers without a table row stop for the tracer before libseccomp's program runs: two
+  // comparisons per run of them (libseccomp names single numbers only, hundreds of rules).
+  // Every jump of the prelude lands inside it or on libseccomp's first instruction, whose own
+  // jumps are relative, so they hold.
+  std::vector<sock_filter> prelude;
+  const std::size_t runs = plan.unknown.size();
+  if (runs > 100) throw std::runtime_error("too many runs of unknown syscall numbers");
+  // Layout: [0] ld arch, [1] jeq x86_64, [2] ld nr, 2 per run, ja over, ret TRACE, libseccomp.
+  const std::size_t trace_at = 3 + 2 * runs + 1;
+  prelude.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)));
+  prelude.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0,
+                             static_cast<std::uint8_t>(trace_at + 1 - 2)));
+  prelude.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)));
+  for (const auto& [first, end] : plan.unknown) {
+    prelude.push_back(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, first, 0, 1));  // below: next run
+    std::size_t here = prelude.size();
+    prelude.push_back(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, end, 0,
+                               static_cast<std::uint8_t>(trace_at - (here + 1))));
+  }
+  prelude.push_back(BPF_STMT(BPF_JMP | BPF_JA | BPF_K, 1));
+  prelude.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE | kUnknownTag));
+  std::vector<sock_filter> prog = std::move(prelude);
+  const std::size_t at = prog.size();
+  prog.resize(at + bytes.size() / sizeof(sock_filter));
+  std::memcpy(prog.data() + at, bytes.data(), bytes.size());
   if (prog.size() > BPF_MAXINSNS) {
     throw std::runtime_error(
         fmt::format("the seccomp filter has {} instructions, more than the "
@@ -428,10 +444,15 @@ std::string DescribePlan(const FilterPlan& plan, const SyscallIndex& index) {
         k.rule_id);
   }
   if (!plan.unknown.empty()) {
+    std::string runs;
+    for (const auto& [first, end] : plan.unknown) {
+      runs += fmt::format("{}{}-{}", runs.empty() ? "" : ", ", first,
+                          end == kX32SyscallBit ? std::string("") : std::to_string(end - 1));
+    }
     out += fmt::format(
-        "\nUnknown syscall numbers (no table row: {} below {}, and every number from {} up): "
-        "stop for the tracer, which applies the policy's \"unknown_syscall\" verdict.\n",
-        plan.unknown.size(), kSyscallNumberLimit, kSyscallNumberLimit);
+        "\nSyscall numbers tracejail does not know ({}): stop for the tracer, which applies the "
+        "policy's \"unknown_syscall\" verdict (ENOSYS at every level but none).\n",
+        runs);
   }
   out += fmt::format("\nEverything else: {} in the kernel, never stopped.\n",
                      kDefaults.at(static_cast<std::size_t>(plan.default_action)));
@@ -443,6 +464,15 @@ std::string DescribeFilter(const FilterPlan& plan, const SyscallIndex& index) {
   UniqueFd fd = MemFd();
   Check(seccomp_export_pfc(ctx.get(), fd.get()), "seccomp_export_pfc");
   return ReadAll(fd.get());
+}
+
+}  // namespace tracer
+
+namespace tracer {
+
+bool FilterPlan::IsUnknown(std::uint32_t nr) const {
+  return std::any_of(unknown.begin(), unknown.end(),
+                     [&](const auto& run) { return nr >= run.first && nr < run.second; });
 }
 
 }  // namespace tracer

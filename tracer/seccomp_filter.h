@@ -22,9 +22,11 @@ inline constexpr std::uint16_t kSyscallRuleTag = 0xfffe;
 // RET_TRACE data for a syscall number the table does not classify: the tracer applies the
 // policy's "unknown_syscall" verdict (ENOSYS at every level but none).
 inline constexpr std::uint16_t kUnknownTag = 0xfffc;
-// Numbers below this are classified one by one; every number from here up to the x32 bit is
-// unknown to any kernel tracejail was built for (a prelude in the BPF program stops them).
+// The table classifies numbers below this one by one (the unit test walks them); every number
+// from here up to the x32 bit is unknown to any kernel tracejail was built for.
 inline constexpr std::uint32_t kSyscallNumberLimit = 1024;
+// The first number of the x32 ABI (libseccomp sends those to the bad-architecture action).
+inline constexpr std::uint32_t kX32SyscallBit = 0x40000000;
 
 // A policy syscall rule decided in the kernel (the syscall is not one the tracer stops for).
 struct KernelRule {
@@ -52,7 +54,10 @@ struct FilterPlan {
   // sched_getaffinity, sched_setaffinity: their rows stop for every call while the tree may
   // share one CPU with the supervisor (tracer/same_cpu.h), which then gives it its CPUs back.
   std::vector<int> affinity_traced;
-  std::vector<int> unknown;  // numbers below kSyscallNumberLimit without a table row
+  // Syscall numbers without a table row, as [first, end) runs up to kX32SyscallBit: a prelude
+  // in front of libseccomp's program stops them with kUnknownTag (two comparisons per run).
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> unknown;
+  bool IsUnknown(std::uint32_t nr) const;
 };
 
 // `audit`: nothing may be denied or killed in the kernel either; syscall rules (and a default)
