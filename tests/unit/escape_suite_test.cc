@@ -55,7 +55,7 @@ TEST_CASE("ParseEscapeHeader: no block, or an incomplete one", "[selftest]") {
   CHECK(error.find("covered") != std::string::npos);
 }
 
-TEST_CASE("ParseEscapeHeader accepts every selftest level as covered:", "[selftest]") {
+TEST_CASE("ParseEscapeHeader accepts every selftest level in covered", "[selftest]") {
   for (std::string level : {"basic", "standard", "strict", "maximum"}) {
     std::string error;
     auto s = cli::ParseEscapeHeader(
