@@ -37,11 +37,23 @@ void Check(int rc, std::string_view what) {
   }
 }
 
+// Whether the policy refuses other processes' /proc entries: then every open and change stops,
+// whatever the path rules say (the tree check needs the resolved path).
+bool GuardsProc(const policy::Policy& p) {
+  for (auto prim : {policy::Primitive::kProcessOutside, policy::Primitive::kProcessVmRead,
+                    policy::Primitive::kProcessVmWrite}) {
+    if (p.primitives.at(static_cast<std::size_t>(prim)).verdict.action != policy::Action::kAllow) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool Flagged(const SyscallRow& row, const policy::Policy& p) {
   switch (row.group) {
     case Group::kOpen:
     case Group::kMutate:
-      return p.NeedsPaths();
+      return p.NeedsPaths() || GuardsProc(p);
     case Group::kStat:
       return p.NeedsMetadata();
     case Group::kNet:
