@@ -252,8 +252,8 @@ int main(int argc, char** argv) {
   cli::SelftestArgs selftest;
   CLI::App* selftest_cmd = app.add_subcommand(
       "selftest",
-      "run the escape suite (samples/escapes) under the standard and strict levels and show "
-      "what stopped each technique");
+      "run the escape suite (samples/escapes) under the basic, standard, strict and maximum "
+      "levels and show what stopped each technique");
   cli::AddSelftestOptions(selftest_cmd, selftest);
 
   std::string watch_endpoint;
