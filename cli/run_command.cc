@@ -461,6 +461,9 @@ RunOutcome RunCommand(const RunArgs& args) {
   FillResult(result, start, end, exec);
   if (log) {
     nlohmann::json outcome = {{"run_status", report::Name(exec.status)}};
+    outcome["capabilities"] = spec.sandbox.restrict_caps
+                                  ? nlohmann::json(policy::CapNames(spec.sandbox.keep_caps))
+                                  : nlohmann::json("inherit");
     if (!result.internal_error.empty()) outcome["internal_error"] = result.internal_error;
     if (exec.interrupted) {
       const char* abbrev = sigabbrev_np(*exec.interrupted);

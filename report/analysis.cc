@@ -74,7 +74,19 @@ Analysis Analyze(const std::vector<nlohmann::json>& events) {
   std::map<std::string, std::uint64_t> escape_kinds;
   for (const auto& e : events) {
     std::string type = Str(e, "type");
-    if (type == "log_end") continue;
+    if (type == "log_end") {
+      const nlohmann::json caps = e.value("capabilities", nlohmann::json());
+      if (caps.is_string() && caps.get<std::string>() == "inherit") {
+        a.capabilities = "inherited from the caller (less CAP_SYS_PTRACE)";
+      } else if (caps.is_array()) {
+        std::string names;
+        for (const auto& c : caps) {
+          if (c.is_string()) names += (names.empty() ? "" : " ") + c.get<std::string>();
+        }
+        a.capabilities = names.empty() ? "none" : names;
+      }
+      continue;
+    }
     ++a.records;
     ++a.by_type[type];
     a.timeline.push_back(
@@ -187,6 +199,7 @@ Analysis Analyze(const std::vector<nlohmann::json>& events) {
 std::string RenderText(const Analysis& a) {
   std::string out = fmt::format("Risk: {}\n", Name(a.risk));
   for (const auto& r : a.reasons) out += "  because " + r + "\n";
+  if (!a.capabilities.empty()) out += "Capabilities in force: " + a.capabilities + "\n";
   out += fmt::format("\nEvents: {}\n", a.records);
   for (const auto& [type, n] : a.by_type) out += fmt::format("  {:<24} {}\n", type, n);
   out += "\nDenied:\n";
@@ -239,6 +252,7 @@ std::string RenderText(const Analysis& a) {
 std::string RenderMarkdown(const Analysis& a) {
   std::string out = fmt::format("# tracejail report\n\n**Risk: {}**\n\n", Name(a.risk));
   for (const auto& r : a.reasons) out += "- " + Md(r) + "\n";
+  if (!a.capabilities.empty()) out += "\nCapabilities in force: " + Md(a.capabilities) + "\n";
   out += "\n## Events\n\n| type | count |\n|---|---|\n";
   for (const auto& [type, n] : a.by_type) out += fmt::format("| {} | {} |\n", Md(type), n);
   out += "\n## Denied\n\n";
@@ -328,6 +342,7 @@ nlohmann::json RenderJson(const Analysis& a) {
   nlohmann::json j;
   j["risk"] = Name(a.risk);
   j["reasons"] = a.reasons;
+  if (!a.capabilities.empty()) j["capabilities"] = a.capabilities;
   j["events"] = a.records;
   j["by_type"] = a.by_type;
   nlohmann::json denials = nlohmann::json::array();

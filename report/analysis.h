@@ -65,6 +65,9 @@ struct Analysis {
   std::map<int, ProcessNode> processes;
   std::uint64_t records = 0;
   std::vector<TimelineEntry> timeline;  // every record but log_end, in file order
+  // The capabilities the command held (from the log_end record): "CAP_CHOWN CAP_KILL", "none",
+  // "inherited from the caller", or "" when the file does not say.
+  std::string capabilities;
 };
 
 Analysis Analyze(const std::vector<nlohmann::json>& events);

@@ -120,7 +120,11 @@ std::string RenderHtml(const Analysis& a, const std::string& title) {
       "<h1>tracejail report: {}</h1><p><span class=\"risk {}\">risk: {}</span></p><ul>",
       Html(title), Html(title), Name(a.risk), Name(a.risk));
   for (const auto& r : a.reasons) out += "<li>" + Html(r) + "</li>";
-  out += "</ul><h2>Timeline</h2>" + Timeline(a);
+  out += "</ul>";
+  if (!a.capabilities.empty()) {
+    out += "<p>Capabilities in force: <code>" + Html(a.capabilities) + "</code></p>";
+  }
+  out += "<h2>Timeline</h2>" + Timeline(a);
   out += "<h2>Events by type</h2>" + Bars(std::vector<std::pair<std::string, std::uint64_t>>(
                                          a.by_type.begin(), a.by_type.end()));
   out += "<h2>Top syscalls</h2>" + Bars(TopCounts(a.syscalls, 10));

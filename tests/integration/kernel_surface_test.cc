@@ -165,6 +165,18 @@ TEST_CASE("Kernel surface: each level's capability sets", "[kernel_surface]") {
     }
     CHECK(found);
   }
+  SECTION("the events file and its reports list the set in force") {
+    harness::TempDir dir;
+    std::string events = dir.path() + "/events.jsonl";
+    auto r = Run({"/bin/true"},
+                 {.tracejail_args = {"--level", "maximum", "--events", events}, .events = false});
+    if (r.status == 119) return;  // maximum's namespaces are unavailable here
+    REQUIRE(r.status == 0);
+    auto text = harness::Tool({"report", events});
+    CHECK(text.out.find("Capabilities in force: none") != std::string::npos);
+    auto json = harness::Tool({"report", events, "--format", "json"});
+    CHECK(nlohmann::json::parse(json.out)["capabilities"] == "none");
+  }
   SECTION("an unknown name is a usage error") {
     auto r = Run({Sample("kernel_probe"), "caps"},
                  {.tracejail_args = {"--cap-add", "CAP_NOPE"}, .summary = true});
