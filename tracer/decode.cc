@@ -401,7 +401,7 @@ void DecodeOwner(bool ex, std::uint64_t arg, TraceeContext& ctx, DecodedCall& ou
 struct IoctlRequest {
   std::uint32_t request;
   std::string_view name;
-  enum class What : std::uint8_t { kTerminal, kOwner, kAttributes } what;
+  enum class What : std::uint8_t { kTerminal, kOwner } what;
   std::string_view capability;  // what the kernel asks for, when it asks
 };
 constexpr IoctlRequest kIoctlRequests[] = {
@@ -413,8 +413,26 @@ constexpr IoctlRequest kIoctlRequests[] = {
     {0x5437, "TIOCVHANGUP", IoctlRequest::What::kTerminal, "CAP_SYS_ADMIN"},
     {0x8901, "FIOSETOWN", IoctlRequest::What::kOwner, ""},
     {0x8902, "SIOCSPGRP", IoctlRequest::What::kOwner, ""},
-    {0x40086602, "FS_IOC_SETFLAGS", IoctlRequest::What::kAttributes, ""},
-    {0x401c5820, "FS_IOC_FSSETXATTR", IoctlRequest::What::kAttributes, ""},
+};
+
+// Filesystem ioctl families the filter stops by type byte (syscall_table.cc): a request there
+// may change the file it is issued on (flags, attributes, verity, encryption, clones), so it is
+// a path decision on the descriptor's file, unless it is one of these that only read.
+constexpr std::uint32_t kFsIoctlTypes[] = {0x66 /*'f'*/, 0x76 /*'v'*/, 0x58 /*'X'*/, 0x94};
+constexpr std::uint32_t kFsIoctlReads[] = {
+    0x80086601,  // FS_IOC_GETFLAGS
+    0x80046601,  // FS_IOC32_GETFLAGS
+    0x801c581f,  // FS_IOC_FSGETXATTR
+    0x80087601,  // FS_IOC_GETVERSION
+    0x80047601,  // FS_IOC32_GETVERSION
+    0xc020660b,  // FS_IOC_FIEMAP (cp, filefrag)
+    0x400c6615,  // FS_IOC_GET_ENCRYPTION_POLICY (declared _IOW)
+    0xc0096616,  // FS_IOC_GET_ENCRYPTION_POLICY_EX
+    0x80106614,  // FS_IOC_GET_ENCRYPTION_PWSALT
+    0xc0506618,  // FS_IOC_GET_ENCRYPTION_KEY_STATUS
+    0xc0046686,  // FS_IOC_MEASURE_VERITY
+    0xc0286687,  // FS_IOC_READ_VERITY_METADATA
+    0x81009431,  // FS_IOC_GETFSLABEL
 };
 
 // The file a descriptor names, decided as `access` (fchmod, fsetxattr, FS_IOC_SETFLAGS).
@@ -436,7 +454,20 @@ void DecodeIoctl(const std::array<std::uint64_t, 6>& a, TraceeContext& ctx, Deco
   for (const auto& k : kIoctlRequests) {
     if (k.request == request) r = &k;
   }
-  if (r == nullptr) return;
+  if (r == nullptr) {
+    const std::uint32_t type = (request >> 8) & 0xff;
+    bool fs = std::find(std::begin(kFsIoctlTypes), std::end(kFsIoctlTypes), type) !=
+              std::end(kFsIoctlTypes);
+    bool reads = std::find(std::begin(kFsIoctlReads), std::end(kFsIoctlReads), request) !=
+                 std::end(kFsIoctlReads);
+    if (fs && !reads) {
+      DecodeFdPath(AsInt(a[0]), Access::kWrite | Access::kChmod, ctx, out);
+      if (out.early_errno == 0) {
+        out.note = fmt::format("ioctl {:#x} may change the file's content or attributes", request);
+      }
+    }
+    return;
+  }
   switch (r->what) {
     case IoctlRequest::What::kTerminal:
       out.request.primitive = Primitive::kTerminal;
@@ -452,9 +483,6 @@ void DecodeIoctl(const std::array<std::uint64_t, 6>& a, TraceeContext& ctx, Deco
       DecodeOwner(false, static_cast<std::uint64_t>(static_cast<std::uint32_t>(owner)), ctx, out);
       break;
     }
-    case IoctlRequest::What::kAttributes:
-      DecodeFdPath(AsInt(a[0]), Access::kChmod, ctx, out);
-      break;
   }
 }
 

@@ -83,6 +83,11 @@ constexpr SyscallRow CapPrimitive(std::string_view name, P p, std::string_view c
   return row;
 }
 
+// ioctl requests of one type byte (bits 8-15 of the request; the kernel reads 32 bits).
+constexpr KernelCond IoctlType(std::uint64_t type) {
+  return {.arg = 1, .mask = 0xff00, .value = type << 8};
+}
+
 // A syscall the policy has no stake in: it never stops for the table's sake.
 constexpr SyscallRow Plain(std::string_view name, std::array<Arg, 6> args = {}) {
   return SyscallRow{.name = name, .group = G::kPlain, .kind = K::kPlain, .args = args};
@@ -779,9 +784,11 @@ const SyscallRow kRows[] = {
                 Low32(1, 0x541D /*TIOCCONS*/), Low32(1, 0x540E /*TIOCSCTTY*/),
                 Low32(1, 0x5423 /*TIOCSETD*/), Low32(1, 0x5437 /*TIOCVHANGUP*/),
                 Low32(1, 0x8901 /*FIOSETOWN*/), Low32(1, 0x8902 /*SIOCSPGRP*/),
-                Low32(1, 0x40086602 /*FS_IOC_SETFLAGS*/),
-                Low32(1, 0x401c5820 /*FS_IOC_FSSETXATTR*/)}},
-     .cond_count = 10},
+                // Whole families of filesystem ioctls, by their type byte: 'f' (FS_IOC_*,
+                // ext4), 'v' (FS_IOC_SETVERSION), 'X' (FS_IOC_FSSETXATTR, XFS), 0x94 (btrfs,
+                // FICLONE).
+                IoctlType(0x66), IoctlType(0x76), IoctlType(0x58), IoctlType(0x94)}},
+     .cond_count = 12},
     // --- files changed through a descriptor (the descriptor's file is decided) ----------------
     FdChange("fchmod", A::kChmod, {{{R::kFdPath, "fd"}, kModeArg}}),
     FdChange("fchown", A::kChown, {{{R::kFdPath, "fd"}, {R::kInt, "owner"}, {R::kInt, "group"}}}),
