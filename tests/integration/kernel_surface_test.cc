@@ -310,3 +310,22 @@ TEST_CASE("Kernel surface: 0.0.0.0 and other local aliases are decided as the lo
   }
   CHECK_FALSE(listener.Received());
 }
+
+TEST_CASE("Kernel surface: basic keeps the kernel's own settings, memory and log out of reach",
+          "[kernel_surface]") {
+  // Writes back the value already there: harmless even if the defence were gone.
+  auto settings = Run({"/bin/sh", "-c",
+                       "v=$(cat /proc/sys/kernel/core_pattern) && "
+                       "printf '%s\\n' \"$v\" > /proc/sys/kernel/core_pattern && echo wrote"},
+                      {.tracejail_args = {"--level", "basic"}});
+  CHECK(settings.out.find("wrote") == std::string::npos);
+  CHECK_FALSE(settings.Events("escape_attempt", "openat").empty());
+  auto kmsg = Run({"/bin/sh", "-c", "head -c1 /dev/kmsg >/dev/null && echo read"},
+                  {.tracejail_args = {"--level", "basic"}});
+  CHECK(kmsg.out.find("read") == std::string::npos);
+  // Reading settings is fine.
+  auto read =
+      Run({"/bin/cat", "/proc/sys/kernel/ostype"}, {.tracejail_args = {"--level", "basic"}});
+  CHECK(read.status == 0);
+  CHECK(read.out == "Linux\n");
+}
