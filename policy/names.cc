@@ -74,7 +74,7 @@ constexpr std::array<std::pair<NetVerb, std::string_view>, 6> kVerbs{{
     {NetVerb::kAccept, "accept"},
 }};
 
-constexpr std::array<std::pair<Primitive, std::string_view>, 27> kPrimitives{{
+constexpr std::array<std::pair<Primitive, std::string_view>, 28> kPrimitives{{
     {Primitive::kNone, "none"},
     {Primitive::kForeignAbi, "foreign_abi"},
     {Primitive::kPtrace, "ptrace"},
@@ -102,6 +102,7 @@ constexpr std::array<std::pair<Primitive, std::string_view>, 27> kPrimitives{{
     {Primitive::kTerminal, "terminal"},
     {Primitive::kFanotify, "fanotify"},
     {Primitive::kProcessOutside, "process_outside_tree"},
+    {Primitive::kPrivilegedFile, "privileged_file"},
 }};
 
 constexpr std::array<std::pair<Action, std::string_view>, 3> kActions{{

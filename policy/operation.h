@@ -105,6 +105,8 @@ enum class Primitive : std::uint8_t {
   kFanotify,         // fanotify: filesystem-wide monitoring that hands out others' files
   kProcessOutside,   // observing or changing a process outside the tree (scheduling, limits,
                      // /proc entries, kcmp, capabilities)
+  kPrivilegedFile,   // a set-user-ID or set-group-ID file, or file capabilities: a program that
+                     // would run with privileges outside the sandbox, for anyone
 };
 
 struct Request {

@@ -70,7 +70,7 @@ struct NetRule {
 };
 
 inline constexpr std::size_t kPrimitiveCount =
-    static_cast<std::size_t>(Primitive::kProcessOutside) + 1;
+    static_cast<std::size_t>(Primitive::kPrivilegedFile) + 1;
 
 struct PrimitiveRule {
   std::string id;

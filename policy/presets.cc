@@ -27,7 +27,7 @@ constexpr std::string_view kBasic = R"json({
   "version": 1,
   "limits": {"cpu": "off", "memory": "4GiB", "processes": 1024, "file_size": "4GiB", "open_files": 4096, "disk": "off", "timeout": "off", "output": "16MiB"},
   "isolation": {"environment": "clean", "workdir": "private", "namespaces": [], "landlock": false, "read_only_root": false, "cgroups": "preferred",
-                "capabilities": ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP", "SETFCAP", "NET_BIND_SERVICE", "AUDIT_WRITE"]},
+                "capabilities": ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP", "NET_BIND_SERVICE", "AUDIT_WRITE"]},
   "name": "basic",
   "description": "Files and network are open, except the kernel's settings, memory and log, raw disks and the host's consoles and input devices; every escape primitive is denied.",
   "files": {

@@ -166,7 +166,7 @@ bool IsOneOf(std::string_view s, std::initializer_list<std::string_view> set) {
 }
 
 // Primitive (the policy's escapes key) -> technique.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 26> kByPrimitive = {{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 27> kByPrimitive = {{
     {"ptrace", "tracer-attack"},
     {"process_vm_write", "tracer-attack"},
     {"process_vm_read", "tracer-attack"},
@@ -193,6 +193,7 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 26> kByPrimi
     {"terminal", "kernel-interfaces"},
     {"fanotify", "kernel-interfaces"},
     {"process_outside_tree", "tracer-attack"},
+    {"privileged_file", "kernel-interfaces"},
 }};
 
 // Escape attempts recorded without a primitive: the syscall -> technique.

@@ -746,6 +746,44 @@ void DecodePaths(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, T
   }
 }
 
+// A file that runs with privileges for whoever executes it, made by the sandbox: a set-user-ID
+// or set-group-ID mode (open with O_CREAT, creat, mknod, the chmod family) or file
+// capabilities (the "security.capability" attribute). Anyone on the host could run it later.
+void CheckPrivilegedFile(const SyscallRow& row, const std::array<std::uint64_t, 6>& a,
+                         TraceeContext& ctx, DecodedCall& out) {
+  if (out.early_errno != 0 || out.request.primitive != Primitive::kNone) return;
+  std::optional<std::uint64_t> mode;
+  int m = ArgIndex(row, Role::kMode);
+  if (row.kind == Kind::kOpen) {
+    bool creates = (out.open_flags & O_CREAT) != 0 || (out.open_flags & O_TMPFILE) == O_TMPFILE;
+    if (creates)
+      mode = ArgIndex(row, Role::kOpenHow) >= 0 ? out.how[1] : a[static_cast<std::size_t>(m)];
+  } else if (m >= 0 && (Any(row.access & Access::kChmod) || row.name == "creat" ||
+                        row.name.starts_with("mknod"))) {
+    mode = a[static_cast<std::size_t>(m)];
+  }
+  if (mode && (*mode & (S_ISUID | S_ISGID)) != 0) {
+    out.request.primitive = Primitive::kPrivilegedFile;
+    out.note = fmt::format(
+        "makes a set-{}-ID file (mode {:#o}), which would run with its owner's "
+        "privileges for anyone",
+        (*mode & S_ISUID) != 0 ? "user" : "group", *mode & 07777);
+    return;
+  }
+  if (row.name.find("setxattr") == std::string_view::npos) return;
+  int n = ArgIndex(row, Role::kString);
+  std::string name;
+  if (n < 0 ||
+      ReadCString(ctx.Memory(), a[static_cast<std::size_t>(n)], 256, name) != StringStatus::kOk) {
+    return;  // the kernel reads it again: an unreadable name fails there (EFAULT)
+  }
+  if (name == "security.capability") {
+    out.request.primitive = Primitive::kPrivilegedFile;
+    out.capability = "CAP_SETFCAP";
+    out.note = "gives a file capabilities, which would run with them for anyone";
+  }
+}
+
 }  // namespace
 
 void Decode(const SyscallRow& row, const std::array<std::uint64_t, 6>& args, TraceeContext& ctx,
@@ -758,6 +796,7 @@ void Decode(const SyscallRow& row, const std::array<std::uint64_t, 6>& args, Tra
     case Kind::kPaths:
     case Kind::kExec:
       DecodePaths(row, args, ctx, out);
+      CheckPrivilegedFile(row, args, ctx, out);
       if (row.kind == Kind::kExec) {
         if (int i = ArgIndex(row, Role::kArgv); i >= 0) {
           out.argv = ReadStringArray(ctx.Memory(), args[static_cast<std::size_t>(i)]);

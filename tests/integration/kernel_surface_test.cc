@@ -113,7 +113,7 @@ TEST_CASE("Kernel surface: each level's capability sets", "[kernel_surface]") {
   }
   const std::uint64_t standard =
       Bits({CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_KILL, CAP_SETGID, CAP_SETUID,
-            CAP_SETPCAP, CAP_SETFCAP, CAP_NET_BIND_SERVICE, CAP_AUDIT_WRITE});
+            CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_AUDIT_WRITE});
   struct Case {
     const char* level;
     std::vector<std::string> extra;
@@ -278,15 +278,32 @@ attempt("fchmod", lambda: os.fchmod(fd, 0o777))
 attempt("fchown", lambda: os.fchown(fd, 0, 0))
 attempt("fsetxattr", lambda: os.setxattr(fd, "user.tj", b"1"))
 attempt("futimens", lambda: os.utime(fd, (0, 0)))
+mine = sys.argv[3]
+open(mine, "w").close()
+attempt("setuid", lambda: os.chmod(mine, 0o4755))
+attempt("setgid_create", lambda: os.close(os.open(mine + ".g", os.O_CREAT | os.O_WRONLY, 0o2755)))
+attempt("filecaps", lambda: os.setxattr(mine, "security.capability", b"\x01\x00\x00\x02" + b"\x00" * 16))
+attempt("plain_chmod", lambda: os.chmod(mine, 0o755))
 )";
   std::string py = dir.File("probe.py", script);
-  auto r = Run({"/usr/bin/python3", py, locked, file}, {.tracejail_args = {"--policy", policy}});
+  std::string mine = dir.path() + "/mine";
+  auto r =
+      Run({"/usr/bin/python3", py, locked, file, mine}, {.tracejail_args = {"--policy", policy}});
   CHECK(r.status == 0);
   for (const char* call : {"bind", "mkfifo", "fchmod", "fchown", "fsetxattr", "futimens"}) {
     CAPTURE(call, r.out);
     CHECK(Value(r.out, call) == "Permission denied");
   }
+  // Files that would run with privileges for anyone on the host.
+  for (const char* call : {"setuid", "setgid_create", "filecaps"}) {
+    CAPTURE(call, r.out);
+    CHECK(Value(r.out, call) == "Operation not permitted");
+  }
+  CHECK(Value(r.out, "plain_chmod") == "ok");
   struct stat st {};
+  REQUIRE(stat(mine.c_str(), &st) == 0);
+  CHECK((st.st_mode & (S_ISUID | S_ISGID)) == 0);
+  CHECK(access((mine + ".g").c_str(), F_OK) != 0);
   REQUIRE(stat(file.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) != 0777);
   CHECK(access((locked + "/sock").c_str(), F_OK) != 0);

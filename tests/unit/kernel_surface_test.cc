@@ -362,7 +362,7 @@ TEST_CASE("Kernel surface: capability names and the levels' sets", "[policy][ker
   CHECK(*maximum == 0);
   CHECK_FALSE(Preset("none").isolation.capabilities.has_value());
   for (int cap : {CAP_SYS_ADMIN, CAP_SYSLOG, CAP_SYS_TIME, CAP_SYS_PTRACE, CAP_NET_RAW,
-                  CAP_SYS_MODULE, CAP_DAC_READ_SEARCH, CAP_MKNOD}) {
+                  CAP_SYS_MODULE, CAP_DAC_READ_SEARCH, CAP_MKNOD, CAP_SETFCAP}) {
     CHECK((*basic & policy::CapBit(cap)) == 0);
   }
 
@@ -378,4 +378,42 @@ TEST_CASE("Kernel surface: capability names and the levels' sets", "[policy][ker
   CHECK(load("[]").isolation.capabilities == 0);
   CHECK_THROWS_WITH(load(R"(["CAP_CHOWNN"])"), Catch::Contains("unknown capability"));
   CHECK_THROWS_WITH(load("5"), Catch::Contains("inherit"));
+}
+
+TEST_CASE("Kernel surface: set-ID files and file capabilities are privileged_file",
+          "[decode][kernel_surface]") {
+  FakeContext ctx;
+  ctx.dir_fds = {{5, "/tmp/x"}};
+  std::uint64_t path = ctx.mem.PutCString("/tmp/x");
+  struct Case {
+    const char* syscall;
+    Args args;
+    Primitive primitive;
+  };
+  const Case cases[] = {
+      {"chmod", {path, 04755}, Primitive::kPrivilegedFile},
+      {"chmod", {path, 02755}, Primitive::kPrivilegedFile},
+      {"chmod", {path, 0755}, Primitive::kNone},
+      {"fchmod", {5, 04755}, Primitive::kPrivilegedFile},
+      {"fchmodat", {R(AT_FDCWD), path, 06777}, Primitive::kPrivilegedFile},
+      {"fchmodat2", {R(AT_FDCWD), path, 04000, 0}, Primitive::kPrivilegedFile},
+      {"openat", {R(AT_FDCWD), path, O_CREAT | O_WRONLY, 04755}, Primitive::kPrivilegedFile},
+      {"openat", {R(AT_FDCWD), path, O_WRONLY, 04755}, Primitive::kNone},  // mode unused
+      {"creat", {path, 02755}, Primitive::kPrivilegedFile},
+      {"mknod", {path, S_IFREG | 04755, 0}, Primitive::kPrivilegedFile},
+      {"mkdir", {path, 02775}, Primitive::kNone},  // setgid directories are ordinary
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.syscall, c.args[1], c.args[2], c.args[3]);
+    CHECK(Run(ctx, c.syscall, c.args).request.primitive == c.primitive);
+  }
+  std::uint64_t cap = ctx.mem.PutCString("security.capability");
+  std::uint64_t user = ctx.mem.PutCString("user.note");
+  auto caps = Run(ctx, "setxattr", {path, cap, 0, 20, 0});
+  CHECK(caps.request.primitive == Primitive::kPrivilegedFile);
+  CHECK(caps.capability == "CAP_SETFCAP");
+  CHECK(Run(ctx, "fsetxattr", {5, cap, 0, 20, 0}).request.primitive == Primitive::kPrivilegedFile);
+  CHECK(Run(ctx, "setxattrat", {R(AT_FDCWD), path, 0, cap, 0, 0}).request.primitive ==
+        Primitive::kPrivilegedFile);
+  CHECK(Run(ctx, "setxattr", {path, user, 0, 1, 0}).request.primitive == Primitive::kNone);
 }
