@@ -2,6 +2,7 @@
 
 #include <ifaddrs.h>
 #include <limits.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -112,6 +113,13 @@ std::vector<policy::SocketAddress> LocalAddresses() {
     if (i->ifa_addr == nullptr) continue;
     policy::SocketAddress a;
     a.family = i->ifa_addr->sa_family;
+    if (a.family == AF_INET && (i->ifa_flags & IFF_BROADCAST) != 0 && i->ifa_broadaddr != nullptr) {
+      // The subnet's broadcast address reaches this host's listeners too.
+      policy::SocketAddress b = a;
+      std::memcpy(b.ip.data(), &reinterpret_cast<const sockaddr_in*>(i->ifa_broadaddr)->sin_addr,
+                  4);
+      out.push_back(b);
+    }
     if (a.family == AF_INET) {
       const auto* in = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
       std::memcpy(a.ip.data(), &in->sin_addr, 4);

@@ -47,8 +47,8 @@ struct PathAccess {
   std::string path;  // absolute, canonical (resolved by the tracer)
   Access access = Access::kNone;
   bool resolved = true;  // false when the tracer could not resolve it (e.g. unreadable cwd)
-  // The call moves this name with everything beneath it (a rename's source): files the policy
-  // denies reading below it would be readable under the new name, so those denials apply too.
+  // The call moves this name with everything beneath it (a rename's source): whatever the policy
+  // denies below it would be allowed under the new name, so those denials apply too.
   bool carries_tree = false;
 };
 

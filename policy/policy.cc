@@ -290,7 +290,9 @@ Decision Policy::DecidePath(const PathAccess& path) const {
   if (path.carries_tree) {
     std::string below = path.path == "/" ? "/" : path.path + "/";
     for (const auto& rule : path_rules) {
-      if (rule.verdict.action == Action::kAllow || !Any(rule.access & Access::kRead)) continue;
+      // Any denial beneath it: under the new name, the files below could be read, written,
+      // created, removed or have their modes changed where the policy said no.
+      if (rule.verdict.action == Action::kAllow) continue;
       if (rule.pattern.anchor().starts_with(below) || rule.pattern.anchor() == path.path) {
         Restrict(result, ToDecision(rule.verdict, rule.id));
       }
@@ -358,6 +360,14 @@ std::vector<SocketAddress> DestinationsAsUsed(const SocketAddress& addr,
   }
   // The unspecified address means this host: the kernel connects to the loopback address.
   if (is_zero(a)) return {loopback};
+  // Broadcast and multicast reach every listener of the group, this host's included (a
+  // listener on 0.0.0.0 or ::): decided as the address and as the loopback address.
+  bool group = a.family == AF_INET
+                   ? (a.ip[0] >= 224 && a.ip[0] <= 239) ||
+                         (a.ip[0] == 255 && a.ip[1] == 255 && a.ip[2] == 255 && a.ip[3] == 255) ||
+                         a.ip[3] == 255
+                   : a.ip[0] == 0xff;
+  if (group) return {a, loopback};
   // Any other address of this host reaches the same listeners as the loopback address (one on
   // 0.0.0.0 or ::): rules on the loopback address apply to it as well.
   bool here = (a.family == AF_INET && a.ip[0] == 127) ||

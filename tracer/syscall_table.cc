@@ -319,7 +319,8 @@ const SyscallRow kRows[] = {
      .group = G::kMutate,
      .kind = K::kPaths,
      .args = {{{R::kPath, "oldpath"}, {R::kPath, "newpath"}}},
-     .access = kReadA,
+     // The new name reaches the same file: whatever is denied on it must be allowed too.
+     .access = kReadA | kWriteA | A::kChmod | A::kChown,
      .access2 = A::kCreate,
      .follow = Follow::kNo},
     {.name = "linkat",
@@ -330,7 +331,8 @@ const SyscallRow kRows[] = {
                {R::kDirFd, "newdirfd"},
                {R::kPath, "newpath"},
                kAtFlagsArg}},
-     .access = kReadA,
+     // The new name reaches the same file: whatever is denied on it must be allowed too.
+     .access = kReadA | kWriteA | A::kChmod | A::kChown,
      .access2 = A::kCreate,
      .follow = Follow::kAtFollow},
     {.name = "symlink",

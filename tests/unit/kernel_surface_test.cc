@@ -310,6 +310,11 @@ TEST_CASE("Kernel surface: destinations as the kernel uses them", "[policy][kern
   CHECK(as_used(V4("127.0.0.2")) == std::vector<std::string>{"127.0.0.2", "127.0.0.1"});
   CHECK(as_used(V4("127.0.0.1")) == std::vector<std::string>{"127.0.0.1"});
   CHECK(as_used(V4("10.0.0.5")) == std::vector<std::string>{"10.0.0.5"});
+  // Broadcast and multicast reach this host's listeners too.
+  CHECK(as_used(V4("255.255.255.255")) == std::vector<std::string>{"255.255.255.255", "127.0.0.1"});
+  CHECK(as_used(V4("10.0.0.255")) == std::vector<std::string>{"10.0.0.255", "127.0.0.1"});
+  CHECK(as_used(V4("224.0.0.1")) == std::vector<std::string>{"224.0.0.1", "127.0.0.1"});
+  CHECK(as_used(V6("ff02::1")) == std::vector<std::string>{"ff02::1", "::1"});
   CHECK(as_used(V4("10.0.0.5"), {V4("10.0.0.5")}) ==
         std::vector<std::string>{"10.0.0.5", "127.0.0.1"});
 

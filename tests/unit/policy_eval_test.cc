@@ -697,3 +697,27 @@ TEST_CASE("Evaluate: moving a directory carries the read denials beneath it",
   unlink.paths[0] = {"/home/u", Access::kDelete, true};
   CHECK(p.Evaluate(unlink).action == Action::kAllow);
 }
+
+TEST_CASE("Evaluate: moving a directory carries every denial beneath it, not only reads",
+          "[policy][evaluate]") {
+  // A write-protected directory below a writable one: renaming the writable parent would let
+  // the program change the protected files under the new name (and rename it back).
+  Policy p;
+  auto rule = [&](const char* id, const char* path, Access access, Action action) {
+    p.path_rules.push_back(
+        {id, *policy::PathPattern::Compile(path, nullptr), access, {action, EACCES}, 0});
+  };
+  rule("tmp", "/tmp", Access::kWrite | Access::kCreate | Access::kDelete, Action::kAllow);
+  rule("protected", "/tmp/work/.git/hooks",
+       Access::kWrite | Access::kCreate | Access::kDelete | Access::kChmod, Action::kDeny);
+  p.Compile();
+  Request r;
+  r.syscall = "rename";
+  r.path_count = 1;
+  r.paths[0] = {"/tmp/work", Access::kDelete | Access::kRead, true, true};
+  auto d = p.Evaluate(r);
+  CHECK(d.action == Action::kDeny);
+  CHECK(d.rule == "protected");
+  r.paths[0].path = "/tmp/other";
+  CHECK(p.Evaluate(r).action == Action::kAllow);
+}
