@@ -1,5 +1,6 @@
 #include "cli/run_command.h"
 
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <limits.h>
 #include <net/if.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -102,6 +104,21 @@ std::optional<policy::Policy> LoadPolicy(const RunArgs& args, const policy::Vari
     Error(e.what());
     return std::nullopt;
   }
+}
+
+// The terminals tracejail was started from: its stdin, stdout, stderr and controlling terminal.
+std::vector<dev_t> CallerTerminals() {
+  std::vector<dev_t> out;
+  struct stat st {};
+  for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
+    if (isatty(fd) == 1 && fstat(fd, &st) == 0) out.push_back(st.st_rdev);
+  }
+  int tty = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+  if (tty >= 0) {
+    if (fstat(tty, &st) == 0) out.push_back(st.st_rdev);
+    close(tty);
+  }
+  return out;
 }
 
 // The IPv4 and IPv6 addresses of this host's interfaces (a listener on 0.0.0.0 answers on all).
@@ -430,6 +447,8 @@ RunOutcome RunCommand(const RunArgs& args) {
   watch.landlock = spec.sandbox.landlock_handled != 0;
   watch.same_cpu_off = same_cpu_off;
   watch.kill_grace_s = ParseGrace(args.kill_grace).value_or(2.0);
+  watch.caller_terminals = CallerTerminals();
+  watch.keep_terminal = args.tty;
   watch.live_allowed = live != nullptr && live_filter == report::LiveFilter::kAll;
   for (const std::string& output : {args.events_file, args.result_file,
                                     stream_endpoint.unix_socket ? stream_endpoint.path : ""}) {

@@ -397,22 +397,50 @@ void DecodeOwner(bool ex, std::uint64_t arg, TraceeContext& ctx, DecodedCall& ou
   }
 }
 
-// The ioctl requests the filter stops (syscall_table.cc): what each one is.
+// The ioctl requests the filter stops (syscall_table.cc) and are decided one by one.
 struct IoctlRequest {
   std::uint32_t request;
   std::string_view name;
-  enum class What : std::uint8_t { kTerminal, kOwner } what;
+  // kInject: types into or takes over a terminal, on any terminal; kAsync: FIOASYNC, whose SIGIO
+  // goes to a terminal's foreground group; kOwner: a signal owner; kRead: asks only.
+  enum class What : std::uint8_t { kInject, kAsync, kOwner, kRead } what;
   std::string_view capability;  // what the kernel asks for, when it asks
 };
 constexpr IoctlRequest kIoctlRequests[] = {
-    {0x5412, "TIOCSTI", IoctlRequest::What::kTerminal, "CAP_SYS_ADMIN"},
-    {0x541C, "TIOCLINUX", IoctlRequest::What::kTerminal, "CAP_SYS_ADMIN"},
-    {0x541D, "TIOCCONS", IoctlRequest::What::kTerminal, "CAP_SYS_ADMIN"},
-    {0x540E, "TIOCSCTTY", IoctlRequest::What::kTerminal, "CAP_SYS_ADMIN"},
-    {0x5423, "TIOCSETD", IoctlRequest::What::kTerminal, ""},
-    {0x5437, "TIOCVHANGUP", IoctlRequest::What::kTerminal, "CAP_SYS_ADMIN"},
+    {0x5412, "TIOCSTI", IoctlRequest::What::kInject, "CAP_SYS_ADMIN"},
+    {0x541C, "TIOCLINUX", IoctlRequest::What::kInject, "CAP_SYS_ADMIN"},
+    {0x541D, "TIOCCONS", IoctlRequest::What::kInject, "CAP_SYS_ADMIN"},
+    {0x540E, "TIOCSCTTY", IoctlRequest::What::kInject, "CAP_SYS_ADMIN"},
+    {0x5423, "TIOCSETD", IoctlRequest::What::kInject, ""},
+    {0x5437, "TIOCVHANGUP", IoctlRequest::What::kInject, "CAP_SYS_ADMIN"},
+    {0x5452, "FIOASYNC", IoctlRequest::What::kAsync, ""},
     {0x8901, "FIOSETOWN", IoctlRequest::What::kOwner, ""},
     {0x8902, "SIOCSPGRP", IoctlRequest::What::kOwner, ""},
+    // Terminal requests that only ask, and the generic descriptor requests of type 'T'.
+    {0x5401, "TCGETS", IoctlRequest::What::kRead, ""},
+    {0x802c542a, "TCGETS2", IoctlRequest::What::kRead, ""},
+    {0x5432, "TCGETX", IoctlRequest::What::kRead, ""},
+    {0x540F, "TIOCGPGRP", IoctlRequest::What::kRead, ""},
+    {0x5411, "TIOCOUTQ", IoctlRequest::What::kRead, ""},
+    {0x5413, "TIOCGWINSZ", IoctlRequest::What::kRead, ""},
+    {0x5415, "TIOCMGET", IoctlRequest::What::kRead, ""},
+    {0x5419, "TIOCGSOFTCAR", IoctlRequest::What::kRead, ""},
+    {0x541B, "FIONREAD", IoctlRequest::What::kRead, ""},
+    {0x541E, "TIOCGSERIAL", IoctlRequest::What::kRead, ""},
+    {0x5424, "TIOCGETD", IoctlRequest::What::kRead, ""},
+    {0x5429, "TIOCGSID", IoctlRequest::What::kRead, ""},
+    {0x80045430, "TIOCGPTN", IoctlRequest::What::kRead, ""},
+    {0x80045432, "TIOCGDEV", IoctlRequest::What::kRead, ""},
+    {0x80045438, "TIOCGPKT", IoctlRequest::What::kRead, ""},
+    {0x80045439, "TIOCGPTLCK", IoctlRequest::What::kRead, ""},
+    {0x80045440, "TIOCGEXCL", IoctlRequest::What::kRead, ""},
+    {0x5441, "TIOCGPTPEER", IoctlRequest::What::kRead, ""},
+    {0x5456, "TIOCGLCKTRMIOS", IoctlRequest::What::kRead, ""},
+    {0x545D, "TIOCGICOUNT", IoctlRequest::What::kRead, ""},
+    {0x5421, "FIONBIO", IoctlRequest::What::kRead, ""},
+    {0x5450, "FIONCLEX", IoctlRequest::What::kRead, ""},
+    {0x5451, "FIOCLEX", IoctlRequest::What::kRead, ""},
+    {0x5460, "FIOQSIZE", IoctlRequest::What::kRead, ""},
 };
 
 // Filesystem ioctl families the filter stops by type byte (syscall_table.cc): a request there
@@ -454,8 +482,20 @@ void DecodeIoctl(const std::array<std::uint64_t, 6>& a, TraceeContext& ctx, Deco
   for (const auto& k : kIoctlRequests) {
     if (k.request == request) r = &k;
   }
+  const std::uint32_t type = (request >> 8) & 0xff;
+  if (r == nullptr && type == 0x54) {
+    // Any other terminal request changes the terminal (its modes, size, flow, foreground
+    // group, ...): not the one tracejail was started from, unless the command was given it.
+    if (ctx.TerminalOf(AsInt(a[0])) == TraceeContext::Terminal::kCallers) {
+      out.request.primitive = Primitive::kTerminal;
+      out.note = fmt::format(
+          "request {:#x} would change the terminal tracejail was started from (run with --tty "
+          "to give it to the command)",
+          request);
+    }
+    return;
+  }
   if (r == nullptr) {
-    const std::uint32_t type = (request >> 8) & 0xff;
     bool fs = std::find(std::begin(kFsIoctlTypes), std::end(kFsIoctlTypes), type) !=
               std::end(kFsIoctlTypes);
     bool reads = std::find(std::begin(kFsIoctlReads), std::end(kFsIoctlReads), request) !=
@@ -469,10 +509,26 @@ void DecodeIoctl(const std::array<std::uint64_t, 6>& a, TraceeContext& ctx, Deco
     return;
   }
   switch (r->what) {
-    case IoctlRequest::What::kTerminal:
+    case IoctlRequest::What::kInject:
       out.request.primitive = Primitive::kTerminal;
       out.capability = r->capability;
       out.note = fmt::format("{} types into or takes over a terminal", r->name);
+      break;
+    case IoctlRequest::What::kAsync: {
+      std::int32_t on = 0;
+      if (!ReadExact(ctx.Memory(), a[2], &on, sizeof on)) {
+        out.early_errno = EFAULT;
+        return;
+      }
+      if (on != 0 && ctx.TerminalOf(AsInt(a[0])) != TraceeContext::Terminal::kNone) {
+        out.request.primitive = Primitive::kTerminal;
+        out.note =
+            "FIOASYNC on a terminal: its SIGIO goes to the terminal's foreground process "
+            "group, whoever that is";
+      }
+      break;
+    }
+    case IoctlRequest::What::kRead:
       break;
     case IoctlRequest::What::kOwner: {
       std::int32_t owner = 0;
@@ -557,6 +613,16 @@ void DecodeEscapeChecks(const SyscallRow& row, const std::array<std::uint64_t, 6
       break;
     }
     case Kind::kFcntl:
+      if (static_cast<std::uint32_t>(a[1]) == F_SETFL) {
+        if ((a[2] & O_ASYNC) != 0 &&
+            ctx.TerminalOf(AsInt(a[0])) != TraceeContext::Terminal::kNone) {
+          out.request.primitive = Primitive::kTerminal;
+          out.note =
+              "O_ASYNC on a terminal: its SIGIO goes to the terminal's foreground process "
+              "group, whoever that is";
+        }
+        break;
+      }
       DecodeOwner(static_cast<std::uint32_t>(a[1]) == F_SETOWN_EX, a[2], ctx, out);
       break;
     case Kind::kIoctl:

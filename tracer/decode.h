@@ -40,6 +40,11 @@ class TraceeContext {
   virtual std::optional<pid_t> PidfdTarget(int fd) = 0;
   // SOCK_STREAM / SOCK_DGRAM / ... of the tracee's socket `fd`, when the policy has rules that
   // depend on it (WantsSocketType); nullopt when unknown.
+  // What the tracee's descriptor `fd` is, as a terminal: not one, a terminal, or the terminal
+  // tracejail was started from (its stdin, stdout, stderr or controlling terminal) when the
+  // command was not given it (--tty).
+  enum class Terminal : std::uint8_t { kNone, kTerminal, kCallers };
+  virtual Terminal TerminalOf(int /*fd*/) { return Terminal::kNone; }
   virtual bool WantsSocketType() const { return false; }
   virtual std::optional<int> SocketType(int /*fd*/) { return std::nullopt; }
 };

@@ -11,8 +11,10 @@
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -230,6 +232,19 @@ class Supervisor::Context final : public TraceeContext {
   bool InTree(pid_t pid) const override { return pid > 0 && s_.tracees_.contains(pid); }
   bool GroupInTree(pid_t pgid) const override {
     return InTree(pgid) || (pgid > 0 && getpgid(t_.tid) == pgid);
+  }
+  Terminal TerminalOf(int fd) override {
+    struct stat st {};
+    if (stat(fmt::format("/proc/{}/task/{}/fd/{}", Pid(), t_.tid, fd).c_str(), &st) != 0 ||
+        !S_ISCHR(st.st_mode)) {
+      return Terminal::kNone;
+    }
+    // tty (4), /dev/tty, console, ptmx (5), pty masters (128-135) and slaves (136-143).
+    unsigned major = ::major(st.st_rdev);
+    if (major != 4 && major != 5 && (major < 128 || major > 143)) return Terminal::kNone;
+    const auto& callers = s_.watch_.caller_terminals;
+    bool callers_own = std::find(callers.begin(), callers.end(), st.st_rdev) != callers.end();
+    return callers_own && !s_.watch_.keep_terminal ? Terminal::kCallers : Terminal::kTerminal;
   }
   bool WantsSocketType() const override { return s_.policy_.NeedsSocketType(); }
   std::optional<int> SocketType(int fd) override {

@@ -51,6 +51,11 @@ struct Watch {
   // After a SIGINT, SIGTERM or SIGHUP is forwarded to the command: how long the tree may take
   // to end before it is killed (a second signal kills at once).
   double kill_grace_s = 2.0;
+  // The terminals tracejail was started from (device numbers of its stdin, stdout, stderr and
+  // controlling terminal) and whether the command was given them (--tty): without, the command
+  // may not change them (tracer/decode.cc, terminal requests).
+  std::vector<dev_t> caller_terminals;
+  bool keep_terminal = false;
 };
 
 struct LimitHit {

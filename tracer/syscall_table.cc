@@ -769,28 +769,27 @@ const SyscallRow kRows[] = {
      .kind = K::kPidfdSignal,
      .args = {{{R::kFd, "pidfd"}, kFlagsH}},
      .primitive = P::kProcessOutside},
-    // F_SETOWN (8), F_SETOWN_EX (15): SIGIO/SIGURG for the descriptor go to the owner.
+    // F_SETOWN (8), F_SETOWN_EX (15): SIGIO/SIGURG for the descriptor go to the owner;
+    // F_SETFL (4) with O_ASYNC: on a terminal, the owner is its foreground process group.
     {.name = "fcntl",
      .group = G::kProcess,
      .kind = K::kFcntl,
      .args = {{kFdA, {R::kInt, "cmd"}, {R::kHex, "arg"}}},
      .primitive = P::kSignalOutside,
-     .conds = {{Low32(1, 8), Low32(1, 15)}},
-     .cond_count = 2},
+     .conds = {{Low32(1, 8), Low32(1, 15), Low32(1, 4), Bit(2, 020000 /*O_ASYNC*/, true)}},
+     .cond_count = 4},
     // ioctl stops only for the requests that matter (tracer/decode.cc, kIoctlRequests).
     {.name = "ioctl",
      .group = G::kProcess,
      .kind = K::kIoctl,
      .args = {{kFdA, {R::kHex, "request"}, {R::kHex, "arg"}}},
-     .conds = {{Low32(1, 0x5412 /*TIOCSTI*/), Low32(1, 0x541C /*TIOCLINUX*/),
-                Low32(1, 0x541D /*TIOCCONS*/), Low32(1, 0x540E /*TIOCSCTTY*/),
-                Low32(1, 0x5423 /*TIOCSETD*/), Low32(1, 0x5437 /*TIOCVHANGUP*/),
-                Low32(1, 0x8901 /*FIOSETOWN*/), Low32(1, 0x8902 /*SIOCSPGRP*/),
-                // Whole families of filesystem ioctls, by their type byte: 'f' (FS_IOC_*,
-                // ext4), 'v' (FS_IOC_SETVERSION), 'X' (FS_IOC_FSSETXATTR, XFS), 0x94 (btrfs,
-                // FICLONE).
+     // Every terminal request ('T': TIOCSTI, TCSETS, TIOCSWINSZ, FIOASYNC, ...), the signal
+     // owners of sockets, and whole families of filesystem ioctls, by their type byte: 'f'
+     // (FS_IOC_*, ext4), 'v' (FS_IOC_SETVERSION), 'X' (FS_IOC_FSSETXATTR, XFS), 0x94 (btrfs,
+     // FICLONE).
+     .conds = {{IoctlType(0x54), Low32(1, 0x8901 /*FIOSETOWN*/), Low32(1, 0x8902 /*SIOCSPGRP*/),
                 IoctlType(0x66), IoctlType(0x76), IoctlType(0x58), IoctlType(0x94)}},
-     .cond_count = 12},
+     .cond_count = 7},
     // --- files changed through a descriptor (the descriptor's file is decided) ----------------
     FdChange("fchmod", A::kChmod, {{{R::kFdPath, "fd"}, kModeArg}}),
     FdChange("fchown", A::kChown, {{{R::kFdPath, "fd"}, {R::kInt, "owner"}, {R::kInt, "group"}}}),

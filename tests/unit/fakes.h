@@ -125,6 +125,7 @@ class FakeContext final : public tracer::TraceeContext {
   std::set<pid_t> tree{4242, 4243, 4300};     // pids and tids in the traced tree
   std::set<pid_t> groups{4242};               // process groups in the tree
   std::map<int, pid_t> pidfds;                // pidfd -> pid it names
+  std::map<int, Terminal> terminals;          // fd -> what kind of terminal it is
   std::vector<ResolveCall> resolve_calls;
   mutable std::vector<pid_t> in_tree_queries;
   mutable std::vector<pid_t> group_queries;
@@ -157,6 +158,10 @@ class FakeContext final : public tracer::TraceeContext {
   bool GroupInTree(pid_t pgid) const override {
     group_queries.push_back(pgid);
     return groups.count(pgid) != 0;
+  }
+  Terminal TerminalOf(int fd) override {
+    auto it = terminals.find(fd);
+    return it == terminals.end() ? Terminal::kNone : it->second;
   }
   std::optional<pid_t> PidfdTarget(int fd) override {
     auto it = pidfds.find(fd);

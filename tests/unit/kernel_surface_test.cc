@@ -165,7 +165,9 @@ TEST_CASE("Kernel surface: signal owners of descriptors", "[decode][kernel_surfa
   // The filter compares the command's low 32 bits only.
   const tracer::SyscallRow* fcntl = tracer::FindRow("fcntl");
   REQUIRE(fcntl != nullptr);
-  for (std::size_t i = 0; i < fcntl->cond_count; ++i) CHECK(fcntl->conds[i].mask == 0xffffffffu);
+  for (std::size_t i = 0; i < fcntl->cond_count; ++i) {
+    if (fcntl->conds[i].arg == 1) CHECK(fcntl->conds[i].mask == 0xffffffffu);
+  }
 }
 
 TEST_CASE("Kernel surface: terminal ioctls are escape primitives", "[decode][kernel_surface]") {
@@ -183,13 +185,56 @@ TEST_CASE("Kernel surface: terminal ioctls are escape primitives", "[decode][ker
   CHECK(Run(ctx, "ioctl", {0, 0x5401 /*TCGETS*/, 0}).request.primitive == Primitive::kNone);
   const tracer::SyscallRow* ioctl = tracer::FindRow("ioctl");
   REQUIRE(ioctl != nullptr);
-  bool stops_sti = false;
+  auto stops = [&](std::uint64_t request) {
+    for (std::size_t i = 0; i < ioctl->cond_count; ++i) {
+      if ((request & ioctl->conds[i].mask) == ioctl->conds[i].value) return true;
+    }
+    return false;
+  };
   for (std::size_t i = 0; i < ioctl->cond_count; ++i) {
     // Never a bit above 31: the kernel reads the request as 32 bits.
     CHECK((ioctl->conds[i].mask >> 32) == 0);
-    stops_sti = stops_sti || ioctl->conds[i].value == 0x5412;
   }
-  CHECK(stops_sti);
+  for (std::uint64_t request :
+       {0x5412ULL, 0x5402ULL, 0x5414ULL, 0x5452ULL, 0x40045436ULL, 0x40086602ULL, 0x8901ULL}) {
+    CAPTURE(request);
+    CHECK(stops(request));
+  }
+  CHECK_FALSE(stops(0x8910));  // SIOCGIFNAME: not the table's business
+}
+
+TEST_CASE("Kernel surface: the caller's terminal and terminal signals",
+          "[decode][kernel_surface]") {
+  using T = tracer::TraceeContext::Terminal;
+  FakeContext ctx;
+  ctx.terminals = {{0, T::kCallers}, {7, T::kTerminal}};
+  std::uint64_t on = ctx.mem.PutValue(std::int32_t{1});
+  std::uint64_t off = ctx.mem.PutValue(std::int32_t{0});
+  // Changing the caller's terminal (modes, size, flow, foreground group): refused without --tty.
+  for (std::uint64_t request :
+       {0x5402ULL /*TCSETS*/, 0x5414ULL /*TIOCSWINSZ*/, 0x540AULL /*TCXONC*/,
+        0x540CULL /*TIOCEXCL*/, 0x5410ULL /*TIOCSPGRP*/, 0x40045436ULL /*TIOCSIG*/}) {
+    CAPTURE(request);
+    CHECK(Run(ctx, "ioctl", {0, request, 0}).request.primitive == Primitive::kTerminal);
+    CHECK(Run(ctx, "ioctl", {7, request, 0}).request.primitive == Primitive::kNone);
+  }
+  // Asking is fine anywhere.
+  for (std::uint64_t request : {0x5401ULL /*TCGETS*/, 0x5413ULL /*TIOCGWINSZ*/, 0x5421ULL}) {
+    CAPTURE(request);
+    CHECK(Run(ctx, "ioctl", {0, request, on}).request.primitive == Primitive::kNone);
+  }
+  // SIGIO from a terminal goes to its foreground group: never on a terminal.
+  CHECK(Run(ctx, "ioctl", {7, 0x5452, on}).request.primitive == Primitive::kTerminal);
+  CHECK(Run(ctx, "ioctl", {7, 0x5452, off}).request.primitive == Primitive::kNone);
+  CHECK(Run(ctx, "ioctl", {9, 0x5452, on}).request.primitive == Primitive::kNone);  // a socket
+  CHECK(Run(ctx, "fcntl", {0, F_SETFL, O_ASYNC | O_NONBLOCK}).request.primitive ==
+        Primitive::kTerminal);
+  CHECK(Run(ctx, "fcntl", {9, F_SETFL, O_ASYNC}).request.primitive == Primitive::kNone);
+  // The filter stops F_SETFL only with O_ASYNC.
+  const tracer::SyscallRow* fcntl = tracer::FindRow("fcntl");
+  REQUIRE(fcntl != nullptr);
+  CHECK(fcntl->conds[3].and_prev);
+  CHECK(fcntl->conds[3].mask == O_ASYNC);
 }
 
 TEST_CASE("Kernel surface: changes through a descriptor are path decisions",
