@@ -307,6 +307,8 @@ Cidr ParseCidr(const std::string& text, const Ctx& ctx) {
   return c;
 }
 
+bool GetBool(const json& v, const Ctx& ctx);
+
 void ParseNetwork(const json& net, const Ctx& ctx, const Variables& vars, Policy& p) {
   CheckKeys(net, ctx, {"families", "family_default", "default", "rules"});
   if (net.contains("families")) {
@@ -344,8 +346,8 @@ void ParseNetwork(const json& net, const Ctx& ctx, const Variables& vars, Policy
     Ctx rc = ctx.At("rules").At(i);
     const json& r = rules[i];
     CheckKeys(r, rc,
-              {"verbs", "family", "protocol", "cidr", "ports", "unix", "action", "errno", "event",
-               "severity", "id", "notes"});
+              {"verbs", "family", "protocol", "cidr", "ports", "unix", "own", "action", "errno",
+               "event", "severity", "id", "notes"});
     if (r.contains("id")) GetString(r["id"], rc.At("id"));
     NetRule rule;
     rule.id = RuleId(rc, &r);
@@ -420,6 +422,10 @@ void ParseNetwork(const json& net, const Ctx& ctx, const Variables& vars, Policy
         rc.At("unix").Fail("expected an absolute path pattern or @abstract-name pattern");
       }
       rule.family = AF_UNIX;
+    }
+    if (r.contains("own")) {
+      rule.own = GetBool(r["own"], rc.At("own"));
+      if (rule.own) rule.family = AF_UNIX;
     }
     rule.verdict = ParseVerdict(r, rc, kNetDeny);
     p.net_rules.push_back(std::move(rule));

@@ -71,6 +71,9 @@ struct NetAccess {
   int type = -1;
   int protocol = -1;
   std::optional<SocketAddress> addr;
+  // AF_UNIX: the address is a socket the traced tree bound itself (the tracer saw the bind
+  // succeed), not a daemon's outside the sandbox.
+  bool own_socket = false;
 };
 
 // Escape primitives: calls whose only use in an untrusted program is to leave or blind the

@@ -338,6 +338,12 @@ bool Policy::NetRuleMatches(const NetRule& rule, const NetAccess& net, int& spec
     if (!MatchComponent(*rule.abstract, addr.unix_path)) return false;
     specificity += static_cast<int>(rule.abstract->size());
   }
+  if (rule.own) {
+    // The tree's own sockets: more specific than any pattern (a socket the program bound in
+    // its work dir is its own, whatever rules name the directory's sockets).
+    if (addr.family != AF_UNIX || !net.own_socket) return false;
+    specificity += 4096;
+  }
   return true;
 }
 

@@ -65,6 +65,7 @@ struct NetRule {
   std::optional<PathPattern> unix_path;  // AF_UNIX path pattern
   std::optional<std::string> abstract;   // AF_UNIX abstract-name pattern (*, ?, [...])
   std::optional<int> socket_type;        // SOCK_STREAM ("tcp"/"stream"), SOCK_DGRAM ("udp")
+  bool own = false;  // matches only unix sockets the traced tree bound itself ("own": true)
   Verdict verdict;
   int layer = 0;
 };

@@ -29,7 +29,7 @@ constexpr std::string_view kBasic = R"json({
   "isolation": {"environment": "clean", "workdir": "private", "namespaces": [], "landlock": false, "read_only_root": false, "cgroups": "preferred",
                 "capabilities": ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP", "NET_BIND_SERVICE", "AUDIT_WRITE"]},
   "name": "basic",
-  "description": "Files and network are open, except the kernel's settings, memory and log, raw disks and the host's consoles and input devices; every escape primitive is denied.",
+  "description": "Files and network are open, except the kernel's settings, memory and log, raw disks, the host's consoles and input devices, and the unix sockets of daemons outside the sandbox; every escape primitive is denied.",
   "files": {
     "default": {"action": "allow"},
     "rules": [
@@ -74,7 +74,19 @@ constexpr std::string_view kBasic = R"json({
   },
   "network": {
     "families": ["unspec", "unix", "inet", "inet6", "netlink"],
-    "default": {"action": "allow"}
+    "default": {"action": "allow"},
+    "rules": [
+      {"id": "daemons", "family": "unix", "verbs": ["connect", "send"], "action": "deny", "errno": "EACCES", "event": "escape_attempt", "severity": "high"},
+      {"id": "own-sockets", "own": true, "verbs": ["connect", "send"], "action": "allow"},
+      {"id": "system-services", "unix": "/dev/log", "verbs": ["connect", "send"], "action": "allow"},
+      {"id": "system-services", "unix": "/run/systemd/journal/socket", "verbs": ["connect", "send"], "action": "allow"},
+      {"id": "system-services", "unix": "/run/systemd/journal/stdout", "verbs": ["connect", "send"], "action": "allow"},
+      {"id": "system-services", "unix": "/run/systemd/journal/dev-log", "verbs": ["connect", "send"], "action": "allow"},
+      {"id": "system-services", "unix": "/run/nscd/socket", "verbs": ["connect", "send"], "action": "allow"},
+      {"id": "system-services", "unix": "/var/run/nscd/socket", "verbs": ["connect", "send"], "action": "allow"},
+      {"id": "system-services", "unix": "/run/systemd/resolve/io.systemd.Resolve", "verbs": ["connect", "send"], "action": "allow"},
+      {"id": "system-services", "unix": "/run/systemd/userdb", "verbs": ["connect", "send"], "action": "allow"}
+    ]
   },
   "escapes": {
     "default": {"action": "deny", "errno": "EPERM"},
@@ -130,7 +142,7 @@ constexpr std::string_view kStandard = R"json({
     "family_default": {"action": "deny", "errno": "EAFNOSUPPORT"},
     "default": {"action": "deny", "errno": "EACCES"},
     "rules": [
-      {"id": "local-sockets", "family": "unix", "verbs": ["connect", "bind", "send"], "action": "allow"},
+      {"id": "local-sockets", "family": "unix", "verbs": ["bind"], "action": "allow"},
       {"id": "netlink", "family": "netlink", "verbs": ["connect", "bind", "send"], "action": "allow"},
       {"id": "container-runtime", "unix": "/var/run/docker.sock", "verbs": ["connect", "send"], "action": "deny", "event": "escape_attempt"},
       {"id": "container-runtime", "unix": "/run/docker.sock", "verbs": ["connect", "send"], "action": "deny", "event": "escape_attempt"}

@@ -204,6 +204,10 @@ void DecodeNet(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, Tra
   if (net.addr) {
     net.family = net.addr->family;
     out.addr = net.addr;
+    net.own_socket = net.addr->family == AF_UNIX && ctx.BoundByTree(*net.addr);
+    for (auto& more : out.request.more_net) {
+      more.own_socket = more.addr && more.addr->family == AF_UNIX && ctx.BoundByTree(*more.addr);
+    }
     if ((row.verb == policy::NetVerb::kConnect || row.verb == policy::NetVerb::kSend) &&
         policy::DestinationsAsUsed(*net.addr, {}).size() == 1 &&
         policy::DestinationsAsUsed(*net.addr, {})[0].ip != net.addr->ip) {

@@ -45,6 +45,9 @@ class TraceeContext {
   // command was not given it (--tty).
   enum class Terminal : std::uint8_t { kNone, kTerminal, kCallers };
   virtual Terminal TerminalOf(int /*fd*/) { return Terminal::kNone; }
+  // Whether the unix socket address (path resolved, or "@" and the abstract name) is one the
+  // traced tree bound itself.
+  virtual bool BoundByTree(const policy::SocketAddress& /*addr*/) const { return false; }
   virtual bool WantsSocketType() const { return false; }
   virtual std::optional<int> SocketType(int /*fd*/) { return std::nullopt; }
 };

@@ -128,6 +128,11 @@ std::string ArchName(std::uint32_t arch, std::uint64_t nr) {
   return fmt::format("arch {:#x}", arch);
 }
 
+// A unix socket address as bound_sockets_ keys it: the resolved path, or "@" and the name.
+std::string BoundKey(const policy::SocketAddress& a) {
+  return a.abstract ? "@" + a.unix_path : a.unix_path;
+}
+
 std::string SyscallName(std::uint32_t arch, std::uint64_t nr) {
   std::uint32_t scmp_arch = arch;
   long number = static_cast<long>(nr);
@@ -245,6 +250,9 @@ class Supervisor::Context final : public TraceeContext {
     const auto& callers = s_.watch_.caller_terminals;
     bool callers_own = std::find(callers.begin(), callers.end(), st.st_rdev) != callers.end();
     return callers_own && !s_.watch_.keep_terminal ? Terminal::kCallers : Terminal::kTerminal;
+  }
+  bool BoundByTree(const policy::SocketAddress& addr) const override {
+    return s_.bound_sockets_.contains(BoundKey(addr));
   }
   bool WantsSocketType() const override { return s_.policy_.NeedsSocketType(); }
   std::optional<int> SocketType(int fd) override {
@@ -700,6 +708,8 @@ void Supervisor::HandleStop(pid_t tid, int status) {
   if (event == 0 && sig == (SIGTRAP | 0x80)) {  // a syscall-stop: only while injecting
     if (t.inject == Tracee::Inject::kSendmmsgExit) {
       FinishSendmmsg(t);
+    } else if (t.inject == Tracee::Inject::kBindExit) {
+      FinishBind(t);
     } else {
       MapPinRegion(t);
     }
@@ -822,7 +832,8 @@ void Supervisor::HandleStop(pid_t tid, int status) {
 }
 
 void Supervisor::HandleSeccomp(Tracee& t) {
-  if (t.inject != Tracee::Inject::kNone && t.inject != Tracee::Inject::kSendmmsgExit) {
+  if (t.inject != Tracee::Inject::kNone && t.inject != Tracee::Inject::kSendmmsgExit &&
+      t.inject != Tracee::Inject::kBindExit) {
     // Our mmap is not flagged by our filter: a filter the tracee stacked stopped it, or the
     // injection lost its way. Nothing may run unchecked: fail closed.
     PinRegionFailed(t, "a seccomp stop arrived while the region was being mapped");
@@ -994,6 +1005,13 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     if (!call.note.empty()) message += ": " + call.note;
     Record(t, d, policy_.Tip(call.request), &call, static_cast<long>(nr), info.arch, raw, message);
   }
+  if (d.action == policy::Action::kAllow && mode_ == Mode::kEnforce &&
+      row->verb == policy::NetVerb::kBind && row->kind == Kind::kNet && call.addr &&
+      call.addr->family == AF_UNIX && !call.addr->unnamed) {
+    // Whether the socket is the tree's own depends on the bind succeeding: see its exit.
+    t.inject = Tracee::Inject::kBindExit;
+    t.bind_key = BoundKey(*call.addr);
+  }
   if (d.action == policy::Action::kAllow &&
       (nr == SYS_sched_getaffinity || nr == SYS_sched_setaffinity)) {
     // The program asks about or sets CPUs: the tree gets its CPUs back first, and the call runs
@@ -1085,6 +1103,16 @@ void Supervisor::FinishSendmmsg(Tracee& t) {
     out.rax = 1;
   }
   ptrace(PTRACE_SETREGS, t.tid, nullptr, &out);
+  ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
+}
+
+void Supervisor::FinishBind(Tracee& t) {
+  t.inject = Tracee::Inject::kNone;
+  user_regs_struct r{};
+  if (ptrace(PTRACE_GETREGS, t.tid, nullptr, &r) == 0 && r.rax == 0) {
+    bound_sockets_.insert(std::move(t.bind_key));
+  }
+  t.bind_key.clear();
   ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
 }
 
@@ -1387,6 +1415,7 @@ void Supervisor::MapPinRegion(Tracee& t) {
     }
     case I::kNone:
     case I::kSendmmsgExit:  // handled by FinishSendmmsg
+    case I::kBindExit:      // handled by FinishBind
       ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
       return;
   }

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "policy/policy.h"
@@ -120,10 +121,18 @@ class Supervisor {
     // Mapping the pin region after an exec, one syscall-stop at a time (see MapPinRegion).
     // kSendmmsgExit: a sendmmsg turned into a sendmsg of its pinned first message, awaiting its
     // syscall exit to restore the registers and report one message sent.
-    enum class Inject : std::uint8_t { kNone, kExecExit, kMmapEntry, kMmapExit, kSendmmsgExit };
+    enum class Inject : std::uint8_t {
+      kNone,
+      kExecExit,
+      kMmapEntry,
+      kMmapExit,
+      kSendmmsgExit,
+      kBindExit,  // an allowed unix bind: its result decides whether the socket is the tree's
+    };
     Inject inject = Inject::kNone;
     user_regs_struct saved{};
     std::uint64_t mmsg_vec = 0;  // kSendmmsgExit: the caller's struct mmsghdr array
+    std::string bind_key;        // kBindExit: the address being bound (BoundKey)
     std::uint16_t saved_text = 0;
   };
   class Context;
@@ -150,7 +159,9 @@ class Supervisor {
   std::string ProtectedPathHit(
       const policy::Request& req) const;  // PTRACE_CONT, or PTRACE_SYSCALL while injecting
   void MapPinRegion(Tracee& t);
-  void FinishSendmmsg(Tracee& t);  // the next step of the post-exec mmap injection
+  void FinishSendmmsg(Tracee& t);
+  void FinishBind(Tracee& t);  // at an allowed unix bind's exit: the socket is the tree's  // the
+                               // next step of the post-exec mmap injection
   void PinRegionFailed(Tracee& t, const std::string& why);  // records it, kills the process
   // Pins an allowed call's pointer arguments. kNone: pinned, or allowed unpinned (the reason
   // in call.unpinned); otherwise it must be denied instead.
@@ -190,6 +201,9 @@ class Supervisor {
   report::EventLog* log_;
   SyscallIndex index_;
   std::unordered_map<pid_t, Tracee> tracees_;
+  // Unix socket addresses the tree bound (a bind it was allowed and that succeeded): "/path"
+  // or "@abstract-name". Connects to them are the tree talking to itself (policy "own").
+  std::unordered_set<std::string> bound_sockets_;
   pid_t main_pid_ = -1;     // the process tracejail started
   pid_t command_pid_ = -1;  // the command: main_pid_, or the first child of a PID-namespace init
   bool has_init_ = false;

@@ -5,11 +5,14 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <pty.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -345,4 +348,55 @@ TEST_CASE("Kernel surface: basic keeps the kernel's own settings, memory and log
       Run({"/bin/cat", "/proc/sys/kernel/ostype"}, {.tracejail_args = {"--level", "basic"}});
   CHECK(read.status == 0);
   CHECK(read.out == "Linux\n");
+}
+
+TEST_CASE("Kernel surface: a daemon's unix socket is out of reach and the tree's own sockets work",
+          "[kernel_surface]") {
+  // An outside "daemon" (tmux, systemd, D-Bus would run commands on the sandbox's behalf).
+  harness::TempDir dir;
+  std::string daemon = dir.path() + "/daemon.sock";
+  int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(listener >= 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", daemon.c_str());
+  REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(listen(listener, 8) == 0);
+  const std::string script = R"(
+import os, socket, sys
+daemon, own = sys.argv[1], sys.argv[2]
+def attempt(name, fn):
+    try:
+        fn(); print(name + "=ok")
+    except OSError as e:
+        print(name + "=" + os.strerror(e.errno))
+attempt("daemon", lambda: socket.socket(socket.AF_UNIX).connect(daemon))
+# Binding the daemon's path fails (it is taken): that must not make it the tree's own.
+attempt("bind_taken", lambda: socket.socket(socket.AF_UNIX).bind(daemon))
+attempt("daemon_again", lambda: socket.socket(socket.AF_UNIX).connect(daemon))
+s = socket.socket(socket.AF_UNIX); s.bind(own); s.listen(1)
+attempt("own", lambda: socket.socket(socket.AF_UNIX).connect(own))
+a = socket.socket(socket.AF_UNIX); a.bind("\0tj-own-" + str(os.getpid())); a.listen(1)
+attempt("own_abstract", lambda: socket.socket(socket.AF_UNIX).connect("\0tj-own-" + str(os.getpid())))
+)";
+  std::string py = dir.File("unix.py", script);
+  for (const char* level : {"basic", "standard"}) {
+    CAPTURE(level);
+    std::string own = dir.path() + "/own-" + level + ".sock";
+    auto r = Run({"/usr/bin/python3", py, daemon, own}, {.tracejail_args = {"--level", level}});
+    CHECK(r.status == 0);
+    CAPTURE(r.out);
+    CHECK(Value(r.out, "daemon") == "Permission denied");
+    CHECK(Value(r.out, "bind_taken") == "Address already in use");
+    CHECK(Value(r.out, "daemon_again") == "Permission denied");
+    CHECK(Value(r.out, "own") == "ok");
+    CHECK(Value(r.out, "own_abstract") == "ok");
+    bool escape = false;
+    for (const auto& e : r.Events("escape_attempt", "connect")) {
+      escape =
+          escape || e["decision"]["rule"].get<std::string>().find("daemons") != std::string::npos;
+    }
+    CHECK(escape);
+  }
+  close(listener);
 }

@@ -191,7 +191,19 @@ TEST_CASE("Loader: decisions of the default policy", "[loader][evaluate]") {
     CHECK(d.action == Action::kDeny);
     CHECK(d.event == policy::EventType::kEscapeAttempt);
 
+    // Another process's socket is a daemon's outside the sandbox (tmux, systemd, D-Bus): denied;
+    // the same socket bound by the traced tree itself is its own, and so are a few services.
     docker.unix_path = "/tmp/app.sock";
+    d = connect(docker);
+    CHECK(d.action == Action::kDeny);
+    CHECK(d.event == policy::EventType::kEscapeAttempt);
+    {
+      policy::Request own;
+      own.net = policy::NetAccess{policy::NetVerb::kConnect, AF_UNIX, -1, -1, docker};
+      own.net->own_socket = true;
+      CHECK(p.Evaluate(own).action == Action::kAllow);
+    }
+    docker.unix_path = "/dev/log";
     CHECK(connect(docker).action == Action::kAllow);
 
     policy::Request sock;
