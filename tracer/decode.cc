@@ -4,6 +4,7 @@
 #include <linux/openat2.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
+#include <netinet/in.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/shm.h>
@@ -12,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <limits>
 
 #include <fmt/format.h>
@@ -103,7 +105,8 @@ StringList ReadStringArray(MemoryReader& mem, std::uint64_t addr) {
 
 // Reads a sockaddr at addr/len; sets early_errno when the kernel would refuse it.
 std::optional<policy::SocketAddress> ReadSockaddr(TraceeContext& ctx, std::uint64_t addr,
-                                                  std::uint64_t len, DecodedCall& out) {
+                                                  std::uint64_t len, DecodedCall& out,
+                                                  bool send = false) {
   if (addr == 0) return std::nullopt;
   if (static_cast<std::int32_t>(len) < 0) {
     out.early_errno = EINVAL;
@@ -119,6 +122,20 @@ std::optional<policy::SocketAddress> ReadSockaddr(TraceeContext& ctx, std::uint6
   if (!parsed) {
     out.early_errno = EINVAL;
     return std::nullopt;
+  }
+  if (send && parsed->family == AF_UNSPEC && n >= sizeof(sockaddr_in)) {
+    // An IPv4 datagram socket sends to an AF_UNSPEC address as to AF_INET (udp_sendmsg, raw
+    // and ping sockets): decide it as that address. An IPv6 socket ignores it (its connected
+    // peer, decided at connect, is used), so this is never more permissive.
+    std::uint8_t v4[sizeof(sockaddr_in)];
+    std::memcpy(v4, buf, sizeof v4);
+    sa_family_t inet = AF_INET;
+    std::memcpy(v4, &inet, sizeof inet);
+    parsed = ParseSockaddr({v4, sizeof v4});
+    if (!parsed) {
+      out.early_errno = EINVAL;
+      return std::nullopt;
+    }
   }
   if (out.addr_bytes.empty()) out.addr_bytes.assign(reinterpret_cast<const char*>(buf), n);
   if (parsed->family == AF_UNIX && !parsed->abstract && !parsed->unnamed) {
@@ -167,7 +184,7 @@ void DecodeNet(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, Tra
       out.early_errno = EINVAL;  // move_addr_to_kernel refuses more than sockaddr_storage
       return;
     }
-    net.addr = ReadSockaddr(ctx, a[i], a[i + 1], out);
+    net.addr = ReadSockaddr(ctx, a[i], a[i + 1], out, row.verb == policy::NetVerb::kSend);
   } else if (ArgIndex(row, Role::kMsgHdr) >= 0) {
     MsgHdr64 msg{};
     if (!ReadExact(ctx.Memory(), a[1], &msg, sizeof msg)) {
@@ -175,7 +192,7 @@ void DecodeNet(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, Tra
       return;
     }
     out.msghdr_bytes.assign(reinterpret_cast<const char*>(&msg), sizeof msg);
-    net.addr = ReadSockaddr(ctx, msg.name, msg.namelen, out);
+    net.addr = ReadSockaddr(ctx, msg.name, msg.namelen, out, true);
   } else if (ArgIndex(row, Role::kMMsgHdr) >= 0) {
     // Every message may name its own destination: each one is decided.
     std::size_t count = std::min<std::size_t>(static_cast<std::uint32_t>(a[2]), kMaxMMsg);
@@ -185,7 +202,7 @@ void DecodeNet(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, Tra
         if (k == 0) out.early_errno = EFAULT;
         break;  // the kernel stops at the first bad entry after sending the earlier ones
       }
-      auto addr = ReadSockaddr(ctx, msg.name, msg.namelen, out);
+      auto addr = ReadSockaddr(ctx, msg.name, msg.namelen, out, true);
       if (k == 0) {
         out.msghdr_bytes.assign(reinterpret_cast<const char*>(&msg), sizeof msg);
         out.first_msg_named = addr.has_value();
@@ -323,6 +340,20 @@ pid_t ProcDirPid(std::string_view path) {
     pid = pid * 10 + (c - '0');
   }
   return pid;
+}
+
+// "/dev/pts/N" -> N; -1 for any other path.
+int PtsIndex(std::string_view path) {
+  constexpr std::string_view kPts = "/dev/pts/";
+  if (!path.starts_with(kPts) || path.size() == kPts.size() || path.size() > kPts.size() + 7) {
+    return -1;
+  }
+  int n = 0;
+  for (char c : path.substr(kPts.size())) {
+    if (c < '0' || c > '9') return -1;
+    n = n * 10 + (c - '0');
+  }
+  return n;
 }
 
 // /proc/PID/mem, /proc/PID/task/TID/mem: another way to write (or read) process memory.
@@ -795,6 +826,13 @@ void DecodePaths(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, T
           IsPrivateProcEntry(pa.path) ? Primitive::kProcessVmRead : Primitive::kProcessOutside;
       out.note = fmt::format("{} belongs to a process outside the traced tree",
                              report::EscapeBytes(pa.path));
+    }
+    // Another session's terminal: writing to it, reading what its user types, changing its size
+    // (SIGWINCH to its foreground job): only pseudo-terminals the tree made are its own.
+    if (int pty = PtsIndex(pa.path);
+        pty >= 0 && out.request.primitive == Primitive::kNone && !ctx.PtyIsOurs(pty)) {
+      out.request.primitive = Primitive::kTerminal;
+      out.note = fmt::format("{} is another session's terminal", pa.path);
     }
     if (p.resolved.error == ENOENT) {  // e.g. a dirfd-relative name under a deleted directory
       out.early_errno = ENOENT;

@@ -48,6 +48,9 @@ class TraceeContext {
   // Whether the unix socket address (path resolved, or "@" and the abstract name) is one the
   // traced tree bound itself.
   virtual bool BoundByTree(const policy::SocketAddress& /*addr*/) const { return false; }
+  // Whether pseudo-terminal /dev/pts/`index` is the tree's to open: its master is held by a
+  // process of the tree, or it is a terminal tracejail was started from.
+  virtual bool PtyIsOurs(int /*index*/) { return true; }
   virtual bool WantsSocketType() const { return false; }
   virtual std::optional<int> SocketType(int /*fd*/) { return std::nullopt; }
 };

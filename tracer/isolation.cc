@@ -215,6 +215,16 @@ class Builder {
       int e =
           all_ok ? 0
                  : ProbeUnshare(info.clone_flag | (want.Has(Namespace::kUser) ? CLONE_NEWUSER : 0));
+      if (e != 0 && info.ns == Namespace::kIpc && geteuid() != 0 && !want.Has(Namespace::kUser)) {
+        // The IPC namespace keeps a root command away from every System V and POSIX IPC object
+        // of the host. Unprivileged, the command reaches only what the objects' permissions
+        // give its user, as that user could natively: the layer is off, and says why.
+        Layer(layer, "off",
+              fmt::format("unshare(CLONE_NEWIPC) needs root here ({}); other users' IPC objects "
+                          "are protected by their permissions",
+                          std::strerror(e)));
+        continue;
+      }
       if (e != 0) {
         Missing(layer, fmt::format("unshare({}) fails: {}", info.flag_name, std::strerror(e)),
                 info.ns == Namespace::kUser

@@ -251,6 +251,29 @@ class Supervisor::Context final : public TraceeContext {
     bool callers_own = std::find(callers.begin(), callers.end(), st.st_rdev) != callers.end();
     return callers_own && !s_.watch_.keep_terminal ? Terminal::kCallers : Terminal::kTerminal;
   }
+  bool PtyIsOurs(int index) override {
+    struct stat st {};
+    std::string path = fmt::format("/dev/pts/{}", index);
+    if (stat(path.c_str(), &st) != 0) return true;  // no such terminal: the kernel says ENOENT
+    const auto& callers = s_.watch_.caller_terminals;
+    if (std::find(callers.begin(), callers.end(), st.st_rdev) != callers.end()) return true;
+    // A master the tree holds (/dev/ptmx) names its terminal in fdinfo's tty-index.
+    std::unordered_set<pid_t> seen;
+    for (const auto& [tid, tracee] : s_.tracees_) {
+      pid_t tgid = tracee.tgid > 0 ? tracee.tgid : tid;
+      if (!seen.insert(tgid).second) continue;
+      std::error_code ec;
+      std::filesystem::directory_iterator fds(fmt::format("/proc/{}/fd", tgid), ec);
+      for (; !ec && fds != std::filesystem::directory_iterator(); fds.increment(ec)) {
+        std::string target = ReadLinkOr(fds->path().string(), "");
+        if (target != "/dev/ptmx" && target != "/dev/pts/ptmx") continue;
+        auto tty = ProcField(
+            fmt::format("/proc/{}/fdinfo/{}", tgid, fds->path().filename().string()), "tty-index:");
+        if (tty && *tty == index) return true;
+      }
+    }
+    return false;
+  }
   bool BoundByTree(const policy::SocketAddress& addr) const override {
     return s_.bound_sockets_.contains(BoundKey(addr));
   }

@@ -126,6 +126,7 @@ class FakeContext final : public tracer::TraceeContext {
   std::set<pid_t> groups{4242};               // process groups in the tree
   std::map<int, pid_t> pidfds;                // pidfd -> pid it names
   std::map<int, Terminal> terminals;          // fd -> what kind of terminal it is
+  std::set<int> our_ptys{0, 1, 2, 3};         // /dev/pts/N the tree may open
   std::vector<ResolveCall> resolve_calls;
   mutable std::vector<pid_t> in_tree_queries;
   mutable std::vector<pid_t> group_queries;
@@ -159,6 +160,7 @@ class FakeContext final : public tracer::TraceeContext {
     group_queries.push_back(pgid);
     return groups.count(pgid) != 0;
   }
+  bool PtyIsOurs(int index) override { return our_ptys.count(index) != 0; }
   Terminal TerminalOf(int fd) override {
     auto it = terminals.find(fd);
     return it == terminals.end() ? Terminal::kNone : it->second;

@@ -467,3 +467,53 @@ TEST_CASE("Kernel surface: set-ID files and file capabilities are privileged_fil
         Primitive::kPrivilegedFile);
   CHECK(Run(ctx, "setxattr", {path, user, 0, 1, 0}).request.primitive == Primitive::kNone);
 }
+
+TEST_CASE("Kernel surface: another session's terminal and AF_UNSPEC destinations",
+          "[decode][kernel_surface]") {
+  FakeContext ctx;
+  auto open_pts = [&](const char* p) {
+    return Run(ctx, "openat", {R(AT_FDCWD), ctx.mem.PutCString(p), O_RDWR, 0});
+  };
+  CHECK(open_pts("/dev/pts/3").request.primitive == Primitive::kNone);
+  auto other = open_pts("/dev/pts/9");
+  CHECK(other.request.primitive == Primitive::kTerminal);
+  CHECK_THAT(other.note, Catch::Contains("another session"));
+  CHECK(open_pts("/dev/pts/ptmx").request.primitive == Primitive::kNone);
+  CHECK(open_pts("/dev/ptmx").request.primitive == Primitive::kNone);
+
+  // An IPv4 datagram socket sends to an AF_UNSPEC address as to AF_INET: decided as that.
+  sockaddr_in sin{};
+  sin.sin_family = AF_UNSPEC;
+  sin.sin_port = htons(7101);
+  REQUIRE(inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr) == 1);
+  std::string bytes = BytesOf(sin);
+  auto out = Run(ctx, "sendto", {3, 0, 1, 0, ctx.mem.Put(bytes), bytes.size()});
+  REQUIRE(out.request.net);
+  REQUIRE(out.request.net->addr);
+  CHECK(out.request.net->addr->family == AF_INET);
+  CHECK(out.request.net->addr->port == 7101);
+  CHECK(Text(*out.request.net->addr) == "127.0.0.1");
+  // connect with AF_UNSPEC dissolves an association: not an address.
+  auto disconnect = Run(ctx, "connect", {3, ctx.mem.Put(bytes), bytes.size()});
+  REQUIRE(disconnect.request.net);
+  CHECK((!disconnect.request.net->addr || disconnect.request.net->addr->family == AF_UNSPEC));
+}
+
+TEST_CASE("Kernel surface: basic refuses what the host runs as root later",
+          "[policy][kernel_surface]") {
+  policy::Policy p = Preset("basic");
+  for (const char* path :
+       {"/etc/cron.d/job", "/etc/ld.so.preload", "/etc/systemd/system/x.service", "/root/.bashrc",
+        "/home/alice/.ssh/authorized_keys", "/dev/userfaultfd"}) {
+    CAPTURE(path);
+    policy::Request r;
+    r.path_count = 1;
+    r.paths[0] = {path, Access::kWrite | Access::kCreate, true};
+    CHECK(p.Evaluate(r).action == policy::Action::kDeny);
+  }
+  policy::Request ok;
+  ok.path_count = 1;
+  ok.paths[0] = {"/srv/data/file", Access::kWrite | Access::kCreate, true};
+  CHECK(p.Evaluate(ok).action == policy::Action::kAllow);
+  CHECK(p.isolation.Has(policy::Namespace::kIpc));
+}
