@@ -221,6 +221,37 @@ std::string RuleId(const Ctx& ctx, const json* rule = nullptr) {
   return id;
 }
 
+// `pattern` with its literal leading components resolved (symlinks, as the kernel would follow
+// them); the rest, from the first component with a wildcard, unchanged. A prefix that does not
+// exist resolves as far as it does.
+std::string CanonicalPattern(const std::string& pattern) {
+  if (pattern.empty() || pattern[0] != '/') return pattern;
+  std::size_t literal_end = pattern.size();
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    if (c == '*' || c == '?' || c == '[') {
+      literal_end = pattern.rfind('/', i);
+      break;
+    }
+  }
+  std::string literal = pattern.substr(0, literal_end == 0 ? 1 : literal_end);
+  std::string rest = pattern.substr(literal.size());
+  // Resolve the longest existing prefix of the literal part.
+  std::string head = literal, tail;
+  while (true) {
+    char buf[PATH_MAX];
+    if (realpath(head.c_str(), buf) != nullptr) {
+      std::string out = buf;
+      if (!tail.empty()) out += (out == "/" ? "" : "/") + tail.substr(1);
+      return out + rest;
+    }
+    auto slash = head.rfind('/');
+    if (slash == std::string::npos || head == "/") return pattern;
+    tail = head.substr(slash) + tail;
+    head = slash == 0 ? "/" : head.substr(0, slash);
+  }
+}
+
 void ParseFiles(const json& files, const Ctx& ctx, const Variables& vars, Policy& p) {
   CheckKeys(files, ctx, {"default", "rules"});
   if (files.contains("default")) {
@@ -265,6 +296,19 @@ void ParseFiles(const json& files, const Ctx& ctx, const Variables& vars, Policy
       rule.access = rule.access | *a;
     }
     rule.verdict = ParseVerdict(r, rc, kFileDeny);
+    // The tracer decides on resolved paths: a rule written through a symlink ("/lib/udev" where
+    // /lib -> usr/lib) would never match. The rule also applies to what its literal part
+    // resolves to on this machine.
+    std::string canonical = CanonicalPattern(path);
+    if (canonical != path) {
+      if (auto resolved = PathPattern::Compile(canonical, &error)) {
+        PathRule alias = rule;
+        alias.pattern = std::move(*resolved);
+        p.path_rules.push_back(std::move(rule));
+        p.path_rules.push_back(std::move(alias));
+        continue;
+      }
+    }
     p.path_rules.push_back(std::move(rule));
   }
 }

@@ -230,6 +230,18 @@ void DecodeNet(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, Tra
         policy::DestinationsAsUsed(*net.addr, {})[0].ip != net.addr->ip) {
       out.note = "the unspecified address means this host: decided as the loopback address";
     }
+    // MSG_FASTOPEN: the send opens a TCP connection to the address first, a connect too.
+    if (row.verb == policy::NetVerb::kSend) {
+      int flags_arg = -1;
+      for (std::size_t i = 0; i < row.args.size(); ++i) {
+        if (row.args[i].name == "flags") flags_arg = static_cast<int>(i);
+      }
+      if (flags_arg >= 0 && (a[static_cast<std::size_t>(flags_arg)] & MSG_FASTOPEN) != 0) {
+        policy::NetAccess connect = net;
+        connect.verb = policy::NetVerb::kConnect;
+        out.request.more_net.push_back(std::move(connect));
+      }
+    }
     // Binding a unix socket to a path creates a file there: a path decision like mknod's.
     const policy::SocketAddress& sa = *net.addr;
     if (row.verb == policy::NetVerb::kBind && sa.family == AF_UNIX && !sa.abstract && !sa.unnamed &&

@@ -115,8 +115,8 @@ TEST_CASE("Kernel surface: each level's capability sets", "[kernel_surface]") {
     return;
   }
   const std::uint64_t standard =
-      Bits({CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_KILL, CAP_SETGID, CAP_SETUID,
-            CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_AUDIT_WRITE});
+      Bits({CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_SETPCAP,
+            CAP_NET_BIND_SERVICE, CAP_AUDIT_WRITE});
   struct Case {
     const char* level;
     std::vector<std::string> extra;
@@ -399,4 +399,25 @@ attempt("own_abstract", lambda: socket.socket(socket.AF_UNIX).connect("\0tj-own-
     CHECK(escape);
   }
   close(listener);
+}
+
+TEST_CASE("Kernel surface: writing to a set-user-ID file clears the bit (no CAP_FSETID)",
+          "[kernel_surface]") {
+  if (geteuid() != 0) {
+    harness::Skip("needs root: only root's writes keep the bit natively");
+    return;
+  }
+  harness::TempDir dir;
+  std::string file = dir.File("suid", "#!/bin/sh\n");
+  REQUIRE(chmod(file.c_str(), 04755) == 0);
+  for (const char* level : {"basic", "standard"}) {
+    CAPTURE(level);
+    REQUIRE(chmod(file.c_str(), 04755) == 0);
+    auto r = Run({"/bin/sh", "-c", "printf 'echo owned\\n' >> \"$0\"", file},
+                 {.tracejail_args = {"--level", level}});
+    CHECK(r.status == 0);
+    struct stat st {};
+    REQUIRE(stat(file.c_str(), &st) == 0);
+    CHECK((st.st_mode & S_ISUID) == 0);
+  }
 }

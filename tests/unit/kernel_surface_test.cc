@@ -412,7 +412,7 @@ TEST_CASE("Kernel surface: capability names and the levels' sets", "[policy][ker
   CHECK(*maximum == 0);
   CHECK_FALSE(Preset("none").isolation.capabilities.has_value());
   for (int cap : {CAP_SYS_ADMIN, CAP_SYSLOG, CAP_SYS_TIME, CAP_SYS_PTRACE, CAP_NET_RAW,
-                  CAP_SYS_MODULE, CAP_DAC_READ_SEARCH, CAP_MKNOD, CAP_SETFCAP}) {
+                  CAP_SYS_MODULE, CAP_DAC_READ_SEARCH, CAP_MKNOD, CAP_SETFCAP, CAP_FSETID}) {
     CHECK((*basic & policy::CapBit(cap)) == 0);
   }
 
@@ -516,4 +516,18 @@ TEST_CASE("Kernel surface: basic refuses what the host runs as root later",
   ok.paths[0] = {"/srv/data/file", Access::kWrite | Access::kCreate, true};
   CHECK(p.Evaluate(ok).action == policy::Action::kAllow);
   CHECK(p.isolation.Has(policy::Namespace::kIpc));
+}
+
+TEST_CASE("Kernel surface: a TCP fast open send is a connect too", "[decode][kernel_surface]") {
+  FakeContext ctx;
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons(80);
+  REQUIRE(inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr) == 1);
+  std::string bytes = BytesOf(sin);
+  auto fast = Run(ctx, "sendto", {3, 0, 1, MSG_FASTOPEN, ctx.mem.Put(bytes), bytes.size()});
+  REQUIRE(fast.request.more_net.size() == 1);
+  CHECK(fast.request.more_net[0].verb == policy::NetVerb::kConnect);
+  auto plain = Run(ctx, "sendto", {3, 0, 1, 0, ctx.mem.Put(bytes), bytes.size()});
+  CHECK(plain.request.more_net.empty());
 }
