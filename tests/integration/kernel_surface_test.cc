@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <pty.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -420,4 +421,27 @@ TEST_CASE("Kernel surface: writing to a set-user-ID file clears the bit (no CAP_
     REQUIRE(stat(file.c_str(), &st) == 0);
     CHECK((st.st_mode & S_ISUID) == 0);
   }
+}
+
+TEST_CASE("Kernel surface: the host's System V IPC objects are out of reach at basic and standard",
+          "[kernel_surface]") {
+  if (geteuid() != 0) {
+    harness::Skip("needs root: the IPC namespace is off for an unprivileged tracejail");
+    return;
+  }
+  // An outside process's segment (this test is outside the tree).
+  int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+  REQUIRE(id >= 0);
+  for (const char* level : {"basic", "standard"}) {
+    CAPTURE(level);
+    auto r = Run({"/usr/bin/python3", "-c",
+                  "import ctypes, sys; libc = ctypes.CDLL(None, use_errno=True); "
+                  "p = libc.shmat(int(sys.argv[1]), None, 0); "
+                  "print('attached' if p not in (-1, 0xffffffffffffffff) else 'refused')",
+                  std::to_string(id)},
+                 {.tracejail_args = {"--level", level}});
+    CHECK(r.status == 0);
+    CHECK(r.out == "refused\n");
+  }
+  shmctl(id, IPC_RMID, nullptr);
 }
