@@ -225,10 +225,11 @@ void DecodeNet(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, Tra
     for (auto& more : out.request.more_net) {
       more.own_socket = more.addr && more.addr->family == AF_UNIX && ctx.BoundByTree(*more.addr);
     }
-    if ((row.verb == policy::NetVerb::kConnect || row.verb == policy::NetVerb::kSend) &&
-        policy::DestinationsAsUsed(*net.addr, {}).size() == 1 &&
-        policy::DestinationsAsUsed(*net.addr, {})[0].ip != net.addr->ip) {
-      out.note = "the unspecified address means this host: decided as the loopback address";
+    if (row.verb == policy::NetVerb::kConnect || row.verb == policy::NetVerb::kSend) {
+      auto as_used = policy::DestinationsAsUsed(*net.addr, {});
+      if (as_used.size() == 1 && as_used[0].ip != net.addr->ip) {
+        out.note = "the unspecified address means this host: decided as the loopback address";
+      }
     }
     // MSG_FASTOPEN: the send opens a TCP connection to the address first, a connect too.
     if (row.verb == policy::NetVerb::kSend) {

@@ -247,16 +247,19 @@ class Supervisor::Context final : public TraceeContext {
     // tty (4), /dev/tty, console, ptmx (5), pty masters (128-135) and slaves (136-143).
     unsigned major = ::major(st.st_rdev);
     if (major != 4 && major != 5 && (major < 128 || major > 143)) return Terminal::kNone;
+    return IsCallerTerminal(st.st_rdev) && !s_.watch_.keep_terminal ? Terminal::kCallers
+                                                                    : Terminal::kTerminal;
+  }
+  // One of the terminals tracejail was started from (Watch::caller_terminals).
+  bool IsCallerTerminal(dev_t rdev) const {
     const auto& callers = s_.watch_.caller_terminals;
-    bool callers_own = std::find(callers.begin(), callers.end(), st.st_rdev) != callers.end();
-    return callers_own && !s_.watch_.keep_terminal ? Terminal::kCallers : Terminal::kTerminal;
+    return std::find(callers.begin(), callers.end(), rdev) != callers.end();
   }
   bool PtyIsOurs(int index) override {
     struct stat st {};
     std::string path = fmt::format("/dev/pts/{}", index);
     if (stat(path.c_str(), &st) != 0) return true;  // no such terminal: the kernel says ENOENT
-    const auto& callers = s_.watch_.caller_terminals;
-    if (std::find(callers.begin(), callers.end(), st.st_rdev) != callers.end()) return true;
+    if (IsCallerTerminal(st.st_rdev)) return true;
     // A master the tree holds (/dev/ptmx) names its terminal in fdinfo's tty-index.
     std::unordered_set<pid_t> seen;
     for (const auto& [tid, tracee] : s_.tracees_) {
