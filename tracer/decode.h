@@ -94,6 +94,9 @@ struct DecodedCall {
   // and if not entirely, what the decision still rests on that the tracee can change.
   bool pinned = false;
   std::string unpinned;
+  // How the filesystem is kept from changing what the checked path names between the check
+  // and the kernel's use (docs/security.md): empty when nothing does.
+  std::string walk_guard;
   StringList argv, envp;
   // The kernel would fail this call whatever the policy says (bad pointer, bad fd): the tracer
   // denies it with this errno without consulting the policy or recording an event.

@@ -270,6 +270,8 @@ ResolveResult ResolvePath(pid_t pid, pid_t tid, int dirfd, std::string_view path
     // Scoped walks were checked here: the kernel gets the final path, symlinks forbidden.
     std::string pin = pin_at_last.empty() || scoped ? result.path : pin_at_last;
     if (NamesDirectory(path) && pin != "/") pin += '/';
+    std::string walk = result.path;
+    if (NamesDirectory(path) && walk != "/") walk += '/';
     // A final "." or ".." means something to rmdir, rename and mkdir (EINVAL, EBUSY): keep it,
     // after the pinned form of what precedes it.
     std::string_view trimmed = path.substr(0, path.find_last_not_of('/') + 1);
@@ -285,8 +287,9 @@ ResolveResult ResolvePath(pid_t pid, pid_t tid, int dirfd, std::string_view path
           pin = before.pin + "/" + std::string(last);
       }
     }
-    if (!pin.empty() && pin.size() < PATH_MAX) {
+    if (!pin.empty() && pin.size() < PATH_MAX && walk.size() < PATH_MAX) {
       result.pin = std::move(pin);
+      result.walk = std::move(walk);
     } else {
       result.unpinnable = "a path whose absolute form is longer than PATH_MAX";
     }

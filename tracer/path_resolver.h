@@ -27,6 +27,10 @@ struct ResolveResult {
   // Empty when there is none: AT_EMPTY_PATH, a walk through a /proc/PID magic link (fd/N, cwd,
   // root, ...), whose meaning another thread can change, or a result longer than PATH_MAX.
   std::string pin;
+  // The same object with every symlink resolved, the final one too when it is followed: what an
+  // open is handed to walk with RESOLVE_NO_SYMLINKS (a symlink planted or swapped after the
+  // check then fails the walk with ELOOP). Set whenever `pin` is.
+  std::string walk;
   std::string unpinnable;  // why `pin` is empty
   pid_t magic_pid = 0;     // the process whose /proc/PID magic link the walk went through, if any
 };

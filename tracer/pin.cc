@@ -3,11 +3,13 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <array>
 #include <cstring>
+#include <optional>
 
 #include "tracer/decode.h"
 
@@ -52,7 +54,56 @@ std::string PinnedSockaddr(const DecodedCall& call, std::string& unpinned) {
   return std::string(reinterpret_cast<const char*>(&un), len);
 }
 
+// fs/fcntl.h's VALID_OPEN_FLAGS and O_PATH_FLAGS.
+constexpr std::uint64_t kValidOpenFlags = O_RDONLY | O_WRONLY | O_RDWR | O_CREAT | O_EXCL |
+                                          O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_SYNC |
+                                          O_DSYNC | FASYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY |
+                                          O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_PATH | O_TMPFILE;
+constexpr std::uint64_t kPathOpenFlags = O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC;
+constexpr std::uint64_t kNoSymlinkWalk = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+
+bool IsOpenFamily(const SyscallRow& row) {
+  return row.kind == Kind::kOpen || row.name == "creat";  // not uselib, an open too
+}
+
+// The open_how the rewritten call gets: the caller's own for openat2 (its scoped walk was done
+// by the tracer and the result is absolute), open's flags as the kernel reads them otherwise.
+// nullopt: keep the call as it is (the kernel refuses it anyway).
+std::optional<OpenHowWords> PinnedHow(const DecodedCall& call) {
+  const SyscallRow& row = *call.row;
+  if (ArgOf(row, Role::kOpenHow) >= 0) {
+    OpenHowWords how{call.how[0], call.how[1], call.how[2]};
+    constexpr std::uint64_t kScoped = RESOLVE_BENEATH | RESOLVE_IN_ROOT;
+    if ((how.resolve & kScoped) == kScoped) return std::nullopt;  // EINVAL
+    how.resolve = (how.resolve & ~kScoped) | kNoSymlinkWalk;
+    return how;
+  }
+  int m = ArgOf(row, Role::kMode);
+  std::uint64_t mode = m >= 0 ? call.args[static_cast<std::size_t>(m)] : 0;
+  // creat(path, mode) is open(path, O_CREAT | O_WRONLY | O_TRUNC, mode).
+  std::uint64_t flags =
+      ArgOf(row, Role::kOpenFlags) >= 0 ? call.open_flags : O_CREAT | O_WRONLY | O_TRUNC;
+  OpenHowWords how = OpenHowOf(flags, mode);
+  how.resolve = kNoSymlinkWalk;
+  return how;
+}
+
 }  // namespace
+
+OpenHowWords OpenHowOf(std::uint64_t open_flags, std::uint64_t mode) {
+  // open(2) takes an int and an umode_t: the upper bits of the registers never count.
+  std::uint64_t flags = static_cast<std::uint32_t>(open_flags) & kValidOpenFlags;
+  if ((flags & O_PATH) != 0) {
+    flags &= kPathOpenFlags;
+  } else {
+    flags |= O_LARGEFILE;  // force_o_largefile() on 64-bit
+  }
+  bool creates = (flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE;
+  OpenHowWords how;
+  how.flags = flags;
+  how.mode = creates ? (mode & 0xffff) & 07777 : 0;  // S_IALLUGO
+  return how;
+}
 
 bool TouchesPinRegion(std::uint64_t addr, std::uint64_t len) {
   if (len == 0) len = 1;
@@ -68,6 +119,23 @@ PinPlan PlanPins(const DecodedCall& call, std::uint64_t slot) {
   auto note = [&](std::string why) {
     if (plan.unpinned.empty()) plan.unpinned = std::move(why);
   };
+  if (IsOpenFamily(row) && call.request.path_count == 1 && !call.paths[0].resolved.walk.empty()) {
+    if (auto how = PinnedHow(call)) {
+      std::string path = call.paths[0].resolved.walk;
+      path.push_back('\0');
+      std::uint64_t path_at = Append(plan.bytes, slot, path);
+      const std::array<std::uint64_t, 3> words{how->flags, how->mode, how->resolve};
+      std::uint64_t how_at =
+          Append(plan.bytes, slot,
+                 std::string_view(reinterpret_cast<const char*>(words.data()), sizeof words));
+      plan.syscall = SYS_openat2;
+      plan.registers = {{0, static_cast<std::uint64_t>(static_cast<std::int64_t>(AT_FDCWD))},
+                        {1, path_at},
+                        {2, how_at},
+                        {3, sizeof words}};
+      return plan;
+    }
+  }
   // Paths: the absolute form the resolver checked, so neither the bytes nor the cwd or dirfd
   // they were relative to can change under the decision.
   for (int n = 0; n < call.request.path_count; ++n) {

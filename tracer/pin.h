@@ -44,8 +44,22 @@ struct PinPlan {
   // into the vector, which a read-only copy cannot take); the supervisor restores its result and
   // registers at the syscall exit (one message sent, as sendmmsg may report).
   bool as_sendmsg = false;
+  // The open family (open, openat, creat, openat2) becomes openat2 on the checked path with
+  // every symlink resolved (ResolveResult::walk) and RESOLVE_NO_SYMLINKS |
+  // RESOLVE_NO_MAGICLINKS: the kernel's walk can reach nothing but what was checked, and a
+  // symlink planted or swapped after the check fails it with ELOOP. -1: the number stays.
+  long syscall = -1;
   bool needed() const { return !bytes.empty(); }
 };
+
+// open(2)/openat(2)/creat(2)'s flags and mode as the kernel turns them into a struct open_how
+// (fs/open.c build_open_how: unknown flag bits dropped, O_PATH keeping only the flags it
+// takes, a mode only where a file may be created, O_LARGEFILE added on 64-bit), so that
+// openat2, which refuses what open ignores, opens exactly what open would have.
+struct OpenHowWords {
+  std::uint64_t flags = 0, mode = 0, resolve = 0;
+};
+OpenHowWords OpenHowOf(std::uint64_t open_flags, std::uint64_t mode);
 
 // `slot` is the address of the calling thread's slot.
 PinPlan PlanPins(const DecodedCall& call, std::uint64_t slot);

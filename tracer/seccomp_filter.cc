@@ -289,6 +289,20 @@ FilterPlan MakePlan(const policy::Policy& policy, const SyscallIndex& index, boo
       plan.traced.push_back(&row);
     }
   }
+  // The tracer hands every allowed open to the kernel as openat2 (tracer/pin.h), and the
+  // filter is run again on the changed call: where the syscall default is not allow, openat2
+  // must stop too. Called by the program itself, the tracer applies the default to it.
+  auto is_traced = [&](std::string_view name) {
+    const SyscallRow* row = FindRow(name);
+    return row != nullptr &&
+           std::find(plan.traced.begin(), plan.traced.end(), row) != plan.traced.end();
+  };
+  if (!default_allow && !is_traced("openat2") &&
+      (is_traced("open") || is_traced("openat") || is_traced("creat"))) {
+    const SyscallRow* openat2 = FindRow("openat2");
+    plan.trace_rules.push_back({openat2, {}});
+    plan.traced.push_back(openat2);
+  }
   // Syscall rules for every other syscall are decided in the kernel. For the syscalls the
   // tracer stops for, the tracer applies them (with an event) before anything else.
   std::vector<std::string> done;

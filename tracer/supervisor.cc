@@ -29,6 +29,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -234,7 +235,11 @@ class Supervisor::Context final : public TraceeContext {
     // In a PID namespace of its own the tracee sees no process outside the tree.
     return s_.watch_.ns_proc_pids || InTree(pid);
   }
-  bool InTree(pid_t pid) const override { return pid > 0 && s_.tracees_.contains(pid); }
+  // A pid as the tracee names it. In a PID namespace of its own every pid it can name is the
+  // tree's (the numbers are the namespace's, not tracejail's).
+  bool InTree(pid_t pid) const override {
+    return pid > 0 && (s_.watch_.ns_proc_pids || s_.tracees_.contains(pid));
+  }
   bool GroupInTree(pid_t pgid) const override {
     return InTree(pgid) || (pgid > 0 && getpgid(t_.tid) == pgid);
   }
@@ -402,6 +407,8 @@ void Supervisor::Drain() {
   // every member of the cgroup gets SIGKILL; then everything is reaped. A task that reports a
   // stop (one whose creation was never seen) is killed then: none is ever left in a stop.
   killing_ = true;
+  for (const auto& [tid, status] : ready_) kill(tid, SIGKILL);  // reported, not yet handled
+  ready_.clear();
   for (const auto& [tid, t] : tracees_) kill(tid, SIGKILL);
   for (pid_t child : OwnChildren()) kill(child, SIGKILL);
   if (watch_.cgroup != nullptr) watch_.cgroup->KillAll();
@@ -518,15 +525,31 @@ RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
   for (;;) {
     int status = 0;
     pid_t tid = 0;
-    double began = Monotonic();
-    if (double budget = spin_.Budget(); budget > 0) {
-      while ((tid = waitpid(-1, &status, __WALL | WNOHANG)) == 0 && Monotonic() < began + budget) {
+    int wait_errno = 0;
+    if (!ready_.empty()) {
+      std::tie(tid, status) = ready_.front();
+      ready_.pop_front();
+    } else {
+      double began = Monotonic();
+      if (double budget = spin_.Budget(); budget > 0) {
+        while ((tid = waitpid(-1, &status, __WALL | WNOHANG)) == 0 &&
+               Monotonic() < began + budget) {
+        }
+      }
+      if (tid == 0) tid = waitpid(-1, &status, __WALL);
+      // Saved before anything else runs: the tick reads /proc and would overwrite it.
+      wait_errno = tid < 0 ? errno : 0;
+      spin_.Record(Monotonic() - began);
+      if (tid > 0 && ++since_drain_ >= kDrainEvery) {
+        // Everyone already waiting goes after this one, in the order the kernel reports them:
+        // none waits longer than one round (see ready_).
+        since_drain_ = 0;
+        int more_status = 0;
+        for (pid_t more; (more = waitpid(-1, &more_status, __WALL | WNOHANG)) > 0;) {
+          ready_.emplace_back(more, more_status);
+        }
       }
     }
-    if (tid == 0) tid = waitpid(-1, &status, __WALL);
-    // Saved before anything else runs: the tick reads /proc and would overwrite it.
-    const int wait_errno = tid < 0 ? errno : 0;
-    spin_.Record(Monotonic() - began);
     try {
       if (g_tick.exchange(false, std::memory_order_relaxed)) Tick();
       HandleSignals();
@@ -773,11 +796,21 @@ void Supervisor::HandleStop(pid_t tid, int status) {
     }
     case PTRACE_EVENT_EXEC: {
       unsigned long former = 0;
+      Tracee origin;  // what the exec'ing thread armed (ArmExecCheck)
+      origin.exec_armed = t.exec_armed;
+      origin.exec_expect = t.exec_expect;
+      origin.exec_expect_path = t.exec_expect_path;
       if (ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &former) == 0 &&
           static_cast<pid_t>(former) != tid) {
         // A non-leader thread exec'd: it now has the leader's id and its old id is gone.
+        if (auto it = tracees_.find(static_cast<pid_t>(former)); it != tracees_.end()) {
+          origin.exec_armed = it->second.exec_armed;
+          origin.exec_expect = it->second.exec_expect;
+          origin.exec_expect_path = it->second.exec_expect_path;
+        }
         tracees_.erase(static_cast<pid_t>(former));
       }
+      t.exec_armed = false;
       t.tgid = tid;
       t.exe.clear();
       t.mem = std::make_unique<ProcessMemory>(tid);
@@ -789,7 +822,8 @@ void Supervisor::HandleStop(pid_t tid, int status) {
                   fmt::format("exec {}", exe));
         t.pending_argv.clear();
       }
-      if (IsDynamicLoader(ExeOf(t)) && !LoaderMayRun(t)) return;  // killed before it ran
+      if (origin.exec_armed && !ExecImageMatches(t, origin)) return;  // killed before it ran
+      if (IsDynamicLoader(ExeOf(t)) && !LoaderMayRun(t)) return;      // likewise
       if (tid == command_pid_ && !main_exec_seen_) {
         main_exec_seen_ = true;
         spawn_errors_.Reset();
@@ -866,6 +900,7 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     return;
   }
   t.pinned_in_flight = false;  // its previous call is over (an interrupted one: HandleStop)
+  t.exec_armed = false;        // likewise an exec that failed (one that ran: the exec event)
   SyscallInfo info{};
   long n = ptrace(PTRACE_GET_SYSCALL_INFO, t.tid, sizeof info, &info);
   if (n <= 0 || info.op != kSyscallInfoSeccomp) {
@@ -904,12 +939,17 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     Enforce(t, d);
     return;
   }
-  if (!policy_.syscall_rules.empty()) {
+  if (!policy_.syscall_rules.empty() ||
+      policy_.syscall_default.action != policy::SyscallAction::kAllow) {
     // Policy syscall rules come first: they are decided on registers alone.
     std::string name = row ? std::string(row->name) : SyscallName(info.arch, nr);
     auto sd = policy_.DecideSyscall(name, raw);
-    if (!sd && row == nullptr && policy_.syscall_default.action != policy::SyscallAction::kAllow) {
-      // Only audit mode stops here for the default (MakePlan): say what enforce would do.
+    if (!sd && policy_.syscall_default.action != policy::SyscallAction::kAllow &&
+        (row == nullptr || row->group != Group::kProcess)) {
+      // No rule allows it: the default applies. Only audit mode stops here for a number the
+      // table does not know, and openat2 for the open family's rewrite (MakePlan): say what
+      // enforce would do. Escape primitives and tree checks stop without a rule to be decided
+      // and reported below.
       bool kill = policy_.syscall_default.action == policy::SyscallAction::kKill;
       sd = policy::Decision{kill ? policy::Action::kKill : policy::Action::kDeny,
                             policy_.syscall_default.error, policy::EventType::kSyscallBlocked,
@@ -1002,6 +1042,9 @@ void Supervisor::HandleSeccomp(Tracee& t) {
       return;
     }
     call.note = "CLONE_UNTRACED removed: tracejail traces every process of the tree";
+  }
+  if (row->kind == Kind::kExec && mode_ == Mode::kEnforce && d.action == policy::Action::kAllow) {
+    ArmExecCheck(t, call);
   }
   if (row->kind == Kind::kExec) {
     t.pending_argv.clear();
@@ -1100,6 +1143,52 @@ bool Supervisor::LoaderMayRun(Tracee& t) {
                   "execute; its process is killed before it runs",
                   report::EscapeBytes(*program), report::EscapeBytes(call.request.paths[0].path)));
   if (mode_ == Mode::kAudit) return true;
+  ++result_.denied;
+  kill(t.tid, SIGKILL);
+  ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
+  return false;
+}
+
+void Supervisor::ArmExecCheck(Tracee& t, DecodedCall& call) {
+  // The file the decision was made on, as the tracer's own descriptor: the checked path walked
+  // with no symlink (what it names now, not what a swapped link would lead to), or for
+  // execveat(fd, "", AT_EMPTY_PATH) the descriptor's file if it is still the one decided on.
+  const ResolveResult& r = call.paths[0].resolved;
+  const std::string root = ViewOf(t).root;
+  const std::string task = fmt::format("/proc/{}/task/{}", TgidOf(t), t.tid);
+  UniqueFd file;
+  if (call.paths[0].raw.empty()) {
+    file.Reset(open(fmt::format("{}/fd/{}", task, static_cast<int>(call.args[0])).c_str(),
+                    O_PATH | O_CLOEXEC));
+    char name[PATH_MAX];
+    ssize_t n = file.valid() ? readlink(fmt::format("/proc/self/fd/{}", file.get()).c_str(), name,
+                                        sizeof name)
+                             : -1;
+    if (n < 0 || std::string_view(name, static_cast<std::size_t>(n)) != r.path) file.Reset();
+  } else if (!r.walk.empty() || (!r.path.empty() && r.path[0] == '/')) {
+    file.Reset(OpenChecked(root, r.walk.empty() ? r.path : r.walk));
+  }
+  ExpectedImage image = ImageOf(file.get(), root, task + "/cwd");
+  t.exec_armed = true;
+  t.exec_expect = image.id;
+  t.exec_expect_path = image.path.empty() ? r.path : image.path;
+  call.walk_guard =
+      "the image the kernel runs is compared with the file checked at the exec event, before "
+      "its first instruction: a file swapped after the check kills the process";
+}
+
+bool Supervisor::ExecImageMatches(Tracee& t, const Tracee& origin) {
+  std::optional<FileId> running = RunningImage(t.tid);
+  if (running && origin.exec_expect && *running == *origin.exec_expect) return true;
+  policy::Decision d{policy::Action::kKill, 0, policy::EventType::kEscapeAttempt,
+                     policy::Severity::kHigh, "builtin:exec-race"};
+  const std::uint64_t raw[6] = {};
+  Record(t, d, nullptr, nullptr, SYS_execve, AUDIT_ARCH_X86_64, raw,
+         fmt::format("the kernel executed {} instead of {}, the file tracejail checked{}: a "
+                     "symlink or directory changed between the check and the exec; the process "
+                     "is killed before its first instruction",
+                     ExeOf(t), report::EscapeBytes(origin.exec_expect_path),
+                     origin.exec_expect ? "" : " (which could not be opened then)"));
   ++result_.denied;
   kill(t.tid, SIGKILL);
   ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
@@ -1274,6 +1363,32 @@ Supervisor::PinFailure Supervisor::PinArguments(Tracee& t, DecodedCall& call) {
     space->Wrote(slot, plan.bytes);
   }
   long nr = index_.Number(*call.row);
+  if (plan.syscall >= 0) {
+    // One PTRACE_SETREGS: the call changes number and arguments at once, or not at all.
+    user_regs_struct r{};
+    if (ptrace(PTRACE_GETREGS, t.tid, nullptr, &r) != 0) {
+      call.unpinned = fmt::format("reading the registers failed: {}", std::strerror(errno));
+      return PinFailure::kNone;
+    }
+    for (const auto& [arg, value] : plan.registers) {
+      std::memcpy(reinterpret_cast<char*>(&r) + kArgRegister[static_cast<std::size_t>(arg)], &value,
+                  sizeof value);
+    }
+    r.orig_rax = static_cast<unsigned long long>(plan.syscall);
+    if (ptrace(PTRACE_SETREGS, t.tid, nullptr, &r) != 0) {
+      call.unpinned = fmt::format("rewriting the call failed: {}", std::strerror(errno));
+      return PinFailure::kNone;
+    }
+    call.pinned = plan.unpinned.empty();
+    if (call.pinned) {
+      call.walk_guard =
+          "openat2 with RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS on the checked path: a "
+          "symlink planted or swapped after the check fails the call (ELOOP)";
+    }
+    t.pinned_in_flight = true;
+    t.pinned_nr = plan.syscall;
+    return PinFailure::kNone;
+  }
   if (plan.as_sendmsg) {
     if (t.inject != Tracee::Inject::kNone ||
         ptrace(PTRACE_GETREGS, t.tid, nullptr, &t.saved) != 0) {
@@ -1534,12 +1649,14 @@ void Supervisor::Record(Tracee& t, const policy::Decision& d, nlohmann::json tip
                              : "not pinned: " + call->unpinned;
       e.race = {{"arguments", std::move(args)}};
       if (call->request.path_count > 0) {
-        e.race["filesystem"] = watch_.landlock
+        e.race["filesystem"] = !call->walk_guard.empty() ? call->walk_guard
+                               : watch_.landlock
                                    ? "Landlock enforces the path rules in the kernel"
                                    : "not covered: a symlink swapped or a directory renamed "
                                      "after the check changes what the path names";
       }
-      e.race_free = call->pinned && (call->request.path_count == 0 || watch_.landlock);
+      e.race_free = call->pinned &&
+                    (call->request.path_count == 0 || watch_.landlock || !call->walk_guard.empty());
     }
   } else {
     e.race_free = true;  // decided on the architecture and number alone

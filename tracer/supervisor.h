@@ -20,6 +20,7 @@
 #include "policy/policy.h"
 #include "report/event_log.h"
 #include "tracer/cgroup.h"
+#include "tracer/exec_image.h"
 #include "tracer/launcher.h"
 #include "tracer/output_capture.h"
 #include "tracer/path_resolver.h"
@@ -118,6 +119,11 @@ class Supervisor {
     std::vector<PinSlot> retired;
     bool pinned_in_flight = false;  // its last flagged call was pinned; no stop since
     long pinned_nr = -1;
+    // An allowed exec in flight (enforce mode): the image it must run (tracer/exec_image.h),
+    // checked at the exec event; cleared at the task's next seccomp stop (the exec failed).
+    bool exec_armed = false;
+    std::optional<FileId> exec_expect;
+    std::string exec_expect_path;
     // Mapping the pin region after an exec, one syscall-stop at a time (see MapPinRegion).
     // kSendmmsgExit: a sendmmsg turned into a sendmsg of its pinned first message, awaiting its
     // syscall exit to restore the registers and report one message sent.
@@ -155,6 +161,11 @@ class Supervisor {
   // At exec of the dynamic loader: is the program it is told to run allowed to execute? If not,
   // records it and kills the process (enforce mode) and returns false.
   bool LoaderMayRun(Tracee& t);
+  // An exec is allowed: record the image the kernel must run (the file, or its interpreter).
+  void ArmExecCheck(Tracee& t, DecodedCall& call);
+  // At the exec event of a task whose exec was armed (by `origin`, the exec'ing thread): is the
+  // image running the one checked? If not, records it, kills the process, returns false.
+  bool ExecImageMatches(Tracee& t, const Tracee& origin);
   // The protected output the request touches (or a directory above it it would change), or "".
   std::string ProtectedPathHit(
       const policy::Request& req) const;  // PTRACE_CONT, or PTRACE_SYSCALL while injecting
@@ -224,6 +235,13 @@ class Supervisor {
   double deadline_ = 0;  // monotonic seconds; 0: no timeout
   SameCpu same_cpu_;
   SpinPolicy spin_{0, 1};
+  // Fairness: waitpid(-1) returns the first reportable task of the kernel's list (the newest
+  // tracee first), so a task that stops again at once (a thread looping on a flagged call) can
+  // starve the others. Every kDrainEvery stops the loop takes every stop already reported into
+  // `ready_` and handles them in order before waiting again.
+  static constexpr int kDrainEvery = 8;
+  std::deque<std::pair<pid_t, int>> ready_;  // (tid, wait status), oldest first
+  int since_drain_ = 0;
   std::vector<pid_t> TreeTids() const;
   void GiveCpusBack(std::string why);  // ends the same-CPU pin, for the rest of the run
   void ResetSpin();                    // the poll policy for the CPUs the supervisor has now

@@ -73,10 +73,11 @@ TEST_CASE("every exec'd program has the read-only pinned-argument region", "[esc
   CHECK(native.out.find("00010000-00400000") == std::string::npos);
 }
 
-TEST_CASE("allowed path decisions are pinned, the filesystem leg needs Landlock", "[escape][pin]") {
+TEST_CASE("allowed opens are pinned and walked with symlinks forbidden at every level",
+          "[escape][pin]") {
   harness::TempDir dir;
   dir.File("watched.txt", "watched");
-  for (const std::string level : {"standard", "strict"}) {
+  for (const std::string level : {"basic", "standard", "strict"}) {
     CAPTURE(level);
     std::string policy =
         dir.File("p-" + level + ".json", R"({"version": 1, "extends": ")" + level +
@@ -92,7 +93,9 @@ TEST_CASE("allowed path decisions are pinned, the filesystem leg needs Landlock"
     REQUIRE(events.size() == 1);
     CHECK(events[0]["args"]["pathname"]["raw"] == "watched.txt");  // relative, as written
     CHECK(events[0]["race"]["arguments"] == "pinned");
-    CHECK(events[0]["race_free"] == (level == "strict"));
+    CHECK_THAT(events[0]["race"]["filesystem"].get<std::string>(),
+               Catch::Contains("RESOLVE_NO_SYMLINKS"));
+    CHECK(events[0]["race_free"] == true);
   }
 }
 

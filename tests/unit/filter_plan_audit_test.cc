@@ -1,5 +1,7 @@
 // The filter plan in audit mode (nothing denied in the kernel) and with layered syscall rules
 // (an extending policy's allow must beat its base's deny, so the tracer decides).
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 #include "policy/loader.h"
@@ -68,4 +70,26 @@ TEST_CASE("filter plan: rules for one syscall from two layers go to the tracer",
   auto d = layered.DecideSyscall("uname", args);
   REQUIRE(d.has_value());
   CHECK(d->action == policy::Action::kAllow);
+}
+
+TEST_CASE("filter plan: with a denying default, allowed opens bring openat2 along", "[plan]") {
+  // The tracer hands allowed opens to the kernel as openat2 (tracer/pin.h); the filter runs
+  // again on the changed call, so openat2 must stop for the tracer, which applies the default
+  // when the program calls openat2 itself.
+  tracer::SyscallIndex index;
+  auto traced = [](const tracer::FilterPlan& plan, std::string_view name) {
+    return std::any_of(plan.traced.begin(), plan.traced.end(),
+                       [&](const tracer::SyscallRow* r) { return r->name == name; });
+  };
+  policy::Policy opens = Load(R"({"version": 1, "extends": "standard", "syscalls": {
+      "default": {"action": "deny", "errno": "ENOSYS"},
+      "rules": [{"names": ["openat"], "action": "allow"}]}})");
+  tracer::FilterPlan plan = tracer::MakePlan(opens, index);
+  CHECK(traced(plan, "openat"));
+  CHECK(traced(plan, "openat2"));
+  CHECK(RuleFor(plan, "openat2") == nullptr);
+  policy::Policy none = Load(R"({"version": 1, "extends": "standard", "syscalls": {
+      "default": {"action": "deny", "errno": "ENOSYS"},
+      "rules": [{"names": ["getpid"], "action": "allow"}]}})");
+  CHECK_FALSE(traced(tracer::MakePlan(none, index), "openat2"));
 }

@@ -331,6 +331,18 @@ TEST_CASE("ResolvePath: the pinned form keeps what the kernel must still see", "
     CHECK(res.pin == c.pin);
     CHECK(res.magic_pid == 0);
   }
+  SECTION("the walk an open is handed resolves every symlink, the final one when followed") {
+    const std::pair<std::string, std::string> walks[] = {
+        {r + "/rel_link", r + "/dir/file"},       {r + "/abs_link/file", r + "/dir/file"},
+        {r + "/abs_link/", r + "/dir/"},          {r + "/dir/up_link/sub/..", r + "/dir/"},
+        {r + "/dangling", r + "/missing_target"},  // O_CREAT creates the target
+    };
+    for (const auto& [path, walk] : walks) {
+      CAPTURE(path);
+      CHECK(Resolve(path, true).walk == walk);
+    }
+    CHECK(Resolve(r + "/rel_link", false).walk == r + "/rel_link");  // O_NOFOLLOW: the link
+  }
   SECTION("relative paths become absolute: the cwd cannot change under the decision") {
     ResolveResult res =
         tracer::ResolvePath(getpid(), static_cast<pid_t>(syscall(SYS_gettid)), AT_FDCWD, "x", true);
@@ -366,6 +378,7 @@ TEST_CASE("ResolvePath: the pinned form keeps what the kernel must still see", "
     CHECK(res.path == r + "/dir/file");
     CHECK(res.magic_pid == getpid());
     CHECK(res.pin.empty());
+    CHECK(res.walk.empty());
   }
   SECTION("ProcPidOf") {
     CHECK(tracer::ProcPidOf("/proc/12/mem") == 12);

@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <sys/syscall.h>
+
 #include <cstring>
 #include <set>
 
@@ -32,6 +34,7 @@ DecodedCall PathCall(std::string_view syscall, std::vector<std::string> pins) {
     call.paths[i].raw = "relative/" + std::to_string(i);
     call.paths[i].resolved.path = pins[i];
     call.paths[i].resolved.pin = pins[i];
+    call.paths[i].resolved.walk = pins[i];
   }
   return call;
 }
@@ -45,12 +48,48 @@ std::string At(const tracer::PinPlan& plan, std::uint64_t addr) {
 }  // namespace
 
 TEST_CASE("PlanPins: paths are handed to the kernel in their checked absolute form", "[pin]") {
-  SECTION("openat: the pathname register points at the copy; dirfd stays (ignored)") {
-    auto plan = PlanPins(PathCall("openat", {"/etc/hosts"}), kSlot);
+  SECTION("openat becomes openat2 on the checked path, symlinks forbidden") {
+    DecodedCall call = PathCall("openat", {"/etc/hosts"});
+    call.open_flags = O_RDONLY | O_CLOEXEC;
+    auto plan = PlanPins(call, kSlot);
+    CHECK(plan.syscall == SYS_openat2);
+    REQUIRE(plan.registers.size() == 4);
+    CHECK(plan.registers[0] ==
+          std::pair<int, std::uint64_t>{0, static_cast<std::uint64_t>(std::int64_t{AT_FDCWD})});
+    CHECK(At(plan, plan.registers[1].second) == "/etc/hosts");
+    CHECK(plan.registers[3] == std::pair<int, std::uint64_t>{3, sizeof(open_how)});
+    open_how how{};
+    std::memcpy(&how, plan.bytes.data() + (plan.registers[2].second - kSlot), sizeof how);
+    CHECK(how.flags == (O_RDONLY | O_CLOEXEC | O_LARGEFILE));
+    CHECK(how.mode == 0);
+    CHECK(how.resolve == (RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS));
+    CHECK(plan.unpinned.empty());
+  }
+  SECTION("open and creat too; the walk is the path with every symlink resolved") {
+    DecodedCall call = PathCall("open", {"/tmp/link"});
+    call.paths[0].resolved.walk = "/srv/target";
+    call.open_flags = O_WRONLY | O_CREAT;
+    call.args[2] = 0100644;  // open(path, flags, mode): type bits are not a mode
+    auto plan = PlanPins(call, kSlot);
+    CHECK(plan.syscall == SYS_openat2);
+    CHECK(At(plan, plan.registers[1].second) == "/srv/target");
+    open_how how{};
+    std::memcpy(&how, plan.bytes.data() + (plan.registers[2].second - kSlot), sizeof how);
+    CHECK(how.mode == 0644);
+    DecodedCall creat = PathCall("creat", {"/tmp/new"});
+    creat.args[1] = 0600;
+    plan = PlanPins(creat, kSlot);
+    CHECK(plan.syscall == SYS_openat2);
+    std::memcpy(&how, plan.bytes.data() + (plan.registers[2].second - kSlot), sizeof how);
+    CHECK(how.flags == (O_CREAT | O_WRONLY | O_TRUNC | O_LARGEFILE));
+    CHECK(how.mode == 0600);
+  }
+  SECTION("other path calls keep their number: the pathname register points at the copy") {
+    auto plan = PlanPins(PathCall("unlinkat", {"/tmp/x"}), kSlot);
+    CHECK(plan.syscall == -1);
     REQUIRE(plan.registers.size() == 1);
     CHECK(plan.registers[0].first == 1);
-    CHECK(At(plan, plan.registers[0].second) == "/etc/hosts");
-    CHECK(plan.unpinned.empty());
+    CHECK(At(plan, plan.registers[0].second) == "/tmp/x");
   }
   SECTION("rename: both paths, each NUL-terminated, 8-byte aligned, inside the slot") {
     auto plan = PlanPins(PathCall("rename", {"/tmp/a", "/tmp/bb"}), kSlot);
@@ -77,6 +116,7 @@ TEST_CASE("PlanPins: paths are handed to the kernel in their checked absolute fo
   SECTION("a path with no pinnable form: its bytes are pinned, and the reason is reported") {
     DecodedCall call = PathCall("openat", {""});
     call.paths[0].resolved.pin.clear();
+    call.paths[0].resolved.walk.clear();
     call.paths[0].resolved.unpinnable = "a /proc/PID magic link";
     call.paths[0].raw = "/proc/self/fd/3/x";
     auto plan = PlanPins(call, kSlot);
@@ -86,21 +126,46 @@ TEST_CASE("PlanPins: paths are handed to the kernel in their checked absolute fo
   }
 }
 
-TEST_CASE("PlanPins: openat2's open_how is pinned with its size", "[pin]") {
+TEST_CASE("PlanPins: openat2's open_how is pinned with its size, symlinks forbidden", "[pin]") {
   DecodedCall call = PathCall("openat2", {"/srv/x"});
-  call.how = {std::uint64_t{O_RDONLY}, 0, RESOLVE_NO_MAGICLINKS};
+  call.how = {std::uint64_t{O_RDONLY}, 0, RESOLVE_NO_MAGICLINKS | RESOLVE_CACHED};
   auto plan = PlanPins(call, kSlot);
-  REQUIRE(plan.registers.size() == 3);
-  CHECK(plan.registers[1].first == 2);
-  CHECK(plan.registers[2] == std::pair<int, std::uint64_t>{3, 24});
+  CHECK(plan.syscall == SYS_openat2);
+  REQUIRE(plan.registers.size() == 4);
+  CHECK(plan.registers[2].first == 2);
+  CHECK(plan.registers[3] == std::pair<int, std::uint64_t>{3, 24});
   open_how how{};
-  std::memcpy(&how, plan.bytes.data() + (plan.registers[1].second - kSlot), sizeof how);
-  CHECK(how.resolve == RESOLVE_NO_MAGICLINKS);
+  std::memcpy(&how, plan.bytes.data() + (plan.registers[2].second - kSlot), sizeof how);
+  CHECK(how.flags == O_RDONLY);  // openat2's own flags are the caller's
+  CHECK(how.resolve == (RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_CACHED));
   SECTION("a scoped walk (IN_ROOT) was done by the tracer: the kernel gets no scope, no symlinks") {
     call.how = {std::uint64_t{O_RDONLY}, 0, RESOLVE_IN_ROOT};
     plan = PlanPins(call, kSlot);
-    std::memcpy(&how, plan.bytes.data() + (plan.registers[1].second - kSlot), sizeof how);
-    CHECK(how.resolve == RESOLVE_NO_SYMLINKS);
+    std::memcpy(&how, plan.bytes.data() + (plan.registers[2].second - kSlot), sizeof how);
+    CHECK(how.resolve == (RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS));
+  }
+  SECTION("BENEATH with IN_ROOT stays as written: the kernel refuses it (EINVAL)") {
+    call.how = {std::uint64_t{O_RDONLY}, 0, RESOLVE_IN_ROOT | RESOLVE_BENEATH};
+    plan = PlanPins(call, kSlot);
+    CHECK(plan.syscall == -1);
+  }
+}
+
+TEST_CASE("OpenHowOf: open's flags and mode as the kernel builds struct open_how", "[pin]") {
+  using tracer::OpenHowOf;
+  SECTION("bits open ignores are dropped (openat2 would refuse them); O_LARGEFILE is added") {
+    auto how = OpenHowOf(O_RDONLY | 0x40000000u | (std::uint64_t{1} << 40), 0);
+    CHECK(how.flags == (O_RDONLY | O_LARGEFILE));
+  }
+  SECTION("O_PATH keeps only the flags it takes") {
+    auto how = OpenHowOf(O_PATH | O_CLOEXEC | O_NOFOLLOW | O_RDWR | O_TRUNC | O_CREAT, 0644);
+    CHECK(how.flags == (O_PATH | O_CLOEXEC | O_NOFOLLOW));
+    CHECK(how.mode == 0);
+  }
+  SECTION("a mode only where a file may be created, with its type bits dropped") {
+    CHECK(OpenHowOf(O_RDONLY, 0644).mode == 0);
+    CHECK(OpenHowOf(O_WRONLY | O_CREAT, 0104755).mode == 04755);
+    CHECK(OpenHowOf(O_RDWR | O_TMPFILE, 0600).mode == 0600);
   }
 }
 

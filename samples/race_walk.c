@@ -1,0 +1,133 @@
+/* race_walk: the filesystem side of the time-of-check/time-of-use attack, in two halves that run
+ * in different processes, so that the swapping half can run outside the traced tree.
+ *
+ *   race_walk flip DIR A B     swap DIR/A and DIR/B with renameat2(RENAME_EXCHANGE) until
+ *                              SIGTERM; prints "FLIPPING" once it has swapped (so a test can
+ *                              wait for it without sleeping), then "FLIPPED <count>" at the end.
+ *   race_walk open PATH DEV:INO N
+ *                              open PATH N times; each open that reached the secret (the file
+ *                              DEV:INO, as stat(1) %d:%i gives it, compared on the open file)
+ *                              prints "GOT SECRET" at once; at the end "WALK opened=<n>
+ *                              secret=<n> <ERRNO>=<n>...".
+ *   race_walk exec PATH N      fork and execv PATH N times; prints "WALK ran=<exit 0> other=<n>
+ *                              killed=<n> failed=<n>" and passes on whatever the program wrote.
+ *
+ * With A -> a decoy and B -> the secret (symlinks, or directories holding a file of the same
+ * name), the opener's checked path names the decoy at the check and the secret at the use in
+ * some fraction of the opens, unless the kernel is given a walk that cannot be swapped. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+
+static volatile sig_atomic_t stop;
+static void on_term(int sig) {
+  (void)sig;
+  stop = 1;
+}
+
+static int flip(const char* dir, const char* a, const char* b) {
+  int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) {
+    perror(dir);
+    return 2;
+  }
+  struct sigaction sa = {0};
+  sa.sa_handler = on_term;
+  sigaction(SIGTERM, &sa, NULL);
+  long count = 0;
+  while (!stop) {
+    if (syscall(SYS_renameat2, dfd, a, dfd, b, RENAME_EXCHANGE) != 0) {
+      perror("renameat2");
+      return 2;
+    }
+    if (++count == 1) {
+      printf("FLIPPING\n");
+      fflush(stdout);
+    }
+  }
+  printf("FLIPPED %ld\n", count);
+  return 0;
+}
+
+static int open_loop(const char* path, const char* secret, long n) {
+  unsigned long long dev = 0, ino = 0;
+  if (sscanf(secret, "%llu:%llu", &dev, &ino) != 2) {
+    fprintf(stderr, "race_walk: DEV:INO expected, not %s\n", secret);
+    return 2;
+  }
+  long opened = 0, got = 0, errs[4096] = {0};
+  for (long i = 0; i < n; ++i) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno < 4096) ++errs[errno];
+      continue;
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino) {
+      ++got;
+      printf("GOT SECRET\n");
+      fflush(stdout);
+    } else {
+      ++opened;
+    }
+    close(fd);
+  }
+  printf("WALK opened=%ld secret=%ld", opened, got);
+  for (int e = 0; e < 4096; ++e) {
+    if (errs[e]) printf(" %s=%ld", strerrorname_np(e) ? strerrorname_np(e) : "?", errs[e]);
+  }
+  printf("\n");
+  return 0;
+}
+
+static int exec_loop(const char* path, long n) {
+  long ran = 0, other = 0, killed = 0, failed = 0;
+  for (long i = 0; i < n; ++i) {
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) {
+      perror("fork");
+      return 2;
+    }
+    if (pid == 0) {
+      char* argv[] = {(char*)path, NULL};
+      execv(path, argv);
+      _exit(127);
+    }
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid) {
+      perror("waitpid");
+      return 2;
+    }
+    if (WIFSIGNALED(status))
+      ++killed;
+    else if (WEXITSTATUS(status) == 0)
+      ++ran;
+    else if (WEXITSTATUS(status) == 127)
+      ++failed;
+    else
+      ++other;
+  }
+  printf("WALK ran=%ld other=%ld killed=%ld failed=%ld\n", ran, other, killed, failed);
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  if (argc == 5 && strcmp(argv[1], "flip") == 0) return flip(argv[2], argv[3], argv[4]);
+  if (argc == 5 && strcmp(argv[1], "open") == 0) return open_loop(argv[2], argv[3], atol(argv[4]));
+  if (argc == 4 && strcmp(argv[1], "exec") == 0) return exec_loop(argv[2], atol(argv[3]));
+  fprintf(stderr, "usage: race_walk flip DIR A B | open PATH DEV:INO N | exec PATH N\n");
+  return 2;
+}

@@ -1,0 +1,208 @@
+// Filesystem races at every enforcing level: a process outside the traced tree swaps two
+// symlinks (renameat2 RENAME_EXCHANGE) while the traced program opens or executes through one of
+// them. The tracer's check sees one target, the kernel's walk may see the other; the kernel must
+// never act on the denied one (docs/security.md, "Filesystem races"). The same techniques from
+// inside the tree are the escape suite's race_symlink_* samples.
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <catch2/catch.hpp>
+
+#include "harness.h"
+
+namespace {
+
+constexpr const char* kLevels[] = {"basic", "standard", "strict", "maximum"};
+
+// `race_walk flip DIR A B`, run natively (outside any tracejail) until destroyed.
+class OutsideFlipper {
+ public:
+  OutsideFlipper(const std::string& dir, const std::string& a, const std::string& b) {
+    int out[2];
+    REQUIRE(pipe(out) == 0);
+    pid_ = fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      dup2(out[1], STDOUT_FILENO);
+      close(out[0]);
+      close(out[1]);
+      std::string sample = harness::Sample("race_walk");
+      execl(sample.c_str(), sample.c_str(), "flip", dir.c_str(), a.c_str(), b.c_str(), nullptr);
+      _exit(127);
+    }
+    close(out[1]);
+    out_ = out[0];
+    // It says FLIPPING after its first swap: the race is running before the victim starts.
+    std::string line;
+    char c = 0;
+    while (read(out_, &c, 1) == 1 && c != '\n') line += c;
+    REQUIRE(line == "FLIPPING");
+  }
+  ~OutsideFlipper() {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    close(out_);
+  }
+  OutsideFlipper(const OutsideFlipper&) = delete;
+  OutsideFlipper& operator=(const OutsideFlipper&) = delete;
+
+ private:
+  pid_t pid_ = -1;
+  int out_ = -1;
+};
+
+std::string Identity(const std::string& path) {
+  struct stat st {};
+  REQUIRE(stat(path.c_str(), &st) == 0);
+  return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+}
+
+std::string Policy(const harness::TempDir& dir, const std::string& level,
+                   const std::string& rules) {
+  // No CPU limit: the flipper outside and the loop inside keep both CPUs busy.
+  return dir.File("p-" + level + ".json", R"({"version": 1, "extends": ")" + level +
+                                              R"(", "limits": {"cpu": "off", "timeout": "100s"},
+                  "files": {"rules": [)" + rules +
+                                              "]}}");
+}
+
+void CheckNoSecret(const harness::Result& r, const std::string& level) {
+  INFO(level << ": " << r.out << r.err);
+  CHECK(r.out.find("GOT SECRET") == std::string::npos);
+  if (std::string(level) == "maximum") {
+    // The first denial kills the tree: the run ends with 122 whatever the program printed.
+    CHECK((r.status == 122 || r.out.find("WALK ") != std::string::npos));
+  } else {
+    CHECK(r.status == 0);
+    CHECK(r.out.find(" secret=0") != std::string::npos);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("an outside process swapping a final symlink never lets an open reach a denied file",
+          "[race]") {
+  harness::TempDir dir;
+  std::filesystem::create_directories(dir.path() + "/sec");
+  std::filesystem::create_directories(dir.path() + "/swap");
+  std::string decoy = dir.File("decoy.txt", "decoy\n");
+  std::string secret = dir.File("sec/secret.txt", "SECRET\n");
+  std::filesystem::create_symlink(decoy, dir.path() + "/swap/fa");
+  std::filesystem::create_symlink(secret, dir.path() + "/swap/fb");
+  OutsideFlipper flipper(dir.path() + "/swap", "fa", "fb");
+  for (const char* level : kLevels) {
+    CAPTURE(level);
+    std::string policy =
+        Policy(dir, level,
+               R"({"path": ")" + dir.path() + R"(/sec/**", "access": ["read"], "action": "deny"})");
+    harness::Options o;
+    o.tracejail_args = {"--policy", policy};
+    auto r = harness::Run(
+        {harness::Sample("race_walk"), "open", dir.path() + "/swap/fa", Identity(secret), "20000"},
+        o);
+    CheckNoSecret(r, level);
+    if (std::string(level) == "basic" || std::string(level) == "standard") {
+      CHECK(r.out.find(" opened=0 ") == std::string::npos);  // the race really ran
+    }
+  }
+}
+
+TEST_CASE(
+    "an outside process swapping a directory for a symlink never lets an open reach a "
+    "denied file",
+    "[race]") {
+  // The checked path has no symlink in it (swap/d is a directory at the check); the swap puts a
+  // symlink to the denied directory in its place before the kernel walks it.
+  harness::TempDir dir;
+  for (const char* d : {"/sec", "/swap/d"}) std::filesystem::create_directories(dir.path() + d);
+  std::string secret = dir.File("sec/data.txt", "SECRET\n");
+  dir.File("swap/d/data.txt", "mine\n");
+  std::filesystem::create_directory_symlink(dir.path() + "/sec", dir.path() + "/swap/l");
+  OutsideFlipper flipper(dir.path() + "/swap", "d", "l");
+  for (const char* level : kLevels) {
+    CAPTURE(level);
+    std::string policy =
+        Policy(dir, level,
+               R"({"path": ")" + dir.path() + R"(/sec/**", "access": ["read"], "action": "deny"})");
+    harness::Options o;
+    o.tracejail_args = {"--policy", policy};
+    auto r = harness::Run({harness::Sample("race_walk"), "open", dir.path() + "/swap/d/data.txt",
+                           Identity(secret), "20000"},
+                          o);
+    CheckNoSecret(r, level);
+  }
+}
+
+TEST_CASE("an outside process swapping the program under an exec gets the process killed",
+          "[race]") {
+  harness::TempDir dir;
+  std::filesystem::create_directories(dir.path() + "/bin");
+  std::filesystem::create_directories(dir.path() + "/swap");
+  std::string allowed = dir.path() + "/bin/ok";
+  std::string forbidden = dir.path() + "/bin/forbidden";
+  std::filesystem::copy_file("/bin/true", allowed);
+  std::filesystem::copy_file("/bin/false", forbidden);  // exits 1: "other"
+  std::filesystem::create_symlink(allowed, dir.path() + "/swap/xa");
+  std::filesystem::create_symlink(forbidden, dir.path() + "/swap/xb");
+  OutsideFlipper flipper(dir.path() + "/swap", "xa", "xb");
+  for (const char* level : {"basic", "standard"}) {  // strict and up run nothing but the command
+    CAPTURE(level);
+    std::string policy = Policy(
+        dir, level, R"({"path": ")" + forbidden + R"(", "access": ["exec"], "action": "deny"})");
+    harness::Options o;
+    o.tracejail_args = {"--policy", policy};
+    auto r =
+        harness::Run({harness::Sample("race_walk"), "exec", dir.path() + "/swap/xa", "2000"}, o);
+    INFO(r.out << r.err);
+    CHECK(r.status == 0);
+    CHECK(r.out.find(" other=0 ") != std::string::npos);  // the forbidden program never ran
+    CHECK(r.out.find("WALK ran=0 ") == std::string::npos);
+    // Each exec the swap won was killed before its first instruction, and says why.
+    for (const auto& e : r.Events("escape_attempt")) {
+      CHECK(e["decision"].value("rule", "") == "builtin:exec-race");
+      CHECK(e["decision"].value("action", "") == "kill");
+    }
+  }
+}
+
+TEST_CASE("a task that stops again at once does not starve the others", "[race][core]") {
+  // waitpid(-1) reports the newest tracee first; at strict every task is a tracee of the PID
+  // namespace's init, so a flipper that stops on every renameat2 used to win every round and
+  // the opener, older, never got its turn (the run reached its timeout). The loop now takes
+  // every stop already reported, in order, every few stops.
+  harness::TempDir dir;
+  for (const char* d : {"/sec", "/swap"}) std::filesystem::create_directories(dir.path() + d);
+  std::string secret = dir.File("sec/secret.txt", "SECRET\n");
+  std::string decoy = dir.File("decoy.txt", "decoy\n");
+  std::filesystem::create_symlink(decoy, dir.path() + "/swap/fa");
+  std::filesystem::create_symlink(secret, dir.path() + "/swap/fb");
+  for (const char* level : {"standard", "strict"}) {
+    CAPTURE(level);
+    std::string policy = Policy(
+        dir, level,
+        R"({"path": ")" + dir.path() +
+            R"(/sec/**", "access": ["read"], "action": "deny"},
+        {"path": ")" +
+            dir.path() + R"(/swap", "access": ["write", "create", "delete"], "action": "allow"},
+        {"path": ")" +
+            harness::Sample("race_walk") + R"(", "access": ["exec"], "action": "allow"})");
+    std::string walk = harness::Sample("race_walk");
+    harness::Options o;
+    o.tracejail_args = {"--policy", policy};
+    // The opener starts first, so the flipper is the newer tracee.
+    auto r = harness::Run(
+        {"/bin/sh", "-c",
+         walk + " open " + dir.path() + "/swap/fa " + Identity(secret) + " 5000 & opener=$!; " +
+             walk + " flip " + dir.path() + "/swap fa fb >/dev/null & wait $opener; kill $!; wait"},
+        o);
+    INFO(r.out << r.err);
+    CHECK(r.status == 0);
+    CHECK(r.out.find("WALK ") != std::string::npos);
+    CHECK(r.out.find(" secret=0") != std::string::npos);
+  }
+}
