@@ -1025,6 +1025,8 @@ void Supervisor::HandleSeccomp(Tracee& t) {
         call.note =
             fmt::format("more than {} tasks of one address space hold pinned arguments", kPinSlots);
         break;
+      case PinFailure::kGone:
+        return;  // killed: it must not run the half-rewritten call
       case PinFailure::kUnwritable:
         d = policy::Decision{policy::Action::kDeny, EAGAIN, policy::EventType::kSuspiciousBehavior,
                              policy::Severity::kMedium, "builtin:pin-region-unwritable"};
@@ -1364,20 +1366,22 @@ Supervisor::PinFailure Supervisor::PinArguments(Tracee& t, DecodedCall& call) {
   }
   long nr = index_.Number(*call.row);
   if (plan.syscall >= 0) {
-    // One PTRACE_SETREGS: the call changes number and arguments at once, or not at all.
-    user_regs_struct r{};
-    if (ptrace(PTRACE_GETREGS, t.tid, nullptr, &r) != 0) {
-      call.unpinned = fmt::format("reading the registers failed: {}", std::strerror(errno));
-      return PinFailure::kNone;
-    }
+    // Only the registers that change, then the number. A task that cannot take them all must
+    // not run the half-changed call: it is killed (it is gone already when ptrace fails).
+    bool steered = true;
     for (const auto& [arg, value] : plan.registers) {
-      std::memcpy(reinterpret_cast<char*>(&r) + kArgRegister[static_cast<std::size_t>(arg)], &value,
-                  sizeof value);
+      if (call.args[static_cast<std::size_t>(arg)] == value) continue;
+      steered = steered && ptrace(PTRACE_POKEUSER, t.tid,
+                                  kArgRegister[static_cast<std::size_t>(arg)], value) == 0;
     }
-    r.orig_rax = static_cast<unsigned long long>(plan.syscall);
-    if (ptrace(PTRACE_SETREGS, t.tid, nullptr, &r) != 0) {
+    if (nr != plan.syscall) {
+      steered = steered && ptrace(PTRACE_POKEUSER, t.tid, offsetof(user_regs_struct, orig_rax),
+                                  plan.syscall) == 0;
+    }
+    if (!steered) {
       call.unpinned = fmt::format("rewriting the call failed: {}", std::strerror(errno));
-      return PinFailure::kNone;
+      Abandon(t);
+      return PinFailure::kGone;
     }
     call.pinned = plan.unpinned.empty();
     if (call.pinned) {

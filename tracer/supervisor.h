@@ -176,7 +176,8 @@ class Supervisor {
   void PinRegionFailed(Tracee& t, const std::string& why);  // records it, kills the process
   // Pins an allowed call's pointer arguments. kNone: pinned, or allowed unpinned (the reason
   // in call.unpinned); otherwise it must be denied instead.
-  enum class PinFailure : std::uint8_t { kNone, kNoSlot, kUnwritable };
+  // kGone: the call could not be steered and the task was killed (Abandon).
+  enum class PinFailure : std::uint8_t { kNone, kNoSlot, kUnwritable, kGone };
   PinFailure PinArguments(Tracee& t, DecodedCall& call);
   PinSpace* SpaceOf(Tracee& t);  // opens its /proc/PID/mem on first use
   void BoundMemFds(const std::shared_ptr<PinSpace>& opened);
