@@ -1653,11 +1653,14 @@ void Supervisor::Record(Tracee& t, const policy::Decision& d, nlohmann::json tip
                              : "not pinned: " + call->unpinned;
       e.race = {{"arguments", std::move(args)}};
       if (call->request.path_count > 0) {
-        e.race["filesystem"] = !call->walk_guard.empty() ? call->walk_guard
-                               : watch_.landlock
-                                   ? "Landlock enforces the path rules in the kernel"
-                                   : "not covered: a symlink swapped or a directory renamed "
-                                     "after the check changes what the path names";
+        e.race["filesystem"] =
+            !call->walk_guard.empty()
+                ? call->walk_guard + (watch_.landlock
+                                          ? "; Landlock enforces the path rules in the kernel too"
+                                          : "")
+            : watch_.landlock ? "Landlock enforces the path rules in the kernel"
+                              : "not covered: a symlink swapped or a directory renamed after the "
+                                "check changes what the path names";
       }
       e.race_free = call->pinned &&
                     (call->request.path_count == 0 || watch_.landlock || !call->walk_guard.empty());
