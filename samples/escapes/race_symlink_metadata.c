@@ -40,9 +40,10 @@
 enum { kAttempts = 20000, kErrnos = 256 };
 static const long kPaceNs = 30000;       /* the longest an attempt waits for the flipper to swap */
 static const long kGapNs = 100000;       /* the flipper's mean pause between two swaps */
-static const long kWayNs = 4000000000L;  /* a way's time budget, whatever the attempts left */
+static const long kWayNs = 3000000000L;  /* a way's time budget, whatever the attempts left */
 
 static atomic_int stop_flip, flip_err;  /* flip_err: renameat2's errno (the flipper then stops) */
+static atomic_int hold, held, flip_done;  /* hold: pause the swaps; held: the flipper pauses */
 static atomic_long swaps;
 
 static const char *prot, *prot_dir, *base;
@@ -62,25 +63,48 @@ static long now_ns(void) {
 }
 
 /* Exchange pd and pl until told to stop, with a varying pause of 50 to 150 us after each swap
-   (spinning, no sleep), as in race_symlink_open.c: an unpaced flipper is starved or starves. */
+   (spinning, no sleep), as in race_symlink_open.c: an unpaced flipper is starved or starves.
+   While `hold` is set it swaps nothing and says so in `held`. */
 static void *flip(void *arg) {
   (void)arg;
   unsigned x = 2463534242u;
   while (!atomic_load_explicit(&stop_flip, memory_order_relaxed)) {
+    if (atomic_load(&hold)) {
+      atomic_store(&held, 1);
+      while (atomic_load(&hold) && !atomic_load_explicit(&stop_flip, memory_order_relaxed)) {
+      }
+      atomic_store(&held, 0);
+      continue;
+    }
     if (syscall(SYS_renameat2, AT_FDCWD, pd, AT_FDCWD, pl, RENAME_EXCHANGE) != 0) {
       atomic_store(&flip_err, errno);
-      return NULL;
+      break;
     }
     atomic_fetch_add_explicit(&swaps, 1, memory_order_relaxed);
     x ^= x << 13, x ^= x >> 17, x ^= x << 5;
     for (long until = now_ns() + kGapNs / 2 + x % kGapNs; now_ns() < until;)
-      if (atomic_load_explicit(&stop_flip, memory_order_relaxed)) break;
+      if (atomic_load_explicit(&stop_flip, memory_order_relaxed) || atomic_load(&hold)) break;
   }
+  atomic_store(&flip_done, 1);
   return NULL;
 }
 
-/* The scratch file pd/<base>, written through the directory's descriptor (never the other
-   name), with the attribute the protected file carries; sfd stays open on it. */
+/* Make the scratch target real again with the swaps paused: tracejail hands a dirfd-relative
+   path to the kernel as the absolute path of the directory's current name, which a swap in
+   between would send into TJ_PROTECTED_DIR (or fail). */
+static int reset_held(int (*reset)(void)) {
+  atomic_store(&hold, 1);
+  while (!atomic_load(&held) && !atomic_load(&flip_done)) {
+  }
+  int rc = reset();
+  atomic_store(&hold, 0);
+  while (atomic_load(&held) && !atomic_load(&flip_done)) {
+  }
+  return rc;
+}
+
+/* The scratch file pd/<base>, written through the directory's descriptor before the swaps
+   start, with the attribute the protected file carries; sfd stays open on it. */
 static int make_scratch_file(void) {
   int fd = openat(dfd, base, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return -1;
@@ -189,6 +213,9 @@ static void run_way(const struct way *w) {
   }
   atomic_store(&stop_flip, 0);
   atomic_store(&flip_err, 0);
+  atomic_store(&flip_done, 0);
+  atomic_store(&hold, 0);
+  atomic_store(&held, 0);
   atomic_store(&swaps, 0);
   pthread_t t;
   int err = pthread_create(&t, NULL, flip, NULL);
@@ -210,7 +237,7 @@ static void run_way(const struct way *w) {
           atomic_load_explicit(&flip_err, memory_order_relaxed) != 0)
         break;
     if (need_reset) {
-      if (w->reset() != 0) {
+      if (reset_held(w->reset) != 0) {
         ++c.reset_failed;
         continue;
       }
@@ -242,7 +269,7 @@ static void run_way(const struct way *w) {
   errnos_text(&c, errs, sizeof errs);
   printf("%s: %ld attempts in %.1f s: ok on scratch=%ld%s%s%s; %ld swaps%s%s\n", w->name, c.tries,
          secs, c.ok, errs[0] ? " " : "", errs,
-         c.reset_failed ? " (scratch target not restorable at times)" : "", n,
+         c.reset_failed ? " (restoring the scratch target failed at times)" : "", n,
          ferr ? ", then renameat2 failed with " : "", ferr ? ename(ferr) : "");
   if (hit) {
     snprintf(what, sizeof what, "%s after %ld attempts (%ld ok on scratch before)%s", detail,

@@ -17,6 +17,7 @@
  * but the kernel follows a symlink swapped into one of its directories (docs/security.md, "What
  * is still open at basic and standard").
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -39,9 +40,10 @@
 enum { kAttempts = 20000, kErrnos = 256 };
 static const long kPaceNs = 30000;       /* the longest an attempt waits for the flipper to swap */
 static const long kGapNs = 100000;       /* the flipper's mean pause between two swaps */
-static const long kWayNs = 4000000000L;  /* a way's time budget, whatever the attempts left */
+static const long kWayNs = 3000000000L;  /* a way's time budget, whatever the attempts left */
 
 static atomic_int stop_flip, flip_err;  /* flip_err: renameat2's errno (the flipper then stops) */
+static atomic_int hold, held, flip_done;  /* hold: pause the swaps; held: the flipper pauses */
 static atomic_long swaps;
 
 static const char *prot, *prot_dir, *base;
@@ -50,8 +52,8 @@ static char pd_base[2 * PATH_MAX], pd_newdir[PATH_MAX + 32], pd_link[PATH_MAX + 
     pd_hard[PATH_MAX + 32], pd_moved[PATH_MAX + 32];
 static char prot_newdir[PATH_MAX + 32], prot_link[PATH_MAX + 32], prot_hard[PATH_MAX + 32],
     prot_moved[PATH_MAX + 32];
-static int dfd = -1;          /* the real directory, whichever of the two names it has now */
-static struct stat prot0;     /* TJ_PROTECTED when the way started */
+static int dfd = -1;       /* the real directory, whichever of the two names it has now */
+static struct stat prot0;  /* TJ_PROTECTED when the way started */
 static int prot0_ok;
 
 static const char kText[] = "a scratch file with the protected file's name\n";
@@ -63,21 +65,44 @@ static long now_ns(void) {
 }
 
 /* Exchange pd and pl until told to stop, with a varying pause of 50 to 150 us after each swap
-   (spinning, no sleep), as in race_symlink_open.c: an unpaced flipper is starved or starves. */
+   (spinning, no sleep), as in race_symlink_open.c: an unpaced flipper is starved or starves.
+   While `hold` is set it swaps nothing and says so in `held`. */
 static void *flip(void *arg) {
   (void)arg;
   unsigned x = 2463534242u;
   while (!atomic_load_explicit(&stop_flip, memory_order_relaxed)) {
+    if (atomic_load(&hold)) {
+      atomic_store(&held, 1);
+      while (atomic_load(&hold) && !atomic_load_explicit(&stop_flip, memory_order_relaxed)) {
+      }
+      atomic_store(&held, 0);
+      continue;
+    }
     if (syscall(SYS_renameat2, AT_FDCWD, pd, AT_FDCWD, pl, RENAME_EXCHANGE) != 0) {
       atomic_store(&flip_err, errno);
-      return NULL;
+      break;
     }
     atomic_fetch_add_explicit(&swaps, 1, memory_order_relaxed);
     x ^= x << 13, x ^= x >> 17, x ^= x << 5;
     for (long until = now_ns() + kGapNs / 2 + x % kGapNs; now_ns() < until;)
-      if (atomic_load_explicit(&stop_flip, memory_order_relaxed)) break;
+      if (atomic_load_explicit(&stop_flip, memory_order_relaxed) || atomic_load(&hold)) break;
   }
+  atomic_store(&flip_done, 1);
   return NULL;
+}
+
+/* Make the scratch target real again with the swaps paused: tracejail hands a dirfd-relative
+   path to the kernel as the absolute path of the directory's current name, which a swap in
+   between would send into TJ_PROTECTED_DIR (or fail). */
+static int reset_held(int (*reset)(void)) {
+  atomic_store(&hold, 1);
+  while (!atomic_load(&held) && !atomic_load(&flip_done)) {
+  }
+  int rc = reset();
+  atomic_store(&hold, 0);
+  while (atomic_load(&held) && !atomic_load(&flip_done)) {
+  }
+  return rc;
 }
 
 static int exists(const char *path) {
@@ -85,7 +110,8 @@ static int exists(const char *path) {
   return lstat(path, &st) == 0;
 }
 
-/* A scratch file pd/<name>, written through the directory's descriptor: never the other name. */
+/* A scratch file pd/<name>, written through the directory's descriptor (with the swaps paused
+   once they run: see reset_held). */
 static int make_scratch(const char *name) {
   int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return -1;
@@ -144,9 +170,14 @@ static int changed_truncate(char *detail, size_t size) {
 
 static int call_rename(void) { return rename(pd_base, pd_moved); }
 static int changed_rename(char *detail, size_t size) {
-  if (prot0_ok && !exists(prot)) {
+  struct stat st;
+  if (prot0_ok && stat(prot, &st) != 0) {
     snprintf(detail, size, "moved TJ_PROTECTED away (%s is gone%s)", prot,
              exists(prot_moved) ? ", it is tj-race-moved in its directory now" : "");
+    return 1;
+  }
+  if (prot0_ok && (st.st_ino != prot0.st_ino || st.st_dev != prot0.st_dev)) {
+    snprintf(detail, size, "replaced TJ_PROTECTED with another file");
     return 1;
   }
   snprintf(detail, size, "moved a scratch file into the protected directory: %s", prot_moved);
@@ -154,26 +185,34 @@ static int changed_rename(char *detail, size_t size) {
 }
 static int reset_rename(void) { return renameat(dfd, "tj-race-moved", dfd, base); }
 
-/* unlink removes TJ_PROTECTED, or the name the rename way gave it in its directory. */
-static const char *victim;
-static char pd_victim[PATH_MAX + 32], prot_victim[PATH_MAX + 32];
+/* unlink removes TJ_PROTECTED or, when an earlier way moved it, another file of its directory
+   (the one the rename way moved, or what an earlier way created there). */
+static char victim[NAME_MAX + 1];
+static char pd_victim[PATH_MAX + NAME_MAX + 16], prot_victim[PATH_MAX + NAME_MAX + 16];
 static int prepare_unlink(char *why, size_t size) {
-  victim = prot0_ok ? base : exists(prot_moved) ? "tj-race-moved" : NULL;
-  if (victim == NULL) {
-    snprintf(why, size, "not run: TJ_PROTECTED is gone already (moved out of its directory)");
+  snprintf(victim, sizeof victim, "%s",
+           prot0_ok ? base : exists(prot_moved) ? "tj-race-moved" : "");
+  DIR *d = victim[0] ? NULL : opendir(prot_dir);
+  for (struct dirent *e; d != NULL && victim[0] == '\0' && (e = readdir(d)) != NULL;)
+    if (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN)
+      snprintf(victim, sizeof victim, "%s", e->d_name);
+  if (d != NULL) closedir(d);
+  if (victim[0] == '\0') {
+    snprintf(why, size, "not run: TJ_PROTECTED is gone and its directory holds no other file");
     return 0;
   }
   snprintf(pd_victim, sizeof pd_victim, "%s/%s", pd, victim);
   snprintf(prot_victim, sizeof prot_victim, "%s/%s", prot_dir, victim);
-  if (victim != base) printf("unlink: TJ_PROTECTED is %s now (the rename way moved it)\n", victim);
+  if (!prot0_ok)
+    printf("unlink: TJ_PROTECTED is gone (an earlier way moved it): racing on %s\n", victim);
   if (make_scratch(victim) == 0) return 1;
   snprintf(why, size, "not run: cannot create scratch/pd/%s (%s)", victim, ename(errno));
   return 0;
 }
 static int call_unlink(void) { return unlink(pd_victim); }
 static int changed_unlink(char *detail, size_t size) {
-  snprintf(detail, size, "removed the protected file (%s is gone)", prot_victim);
-  return victim != NULL && !exists(prot_victim);
+  snprintf(detail, size, "removed %s%s", prot_victim, prot0_ok ? " (TJ_PROTECTED)" : "");
+  return !exists(prot_victim);
 }
 static int reset_unlink(void) { return make_scratch(victim); }
 
@@ -218,6 +257,9 @@ static void run_way(const struct way *w) {
   }
   atomic_store(&stop_flip, 0);
   atomic_store(&flip_err, 0);
+  atomic_store(&flip_done, 0);
+  atomic_store(&hold, 0);
+  atomic_store(&held, 0);
   atomic_store(&swaps, 0);
   pthread_t t;
   int err = pthread_create(&t, NULL, flip, NULL);
@@ -239,7 +281,7 @@ static void run_way(const struct way *w) {
           atomic_load_explicit(&flip_err, memory_order_relaxed) != 0)
         break;
     if (need_reset) {
-      if (w->reset() != 0) {
+      if (reset_held(w->reset) != 0) {
         ++c.reset_failed;
         continue;
       }
@@ -271,7 +313,7 @@ static void run_way(const struct way *w) {
   errnos_text(&c, errs, sizeof errs);
   printf("%s: %ld attempts in %.1f s: ok on scratch=%ld%s%s%s; %ld swaps%s%s\n", w->name, c.tries,
          secs, c.ok, errs[0] ? " " : "", errs,
-         c.reset_failed ? " (scratch target not restorable at times)" : "", n,
+         c.reset_failed ? " (restoring the scratch target failed at times)" : "", n,
          ferr ? ", then renameat2 failed with " : "", ferr ? ename(ferr) : "");
   if (hit) {
     snprintf(what, sizeof what, "%s after %ld attempts (%ld ok on scratch before)%s", detail,
