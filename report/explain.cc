@@ -137,6 +137,14 @@ constexpr std::array kTechniques = {
               "Every memory call whose range starts below 0x400000 stops for the tracer and is "
               "denied when it touches the region; a program that cannot be given its region "
               "after exec is killed."},
+    Technique{"filesystem-race", "swapping a symlink or directory between the check and the use",
+              "The tracer checks a path, then the kernel walks it again. A symlink swapped in "
+              "meanwhile (renameat2 RENAME_EXCHANGE, from inside the tree or outside it) would "
+              "make the kernel reach a file, program or socket nobody checked.",
+              "Opens reach the kernel as openat2 on the checked path with symlinks forbidden (a "
+              "swap fails with ELOOP); an exec's image and a unix connect's peer are compared "
+              "with what was checked before the program can use them: a swapped exec is "
+              "killed, a swapped connect disconnected (docs/security.md)."},
     Technique{"kernel-interfaces", "privileged kernel interfaces",
               "mount, module loading, kexec, bpf, perf_event_open, userfaultfd, keyrings, raw "
               "sockets and similar calls reach deep into the kernel or the machine.",
@@ -209,10 +217,12 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 8> kBySyscal
 }};
 
 // Rule ids of tracejail's built-in decisions -> technique.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kByRule = {{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 5> kByRule = {{
     {"builtin:tracejail-output", "tracer-output"},
     {"builtin:pin-region-unavailable", "pin-region"},
     {"builtin:pin-slots-exhausted", "threads-storm"},
+    {"builtin:exec-race", "filesystem-race"},
+    {"builtin:connect-race", "filesystem-race"},
 }};
 
 const Technique* Find(std::string_view id) {

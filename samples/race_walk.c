@@ -11,6 +11,12 @@
  *                              secret=<n> <ERRNO>=<n>...".
  *   race_walk exec PATH N      fork and execv PATH N times; prints "WALK ran=<exit 0> other=<n>
  *                              killed=<n> failed=<n>" and passes on whatever the program wrote.
+ *   race_walk serve PATH BYTE  a unix stream listener at PATH that writes BYTE to every
+ *                              connection and closes it; prints "SERVING" once listening, runs
+ *                              until SIGTERM.
+ *   race_walk connect PATH N   connect to the unix socket PATH N times and read the byte the
+ *                              listener wrote; each byte 'D' prints "GOT DAEMON" at once; at the
+ *                              end "WALK connected=<n> daemon=<n> <ERRNO>=<n>...".
  *
  * With A -> a decoy and B -> the secret (symlinks, or directories holding a file of the same
  * name), the opener's checked path names the decoy at the check and the secret at the use in
@@ -21,7 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -123,11 +131,71 @@ static int exec_loop(const char* path, long n) {
   return 0;
 }
 
-int main(int argc, char** argv) {
+static int serve(const char *path, char byte) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un un = {.sun_family = AF_UNIX};
+  snprintf(un.sun_path, sizeof un.sun_path, "%s", path);
+  unlink(path);
+  if (fd < 0 || bind(fd, (struct sockaddr *)&un, sizeof un) != 0 || listen(fd, 128) != 0) {
+    perror(path);
+    return 2;
+  }
+  struct sigaction sa = {0};
+  sa.sa_handler = on_term;
+  sigaction(SIGTERM, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);  /* a client tracejail disconnected: EPIPE, not the end */
+  printf("SERVING\n");
+  fflush(stdout);
+  while (!stop) {
+    int c = accept(fd, NULL, NULL);
+    if (c < 0) continue;
+    (void)!write(c, &byte, 1);
+    close(c);
+  }
+  return 0;
+}
+
+static int connect_loop(const char *path, long n) {
+  long connected = 0, daemon = 0, errs[4096] = {0};
+  struct sockaddr_un un = {.sun_family = AF_UNIX};
+  snprintf(un.sun_path, sizeof un.sun_path, "%s", path);
+  for (long i = 0; i < n; ++i) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      perror("socket");
+      return 2;
+    }
+    if (connect(fd, (struct sockaddr *)&un, sizeof un) != 0) {
+      if (errno < 4096) ++errs[errno];
+      close(fd);
+      continue;
+    }
+    char byte = 0;
+    if (read(fd, &byte, 1) == 1 && byte == 'D') {
+      ++daemon;
+      printf("GOT DAEMON\n");
+      fflush(stdout);
+    } else {
+      ++connected;
+    }
+    close(fd);
+  }
+  printf("WALK connected=%ld daemon=%ld", connected, daemon);
+  for (int e = 0; e < 4096; ++e) {
+    if (errs[e]) printf(" %s=%ld", strerrorname_np(e) ? strerrorname_np(e) : "?", errs[e]);
+  }
+  printf("\n");
+  return 0;
+}
+
+int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (argc == 5 && strcmp(argv[1], "flip") == 0) return flip(argv[2], argv[3], argv[4]);
   if (argc == 5 && strcmp(argv[1], "open") == 0) return open_loop(argv[2], argv[3], atol(argv[4]));
   if (argc == 4 && strcmp(argv[1], "exec") == 0) return exec_loop(argv[2], atol(argv[3]));
-  fprintf(stderr, "usage: race_walk flip DIR A B | open PATH DEV:INO N | exec PATH N\n");
+  if (argc == 4 && strcmp(argv[1], "serve") == 0) return serve(argv[2], argv[3][0]);
+  if (argc == 4 && strcmp(argv[1], "connect") == 0) return connect_loop(argv[2], atol(argv[3]));
+  fprintf(stderr, "usage: race_walk flip DIR A B | open PATH DEV:INO N | exec PATH N | serve PATH BYTE | "
+                  "connect PATH N\n");
   return 2;
 }

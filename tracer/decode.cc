@@ -144,6 +144,7 @@ std::optional<policy::SocketAddress> ReadSockaddr(TraceeContext& ctx, std::uint6
     ResolveResult r = ctx.Resolve(AT_FDCWD, parsed->unix_path, true, false);
     if (r.error == 0) {
       parsed->unix_path = r.path;
+      out.unix_walk = r.walk;
       if (relative) out.unix_pin = r.pin;
     }
   }

@@ -86,6 +86,7 @@ struct DecodedCall {
   // What argument pinning needs (tracer/pin.h): the bytes the decision was made on.
   std::string addr_bytes;    // the sockaddr as read (at most kMaxSockaddr bytes)
   std::string unix_pin;      // AF_UNIX with a relative path: the absolute path it resolved to
+  std::string unix_walk;     // AF_UNIX path with every symlink resolved (ResolveResult::walk)
   std::string msghdr_bytes;  // sendmsg: the struct msghdr as read
   std::array<std::uint64_t, 3> how{};  // openat2: struct open_how's flags, mode, resolve
   bool multi_dest = false;             // sendmmsg with destinations

@@ -15,6 +15,7 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -759,6 +760,8 @@ void Supervisor::HandleStop(pid_t tid, int status) {
       FinishSendmmsg(t);
     } else if (t.inject == Tracee::Inject::kBindExit) {
       FinishBind(t);
+    } else if (t.inject == Tracee::Inject::kConnectExit) {
+      FinishConnect(t);
     } else {
       MapPinRegion(t);
     }
@@ -893,7 +896,7 @@ void Supervisor::HandleStop(pid_t tid, int status) {
 
 void Supervisor::HandleSeccomp(Tracee& t) {
   if (t.inject != Tracee::Inject::kNone && t.inject != Tracee::Inject::kSendmmsgExit &&
-      t.inject != Tracee::Inject::kBindExit) {
+      t.inject != Tracee::Inject::kBindExit && t.inject != Tracee::Inject::kConnectExit) {
     // Our mmap is not flagged by our filter: a filter the tracee stacked stopped it, or the
     // injection lost its way. Nothing may run unchecked: fail closed.
     PinRegionFailed(t, "a seccomp stop arrived while the region was being mapped");
@@ -1051,6 +1054,11 @@ void Supervisor::HandleSeccomp(Tracee& t) {
   if (row->kind == Kind::kExec) {
     t.pending_argv.clear();
     for (const auto& a : call.argv.items) t.pending_argv.push_back(report::EscapeBytes(a));
+  }
+  if (d.action == policy::Action::kAllow && mode_ == Mode::kEnforce && row->kind == Kind::kNet &&
+      row->verb == policy::NetVerb::kConnect && call.addr && call.addr->family == AF_UNIX &&
+      !call.addr->abstract && !call.addr->unnamed && t.inject == Tracee::Inject::kNone) {
+    ArmConnect(t, call);
   }
   if (mode_ == Mode::kAudit && d.action == policy::Action::kAllow &&
       d.event == policy::EventType::kNone && log_ != nullptr) {
@@ -1230,6 +1238,92 @@ void Supervisor::FinishBind(Tracee& t) {
     bound_sockets_.insert(std::move(t.bind_key));
   }
   t.bind_key.clear();
+  ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
+}
+
+void Supervisor::ArmConnect(Tracee& t, DecodedCall& call) {
+  UniqueFd file(call.unix_walk.empty() ? -1 : OpenChecked(ViewOf(t).root, call.unix_walk));
+  struct stat st {};
+  t.connect_expect.reset();
+  if (file.valid() && fstat(file.get(), &st) == 0) t.connect_expect = FileId{st.st_dev, st.st_ino};
+  t.connect_fd = static_cast<int>(call.args[0]);
+  t.connect_path = call.addr->unix_path;
+  t.inject = Tracee::Inject::kConnectExit;
+  // The check reads the socket through the descriptor after the call: another task sharing the
+  // descriptor table could put a different socket there first. Then the check still runs, but
+  // the decision is not claimed race-free.
+  if (!FilesShared(t)) {
+    call.walk_guard =
+        "the socket the kernel connected to is compared with the one checked at the call's "
+        "exit: another one is disconnected and the call fails (ECONNREFUSED)";
+  }
+}
+
+bool Supervisor::FilesShared(Tracee& t) {
+  constexpr std::size_t kMaxCompared = 1024;  // past that, assume it is shared
+  if (tracees_.size() > kMaxCompared) return true;
+  for (const auto& [tid, other] : tracees_) {
+    if (tid == t.tid) continue;
+    if (syscall(SYS_kcmp, t.tid, tid, KCMP_FILES, 0, 0) == 0) return true;
+  }
+  return false;
+}
+
+namespace {
+
+// The file of the socket that `fd` of `pid` is connected to: its peer's bound path, as the
+// peer bound it, looked up under `root`; `dup_out` receives tracejail's copy of the descriptor.
+// nullopt when any step fails.
+std::optional<FileId> PeerSocketFile(pid_t pid, int fd, const std::string& root, int& dup_out) {
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd.valid()) return std::nullopt;
+  dup_out = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0));
+  if (dup_out < 0) return std::nullopt;
+  sockaddr_un peer{};
+  socklen_t len = sizeof peer;
+  if (getpeername(dup_out, reinterpret_cast<sockaddr*>(&peer), &len) != 0 ||
+      len <= offsetof(sockaddr_un, sun_path) || peer.sun_path[0] != '/') {
+    return std::nullopt;  // unnamed, abstract or relative: not the path that was checked
+  }
+  std::string path(peer.sun_path, strnlen(peer.sun_path, len - offsetof(sockaddr_un, sun_path)));
+  struct stat st {};
+  if (stat((root + path).c_str(), &st) != 0) return std::nullopt;
+  return FileId{st.st_dev, st.st_ino};
+}
+
+}  // namespace
+
+void Supervisor::FinishConnect(Tracee& t) {
+  t.inject = Tracee::Inject::kNone;
+  user_regs_struct r{};
+  if (ptrace(PTRACE_GETREGS, t.tid, nullptr, &r) != 0) {
+    Abandon(t);
+    return;
+  }
+  if (static_cast<long long>(r.rax) == 0) {  // connected: to the socket that was checked?
+    int dup = -1;
+    std::optional<FileId> reached = PeerSocketFile(TgidOf(t), t.connect_fd, ViewOf(t).root, dup);
+    UniqueFd held(dup);
+    if (!reached || !t.connect_expect || *reached != *t.connect_expect) {
+      if (held.valid()) shutdown(held.get(), SHUT_RDWR);  // the peer sees the end at once
+      r.rax = static_cast<unsigned long long>(-static_cast<long long>(ECONNREFUSED));
+      if (ptrace(PTRACE_SETREGS, t.tid, nullptr, &r) != 0) {
+        Abandon(t);
+        return;
+      }
+      policy::Decision d{policy::Action::kDeny, ECONNREFUSED, policy::EventType::kEscapeAttempt,
+                         policy::Severity::kHigh, "builtin:connect-race"};
+      const std::uint64_t raw[6] = {static_cast<std::uint64_t>(t.connect_fd)};
+      ++result_.denied;
+      Record(t, d, nullptr, nullptr, SYS_connect, AUDIT_ARCH_X86_64, raw,
+             fmt::format("connect reached another unix socket than {}, the one tracejail "
+                         "checked{}: a symlink or directory changed between the check and the "
+                         "connect; disconnected, the call fails with ECONNREFUSED",
+                         report::EscapeBytes(t.connect_path),
+                         t.connect_expect ? "" : " (which could not be opened then)"));
+    }
+  }
+  t.connect_fd = -1;
   ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
 }
 
@@ -1561,6 +1655,7 @@ void Supervisor::MapPinRegion(Tracee& t) {
     case I::kNone:
     case I::kSendmmsgExit:  // handled by FinishSendmmsg
     case I::kBindExit:      // handled by FinishBind
+    case I::kConnectExit:   // handled by FinishConnect
       ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
       return;
   }
@@ -1652,7 +1747,9 @@ void Supervisor::Record(Tracee& t, const policy::Decision& d, nlohmann::json tip
                              ? "not pinned: audit mode runs every call as the tracee wrote it"
                              : "not pinned: " + call->unpinned;
       e.race = {{"arguments", std::move(args)}};
-      if (call->request.path_count > 0) {
+      const bool unix_path = call->addr && call->addr->family == AF_UNIX && !call->addr->abstract &&
+                             !call->addr->unnamed;
+      if (call->request.path_count > 0 || unix_path) {
         e.race["filesystem"] =
             !call->walk_guard.empty()
                 ? call->walk_guard + (watch_.landlock
@@ -1662,8 +1759,11 @@ void Supervisor::Record(Tracee& t, const policy::Decision& d, nlohmann::json tip
                               : "not covered: a symlink swapped or a directory renamed after the "
                                 "check changes what the path names";
       }
-      e.race_free = call->pinned &&
-                    (call->request.path_count == 0 || watch_.landlock || !call->walk_guard.empty());
+      // A unix socket path is walked by the kernel like any path; Landlock does not check
+      // connect and send to one.
+      e.race_free = call->pinned && (unix_path ? !call->walk_guard.empty()
+                                               : call->request.path_count == 0 || watch_.landlock ||
+                                                     !call->walk_guard.empty());
     }
   } else {
     e.race_free = true;  // decided on the architecture and number alone

@@ -133,12 +133,18 @@ class Supervisor {
       kMmapEntry,
       kMmapExit,
       kSendmmsgExit,
-      kBindExit,  // an allowed unix bind: its result decides whether the socket is the tree's
+      kBindExit,     // an allowed unix bind: its result decides whether the socket is the tree's
+      kConnectExit,  // an allowed unix connect: was the socket reached the one checked?
     };
     Inject inject = Inject::kNone;
     user_regs_struct saved{};
     std::uint64_t mmsg_vec = 0;  // kSendmmsgExit: the caller's struct mmsghdr array
     std::string bind_key;        // kBindExit: the address being bound (BoundKey)
+    // kConnectExit: the socket descriptor, and the socket file checked (none: it could not be
+    // opened without a symlink) and its path.
+    int connect_fd = -1;
+    std::optional<FileId> connect_expect;
+    std::string connect_path;
     std::uint16_t saved_text = 0;
   };
   class Context;
@@ -171,8 +177,15 @@ class Supervisor {
       const policy::Request& req) const;  // PTRACE_CONT, or PTRACE_SYSCALL while injecting
   void MapPinRegion(Tracee& t);
   void FinishSendmmsg(Tracee& t);
-  void FinishBind(Tracee& t);  // at an allowed unix bind's exit: the socket is the tree's  // the
-                               // next step of the post-exec mmap injection
+  void FinishBind(Tracee& t);
+  // An allowed connect to a unix socket path: records the socket file checked (ArmConnect), and
+  // at the call's exit compares the socket reached with it; another one is disconnected and the
+  // call fails with ECONNREFUSED (FinishConnect).
+  void ArmConnect(Tracee& t, DecodedCall& call);
+  void FinishConnect(Tracee& t);
+  bool FilesShared(Tracee& t);  // another task of the tree shares its descriptor table  // at an
+                                // allowed unix bind's exit: the socket is the tree's  // the next
+                                // step of the post-exec mmap injection
   void PinRegionFailed(Tracee& t, const std::string& why);  // records it, kills the process
   // Pins an allowed call's pointer arguments. kNone: pinned, or allowed unpinned (the reason
   // in call.unpinned); otherwise it must be denied instead.

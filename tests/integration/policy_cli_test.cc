@@ -525,6 +525,14 @@ TEST_CASE("an OCI profile imports, checks, runs and round-trips", "[policy-cli][
   CHECK_THAT(mk.err, Catch::Contains("Function not implemented"));
   CHECK_FALSE(std::filesystem::exists(newdir));
 
+  // Allowed opens reach the kernel as openat2 (race-free walks), so openat2 stops for the
+  // tracer; called by the program itself it is not on the allowlist and gets the default.
+  auto o2 = Run({harness::Sample("open_file"), "/etc/hostname", "-2", "/etc/hostname"},
+                {.tracejail_args = {"--policy", imported}});
+  INFO("open_file: " << o2.out << o2.err);
+  CHECK_THAT(o2.out, Catch::StartsWith("OK /etc/hostname"));
+  CHECK_THAT(o2.out, Catch::Contains("DENIED /etc/hostname ENOSYS"));
+
   auto exp = PolicyCmd({"export-oci", imported});
   INFO("export stderr: " << exp.err);
   REQUIRE(exp.status == 0);

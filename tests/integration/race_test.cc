@@ -18,10 +18,11 @@ namespace {
 
 constexpr const char* kLevels[] = {"basic", "standard", "strict", "maximum"};
 
-// `race_walk flip DIR A B`, run natively (outside any tracejail) until destroyed.
-class OutsideFlipper {
+// `race_walk ARGS...`, run natively (outside any tracejail) until destroyed; the constructor
+// returns once it printed `ready` (FLIPPING: it has swapped once; SERVING: it listens).
+class OutsideProcess {
  public:
-  OutsideFlipper(const std::string& dir, const std::string& a, const std::string& b) {
+  OutsideProcess(const std::vector<std::string>& args, const std::string& ready) {
     int out[2];
     REQUIRE(pipe(out) == 0);
     pid_ = fork();
@@ -31,25 +32,27 @@ class OutsideFlipper {
       close(out[0]);
       close(out[1]);
       std::string sample = harness::Sample("race_walk");
-      execl(sample.c_str(), sample.c_str(), "flip", dir.c_str(), a.c_str(), b.c_str(), nullptr);
+      std::vector<char*> argv{sample.data()};
+      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(sample.c_str(), argv.data());
       _exit(127);
     }
     close(out[1]);
     out_ = out[0];
-    // It says FLIPPING after its first swap: the race is running before the victim starts.
     std::string line;
     char c = 0;
     while (read(out_, &c, 1) == 1 && c != '\n') line += c;
-    REQUIRE(line == "FLIPPING");
+    REQUIRE(line == ready);
   }
-  ~OutsideFlipper() {
+  ~OutsideProcess() {
     kill(pid_, SIGTERM);
     int status = 0;
     waitpid(pid_, &status, 0);
     close(out_);
   }
-  OutsideFlipper(const OutsideFlipper&) = delete;
-  OutsideFlipper& operator=(const OutsideFlipper&) = delete;
+  OutsideProcess(const OutsideProcess&) = delete;
+  OutsideProcess& operator=(const OutsideProcess&) = delete;
 
  private:
   pid_t pid_ = -1;
@@ -82,6 +85,12 @@ void CheckNoSecret(const harness::Result& r, const std::string& level) {
     CHECK(r.out.find(" secret=0") != std::string::npos);
   }
 }
+
+// It says FLIPPING after its first swap: the race is running before the victim starts.
+struct OutsideFlipper : OutsideProcess {
+  OutsideFlipper(const std::string& dir, const std::string& a, const std::string& b)
+      : OutsideProcess({"flip", dir, a, b}, "FLIPPING") {}
+};
 
 }  // namespace
 
@@ -204,5 +213,52 @@ TEST_CASE("a task that stops again at once does not starve the others", "[race][
     CHECK(r.status == 0);
     CHECK(r.out.find("WALK ") != std::string::npos);
     CHECK(r.out.find(" secret=0") != std::string::npos);
+  }
+}
+
+TEST_CASE(
+    "an outside process swapping a socket's symlink never connects the tree to a denied "
+    "daemon",
+    "[race]") {
+  harness::TempDir dir;
+  for (const char* d : {"/sock", "/daemon", "/swap"}) {
+    std::filesystem::create_directories(dir.path() + d);
+  }
+  std::string ok = dir.path() + "/sock/ok.sock", daemon = dir.path() + "/daemon/d.sock";
+  OutsideProcess ok_server({"serve", ok, "O"}, "SERVING");
+  OutsideProcess daemon_server({"serve", daemon, "D"}, "SERVING");
+  std::filesystem::create_symlink(ok, dir.path() + "/swap/ca");
+  std::filesystem::create_symlink(daemon, dir.path() + "/swap/cb");
+  OutsideFlipper flipper(dir.path() + "/swap", "ca", "cb");
+  for (const std::string level : {"basic", "standard"}) {  // strict and up: no host sockets
+    CAPTURE(level);
+    std::string policy =
+        dir.File("p-" + level + ".json", R"({"version": 1, "extends": ")" + level +
+                                             R"(", "limits": {"cpu": "off", "timeout": "100s"},
+        "network": {"rules": [{"unix": ")" + ok +
+                                             R"(", "verbs": ["connect"], "action": "allow"}]}})");
+    harness::Options o;
+    o.tracejail_args = {"--policy", policy};
+    auto r = harness::Run(
+        {harness::Sample("race_walk"), "connect", dir.path() + "/swap/ca", "20000"}, o);
+    INFO(r.out << r.err);
+    CHECK(r.status == 0);
+    CHECK(r.out.find("GOT DAEMON") == std::string::npos);
+    CHECK(r.out.find(" daemon=0") != std::string::npos);
+    CHECK(r.out.find("WALK connected=0 ") == std::string::npos);  // the race really ran
+    // Each connect the swap won is disconnected and reported; those the tracer saw going to
+    // the daemon were denied (the `daemons` rule).
+    std::size_t raced = 0;
+    for (const auto& e : r.Events("escape_attempt")) {
+      if (e["decision"].value("rule", "") == "builtin:connect-race") {
+        ++raced;
+        CHECK(e["decision"].value("errno", "") == "ECONNREFUSED");
+      }
+    }
+    if (raced > 0) {
+      CHECK(r.out.find(" ECONNREFUSED=" + std::to_string(raced)) != std::string::npos);
+    } else {
+      CHECK(r.out.find("ECONNREFUSED") == std::string::npos);
+    }
   }
 }
