@@ -221,6 +221,18 @@ bool IsStopSignal(int sig) {
 
 // The live TraceeContext: memory through process_vm_readv, paths through /proc, tree checks
 // against the supervisor's table.
+namespace {
+
+// tracejail's own copy of the descriptor `fd` of process `pid` (pidfd_getfd, Linux 5.6+;
+// allowed because tracejail is its tracer), or an invalid UniqueFd.
+UniqueFd BorrowFd(pid_t pid, int fd) {
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd.valid()) return UniqueFd();
+  return UniqueFd(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0)));
+}
+
+}  // namespace
+
 class Supervisor::Context final : public TraceeContext {
  public:
   Context(Supervisor& s, Tracee& t) : s_(s), t_(t) {}
@@ -288,10 +300,7 @@ class Supervisor::Context final : public TraceeContext {
   }
   bool WantsSocketType() const override { return s_.policy_.NeedsSocketType(); }
   std::optional<int> SocketType(int fd) override {
-    // Borrow the tracee's fd (pidfd_getfd, Linux 5.6+; we are its tracer) and ask the socket.
-    UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, t_.tid, 0)));
-    if (!pidfd.valid()) return std::nullopt;
-    UniqueFd sock(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0)));
+    UniqueFd sock = BorrowFd(t_.tid, fd);  // and ask the socket
     if (!sock.valid()) return std::nullopt;
     int type = 0;
     socklen_t len = sizeof type;
@@ -1271,17 +1280,13 @@ bool Supervisor::FilesShared(Tracee& t) {
 
 namespace {
 
-// The file of the socket that `fd` of `pid` is connected to: its peer's bound path, as the
-// peer bound it, looked up under `root`; `dup_out` receives tracejail's copy of the descriptor.
-// nullopt when any step fails.
-std::optional<FileId> PeerSocketFile(pid_t pid, int fd, const std::string& root, int& dup_out) {
-  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
-  if (!pidfd.valid()) return std::nullopt;
-  dup_out = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0));
-  if (dup_out < 0) return std::nullopt;
+// The file of the socket `sock` is connected to: its peer's bound path, as the peer bound it,
+// looked up under `root`. nullopt when any step fails.
+std::optional<FileId> PeerSocketFile(int sock, const std::string& root) {
+  if (sock < 0) return std::nullopt;
   sockaddr_un peer{};
   socklen_t len = sizeof peer;
-  if (getpeername(dup_out, reinterpret_cast<sockaddr*>(&peer), &len) != 0 ||
+  if (getpeername(sock, reinterpret_cast<sockaddr*>(&peer), &len) != 0 ||
       len <= offsetof(sockaddr_un, sun_path) || peer.sun_path[0] != '/') {
     return std::nullopt;  // unnamed, abstract or relative: not the path that was checked
   }
@@ -1301,9 +1306,8 @@ void Supervisor::FinishConnect(Tracee& t) {
     return;
   }
   if (static_cast<long long>(r.rax) == 0) {  // connected: to the socket that was checked?
-    int dup = -1;
-    std::optional<FileId> reached = PeerSocketFile(TgidOf(t), t.connect_fd, ViewOf(t).root, dup);
-    UniqueFd held(dup);
+    UniqueFd held = BorrowFd(TgidOf(t), t.connect_fd);
+    std::optional<FileId> reached = PeerSocketFile(held.get(), ViewOf(t).root);
     if (!reached || !t.connect_expect || *reached != *t.connect_expect) {
       if (held.valid()) shutdown(held.get(), SHUT_RDWR);  // the peer sees the end at once
       r.rax = static_cast<unsigned long long>(-static_cast<long long>(ECONNREFUSED));
