@@ -1,18 +1,21 @@
-/* syscall_loop openat N PATH | getpid N: times N openat+close pairs of PATH (a flagged call
- * under tracejail's standard policy) or N getpid calls (never flagged) with CLOCK_MONOTONIC
- * around the loop only, process start-up excluded, and prints "ns_per_iteration <value>". */
+/* syscall_loop openat N PATH | chmod N PATH | getpid N: times N openat+close pairs of PATH (a
+ * flagged call under tracejail's standard policy), N chmod(PATH, 0644) (flagged, and anchored:
+ * tracer/fs_anchor.h) or N getpid calls (never flagged) with CLOCK_MONOTONIC around the loop
+ * only, process start-up excluded, and prints "ns_per_iteration <value>". */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 int main(int argc, char **argv) {
   int open_mode = argc == 4 && strcmp(argv[1], "openat") == 0;
-  if (!open_mode && !(argc == 3 && strcmp(argv[1], "getpid") == 0)) {
-    fprintf(stderr, "usage: syscall_loop openat N PATH | syscall_loop getpid N\n");
+  int chmod_mode = argc == 4 && strcmp(argv[1], "chmod") == 0;
+  if (!open_mode && !chmod_mode && !(argc == 3 && strcmp(argv[1], "getpid") == 0)) {
+    fprintf(stderr, "usage: syscall_loop openat N PATH | chmod N PATH | getpid N\n");
     return 2;
   }
   long n = atol(argv[2]);
@@ -23,6 +26,8 @@ int main(int argc, char **argv) {
       int fd = openat(AT_FDCWD, argv[3], O_RDONLY | O_CLOEXEC);
       if (fd < 0) { perror("openat"); return 1; }
       close(fd);
+    } else if (chmod_mode) {
+      if (chmod(argv[3], 0644) != 0) { perror("chmod"); return 1; }
     } else {
       syscall(SYS_getpid); /* the raw call: glibc does not cache getpid, but be explicit */
     }

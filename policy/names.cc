@@ -1,5 +1,7 @@
 #include "policy/names.h"
 
+#include <string.h>
+
 #include <sys/socket.h>
 
 #include <array>
@@ -147,6 +149,8 @@ std::vector<std::string> KnownAccessKinds() { return AllNames(kAccessNames); }
 std::optional<int> ErrnoFromName(std::string_view name) { return Find(kErrnos, name); }
 std::string ErrnoName(int err) {
   if (auto n = FindName(kErrnos, err)) return std::string(*n);
+  // ELOOP, EINTR...: the C library's names for the rest.
+  if (const char* n = err > 0 ? strerrorname_np(err) : nullptr) return n;
   return "errno " + std::to_string(err);
 }
 

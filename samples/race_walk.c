@@ -17,12 +17,22 @@
  *   race_walk connect PATH N   connect to the unix socket PATH N times and read the byte the
  *                              listener wrote; each byte 'D' prints "GOT DAEMON" at once; at the
  *                              end "WALK connected=<n> daemon=<n> <ERRNO>=<n>...".
+ *   race_walk chmod PATH N     chmod(PATH, 0604) N times, then "WALK done=<n> <ERRNO>=<n>...";
+ *                              the caller checks which file's mode changed.
+ *   race_walk unlink PATH N    unlink(PATH) N times, likewise; the caller checks which files
+ *                              are gone.
+ *   race_walk fdswap PATH DIR N
+ *                              chmod(PATH, 0604) N times in one thread while another thread
+ *                              keeps putting a descriptor of DIR under the numbers the next
+ *                              descriptors would get (dup2, then close): an attack on whatever
+ *                              a tracer makes the calling thread open on its behalf.
  *
  * With A -> a decoy and B -> the secret (symlinks, or directories holding a file of the same
  * name), the opener's checked path names the decoy at the check and the secret at the use in
  * some fraction of the opens, unless the kernel is given a walk that cannot be swapped. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +52,14 @@ static volatile sig_atomic_t stop;
 static void on_term(int sig) {
   (void)sig;
   stop = 1;
+}
+
+/* " EPERM=3 ENOENT=2" and the end of the line. */
+static void print_errnos(const long *errs) {
+  for (int e = 0; e < 4096; ++e) {
+    if (errs[e]) printf(" %s=%ld", strerrorname_np(e) ? strerrorname_np(e) : "?", errs[e]);
+  }
+  printf("\n");
 }
 
 static int flip(const char* dir, const char* a, const char* b) {
@@ -92,10 +110,7 @@ static int open_loop(const char* path, const char* secret, long n) {
     close(fd);
   }
   printf("WALK opened=%ld secret=%ld", opened, got);
-  for (int e = 0; e < 4096; ++e) {
-    if (errs[e]) printf(" %s=%ld", strerrorname_np(e) ? strerrorname_np(e) : "?", errs[e]);
-  }
-  printf("\n");
+  print_errnos(errs);
   return 0;
 }
 
@@ -128,6 +143,61 @@ static int exec_loop(const char* path, long n) {
       ++other;
   }
   printf("WALK ran=%ld other=%ld killed=%ld failed=%ld\n", ran, other, killed, failed);
+  return 0;
+}
+
+/* A path call that changes the filesystem, N times: what it reached is checked from outside. */
+static int mutate_loop(const char *op, const char *path, long n) {
+  long done = 0, errs[4096] = {0};
+  for (long i = 0; i < n; ++i) {
+    int rc = strcmp(op, "chmod") == 0 ? chmod(path, 0604) : unlink(path);
+    if (rc == 0) {
+      ++done;
+    } else if (errno < 4096) {
+      ++errs[errno];
+    }
+  }
+  printf("WALK done=%ld", done);
+  print_errnos(errs);
+  return 0;
+}
+
+struct swapper {
+  int evil, base;
+};
+
+static void *swap_fds(void *arg) {
+  struct swapper *w = arg;
+  while (!stop) {
+    for (int k = w->base; k < w->base + 3; ++k) {
+      dup2(w->evil, k);
+      close(k);
+    }
+  }
+  return NULL;
+}
+
+static int fdswap_loop(const char *path, const char *dir, long n) {
+  struct swapper w = {.evil = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)};
+  if (w.evil < 0) {
+    perror(dir);
+    return 2;
+  }
+  w.base = w.evil + 1; /* the lowest free number from here on */
+  pthread_t th;
+  if (pthread_create(&th, NULL, swap_fds, &w) != 0) return 2;
+  long done = 0, errs[4096] = {0};
+  for (long i = 0; i < n; ++i) {
+    if (chmod(path, 0604) == 0) {
+      ++done;
+    } else if (errno < 4096) {
+      ++errs[errno];
+    }
+  }
+  stop = 1;
+  pthread_join(th, NULL);
+  printf("WALK done=%ld", done);
+  print_errnos(errs);
   return 0;
 }
 
@@ -181,10 +251,7 @@ static int connect_loop(const char *path, long n) {
     close(fd);
   }
   printf("WALK connected=%ld daemon=%ld", connected, daemon);
-  for (int e = 0; e < 4096; ++e) {
-    if (errs[e]) printf(" %s=%ld", strerrorname_np(e) ? strerrorname_np(e) : "?", errs[e]);
-  }
-  printf("\n");
+  print_errnos(errs);
   return 0;
 }
 
@@ -195,7 +262,11 @@ int main(int argc, char **argv) {
   if (argc == 4 && strcmp(argv[1], "exec") == 0) return exec_loop(argv[2], atol(argv[3]));
   if (argc == 4 && strcmp(argv[1], "serve") == 0) return serve(argv[2], argv[3][0]);
   if (argc == 4 && strcmp(argv[1], "connect") == 0) return connect_loop(argv[2], atol(argv[3]));
+  if (argc == 5 && strcmp(argv[1], "fdswap") == 0)
+    return fdswap_loop(argv[2], argv[3], atol(argv[4]));
+  if (argc == 4 && (strcmp(argv[1], "chmod") == 0 || strcmp(argv[1], "unlink") == 0))
+    return mutate_loop(argv[1], argv[2], atol(argv[3]));
   fprintf(stderr, "usage: race_walk flip DIR A B | open PATH DEV:INO N | exec PATH N | serve PATH BYTE | "
-                  "connect PATH N\n");
+                  "connect PATH N | chmod PATH N | unlink PATH N | fdswap PATH DIR N\n");
   return 2;
 }

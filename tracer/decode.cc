@@ -69,14 +69,6 @@ bool FollowFor(Follow f, std::uint64_t open_flags, std::uint64_t at_flags) {
   return true;
 }
 
-// Index of the first argument with `role`, or -1.
-int ArgIndex(const SyscallRow& row, Role role) {
-  for (std::size_t i = 0; i < row.args.size(); ++i) {
-    if (row.args[i].role == role) return static_cast<int>(i);
-  }
-  return -1;
-}
-
 StringList ReadStringArray(MemoryReader& mem, std::uint64_t addr) {
   StringList list;
   if (addr == 0) return list;
@@ -178,7 +170,7 @@ void DecodeNet(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, Tra
   if (ctx.WantsSocketType()) {
     if (auto type = ctx.SocketType(AsInt(a[0]))) net.type = *type;
   }
-  int addr_arg = ArgIndex(row, Role::kSockAddr);
+  int addr_arg = ArgOf(row, Role::kSockAddr);
   if (addr_arg >= 0) {
     auto i = static_cast<std::size_t>(addr_arg);
     if (a[i] != 0 && static_cast<std::uint32_t>(a[i + 1]) > kMaxSockaddr) {
@@ -186,7 +178,7 @@ void DecodeNet(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, Tra
       return;
     }
     net.addr = ReadSockaddr(ctx, a[i], a[i + 1], out, row.verb == policy::NetVerb::kSend);
-  } else if (ArgIndex(row, Role::kMsgHdr) >= 0) {
+  } else if (ArgOf(row, Role::kMsgHdr) >= 0) {
     MsgHdr64 msg{};
     if (!ReadExact(ctx.Memory(), a[1], &msg, sizeof msg)) {
       out.early_errno = EFAULT;
@@ -194,7 +186,7 @@ void DecodeNet(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, Tra
     }
     out.msghdr_bytes.assign(reinterpret_cast<const char*>(&msg), sizeof msg);
     net.addr = ReadSockaddr(ctx, msg.name, msg.namelen, out, true);
-  } else if (ArgIndex(row, Role::kMMsgHdr) >= 0) {
+  } else if (ArgOf(row, Role::kMMsgHdr) >= 0) {
     // Every message may name its own destination: each one is decided.
     std::size_t count = std::min<std::size_t>(static_cast<std::uint32_t>(a[2]), kMaxMMsg);
     for (std::size_t k = 0; k < count && out.early_errno == 0; ++k) {
@@ -260,7 +252,7 @@ void DecodeNet(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, Tra
 void DecodeSignalTarget(const SyscallRow& row, const std::array<std::uint64_t, 6>& a,
                         TraceeContext& ctx, DecodedCall& out) {
   bool inside = true;
-  int sig_arg = ArgIndex(row, Role::kSignal);
+  int sig_arg = ArgOf(row, Role::kSignal);
   bool probe = sig_arg >= 0 && a[static_cast<std::size_t>(sig_arg)] == 0;
   if (row.name == "kill") {
     int pid = AsInt(a[0]);
@@ -680,7 +672,7 @@ void DecodeEscapeChecks(const SyscallRow& row, const std::array<std::uint64_t, 6
     case Kind::kAdjtime: {
       // struct timex starts with `unsigned int modes`: 0 (or ADJ_OFFSET_SS_READ) only reads.
       std::uint32_t modes = 0;
-      int buf = ArgIndex(row, Role::kPtr);
+      int buf = ArgOf(row, Role::kPtr);
       if (buf < 0 ||
           !ReadExact(ctx.Memory(), a[static_cast<std::size_t>(buf)], &modes, sizeof modes)) {
         out.early_errno = EFAULT;
@@ -731,11 +723,11 @@ void DecodeEscapeChecks(const SyscallRow& row, const std::array<std::uint64_t, 6
 void DecodePaths(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, TraceeContext& ctx,
                  DecodedCall& out) {
   std::uint64_t at_flags = 0;
-  if (int i = ArgIndex(row, Role::kAtFlags); i >= 0) at_flags = a[static_cast<std::size_t>(i)];
+  if (int i = ArgOf(row, Role::kAtFlags); i >= 0) at_flags = a[static_cast<std::size_t>(i)];
   if (row.kind == Kind::kOpen) {
-    if (int i = ArgIndex(row, Role::kOpenFlags); i >= 0) {
+    if (int i = ArgOf(row, Role::kOpenFlags); i >= 0) {
       out.open_flags = a[static_cast<std::size_t>(i)];
-    } else if (int h = ArgIndex(row, Role::kOpenHow); h >= 0) {
+    } else if (int h = ArgOf(row, Role::kOpenHow); h >= 0) {
       open_how how{};
       std::size_t size = static_cast<std::size_t>(a[static_cast<std::size_t>(h) + 1]);
       if (size < 24 /* OPEN_HOW_SIZE_VER0 */) {
@@ -795,6 +787,7 @@ void DecodePaths(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, T
       }
     }
     bool follow = FollowFor(n == 0 ? row.follow : row.follow2, out.open_flags, at_flags);
+    p.follow = follow;
     p.resolved = ctx.Resolve(dirfd, p.raw, follow, empty_ok, out.how[2]);
     if (p.resolved.error != 0 && p.resolved.error != ENOENT) {
       out.early_errno = p.resolved.error;
@@ -858,7 +851,7 @@ void DecodePaths(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, T
   out.request.path_count = n;
   // A device node opens the device behind every path rule (a disk, memory): the kernel asks
   // for CAP_MKNOD, and tracejail refuses it as a second layer.
-  if (int m = ArgIndex(row, Role::kMode); m >= 0 && row.name.starts_with("mknod")) {
+  if (int m = ArgOf(row, Role::kMode); m >= 0 && row.name.starts_with("mknod")) {
     auto type = static_cast<mode_t>(a[static_cast<std::size_t>(m)]) & S_IFMT;
     if (type == S_IFCHR || type == S_IFBLK) {
       out.request.primitive = Primitive::kSystemAdmin;
@@ -875,11 +868,11 @@ void CheckPrivilegedFile(const SyscallRow& row, const std::array<std::uint64_t, 
                          TraceeContext& ctx, DecodedCall& out) {
   if (out.early_errno != 0 || out.request.primitive != Primitive::kNone) return;
   std::optional<std::uint64_t> mode;
-  int m = ArgIndex(row, Role::kMode);
+  int m = ArgOf(row, Role::kMode);
   if (row.kind == Kind::kOpen) {
     bool creates = (out.open_flags & O_CREAT) != 0 || (out.open_flags & O_TMPFILE) == O_TMPFILE;
     if (creates)
-      mode = ArgIndex(row, Role::kOpenHow) >= 0 ? out.how[1] : a[static_cast<std::size_t>(m)];
+      mode = ArgOf(row, Role::kOpenHow) >= 0 ? out.how[1] : a[static_cast<std::size_t>(m)];
   } else if (m >= 0 && (Any(row.access & Access::kChmod) || row.name == "creat" ||
                         row.name.starts_with("mknod"))) {
     mode = a[static_cast<std::size_t>(m)];
@@ -893,7 +886,7 @@ void CheckPrivilegedFile(const SyscallRow& row, const std::array<std::uint64_t, 
     return;
   }
   if (row.name.find("setxattr") == std::string_view::npos) return;
-  int n = ArgIndex(row, Role::kString);
+  int n = ArgOf(row, Role::kString);
   std::string name;
   if (n < 0 ||
       ReadCString(ctx.Memory(), a[static_cast<std::size_t>(n)], 256, name) != StringStatus::kOk) {
@@ -920,10 +913,10 @@ void Decode(const SyscallRow& row, const std::array<std::uint64_t, 6>& args, Tra
       DecodePaths(row, args, ctx, out);
       CheckPrivilegedFile(row, args, ctx, out);
       if (row.kind == Kind::kExec) {
-        if (int i = ArgIndex(row, Role::kArgv); i >= 0) {
+        if (int i = ArgOf(row, Role::kArgv); i >= 0) {
           out.argv = ReadStringArray(ctx.Memory(), args[static_cast<std::size_t>(i)]);
         }
-        if (int i = ArgIndex(row, Role::kEnvp); i >= 0) {
+        if (int i = ArgOf(row, Role::kEnvp); i >= 0) {
           out.envp = ReadStringArray(ctx.Memory(), args[static_cast<std::size_t>(i)]);
         }
       }

@@ -56,7 +56,8 @@ class TraceeContext {
 };
 
 struct DecodedPath {
-  std::string raw;  // as passed (bytes, unescaped)
+  std::string raw;     // as passed (bytes, unescaped)
+  bool follow = true;  // the kernel follows a final symlink (resolved.walk went through it)
   ResolveResult resolved;
 };
 
@@ -98,6 +99,7 @@ struct DecodedCall {
   // How the filesystem is kept from changing what the checked path names between the check
   // and the kernel's use (docs/security.md): empty when nothing does.
   std::string walk_guard;
+  std::string walk_gap;  // when walk_guard is empty: why (else the generic reason applies)
   StringList argv, envp;
   // The kernel would fail this call whatever the policy says (bad pointer, bad fd): the tracer
   // denies it with this errno without consulting the policy or recording an event.

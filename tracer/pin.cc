@@ -18,13 +18,6 @@ namespace {
 
 constexpr std::uint64_t kPage = 4096;
 
-int ArgOf(const SyscallRow& row, Role role, int nth = 0) {
-  for (std::size_t i = 0; i < row.args.size(); ++i) {
-    if (row.args[i].role == role && nth-- == 0) return static_cast<int>(i);
-  }
-  return -1;
-}
-
 // Appends `data` at the next 8-byte boundary; returns its address.
 std::uint64_t Append(std::string& bytes, std::uint64_t slot, std::string_view data) {
   bytes.resize((bytes.size() + 7) & ~std::size_t{7}, '\0');

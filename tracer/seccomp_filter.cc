@@ -290,15 +290,20 @@ FilterPlan MakePlan(const policy::Policy& policy, const SyscallIndex& index, boo
     }
   }
   // The tracer hands every allowed open to the kernel as openat2 (tracer/pin.h), and the
-  // filter is run again on the changed call: where the syscall default is not allow, openat2
-  // must stop too. Called by the program itself, the tracer applies the default to it.
+  // tracee opens the anchors of an allowed rename, mkdir, chmod... with openat2 too
+  // (tracer/fs_anchor.h); the filter is run again on the changed call: where the syscall
+  // default is not allow, openat2 must stop too. Called by the program itself, the tracer
+  // applies the default to it.
   auto is_traced = [&](std::string_view name) {
     const SyscallRow* row = FindRow(name);
     return row != nullptr &&
            std::find(plan.traced.begin(), plan.traced.end(), row) != plan.traced.end();
   };
+  bool anchors = std::any_of(plan.traced.begin(), plan.traced.end(), [](const SyscallRow* r) {
+    return r->group == Group::kMutate && ArgOf(*r, Role::kPath) >= 0;
+  });
   if (!default_allow && !is_traced("openat2") &&
-      (is_traced("open") || is_traced("openat") || is_traced("creat"))) {
+      (is_traced("open") || is_traced("openat") || is_traced("creat") || anchors)) {
     const SyscallRow* openat2 = FindRow("openat2");
     plan.trace_rules.push_back({openat2, {}});
     plan.traced.push_back(openat2);

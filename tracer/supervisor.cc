@@ -37,8 +37,10 @@
 #include "policy/names.h"
 #include "policy/syscall_classes.h"
 #include "report/escape.h"
+#include "tracer/borrow_fd.h"
 #include "tracer/decode.h"
 #include "tracer/dynamic_loader.h"
+#include "tracer/fs_anchor.h"
 #include "tracer/path_resolver.h"
 #include "tracer/seccomp_filter.h"
 #include "tracer/self_guard.h"
@@ -221,18 +223,6 @@ bool IsStopSignal(int sig) {
 
 // The live TraceeContext: memory through process_vm_readv, paths through /proc, tree checks
 // against the supervisor's table.
-namespace {
-
-// tracejail's own copy of the descriptor `fd` of process `pid` (pidfd_getfd, Linux 5.6+;
-// allowed because tracejail is its tracer), or an invalid UniqueFd.
-UniqueFd BorrowFd(pid_t pid, int fd) {
-  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
-  if (!pidfd.valid()) return UniqueFd();
-  return UniqueFd(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0)));
-}
-
-}  // namespace
-
 class Supervisor::Context final : public TraceeContext {
  public:
   Context(Supervisor& s, Tracee& t) : s_(s), t_(t) {}
@@ -560,6 +550,8 @@ RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
         }
       }
     }
+    if (tid > 0 && !killing_ && ParkIfFrozen(tid, status)) continue;  // until the call is over
+    if (killing_ && !parked_.empty()) ThawAll();
     try {
       if (g_tick.exchange(false, std::memory_order_relaxed)) Tick();
       HandleSignals();
@@ -716,6 +708,7 @@ void Supervisor::Tick() {
 }
 
 void Supervisor::HandleExit(pid_t tid, int status) {
+  ThawSharers(tid);  // the tasks its anchored call held, if any: the call is over with it
   auto it = tracees_.find(tid);
   if (it != tracees_.end()) {
     nlohmann::json args = {{"thread", it->second.tgid != 0 && it->second.tgid != tid}};
@@ -765,7 +758,9 @@ void Supervisor::HandleStop(pid_t tid, int status) {
   int sig = WSTOPSIG(status);
   int event = status >> 16;
   if (event == 0 && sig == (SIGTRAP | 0x80)) {  // a syscall-stop: only while injecting
-    if (t.inject == Tracee::Inject::kSendmmsgExit) {
+    if (t.inject == Tracee::Inject::kAnchored) {
+      StepAnchored(t);
+    } else if (t.inject == Tracee::Inject::kSendmmsgExit) {
       FinishSendmmsg(t);
     } else if (t.inject == Tracee::Inject::kBindExit) {
       FinishBind(t);
@@ -904,6 +899,10 @@ void Supervisor::HandleStop(pid_t tid, int status) {
 }
 
 void Supervisor::HandleSeccomp(Tracee& t) {
+  if (t.inject == Tracee::Inject::kAnchored) {
+    AnchoredSeccomp(t);
+    return;
+  }
   if (t.inject != Tracee::Inject::kNone && t.inject != Tracee::Inject::kSendmmsgExit &&
       t.inject != Tracee::Inject::kBindExit && t.inject != Tracee::Inject::kConnectExit) {
     // Our mmap is not flagged by our filter: a filter the tracee stacked stopped it, or the
@@ -1449,6 +1448,12 @@ Supervisor::PinFailure Supervisor::PinArguments(Tracee& t, DecodedCall& call) {
   if (slot < 0) slot = StealSlot(t);
   if (slot < 0) return PinFailure::kNoSlot;
   std::uint64_t at = PinSpace::Address(slot);
+  if (AnchorPlan anchors = PlanAnchors(call); anchors.needed()) {
+    PinFailure failure = PinFailure::kNone;
+    if (StartAnchored(t, call, std::move(anchors), *space, at, failure)) return failure;
+  } else if (!anchors.why_not.empty()) {
+    call.walk_gap = anchors.why_not + " (not anchored)";
+  }
   PinPlan plan = PlanPins(call, at);
   call.unpinned = plan.unpinned;
   if (!plan.needed()) return PinFailure::kNone;
@@ -1660,6 +1665,7 @@ void Supervisor::MapPinRegion(Tracee& t) {
     case I::kSendmmsgExit:  // handled by FinishSendmmsg
     case I::kBindExit:      // handled by FinishBind
     case I::kConnectExit:   // handled by FinishConnect
+    case I::kAnchored:      // handled by StepAnchored
       ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
       return;
   }
@@ -1760,8 +1766,10 @@ void Supervisor::Record(Tracee& t, const policy::Decision& d, nlohmann::json tip
                                           ? "; Landlock enforces the path rules in the kernel too"
                                           : "")
             : watch_.landlock ? "Landlock enforces the path rules in the kernel"
-                              : "not covered: a symlink swapped or a directory renamed after the "
-                                "check changes what the path names";
+            : !call->walk_gap.empty()
+                ? "not covered: " + call->walk_gap
+                : "not covered: a symlink swapped or a directory renamed after the check "
+                  "changes what the path names";
       }
       // A unix socket path is walked by the kernel like any path; Landlock does not check
       // connect and send to one.

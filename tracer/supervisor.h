@@ -19,6 +19,7 @@
 
 #include "policy/policy.h"
 #include "report/event_log.h"
+#include "tracer/anchored_call.h"
 #include "tracer/cgroup.h"
 #include "tracer/exec_image.h"
 #include "tracer/launcher.h"
@@ -135,6 +136,7 @@ class Supervisor {
       kSendmmsgExit,
       kBindExit,     // an allowed unix bind: its result decides whether the socket is the tree's
       kConnectExit,  // an allowed unix connect: was the socket reached the one checked?
+      kAnchored,     // an allowed path call on anchors the tracee opens (`anchored`)
     };
     Inject inject = Inject::kNone;
     user_regs_struct saved{};
@@ -146,6 +148,7 @@ class Supervisor {
     std::optional<FileId> connect_expect;
     std::string connect_path;
     std::uint16_t saved_text = 0;
+    std::unique_ptr<AnchoredCall> anchored;  // kAnchored
   };
   class Context;
 
@@ -192,7 +195,29 @@ class Supervisor {
   // kGone: the call could not be steered and the task was killed (Abandon).
   enum class PinFailure : std::uint8_t { kNone, kNoSlot, kUnwritable, kGone };
   PinFailure PinArguments(Tracee& t, DecodedCall& call);
-  PinSpace* SpaceOf(Tracee& t);  // opens its /proc/PID/mem on first use
+  // Anchored path calls (tracer/anchored_call.h, tracer/anchored_call.cc). StartAnchored turns
+  // the allowed call at its seccomp stop into the first anchor's openat2; false: it cannot be
+  // anchored (call.walk_gap says why) and nothing was changed. The task may be gone (kGone in
+  // `failure`).
+  bool StartAnchored(Tracee& t, DecodedCall& call, AnchorPlan plan, PinSpace& space,
+                     std::uint64_t slot, PinFailure& failure);
+  void StepAnchored(Tracee& t);                            // a syscall-stop of the injection
+  void AnchoredSeccomp(Tracee& t);                         // a seccomp stop of a re-issued call
+  void AnchoredFailed(Tracee& t, const std::string& why);  // records it, kills the process
+  void ReissueAnchored(Tracee& t, user_regs_struct want, AnchoredCall::Step step);
+  void CloseAnchors(Tracee& t);
+  // The tasks that share `t`'s descriptor table are held in a ptrace-stop from the check of its
+  // anchors to the end of its call, so none can put another file under an anchor's number in
+  // between: each is interrupted (PTRACE_INTERRUPT) and its stop parked until ThawSharers.
+  enum class Freeze : std::uint8_t { kFrozen, kTimedOut, kCallerGone };
+  Freeze FreezeSharers(Tracee& t);
+  // A stop of a frozen task (or of a new one sharing a frozen table) is parked: true.
+  bool ParkIfFrozen(pid_t tid, int status);
+  void ThawSharers(pid_t freezer);  // the tasks `freezer`'s call held go on, stops in order
+  void ThawAll();                   // when the tree is being killed
+  std::unordered_map<pid_t, pid_t> frozen_;   // frozen task -> the task whose call holds it
+  std::deque<std::pair<pid_t, int>> parked_;  // their stops, in the order they came
+  PinSpace* SpaceOf(Tracee& t);               // opens its /proc/PID/mem on first use
   void BoundMemFds(const std::shared_ptr<PinSpace>& opened);
   // At most this many /proc/PID/mem descriptors stay open: 128, or a quarter of the soft
   // descriptor limit when that is lower (MemFdBound).

@@ -128,6 +128,14 @@ struct SyscallRow {
   int kernel_errno = 0;         // non-zero: always fail in the kernel with this errno
 };
 
+// The index of the `nth` argument (from 0) of `row` with `role`, or -1.
+constexpr int ArgOf(const SyscallRow& row, Role role, int nth = 0) {
+  for (std::size_t i = 0; i < row.args.size(); ++i) {
+    if (row.args[i].role == role && nth-- == 0) return static_cast<int>(i);
+  }
+  return -1;
+}
+
 std::span<const SyscallRow> SyscallTable();
 const SyscallRow* FindRow(std::string_view name);
 

@@ -2,7 +2,7 @@
  * id: race-symlink-metadata
  * class: filesystem races
  * title: swap a directory for a symlink to the protected one while chmod, chown, xattrs... act
- * covered: maximum
+ * covered: basic
  * needs: protected
  *
  * Technique: in TJ_SCRATCH a real directory "pd" (with a file named like TJ_PROTECTED) and a
@@ -11,11 +11,11 @@
  * time 0, setxattr "user.tj-race" and removexattr "user.tj-protected" on TJ_SCRATCH/pd/<name>.
  * Checked while pd is the directory, the call is allowed; walked by the kernel after the swap, it
  * changes TJ_PROTECTED. A way stops at the first change that stat or getxattr sees there.
- * Defence: Landlock has no rights for metadata, so strict does not cover these either; at maximum
- * the read-only root refuses them (EROFS). At basic, standard and strict this is not covered yet:
- * these calls reach the kernel with the checked absolute path, but the kernel follows a symlink
- * swapped into one of its directories (docs/security.md, "What is still open at basic and
- * standard").
+ * Defence: at every level the call is anchored (tracer/fs_anchor.h): the tracee opens the
+ * object it checked (chmod, chown, utimensat, setxattr and removexattr follow a final symlink)
+ * with openat2 RESOLVE_NO_SYMLINKS, and the call names it through /proc/thread-self/fd/N, so a
+ * symlink swapped in after the check fails it with ELOOP (an escape_attempt, builtin:path-race).
+ * Landlock has no rights for metadata; at maximum the read-only root refuses them too (EROFS).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -2,7 +2,7 @@
  * id: race-symlink-mutate
  * class: filesystem races
  * title: swap a directory for a symlink to the protected one while mkdir, link, rename... act in it
- * covered: strict
+ * covered: basic
  * needs: protected
  *
  * Technique: in TJ_SCRATCH a real directory "pd" (with a file named like TJ_PROTECTED) and a
@@ -11,11 +11,11 @@
  * unlink on TJ_SCRATCH/pd/<name>. Checked while pd is the directory, the call is allowed; walked
  * by the kernel after the swap, it acts in TJ_PROTECTED_DIR. A way stops at the first change
  * that stat or lstat sees in the protected directory.
- * Defence: at strict and maximum Landlock refuses creating, removing, renaming, linking and
- * truncating in the protected directory inside the kernel, whatever the walk. At basic and
- * standard this is not covered yet: these calls reach the kernel with the checked absolute path,
- * but the kernel follows a symlink swapped into one of its directories (docs/security.md, "What
- * is still open at basic and standard").
+ * Defence: at every level the call is anchored (tracer/fs_anchor.h): the tracee opens the
+ * checked directory with openat2 RESOLVE_NO_SYMLINKS and the call names its final name through
+ * /proc/thread-self/fd/N, so a symlink swapped in after the check fails it with ELOOP (an
+ * escape_attempt, builtin:path-race). At strict and maximum Landlock refuses creating, removing,
+ * renaming, linking and truncating in the protected directory as well.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -262,3 +262,105 @@ TEST_CASE(
     }
   }
 }
+
+namespace {
+
+std::string ModeOf(const std::string& path) {
+  struct stat st {};
+  REQUIRE(stat(path.c_str(), &st) == 0);
+  return std::to_string(st.st_mode & 07777);
+}
+
+// Every `builtin:path-race` event is an anchored call that met a symlink swapped in after the
+// check (ELOOP) or an anchor swapped under its number; the others are policy denials.
+std::size_t PathRaces(const harness::Result& r) {
+  std::size_t n = 0;
+  for (const auto& e : r.Events("escape_attempt")) {
+    if (e["decision"].value("rule", "") == "builtin:path-race") ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "an outside process swapping a directory for a symlink never lets chmod or unlink reach a "
+    "denied file",
+    "[race]") {
+  harness::TempDir dir;
+  for (const char* d : {"/sec", "/swap/da"}) std::filesystem::create_directories(dir.path() + d);
+  std::string secret = dir.File("sec/file", "SECRET\n");
+  std::string victim = dir.File("sec/victim", "keep me\n");
+  chmod(secret.c_str(), 0640);
+  std::string before = ModeOf(secret);
+  dir.File("swap/da/file", "decoy\n");
+  dir.File("swap/da/victim", "decoy\n");
+  std::filesystem::create_symlink(dir.path() + "/sec", dir.path() + "/swap/db");
+  OutsideFlipper flipper(dir.path() + "/swap", "da", "db");
+  for (const char* level : kLevels) {
+    CAPTURE(level);
+    std::string policy = Policy(dir, level,
+                                R"({"path": ")" + dir.path() +
+                                    R"(/sec/**", "access": ["read", "write", "create", "delete",
+                                    "chmod", "chown"], "action": "deny"})");
+    harness::Options o;
+    o.tracejail_args = {"--policy", policy};
+    for (const char* op : {"chmod", "unlink"}) {
+      CAPTURE(op);
+      auto r =
+          harness::Run({harness::Sample("race_walk"), op,
+                        dir.path() + "/swap/da/" + (op[0] == 'c' ? "file" : "victim"), "20000"},
+                       o);
+      INFO(r.out << r.err);
+      CHECK(ModeOf(secret) == before);
+      CHECK(std::filesystem::exists(victim));
+      if (std::string(level) == "maximum") {
+        CHECK((r.status == 122 || r.out.find("WALK ") != std::string::npos));
+        continue;
+      }
+      CHECK(r.status == 0);
+      CHECK(r.out.find("WALK ") != std::string::npos);
+      if (op[0] == 'c') CHECK(r.out.find("WALK done=0 ") == std::string::npos);  // it ran
+      // A race the swap won at the kernel's walk is refused and reported, never run.
+      std::size_t raced = PathRaces(r);
+      if (raced > 0) {
+        CHECK(r.out.find(" ELOOP=" + std::to_string(raced)) != std::string::npos);
+      } else {
+        CHECK(r.out.find("ELOOP") == std::string::npos);
+      }
+    }
+  }
+}
+
+TEST_CASE(
+    "a thread swapping another file under an anchor's descriptor number never redirects the call",
+    "[race]") {
+  harness::TempDir dir;
+  for (const char* d : {"/sec", "/ok"}) std::filesystem::create_directories(dir.path() + d);
+  std::string secret = dir.File("sec/file", "SECRET\n");
+  chmod(secret.c_str(), 0640);
+  std::string before = ModeOf(secret);
+  dir.File("ok/file", "mine\n");
+  for (const char* level : {"basic", "standard", "strict"}) {
+    CAPTURE(level);
+    // The directory itself may be opened (O_PATH): only its files are protected.
+    std::string policy = Policy(dir, level,
+                                R"({"path": ")" + dir.path() +
+                                    R"(/sec/*", "access": ["write", "chmod", "chown"],
+                                    "action": "deny"})");
+    harness::Options o;
+    o.tracejail_args = {"--policy", policy};
+    auto r = harness::Run({harness::Sample("race_walk"), "fdswap", dir.path() + "/ok/file",
+                           dir.path() + "/sec", "20000"},
+                          o);
+    INFO(r.out << r.err);
+    CHECK(ModeOf(secret) == before);
+    if (r.out.find("WALK ") == std::string::npos) {
+      // Caught: the anchor was not the file the thread opened when the call came to run.
+      CHECK(PathRaces(r) >= 1);
+      CHECK(r.status != 0);
+    } else {
+      CHECK(r.status == 0);
+    }
+  }
+}

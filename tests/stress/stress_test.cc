@@ -109,6 +109,16 @@ int RunAndSignal(const std::vector<std::string>& args, int sig, bool after_first
 
 }  // namespace
 
+TEST_CASE("threads changing the filesystem at once, with signals, pin on", "[stress][anchored]") {
+  Repeat({"--level", "standard", "--same-cpu", "auto"}, {harness::Sample("threads_mutate")},
+         "MUTATE 100 ok\n", 0);
+}
+
+TEST_CASE("threads changing the filesystem at once, with signals, pin off", "[stress][anchored]") {
+  Repeat({"--level", "standard", "--same-cpu", "off"}, {harness::Sample("threads_mutate")},
+         "MUTATE 100 ok\n", 0);
+}
+
 TEST_CASE("a SIGTERM at any moment of a run ends it truthfully", "[stress][signals]") {
   // Acceptable ends: 143 (the command, or tracejail before its run started, died of SIGTERM),
   // 137 (the tree was killed when the grace of 0 ended), 0 (the command had already ended).

@@ -143,7 +143,7 @@ TEST_CASE("ToJson: optional fields appear only when set", "[event]") {
       const char* name;
     };
     for (const Case& c : {Case{EPERM, "EPERM"}, Case{EAFNOSUPPORT, "EAFNOSUPPORT"},
-                          Case{ENOSYS, "ENOSYS"}, Case{4095, "errno 4095"}}) {
+                          Case{ENOSYS, "ENOSYS"}, Case{ELOOP, "ELOOP"}, Case{4095, "errno 4095"}}) {
       Event e = SampleEvent();
       e.error = c.error;
       CHECK(report::ToJson(e)["decision"]["errno"] == c.name);

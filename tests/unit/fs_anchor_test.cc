@@ -1,0 +1,147 @@
+// Anchored path calls' pure half: which calls are anchored, on what (the directory or the object
+// itself), the final name, what the openat2 gets and the path the call is then given.
+#include <fcntl.h>
+#include <linux/openat2.h>
+
+#include <catch2/catch.hpp>
+
+#include "tracer/decode.h"
+#include "tracer/fs_anchor.h"
+
+using tracer::AnchorPlan;
+using tracer::DecodedCall;
+using tracer::PlanAnchors;
+
+namespace {
+
+struct PathSpec {
+  std::string walk;
+  bool follow = false;
+  std::string raw = "some/path";
+};
+
+DecodedCall Call(std::string_view syscall, std::vector<PathSpec> paths) {
+  DecodedCall call;
+  call.row = tracer::FindRow(syscall);
+  REQUIRE(call.row != nullptr);
+  call.args = {0x7000, 0x7100, 0x7200, 0x7300, 0x7400, 0x7500};  // pointers are non-NULL
+  call.request.path_count = static_cast<int>(paths.size());
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    call.paths[i].raw = paths[i].raw;
+    call.paths[i].follow = paths[i].follow;
+    call.paths[i].resolved.path = paths[i].walk;
+    call.paths[i].resolved.pin = paths[i].walk;
+    call.paths[i].resolved.walk = paths[i].walk;
+  }
+  return call;
+}
+
+}  // namespace
+
+TEST_CASE("a call that does not follow its final name is anchored on the directory above it",
+          "[fs_anchor]") {
+  for (const char* name : {"unlink", "rmdir", "mkdir", "mknod", "lchown", "lsetxattr"}) {
+    CAPTURE(name);
+    AnchorPlan plan = PlanAnchors(Call(name, {{"/work/dir/entry", false}}));
+    REQUIRE(plan.anchors.size() == 1);
+    CHECK(plan.why_not.empty());
+    const tracer::FsAnchor& a = plan.anchors[0];
+    CHECK(a.arg == 0);
+    CHECK_FALSE(a.object);
+    CHECK(a.open_path == "/work/dir");
+    CHECK(a.name == "entry");
+    CHECK(tracer::AnchoredPath(7, a) == "/proc/thread-self/fd/7/entry");
+    tracer::OpenHowWords how = tracer::AnchorHow(a);
+    CHECK(how.flags == (O_PATH | O_CLOEXEC | O_DIRECTORY));
+    CHECK(how.mode == 0);
+    CHECK(how.resolve == (RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS));
+  }
+  // Directly under the root.
+  AnchorPlan top = PlanAnchors(Call("unlinkat", {{"/entry", false}}));
+  REQUIRE(top.anchors.size() == 1);
+  CHECK(top.anchors[0].arg == 1);  // unlinkat(dirfd, pathname, flags)
+  CHECK(top.anchors[0].open_path == "/");
+  CHECK(top.anchors[0].name == "entry");
+}
+
+TEST_CASE("a call that follows its final name is anchored on the object itself", "[fs_anchor]") {
+  for (const char* name : {"chmod", "chown", "truncate", "utimes", "setxattr", "removexattr"}) {
+    CAPTURE(name);
+    AnchorPlan plan = PlanAnchors(Call(name, {{"/work/target", true}}));
+    REQUIRE(plan.anchors.size() == 1);
+    const tracer::FsAnchor& a = plan.anchors[0];
+    CHECK(a.object);
+    CHECK(a.open_path == "/work/target");
+    CHECK(a.name.empty());
+    CHECK(tracer::AnchoredPath(12, a) == "/proc/thread-self/fd/12");
+    CHECK(tracer::AnchorHow(a).flags == (O_PATH | O_CLOEXEC));  // any file type, no O_DIRECTORY
+  }
+  // The root has no directory above it.
+  AnchorPlan root = PlanAnchors(Call("rmdir", {{"/", false, "/"}}));
+  REQUIRE(root.anchors.size() == 1);
+  CHECK(root.anchors[0].object);
+  CHECK(root.anchors[0].open_path == "/");
+}
+
+TEST_CASE("two-path calls get one anchor per path in its own argument", "[fs_anchor]") {
+  AnchorPlan rename = PlanAnchors(Call("renameat2", {{"/a/old", false}, {"/b/new", false}}));
+  REQUIRE(rename.anchors.size() == 2);
+  CHECK(rename.anchors[0].arg == 1);  // renameat2(olddirfd, oldpath, newdirfd, newpath, flags)
+  CHECK(rename.anchors[0].open_path == "/a");
+  CHECK(rename.anchors[1].arg == 3);
+  CHECK(rename.anchors[1].open_path == "/b");
+  CHECK(rename.anchors[1].name == "new");
+  // linkat with AT_SYMLINK_FOLLOW: the old name's target itself.
+  AnchorPlan link = PlanAnchors(Call("linkat", {{"/a/target", true}, {"/b/new", false}}));
+  REQUIRE(link.anchors.size() == 2);
+  CHECK(link.anchors[0].object);
+  CHECK_FALSE(link.anchors[1].object);
+  // symlink's target is a string, not a path: only the new name is anchored.
+  AnchorPlan symlink = PlanAnchors(Call("symlink", {{"/b/link", false}}));
+  REQUIRE(symlink.anchors.size() == 1);
+  CHECK(symlink.anchors[0].arg == 1);
+}
+
+TEST_CASE("what is not anchored says why, or is not a call anchoring is for", "[fs_anchor]") {
+  SECTION("opens and execs have their own guard") {
+    for (const char* name : {"openat", "openat2", "execve", "stat"}) {
+      CAPTURE(name);
+      AnchorPlan plan = PlanAnchors(Call(name, {{"/work/file", true}}));
+      CHECK_FALSE(plan.needed());
+      CHECK(plan.why_not.empty());
+    }
+  }
+  SECTION("a NULL path acts on the descriptor") {
+    DecodedCall call = Call("utimensat", {{"/work/file", true}});
+    call.args[1] = 0;
+    AnchorPlan plan = PlanAnchors(call);
+    CHECK_FALSE(plan.needed());
+    CHECK(plan.why_not.empty());
+  }
+  SECTION("a path with no checked walk (a magic link, AT_EMPTY_PATH)") {
+    DecodedCall call = Call("chmod", {{"", true}});
+    call.paths[0].resolved.unpinnable = "a walk through /proc/PID/fd";
+    AnchorPlan plan = PlanAnchors(call);
+    CHECK_FALSE(plan.needed());
+    CHECK(plan.why_not == "a walk through /proc/PID/fd");
+  }
+  SECTION("final names the kernel treats specially") {
+    for (const char* raw : {"dir/", "dir/.", "dir/..", "dir/sub//"}) {
+      CAPTURE(raw);
+      AnchorPlan plan = PlanAnchors(Call("rmdir", {{"/work/dir", false, raw}}));
+      CHECK_FALSE(plan.needed());
+      CHECK_FALSE(plan.why_not.empty());
+    }
+    // Followed, a trailing slash keeps its meaning on the anchored path: a directory only.
+    AnchorPlan chmod = PlanAnchors(Call("chmod", {{"/work/dir", true, "dir/"}}));
+    REQUIRE(chmod.anchors.size() == 1);
+    CHECK(tracer::AnchoredPath(5, chmod.anchors[0]) == "/proc/thread-self/fd/5/");
+  }
+  SECTION("one path that cannot be anchored leaves the whole call as it is") {
+    DecodedCall call = Call("rename", {{"/a/old", false}, {"", false}});
+    call.paths[1].resolved.unpinnable = "longer than PATH_MAX";
+    AnchorPlan plan = PlanAnchors(call);
+    CHECK(plan.anchors.empty());
+    CHECK(plan.why_not == "longer than PATH_MAX");
+  }
+}

@@ -1,0 +1,446 @@
+// The live side of anchored path calls (tracer/fs_anchor.h, tracer/anchored_call.h): the
+// injection of each anchor's openat2, the re-issued call and the closes, one syscall-stop at a
+// time.
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/kcmp.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "report/escape.h"
+#include "tracer/borrow_fd.h"
+#include "tracer/decode.h"
+#include "tracer/supervisor.h"
+#include "tracer/syscall_info.h"
+
+namespace tracer {
+namespace {
+
+constexpr std::uint8_t kSyscallInfoEntry = 1;   // PTRACE_SYSCALL_INFO_ENTRY
+constexpr std::uint8_t kSyscallInfoExit = 2;    // PTRACE_SYSCALL_INFO_EXIT
+constexpr std::uint16_t kSyscallInsn = 0x050f;  // 0f 05, little-endian
+// The slot's first bytes take the anchored paths (written once the descriptors are known); the
+// anchors' openat2 arguments follow.
+constexpr std::uint64_t kOpenArea = 1024;
+
+unsigned long long& ArgRegister(user_regs_struct& r, int i) {
+  switch (i) {
+    case 0:
+      return r.rdi;
+    case 1:
+      return r.rsi;
+    case 2:
+      return r.rdx;
+    case 3:
+      return r.r10;
+    case 4:
+      return r.r8;
+    default:
+      return r.r9;
+  }
+}
+
+bool SameCall(const user_regs_struct& a, const user_regs_struct& b) {
+  return a.orig_rax == b.orig_rax && a.rip == b.rip && a.rdi == b.rdi && a.rsi == b.rsi &&
+         a.rdx == b.rdx && a.r10 == b.r10 && a.r8 == b.r8 && a.r9 == b.r9;
+}
+
+// Appends `data` at the next 8-byte boundary of `bytes`, which starts at `base`; its address.
+std::uint64_t Put(std::string& bytes, std::uint64_t base, std::string_view data) {
+  bytes.resize((bytes.size() + 7) & ~std::size_t{7}, '\0');
+  std::uint64_t at = base + bytes.size();
+  bytes.append(data);
+  return at;
+}
+
+double Monotonic() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+bool Restarting(long long ret) {
+  return ret == -512 || ret == -513 || ret == -514 || ret == -516;  // ERESTART*
+}
+
+}  // namespace
+
+bool Supervisor::StartAnchored(Tracee& t, DecodedCall& call, AnchorPlan plan, PinSpace& space,
+                               std::uint64_t slot, PinFailure& failure) {
+  failure = PinFailure::kNone;
+  auto a = std::make_unique<AnchoredCall>();
+  if (ptrace(PTRACE_GETREGS, t.tid, nullptr, &a->call) != 0) {
+    Abandon(t);
+    failure = PinFailure::kGone;
+    return true;
+  }
+  // The call is re-issued by stepping back over its own `syscall` instruction.
+  std::uint16_t insn = 0;
+  if (pread(space.mem_fd, &insn, 2, static_cast<off_t>(a->call.rip - 2)) != 2 ||
+      insn != kSyscallInsn) {
+    call.walk_gap = "its syscall instruction cannot be stepped back over (not anchored)";
+    return false;
+  }
+  std::string bytes;
+  for (const FsAnchor& anchor : plan.anchors) {
+    OpenHowWords how = AnchorHow(anchor);
+    const std::array<std::uint64_t, 3> words{how.flags, how.mode, how.resolve};
+    a->how_at.push_back(
+        Put(bytes, slot + kOpenArea,
+            std::string_view(reinterpret_cast<const char*>(words.data()), sizeof words)));
+    std::string path = anchor.open_path;
+    path.push_back('\0');
+    a->path_at.push_back(Put(bytes, slot + kOpenArea, path));
+  }
+  std::size_t names = 0;
+  for (const FsAnchor& anchor : plan.anchors) names += AnchoredPath(1 << 30, anchor).size() + 8;
+  if (kOpenArea + bytes.size() > kPinSlotSize || names > kOpenArea) {
+    call.walk_gap = "the checked paths are too long for a pin slot (not anchored)";
+    return false;
+  }
+  space.Wrote(static_cast<int>((slot - kPinBase) / kPinSlotSize), "");  // no longer known
+  if (pwrite(space.mem_fd, bytes.data(), bytes.size(), static_cast<off_t>(slot + kOpenArea)) !=
+      static_cast<ssize_t>(bytes.size())) {
+    call.walk_gap = fmt::format("writing the anchors' paths failed: {}", std::strerror(errno));
+    return false;
+  }
+  // No signal handler may run between the injected calls: they wait until the call is over.
+  std::uint64_t all = ~std::uint64_t{0};
+  if (ptrace(PTRACE_GETSIGMASK, t.tid, sizeof a->mask, &a->mask) != 0 ||
+      ptrace(PTRACE_SETSIGMASK, t.tid, sizeof all, &all) != 0) {
+    Abandon(t);
+    failure = PinFailure::kGone;
+    return true;
+  }
+  user_regs_struct r = a->call;
+  r.orig_rax = SYS_openat2;
+  r.rdi = static_cast<std::uint64_t>(static_cast<std::int64_t>(AT_FDCWD));
+  r.rsi = a->path_at[0];
+  r.rdx = a->how_at[0];
+  r.r10 = 3 * sizeof(std::uint64_t);
+  if (ptrace(PTRACE_SETREGS, t.tid, nullptr, &r) != 0) {
+    Abandon(t);
+    failure = PinFailure::kGone;
+    return true;
+  }
+  a->slot = slot;
+  a->plan = std::move(plan);
+  a->step = AnchoredCall::Step::kOpenExit;
+  a->want = r;
+  a->name = std::string(call.row->name);
+  a->checked = report::EscapeBytes(call.request.paths[0].path);
+  t.anchored = std::move(a);
+  t.inject = Tracee::Inject::kAnchored;
+  call.pinned = true;
+  // A task sharing the descriptor table could put another file under an anchor's number: such
+  // tasks are held stopped while the call runs (FreezeSharers).
+  t.anchored->shared = FilesShared(t);
+  call.walk_guard =
+      "anchored: the tracee opened each checked directory (or the object a followed name ends "
+      "at) with openat2 RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS and the call named it through "
+      "/proc/thread-self/fd: a symlink planted or swapped after the check fails the call (ELOOP)";
+  return true;
+}
+
+void Supervisor::ReissueAnchored(Tracee& t, user_regs_struct want, AnchoredCall::Step step) {
+  AnchoredCall& a = *t.anchored;
+  want.rip = a.call.rip;
+  a.want = want;
+  a.step = step;
+  // Back over the `syscall` instruction, with the number in rax: the tracee makes the call.
+  want.rip -= 2;
+  want.rax = want.orig_rax;
+  if (ptrace(PTRACE_SETREGS, t.tid, nullptr, &want) != 0) {
+    Abandon(t);
+    return;
+  }
+  ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
+}
+
+void Supervisor::CloseAnchors(Tracee& t) {
+  AnchoredCall& a = *t.anchored;
+  if (a.closed < a.fds.size()) {
+    user_regs_struct want = a.call;
+    want.orig_rax = SYS_close;
+    want.rdi = static_cast<std::uint64_t>(a.fds[a.closed]);
+    ReissueAnchored(t, want, AnchoredCall::Step::kCloseEntry);
+    return;
+  }
+  // The call's own registers, its result, and its signal mask: as if it had run as written.
+  user_regs_struct r = a.call;
+  r.rax = static_cast<std::uint64_t>(a.result);
+  std::uint64_t mask = a.mask;
+  t.anchored.reset();
+  t.inject = Tracee::Inject::kNone;
+  if (ptrace(PTRACE_SETREGS, t.tid, nullptr, &r) != 0 ||
+      ptrace(PTRACE_SETSIGMASK, t.tid, sizeof mask, &mask) != 0) {
+    Abandon(t);
+    return;
+  }
+  ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
+}
+
+void Supervisor::StepAnchored(Tracee& t) {
+  using Step = AnchoredCall::Step;
+  AnchoredCall& a = *t.anchored;
+  SyscallInfo info{};
+  user_regs_struct r{};
+  if (ptrace(PTRACE_GET_SYSCALL_INFO, t.tid, sizeof info, &info) <= 0 ||
+      ptrace(PTRACE_GETREGS, t.tid, nullptr, &r) != 0) {
+    Abandon(t);
+    return;
+  }
+  const bool entry = info.op == kSyscallInfoEntry;
+  const bool exit = info.op == kSyscallInfoExit;
+  const auto ret = static_cast<long long>(r.rax);
+  switch (a.step) {
+    case Step::kOpenEntry:
+    case Step::kCallEntry:
+    case Step::kCloseEntry:
+      if (!entry || !SameCall(r, a.want)) {
+        AnchoredFailed(t, "the tracee did not re-issue the call tracejail set up");
+        return;
+      }
+      if (a.step == Step::kCallEntry) {
+        if (a.shared) {
+          switch (FreezeSharers(t)) {
+            case Freeze::kFrozen:
+              break;
+            case Freeze::kCallerGone:
+              ThawSharers(t.tid);
+              return;  // its end is handled in order
+            case Freeze::kTimedOut: {
+              // A sharer did not stop (an uninterruptible wait): the call is skipped and fails.
+              ThawSharers(t.tid);
+              a.abort_errno = EAGAIN;
+              if (ptrace(PTRACE_POKEUSER, t.tid, offsetof(user_regs_struct, orig_rax), -1L) != 0) {
+                Abandon(t);
+                return;
+              }
+              a.step = Step::kCallExit;
+              ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
+              return;
+            }
+          }
+        }
+        // Nothing but a task of this descriptor table can change an anchor, and every one of
+        // them is stopped: check each is still the file opened.
+        for (std::size_t i = 0; i < a.fds.size(); ++i) {
+          if (syscall(SYS_kcmp, getpid(), t.tid, KCMP_FILE, a.held[i].get(), a.fds[i]) != 0) {
+            AnchoredFailed(
+                t, fmt::format("descriptor {} is no longer the anchor it opened", a.fds[i]));
+            return;
+          }
+        }
+      }
+      a.step = a.step == Step::kOpenEntry   ? Step::kOpenExit
+               : a.step == Step::kCallEntry ? Step::kCallExit
+                                            : Step::kCloseExit;
+      ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
+      return;
+    case Step::kOpenExit: {
+      if (!exit) break;
+      if (ret < 0) {
+        a.result = ret;
+        if (ret == -ELOOP) {
+          // The walk was free of symlinks when it was checked: one was put there since.
+          policy::Decision d{policy::Action::kDeny, ELOOP, policy::EventType::kEscapeAttempt,
+                             policy::Severity::kHigh, "builtin:path-race"};
+          const std::uint64_t raw[6] = {a.call.rdi, a.call.rsi, a.call.rdx,
+                                        a.call.r10, a.call.r8,  a.call.r9};
+          ++result_.denied;
+          const std::string& opened = a.plan.anchors[a.fds.size()].open_path;
+          Record(t, d, nullptr, nullptr, static_cast<long>(a.call.orig_rax), AUDIT_ARCH_X86_64, raw,
+                 fmt::format("{} on {}: a symlink appeared in {} between tracejail's check and "
+                             "the call; the call fails with ELOOP",
+                             a.name, a.checked, report::EscapeBytes(opened)));
+        }
+        CloseAnchors(t);
+        return;
+      }
+      a.fds.push_back(static_cast<int>(ret));
+      a.held.push_back(BorrowFd(TgidOf(t), static_cast<int>(ret)));
+      if (!a.held.back().valid()) {
+        a.result = -EAGAIN;  // it could not be checked before the call: the call does not run
+        CloseAnchors(t);
+        return;
+      }
+      if (a.fds.size() < a.plan.anchors.size()) {
+        std::size_t i = a.fds.size();
+        user_regs_struct want = a.call;
+        want.orig_rax = SYS_openat2;
+        want.rdi = static_cast<std::uint64_t>(static_cast<std::int64_t>(AT_FDCWD));
+        want.rsi = a.path_at[i];
+        want.rdx = a.how_at[i];
+        want.r10 = 3 * sizeof(std::uint64_t);
+        ReissueAnchored(t, want, Step::kOpenEntry);
+        return;
+      }
+      // Every anchor is open: the call names its objects through them.
+      std::string bytes;
+      user_regs_struct want = a.call;
+      for (std::size_t i = 0; i < a.fds.size(); ++i) {
+        std::string path = AnchoredPath(a.fds[i], a.plan.anchors[i]);
+        path.push_back('\0');
+        ArgRegister(want, a.plan.anchors[i].arg) = Put(bytes, a.slot, path);
+      }
+      PinSpace* space = SpaceOf(t);
+      if (space == nullptr || space->mem_fd < 0 ||
+          pwrite(space->mem_fd, bytes.data(), bytes.size(), static_cast<off_t>(a.slot)) !=
+              static_cast<ssize_t>(bytes.size())) {
+        a.result = -EAGAIN;
+        CloseAnchors(t);
+        return;
+      }
+      ReissueAnchored(t, want, Step::kCallEntry);
+      return;
+    }
+    case Step::kCallExit:
+      if (!exit) break;
+      ThawSharers(t.tid);
+      // Signals are blocked: only a stop could interrupt it, and its restart would need the
+      // anchors; the program sees EINTR instead.
+      a.result = a.abort_errno != 0 ? -a.abort_errno : Restarting(ret) ? -EINTR : ret;
+      CloseAnchors(t);
+      return;
+    case Step::kCloseExit:
+      if (!exit) break;
+      ++a.closed;
+      CloseAnchors(t);
+      return;
+  }
+  AnchoredFailed(t, "a syscall stop came out of order");
+}
+
+void Supervisor::AnchoredSeccomp(Tracee& t) {
+  using Step = AnchoredCall::Step;
+  AnchoredCall& a = *t.anchored;
+  SyscallInfo info{};
+  if (ptrace(PTRACE_GET_SYSCALL_INFO, t.tid, sizeof info, &info) <= 0) {
+    Abandon(t);
+    return;
+  }
+  // The re-issued openat2, call or close stops for the filter too (its entry was checked).
+  bool ours =
+      (a.step == Step::kOpenExit || a.step == Step::kCallExit || a.step == Step::kCloseExit) &&
+      info.op == kSyscallInfoSeccomp && info.seccomp.nr == a.want.orig_rax;
+  if (!ours) {
+    AnchoredFailed(t, "a seccomp stop came in the middle of the call");
+    return;
+  }
+  ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
+}
+
+void Supervisor::AnchoredFailed(Tracee& t, const std::string& why) {
+  // The injection lost its way: the call cannot be known to act on what was checked.
+  AnchoredCall& a = *t.anchored;
+  policy::Decision d{policy::Action::kKill, 0, policy::EventType::kEscapeAttempt,
+                     policy::Severity::kHigh, "builtin:path-race"};
+  const std::uint64_t raw[6] = {a.call.rdi, a.call.rsi, a.call.rdx,
+                                a.call.r10, a.call.r8,  a.call.r9};
+  Record(t, d, nullptr, nullptr, static_cast<long>(a.call.orig_rax), AUDIT_ARCH_X86_64, raw,
+         fmt::format("{} on {}: {}; the process is killed, because the call could not be kept to "
+                     "the object tracejail checked",
+                     a.name, a.checked, why));
+  t.anchored.reset();
+  t.inject = Tracee::Inject::kNone;
+  ThawSharers(t.tid);
+  kill(TgidOf(t), SIGKILL);
+  ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
+}
+
+Supervisor::Freeze Supervisor::FreezeSharers(Tracee& t) {
+  constexpr double kMaxWait = 2.0;  // seconds for every sharer to reach a stop
+  std::vector<pid_t> pending;
+  for (const auto& [tid, other] : tracees_) {
+    if (tid == t.tid || syscall(SYS_kcmp, t.tid, tid, KCMP_FILES, 0, 0) != 0) continue;
+    frozen_[tid] = t.tid;
+    // One that is stopped already traps again when resumed: harmless (PTRACE_EVENT_STOP).
+    if (ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) == 0) pending.push_back(tid);
+  }
+  // A sharer the tracer does not know yet was just cloned: it waits in its first stop until
+  // its status is collected, and then it is parked (ParkIfFrozen).
+  // Stops already collected are of stopped tasks: they wait with the others.
+  for (auto it = ready_.begin(); it != ready_.end();) {
+    if (frozen_.contains(it->first)) {
+      parked_.push_back(*it);
+      it = ready_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  std::erase_if(pending, [&](pid_t p) {
+    return std::any_of(parked_.begin(), parked_.end(), [p](const auto& s) { return s.first == p; });
+  });
+  double deadline = Monotonic() + kMaxWait;
+  while (!pending.empty()) {
+    int status = 0;
+    pid_t got = waitpid(-1, &status, __WALL);  // the tick interrupts it (EINTR)
+    if (got > 0) {
+      if (!ParkIfFrozen(got, status)) {
+        ready_.emplace_back(got, status);  // another task's stop: handled later, in order
+        if (got == t.tid) return Freeze::kCallerGone;
+      }
+      std::erase(pending, got);
+    } else if (errno != EINTR) {
+      return Freeze::kTimedOut;
+    }
+    // One that let go of the table (it exited or exec'd) cannot change it any more.
+    std::erase_if(pending,
+                  [&](pid_t p) { return syscall(SYS_kcmp, t.tid, p, KCMP_FILES, 0, 0) != 0; });
+    if (!pending.empty() && Monotonic() > deadline) return Freeze::kTimedOut;
+  }
+  return Freeze::kFrozen;
+}
+
+bool Supervisor::ParkIfFrozen(pid_t tid, int status) {
+  if (frozen_.empty()) return false;
+  auto it = frozen_.find(tid);
+  if (it == frozen_.end()) {
+    // A task the tracer had not seen yet (just cloned) that shares a frozen descriptor table.
+    for (const auto& [frozen, freezer] : frozen_) {
+      if (tid == freezer) return false;  // the call that holds them goes on
+      if (syscall(SYS_kcmp, freezer, tid, KCMP_FILES, 0, 0) == 0) {
+        it = frozen_.emplace(tid, freezer).first;
+        break;
+      }
+    }
+    if (it == frozen_.end()) return false;
+  }
+  parked_.emplace_back(tid, status);
+  return true;
+}
+
+void Supervisor::ThawSharers(pid_t freezer) {
+  if (frozen_.empty()) return;
+  // Their stops are handled next, in the order they came.
+  std::deque<std::pair<pid_t, int>> thawed, still;
+  for (auto& entry : parked_) {
+    auto it = frozen_.find(entry.first);
+    (it == frozen_.end() || it->second == freezer ? thawed : still).push_back(entry);
+  }
+  parked_ = std::move(still);
+  std::erase_if(frozen_, [freezer](const auto& f) { return f.second == freezer; });
+  for (auto it = thawed.rbegin(); it != thawed.rend(); ++it) ready_.push_front(*it);
+}
+
+void Supervisor::ThawAll() {
+  for (auto it = parked_.rbegin(); it != parked_.rend(); ++it) ready_.push_front(*it);
+  parked_.clear();
+  frozen_.clear();
+}
+
+}  // namespace tracer

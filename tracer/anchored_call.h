@@ -1,0 +1,54 @@
+// An anchored path call in flight (tracer/fs_anchor.h): what the supervisor remembers while it
+// steps the tracee through the injected calls, one syscall-stop at a time
+// (tracer/anchored_call.cc):
+//
+//   seccomp stop of the call  -> the call becomes openat2 of the first anchor
+//   exit of openat2           -> the anchor's descriptor; the next anchor's openat2, or the call
+//                                itself re-issued on "/proc/thread-self/fd/N/<name>"
+//   entry of the call         -> every anchor is still the open file the tracee got (kcmp)
+//   exit of the call          -> its result; the anchors are closed, one injected close each
+//   exit of the last close    -> the call's registers come back with its result
+//
+// Every signal but SIGKILL and SIGSTOP is blocked meanwhile (PTRACE_SETSIGMASK), so no handler
+// runs in between; they are delivered when the call returns, as they would have been.
+#pragma once
+
+#include <sys/user.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tracer/fs_anchor.h"
+#include "tracer/unique_fd.h"
+
+namespace tracer {
+
+struct AnchoredCall {
+  enum class Step : std::uint8_t {
+    kOpenExit,    // an anchor's openat2 runs: its exit gives the descriptor
+    kOpenEntry,   // the next anchor's openat2 was re-issued: its entry must be that call
+    kCallEntry,   // the call was re-issued on the anchors: at its entry they are checked
+    kCallExit,    // the call runs: its exit gives the result
+    kCloseEntry,  // an anchor's close was issued
+    kCloseExit,
+  };
+  Step step = Step::kOpenExit;
+  AnchorPlan plan;
+  user_regs_struct call{};  // the call's registers at its seccomp stop
+  user_regs_struct want{};  // the call the next entry stop must show (rip: after the insn)
+  std::uint64_t mask = 0;   // the tracee's signal mask, given back at the end
+  std::uint64_t slot = 0;   // the calling thread's pin slot
+  std::vector<std::uint64_t> path_at, how_at;  // each anchor's openat2 arguments in the slot
+  std::vector<int> fds;                        // the anchors open in the tracee
+  std::vector<UniqueFd> held;                  // tracejail's copies of them
+  std::size_t closed = 0;                      // how many of `fds` are closed
+  long long result = 0;                        // what the call returns
+  bool shared = false;  // another task shares the descriptor table: it is frozen for the call
+  int abort_errno = 0;  // the call was skipped at its entry and fails with this
+  std::string name;     // the call's name
+  std::string checked;  // the first checked path (escaped), for messages
+};
+
+}  // namespace tracer

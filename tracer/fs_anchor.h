@@ -1,0 +1,59 @@
+// Anchored path calls: how an allowed path call other than an open or an exec (rename, link,
+// unlink, mkdir, mknod, symlink, the chmod, chown, utime, xattr and truncate families) comes to
+// act on exactly the object the policy decided on, whatever happens to the filesystem between
+// the decision and the kernel's walk.
+//
+// The tracee itself opens an *anchor* for each checked path: the directory that holds its final
+// name, or, for a call that follows a final symlink, the object itself. The anchor is opened by
+// an injected openat2(AT_FDCWD, <the checked path with every symlink resolved>, {O_PATH |
+// O_CLOEXEC, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS}): the kernel's walk can reach nothing
+// but what was checked, and a symlink planted after the check fails it with ELOOP. The call then
+// runs with its path replaced by "/proc/thread-self/fd/N/<final name>" (or ".../fd/N" for the
+// object itself): a magic link is not a name another process can swap, it is the anchor's open
+// file. The supervisor closes the anchors afterwards (docs/security.md, "Filesystem races").
+//
+// This header is pure: which anchors a decoded call needs and the paths it then gets. The
+// supervisor owns the injection (tracer/supervisor.cc, StartAnchored and its steps).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tracer/pin.h"
+
+namespace tracer {
+
+struct DecodedCall;
+
+struct FsAnchor {
+  int arg = -1;                 // the argument register of the path it stands for
+  std::string open_path;        // what the injected openat2 opens: absolute, without symlinks
+  bool object = false;          // the object itself (a followed final name), else its directory
+  std::string name;             // the final name under the directory; empty for the object
+  bool trailing_slash = false;  // the path was written with one: the kernel's checks stay
+};
+
+struct AnchorPlan {
+  std::vector<FsAnchor> anchors;  // one per path argument that names something
+  // Why the call cannot be anchored (it then runs on its pinned absolute path, and its event
+  // says it is not race-free), or "" when it can. Calls that are not anchored at all (opens,
+  // execs, calls on descriptors) get an empty plan and an empty reason.
+  std::string why_not;
+  bool needed() const { return !anchors.empty(); }
+};
+
+// Which calls are anchored: the path-carrying calls that change the filesystem (Group kMutate
+// rows with path arguments).
+AnchorPlan PlanAnchors(const DecodedCall& call);
+
+// The open_how (flags, mode, resolve) of an anchor's openat2.
+OpenHowWords AnchorHow(const FsAnchor& anchor);
+
+// The path the call gets once the anchor is open as descriptor `fd` of the calling thread.
+std::string AnchoredPath(int fd, const FsAnchor& anchor);
+
+// The longest AnchoredPath can be (PATH_MAX with its NUL).
+inline constexpr std::size_t kMaxAnchoredPath = 4096;
+
+}  // namespace tracer
