@@ -217,12 +217,13 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 8> kBySyscal
 }};
 
 // Rule ids of tracejail's built-in decisions -> technique.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 5> kByRule = {{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kByRule = {{
     {"builtin:tracejail-output", "tracer-output"},
     {"builtin:pin-region-unavailable", "pin-region"},
     {"builtin:pin-slots-exhausted", "threads-storm"},
     {"builtin:exec-race", "filesystem-race"},
     {"builtin:connect-race", "filesystem-race"},
+    {"builtin:path-race", "filesystem-race"},
 }};
 
 const Technique* Find(std::string_view id) {

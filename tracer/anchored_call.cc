@@ -140,6 +140,8 @@ bool Supervisor::StartAnchored(Tracee& t, DecodedCall& call, AnchorPlan plan, Pi
   a->plan = std::move(plan);
   a->step = AnchoredCall::Step::kOpenExit;
   a->want = r;
+  a->via_seccomp = policy_.syscall_rules.empty() &&
+                   policy_.syscall_default.action == policy::SyscallAction::kAllow;
   a->name = std::string(call.row->name);
   a->checked = report::EscapeBytes(call.request.paths[0].path);
   t.anchored = std::move(a);
@@ -167,6 +169,48 @@ void Supervisor::ReissueAnchored(Tracee& t, user_regs_struct want, AnchoredCall:
     Abandon(t);
     return;
   }
+  // The call itself stops at its seccomp stop (it stopped there before, and the filter decides
+  // on the number alone) unless syscall rules may decide it in the kernel: then at its entry.
+  ptrace(step == AnchoredCall::Step::kCallSeccomp ? PTRACE_CONT : PTRACE_SYSCALL, t.tid, nullptr,
+         nullptr);
+}
+
+void Supervisor::RunAnchoredCall(Tracee& t, const user_regs_struct& r) {
+  using Step = AnchoredCall::Step;
+  AnchoredCall& a = *t.anchored;
+  if (!SameCall(r, a.want)) {
+    AnchoredFailed(t, "the tracee did not re-issue the call tracejail set up");
+    return;
+  }
+  if (a.shared) {
+    switch (FreezeSharers(t)) {
+      case Freeze::kFrozen:
+        break;
+      case Freeze::kCallerGone:
+        ThawSharers(t.tid);
+        return;  // its end is handled in order
+      case Freeze::kTimedOut:
+        // A sharer did not stop (an uninterruptible wait): the call is skipped and fails.
+        ThawSharers(t.tid);
+        a.abort_errno = EAGAIN;
+        if (ptrace(PTRACE_POKEUSER, t.tid, offsetof(user_regs_struct, orig_rax), -1L) != 0) {
+          Abandon(t);
+          return;
+        }
+        a.step = Step::kCallExit;
+        ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
+        return;
+    }
+  }
+  // Nothing but a task of this descriptor table can change an anchor, and every one of them is
+  // stopped: check each is still the file opened.
+  for (std::size_t i = 0; i < a.fds.size(); ++i) {
+    if (syscall(SYS_kcmp, getpid(), t.tid, KCMP_FILE, a.held[i].get(), a.fds[i]) != 0) {
+      AnchoredFailed(t, fmt::format("descriptor {} is no longer the anchor it opened", a.fds[i]));
+      return;
+    }
+  }
+  a.step = Step::kCallExit;
   ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
 }
 
@@ -196,63 +240,32 @@ void Supervisor::CloseAnchors(Tracee& t) {
 void Supervisor::StepAnchored(Tracee& t) {
   using Step = AnchoredCall::Step;
   AnchoredCall& a = *t.anchored;
-  SyscallInfo info{};
+  // After a re-issue the next syscall-stop is that call's entry; after PTRACE_SYSCALL from an
+  // entry or seccomp stop, its exit. The step says which.
+  switch (a.step) {
+    case Step::kOpenEntry:  // an openat2 or a close: what counts is its exit
+    case Step::kCloseEntry:
+      a.step = a.step == Step::kOpenEntry ? Step::kOpenExit : Step::kCloseExit;
+      ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
+      return;
+    default:
+      break;
+  }
   user_regs_struct r{};
-  if (ptrace(PTRACE_GET_SYSCALL_INFO, t.tid, sizeof info, &info) <= 0 ||
-      ptrace(PTRACE_GETREGS, t.tid, nullptr, &r) != 0) {
+  if (ptrace(PTRACE_GETREGS, t.tid, nullptr, &r) != 0) {
     Abandon(t);
     return;
   }
-  const bool entry = info.op == kSyscallInfoEntry;
-  const bool exit = info.op == kSyscallInfoExit;
   const auto ret = static_cast<long long>(r.rax);
   switch (a.step) {
-    case Step::kOpenEntry:
     case Step::kCallEntry:
-    case Step::kCloseEntry:
-      if (!entry || !SameCall(r, a.want)) {
-        AnchoredFailed(t, "the tracee did not re-issue the call tracejail set up");
-        return;
-      }
-      if (a.step == Step::kCallEntry) {
-        if (a.shared) {
-          switch (FreezeSharers(t)) {
-            case Freeze::kFrozen:
-              break;
-            case Freeze::kCallerGone:
-              ThawSharers(t.tid);
-              return;  // its end is handled in order
-            case Freeze::kTimedOut: {
-              // A sharer did not stop (an uninterruptible wait): the call is skipped and fails.
-              ThawSharers(t.tid);
-              a.abort_errno = EAGAIN;
-              if (ptrace(PTRACE_POKEUSER, t.tid, offsetof(user_regs_struct, orig_rax), -1L) != 0) {
-                Abandon(t);
-                return;
-              }
-              a.step = Step::kCallExit;
-              ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
-              return;
-            }
-          }
-        }
-        // Nothing but a task of this descriptor table can change an anchor, and every one of
-        // them is stopped: check each is still the file opened.
-        for (std::size_t i = 0; i < a.fds.size(); ++i) {
-          if (syscall(SYS_kcmp, getpid(), t.tid, KCMP_FILE, a.held[i].get(), a.fds[i]) != 0) {
-            AnchoredFailed(
-                t, fmt::format("descriptor {} is no longer the anchor it opened", a.fds[i]));
-            return;
-          }
-        }
-      }
-      a.step = a.step == Step::kOpenEntry   ? Step::kOpenExit
-               : a.step == Step::kCallEntry ? Step::kCallExit
-                                            : Step::kCloseExit;
-      ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
+    case Step::kCallSeccomp:  // resumed with PTRACE_SYSCALL after a trap (an interrupt): its entry
+      RunAnchoredCall(t, r);
       return;
+    case Step::kOpenEntry:
+    case Step::kCloseEntry:
+      break;  // above
     case Step::kOpenExit: {
-      if (!exit) break;
       if (ret < 0) {
         a.result = ret;
         if (ret == -ELOOP) {
@@ -305,11 +318,10 @@ void Supervisor::StepAnchored(Tracee& t) {
         CloseAnchors(t);
         return;
       }
-      ReissueAnchored(t, want, Step::kCallEntry);
+      ReissueAnchored(t, want, a.via_seccomp ? Step::kCallSeccomp : Step::kCallEntry);
       return;
     }
     case Step::kCallExit:
-      if (!exit) break;
       ThawSharers(t.tid);
       // Signals are blocked: only a stop could interrupt it, and its restart would need the
       // anchors; the program sees EINTR instead.
@@ -317,7 +329,6 @@ void Supervisor::StepAnchored(Tracee& t) {
       CloseAnchors(t);
       return;
     case Step::kCloseExit:
-      if (!exit) break;
       ++a.closed;
       CloseAnchors(t);
       return;
@@ -328,15 +339,24 @@ void Supervisor::StepAnchored(Tracee& t) {
 void Supervisor::AnchoredSeccomp(Tracee& t) {
   using Step = AnchoredCall::Step;
   AnchoredCall& a = *t.anchored;
+  if (a.step == Step::kCallSeccomp) {  // the re-issued call: its anchors are checked here
+    user_regs_struct r{};
+    if (ptrace(PTRACE_GETREGS, t.tid, nullptr, &r) != 0) {
+      Abandon(t);
+      return;
+    }
+    RunAnchoredCall(t, r);
+    return;
+  }
   SyscallInfo info{};
   if (ptrace(PTRACE_GET_SYSCALL_INFO, t.tid, sizeof info, &info) <= 0) {
     Abandon(t);
     return;
   }
-  // The re-issued openat2, call or close stops for the filter too (its entry was checked).
-  bool ours =
-      (a.step == Step::kOpenExit || a.step == Step::kCallExit || a.step == Step::kCloseExit) &&
-      info.op == kSyscallInfoSeccomp && info.seccomp.nr == a.want.orig_rax;
+  // A re-issued openat2, call or close stops for the filter too, after its entry.
+  bool ours = (a.step == Step::kOpenExit || a.step == Step::kCallExit ||
+               a.step == Step::kCloseExit) &&
+              info.op == kSyscallInfoSeccomp && info.seccomp.nr == a.want.orig_rax;
   if (!ours) {
     AnchoredFailed(t, "a seccomp stop came in the middle of the call");
     return;

@@ -206,6 +206,9 @@ class Supervisor {
   void AnchoredFailed(Tracee& t, const std::string& why);  // records it, kills the process
   void ReissueAnchored(Tracee& t, user_regs_struct want, AnchoredCall::Step step);
   void CloseAnchors(Tracee& t);
+  // At the re-issued call's entry or seccomp stop: checks the anchors (holding the tasks that
+  // share its descriptor table) and lets the call run, or fails it.
+  void RunAnchoredCall(Tracee& t, const user_regs_struct& r);
   // The tasks that share `t`'s descriptor table are held in a ptrace-stop from the check of its
   // anchors to the end of its call, so none can put another file under an anchor's number in
   // between: each is interrupted (PTRACE_INTERRUPT) and its stop parked until ThawSharers.
