@@ -4,8 +4,10 @@
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/kcmp.h>
+#include <linux/magic.h>
 #include <signal.h>
 #include <sys/ptrace.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -86,6 +88,18 @@ bool Supervisor::StartAnchored(Tracee& t, DecodedCall& call, AnchorPlan plan, Pi
     Abandon(t);
     failure = PinFailure::kGone;
     return true;
+  }
+  // The call names its anchors through the tracee's own /proc: there must be one.
+  const std::string& root = ViewOf(t).root;
+  auto known = proc_in_view_.find(root);
+  if (known == proc_in_view_.end()) {
+    struct statfs sf {};
+    bool proc = statfs((root + "/proc").c_str(), &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
+    known = proc_in_view_.emplace(root, proc).first;
+  }
+  if (!known->second) {
+    call.walk_gap = "the tracee has no /proc to name its anchors through (not anchored)";
+    return false;
   }
   // The call is re-issued by stepping back over its own `syscall` instruction.
   std::uint16_t insn = 0;
@@ -354,9 +368,9 @@ void Supervisor::AnchoredSeccomp(Tracee& t) {
     return;
   }
   // A re-issued openat2, call or close stops for the filter too, after its entry.
-  bool ours = (a.step == Step::kOpenExit || a.step == Step::kCallExit ||
-               a.step == Step::kCloseExit) &&
-              info.op == kSyscallInfoSeccomp && info.seccomp.nr == a.want.orig_rax;
+  bool ours =
+      (a.step == Step::kOpenExit || a.step == Step::kCallExit || a.step == Step::kCloseExit) &&
+      info.op == kSyscallInfoSeccomp && info.seccomp.nr == a.want.orig_rax;
   if (!ours) {
     AnchoredFailed(t, "a seccomp stop came in the middle of the call");
     return;

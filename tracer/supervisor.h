@@ -218,9 +218,10 @@ class Supervisor {
   bool ParkIfFrozen(pid_t tid, int status);
   void ThawSharers(pid_t freezer);  // the tasks `freezer`'s call held go on, stops in order
   void ThawAll();                   // when the tree is being killed
-  std::unordered_map<pid_t, pid_t> frozen_;   // frozen task -> the task whose call holds it
-  std::deque<std::pair<pid_t, int>> parked_;  // their stops, in the order they came
-  PinSpace* SpaceOf(Tracee& t);               // opens its /proc/PID/mem on first use
+  std::unordered_map<pid_t, pid_t> frozen_;  // frozen task -> the task whose call holds it
+  std::unordered_map<std::string, bool> proc_in_view_;  // by ResolveView::root: procfs at /proc
+  std::deque<std::pair<pid_t, int>> parked_;            // their stops, in the order they came
+  PinSpace* SpaceOf(Tracee& t);                         // opens its /proc/PID/mem on first use
   void BoundMemFds(const std::shared_ptr<PinSpace>& opened);
   // At most this many /proc/PID/mem descriptors stay open: 128, or a quarter of the soft
   // descriptor limit when that is lower (MemFdBound).
