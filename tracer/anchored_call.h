@@ -27,12 +27,12 @@ namespace tracer {
 
 struct AnchoredCall {
   enum class Step : std::uint8_t {
-    kOpenExit,    // an anchor's openat2 runs: its exit gives the descriptor
-    kOpenEntry,   // the next anchor's openat2 was re-issued: its entry must be that call
-    kCallEntry,   // the call was re-issued on the anchors: at its entry they are checked
+    kOpenExit,     // an anchor's openat2 runs: its exit gives the descriptor
+    kOpenEntry,    // the next anchor's openat2 was re-issued: its entry must be that call
+    kCallEntry,    // the call was re-issued on the anchors: at its entry they are checked
     kCallSeccomp,  // likewise, at its seccomp stop (no entry stop: one stop fewer)
-    kCallExit,    // the call runs: its exit gives the result
-    kCloseEntry,  // an anchor's close was issued
+    kCallExit,     // the call runs: its exit gives the result
+    kCloseEntry,   // an anchor's close was issued
     kCloseExit,
   };
   Step step = Step::kOpenExit;
@@ -46,7 +46,7 @@ struct AnchoredCall {
   std::vector<UniqueFd> held;                  // tracejail's copies of them
   std::size_t closed = 0;                      // how many of `fds` are closed
   long long result = 0;                        // what the call returns
-  bool via_seccomp = false;  // the re-issued call is checked at its seccomp stop
+  bool via_seccomp = false;                    // the re-issued call is checked at its seccomp stop
   bool shared = false;  // another task shares the descriptor table: it is frozen for the call
   int abort_errno = 0;  // the call was skipped at its entry and fails with this
   std::string name;     // the call's name
