@@ -21,6 +21,10 @@
  *                              the caller checks which file's mode changed.
  *   race_walk unlink PATH N    unlink(PATH) N times, likewise; the caller checks which files
  *                              are gone.
+ *   race_walk stat PATH DEV:INO N
+ *                              stat(PATH) N times; each result that is the file DEV:INO (a
+ *                              metadata read the policy denies) prints "GOT SECRET"; at the end
+ *                              "WALK done=<n> secret=<n> <ERRNO>=<n>...".
  *   race_walk fdswap PATH DIR N
  *                              chmod(PATH, 0604) N times in one thread while another thread
  *                              keeps putting a descriptor of DIR under the numbers the next
@@ -86,12 +90,16 @@ static int flip(const char* dir, const char* a, const char* b) {
   return 0;
 }
 
+/* DEV:INO as stat(1) %d:%i prints them; 0 when it is not that. */
+static int parse_identity(const char *text, unsigned long long *dev, unsigned long long *ino) {
+  if (sscanf(text, "%llu:%llu", dev, ino) == 2) return 1;
+  fprintf(stderr, "race_walk: DEV:INO expected, not %s\n", text);
+  return 0;
+}
+
 static int open_loop(const char* path, const char* secret, long n) {
   unsigned long long dev = 0, ino = 0;
-  if (sscanf(secret, "%llu:%llu", &dev, &ino) != 2) {
-    fprintf(stderr, "race_walk: DEV:INO expected, not %s\n", secret);
-    return 2;
-  }
+  if (!parse_identity(secret, &dev, &ino)) return 2;
   long opened = 0, got = 0, errs[4096] = {0};
   for (long i = 0; i < n; ++i) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -201,6 +209,26 @@ static int fdswap_loop(const char *path, const char *dir, long n) {
   return 0;
 }
 
+static int stat_loop(const char *path, const char *secret, long n) {
+  unsigned long long dev = 0, ino = 0;
+  if (!parse_identity(secret, &dev, &ino)) return 2;
+  long done = 0, got = 0, errs[4096] = {0};
+  for (long i = 0; i < n; ++i) {
+    struct stat st;
+    if (stat(path, &st) != 0) {
+      if (errno < 4096) ++errs[errno];
+    } else if (st.st_dev == dev && st.st_ino == ino) {
+      ++got;
+      printf("GOT SECRET\n");
+    } else {
+      ++done;
+    }
+  }
+  printf("WALK done=%ld secret=%ld", done, got);
+  print_errnos(errs);
+  return 0;
+}
+
 static int serve(const char *path, char byte) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_un un = {.sun_family = AF_UNIX};
@@ -262,11 +290,13 @@ int main(int argc, char **argv) {
   if (argc == 4 && strcmp(argv[1], "exec") == 0) return exec_loop(argv[2], atol(argv[3]));
   if (argc == 4 && strcmp(argv[1], "serve") == 0) return serve(argv[2], argv[3][0]);
   if (argc == 4 && strcmp(argv[1], "connect") == 0) return connect_loop(argv[2], atol(argv[3]));
+  if (argc == 5 && strcmp(argv[1], "stat") == 0) return stat_loop(argv[2], argv[3], atol(argv[4]));
   if (argc == 5 && strcmp(argv[1], "fdswap") == 0)
     return fdswap_loop(argv[2], argv[3], atol(argv[4]));
   if (argc == 4 && (strcmp(argv[1], "chmod") == 0 || strcmp(argv[1], "unlink") == 0))
     return mutate_loop(argv[1], argv[2], atol(argv[3]));
   fprintf(stderr, "usage: race_walk flip DIR A B | open PATH DEV:INO N | exec PATH N | serve PATH BYTE | "
-                  "connect PATH N | chmod PATH N | unlink PATH N | fdswap PATH DIR N\n");
+                  "connect PATH N | chmod PATH N | unlink PATH N | stat PATH DEV:INO N | "
+                  "fdswap PATH DIR N\n");
   return 2;
 }

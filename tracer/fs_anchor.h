@@ -1,7 +1,8 @@
 // Anchored path calls: how an allowed path call other than an open or an exec (rename, link,
-// unlink, mkdir, mknod, symlink, the chmod, chown, utime, xattr and truncate families) comes to
-// act on exactly the object the policy decided on, whatever happens to the filesystem between
-// the decision and the kernel's walk.
+// unlink, mkdir, mknod, symlink, the chmod, chown, utime, xattr and truncate families, and the
+// metadata reads: stat, access, readlink, chdir...) comes to act on exactly the object the
+// policy decided on, whatever happens to the filesystem between the decision and the kernel's
+// walk.
 //
 // The tracee itself opens an *anchor* for each checked path: the directory that holds its final
 // name, or, for a call that follows a final symlink, the object itself. The anchor is opened by
@@ -44,7 +45,8 @@ struct AnchorPlan {
 };
 
 // Which calls are anchored: the path-carrying calls that change the filesystem (Group kMutate
-// rows with path arguments).
+// rows with path arguments) and those that read metadata (Group kStat: stat, access, readlink,
+// chdir, the xattr reads...; they stop only when a rule decides metadata).
 AnchorPlan PlanAnchors(const DecodedCall& call);
 
 // The open_how (flags, mode, resolve) of an anchor's openat2.

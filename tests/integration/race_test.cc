@@ -364,3 +364,37 @@ TEST_CASE(
     }
   }
 }
+
+TEST_CASE(
+    "an outside process swapping a directory for a symlink never lets a stat read a file whose "
+    "metadata is denied",
+    "[race]") {
+  harness::TempDir dir;
+  for (const char* d : {"/sec", "/swap/da"}) std::filesystem::create_directories(dir.path() + d);
+  std::string secret = dir.File("sec/file", "SECRET\n");
+  dir.File("swap/da/file", "decoy\n");
+  std::filesystem::create_symlink(dir.path() + "/sec", dir.path() + "/swap/db");
+  OutsideFlipper flipper(dir.path() + "/swap", "da", "db");
+  for (const char* level : {"basic", "standard"}) {
+    CAPTURE(level);
+    std::string policy = Policy(
+        dir, level,
+        R"({"path": ")" + dir.path() + R"(/sec/**", "access": ["metadata"], "action": "deny"})");
+    harness::Options o;
+    o.tracejail_args = {"--policy", policy};
+    auto r = harness::Run({harness::Sample("race_walk"), "stat", dir.path() + "/swap/da/file",
+                           Identity(secret), "20000"},
+                          o);
+    INFO(r.out << r.err);
+    CHECK(r.status == 0);
+    CHECK(r.out.find("GOT SECRET") == std::string::npos);
+    CHECK(r.out.find(" secret=0") != std::string::npos);
+    CHECK(r.out.find("WALK done=0 ") == std::string::npos);  // the race really ran
+    std::size_t raced = PathRaces(r);
+    if (raced > 0) {
+      CHECK(r.out.find(" ELOOP=" + std::to_string(raced)) != std::string::npos);
+    } else {
+      CHECK(r.out.find("ELOOP") == std::string::npos);
+    }
+  }
+}

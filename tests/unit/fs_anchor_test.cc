@@ -83,6 +83,30 @@ TEST_CASE("a call that follows its final name is anchored on the object itself",
   CHECK(root.anchors[0].open_path == "/");
 }
 
+TEST_CASE("metadata reads are anchored like the calls that change the filesystem", "[fs_anchor]") {
+  struct Case {
+    const char* name;
+    bool follow;
+    int arg;
+  };
+  for (const Case& c :
+       {Case{"stat", true, 0}, Case{"lstat", false, 0}, Case{"newfstatat", true, 1},
+        Case{"statx", false, 1}, Case{"access", true, 0}, Case{"faccessat2", true, 1},
+        Case{"readlink", false, 0}, Case{"chdir", true, 0}, Case{"getxattr", true, 0},
+        Case{"llistxattr", false, 0}}) {
+    CAPTURE(c.name);
+    AnchorPlan plan = PlanAnchors(Call(c.name, {{"/etc/entry", c.follow}}));
+    REQUIRE(plan.anchors.size() == 1);
+    CHECK(plan.anchors[0].arg == c.arg);
+    CHECK(plan.anchors[0].object == c.follow);
+    CHECK(plan.anchors[0].open_path == (c.follow ? "/etc/entry" : "/etc"));
+  }
+  // inotify's IN_DONT_FOLLOW is not modelled: not anchored, and it says so.
+  AnchorPlan watch = PlanAnchors(Call("inotify_add_watch", {{"/etc/entry", true}}));
+  CHECK_FALSE(watch.needed());
+  CHECK_FALSE(watch.why_not.empty());
+}
+
 TEST_CASE("two-path calls get one anchor per path in its own argument", "[fs_anchor]") {
   AnchorPlan rename = PlanAnchors(Call("renameat2", {{"/a/old", false}, {"/b/new", false}}));
   REQUIRE(rename.anchors.size() == 2);
@@ -104,7 +128,7 @@ TEST_CASE("two-path calls get one anchor per path in its own argument", "[fs_anc
 
 TEST_CASE("what is not anchored says why, or is not a call anchoring is for", "[fs_anchor]") {
   SECTION("opens and execs have their own guard") {
-    for (const char* name : {"openat", "openat2", "execve", "stat"}) {
+    for (const char* name : {"openat", "openat2", "execve", "fchmod", "ftruncate"}) {
       CAPTURE(name);
       AnchorPlan plan = PlanAnchors(Call(name, {{"/work/file", true}}));
       CHECK_FALSE(plan.needed());
