@@ -11,7 +11,6 @@
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,14 +24,13 @@
 #include "report/escape.h"
 #include "tracer/borrow_fd.h"
 #include "tracer/decode.h"
+#include "tracer/monotonic.h"
 #include "tracer/supervisor.h"
 #include "tracer/syscall_info.h"
 
 namespace tracer {
 namespace {
 
-constexpr std::uint8_t kSyscallInfoEntry = 1;   // PTRACE_SYSCALL_INFO_ENTRY
-constexpr std::uint8_t kSyscallInfoExit = 2;    // PTRACE_SYSCALL_INFO_EXIT
 constexpr std::uint16_t kSyscallInsn = 0x050f;  // 0f 05, little-endian
 // The slot's first bytes take the anchored paths (written once the descriptors are known); the
 // anchors' openat2 arguments follow.
@@ -60,22 +58,20 @@ bool SameCall(const user_regs_struct& a, const user_regs_struct& b) {
          a.rdx == b.rdx && a.r10 == b.r10 && a.r8 == b.r8 && a.r9 == b.r9;
 }
 
-// Appends `data` at the next 8-byte boundary of `bytes`, which starts at `base`; its address.
-std::uint64_t Put(std::string& bytes, std::uint64_t base, std::string_view data) {
-  bytes.resize((bytes.size() + 7) & ~std::size_t{7}, '\0');
-  std::uint64_t at = base + bytes.size();
-  bytes.append(data);
-  return at;
+// The six argument registers, as events record them.
+std::array<std::uint64_t, 6> RawArgs(const user_regs_struct& r) {
+  return {r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9};
 }
 
-double Monotonic() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-bool Restarting(long long ret) {
-  return ret == -512 || ret == -513 || ret == -514 || ret == -516;  // ERESTART*
+// `call` turned into the openat2 of anchor `i` (its path and open_how already in the slot).
+user_regs_struct OpenAnchorRegs(const AnchoredCall& a, std::size_t i) {
+  user_regs_struct r = a.call;
+  r.orig_rax = SYS_openat2;
+  r.rdi = static_cast<std::uint64_t>(static_cast<std::int64_t>(AT_FDCWD));
+  r.rsi = a.path_at[i];
+  r.rdx = a.how_at[i];
+  r.r10 = 3 * sizeof(std::uint64_t);
+  return r;
 }
 
 }  // namespace
@@ -113,11 +109,11 @@ bool Supervisor::StartAnchored(Tracee& t, DecodedCall& call, AnchorPlan plan, Pi
     OpenHowWords how = AnchorHow(anchor);
     const std::array<std::uint64_t, 3> words{how.flags, how.mode, how.resolve};
     a->how_at.push_back(
-        Put(bytes, slot + kOpenArea,
-            std::string_view(reinterpret_cast<const char*>(words.data()), sizeof words)));
+        AppendAligned(bytes, slot + kOpenArea,
+                      std::string_view(reinterpret_cast<const char*>(words.data()), sizeof words)));
     std::string path = anchor.open_path;
     path.push_back('\0');
-    a->path_at.push_back(Put(bytes, slot + kOpenArea, path));
+    a->path_at.push_back(AppendAligned(bytes, slot + kOpenArea, path));
   }
   std::size_t names = 0;
   for (const FsAnchor& anchor : plan.anchors) names += AnchoredPath(1 << 30, anchor).size() + 8;
@@ -139,12 +135,7 @@ bool Supervisor::StartAnchored(Tracee& t, DecodedCall& call, AnchorPlan plan, Pi
     failure = PinFailure::kGone;
     return true;
   }
-  user_regs_struct r = a->call;
-  r.orig_rax = SYS_openat2;
-  r.rdi = static_cast<std::uint64_t>(static_cast<std::int64_t>(AT_FDCWD));
-  r.rsi = a->path_at[0];
-  r.rdx = a->how_at[0];
-  r.r10 = 3 * sizeof(std::uint64_t);
+  user_regs_struct r = OpenAnchorRegs(*a, 0);
   if (ptrace(PTRACE_SETREGS, t.tid, nullptr, &r) != 0) {
     Abandon(t);
     failure = PinFailure::kGone;
@@ -161,9 +152,6 @@ bool Supervisor::StartAnchored(Tracee& t, DecodedCall& call, AnchorPlan plan, Pi
   t.anchored = std::move(a);
   t.inject = Tracee::Inject::kAnchored;
   call.pinned = true;
-  // A task sharing the descriptor table could put another file under an anchor's number: such
-  // tasks are held stopped while the call runs (FreezeSharers).
-  t.anchored->shared = FilesShared(t);
   call.walk_guard =
       "anchored: the tracee opened each checked directory (or the object a followed name ends "
       "at) with openat2 RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS and the call named it through "
@@ -196,25 +184,25 @@ void Supervisor::RunAnchoredCall(Tracee& t, const user_regs_struct& r) {
     AnchoredFailed(t, "the tracee did not re-issue the call tracejail set up");
     return;
   }
-  if (a.shared) {
-    switch (FreezeSharers(t)) {
-      case Freeze::kFrozen:
-        break;
-      case Freeze::kCallerGone:
-        ThawSharers(t.tid);
-        return;  // its end is handled in order
-      case Freeze::kTimedOut:
-        // A sharer did not stop (an uninterruptible wait): the call is skipped and fails.
-        ThawSharers(t.tid);
-        a.abort_errno = EAGAIN;
-        if (ptrace(PTRACE_POKEUSER, t.tid, offsetof(user_regs_struct, orig_rax), -1L) != 0) {
-          Abandon(t);
-          return;
-        }
-        a.step = Step::kCallExit;
-        ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
+  // A task sharing the descriptor table could put another file under an anchor's number:
+  // each one is held stopped from here to the call's exit (none: nothing to wait for).
+  switch (FreezeSharers(t)) {
+    case Freeze::kFrozen:
+      break;
+    case Freeze::kCallerGone:
+      ThawSharers(t.tid);
+      return;  // its end is handled in order
+    case Freeze::kTimedOut:
+      // A sharer did not stop (an uninterruptible wait): the call is skipped and fails.
+      ThawSharers(t.tid);
+      a.abort_errno = EAGAIN;
+      if (ptrace(PTRACE_POKEUSER, t.tid, offsetof(user_regs_struct, orig_rax), -1L) != 0) {
+        Abandon(t);
         return;
-    }
+      }
+      a.step = Step::kCallExit;
+      ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
+      return;
   }
   // Nothing but a task of this descriptor table can change an anchor, and every one of them is
   // stopped: check each is still the file opened.
@@ -286,11 +274,10 @@ void Supervisor::StepAnchored(Tracee& t) {
           // The walk was free of symlinks when it was checked: one was put there since.
           policy::Decision d{policy::Action::kDeny, ELOOP, policy::EventType::kEscapeAttempt,
                              policy::Severity::kHigh, "builtin:path-race"};
-          const std::uint64_t raw[6] = {a.call.rdi, a.call.rsi, a.call.rdx,
-                                        a.call.r10, a.call.r8,  a.call.r9};
           ++result_.denied;
           const std::string& opened = a.plan.anchors[a.fds.size()].open_path;
-          Record(t, d, nullptr, nullptr, static_cast<long>(a.call.orig_rax), AUDIT_ARCH_X86_64, raw,
+          Record(t, d, nullptr, nullptr, static_cast<long>(a.call.orig_rax), AUDIT_ARCH_X86_64,
+                 RawArgs(a.call).data(),
                  fmt::format("{} on {}: a symlink appeared in {} between tracejail's check and "
                              "the call; the call fails with ELOOP",
                              a.name, a.checked, report::EscapeBytes(opened)));
@@ -306,14 +293,7 @@ void Supervisor::StepAnchored(Tracee& t) {
         return;
       }
       if (a.fds.size() < a.plan.anchors.size()) {
-        std::size_t i = a.fds.size();
-        user_regs_struct want = a.call;
-        want.orig_rax = SYS_openat2;
-        want.rdi = static_cast<std::uint64_t>(static_cast<std::int64_t>(AT_FDCWD));
-        want.rsi = a.path_at[i];
-        want.rdx = a.how_at[i];
-        want.r10 = 3 * sizeof(std::uint64_t);
-        ReissueAnchored(t, want, Step::kOpenEntry);
+        ReissueAnchored(t, OpenAnchorRegs(a, a.fds.size()), Step::kOpenEntry);
         return;
       }
       // Every anchor is open: the call names its objects through them.
@@ -322,7 +302,7 @@ void Supervisor::StepAnchored(Tracee& t) {
       for (std::size_t i = 0; i < a.fds.size(); ++i) {
         std::string path = AnchoredPath(a.fds[i], a.plan.anchors[i]);
         path.push_back('\0');
-        ArgRegister(want, a.plan.anchors[i].arg) = Put(bytes, a.slot, path);
+        ArgRegister(want, a.plan.anchors[i].arg) = AppendAligned(bytes, a.slot, path);
       }
       PinSpace* space = SpaceOf(t);
       if (space == nullptr || space->mem_fd < 0 ||
@@ -339,7 +319,7 @@ void Supervisor::StepAnchored(Tracee& t) {
       ThawSharers(t.tid);
       // Signals are blocked: only a stop could interrupt it, and its restart would need the
       // anchors; the program sees EINTR instead.
-      a.result = a.abort_errno != 0 ? -a.abort_errno : Restarting(ret) ? -EINTR : ret;
+      a.result = a.abort_errno != 0 ? -a.abort_errno : IsRestart(ret) ? -EINTR : ret;
       CloseAnchors(t);
       return;
     case Step::kCloseExit:
@@ -383,9 +363,8 @@ void Supervisor::AnchoredFailed(Tracee& t, const std::string& why) {
   AnchoredCall& a = *t.anchored;
   policy::Decision d{policy::Action::kKill, 0, policy::EventType::kEscapeAttempt,
                      policy::Severity::kHigh, "builtin:path-race"};
-  const std::uint64_t raw[6] = {a.call.rdi, a.call.rsi, a.call.rdx,
-                                a.call.r10, a.call.r8,  a.call.r9};
-  Record(t, d, nullptr, nullptr, static_cast<long>(a.call.orig_rax), AUDIT_ARCH_X86_64, raw,
+  Record(t, d, nullptr, nullptr, static_cast<long>(a.call.orig_rax), AUDIT_ARCH_X86_64,
+         RawArgs(a.call).data(),
          fmt::format("{} on {}: {}; the process is killed, because the call could not be kept to "
                      "the object tracejail checked",
                      a.name, a.checked, why));

@@ -47,7 +47,6 @@ struct AnchoredCall {
   std::size_t closed = 0;                      // how many of `fds` are closed
   long long result = 0;                        // what the call returns
   bool via_seccomp = false;                    // the re-issued call is checked at its seccomp stop
-  bool shared = false;  // another task shares the descriptor table: it is frozen for the call
   int abort_errno = 0;  // the call was skipped at its entry and fails with this
   std::string name;     // the call's name
   std::string checked;  // the first checked path (escaped), for messages

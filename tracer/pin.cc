@@ -18,14 +18,6 @@ namespace {
 
 constexpr std::uint64_t kPage = 4096;
 
-// Appends `data` at the next 8-byte boundary; returns its address.
-std::uint64_t Append(std::string& bytes, std::uint64_t slot, std::string_view data) {
-  bytes.resize((bytes.size() + 7) & ~std::size_t{7}, '\0');
-  std::uint64_t at = slot + bytes.size();
-  bytes.append(data);
-  return at;
-}
-
 // The sockaddr to hand the kernel: as read, or for a relative AF_UNIX path, its absolute form.
 // Empty when a relative unix path cannot be made absolute (it then stays cwd-relative).
 std::string PinnedSockaddr(const DecodedCall& call, std::string& unpinned) {
@@ -98,6 +90,13 @@ OpenHowWords OpenHowOf(std::uint64_t open_flags, std::uint64_t mode) {
   return how;
 }
 
+std::uint64_t AppendAligned(std::string& bytes, std::uint64_t base, std::string_view data) {
+  bytes.resize((bytes.size() + 7) & ~std::size_t{7}, '\0');
+  std::uint64_t at = base + bytes.size();
+  bytes.append(data);
+  return at;
+}
+
 bool TouchesPinRegion(std::uint64_t addr, std::uint64_t len) {
   if (len == 0) len = 1;
   std::uint64_t end = addr + len < addr ? ~std::uint64_t{0} : addr + len;
@@ -116,11 +115,11 @@ PinPlan PlanPins(const DecodedCall& call, std::uint64_t slot) {
     if (auto how = PinnedHow(call)) {
       std::string path = call.paths[0].resolved.walk;
       path.push_back('\0');
-      std::uint64_t path_at = Append(plan.bytes, slot, path);
+      std::uint64_t path_at = AppendAligned(plan.bytes, slot, path);
       const std::array<std::uint64_t, 3> words{how->flags, how->mode, how->resolve};
-      std::uint64_t how_at =
-          Append(plan.bytes, slot,
-                 std::string_view(reinterpret_cast<const char*>(words.data()), sizeof words));
+      std::uint64_t how_at = AppendAligned(
+          plan.bytes, slot,
+          std::string_view(reinterpret_cast<const char*>(words.data()), sizeof words));
       plan.syscall = SYS_openat2;
       plan.registers = {{0, static_cast<std::uint64_t>(static_cast<std::int64_t>(AT_FDCWD))},
                         {1, path_at},
@@ -142,12 +141,12 @@ PinPlan PlanPins(const DecodedCall& call, std::uint64_t slot) {
       // Still pin the bytes themselves: the memory race at least is closed.
       std::string bytes = raw;
       bytes.push_back('\0');
-      plan.registers.emplace_back(arg, Append(plan.bytes, slot, bytes));
+      plan.registers.emplace_back(arg, AppendAligned(plan.bytes, slot, bytes));
       continue;
     }
     std::string bytes = r.pin;
     bytes.push_back('\0');
-    plan.registers.emplace_back(arg, Append(plan.bytes, slot, bytes));
+    plan.registers.emplace_back(arg, AppendAligned(plan.bytes, slot, bytes));
   }
   if (int h = ArgOf(row, Role::kOpenHow); h >= 0 && call.request.path_count > 0) {
     std::array<std::uint64_t, 3> pinned_how = call.how;
@@ -159,7 +158,7 @@ PinPlan PlanPins(const DecodedCall& call, std::uint64_t slot) {
           (pinned_how[2] & ~std::uint64_t{RESOLVE_BENEATH | RESOLVE_IN_ROOT}) | RESOLVE_NO_SYMLINKS;
     }
     std::string how(reinterpret_cast<const char*>(pinned_how.data()), sizeof pinned_how);
-    plan.registers.emplace_back(h, Append(plan.bytes, slot, how));
+    plan.registers.emplace_back(h, AppendAligned(plan.bytes, slot, how));
     plan.registers.emplace_back(h + 1, sizeof call.how);  // the size the copy has
   }
   bool mmsg = ArgOf(row, Role::kMMsgHdr) >= 0;
@@ -172,16 +171,16 @@ PinPlan PlanPins(const DecodedCall& call, std::uint64_t slot) {
       plan.registers.emplace_back(2, call.args[3]);  // sendmsg(fd, msg, flags)
     }
     std::string addr = PinnedSockaddr(call, plan.unpinned);
-    std::uint64_t name_at = Append(plan.bytes, slot, addr);
+    std::uint64_t name_at = AppendAligned(plan.bytes, slot, addr);
     std::string msg = call.msghdr_bytes;
     std::uint64_t name = name_at;
     auto namelen = static_cast<std::uint32_t>(addr.size());
     std::memcpy(msg.data(), &name, sizeof name);            // msg_name
     std::memcpy(msg.data() + 8, &namelen, sizeof namelen);  // msg_namelen
-    plan.registers.emplace_back(m, Append(plan.bytes, slot, msg));
+    plan.registers.emplace_back(m, AppendAligned(plan.bytes, slot, msg));
   } else if (int s = ArgOf(row, Role::kSockAddr); s >= 0 && !call.addr_bytes.empty()) {
     std::string addr = PinnedSockaddr(call, plan.unpinned);
-    plan.registers.emplace_back(s, Append(plan.bytes, slot, addr));
+    plan.registers.emplace_back(s, AppendAligned(plan.bytes, slot, addr));
     plan.registers.emplace_back(s + 1, addr.size());
   }
   if (plan.bytes.size() > kPinSlotSize) {  // cannot happen with PATH_MAX paths; fail safe

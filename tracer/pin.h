@@ -64,6 +64,10 @@ OpenHowWords OpenHowOf(std::uint64_t open_flags, std::uint64_t mode);
 // `slot` is the address of the calling thread's slot.
 PinPlan PlanPins(const DecodedCall& call, std::uint64_t slot);
 
+// Appends `data` to `bytes` (which is written at `base`) at the next 8-byte boundary; returns
+// the address it will have.
+std::uint64_t AppendAligned(std::string& bytes, std::uint64_t base, std::string_view data);
+
 // Does [addr, addr + len) (len 0 counts as one page) overlap the pinned region?
 bool TouchesPinRegion(std::uint64_t addr, std::uint64_t len);
 

@@ -41,6 +41,7 @@
 #include "tracer/decode.h"
 #include "tracer/dynamic_loader.h"
 #include "tracer/fs_anchor.h"
+#include "tracer/monotonic.h"
 #include "tracer/path_resolver.h"
 #include "tracer/seccomp_filter.h"
 #include "tracer/self_guard.h"
@@ -71,12 +72,6 @@ int AllowedCpus() {
   CPU_ZERO(&set);
   if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
   return CPU_COUNT(&set);
-}
-
-double Monotonic() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 // A periodic SIGALRM aimed at the tracer thread only: it interrupts waitpid() and sets g_tick.
@@ -882,8 +877,7 @@ void Supervisor::HandleStop(pid_t tid, int status) {
         // pointing at the slot, after a handler whose own calls must not overwrite it.
         user_regs_struct r{};
         long ret = ptrace(PTRACE_GETREGS, tid, nullptr, &r) == 0 ? static_cast<long>(r.rax) : 0;
-        bool restarts = ret == -512 || ret == -513 || ret == -514 || ret == -516;  // ERESTART*
-        if (restarts && static_cast<long>(r.orig_rax) == t.pinned_nr) {
+        if (IsRestart(ret) && static_cast<long>(r.orig_rax) == t.pinned_nr) {
           auto space = t.pin.space();
           t.retired.push_back(std::move(t.pin));
           if (t.retired.size() > 4) t.retired.erase(t.retired.begin());

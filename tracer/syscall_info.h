@@ -8,6 +8,12 @@ namespace tracer {
 
 inline constexpr std::uint8_t kSyscallInfoSeccomp = 3;  // PTRACE_SYSCALL_INFO_SECCOMP
 
+// A syscall result the kernel turns into a restart or EINTR when a signal is delivered
+// (ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK: never seen by programs).
+inline bool IsRestart(long long ret) {
+  return ret == -512 || ret == -513 || ret == -514 || ret == -516;
+}
+
 struct SyscallInfo {
   std::uint8_t op;
   std::uint8_t pad[3];
