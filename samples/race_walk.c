@@ -17,6 +17,14 @@
  *   race_walk connect PATH N   connect to the unix socket PATH N times and read the byte the
  *                              listener wrote; each byte 'D' prints "GOT DAEMON" at once; at the
  *                              end "WALK connected=<n> daemon=<n> <ERRNO>=<n>...".
+ *   race_walk receive PATH     a unix datagram socket bound at PATH that reads until SIGTERM;
+ *                              prints "RECEIVING" once bound, then "RECEIVED <n>" at the end.
+ *   race_walk send PATH N HOW  send N datagrams to the unix socket PATH with HOW (sendto,
+ *                              sendmsg or sendmmsg); at the end "WALK sent=<n> <ERRNO>=<n>...".
+ *   race_walk bind PREFIX N SECRET
+ *                              bind N unix sockets at PREFIX0, PREFIX1, ...; each that made its
+ *                              file in the directory SECRET prints "GOT SECRET"; at the end
+ *                              "WALK bound=<n> secret=<n> <ERRNO>=<n>...".
  *   race_walk chmod PATH N     chmod(PATH, 0604) N times, then "WALK done=<n> <ERRNO>=<n>...";
  *                              the caller checks which file's mode changed.
  *   race_walk unlink PATH N    unlink(PATH) N times, likewise; the caller checks which files
@@ -283,6 +291,97 @@ static int connect_loop(const char *path, long n) {
   return 0;
 }
 
+static int receive(const char *path) {
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un un = {.sun_family = AF_UNIX};
+  snprintf(un.sun_path, sizeof un.sun_path, "%s", path);
+  unlink(path);
+  if (fd < 0 || bind(fd, (struct sockaddr *)&un, sizeof un) != 0) {
+    perror(path);
+    return 2;
+  }
+  struct sigaction sa = {0};
+  sa.sa_handler = on_term;  /* no SA_RESTART: the blocking recv ends with EINTR */
+  sigaction(SIGTERM, &sa, NULL);
+  printf("RECEIVING\n");
+  fflush(stdout);
+  long received = 0;
+  char buf[64];
+  while (!stop) {
+    if (recv(fd, buf, sizeof buf, 0) >= 0) ++received;
+  }
+  printf("RECEIVED %ld\n", received);
+  return 0;
+}
+
+static int send_loop(const char *path, long n, const char *how) {
+  long sent = 0, errs[4096] = {0};
+  struct sockaddr_un un = {.sun_family = AF_UNIX};
+  snprintf(un.sun_path, sizeof un.sun_path, "%s", path);
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    perror("socket");
+    return 2;
+  }
+  char byte = 'x';
+  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+  struct mmsghdr mm = {.msg_hdr = {.msg_name = &un,
+                                   .msg_namelen = sizeof un,
+                                   .msg_iov = &iov,
+                                   .msg_iovlen = 1}};
+  for (long i = 0; i < n; ++i) {
+    long r;
+    if (strcmp(how, "sendto") == 0) {
+      r = sendto(fd, &byte, 1, 0, (struct sockaddr *)&un, sizeof un);
+    } else if (strcmp(how, "sendmsg") == 0) {
+      r = sendmsg(fd, &mm.msg_hdr, 0);
+    } else {
+      r = sendmmsg(fd, &mm, 1, 0);
+    }
+    if (r < 0) {
+      if (errno < 4096) ++errs[errno];
+    } else {
+      ++sent;
+    }
+  }
+  printf("WALK sent=%ld", sent);
+  print_errnos(errs);
+  return 0;
+}
+
+static int bind_loop(const char *prefix, long n, const char *secret) {
+  long bound = 0, got = 0, errs[4096] = {0};
+  const char *slash = strrchr(prefix, '/');
+  const char *base = slash ? slash + 1 : prefix;
+  for (long i = 0; i < n; ++i) {
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      perror("socket");
+      return 2;
+    }
+    struct sockaddr_un un = {.sun_family = AF_UNIX};
+    snprintf(un.sun_path, sizeof un.sun_path, "%s%ld", prefix, i);
+    if (bind(fd, (struct sockaddr *)&un, sizeof un) != 0) {
+      if (errno < 4096) ++errs[errno];
+    } else {
+      char there[4096];
+      struct stat st;
+      snprintf(there, sizeof there, "%s/%s%ld", secret, base, i);
+      if (lstat(there, &st) == 0) {
+        ++got;
+        printf("GOT SECRET\n");
+        fflush(stdout);
+      } else {
+        ++bound;
+      }
+    }
+    close(fd);
+  }
+  printf("WALK bound=%ld secret=%ld", bound, got);
+  print_errnos(errs);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (argc == 5 && strcmp(argv[1], "flip") == 0) return flip(argv[2], argv[3], argv[4]);
@@ -290,13 +389,19 @@ int main(int argc, char **argv) {
   if (argc == 4 && strcmp(argv[1], "exec") == 0) return exec_loop(argv[2], atol(argv[3]));
   if (argc == 4 && strcmp(argv[1], "serve") == 0) return serve(argv[2], argv[3][0]);
   if (argc == 4 && strcmp(argv[1], "connect") == 0) return connect_loop(argv[2], atol(argv[3]));
+  if (argc == 5 && strcmp(argv[1], "bind") == 0) return bind_loop(argv[2], atol(argv[3]), argv[4]);
+  if (argc == 3 && strcmp(argv[1], "receive") == 0) return receive(argv[2]);
+  if (argc == 5 && strcmp(argv[1], "send") == 0 &&
+      (strcmp(argv[4], "sendto") == 0 || strcmp(argv[4], "sendmsg") == 0 ||
+       strcmp(argv[4], "sendmmsg") == 0))
+    return send_loop(argv[2], atol(argv[3]), argv[4]);
   if (argc == 5 && strcmp(argv[1], "stat") == 0) return stat_loop(argv[2], argv[3], atol(argv[4]));
   if (argc == 5 && strcmp(argv[1], "fdswap") == 0)
     return fdswap_loop(argv[2], argv[3], atol(argv[4]));
   if (argc == 4 && (strcmp(argv[1], "chmod") == 0 || strcmp(argv[1], "unlink") == 0))
     return mutate_loop(argv[1], argv[2], atol(argv[3]));
   fprintf(stderr, "usage: race_walk flip DIR A B | open PATH DEV:INO N | exec PATH N | serve PATH BYTE | "
-                  "connect PATH N | chmod PATH N | unlink PATH N | stat PATH DEV:INO N | "
+                  "connect PATH N | bind PREFIX N SECRET | receive PATH | send PATH N sendto|sendmsg|sendmmsg | chmod PATH N | unlink PATH N | stat PATH DEV:INO N | "
                   "fdswap PATH DIR N\n");
   return 2;
 }

@@ -1,7 +1,8 @@
 /* Threads that change the filesystem at once: the stress tests run it hundreds of times. Every
  * mkdir, rename, chmod, symlink, unlink and rmdir is an anchored call (tracer/fs_anchor.h), and
  * with four threads sharing one descriptor table each of them holds the others stopped while it
- * runs; meanwhile the main thread sends them signals. Deterministic output: "MUTATE <n> <ok>"
+ * runs; so are the connect and send to a unix socket the main thread bound, and each unix bind
+ * holds them while its socket file is checked. Meanwhile the main thread sends them signals. Deterministic output: "MUTATE <n> <ok>"
  * where n counts the sequences that went through (4 x 25) and ok says every thread's signal mask
  * came back as it was and its signals arrived; exit status 0. */
 #include <errno.h>
@@ -11,13 +12,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 enum { kThreads = 4, kRounds = 25, kMaxSignals = 2000 };
 
 static char base[64] = "/tmp/tj-mutate-XXXXXX";
 static atomic_int signals_seen, workers_done;
+static struct sockaddr_un listener = {.sun_family = AF_UNIX};
+
+/* Bind a datagram socket at PATH, connect another to the main thread's socket, send one byte
+ * each way it allows (a full queue is fine: MSG_DONTWAIT), then unlink PATH. */
+static int unix_round(const char* path) {
+  struct sockaddr_un un = {.sun_family = AF_UNIX};
+  snprintf(un.sun_path, sizeof un.sun_path, "%s", path);
+  int a = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  int b = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  int ok = a >= 0 && b >= 0 && bind(a, (struct sockaddr*)&un, sizeof un) == 0;
+  char byte = 'x';
+  if (ok) {
+    long r = sendto(a, &byte, 1, MSG_DONTWAIT, (struct sockaddr*)&listener, sizeof listener);
+    ok = r == 1 || errno == EAGAIN;
+  }
+  ok = ok && connect(b, (struct sockaddr*)&listener, sizeof listener) == 0;
+  if (ok) ok = send(b, &byte, 1, MSG_DONTWAIT) == 1 || errno == EAGAIN;
+  if (a >= 0) close(a);
+  if (b >= 0) close(b);
+  return ok && unlink(path) == 0;
+}
 
 static void on_usr1(int sig) {
   (void)sig;
@@ -32,12 +56,14 @@ static void* work(void* arg) {
   sigemptyset(&after);
   pthread_sigmask(SIG_BLOCK, NULL, &before);
   for (int i = 0; i < kRounds; ++i) {
-    char dir[128], moved[128], link[128];
+    char dir[128], moved[128], link[128], sock[128];
     snprintf(dir, sizeof dir, "%s/t%ld-%d", base, id, i);
+    snprintf(sock, sizeof sock, "%s/s%ld-%d", base, id, i);
     snprintf(moved, sizeof moved, "%s/m%ld-%d", base, id, i);
     snprintf(link, sizeof link, "%s/l%ld-%d", base, id, i);
     if (mkdir(dir, 0700) != 0 || rename(dir, moved) != 0 || chmod(moved, 0750) != 0 ||
-        symlink(moved, link) != 0 || unlink(link) != 0 || rmdir(moved) != 0) {
+        symlink(moved, link) != 0 || unlink(link) != 0 || rmdir(moved) != 0 ||
+        !unix_round(sock)) {
       fprintf(stderr, "thread %ld round %d: %s\n", id, i, strerror(errno));
       continue;
     }
@@ -59,6 +85,12 @@ int main(void) {
     perror("mkdtemp");
     return 2;
   }
+  snprintf(listener.sun_path, sizeof listener.sun_path, "%s/r.sock", base);
+  int sink = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sink < 0 || bind(sink, (struct sockaddr*)&listener, sizeof listener) != 0) {
+    perror("listener");
+    return 2;
+  }
   pthread_t t[kThreads];
   for (long i = 0; i < kThreads; ++i) pthread_create(&t[i], NULL, work, (void*)i);
   int sent = 0;
@@ -75,6 +107,8 @@ int main(void) {
     total += (long)r / 2;
     masks_ok &= (long)r % 2;
   }
+  close(sink);
+  unlink(listener.sun_path);
   rmdir(base);
   /* Every signal is delivered (none is lost while an anchored call holds it back). Signals
      of one kind to one thread may merge, so at least one arrived and none beyond those sent. */

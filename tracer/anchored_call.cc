@@ -17,6 +17,7 @@
 #include <array>
 #include <cerrno>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -74,6 +75,25 @@ user_regs_struct OpenAnchorRegs(const AnchoredCall& a, std::size_t i) {
   return r;
 }
 
+// Whether thread `tid` has a signal pending that `mask` does not block (its own or its
+// process's). False when that cannot be read: the call is then restarted, never handed back
+// with an ERESTART code nothing would turn into EINTR or a restart.
+bool SignalPending(pid_t tid, std::uint64_t mask) {
+  UniqueFd fd(open(fmt::format("/proc/{}/status", tid).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return false;
+  char text[4096];
+  ssize_t n = read(fd.get(), text, sizeof text - 1);
+  if (n <= 0) return false;
+  text[n] = '\0';
+  std::uint64_t pending = 0;
+  for (const char* key : {"\nSigPnd:", "\nShdPnd:"}) {
+    const char* at = std::strstr(text, key);
+    if (at == nullptr) return false;
+    pending |= std::strtoull(at + std::strlen(key), nullptr, 16);
+  }
+  return (pending & ~mask) != 0;
+}
+
 }  // namespace
 
 bool Supervisor::StartAnchored(Tracee& t, DecodedCall& call, AnchorPlan plan, PinSpace& space,
@@ -115,8 +135,9 @@ bool Supervisor::StartAnchored(Tracee& t, DecodedCall& call, AnchorPlan plan, Pi
     path.push_back('\0');
     a->path_at.push_back(AppendAligned(bytes, slot + kOpenArea, path));
   }
-  std::size_t names = 0;
-  for (const FsAnchor& anchor : plan.anchors) names += AnchoredPath(1 << 30, anchor).size() + 8;
+  // The re-issued call's arguments, with the longest descriptor numbers, must fit before them.
+  const std::vector<int> widest(plan.anchors.size(), 1 << 30);
+  const std::size_t names = PlaceAnchored(plan.anchors, widest, slot).bytes.size();
   if (kOpenArea + bytes.size() > kPinSlotSize || names > kOpenArea) {
     call.walk_gap = "the checked paths are too long for a pin slot (not anchored)";
     return false;
@@ -148,14 +169,21 @@ bool Supervisor::StartAnchored(Tracee& t, DecodedCall& call, AnchorPlan plan, Pi
   a->via_seccomp = policy_.syscall_rules.empty() &&
                    policy_.syscall_default.action == policy::SyscallAction::kAllow;
   a->name = std::string(call.row->name);
-  a->checked = report::EscapeBytes(call.request.paths[0].path);
+  a->checked = report::EscapeBytes(call.request.path_count > 0 ? call.request.paths[0].path
+                                   : call.addr                 ? call.addr->unix_path
+                                                               : std::string());
   t.anchored = std::move(a);
   t.inject = Tracee::Inject::kAnchored;
   call.pinned = true;
   call.walk_guard =
-      "anchored: the tracee opened each checked directory (or the object a followed name ends "
-      "at) with openat2 RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS and the call named it through "
-      "/proc/thread-self/fd: a symlink planted or swapped after the check fails the call (ELOOP)";
+      t.anchored->plan.anchors.front().carrier != Carrier::kPath
+          ? "anchored: the tracee opened the checked socket file with openat2 RESOLVE_NO_SYMLINKS "
+            "| RESOLVE_NO_MAGICLINKS and the call named it through /proc/thread-self/fd: a "
+            "symlink planted or swapped after the check fails the call (ELOOP)"
+          : "anchored: the tracee opened each checked directory (or the object a followed name "
+            "ends at) with openat2 RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS and the call named "
+            "it through /proc/thread-self/fd: a symlink planted or swapped after the check fails "
+            "the call (ELOOP)";
   return true;
 }
 
@@ -212,6 +240,12 @@ void Supervisor::RunAnchoredCall(Tracee& t, const user_regs_struct& r) {
       return;
     }
   }
+  // The call itself runs under the program's own signal mask: a signal interrupts it as it
+  // would natively (a connect or send that blocks), and the restart is settled at the end.
+  if (ptrace(PTRACE_SETSIGMASK, t.tid, sizeof a.mask, &a.mask) != 0) {
+    Abandon(t);
+    return;
+  }
   a.step = Step::kCallExit;
   ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
 }
@@ -226,8 +260,28 @@ void Supervisor::CloseAnchors(Tracee& t) {
     return;
   }
   // The call's own registers, its result, and its signal mask: as if it had run as written.
+  ThawSharers(t.tid);
   user_regs_struct r = a.call;
   r.rax = static_cast<std::uint64_t>(a.result);
+  if (IsRestart(a.result)) {
+    // A signal interrupted the call. With one to deliver, the kernel settles it as for any
+    // call (restarted, or EINTR for a handler without SA_RESTART); with none left (another
+    // thread took it), the call runs again from its `syscall` instruction, as the kernel does.
+    if (a.result == -516) {  // ERESTART_RESTARTBLOCK: no restart block of ours to run
+      r.rax = static_cast<std::uint64_t>(-EINTR);
+    } else if (!SignalPending(t.tid, a.mask)) {
+      r.rip -= 2;
+      r.rax = r.orig_rax;
+    }
+  } else if (a.mmsg_vec != 0 && a.result >= 0) {
+    // sendmmsg ran as a sendmsg of its first message: one message sent, its length in msg_len.
+    auto sent = static_cast<std::uint32_t>(a.result);
+    PinSpace* space = SpaceOf(t);
+    if (space != nullptr && space->mem_fd >= 0) {
+      pwrite(space->mem_fd, &sent, sizeof sent, static_cast<off_t>(a.mmsg_vec + 56));
+    }
+    r.rax = 1;
+  }
   std::uint64_t mask = a.mask;
   t.anchored.reset();
   t.inject = Tracee::Inject::kNone;
@@ -297,13 +351,14 @@ void Supervisor::StepAnchored(Tracee& t) {
         return;
       }
       // Every anchor is open: the call names its objects through them.
-      std::string bytes;
+      AnchoredArgs placed = PlaceAnchored(a.plan.anchors, a.fds, a.slot);
       user_regs_struct want = a.call;
-      for (std::size_t i = 0; i < a.fds.size(); ++i) {
-        std::string path = AnchoredPath(a.fds[i], a.plan.anchors[i]);
-        path.push_back('\0');
-        ArgRegister(want, a.plan.anchors[i].arg) = AppendAligned(bytes, a.slot, path);
+      for (const auto& [arg, value] : placed.registers) ArgRegister(want, arg) = value;
+      if (placed.syscall >= 0) {
+        want.orig_rax = static_cast<std::uint64_t>(placed.syscall);
+        a.mmsg_vec = a.call.rsi;  // sendmmsg(fd, msgvec, ...): msg_len is written back there
       }
+      const std::string& bytes = placed.bytes;
       PinSpace* space = SpaceOf(t);
       if (space == nullptr || space->mem_fd < 0 ||
           pwrite(space->mem_fd, bytes.data(), bytes.size(), static_cast<off_t>(a.slot)) !=
@@ -312,16 +367,24 @@ void Supervisor::StepAnchored(Tracee& t) {
         CloseAnchors(t);
         return;
       }
-      ReissueAnchored(t, want, a.via_seccomp ? Step::kCallSeccomp : Step::kCallEntry);
+      // A call whose number changed may not stop for the filter: it is checked at its entry.
+      ReissueAnchored(t, want,
+                      a.via_seccomp && placed.syscall < 0 ? Step::kCallSeccomp : Step::kCallEntry);
       return;
     }
-    case Step::kCallExit:
-      ThawSharers(t.tid);
-      // Signals are blocked: only a stop could interrupt it, and its restart would need the
-      // anchors; the program sees EINTR instead.
-      a.result = a.abort_errno != 0 ? -a.abort_errno : IsRestart(ret) ? -EINTR : ret;
+    case Step::kCallExit: {
+      // Signals wait again until the closes are done; the sharers stay held until then, so
+      // none of them can take a signal this call's restart depends on.
+      std::uint64_t all = ~std::uint64_t{0};
+      if (ptrace(PTRACE_SETSIGMASK, t.tid, sizeof all, &all) != 0) {
+        ThawSharers(t.tid);
+        Abandon(t);
+        return;
+      }
+      a.result = a.abort_errno != 0 ? -a.abort_errno : ret;
       CloseAnchors(t);
       return;
+    }
     case Step::kCloseExit:
       ++a.closed;
       CloseAnchors(t);
@@ -448,6 +511,21 @@ void Supervisor::ThawSharers(pid_t freezer) {
   parked_ = std::move(still);
   std::erase_if(frozen_, [freezer](const auto& f) { return f.second == freezer; });
   for (auto it = thawed.rbegin(); it != thawed.rend(); ++it) ready_.push_front(*it);
+}
+
+void Supervisor::NudgeHeldCalls() {
+  if (frozen_.empty()) return;
+  std::unordered_set<pid_t> holders;
+  for (const auto& [frozen, freezer] : frozen_) holders.insert(freezer);
+  for (pid_t tid : holders) {
+    auto it = tracees_.find(tid);
+    if (it == tracees_.end() || !it->second.anchored) continue;
+    AnchoredCall& a = *it->second.anchored;
+    // The first tick may come just after the call began: the second one interrupts it.
+    if (a.step != AnchoredCall::Step::kCallExit || a.nudged || ++a.ticks_held < 2) continue;
+    a.nudged = true;
+    ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
+  }
 }
 
 void Supervisor::ThawAll() {

@@ -5,12 +5,16 @@
 //   seccomp stop of the call  -> the call becomes openat2 of the first anchor
 //   exit of openat2           -> the anchor's descriptor; the next anchor's openat2, or the call
 //                                itself re-issued on "/proc/thread-self/fd/N/<name>"
-//   entry of the call         -> every anchor is still the open file the tracee got (kcmp)
+//   entry of the call         -> every anchor is still the open file the tracee got (kcmp);
+//                                the tasks sharing its descriptor table are held until the end
 //   exit of the call          -> its result; the anchors are closed, one injected close each
 //   exit of the last close    -> the call's registers come back with its result
 //
-// Every signal but SIGKILL and SIGSTOP is blocked meanwhile (PTRACE_SETSIGMASK), so no handler
-// runs in between; they are delivered when the call returns, as they would have been.
+// Every signal but SIGKILL and SIGSTOP is blocked around the injected calls
+// (PTRACE_SETSIGMASK), so no handler runs in between; the call itself runs under the program's
+// own mask, so a signal interrupts a blocking connect or send as it would natively. An
+// interrupted call is handed back with its ERESTART code and the kernel restarts it (then it is
+// decided and anchored again) or fails it with EINTR, as the handler asks.
 #pragma once
 
 #include <sys/user.h>
@@ -47,9 +51,12 @@ struct AnchoredCall {
   std::size_t closed = 0;                      // how many of `fds` are closed
   long long result = 0;                        // what the call returns
   bool via_seccomp = false;                    // the re-issued call is checked at its seccomp stop
-  int abort_errno = 0;  // the call was skipped at its entry and fails with this
-  std::string name;     // the call's name
-  std::string checked;  // the first checked path (escaped), for messages
+  int abort_errno = 0;         // the call was skipped at its entry and fails with this
+  std::uint64_t mmsg_vec = 0;  // sendmmsg sent as a sendmsg: its vector, for msg_len
+  int ticks_held = 0;          // kCallExit: ticks seen while it holds its sharers
+  bool nudged = false;         // it was interrupted so that its sharers could go on
+  std::string name;            // the call's name
+  std::string checked;         // the first checked path (escaped), for messages
 };
 
 }  // namespace tracer

@@ -2,6 +2,13 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -17,10 +24,53 @@ std::string_view LastComponent(std::string_view path) {
   return cut == std::string_view::npos ? path : path.substr(cut + 1);
 }
 
+constexpr std::size_t kMsghdrSize = 56;  // struct msghdr on x86-64
+
+// connect or a send to a unix socket's path: anchored on the socket file itself.
+AnchorPlan PlanSocketAnchor(const DecodedCall& call) {
+  AnchorPlan plan;
+  const SyscallRow& row = *call.row;
+  if (call.unix_walk.empty() || call.unix_walk.front() != '/') {
+    plan.why_not = "the socket path has no checked walk to anchor";
+    return plan;
+  }
+  FsAnchor a;
+  a.object = true;  // the kernel follows a final symlink to the socket
+  a.open_path = call.unix_walk;
+  if (int s = ArgOf(row, Role::kSockAddr); s >= 0) {
+    a.arg = s;
+    a.carrier = Carrier::kSockaddr;
+  } else if (int m = ArgOf(row, Role::kMsgHdr); m >= 0 && call.msghdr_bytes.size() == kMsghdrSize) {
+    a.arg = m;
+    a.carrier = Carrier::kMsghdr;
+    a.msghdr = call.msghdr_bytes;
+  } else if (int v = ArgOf(row, Role::kMMsgHdr);
+             v >= 0 && call.first_msg_named && call.msghdr_bytes.size() == kMsghdrSize) {
+    a.arg = v;
+    a.carrier = Carrier::kFirstMmsg;
+    a.msghdr = call.msghdr_bytes;
+    a.send_flags = call.args[3];
+  } else {
+    plan.why_not = "its unix socket address is not in its first message";
+    return plan;
+  }
+  if (a.open_path.size() >= kMaxAnchoredPath) {
+    plan.why_not = "the socket path is longer than PATH_MAX";
+    return plan;
+  }
+  plan.anchors.push_back(std::move(a));
+  return plan;
+}
+
 }  // namespace
 
 AnchorPlan PlanAnchors(const DecodedCall& call) {
   AnchorPlan plan;
+  if (call.row != nullptr && call.row->kind == Kind::kNet &&
+      (call.row->verb == policy::NetVerb::kConnect || call.row->verb == policy::NetVerb::kSend) &&
+      call.addr && call.addr->family == AF_UNIX && !call.addr->abstract && !call.addr->unnamed) {
+    return PlanSocketAnchor(call);
+  }
   if (call.row == nullptr || call.row->kind != Kind::kPaths ||
       (call.row->group != Group::kMutate && call.row->group != Group::kStat)) {
     return plan;
@@ -89,6 +139,45 @@ std::string AnchoredPath(int fd, const FsAnchor& anchor) {
   if (!anchor.object) path += "/" + anchor.name;
   if (anchor.trailing_slash) path += "/";
   return path;
+}
+
+AnchoredArgs PlaceAnchored(const std::vector<FsAnchor>& anchors, const std::vector<int>& fds,
+                           std::uint64_t base) {
+  AnchoredArgs out;
+  for (std::size_t i = 0; i < anchors.size() && i < fds.size(); ++i) {
+    const FsAnchor& a = anchors[i];
+    std::string path = AnchoredPath(fds[i], a);
+    if (a.carrier == Carrier::kPath) {
+      path.push_back('\0');
+      out.registers.emplace_back(a.arg, AppendAligned(out.bytes, base, path));
+      continue;
+    }
+    // A socket address: "/proc/thread-self/fd/N" (an object anchor) always fits in sun_path.
+    sockaddr_un un{};
+    un.sun_family = AF_UNIX;
+    std::size_t n = std::min(path.size(), sizeof un.sun_path - 1);
+    std::memcpy(un.sun_path, path.data(), n);
+    const std::size_t len = offsetof(sockaddr_un, sun_path) + n + 1;
+    const std::uint64_t addr_at =
+        AppendAligned(out.bytes, base, std::string_view(reinterpret_cast<const char*>(&un), len));
+    if (a.carrier == Carrier::kSockaddr) {
+      out.registers.emplace_back(a.arg, addr_at);
+      out.registers.emplace_back(a.arg + 1, len);
+      continue;
+    }
+    std::string msg = a.msghdr;
+    msg.resize(kMsghdrSize, '\0');
+    const auto namelen = static_cast<std::uint32_t>(len);
+    std::memcpy(msg.data(), &addr_at, sizeof addr_at);      // msg_name
+    std::memcpy(msg.data() + 8, &namelen, sizeof namelen);  // msg_namelen
+    out.registers.emplace_back(a.arg, AppendAligned(out.bytes, base, msg));
+    if (a.carrier == Carrier::kFirstMmsg) {
+      // sendmsg(fd, msg, flags): its first message only; the supervisor writes msg_len back.
+      out.registers.emplace_back(a.arg + 1, a.send_flags);
+      out.syscall = SYS_sendmsg;
+    }
+  }
+  return out;
 }
 
 }  // namespace tracer

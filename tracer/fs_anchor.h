@@ -27,12 +27,23 @@ namespace tracer {
 
 struct DecodedCall;
 
+// How the anchored path reaches the kernel.
+enum class Carrier : std::uint8_t {
+  kPath,       // a path argument
+  kSockaddr,   // a struct sockaddr_un argument, its length in the next argument (connect, sendto)
+  kMsghdr,     // the msg_name of the struct msghdr argument (sendmsg)
+  kFirstMmsg,  // sendmmsg: the call becomes a sendmsg of its first message (as pinning does)
+};
+
 struct FsAnchor {
-  int arg = -1;                 // the argument register of the path it stands for
-  std::string open_path;        // what the injected openat2 opens: absolute, without symlinks
-  bool object = false;          // the object itself (a followed final name), else its directory
-  std::string name;             // the final name under the directory; empty for the object
-  bool trailing_slash = false;  // the path was written with one: the kernel's checks stay
+  int arg = -1;  // the argument register of the path it stands for
+  Carrier carrier = Carrier::kPath;
+  std::string msghdr;            // kMsghdr, kFirstMmsg: the struct msghdr as read (56 bytes)
+  std::uint64_t send_flags = 0;  // kFirstMmsg: sendmmsg's flags argument
+  std::string open_path;         // what the injected openat2 opens: absolute, without symlinks
+  bool object = false;           // the object itself (a followed final name), else its directory
+  std::string name;              // the final name under the directory; empty for the object
+  bool trailing_slash = false;   // the path was written with one: the kernel's checks stay
 };
 
 struct AnchorPlan {
@@ -45,8 +56,10 @@ struct AnchorPlan {
 };
 
 // Which calls are anchored: the path-carrying calls that change the filesystem (Group kMutate
-// rows with path arguments) and those that read metadata (Group kStat: stat, access, readlink,
-// chdir, the xattr reads...; they stop only when a rule decides metadata).
+// rows with path arguments), those that read metadata (Group kStat: stat, access, readlink,
+// chdir, the xattr reads...; they stop only when a rule decides metadata), and connect and the
+// sends to a unix socket's path (anchored on the socket file itself: the kernel follows a final
+// symlink there, and "/proc/thread-self/fd/N" always fits in sun_path).
 AnchorPlan PlanAnchors(const DecodedCall& call);
 
 // The open_how (flags, mode, resolve) of an anchor's openat2.
@@ -54,6 +67,17 @@ OpenHowWords AnchorHow(const FsAnchor& anchor);
 
 // The path the call gets once the anchor is open as descriptor `fd` of the calling thread.
 std::string AnchoredPath(int fd, const FsAnchor& anchor);
+
+// The re-issued call's arguments once anchor i is open as descriptor fds[i]: the bytes to write
+// at `base` (the pin slot) and the argument registers that then point into them, and the call's
+// number when it changes (sendmmsg becomes sendmsg), else -1. `args` are the call's own.
+struct AnchoredArgs {
+  std::string bytes;
+  std::vector<std::pair<int, std::uint64_t>> registers;
+  long syscall = -1;
+};
+AnchoredArgs PlaceAnchored(const std::vector<FsAnchor>& anchors, const std::vector<int>& fds,
+                           std::uint64_t base);
 
 // The longest AnchoredPath can be (PATH_MAX with its NUL).
 inline constexpr std::size_t kMaxAnchoredPath = 4096;

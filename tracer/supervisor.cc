@@ -48,6 +48,7 @@
 #include "tracer/sockaddr.h"
 #include "tracer/spin_policy.h"
 #include "tracer/syscall_info.h"
+#include "tracer/unix_diag.h"
 #include "tracer/xlat.h"
 
 namespace tracer {
@@ -695,6 +696,7 @@ void Supervisor::Tick() {
   }
   // While the tree is being killed, orphans that come back to tracejail die as they come.
   if (killing_) KillUntracedChildren();
+  NudgeHeldCalls();
   CheckKernelLimits();
   if (same_cpu_.active()) {
     same_cpu_.Tick(TreeTids(), Monotonic());
@@ -1062,6 +1064,11 @@ void Supervisor::HandleSeccomp(Tracee& t) {
       !call.addr->abstract && !call.addr->unnamed && t.inject == Tracee::Inject::kNone) {
     ArmConnect(t, call);
   }
+  if (d.action == policy::Action::kAllow && mode_ == Mode::kEnforce &&
+      row->verb == policy::NetVerb::kBind && row->kind == Kind::kNet && call.addr &&
+      call.addr->family == AF_UNIX && !call.addr->unnamed && t.inject == Tracee::Inject::kNone) {
+    if (std::optional<policy::Decision> refused = ArmBind(t, call)) d = *refused;
+  }
   if (mode_ == Mode::kAudit && d.action == policy::Action::kAllow &&
       d.event == policy::EventType::kNone && log_ != nullptr) {
     // Audit mode records every allowed access too: the input of learn mode and reports.
@@ -1085,13 +1092,6 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     }
     if (!call.note.empty()) message += ": " + call.note;
     Record(t, d, policy_.Tip(call.request), &call, static_cast<long>(nr), info.arch, raw, message);
-  }
-  if (d.action == policy::Action::kAllow && mode_ == Mode::kEnforce &&
-      row->verb == policy::NetVerb::kBind && row->kind == Kind::kNet && call.addr &&
-      call.addr->family == AF_UNIX && !call.addr->unnamed) {
-    // Whether the socket is the tree's own depends on the bind succeeding: see its exit.
-    t.inject = Tracee::Inject::kBindExit;
-    t.bind_key = BoundKey(*call.addr);
   }
   if (d.action == policy::Action::kAllow &&
       (nr == SYS_sched_getaffinity || nr == SYS_sched_setaffinity)) {
@@ -1233,13 +1233,134 @@ void Supervisor::FinishSendmmsg(Tracee& t) {
   ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
 }
 
+namespace {
+
+// A socket file `made` (device, inode) that a raced bind put where the kernel's walk of `path`
+// led: removed if that walk, done again, ends at exactly that file. Only the directory reached
+// is used, through its descriptor, and its entry is compared just before it goes: what can be
+// removed is that socket file, or an entry put there since by someone who may write there.
+bool RemoveMisplacedSocket(const std::string& root, const std::string& path, FileId made) {
+  std::size_t cut = path.find_last_of('/');
+  if (!root.empty() || path.empty() || path.front() != '/' || cut + 1 >= path.size()) return false;
+  const std::string parent = cut == 0 ? "/" : path.substr(0, cut);
+  const std::string name = path.substr(cut + 1);
+  // A swapper still at work may have changed the walk back: a few tries.
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    UniqueFd dir(open(parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    struct stat st {};
+    if (dir.valid() && fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISSOCK(st.st_mode) && FileId{st.st_dev, st.st_ino} == made) {
+      return unlinkat(dir.get(), name.c_str(), 0) == 0;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::optional<policy::Decision> Supervisor::ArmBind(Tracee& t, DecodedCall& call) {
+  // Whether the socket is the tree's own depends on the bind succeeding: see its exit.
+  t.inject = Tracee::Inject::kBindExit;
+  t.bind_key = BoundKey(*call.addr);
+  t.bind_check = false;
+  if (call.addr->abstract) return std::nullopt;  // no file: nothing to race
+  const std::string& walk = call.unix_walk;
+  std::size_t cut = walk.find_last_of('/');
+  if (walk.empty() || walk.front() != '/' || cut + 1 >= walk.size()) {
+    call.walk_gap = "the socket path has no checked walk to compare the bound file with";
+    return std::nullopt;
+  }
+  // sock_diag answers for tracejail's network namespace only.
+  struct stat mine {
+  }, theirs{};
+  if (stat("/proc/self/ns/net", &mine) != 0 ||
+      stat(fmt::format("/proc/{}/task/{}/ns/net", TgidOf(t), t.tid).c_str(), &theirs) != 0 ||
+      mine.st_ino != theirs.st_ino || mine.st_dev != theirs.st_dev) {
+    call.walk_gap =
+        "its network namespace is not tracejail's: the bound file cannot be asked of "
+        "the kernel";
+    return std::nullopt;
+  }
+  const std::string checked_dir = cut == 0 ? "/" : walk.substr(0, cut);
+  UniqueFd dir(OpenChecked(ViewOf(t).root, checked_dir));
+  if (!dir.valid()) {
+    // The directory just checked is not there any more by a walk without symlinks: a symlink
+    // was swapped in (a race), or it is gone. Either way the bind does not run unchecked.
+    const int err = errno == 0 ? ENOENT : errno;
+    t.inject = Tracee::Inject::kNone;
+    call.note = fmt::format(
+        "{} cannot be opened again without following a symlink ({}): the "
+        "bind would not be made where it was checked",
+        report::EscapeBytes(checked_dir), policy::ErrnoName(err));
+    if (err == ELOOP) {
+      return policy::Decision{policy::Action::kDeny, ELOOP, policy::EventType::kEscapeAttempt,
+                              policy::Severity::kHigh, "builtin:path-race"};
+    }
+    return policy::Decision{policy::Action::kDeny, err, policy::EventType::kSuspiciousBehavior,
+                            policy::Severity::kMedium, "builtin:bind-unchecked"};
+  }
+  // From here to the bind's exit no task sharing the descriptor table runs: none can put
+  // another socket under the descriptor the exit asks about.
+  switch (FreezeSharers(t)) {
+    case Freeze::kFrozen:
+      break;
+    case Freeze::kCallerGone:
+      ThawSharers(t.tid);
+      return std::nullopt;  // its end is handled in order
+    case Freeze::kTimedOut:
+      ThawSharers(t.tid);
+      t.inject = Tracee::Inject::kNone;
+      call.note =
+          "a task sharing its descriptor table did not stop within 2 s, so the socket "
+          "file the bind makes could not be checked";
+      return policy::Decision{policy::Action::kDeny, EAGAIN, policy::EventType::kSuspiciousBehavior,
+                              policy::Severity::kMedium, "builtin:bind-unchecked"};
+  }
+  t.bind_check = true;
+  t.bind_fd = static_cast<int>(call.args[0]);
+  t.bind_dir = std::move(dir);
+  t.bind_name = walk.substr(cut + 1);
+  t.bind_path = call.addr->unix_path;
+  call.walk_guard =
+      "the socket file the bind made is compared (sock_diag) with the final name in the checked "
+      "directory at the call's exit, every task sharing the descriptor table held stopped: a "
+      "socket made anywhere else kills the process";
+  return std::nullopt;
+}
+
 void Supervisor::FinishBind(Tracee& t) {
   t.inject = Tracee::Inject::kNone;
   user_regs_struct r{};
-  if (ptrace(PTRACE_GETREGS, t.tid, nullptr, &r) == 0 && r.rax == 0) {
-    bound_sockets_.insert(std::move(t.bind_key));
+  bool bound = ptrace(PTRACE_GETREGS, t.tid, nullptr, &r) == 0 && r.rax == 0;
+  bool misplaced = false;
+  std::optional<FileId> made;
+  if (t.bind_check && bound) {
+    UniqueFd sock = BorrowFd(TgidOf(t), t.bind_fd);
+    made = BoundSocketFile(sock.get());
+    struct stat st {};
+    bool there = fstatat(t.bind_dir.get(), t.bind_name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+    misplaced = !made || !there || *made != FileId{st.st_dev, st.st_ino};
   }
+  if (t.bind_check) ThawSharers(t.tid);
+  if (bound && !misplaced) bound_sockets_.insert(std::move(t.bind_key));
   t.bind_key.clear();
+  t.bind_check = false;
+  t.bind_dir.Reset();
+  if (misplaced) {
+    // Made where the check did not look: the program must not keep it, nor the file.
+    kill(TgidOf(t), SIGKILL);
+    bool removed = made && RemoveMisplacedSocket(ViewOf(t).root, t.bind_path, *made);
+    policy::Decision d{policy::Action::kKill, 0, policy::EventType::kEscapeAttempt,
+                       policy::Severity::kHigh, "builtin:bind-race"};
+    const std::uint64_t raw[6] = {static_cast<std::uint64_t>(t.bind_fd)};
+    ++result_.denied;
+    Record(t, d, nullptr, nullptr, SYS_bind, AUDIT_ARCH_X86_64, raw,
+           fmt::format("bind made the socket file of {} somewhere other than the directory "
+                       "tracejail checked: a symlink or directory changed between the check and "
+                       "the bind; the process is killed, and the socket file {}",
+                       report::EscapeBytes(t.bind_path),
+                       removed ? "was removed" : "could not be found again to remove"));
+  }
   ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
 }
 

@@ -142,6 +142,12 @@ class Supervisor {
     user_regs_struct saved{};
     std::uint64_t mmsg_vec = 0;  // kSendmmsgExit: the caller's struct mmsghdr array
     std::string bind_key;        // kBindExit: the address being bound (BoundKey)
+    // kBindExit of a path bind that is checked (ArmBind): the socket descriptor, the checked
+    // directory (tracejail's own descriptor), the final name and the path, for messages.
+    bool bind_check = false;
+    int bind_fd = -1;
+    UniqueFd bind_dir;
+    std::string bind_name, bind_path;
     // kConnectExit: the socket descriptor, and the socket file checked (none: it could not be
     // opened without a symlink) and its path.
     int connect_fd = -1;
@@ -185,6 +191,11 @@ class Supervisor {
   // at the call's exit compares the socket reached with it; another one is disconnected and the
   // call fails with ECONNREFUSED (FinishConnect).
   void ArmConnect(Tracee& t, DecodedCall& call);
+  // An allowed unix bind: its exit makes the socket the tree's if it succeeded, and for a path
+  // bind checks that the socket file was made in the checked directory. A decision instead
+  // when the bind must not run (the checked directory is gone or has a symlink in its walk
+  // now; a task sharing the descriptor table could not be held); call.note says why.
+  std::optional<policy::Decision> ArmBind(Tracee& t, DecodedCall& call);
   void FinishConnect(Tracee& t);
   bool FilesShared(Tracee& t);  // another task of the tree shares its descriptor table  // at an
                                 // allowed unix bind's exit: the socket is the tree's  // the next
@@ -218,6 +229,11 @@ class Supervisor {
   bool ParkIfFrozen(pid_t tid, int status);
   void ThawSharers(pid_t freezer);  // the tasks `freezer`'s call held go on, stops in order
   void ThawAll();                   // when the tree is being killed
+  // On the tick: an anchored call that has held its sharers for a whole tick (a connect or a
+  // send waiting for room, perhaps for one of them) is interrupted (PTRACE_INTERRUPT); it ends
+  // with an ERESTART code, the sharers go on, and the call starts over, decided and anchored
+  // again. Its sharers never wait on it forever.
+  void NudgeHeldCalls();
   std::unordered_map<pid_t, pid_t> frozen_;  // frozen task -> the task whose call holds it
   std::unordered_map<std::string, bool> proc_in_view_;  // by ResolveView::root: procfs at /proc
   std::deque<std::pair<pid_t, int>> parked_;            // their stops, in the order they came

@@ -45,11 +45,20 @@ class OutsideProcess {
     while (read(out_, &c, 1) == 1 && c != '\n') line += c;
     REQUIRE(line == ready);
   }
-  ~OutsideProcess() {
+  ~OutsideProcess() { Finish(); }
+  // Ends it (SIGTERM) and returns what it printed after its ready line.
+  std::string Finish() {
+    std::string rest;
+    if (pid_ < 0) return rest;
     kill(pid_, SIGTERM);
+    char buf[256];
+    for (ssize_t n; (n = read(out_, buf, sizeof buf)) > 0;)
+      rest.append(buf, static_cast<std::size_t>(n));
     int status = 0;
     waitpid(pid_, &status, 0);
     close(out_);
+    pid_ = -1;
+    return rest;
   }
   OutsideProcess(const OutsideProcess&) = delete;
   OutsideProcess& operator=(const OutsideProcess&) = delete;
@@ -260,6 +269,161 @@ TEST_CASE(
     } else {
       CHECK(r.out.find("ECONNREFUSED") == std::string::npos);
     }
+  }
+}
+
+TEST_CASE(
+    "an outside process swapping a socket's symlink never lets sendto sendmsg or sendmmsg reach "
+    "a denied receiver",
+    "[race]") {
+  harness::TempDir dir;
+  for (const char* d : {"/ok", "/daemon", "/swap"}) {
+    std::filesystem::create_directories(dir.path() + d);
+  }
+  std::string ok = dir.path() + "/ok/r.sock", daemon = dir.path() + "/daemon/r.sock";
+  OutsideProcess ok_receiver({"receive", ok}, "RECEIVING");
+  OutsideProcess daemon_receiver({"receive", daemon}, "RECEIVING");
+  std::filesystem::create_symlink(ok, dir.path() + "/swap/sa");
+  std::filesystem::create_symlink(daemon, dir.path() + "/swap/sb");
+  OutsideFlipper flipper(dir.path() + "/swap", "sa", "sb");
+  std::size_t sent = 0;
+  for (const std::string level : {"basic", "standard"}) {  // strict and up: no host sockets
+    std::string policy =
+        dir.File("p-" + level + ".json", R"({"version": 1, "extends": ")" + level +
+                                             R"(", "limits": {"cpu": "off", "timeout": "100s"},
+        "network": {"rules": [{"unix": ")" + ok +
+                                             R"(", "verbs": ["send"], "action": "allow"}]}})");
+    for (const char* how : {"sendto", "sendmsg", "sendmmsg"}) {
+      CAPTURE(level, how);
+      harness::Options o;
+      o.tracejail_args = {"--policy", policy};
+      auto r = harness::Run(
+          {harness::Sample("race_walk"), "send", dir.path() + "/swap/sa", "20000", how}, o);
+      INFO(r.out << r.err);
+      CHECK(r.status == 0);
+      CHECK(r.out.find("WALK sent=0 ") == std::string::npos);  // the race really ran
+      std::size_t at = r.out.find("WALK sent=");
+      REQUIRE(at != std::string::npos);
+      sent += std::stoul(r.out.substr(at + 10));
+      // The sends the check saw going to the daemon were denied.
+      CHECK(r.out.find(" EACCES=") != std::string::npos);
+    }
+  }
+  // The daemon received nothing; the allowed receiver got every datagram that was sent.
+  CHECK(daemon_receiver.Finish() == "RECEIVED 0\n");
+  CHECK(ok_receiver.Finish() == "RECEIVED " + std::to_string(sent) + "\n");
+}
+
+TEST_CASE(
+    "an outside process swapping a directory for a symlink never connects the tree to a denied "
+    "daemon and the swap is reported",
+    "[race]") {
+  harness::TempDir dir;
+  for (const char* d : {"/daemon", "/swap/da"}) {
+    std::filesystem::create_directories(dir.path() + d);
+  }
+  std::string ok = dir.path() + "/swap/da/s.sock";
+  OutsideProcess ok_server({"serve", ok, "O"}, "SERVING");
+  OutsideProcess daemon_server({"serve", dir.path() + "/daemon/s.sock", "D"}, "SERVING");
+  std::filesystem::create_symlink(dir.path() + "/daemon", dir.path() + "/swap/db");
+  OutsideFlipper flipper(dir.path() + "/swap", "da", "db");
+  for (const std::string level : {"basic", "standard"}) {
+    CAPTURE(level);
+    std::string policy =
+        dir.File("p-" + level + ".json", R"({"version": 1, "extends": ")" + level +
+                                             R"(", "limits": {"cpu": "off", "timeout": "100s"},
+        "network": {"rules": [{"unix": ")" + dir.path() +
+                                             "/swap/da/s.sock" +
+                                             R"(", "verbs": ["connect"], "action": "allow"}]}})");
+    harness::Options o;
+    o.tracejail_args = {"--policy", policy};
+    auto r = harness::Run({harness::Sample("race_walk"), "connect", ok, "20000"}, o);
+    INFO(r.out << r.err);
+    CHECK(r.status == 0);
+    CHECK(r.out.find("GOT DAEMON") == std::string::npos);
+    CHECK(r.out.find(" daemon=0") != std::string::npos);
+    CHECK(r.out.find("WALK connected=0 ") == std::string::npos);
+    // A swap between the check and the anchor's open fails the call with ELOOP, reported as a
+    // path race; every such connect is one the program saw fail.
+    std::size_t raced = 0;
+    for (const auto& e : r.Events("escape_attempt")) {
+      if (e["decision"].value("rule", "") == "builtin:path-race") {
+        ++raced;
+        CHECK(e["decision"].value("errno", "") == "ELOOP");
+        CHECK(e["race_free"] == true);
+      }
+    }
+    if (raced > 0) CHECK(r.out.find(" ELOOP=" + std::to_string(raced)) != std::string::npos);
+  }
+}
+
+TEST_CASE(
+    "an outside process swapping a directory for a symlink never leaves the tree a socket bound "
+    "in a denied directory",
+    "[race]") {
+  harness::TempDir dir;
+  for (const char* d : {"/sec", "/swap/da"}) std::filesystem::create_directories(dir.path() + d);
+  std::filesystem::create_symlink(dir.path() + "/sec", dir.path() + "/swap/db");
+  OutsideFlipper flipper(dir.path() + "/swap", "da", "db");
+  for (const std::string level : {"basic", "standard"}) {  // strict and up: Landlock as well
+    CAPTURE(level);
+    std::string policy = Policy(
+        dir, level,
+        R"({"path": ")" + dir.path() +
+            R"(/sec/**", "access": ["read", "write", "create", "delete"], "action": "deny"})");
+    harness::Options o;
+    o.tracejail_args = {"--policy", policy};
+    auto r = harness::Run({harness::Sample("race_walk"), "bind", dir.path() + "/swap/da/" + level,
+                           "20000", dir.path() + "/sec"},
+                          o);
+    INFO(r.out << r.err);
+    // The program never sees a bind that made its file in the denied directory succeed: the
+    // first one the swap wins kills it at the bind's exit, and the file is removed.
+    CHECK(r.out.find("GOT SECRET") == std::string::npos);
+    std::size_t raced = 0, removed = 0;
+    for (const auto& e : r.Events("escape_attempt")) {
+      std::string rule = e["decision"].value("rule", "");
+      if (rule == "builtin:bind-race") {
+        ++raced;
+        if (e.value("message", "").find("was removed") != std::string::npos) ++removed;
+      }
+      CHECK(e["race_free"] == true);
+    }
+    CHECK(raced <= 1);
+    CHECK((raced == 1 ? r.status == 137 : r.status == 0));
+    std::size_t left = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path() + "/sec")) {
+      (void)entry;
+      ++left;
+    }
+    CHECK(removed == raced);
+    CHECK(left == 0);
+    if (raced == 0) CHECK(r.out.find("WALK bound=0 ") == std::string::npos);  // the race ran
+  }
+}
+
+TEST_CASE("a signal ends an anchored send blocked on a full unix socket as it does natively",
+          "[race]") {
+  harness::TempDir dir;
+  for (const char* level : {"basic", "standard", "strict"}) {  // maximum: no socket() at all
+    CAPTURE(level);
+    // Before anchored calls ran under the program's signal mask, the blocked send never ended.
+    std::string policy = dir.File(std::string("p-") + level + ".json",
+                                  std::string(R"({"version": 1, "extends": ")") + level + R"(",
+        "limits": {"timeout": "60s"},
+        "files": {"rules": [{"path": ")" +
+                                      dir.path() + R"(/**",
+                             "access": ["read", "write", "create", "delete"], "action": "allow"}]},
+        "network": {"rules": [{"unix": ")" +
+                                      dir.path() + R"(/r.sock",
+                               "verbs": ["bind", "connect", "send"], "action": "allow"}]}})");
+    harness::Options o;
+    o.tracejail_args = {"--policy", policy};
+    auto r = harness::Run({harness::Sample("unix_block"), dir.path()}, o);
+    INFO(r.out << r.err);
+    CHECK(r.status == 0);
+    CHECK(r.out.find("EINTR ok\nRESTART ok\nTHREAD ok\n") != std::string::npos);
+    CHECK(r.out.find("FAIL") == std::string::npos);
   }
 }
 

@@ -119,6 +119,43 @@ TEST_CASE("threads changing the filesystem at once, with signals, pin off", "[st
          "MUTATE 100 ok\n", 0);
 }
 
+namespace {
+
+// unix_block: sends interrupted by signals and restarted, and one whose only reader is a thread
+// the send holds stopped (tracejail interrupts it on a tick to let the reader go on). Each run
+// takes a tick or two, so fewer runs than kRuns.
+void BlockedSends(const char* same_cpu) {
+  constexpr int kBlockRuns = 40;
+  harness::TempDir dir;
+  Tally tally;
+  for (int i = 0; i < kBlockRuns; ++i) {
+    harness::Options o;
+    o.tracejail_args = {"--level", "standard", "--same-cpu", same_cpu};
+    o.events = false;
+    harness::Result r = harness::Run({harness::Sample("unix_block"), dir.path()}, o);
+    if (r.out.find("EINTR ok\nRESTART ok\nTHREAD ok\n") == std::string::npos || r.status != 0) {
+      if (tally.failures++ == 0) {
+        tally.first = "run " + std::to_string(i) + ": status " + std::to_string(r.status) +
+                      ", stdout \"" + r.out + "\", stderr: " + r.err;
+      }
+    }
+  }
+  INFO("first failure: " << tally.first);
+  CHECK(tally.failures == 0);
+}
+
+}  // namespace
+
+TEST_CASE("sends blocked on a full unix socket end with signals and held readers, pin on",
+          "[stress][anchored]") {
+  BlockedSends("auto");
+}
+
+TEST_CASE("sends blocked on a full unix socket end with signals and held readers, pin off",
+          "[stress][anchored]") {
+  BlockedSends("off");
+}
+
 TEST_CASE("a SIGTERM at any moment of a run ends it truthfully", "[stress][signals]") {
   // Acceptable ends: 143 (the command, or tracejail before its run started, died of SIGTERM),
   // 137 (the tree was killed when the grace of 0 ended), 0 (the command had already ended).

@@ -2,6 +2,12 @@
 // itself), the final name, what the openat2 gets and the path the call is then given.
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+
+#include <cstddef>
+#include <cstring>
 
 #include <catch2/catch.hpp>
 
@@ -168,4 +174,94 @@ TEST_CASE("what is not anchored says why, or is not a call anchoring is for", "[
     CHECK(plan.anchors.empty());
     CHECK(plan.why_not == "longer than PATH_MAX");
   }
+}
+
+namespace {
+
+// A connect or send to the unix socket path `walk` (already resolved by the check).
+DecodedCall SocketCall(std::string_view syscall, std::string walk) {
+  DecodedCall call;
+  call.row = tracer::FindRow(syscall);
+  REQUIRE(call.row != nullptr);
+  call.args = {3, 0x7100, 0x7200, 0x7300, 0x7400, 110};
+  policy::SocketAddress addr;
+  addr.family = AF_UNIX;
+  addr.unix_path = walk;
+  call.addr = addr;
+  call.unix_walk = std::move(walk);
+  call.msghdr_bytes = std::string(56, '\x11');  // whatever the program's msghdr held
+  call.first_msg_named = true;
+  return call;
+}
+
+sockaddr_un AddressAt(const tracer::AnchoredArgs& placed, std::uint64_t base, std::uint64_t at,
+                      std::uint64_t len) {
+  REQUIRE(at >= base);
+  REQUIRE(at - base + len <= placed.bytes.size());
+  sockaddr_un un{};
+  REQUIRE(len <= sizeof un);
+  std::memcpy(&un, placed.bytes.data() + (at - base), len);
+  return un;
+}
+
+}  // namespace
+
+TEST_CASE("connect and the sends to a unix socket path are anchored on the socket file",
+          "[fs_anchor]") {
+  constexpr std::uint64_t kBase = 0x10000;
+  for (const char* name : {"connect", "sendto"}) {
+    CAPTURE(name);
+    AnchorPlan plan = PlanAnchors(SocketCall(name, "/run/app/s.sock"));
+    REQUIRE(plan.anchors.size() == 1);
+    const tracer::FsAnchor& a = plan.anchors[0];
+    CHECK(a.object);  // the kernel follows a final symlink to a socket
+    CHECK(a.open_path == "/run/app/s.sock");
+    CHECK(a.carrier == tracer::Carrier::kSockaddr);
+    CHECK(tracer::AnchorHow(a).flags == (O_PATH | O_CLOEXEC));
+    tracer::AnchoredArgs placed = tracer::PlaceAnchored(plan.anchors, {12}, kBase);
+    CHECK(placed.syscall == -1);
+    REQUIRE(placed.registers.size() == 2);
+    CHECK(placed.registers[0].first == a.arg);
+    CHECK(placed.registers[1].first == a.arg + 1);
+    sockaddr_un un =
+        AddressAt(placed, kBase, placed.registers[0].second, placed.registers[1].second);
+    CHECK(un.sun_family == AF_UNIX);
+    CHECK(std::string(un.sun_path) == "/proc/thread-self/fd/12");
+    CHECK(placed.registers[1].second == offsetof(sockaddr_un, sun_path) + 24);
+  }
+  // sendmsg: a copy of its msghdr naming the anchored address; the rest of it is the program's.
+  AnchorPlan plan = PlanAnchors(SocketCall("sendmsg", "/run/app/s.sock"));
+  REQUIRE(plan.anchors.size() == 1);
+  CHECK(plan.anchors[0].carrier == tracer::Carrier::kMsghdr);
+  tracer::AnchoredArgs placed = tracer::PlaceAnchored(plan.anchors, {5}, kBase);
+  REQUIRE(placed.registers.size() == 1);
+  CHECK(placed.registers[0].first == 1);
+  std::uint64_t msg_at = placed.registers[0].second - kBase;
+  REQUIRE(msg_at + 56 <= placed.bytes.size());
+  std::uint64_t name = 0;
+  std::uint32_t namelen = 0;
+  std::memcpy(&name, placed.bytes.data() + msg_at, 8);
+  std::memcpy(&namelen, placed.bytes.data() + msg_at + 8, 4);
+  CHECK(std::string(AddressAt(placed, kBase, name, namelen).sun_path) == "/proc/thread-self/fd/5");
+  CHECK(placed.bytes.substr(msg_at + 16, 40) == std::string(40, '\x11'));
+  // sendmmsg becomes a sendmsg of its first message, its flags moved to sendmsg's.
+  DecodedCall mmsg = SocketCall("sendmmsg", "/run/app/s.sock");
+  mmsg.args[3] = 0x40;  // MSG_DONTWAIT
+  plan = PlanAnchors(mmsg);
+  REQUIRE(plan.anchors.size() == 1);
+  placed = tracer::PlaceAnchored(plan.anchors, {5}, kBase);
+  CHECK(placed.syscall == SYS_sendmsg);
+  REQUIRE(placed.registers.size() == 2);
+  CHECK(placed.registers[1] == std::pair<int, std::uint64_t>{2, 0x40});
+  // Without the first message's address (it names none) it is not anchored, and says so.
+  mmsg.first_msg_named = false;
+  plan = PlanAnchors(mmsg);
+  CHECK_FALSE(plan.needed());
+  CHECK_FALSE(plan.why_not.empty());
+  // Abstract and unnamed addresses name no file: nothing to anchor, nothing to say.
+  DecodedCall abstract = SocketCall("connect", "");
+  abstract.addr->abstract = true;
+  plan = PlanAnchors(abstract);
+  CHECK_FALSE(plan.needed());
+  CHECK(plan.why_not.empty());
 }
