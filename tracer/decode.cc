@@ -5,6 +5,7 @@
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/shm.h>
@@ -65,6 +66,8 @@ bool FollowFor(Follow f, std::uint64_t open_flags, std::uint64_t at_flags) {
       return (at_flags & AT_SYMLINK_NOFOLLOW) == 0;
     case Follow::kAtFollow:
       return (at_flags & AT_SYMLINK_FOLLOW) != 0;
+    case Follow::kInotifyMask:  // the mask is passed as at_flags
+      return (at_flags & IN_DONT_FOLLOW) == 0;
   }
   return true;
 }
@@ -786,7 +789,8 @@ void DecodePaths(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, T
         return;
       }
     }
-    bool follow = FollowFor(n == 0 ? row.follow : row.follow2, out.open_flags, at_flags);
+    Follow how = n == 0 ? row.follow : row.follow2;
+    bool follow = FollowFor(how, out.open_flags, how == Follow::kInotifyMask ? a[2] : at_flags);
     p.follow = follow;
     p.resolved = ctx.Resolve(dirfd, p.raw, follow, empty_ok, out.how[2]);
     if (p.resolved.error != 0 && p.resolved.error != ENOENT) {

@@ -76,12 +76,6 @@ AnchorPlan PlanAnchors(const DecodedCall& call) {
     return plan;
   }
   const SyscallRow& row = *call.row;
-  if (row.name == "inotify_add_watch" && call.request.path_count > 0) {
-    // Its IN_DONT_FOLLOW is not modelled (the check always follows a final symlink): anchoring
-    // the followed object would watch another inode than the kernel would.
-    plan.why_not = "inotify_add_watch is not anchored";
-    return plan;
-  }
   for (int n = 0; n < call.request.path_count; ++n) {
     int arg = ArgOf(row, Role::kPath, n);
     if (arg < 0) break;  // a descriptor-based change (fchmod, ftruncate): nothing to walk

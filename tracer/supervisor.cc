@@ -1887,10 +1887,13 @@ void Supervisor::Record(Tracee& t, const policy::Decision& d, nlohmann::json tip
                   "changes what the path names";
       }
       // A unix socket path is walked by the kernel like any path; Landlock does not check
-      // connect and send to one.
-      e.race_free = call->pinned && (unix_path ? !call->walk_guard.empty()
-                                               : call->request.path_count == 0 || watch_.landlock ||
-                                                     !call->walk_guard.empty());
+      // connect and send to one, but it does check the socket file a bind makes (MAKE_SOCK).
+      const bool bind = call->row != nullptr && call->row->kind == Kind::kNet &&
+                        call->row->verb == policy::NetVerb::kBind;
+      e.race_free =
+          call->pinned && (unix_path ? !call->walk_guard.empty() || (bind && watch_.landlock)
+                                     : call->request.path_count == 0 || watch_.landlock ||
+                                           !call->walk_guard.empty());
     }
   } else {
     e.race_free = true;  // decided on the architecture and number alone

@@ -90,7 +90,10 @@ inline constexpr std::uint64_t kCloneNamespaceFlags = CLONE_NEWNS | CLONE_NEWUSE
                                                       CLONE_NEWCGROUP;
 inline constexpr std::uint64_t kCloneFlaggedBits = CLONE_UNTRACED | kCloneNamespaceFlags;
 
-enum class Follow : std::uint8_t { kYes, kNo, kOpenFlags, kAtNoFollow, kAtFollow };
+// Whether a path's final symlink is followed: always, never, unless O_NOFOLLOW (or O_CREAT |
+// O_EXCL), unless AT_SYMLINK_NOFOLLOW, only with AT_SYMLINK_FOLLOW, unless inotify's
+// IN_DONT_FOLLOW (in its mask argument).
+enum class Follow : std::uint8_t { kYes, kNo, kOpenFlags, kAtNoFollow, kAtFollow, kInotifyMask };
 
 struct Arg {
   Role role = Role::kNone;

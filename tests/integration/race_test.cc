@@ -402,6 +402,108 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("every allowed unix bind connect and send event says race_free", "[race]") {
+  harness::TempDir dir;
+  std::filesystem::create_directories(dir.path() + "/out");
+  std::filesystem::create_directories(dir.path() + "/own");
+  std::string stream = dir.path() + "/out/s.sock", dgram = dir.path() + "/out/d.sock";
+  OutsideProcess server({"serve", stream, "O"}, "SERVING");
+  OutsideProcess receiver({"receive", dgram}, "RECEIVING");
+  for (const std::string level : {"basic", "standard", "strict"}) {
+    CAPTURE(level);
+    // Allowed, and recorded: each allowed call becomes an event.
+    std::string policy = dir.File("p-" + level + ".json", R"({"version": 1, "extends": ")" + level +
+                                                              R"(",
+        "files": {"rules": [{"path": ")" + dir.path() + R"(/own/**", "access": ["create"],
+                             "action": "allow", "event": "suspicious_behavior", "severity": "info"}]},
+        "network": {"rules": [{"unix": ")" + dir.path() + R"(/out/*.sock",
+                               "verbs": ["connect", "send"], "action": "allow",
+                               "event": "suspicious_behavior", "severity": "info"}]}})");
+    harness::Options o;
+    o.tracejail_args = {"--policy", policy};
+    std::string script =
+        "import socket\n"
+        "b = socket.socket(socket.AF_UNIX)\n"
+        "b.bind('" +
+        dir.path() + "/own/" + level +
+        ".sock')\n"
+        "print('bound', b.getsockname() == '" +
+        dir.path() + "/own/" + level +
+        ".sock')\n"
+        "try:\n"
+        "  c = socket.socket(socket.AF_UNIX)\n"
+        "  c.connect('" +
+        stream +
+        "')\n"
+        "  print('connected', c.recv(1))\n"
+        "  d = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+        "  d.sendto(b'x', '" +
+        dgram +
+        "')\n"
+        "  d.sendmsg([b'y'], [], 0, '" +
+        dgram +
+        "')\n"
+        "  print('sent')\n"
+        "except OSError as e:\n"
+        "  print('network', e.errno)\n";
+    auto r = harness::Run({"python3", "-c", script}, o);
+    INFO(r.out << r.err);
+    CHECK(r.status == 0);
+    CHECK(r.out.starts_with("bound True\n"));
+    std::size_t allowed = 0;
+    for (const auto& e : r.Events("suspicious_behavior")) {
+      if (e["decision"].value("action", "") != "allow") continue;
+      ++allowed;
+      INFO(e.dump());
+      CHECK(e["race_free"] == true);
+    }
+    if (level == "strict") {
+      CHECK(allowed >= 1);  // the bind; host sockets are out of reach
+    } else {
+      CHECK(r.out == "bound True\nconnected b'O'\nsent\n");
+      CHECK(allowed >= 4);  // bind, connect, sendto, sendmsg
+    }
+  }
+}
+
+TEST_CASE("inotify_add_watch is decided and anchored on what the kernel watches", "[race]") {
+  harness::TempDir dir;
+  std::filesystem::create_directories(dir.path() + "/sec");
+  std::string secret = dir.File("sec/file", "SECRET\n");
+  std::filesystem::create_symlink(secret, dir.path() + "/link");
+  // A watch through the symlink follows it (denied: metadata of sec/); with IN_DONT_FOLLOW it
+  // is the symlink's own (allowed), a different watch from one on the secret.
+  std::string script =
+      "import ctypes, os\n"
+      "libc = ctypes.CDLL(None, use_errno=True)\n"
+      "fd = libc.inotify_init1(0)\n"
+      "link = b'" +
+      dir.path() +
+      "/link'\n"
+      "w1 = libc.inotify_add_watch(fd, link, 4)\n"
+      "e1 = ctypes.get_errno()\n"
+      "w2 = libc.inotify_add_watch(fd, link, 4 | 0x02000000)\n"
+      "w3 = libc.inotify_add_watch(fd, b'" +
+      dir.path() +
+      "', 4)\n"
+      "print(w1, os.strerror(e1) if w1 < 0 else '', w2 > 0, w3 > 0 and w3 != w2)\n";
+  for (const char* level : {"basic", "standard", "strict"}) {  // maximum: the host's /tmp is hidden
+    CAPTURE(level);
+    std::string policy = Policy(
+        dir, level,
+        R"({"path": ")" + dir.path() + R"(/sec/**", "access": ["metadata"], "action": "deny"})");
+    harness::Options o;
+    o.tracejail_args = {"--policy", policy};
+    auto r = harness::Run({"python3", "-c", script}, o);
+    INFO(r.out << r.err);
+    CHECK(r.status == 0);
+    CHECK(r.out == "-1 Permission denied True True\n");
+    auto denied = r.Events("permission_denied", "inotify_add_watch");
+    REQUIRE(denied.size() == 1);
+    CHECK(denied[0]["race_free"] == true);
+  }
+}
+
 TEST_CASE("a signal ends an anchored send blocked on a full unix socket as it does natively",
           "[race]") {
   harness::TempDir dir;

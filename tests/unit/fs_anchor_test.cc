@@ -107,10 +107,17 @@ TEST_CASE("metadata reads are anchored like the calls that change the filesystem
     CHECK(plan.anchors[0].object == c.follow);
     CHECK(plan.anchors[0].open_path == (c.follow ? "/etc/entry" : "/etc"));
   }
-  // inotify's IN_DONT_FOLLOW is not modelled: not anchored, and it says so.
+  // inotify_add_watch follows unless its mask has IN_DONT_FOLLOW (decode sets `follow`): the
+  // object itself, or the name in its directory (the kernel then watches the symlink).
   AnchorPlan watch = PlanAnchors(Call("inotify_add_watch", {{"/etc/entry", true}}));
-  CHECK_FALSE(watch.needed());
-  CHECK_FALSE(watch.why_not.empty());
+  REQUIRE(watch.anchors.size() == 1);
+  CHECK(watch.anchors[0].arg == 1);
+  CHECK(watch.anchors[0].object);
+  AnchorPlan link = PlanAnchors(Call("inotify_add_watch", {{"/etc/entry", false}}));
+  REQUIRE(link.anchors.size() == 1);
+  CHECK_FALSE(link.anchors[0].object);
+  CHECK(link.anchors[0].open_path == "/etc");
+  CHECK(link.anchors[0].name == "entry");
 }
 
 TEST_CASE("two-path calls get one anchor per path in its own argument", "[fs_anchor]") {
