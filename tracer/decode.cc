@@ -5,6 +5,7 @@
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
+#include <sys/fanotify.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
@@ -53,6 +54,8 @@ Access AccessFromOpenFlags(std::uint64_t flags) {
   return a;
 }
 
+// `at_flags`: the AT_* flags, or for inotify and fanotify the argument that says whether to
+// follow (the mask, the mark flags).
 bool FollowFor(Follow f, std::uint64_t open_flags, std::uint64_t at_flags) {
   switch (f) {
     case Follow::kYes:
@@ -66,8 +69,10 @@ bool FollowFor(Follow f, std::uint64_t open_flags, std::uint64_t at_flags) {
       return (at_flags & AT_SYMLINK_NOFOLLOW) == 0;
     case Follow::kAtFollow:
       return (at_flags & AT_SYMLINK_FOLLOW) != 0;
-    case Follow::kInotifyMask:  // the mask is passed as at_flags
+    case Follow::kInotifyMask:
       return (at_flags & IN_DONT_FOLLOW) == 0;
+    case Follow::kFanotifyFlags:
+      return (at_flags & FAN_MARK_DONT_FOLLOW) == 0;
   }
   return true;
 }
@@ -790,7 +795,10 @@ void DecodePaths(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, T
       }
     }
     Follow how = n == 0 ? row.follow : row.follow2;
-    bool follow = FollowFor(how, out.open_flags, how == Follow::kInotifyMask ? a[2] : at_flags);
+    const std::uint64_t follow_word = how == Follow::kInotifyMask     ? a[2]
+                                      : how == Follow::kFanotifyFlags ? a[1]
+                                                                      : at_flags;
+    bool follow = FollowFor(how, out.open_flags, follow_word);
     p.follow = follow;
     p.resolved = ctx.Resolve(dirfd, p.raw, follow, empty_ok, out.how[2]);
     if (p.resolved.error != 0 && p.resolved.error != ENOENT) {

@@ -697,6 +697,7 @@ const SyscallRow kRows[] = {
      .kind = K::kPaths,
      .args = {{{R::kFd, "fanotify_fd"}, kFlagsH, {R::kHex, "mask"}, kDirfd, kPathname}},
      .access = kMeta,
+     .follow = Follow::kFanotifyFlags,
      .null_path_is_fd = true},
     // --- other processes, by pid (0 is the caller: not stopped) ---------------------------
     PidTarget("sched_setaffinity", {{kPidA, {R::kInt, "cpusetsize"}, {R::kPtr, "mask"}}}),

@@ -92,8 +92,17 @@ inline constexpr std::uint64_t kCloneFlaggedBits = CLONE_UNTRACED | kCloneNamesp
 
 // Whether a path's final symlink is followed: always, never, unless O_NOFOLLOW (or O_CREAT |
 // O_EXCL), unless AT_SYMLINK_NOFOLLOW, only with AT_SYMLINK_FOLLOW, unless inotify's
-// IN_DONT_FOLLOW (in its mask argument).
-enum class Follow : std::uint8_t { kYes, kNo, kOpenFlags, kAtNoFollow, kAtFollow, kInotifyMask };
+// IN_DONT_FOLLOW (in its mask, argument 2), unless fanotify's FAN_MARK_DONT_FOLLOW (in its
+// flags, argument 1).
+enum class Follow : std::uint8_t {
+  kYes,
+  kNo,
+  kOpenFlags,
+  kAtNoFollow,
+  kAtFollow,
+  kInotifyMask,
+  kFanotifyFlags,
+};
 
 struct Arg {
   Role role = Role::kNone;

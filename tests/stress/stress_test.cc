@@ -7,8 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <vector>
@@ -17,7 +19,16 @@
 
 namespace {
 
-constexpr int kRuns = 200;
+// 200 runs each; TRACEJAIL_STRESS_RUNS overrides it (scripts/test.sh gives the sanitizer build,
+// whose tracer is several times slower and which is there for memory errors, fewer).
+int Runs() {
+  static const int runs = [] {
+    const char* text = std::getenv("TRACEJAIL_STRESS_RUNS");
+    int n = text != nullptr ? std::atoi(text) : 200;
+    return n < 1 ? 1 : n > 10000 ? 10000 : n;
+  }();
+  return runs;
+}
 
 struct Tally {
   int failures = 0;
@@ -27,7 +38,7 @@ struct Tally {
 void Repeat(const std::vector<std::string>& tracejail_args, const std::vector<std::string>& command,
             const std::string& want_out, int want_status) {
   Tally tally;
-  for (int i = 0; i < kRuns; ++i) {
+  for (int i = 0; i < Runs(); ++i) {
     harness::Options o;
     o.tracejail_args = tracejail_args;
     o.events = false;
@@ -123,9 +134,9 @@ namespace {
 
 // unix_block: sends interrupted by signals and restarted, and one whose only reader is a thread
 // the send holds stopped (tracejail interrupts it on a tick to let the reader go on). Each run
-// takes a tick or two, so fewer runs than kRuns.
+// takes a tick or two, so a fifth of the runs.
 void BlockedSends(const char* same_cpu) {
-  constexpr int kBlockRuns = 40;
+  const int kBlockRuns = std::max(1, Runs() / 5);
   harness::TempDir dir;
   Tally tally;
   for (int i = 0; i < kBlockRuns; ++i) {
@@ -162,7 +173,7 @@ TEST_CASE("a SIGTERM at any moment of a run ends it truthfully", "[stress][signa
   // Anything else (tracejail killed by its own SIGALRM: 142; an internal error: 125) is a bug,
   // and so is a hang (CTest's timeout).
   std::map<int, int> seen;
-  for (int i = 0; i < kRuns; ++i) {
+  for (int i = 0; i < Runs(); ++i) {
     harness::TempDir dir;
     int status = RunAndSignal(
         {"run", "--no-summary", "--kill-grace", "0", "--same-cpu", (i / 2) % 2 ? "off" : "auto",

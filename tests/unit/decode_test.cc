@@ -267,6 +267,16 @@ TEST_CASE("Decode metadata and at-flags", "[decode]") {
     CHECK_FALSE(ctx.resolve_calls.at(0).follow_last);
     CHECK(ctx.resolve_calls.at(1).follow_last);
   }
+  SECTION("inotify and fanotify follow a final symlink unless told not to") {
+    Run(ctx, "inotify_add_watch", {3, ctx.mem.PutCString("/l"), 0x4});
+    Run(ctx, "inotify_add_watch", {3, ctx.mem.PutCString("/l"), 0x4 | 0x02000000});
+    Run(ctx, "fanotify_mark", {3, 0x1, 0x1, kFdCwd, ctx.mem.PutCString("/l")});
+    Run(ctx, "fanotify_mark", {3, 0x1 | 0x4, 0x1, kFdCwd, ctx.mem.PutCString("/l")});
+    CHECK(ctx.resolve_calls.at(0).follow_last);
+    CHECK_FALSE(ctx.resolve_calls.at(1).follow_last);  // IN_DONT_FOLLOW
+    CHECK(ctx.resolve_calls.at(2).follow_last);
+    CHECK_FALSE(ctx.resolve_calls.at(3).follow_last);  // FAN_MARK_DONT_FOLLOW
+  }
   SECTION("utimensat(fd, NULL) acts on the fd") {
     auto out = Run(ctx, "utimensat", {7, 0, 0, 0});
     CHECK(out.early_errno == 0);
