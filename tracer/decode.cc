@@ -799,8 +799,26 @@ void DecodePaths(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, T
                                       : how == Follow::kFanotifyFlags ? a[1]
                                                                       : at_flags;
     bool follow = FollowFor(how, out.open_flags, follow_word);
+    // A trailing slash makes the kernel follow a final symlink (and want a directory) wherever
+    // it looks the final name up; a call that makes or removes a name only looks at its parent.
+    const Access named = n == 0 ? row.access : row.access2;
+    const bool trailing_slash = p.raw.size() > 1 && p.raw.back() == '/';
+    const bool made_or_removed =
+        row.kind == Kind::kPaths && (named & (Access::kCreate | Access::kDelete)) != Access::kNone;
+    if (!follow && trailing_slash && !made_or_removed && row.kind == Kind::kPaths) follow = true;
     p.follow = follow;
-    p.resolved = ctx.Resolve(dirfd, p.raw, follow, empty_ok, out.how[2]);
+    std::string_view lookup = p.raw;
+    if (!follow && trailing_slash && made_or_removed) {
+      // The name is looked up in its parent, not followed, whatever the slash: it is resolved
+      // without it, and the slash is given back to what the kernel gets (it still wants a
+      // directory there).
+      while (lookup.size() > 1 && lookup.back() == '/') lookup.remove_suffix(1);
+    }
+    p.resolved = ctx.Resolve(dirfd, lookup, follow, empty_ok, out.how[2]);
+    if (lookup.size() != p.raw.size()) {
+      if (!p.resolved.pin.empty()) p.resolved.pin += '/';
+      if (!p.resolved.walk.empty()) p.resolved.walk += '/';
+    }
     if (p.resolved.error != 0 && p.resolved.error != ENOENT) {
       out.early_errno = p.resolved.error;
       return;

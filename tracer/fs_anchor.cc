@@ -81,7 +81,8 @@ AnchorPlan PlanAnchors(const DecodedCall& call) {
     if (arg < 0) break;  // a descriptor-based change (fchmod, ftruncate): nothing to walk
     if (call.args[static_cast<std::size_t>(arg)] == 0) continue;  // utimensat(fd, NULL)
     const DecodedPath& p = call.paths[static_cast<std::size_t>(n)];
-    const std::string& walk = p.resolved.walk;
+    std::string walk = p.resolved.walk;
+    while (walk.size() > 1 && walk.back() == '/') walk.pop_back();  // kept as `trailing_slash`
     if (walk.empty() || walk.front() != '/') {
       plan.anchors.clear();
       plan.why_not = p.resolved.unpinnable.empty() ? "the path has no checked walk to anchor"
@@ -94,14 +95,26 @@ AnchorPlan PlanAnchors(const DecodedCall& call) {
     std::size_t cut = walk.find_last_of('/');
     std::string name = walk.substr(cut + 1);
     std::string_view last = LastComponent(p.raw);
-    if (!p.follow && (a.trailing_slash || last == "." || last == "..")) {
-      // The kernel gives such a final name meanings of its own (a trailing slash follows a
-      // symlink, "." and ".." are refused): the call runs on its pinned path as written.
+    const bool dots = last == "." || last == "..";
+    // A call that makes or removes a name looks it up in its parent only (rename, link's new
+    // name, unlink, rmdir, mkdir, mknod, symlink): a trailing slash stays a trailing slash there,
+    // and a final "." or ".." is refused (EEXIST, EISDIR, EINVAL, ENOTEMPTY, EBUSY).
+    const policy::Access made_or_removed = call.request.paths[static_cast<std::size_t>(n)].access &
+                                           (policy::Access::kCreate | policy::Access::kDelete);
+    if (!p.follow && dots && made_or_removed != policy::Access::kNone) {
       plan.anchors.clear();
-      plan.why_not = "a final name ending in \"/\", \".\" or \"..\" is not anchored";
+      plan.inert =
+          "the kernel refuses a final \".\" or \"..\" where a name is made or removed: the call "
+          "acts on nothing";
       return plan;
     }
-    if (p.follow || name.empty()) {
+    if (!p.follow && dots) {
+      // A lookup that does not follow a final symlink still ends in the directory "." or ".."
+      // names (the decoder made a trailing slash follow): anchored on it, named ".../fd/N/.".
+      a.object = true;
+      a.dot = true;
+      a.open_path = walk;
+    } else if (p.follow || name.empty()) {
       // The object itself: its final symlink was resolved by the check (the kernel would follow
       // it), and a symlink put there since must not be followed. "/" has no directory above it.
       a.object = true;
@@ -131,7 +144,11 @@ OpenHowWords AnchorHow(const FsAnchor& anchor) {
 std::string AnchoredPath(int fd, const FsAnchor& anchor) {
   std::string path = fmt::format("/proc/thread-self/fd/{}", fd);
   if (!anchor.object) path += "/" + anchor.name;
-  if (anchor.trailing_slash) path += "/";
+  if (anchor.dot) {
+    path += "/.";
+  } else if (anchor.trailing_slash) {
+    path += "/";
+  }
   return path;
 }
 

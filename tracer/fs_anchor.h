@@ -44,6 +44,7 @@ struct FsAnchor {
   bool object = false;           // the object itself (a followed final name), else its directory
   std::string name;              // the final name under the directory; empty for the object
   bool trailing_slash = false;   // the path was written with one: the kernel's checks stay
+  bool dot = false;  // the object is a directory named by a final "." or "..": ".../fd/N/."
 };
 
 struct AnchorPlan {
@@ -52,6 +53,9 @@ struct AnchorPlan {
   // says it is not race-free), or "" when it can. Calls that are not anchored at all (opens,
   // execs, calls on descriptors) get an empty plan and an empty reason.
   std::string why_not;
+  // Set instead of anchors when the kernel refuses the call whatever the filesystem holds (a
+  // final "." or ".." where a name is made or removed): why it acts on nothing.
+  std::string inert;
   bool needed() const { return !anchors.empty(); }
 };
 

@@ -1025,6 +1025,7 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     // or the region cannot be written.
     switch (PinArguments(t, call)) {
       case PinFailure::kNone:
+        GuardFdNamed(t, call);
         break;
       case PinFailure::kNoSlot:
         d = policy::Decision{policy::Action::kDeny, EAGAIN, policy::EventType::kSuspiciousBehavior,
@@ -1546,6 +1547,33 @@ void Supervisor::BoundMemFds(const std::shared_ptr<PinSpace>& opened) {
   }
 }
 
+void Supervisor::GuardFdNamed(Tracee& t, DecodedCall& call) {
+  // A call that names its object by a descriptor (fchmod, fchown, fsetxattr, ftruncate-like
+  // changes, a stat or utimensat by AT_EMPTY_PATH or a NULL path): no walk to race, only the
+  // descriptor, which nothing but a task sharing the descriptor table can change while this
+  // thread is stopped in the call.
+  if (call.row == nullptr || call.row->kind != Kind::kPaths || call.request.path_count == 0) return;
+  for (int i = 0; i < call.request.path_count; ++i) {
+    if (!call.paths[static_cast<std::size_t>(i)].raw.empty()) return;
+  }
+  if (!call.walk_guard.empty()) return;
+  // The empty path AT_EMPTY_PATH comes with was pinned; the walk it has not is the descriptor.
+  if (call.unpinned.empty() || call.unpinned == call.paths[0].resolved.unpinnable) {
+    call.pinned = true;
+    call.unpinned.clear();
+  }
+  if (FilesShared(t)) {
+    call.walk_gap =
+        "another task shares the descriptor table and could put another file under the "
+        "descriptor between the check and the call";
+  } else {
+    call.walk_gap.clear();
+    call.walk_guard =
+        "decided on the file its descriptor names, and no other task shares the descriptor "
+        "table: only this thread, stopped in the call, could change it";
+  }
+}
+
 Supervisor::PinFailure Supervisor::PinArguments(Tracee& t, DecodedCall& call) {
   if (call.request.path_count == 0 && call.addr_bytes.empty()) return PinFailure::kNone;
   PinSpace* space = SpaceOf(t);
@@ -1566,6 +1594,8 @@ Supervisor::PinFailure Supervisor::PinArguments(Tracee& t, DecodedCall& call) {
   if (AnchorPlan anchors = PlanAnchors(call); anchors.needed()) {
     PinFailure failure = PinFailure::kNone;
     if (StartAnchored(t, call, std::move(anchors), *space, at, failure)) return failure;
+  } else if (!anchors.inert.empty()) {
+    call.walk_guard = anchors.inert;
   } else if (!anchors.why_not.empty()) {
     call.walk_gap = anchors.why_not + " (not anchored)";
   }

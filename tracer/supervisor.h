@@ -191,6 +191,9 @@ class Supervisor {
   // at the call's exit compares the socket reached with it; another one is disconnected and the
   // call fails with ECONNREFUSED (FinishConnect).
   void ArmConnect(Tracee& t, DecodedCall& call);
+  // An allowed call that names its object by a descriptor: race-free when no other task
+  // shares the descriptor table, and its event says which.
+  void GuardFdNamed(Tracee& t, DecodedCall& call);
   // An allowed unix bind: its exit makes the socket the tree's if it succeeded, and for a path
   // bind checks that the socket file was made in the checked directory. A decision instead
   // when the bind must not run (the checked directory is gone or has a symlink in its walk

@@ -527,6 +527,74 @@ TEST_CASE("inotify_add_watch is decided and anchored on what the kernel watches"
   }
 }
 
+TEST_CASE("final names with a trailing slash or a dot do under tracejail what they do natively",
+          "[race]") {
+  harness::TempDir dir;
+  std::string script = std::string(TEST_DATA_DIR) + "/final_names.py";
+  std::filesystem::create_directories(dir.path() + "/native");
+  auto native = harness::RunNative({"python3", script, dir.path() + "/native"});
+  REQUIRE(native.status == 0);
+  for (const char* level : {"basic", "standard", "strict"}) {
+    CAPTURE(level);
+    std::string work = dir.path() + "/" + level;
+    std::filesystem::create_directories(work);
+    // A metadata rule makes the metadata reads stop (and be anchored) as well.
+    std::string policy = Policy(dir, level,
+                                R"({"path": ")" + dir.path() +
+                                    R"(/elsewhere/**", "access": ["metadata"], "action": "deny"},
+           {"path": ")" + work + R"(/**", "access": ["read", "write", "create", "delete", "chmod",
+            "metadata"], "action": "allow", "event": "suspicious_behavior", "severity": "info"})");
+    harness::Options o;
+    o.tracejail_args = {"--policy", policy};
+    auto r = harness::Run({"python3", script, work}, o);
+    INFO(r.err);
+    CHECK(r.status == 0);
+    CHECK(r.out == native.out);
+    // The allowed calls on the names under test are race-free.
+    for (const auto& e : r.Events("suspicious_behavior")) {
+      std::string args = e["args"].dump();
+      if (args.find(work) == std::string::npos || args.find("AT_EMPTY_PATH") != std::string::npos) {
+        continue;
+      }
+      INFO(e.dump());
+      CHECK(e["race_free"] == true);
+    }
+  }
+}
+
+TEST_CASE("a change made through a descriptor says whether another task could swap it", "[race]") {
+  harness::TempDir dir;
+  std::string file = dir.File("f", "x\n");
+  std::string policy = Policy(dir, "standard",
+                              R"({"path": ")" + dir.path() +
+                                  R"(/**", "access": ["read", "chmod"], "action": "allow",
+                                  "event": "suspicious_behavior", "severity": "info"})");
+  harness::Options o;
+  o.tracejail_args = {"--policy", policy};
+  // One fchmod alone, one while a second thread shares the descriptor table.
+  auto r = harness::Run({"python3", "-c",
+                         "import os, threading\n"
+                         "fd = os.open('" +
+                             file +
+                             "', os.O_RDONLY)\n"
+                             "os.fchmod(fd, 0o640)\n"
+                             "ev = threading.Event()\n"
+                             "t = threading.Thread(target=ev.wait)\n"
+                             "t.start()\n"
+                             "os.fchmod(fd, 0o600)\n"
+                             "ev.set()\n"
+                             "t.join()\n"},
+                        o);
+  INFO(r.out << r.err);
+  CHECK(r.status == 0);
+  auto changes = r.Events("suspicious_behavior", "fchmod");
+  REQUIRE(changes.size() == 2);
+  CHECK(changes[0]["race_free"] == true);
+  CHECK(changes[1]["race_free"] == false);
+  CHECK_THAT(changes[1]["race"]["filesystem"].get<std::string>(),
+             Catch::Contains("shares the descriptor table"));
+}
+
 TEST_CASE("a signal ends an anchored send blocked on a full unix socket as it does natively",
           "[race]") {
   harness::TempDir dir;

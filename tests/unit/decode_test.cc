@@ -261,6 +261,16 @@ TEST_CASE("Decode metadata and at-flags", "[decode]") {
     CHECK_FALSE(ctx.resolve_calls.at(0).follow_last);
     CHECK(out.request.paths[0].path == "/l");
   }
+  SECTION("a trailing slash follows where the final name is looked up, not where it is made") {
+    Run(ctx, "lstat", {ctx.mem.PutCString("/l/"), 0x1000});
+    Run(ctx, "lchown", {ctx.mem.PutCString("/l/"), 0, 0});
+    Run(ctx, "rmdir", {ctx.mem.PutCString("/l/")});
+    Run(ctx, "mkdir", {ctx.mem.PutCString("/l/"), 0755});
+    CHECK(ctx.resolve_calls.at(0).follow_last);
+    CHECK(ctx.resolve_calls.at(1).follow_last);
+    CHECK_FALSE(ctx.resolve_calls.at(2).follow_last);
+    CHECK_FALSE(ctx.resolve_calls.at(3).follow_last);
+  }
   SECTION("lstat never follows, stat does") {
     Run(ctx, "lstat", {ctx.mem.PutCString("/l"), 0x1000});
     Run(ctx, "stat", {ctx.mem.PutCString("/l"), 0x1000});

@@ -33,6 +33,7 @@ DecodedCall Call(std::string_view syscall, std::vector<PathSpec> paths) {
   call.args = {0x7000, 0x7100, 0x7200, 0x7300, 0x7400, 0x7500};  // pointers are non-NULL
   call.request.path_count = static_cast<int>(paths.size());
   for (std::size_t i = 0; i < paths.size(); ++i) {
+    call.request.paths[i].access = i == 0 ? call.row->access : call.row->access2;
     call.paths[i].raw = paths[i].raw;
     call.paths[i].follow = paths[i].follow;
     call.paths[i].resolved.path = paths[i].walk;
@@ -163,12 +164,28 @@ TEST_CASE("what is not anchored says why, or is not a call anchoring is for", "[
     CHECK(plan.why_not == "a walk through /proc/PID/fd");
   }
   SECTION("final names the kernel treats specially") {
-    for (const char* raw : {"dir/", "dir/.", "dir/..", "dir/sub//"}) {
+    // Where a name is removed (or made), a trailing slash stays on the name in its directory...
+    for (const char* raw : {"dir/", "dir//"}) {
+      CAPTURE(raw);
+      // The resolver keeps a trailing slash on a name it does not follow.
+      AnchorPlan plan = PlanAnchors(Call("rmdir", {{"/work/dir/", false, raw}}));
+      REQUIRE(plan.anchors.size() == 1);
+      CHECK(tracer::AnchoredPath(5, plan.anchors[0]) == "/proc/thread-self/fd/5/dir/");
+      CHECK(plan.anchors[0].open_path == "/work");
+    }
+    // ... and a final "." or ".." is refused by the kernel whatever is there: nothing to anchor.
+    for (const char* raw : {"dir/.", "dir/.."}) {
       CAPTURE(raw);
       AnchorPlan plan = PlanAnchors(Call("rmdir", {{"/work/dir", false, raw}}));
       CHECK_FALSE(plan.needed());
-      CHECK_FALSE(plan.why_not.empty());
+      CHECK(plan.why_not.empty());
+      CHECK_FALSE(plan.inert.empty());
     }
+    // A lookup that does not follow ends in the directory "." names: ".../fd/N/.".
+    AnchorPlan lstat = PlanAnchors(Call("lstat", {{"/work/dir", false, "dir/."}}));
+    REQUIRE(lstat.anchors.size() == 1);
+    CHECK(lstat.anchors[0].open_path == "/work/dir");
+    CHECK(tracer::AnchoredPath(5, lstat.anchors[0]) == "/proc/thread-self/fd/5/.");
     // Followed, a trailing slash keeps its meaning on the anchored path: a directory only.
     AnchorPlan chmod = PlanAnchors(Call("chmod", {{"/work/dir", true, "dir/"}}));
     REQUIRE(chmod.anchors.size() == 1);
