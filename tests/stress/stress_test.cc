@@ -35,15 +35,17 @@ struct Tally {
   std::string first;  // the first failure in full
 };
 
-void Repeat(const std::vector<std::string>& tracejail_args, const std::vector<std::string>& command,
-            const std::string& want_out, int want_status) {
+// `command` under tracejail `runs` times; each run must pass `good`.
+template <typename Good>
+void RepeatRuns(int runs, const std::vector<std::string>& tracejail_args,
+                const std::vector<std::string>& command, Good good) {
   Tally tally;
-  for (int i = 0; i < Runs(); ++i) {
+  for (int i = 0; i < runs; ++i) {
     harness::Options o;
     o.tracejail_args = tracejail_args;
     o.events = false;
     harness::Result r = harness::Run(command, o);
-    if (r.out != want_out || r.status != want_status) {
+    if (!good(r)) {
       if (tally.failures++ == 0) {
         tally.first = "run " + std::to_string(i) + ": status " + std::to_string(r.status) +
                       ", stdout \"" + r.out + "\", stderr: " + r.err;
@@ -52,6 +54,13 @@ void Repeat(const std::vector<std::string>& tracejail_args, const std::vector<st
   }
   INFO("first failure: " << tally.first);
   CHECK(tally.failures == 0);
+}
+
+void Repeat(const std::vector<std::string>& tracejail_args, const std::vector<std::string>& command,
+            const std::string& want_out, int want_status) {
+  RepeatRuns(Runs(), tracejail_args, command, [&](const harness::Result& r) {
+    return r.out == want_out && r.status == want_status;
+  });
 }
 
 }  // namespace
@@ -136,23 +145,12 @@ namespace {
 // the send holds stopped (tracejail interrupts it on a tick to let the reader go on). Each run
 // takes a tick or two, so a fifth of the runs.
 void BlockedSends(const char* same_cpu) {
-  const int kBlockRuns = std::max(1, Runs() / 5);
   harness::TempDir dir;
-  Tally tally;
-  for (int i = 0; i < kBlockRuns; ++i) {
-    harness::Options o;
-    o.tracejail_args = {"--level", "standard", "--same-cpu", same_cpu};
-    o.events = false;
-    harness::Result r = harness::Run({harness::Sample("unix_block"), dir.path()}, o);
-    if (r.out.find("EINTR ok\nRESTART ok\nTHREAD ok\n") == std::string::npos || r.status != 0) {
-      if (tally.failures++ == 0) {
-        tally.first = "run " + std::to_string(i) + ": status " + std::to_string(r.status) +
-                      ", stdout \"" + r.out + "\", stderr: " + r.err;
-      }
-    }
-  }
-  INFO("first failure: " << tally.first);
-  CHECK(tally.failures == 0);
+  RepeatRuns(std::max(1, Runs() / 5), {"--level", "standard", "--same-cpu", same_cpu},
+             {harness::Sample("unix_block"), dir.path()}, [](const harness::Result& r) {
+               return r.status == 0 &&
+                      r.out.find("EINTR ok\nRESTART ok\nTHREAD ok\n") != std::string::npos;
+             });
 }
 
 }  // namespace
