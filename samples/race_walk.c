@@ -38,6 +38,11 @@
  *                              keeps putting a descriptor of DIR under the numbers the next
  *                              descriptors would get (dup2, then close): an attack on whatever
  *                              a tracer makes the calling thread open on its behalf.
+ *   race_walk fdchmod OK SECRET N
+ *                              fchmod(fd, 0604) N times in one thread on a descriptor number
+ *                              that another thread keeps pointing at OK and at SECRET in turn
+ *                              (dup2): an attack on a check of the file a descriptor names;
+ *                              "WALK done=<n> <ERRNO>=<n>...", the caller checks SECRET's mode.
  *
  * With A -> a decoy and B -> the secret (symlinks, or directories holding a file of the same
  * name), the opener's checked path names the decoy at the check and the secret at the use in
@@ -51,8 +56,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -67,7 +72,7 @@ static void on_term(int sig) {
 }
 
 /* " EPERM=3 ENOENT=2" and the end of the line. */
-static void print_errnos(const long *errs) {
+static void print_errnos(const long* errs) {
   for (int e = 0; e < 4096; ++e) {
     if (errs[e]) printf(" %s=%ld", strerrorname_np(e) ? strerrorname_np(e) : "?", errs[e]);
   }
@@ -99,7 +104,7 @@ static int flip(const char* dir, const char* a, const char* b) {
 }
 
 /* DEV:INO as stat(1) %d:%i prints them; 0 when it is not that. */
-static int parse_identity(const char *text, unsigned long long *dev, unsigned long long *ino) {
+static int parse_identity(const char* text, unsigned long long* dev, unsigned long long* ino) {
   if (sscanf(text, "%llu:%llu", dev, ino) == 2) return 1;
   fprintf(stderr, "race_walk: DEV:INO expected, not %s\n", text);
   return 0;
@@ -163,7 +168,7 @@ static int exec_loop(const char* path, long n) {
 }
 
 /* A path call that changes the filesystem, N times: what it reached is checked from outside. */
-static int mutate_loop(const char *op, const char *path, long n) {
+static int mutate_loop(const char* op, const char* path, long n) {
   long done = 0, errs[4096] = {0};
   for (long i = 0; i < n; ++i) {
     int rc = strcmp(op, "chmod") == 0 ? chmod(path, 0604) : unlink(path);
@@ -182,8 +187,8 @@ struct swapper {
   int evil, base;
 };
 
-static void *swap_fds(void *arg) {
-  struct swapper *w = arg;
+static void* swap_fds(void* arg) {
+  struct swapper* w = arg;
   while (!stop) {
     for (int k = w->base; k < w->base + 3; ++k) {
       dup2(w->evil, k);
@@ -193,7 +198,7 @@ static void *swap_fds(void *arg) {
   return NULL;
 }
 
-static int fdswap_loop(const char *path, const char *dir, long n) {
+static int fdswap_loop(const char* path, const char* dir, long n) {
   struct swapper w = {.evil = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)};
   if (w.evil < 0) {
     perror(dir);
@@ -217,7 +222,44 @@ static int fdswap_loop(const char *path, const char *dir, long n) {
   return 0;
 }
 
-static int stat_loop(const char *path, const char *secret, long n) {
+struct flipper {
+  int fd, a, b;
+};
+
+static void* flip_fd(void* arg) {
+  struct flipper* f = arg;
+  while (!stop) {
+    dup2(f->a, f->fd);
+    dup2(f->b, f->fd);
+  }
+  return NULL;
+}
+
+static int fdchmod_loop(const char* ok, const char* secret, long n) {
+  struct flipper f = {.a = open(ok, O_RDONLY | O_CLOEXEC), .b = open(secret, O_RDONLY | O_CLOEXEC)};
+  if (f.a < 0 || f.b < 0) {
+    perror("open");
+    return 2;
+  }
+  f.fd = dup(f.a);
+  pthread_t th;
+  if (f.fd < 0 || pthread_create(&th, NULL, flip_fd, &f) != 0) return 2;
+  long done = 0, errs[4096] = {0};
+  for (long i = 0; i < n; ++i) {
+    if (fchmod(f.fd, 0604) == 0) {
+      ++done;
+    } else if (errno < 4096) {
+      ++errs[errno];
+    }
+  }
+  stop = 1;
+  pthread_join(th, NULL);
+  printf("WALK done=%ld", done);
+  print_errnos(errs);
+  return 0;
+}
+
+static int stat_loop(const char* path, const char* secret, long n) {
   unsigned long long dev = 0, ino = 0;
   if (!parse_identity(secret, &dev, &ino)) return 2;
   long done = 0, got = 0, errs[4096] = {0};
@@ -237,19 +279,19 @@ static int stat_loop(const char *path, const char *secret, long n) {
   return 0;
 }
 
-static int serve(const char *path, char byte) {
+static int serve(const char* path, char byte) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_un un = {.sun_family = AF_UNIX};
   snprintf(un.sun_path, sizeof un.sun_path, "%s", path);
   unlink(path);
-  if (fd < 0 || bind(fd, (struct sockaddr *)&un, sizeof un) != 0 || listen(fd, 128) != 0) {
+  if (fd < 0 || bind(fd, (struct sockaddr*)&un, sizeof un) != 0 || listen(fd, 128) != 0) {
     perror(path);
     return 2;
   }
   struct sigaction sa = {0};
   sa.sa_handler = on_term;
   sigaction(SIGTERM, &sa, NULL);
-  signal(SIGPIPE, SIG_IGN);  /* a client tracejail disconnected: EPIPE, not the end */
+  signal(SIGPIPE, SIG_IGN); /* a client tracejail disconnected: EPIPE, not the end */
   printf("SERVING\n");
   fflush(stdout);
   while (!stop) {
@@ -261,7 +303,7 @@ static int serve(const char *path, char byte) {
   return 0;
 }
 
-static int connect_loop(const char *path, long n) {
+static int connect_loop(const char* path, long n) {
   long connected = 0, daemon = 0, errs[4096] = {0};
   struct sockaddr_un un = {.sun_family = AF_UNIX};
   snprintf(un.sun_path, sizeof un.sun_path, "%s", path);
@@ -271,7 +313,7 @@ static int connect_loop(const char *path, long n) {
       perror("socket");
       return 2;
     }
-    if (connect(fd, (struct sockaddr *)&un, sizeof un) != 0) {
+    if (connect(fd, (struct sockaddr*)&un, sizeof un) != 0) {
       if (errno < 4096) ++errs[errno];
       close(fd);
       continue;
@@ -291,17 +333,17 @@ static int connect_loop(const char *path, long n) {
   return 0;
 }
 
-static int receive(const char *path) {
+static int receive(const char* path) {
   int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   struct sockaddr_un un = {.sun_family = AF_UNIX};
   snprintf(un.sun_path, sizeof un.sun_path, "%s", path);
   unlink(path);
-  if (fd < 0 || bind(fd, (struct sockaddr *)&un, sizeof un) != 0) {
+  if (fd < 0 || bind(fd, (struct sockaddr*)&un, sizeof un) != 0) {
     perror(path);
     return 2;
   }
   struct sigaction sa = {0};
-  sa.sa_handler = on_term;  /* no SA_RESTART: the blocking recv ends with EINTR */
+  sa.sa_handler = on_term; /* no SA_RESTART: the blocking recv ends with EINTR */
   sigaction(SIGTERM, &sa, NULL);
   printf("RECEIVING\n");
   fflush(stdout);
@@ -314,7 +356,7 @@ static int receive(const char *path) {
   return 0;
 }
 
-static int send_loop(const char *path, long n, const char *how) {
+static int send_loop(const char* path, long n, const char* how) {
   long sent = 0, errs[4096] = {0};
   struct sockaddr_un un = {.sun_family = AF_UNIX};
   snprintf(un.sun_path, sizeof un.sun_path, "%s", path);
@@ -325,14 +367,12 @@ static int send_loop(const char *path, long n, const char *how) {
   }
   char byte = 'x';
   struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-  struct mmsghdr mm = {.msg_hdr = {.msg_name = &un,
-                                   .msg_namelen = sizeof un,
-                                   .msg_iov = &iov,
-                                   .msg_iovlen = 1}};
+  struct mmsghdr mm = {
+      .msg_hdr = {.msg_name = &un, .msg_namelen = sizeof un, .msg_iov = &iov, .msg_iovlen = 1}};
   for (long i = 0; i < n; ++i) {
     long r;
     if (strcmp(how, "sendto") == 0) {
-      r = sendto(fd, &byte, 1, 0, (struct sockaddr *)&un, sizeof un);
+      r = sendto(fd, &byte, 1, 0, (struct sockaddr*)&un, sizeof un);
     } else if (strcmp(how, "sendmsg") == 0) {
       r = sendmsg(fd, &mm.msg_hdr, 0);
     } else {
@@ -349,10 +389,10 @@ static int send_loop(const char *path, long n, const char *how) {
   return 0;
 }
 
-static int bind_loop(const char *prefix, long n, const char *secret) {
+static int bind_loop(const char* prefix, long n, const char* secret) {
   long bound = 0, got = 0, errs[4096] = {0};
-  const char *slash = strrchr(prefix, '/');
-  const char *base = slash ? slash + 1 : prefix;
+  const char* slash = strrchr(prefix, '/');
+  const char* base = slash ? slash + 1 : prefix;
   for (long i = 0; i < n; ++i) {
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
@@ -361,7 +401,7 @@ static int bind_loop(const char *prefix, long n, const char *secret) {
     }
     struct sockaddr_un un = {.sun_family = AF_UNIX};
     snprintf(un.sun_path, sizeof un.sun_path, "%s%ld", prefix, i);
-    if (bind(fd, (struct sockaddr *)&un, sizeof un) != 0) {
+    if (bind(fd, (struct sockaddr*)&un, sizeof un) != 0) {
       if (errno < 4096) ++errs[errno];
     } else {
       char there[4096];
@@ -382,7 +422,7 @@ static int bind_loop(const char *prefix, long n, const char *secret) {
   return 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (argc == 5 && strcmp(argv[1], "flip") == 0) return flip(argv[2], argv[3], argv[4]);
   if (argc == 5 && strcmp(argv[1], "open") == 0) return open_loop(argv[2], argv[3], atol(argv[4]));
@@ -396,12 +436,16 @@ int main(int argc, char **argv) {
        strcmp(argv[4], "sendmmsg") == 0))
     return send_loop(argv[2], atol(argv[3]), argv[4]);
   if (argc == 5 && strcmp(argv[1], "stat") == 0) return stat_loop(argv[2], argv[3], atol(argv[4]));
+  if (argc == 5 && strcmp(argv[1], "fdchmod") == 0)
+    return fdchmod_loop(argv[2], argv[3], atol(argv[4]));
   if (argc == 5 && strcmp(argv[1], "fdswap") == 0)
     return fdswap_loop(argv[2], argv[3], atol(argv[4]));
   if (argc == 4 && (strcmp(argv[1], "chmod") == 0 || strcmp(argv[1], "unlink") == 0))
     return mutate_loop(argv[1], argv[2], atol(argv[3]));
-  fprintf(stderr, "usage: race_walk flip DIR A B | open PATH DEV:INO N | exec PATH N | serve PATH BYTE | "
-                  "connect PATH N | bind PREFIX N SECRET | receive PATH | send PATH N sendto|sendmsg|sendmmsg | chmod PATH N | unlink PATH N | stat PATH DEV:INO N | "
-                  "fdswap PATH DIR N\n");
+  fprintf(stderr,
+          "usage: race_walk flip DIR A B | open PATH DEV:INO N | exec PATH N | serve PATH BYTE | "
+          "connect PATH N | bind PREFIX N SECRET | receive PATH | send PATH N "
+          "sendto|sendmsg|sendmmsg | chmod PATH N | unlink PATH N | stat PATH DEV:INO N | "
+          "fdswap PATH DIR N\n");
   return 2;
 }

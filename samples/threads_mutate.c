@@ -2,10 +2,12 @@
  * mkdir, rename, chmod, symlink, unlink and rmdir is an anchored call (tracer/fs_anchor.h), and
  * with four threads sharing one descriptor table each of them holds the others stopped while it
  * runs; so are the connect and send to a unix socket the main thread bound, and each unix bind
- * holds them while its socket file is checked. Meanwhile the main thread sends them signals. Deterministic output: "MUTATE <n> <ok>"
- * where n counts the sequences that went through (4 x 25) and ok says every thread's signal mask
- * came back as it was and its signals arrived; exit status 0. */
+ * holds them while its socket file is checked, and each fchmod on a descriptor holds them from
+ * its check to its exit. Meanwhile the main thread sends them signals. Deterministic output:
+ * "MUTATE <n> <ok>" where n counts the sequences that went through (4 x 25) and ok says every
+ * thread's signal mask came back as it was and its signals arrived; exit status 0. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -25,6 +27,15 @@ static struct sockaddr_un listener = {.sun_family = AF_UNIX};
 
 /* Bind a datagram socket at PATH, connect another to the main thread's socket, send one byte
  * each way it allows (a full queue is fine: MSG_DONTWAIT), then unlink PATH. */
+/* A change through a descriptor: checked on the file the descriptor names. */
+static int fd_chmod(const char* path) {
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  int ok = fchmod(fd, 0755) == 0;
+  close(fd);
+  return ok;
+}
+
 static int unix_round(const char* path) {
   struct sockaddr_un un = {.sun_family = AF_UNIX};
   snprintf(un.sun_path, sizeof un.sun_path, "%s", path);
@@ -62,7 +73,7 @@ static void* work(void* arg) {
     snprintf(moved, sizeof moved, "%s/m%ld-%d", base, id, i);
     snprintf(link, sizeof link, "%s/l%ld-%d", base, id, i);
     if (mkdir(dir, 0700) != 0 || rename(dir, moved) != 0 || chmod(moved, 0750) != 0 ||
-        symlink(moved, link) != 0 || unlink(link) != 0 || rmdir(moved) != 0 ||
+        !fd_chmod(moved) || symlink(moved, link) != 0 || unlink(link) != 0 || rmdir(moved) != 0 ||
         !unix_round(sock)) {
       fprintf(stderr, "thread %ld round %d: %s\n", id, i, strerror(errno));
       continue;

@@ -438,11 +438,16 @@ void Supervisor::AnchoredFailed(Tracee& t, const std::string& why) {
   ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
 }
 
-Supervisor::Freeze Supervisor::FreezeSharers(Tracee& t) {
+bool SharesTables(pid_t a, pid_t b, bool fs) {
+  return syscall(SYS_kcmp, a, b, KCMP_FILES, 0, 0) == 0 ||
+         (fs && syscall(SYS_kcmp, a, b, KCMP_FS, 0, 0) == 0);
+}
+
+Supervisor::Freeze Supervisor::FreezeSharers(Tracee& t, bool fs) {
   constexpr double kMaxWait = 2.0;  // seconds for every sharer to reach a stop
   std::vector<pid_t> pending;
   for (const auto& [tid, other] : tracees_) {
-    if (tid == t.tid || syscall(SYS_kcmp, t.tid, tid, KCMP_FILES, 0, 0) != 0) continue;
+    if (tid == t.tid || !SharesTables(t.tid, tid, fs)) continue;
     frozen_[tid] = t.tid;
     // One that is stopped already traps again when resumed: harmless (PTRACE_EVENT_STOP).
     if (ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) == 0) pending.push_back(tid);
@@ -475,8 +480,7 @@ Supervisor::Freeze Supervisor::FreezeSharers(Tracee& t) {
       return Freeze::kTimedOut;
     }
     // One that let go of the table (it exited or exec'd) cannot change it any more.
-    std::erase_if(pending,
-                  [&](pid_t p) { return syscall(SYS_kcmp, t.tid, p, KCMP_FILES, 0, 0) != 0; });
+    std::erase_if(pending, [&](pid_t p) { return !SharesTables(t.tid, p, fs); });
     if (!pending.empty() && Monotonic() > deadline) return Freeze::kTimedOut;
   }
   return Freeze::kFrozen;
@@ -489,7 +493,8 @@ bool Supervisor::ParkIfFrozen(pid_t tid, int status) {
     // A task the tracer had not seen yet (just cloned) that shares a frozen descriptor table.
     for (const auto& [frozen, freezer] : frozen_) {
       if (tid == freezer) return false;  // the call that holds them goes on
-      if (syscall(SYS_kcmp, freezer, tid, KCMP_FILES, 0, 0) == 0) {
+      // The working directory's sharers too: parking one more than needed only delays it.
+      if (SharesTables(freezer, tid, /*fs=*/true)) {
         it = frozen_.emplace(tid, freezer).first;
         break;
       }
@@ -519,7 +524,14 @@ void Supervisor::NudgeHeldCalls() {
   for (const auto& [frozen, freezer] : frozen_) holders.insert(freezer);
   for (pid_t tid : holders) {
     auto it = tracees_.find(tid);
-    if (it == tracees_.end() || !it->second.anchored) continue;
+    if (it == tracees_.end()) continue;
+    if (Tracee& held = it->second; held.inject == Tracee::Inject::kHeldExit) {
+      // A call on a descriptor that blocks (a lock, a slow filesystem): interrupted likewise,
+      // it is restarted, decided and held again.
+      if (++held.held_ticks == 2) ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
+      continue;
+    }
+    if (!it->second.anchored) continue;
     AnchoredCall& a = *it->second.anchored;
     // The first tick may come just after the call began: the second one interrupts it.
     if (a.step != AnchoredCall::Step::kCallExit || a.nudged || ++a.ticks_held < 2) continue;

@@ -17,6 +17,7 @@
 // decided and anchored again) or fails it with EINTR, as the handler asks.
 #pragma once
 
+#include <sys/types.h>
 #include <sys/user.h>
 
 #include <cstddef>
@@ -58,5 +59,9 @@ struct AnchoredCall {
   std::string name;            // the call's name
   std::string checked;         // the first checked path (escaped), for messages
 };
+
+// Tasks `a` and `b` share a descriptor table (with `fs`: or a working directory), as kcmp
+// tells: the tasks that could change what `a`'s descriptors (or relative names) refer to.
+bool SharesTables(pid_t a, pid_t b, bool fs);
 
 }  // namespace tracer

@@ -516,6 +516,7 @@ constexpr std::uint32_t kFsIoctlReads[] = {
 void DecodeFdPath(int fd, policy::Access access, TraceeContext& ctx, DecodedCall& out) {
   DecodedPath& p = out.paths[0];
   p.raw.clear();
+  p.fd = fd;
   p.resolved = ctx.Resolve(fd, "", false, true);
   if (p.resolved.error != 0) {
     out.early_errno = p.resolved.error;
@@ -815,6 +816,7 @@ void DecodePaths(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, T
       while (lookup.size() > 1 && lookup.back() == '/') lookup.remove_suffix(1);
     }
     p.resolved = ctx.Resolve(dirfd, lookup, follow, empty_ok, out.how[2]);
+    p.fd = p.raw.empty() ? dirfd : -1;
     if (lookup.size() != p.raw.size()) {
       if (!p.resolved.pin.empty()) p.resolved.pin += '/';
       if (!p.resolved.walk.empty()) p.resolved.walk += '/';

@@ -58,6 +58,9 @@ class TraceeContext {
 struct DecodedPath {
   std::string raw;     // as passed (bytes, unescaped)
   bool follow = true;  // the kernel follows a final symlink (resolved.walk went through it)
+  // With no path (AT_EMPTY_PATH, a NULL path, fchmod-like calls): the descriptor it names, or
+  // AT_FDCWD for the working directory. -1 when the call has a path.
+  int fd = -1;
   ResolveResult resolved;
 };
 

@@ -763,6 +763,8 @@ void Supervisor::HandleStop(pid_t tid, int status) {
       FinishBind(t);
     } else if (t.inject == Tracee::Inject::kConnectExit) {
       FinishConnect(t);
+    } else if (t.inject == Tracee::Inject::kHeldExit) {
+      FinishHeld(t);
     } else {
       MapPinRegion(t);
     }
@@ -899,6 +901,12 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     AnchoredSeccomp(t);
     return;
   }
+  if (t.inject == Tracee::Inject::kHeldExit) {
+    // The held call is over (its exit stop is always reported first; this is defence): the
+    // tasks it held go on.
+    t.inject = Tracee::Inject::kNone;
+    ThawSharers(t.tid);
+  }
   if (t.inject != Tracee::Inject::kNone && t.inject != Tracee::Inject::kSendmmsgExit &&
       t.inject != Tracee::Inject::kBindExit && t.inject != Tracee::Inject::kConnectExit) {
     // Our mmap is not flagged by our filter: a filter the tracee stacked stopped it, or the
@@ -1025,7 +1033,7 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     // or the region cannot be written.
     switch (PinArguments(t, call)) {
       case PinFailure::kNone:
-        GuardFdNamed(t, call);
+        if (std::optional<policy::Decision> refused = GuardFdNamed(t, call)) d = *refused;
         break;
       case PinFailure::kNoSlot:
         d = policy::Decision{policy::Action::kDeny, EAGAIN, policy::EventType::kSuspiciousBehavior,
@@ -1383,12 +1391,11 @@ void Supervisor::ArmConnect(Tracee& t, DecodedCall& call) {
   }
 }
 
-bool Supervisor::FilesShared(Tracee& t) {
+bool Supervisor::FilesShared(Tracee& t, bool fs) {
   constexpr std::size_t kMaxCompared = 1024;  // past that, assume it is shared
   if (tracees_.size() > kMaxCompared) return true;
   for (const auto& [tid, other] : tracees_) {
-    if (tid == t.tid) continue;
-    if (syscall(SYS_kcmp, t.tid, tid, KCMP_FILES, 0, 0) == 0) return true;
+    if (tid != t.tid && SharesTables(t.tid, tid, fs)) return true;
   }
   return false;
 }
@@ -1547,31 +1554,97 @@ void Supervisor::BoundMemFds(const std::shared_ptr<PinSpace>& opened) {
   }
 }
 
-void Supervisor::GuardFdNamed(Tracee& t, DecodedCall& call) {
+std::optional<policy::Decision> Supervisor::GuardFdNamed(Tracee& t, DecodedCall& call) {
   // A call that names its object by a descriptor (fchmod, fchown, fsetxattr, ftruncate-like
   // changes, a stat or utimensat by AT_EMPTY_PATH or a NULL path): no walk to race, only the
   // descriptor, which nothing but a task sharing the descriptor table can change while this
-  // thread is stopped in the call.
-  if (call.row == nullptr || call.row->kind != Kind::kPaths || call.request.path_count == 0) return;
-  for (int i = 0; i < call.request.path_count; ++i) {
-    if (!call.paths[static_cast<std::size_t>(i)].raw.empty()) return;
+  // thread is stopped in the call (and the working directory, for AT_FDCWD, nothing but a task
+  // sharing it).
+  if (call.row == nullptr || call.row->kind != Kind::kPaths || call.request.path_count == 0) {
+    return std::nullopt;
   }
-  if (!call.walk_guard.empty()) return;
+  for (int i = 0; i < call.request.path_count; ++i) {
+    if (!call.paths[static_cast<std::size_t>(i)].raw.empty()) return std::nullopt;
+  }
+  if (!call.walk_guard.empty()) return std::nullopt;
   // The empty path AT_EMPTY_PATH comes with was pinned; the walk it has not is the descriptor.
   if (call.unpinned.empty() || call.unpinned == call.paths[0].resolved.unpinnable) {
     call.pinned = true;
     call.unpinned.clear();
   }
-  if (FilesShared(t)) {
+  const int fd = call.paths[0].fd;
+  const bool cwd = fd == AT_FDCWD;
+  if (!FilesShared(t, cwd)) {
+    call.walk_gap.clear();
+    call.walk_guard = fmt::format(
+        "decided on the file its {} names, and no other task shares {}: only this thread, "
+        "stopped in the call, could change it",
+        cwd ? "working directory" : "descriptor",
+        cwd ? "the working directory or the descriptor table" : "the descriptor table");
+    return std::nullopt;
+  }
+  if (fd < 0 && !cwd) {
+    call.walk_gap = "the descriptor it names is not known to tracejail";
+    return std::nullopt;
+  }
+  if (t.inject != Tracee::Inject::kNone) {
     call.walk_gap =
         "another task shares the descriptor table and could put another file under the "
         "descriptor between the check and the call";
-  } else {
-    call.walk_gap.clear();
-    call.walk_guard =
-        "decided on the file its descriptor names, and no other task shares the descriptor "
-        "table: only this thread, stopped in the call, could change it";
+    return std::nullopt;
   }
+  const policy::Decision unchecked{policy::Action::kDeny, EAGAIN,
+                                   policy::EventType::kSuspiciousBehavior,
+                                   policy::Severity::kMedium, "builtin:fd-unchecked"};
+  // From here to the call's exit no task that could change what the descriptor names runs.
+  switch (FreezeSharers(t, cwd)) {
+    case Freeze::kFrozen:
+      break;
+    case Freeze::kCallerGone:
+      ThawSharers(t.tid);
+      return std::nullopt;  // its end is handled in order
+    case Freeze::kTimedOut:
+      ThawSharers(t.tid);
+      call.note =
+          "a task sharing its descriptor table did not stop within 2 s, so the file the "
+          "descriptor names could not be held to the one checked";
+      return unchecked;
+  }
+  // Held: what the descriptor names now is what the call acts on. It must be what was decided.
+  const std::string link = cwd ? fmt::format("/proc/{}/task/{}/cwd", TgidOf(t), t.tid)
+                               : fmt::format("/proc/{}/task/{}/fd/{}", TgidOf(t), t.tid, fd);
+  char name[PATH_MAX];
+  ssize_t n = readlink(link.c_str(), name, sizeof name);
+  const std::string& decided = call.paths[0].resolved.path;
+  if (n < 0 || static_cast<std::size_t>(n) >= sizeof name ||
+      std::string_view(name, static_cast<std::size_t>(n)) != decided) {
+    ThawSharers(t.tid);
+    call.note = fmt::format(
+        "{} named {} when the call was checked and {} once every task sharing the descriptor "
+        "table was held: another task changed it between the check and the call",
+        cwd ? "the working directory" : fmt::format("descriptor {}", fd),
+        report::EscapeBytes(decided),
+        n < 0 ? std::string("nothing")
+              : report::EscapeBytes(std::string_view(name, static_cast<std::size_t>(n))));
+    return policy::Decision{policy::Action::kDeny, EBADF, policy::EventType::kEscapeAttempt,
+                            policy::Severity::kHigh, "builtin:fd-race"};
+  }
+  t.inject = Tracee::Inject::kHeldExit;
+  t.held_ticks = 0;
+  call.walk_gap.clear();
+  call.walk_guard = fmt::format(
+      "decided on the file its {} names; every task sharing {} is held stopped from the check "
+      "to the call's exit, and {} still named that file once they were",
+      cwd ? "working directory" : "descriptor",
+      cwd ? "the working directory or the descriptor table" : "the descriptor table",
+      cwd ? "the working directory" : "the descriptor");
+  return std::nullopt;
+}
+
+void Supervisor::FinishHeld(Tracee& t) {
+  t.inject = Tracee::Inject::kNone;
+  ThawSharers(t.tid);
+  ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
 }
 
 Supervisor::PinFailure Supervisor::PinArguments(Tracee& t, DecodedCall& call) {
@@ -1810,6 +1883,7 @@ void Supervisor::MapPinRegion(Tracee& t) {
     case I::kSendmmsgExit:  // handled by FinishSendmmsg
     case I::kBindExit:      // handled by FinishBind
     case I::kConnectExit:   // handled by FinishConnect
+    case I::kHeldExit:      // handled by FinishHeld
     case I::kAnchored:      // handled by StepAnchored
       ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
       return;

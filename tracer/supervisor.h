@@ -137,6 +137,7 @@ class Supervisor {
       kBindExit,     // an allowed unix bind: its result decides whether the socket is the tree's
       kConnectExit,  // an allowed unix connect: was the socket reached the one checked?
       kAnchored,     // an allowed path call on anchors the tracee opens (`anchored`)
+      kHeldExit,     // an allowed call on a descriptor, its sharers held until its exit
     };
     Inject inject = Inject::kNone;
     user_regs_struct saved{};
@@ -155,6 +156,7 @@ class Supervisor {
     std::string connect_path;
     std::uint16_t saved_text = 0;
     std::unique_ptr<AnchoredCall> anchored;  // kAnchored
+    int held_ticks = 0;                      // kHeldExit: ticks seen while it holds its sharers
   };
   class Context;
 
@@ -191,18 +193,21 @@ class Supervisor {
   // at the call's exit compares the socket reached with it; another one is disconnected and the
   // call fails with ECONNREFUSED (FinishConnect).
   void ArmConnect(Tracee& t, DecodedCall& call);
-  // An allowed call that names its object by a descriptor: race-free when no other task
-  // shares the descriptor table, and its event says which.
-  void GuardFdNamed(Tracee& t, DecodedCall& call);
+  // An allowed call that names its object by a descriptor (or by the working directory, with
+  // an empty path): when another task shares the table (or the working directory) it is held
+  // stopped from here to the call's exit, and the descriptor must still name the file decided
+  // on. A decision instead when the call must not run (it names another file now, or a sharer
+  // did not stop).
+  std::optional<policy::Decision> GuardFdNamed(Tracee& t, DecodedCall& call);
+  void FinishHeld(Tracee& t);  // the exit of a call GuardFdNamed held sharers for
   // An allowed unix bind: its exit makes the socket the tree's if it succeeded, and for a path
   // bind checks that the socket file was made in the checked directory. A decision instead
   // when the bind must not run (the checked directory is gone or has a symlink in its walk
   // now; a task sharing the descriptor table could not be held); call.note says why.
   std::optional<policy::Decision> ArmBind(Tracee& t, DecodedCall& call);
   void FinishConnect(Tracee& t);
-  bool FilesShared(Tracee& t);  // another task of the tree shares its descriptor table  // at an
-                                // allowed unix bind's exit: the socket is the tree's  // the next
-                                // step of the post-exec mmap injection
+  // Another task of the tree shares its descriptor table (with `fs`: or its working directory).
+  bool FilesShared(Tracee& t, bool fs = false);
   void PinRegionFailed(Tracee& t, const std::string& why);  // records it, kills the process
   // Pins an allowed call's pointer arguments. kNone: pinned, or allowed unpinned (the reason
   // in call.unpinned); otherwise it must be denied instead.
@@ -227,7 +232,7 @@ class Supervisor {
   // anchors to the end of its call, so none can put another file under an anchor's number in
   // between: each is interrupted (PTRACE_INTERRUPT) and its stop parked until ThawSharers.
   enum class Freeze : std::uint8_t { kFrozen, kTimedOut, kCallerGone };
-  Freeze FreezeSharers(Tracee& t);
+  Freeze FreezeSharers(Tracee& t, bool fs = false);  // fs: the working directory's sharers too
   // A stop of a frozen task (or of a new one sharing a frozen table) is parked: true.
   bool ParkIfFrozen(pid_t tid, int status);
   void ThawSharers(pid_t freezer);  // the tasks `freezer`'s call held go on, stops in order
