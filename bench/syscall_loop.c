@@ -1,7 +1,8 @@
-/* syscall_loop openat N PATH | chmod N PATH | getpid N: times N openat+close pairs of PATH (a
- * flagged call under tracejail's standard policy), N chmod(PATH, 0644) (flagged, and anchored:
- * tracer/fs_anchor.h) or N getpid calls (never flagged) with CLOCK_MONOTONIC around the loop
- * only, process start-up excluded, and prints "ns_per_iteration <value>". */
+/* syscall_loop openat N PATH | chmod N PATH | getpid N | denied N PATH: times N openat+close
+ * pairs of PATH (a flagged call under tracejail's standard policy), N chmod(PATH, 0644)
+ * (flagged, and anchored: tracer/fs_anchor.h), N getpid calls (never flagged) or N openat of
+ * PATH that are expected to fail (a denied file: each one an event) with CLOCK_MONOTONIC around
+ * the loop only, process start-up excluded, and prints "ns_per_iteration <value>". */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +15,9 @@
 int main(int argc, char **argv) {
   int open_mode = argc == 4 && strcmp(argv[1], "openat") == 0;
   int chmod_mode = argc == 4 && strcmp(argv[1], "chmod") == 0;
-  if (!open_mode && !chmod_mode && !(argc == 3 && strcmp(argv[1], "getpid") == 0)) {
-    fprintf(stderr, "usage: syscall_loop openat N PATH | chmod N PATH | getpid N\n");
+  int denied_mode = argc == 4 && strcmp(argv[1], "denied") == 0;
+  if (!open_mode && !chmod_mode && !denied_mode && !(argc == 3 && strcmp(argv[1], "getpid") == 0)) {
+    fprintf(stderr, "usage: syscall_loop openat N PATH | chmod N PATH | getpid N | denied N PATH\n");
     return 2;
   }
   long n = atol(argv[2]);
@@ -26,6 +28,9 @@ int main(int argc, char **argv) {
       int fd = openat(AT_FDCWD, argv[3], O_RDONLY | O_CLOEXEC);
       if (fd < 0) { perror("openat"); return 1; }
       close(fd);
+    } else if (denied_mode) {
+      int fd = openat(AT_FDCWD, argv[3], O_RDONLY | O_CLOEXEC);
+      if (fd >= 0) { fprintf(stderr, "%s opened: not a denied file\n", argv[3]); return 1; }
     } else if (chmod_mode) {
       if (chmod(argv[3], 0644) != 0) { perror("chmod"); return 1; }
     } else {

@@ -16,6 +16,7 @@
 #include "cli/exit_codes.h"
 #include "cli/run_options.h"
 #include "report/analysis.h"
+#include "report/output_file.h"
 
 namespace cli {
 namespace {
@@ -152,7 +153,11 @@ int Exec(ExecArgs& args) {
   if (args.json) {
     nlohmann::json doc = {{"result", report::ToJson(outcome.exec)},
                           {"report", report::RenderJson(analysis)}};
-    std::fputs((doc.dump(2) + "\n").c_str(), stdout);
+    std::string text = doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    if (std::optional<std::string> failed = report::WriteOutput("", text)) {
+      Error(*failed);
+      return kExitInternal;
+    }
   } else {
     std::fputs(report::RenderText(analysis).c_str(), stderr);
   }

@@ -1,5 +1,7 @@
 #include "cli/learn_command.h"
 
+#include "report/output_file.h"
+
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,14 +51,8 @@ int WriteDraft(const nlohmann::json& draft, const std::string& output, const pol
   for (const auto& e : l.escapes()) {
     Error("escape attempt seen and NOT allowed by the draft: " + e);
   }
-  if (output.empty()) {
-    std::fputs(text.c_str(), stdout);
-    return 0;
-  }
-  std::ofstream out(output, std::ios::binary);
-  out << text;
-  if (!out) {
-    Error(fmt::format("cannot write {}: {}", output, std::strerror(errno)));
+  if (std::optional<std::string> failed = report::WriteOutput(output, text, 0644)) {
+    Error(*failed);
     return kExitInternal;
   }
   return 0;

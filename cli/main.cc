@@ -37,6 +37,7 @@
 #include "report/analysis.h"
 #include "report/event_log.h"
 #include "report/hash_chain.h"
+#include "report/output_file.h"
 #include "report/result.h"
 #include "tracer/launcher.h"
 #include "tracer/seccomp_filter.h"
@@ -100,15 +101,9 @@ int Report(const std::string& file, const std::string& format, const std::string
     text = report::RenderText(analysis) + "\nEvents file: " + integrity + "\n";
   }
   if (bad > 0) Error(fmt::format("{} line(s) of {} are not JSON and were skipped", bad, file));
-  if (out_path.empty()) {
-    std::fputs(text.c_str(), stdout);
-  } else {
-    std::ofstream out(out_path, std::ios::binary);
-    out << text;
-    if (!out) {
-      Error(fmt::format("cannot write {}: {}", out_path, std::strerror(errno)));
-      return cli::kExitInternal;
-    }
+  if (std::optional<std::string> failed = report::WriteOutput(out_path, text)) {
+    Error(*failed);
+    return cli::kExitInternal;
   }
   return 0;
 }
@@ -140,8 +135,13 @@ int Stats(const std::vector<std::string>& inputs, bool json) {
     runs.emplace_back(f, report::Analyze(report::ReadEvents(in, bad)));
   }
   nlohmann::json stats = report::AggregateRuns(runs);
-  std::string text = json ? stats.dump(2) + "\n" : report::RenderStatsText(stats);
-  std::fputs(text.c_str(), stdout);
+  std::string text =
+      json ? stats.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"
+           : report::RenderStatsText(stats);
+  if (std::optional<std::string> failed = report::WriteOutput("", text)) {
+    Error(*failed);
+    return cli::kExitInternal;
+  }
   return 0;
 }
 
@@ -192,14 +192,8 @@ int WithPolicy(const std::string& spec, F&& f) {
 int WriteConversion(const policy::Conversion& c, const std::string& out_path) {
   for (const auto& note : c.notes) std::fprintf(stderr, "tracejail: note: %s\n", note.c_str());
   std::string text = c.document.dump(2) + "\n";
-  if (out_path.empty()) {
-    std::fputs(text.c_str(), stdout);
-    return 0;
-  }
-  std::ofstream out(out_path, std::ios::binary);
-  out << text;
-  if (!out) {
-    Error(fmt::format("cannot write {}: {}", out_path, std::strerror(errno)));
+  if (std::optional<std::string> failed = report::WriteOutput(out_path, text, 0644)) {
+    Error(*failed);
     return cli::kExitInternal;
   }
   return 0;

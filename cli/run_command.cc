@@ -33,6 +33,7 @@
 #include "policy/loader.h"
 #include "policy/presets.h"
 #include "report/event_log.h"
+#include "report/output_file.h"
 #include "report/stream_server.h"
 #include "tracer/isolation.h"
 #include "tracer/seccomp_filter.h"
@@ -387,7 +388,9 @@ RunOutcome RunCommand(const RunArgs& args) {
       });
     }
     if (!args.events_file.empty() || !sinks.empty()) {
-      log = std::make_unique<report::EventLog>(args.events_file, std::move(sinks));
+      report::EventLogOptions log_options;
+      log_options.fold = !args.raw_events;
+      log = std::make_unique<report::EventLog>(args.events_file, std::move(sinks), log_options);
     }
   } catch (const tracer::IsolationError& e) {
     Error(e.what());
@@ -497,6 +500,16 @@ RunOutcome RunCommand(const RunArgs& args) {
       outcome["interrupted_by"] = abbrev ? fmt::format("SIG{}", abbrev) : "?";
     }
     log->Close(outcome);
+    exec.event_records = log->written();
+    if (std::optional<std::string> failure = log->Failure()) {
+      // Never "ok" with a partial record: the run's outcome is what tracejail could not keep.
+      exec.events_lost = std::max<std::uint64_t>(log->lost(), 1);  // at least the one that failed
+      exec.status = report::RunStatus::kInternalError;
+      if (result.internal_error.empty()) {
+        result.internal_error = "the events could not be recorded (" + *failure + ")";
+      }
+      exec.error = result.internal_error;
+    }
   }
   if (live) live->Finish();
   if (stream) stream->Close();
@@ -516,12 +529,11 @@ RunOutcome RunCommand(const RunArgs& args) {
   if (result.killed_by_policy) Error("the process tree was killed by policy");
   if (result.timed_out) Error("the process tree was killed: wall-clock timeout");
   if (!args.result_file.empty()) {
-    std::ofstream file(args.result_file, std::ios::binary);
     // A command name or output that is not UTF-8 is written with U+FFFD, never an abort.
-    file << report::ToJson(exec).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-         << "\n";
-    if (!file) {
-      Error(fmt::format("cannot write result file {}: {}", args.result_file, std::strerror(errno)));
+    std::string text =
+        report::ToJson(exec).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    if (std::optional<std::string> failed = report::WriteOutput(args.result_file, text)) {
+      Error("result file: " + *failed);
       out.status = kExitInternal;
       return out;
     }

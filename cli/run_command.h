@@ -15,6 +15,7 @@ struct RunArgs {
   std::string policy_file;
   std::string level;
   std::string events_file;
+  bool raw_events = false;  // --raw-events: every occurrence in full, repeats not folded
   std::string mode = "enforce";
   std::vector<std::string> env;
   std::vector<std::string> keep_env;

@@ -16,6 +16,9 @@ void AddRunOptions(CLI::App* cmd, RunArgs& args) {
   cmd->add_option("--level", args.level, "preset: none, basic, standard (default), strict, maximum")
       ->excludes(pol);
   cmd->add_option("--events", args.events_file, "write events as JSON Lines to FILE");
+  cmd->add_flag("--raw-events", args.raw_events,
+                "write every occurrence of a repeated event in full (default: repeats within a "
+                "second are folded into one record with a count, docs/events.md)");
   cmd->add_option("--mode", args.mode, "enforce (default) or audit (allow all, record)")
       ->check(CLI::IsMember({"enforce", "audit"}));
   cmd->add_option("--env", args.env, "set KEY=VALUE in the command's environment")

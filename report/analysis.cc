@@ -27,13 +27,24 @@ std::string Md(std::string_view s) {
   return out;
 }
 
+// How many events a record stands for: a folded record ("repeat") its count, any other one.
+std::uint64_t Occurrences(const nlohmann::json& e) {
+  auto it = e.find("repeat");
+  if (it == e.end() || !it->is_object()) return 1;
+  auto count = it->find("count");
+  return count != it->end() && count->is_number_unsigned() && count->get<std::uint64_t>() > 0
+             ? count->get<std::uint64_t>()
+             : 1;
+}
+
 void AddPathUse(Analysis& a, const nlohmann::json& e, bool denied) {
+  const std::uint64_t n = Occurrences(e);
   const nlohmann::json& args = e.value("args", nlohmann::json::object());
   for (const auto& [key, value] : args.items()) {
     if (!value.is_object() || !value.contains("resolved")) continue;
     ResourceUse& use = a.files[Str(value, "resolved")];
-    ++use.kinds[Str(value, "access")];
-    if (denied) ++use.denied;
+    use.kinds[Str(value, "access")] += n;
+    if (denied) use.denied += n;
   }
   for (const char* key : {"addr", "dest_addr", "msg", "msgvec"}) {
     auto it = args.find(key);
@@ -44,8 +55,8 @@ void AddPathUse(Analysis& a, const nlohmann::json& e, bool denied) {
                         : it->contains("abstract") ? "unix:@" + Str(*it, "abstract")
                                                    : Str(*it, "family");
     ResourceUse& use = a.endpoints[where];
-    ++use.kinds[e.contains("syscall") ? Str(e["syscall"], "name") : "?"];
-    if (denied) ++use.denied;
+    use.kinds[e.contains("syscall") ? Str(e["syscall"], "name") : "?"] += n;
+    if (denied) use.denied += n;
   }
 }
 
@@ -72,6 +83,8 @@ Analysis Analyze(const std::vector<nlohmann::json>& events) {
   Analysis a;
   std::uint64_t escapes = 0, critical = 0, kills = 0, denied = 0, suspicious = 0, limits = 0;
   std::map<std::string, std::uint64_t> escape_kinds;
+  // Denials already listed, by message and rule: one lookup per record, not a scan.
+  std::map<std::pair<std::string, std::string>, std::size_t> listed;
   for (const auto& e : events) {
     std::string type = Str(e, "type");
     if (type == "log_end") {
@@ -87,8 +100,10 @@ Analysis Analyze(const std::vector<nlohmann::json>& events) {
       }
       continue;
     }
+    const std::uint64_t n = Occurrences(e);
     ++a.records;
-    ++a.by_type[type];
+    a.occurrences += n;
+    a.by_type[type] += n;
     a.timeline.push_back(
         {e.value("time", 0.0), e.value("pid", 0), type, Str(e, "severity"), Str(e, "message")});
     int pid = e.value("pid", 0);
@@ -117,7 +132,7 @@ Analysis Analyze(const std::vector<nlohmann::json>& events) {
       continue;
     }
     std::string syscall = e.contains("syscall") ? Str(e["syscall"], "name") : "";
-    if (!syscall.empty()) ++a.syscalls[syscall];
+    if (!syscall.empty()) a.syscalls[syscall] += n;
     const nlohmann::json& decision = e.value("decision", nlohmann::json::object());
     std::string action = Str(decision, "action");
     std::string would = Str(decision, "would");
@@ -127,17 +142,17 @@ Analysis Analyze(const std::vector<nlohmann::json>& events) {
     if (!is_denial && type != "escape_attempt" && type != "suspicious_behavior") continue;
     std::string severity = Str(e, "severity");
     if (type == "escape_attempt") {
-      ++escapes;
+      escapes += n;
       std::string msg = Str(e, "message");
-      ++escape_kinds[syscall.empty() ? msg : syscall];
+      escape_kinds[syscall.empty() ? msg : syscall] += n;
     }
     // A limit that stopped the program is containment working, not an attack on the sandbox.
     bool limit = type == "resource_limit_exceeded" || type == "timeout_exceeded";
-    if (limit) ++limits;
-    if (severity == "critical") ++critical;
-    if (effective == "kill" && !limit) ++kills;
-    if (type == "suspicious_behavior") ++suspicious;
-    if (is_denial && !limit) ++denied;
+    if (limit) limits += n;
+    if (severity == "critical") critical += n;
+    if (effective == "kill" && !limit) kills += n;
+    if (type == "suspicious_behavior") suspicious += n;
+    if (is_denial && !limit) denied += n;
     Denial d{e.value("seq", std::uint64_t{0}),
              type,
              severity,
@@ -147,11 +162,11 @@ Analysis Analyze(const std::vector<nlohmann::json>& events) {
              type == "escape_attempt",
              e.value("tip", nlohmann::json())};
     if (const Technique* t = Explain(e)) d.technique = std::string(t->id);
-    auto same = std::find_if(a.denials.begin(), a.denials.end(),
-                             [&](const Denial& x) { return x.what == d.what && x.rule == d.rule; });
-    if (same != a.denials.end()) {
-      ++same->repeats;
+    auto [same, fresh] = listed.try_emplace({d.what, d.rule}, a.denials.size());
+    if (!fresh) {
+      a.denials[same->second].repeats += n;
     } else {
+      d.repeats = n;
       a.denials.push_back(std::move(d));
     }
   }
@@ -200,7 +215,9 @@ std::string RenderText(const Analysis& a) {
   std::string out = fmt::format("Risk: {}\n", Name(a.risk));
   for (const auto& r : a.reasons) out += "  because " + r + "\n";
   if (!a.capabilities.empty()) out += "Capabilities in force: " + a.capabilities + "\n";
-  out += fmt::format("\nEvents: {}\n", a.records);
+  out += a.occurrences == a.records
+             ? fmt::format("\nEvents: {}\n", a.records)
+             : fmt::format("\nEvents: {} ({} records: repeats folded)\n", a.occurrences, a.records);
   for (const auto& [type, n] : a.by_type) out += fmt::format("  {:<24} {}\n", type, n);
   out += "\nDenied:\n";
   if (a.denials.empty()) out += "  nothing\n";
@@ -302,7 +319,7 @@ nlohmann::json AggregateRuns(const std::vector<std::pair<std::string, Analysis>>
     for (const auto& [path, use] : a.files) {
       if (use.denied > 0) denied_files[path] += use.denied;
     }
-    per_run.push_back({{"file", file}, {"risk", Name(a.risk)}, {"events", a.records}});
+    per_run.push_back({{"file", file}, {"risk", Name(a.risk)}, {"events", a.occurrences}});
   }
   auto top = [](const std::map<std::string, std::uint64_t>& m, std::size_t n) {
     nlohmann::json j = nlohmann::json::array();
@@ -343,7 +360,8 @@ nlohmann::json RenderJson(const Analysis& a) {
   j["risk"] = Name(a.risk);
   j["reasons"] = a.reasons;
   if (!a.capabilities.empty()) j["capabilities"] = a.capabilities;
-  j["events"] = a.records;
+  j["events"] = a.occurrences;
+  j["records"] = a.records;
   j["by_type"] = a.by_type;
   nlohmann::json denials = nlohmann::json::array();
   for (const auto& d : a.denials) {

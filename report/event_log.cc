@@ -1,20 +1,53 @@
 #include "report/event_log.h"
 
-#include "report/hash_chain.h"
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
-namespace report {
+#include "policy/names.h"
+#include "report/hash_chain.h"
 
-EventLog::EventLog(const std::string& path, std::vector<Sink> sinks) : sinks_(std::move(sinks)) {
-  if (!path.empty()) file_ = std::fopen(path.c_str(), "we");
-  if (!path.empty() && file_ == nullptr) {
-    throw std::runtime_error(
-        fmt::format("cannot open events file {}: {}", path, std::strerror(errno)));
+namespace report {
+namespace {
+
+double SteadyNow() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// What makes two events the same for folding: everything but when, which record and which
+// process. The message carries the call's decoded target and notes.
+std::string FoldKey(const Event& e) {
+  return fmt::format(
+      "{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}", static_cast<int>(e.type),
+      static_cast<int>(e.action), e.would ? static_cast<int>(*e.would) : -1, e.error, e.rule,
+      e.syscall ? e.syscall->name : std::string(), e.exe, e.message,
+      e.args.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), e.race_free);
+}
+
+}  // namespace
+
+EventLog::EventLog(const std::string& path, std::vector<Sink> sinks, EventLogOptions options)
+    : path_(path), options_(options), sinks_(std::move(sinks)) {
+  if (!path.empty()) {
+    // Events carry paths, argv and addresses: the owner's alone, like the result.
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    struct stat st {};
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) fchmod(fd, 0600);
+    file_ = fd >= 0 ? fdopen(fd, "w") : nullptr;
+    if (file_ == nullptr) {
+      int err = errno;
+      if (fd >= 0) close(fd);
+      throw std::runtime_error(
+          fmt::format("cannot open events file {}: {}", path, std::strerror(err)));
+    }
   }
   thread_ = std::thread([this] { Run(); });
 }
@@ -22,11 +55,49 @@ EventLog::EventLog(const std::string& path, std::vector<Sink> sinks) : sinks_(st
 EventLog::~EventLog() { Close(); }
 
 void EventLog::Push(Event event) {
-  {
-    std::lock_guard lock(mu_);
-    queue_.push_back(std::move(event));
+  std::unique_lock lock(mu_);
+  if (!event.live_only) ++pushed_;
+  if (queue_.size() >= options_.max_queued) {
+    // Only for the live view: never worth a wait.
+    if (event.live_only) return;
+    // The tracer waits for the writer: the tracee stays in its stop meanwhile. A writer that
+    // takes nothing for the whole stall limit (a file on a hung mount, a sink that blocks)
+    // fails the log rather than hold the run forever.
+    const auto limit = std::chrono::duration<double>(options_.stall_limit_s);
+    std::uint64_t taken = taken_.load();
+    while (queue_.size() >= options_.max_queued && !failed_.load()) {
+      if (cv_room_.wait_for(lock, limit) == std::cv_status::timeout) {
+        if (taken_.load() != taken) {
+          taken = taken_.load();
+          continue;
+        }
+        if (failure_.empty()) {
+          failure_ = fmt::format(
+              "the events writer took no record for {:g} s ({} waiting); the record is "
+              "incomplete",
+              options_.stall_limit_s, queue_.size());
+        }
+        failed_ = true;
+      }
+    }
+    if (queue_.size() >= options_.max_queued) return;  // failed: lost, and the log says so
   }
+  queue_.push_back(std::move(event));
+  peak_queued_ = std::max(peak_queued_, queue_.size());
+  lock.unlock();
   cv_.notify_one();
+}
+
+void EventLog::SetFailure(std::string what) {
+  std::lock_guard lock(mu_);
+  if (failure_.empty()) failure_ = std::move(what);
+  failed_ = true;
+}
+
+std::optional<std::string> EventLog::Failure() const {
+  std::lock_guard lock(mu_);
+  if (!failed_.load()) return std::nullopt;
+  return failure_;
 }
 
 void EventLog::Close(const nlohmann::json& outcome) {
@@ -37,55 +108,124 @@ void EventLog::Close(const nlohmann::json& outcome) {
     closing_ = true;
   }
   cv_.notify_one();
+  cv_room_.notify_all();
   if (thread_.joinable()) thread_.join();
   if (file_ != nullptr) {
-    std::fclose(file_);
+    // The data is on the disk before the run says it is complete: a full disk or a failing
+    // device may only say so here.
+    if (!failed() && fsync(fileno(file_)) != 0 && errno != EINVAL && errno != EROFS) {
+      SetFailure(fmt::format("syncing events file {}: {}", path_, std::strerror(errno)));
+    }
+    if (std::fclose(file_) != 0 && !failed()) {
+      SetFailure(fmt::format("closing events file {}: {}", path_, std::strerror(errno)));
+    }
     file_ = nullptr;
   }
 }
 
-void EventLog::WriteRecord(nlohmann::json record, bool is_event) {
+void EventLog::WriteRecord(nlohmann::json record, std::uint64_t weight) {
+  const bool is_event = weight > 0;
+  if (is_event) record["seq"] = ++seq_;
   record["prev_hash"] = prev_hash_;
   // Tracee strings are escaped to valid UTF-8 before they get here; `replace` is a backstop.
   std::string line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   prev_hash_ = Sha256Hex(line);
   for (const auto& sink : sinks_) sink(line, record, true);
   line += '\n';
-  if (file_ != nullptr) std::fwrite(line.data(), 1, line.size(), file_);
-  if (is_event) ++written_;
+  if (file_ != nullptr && !failed() &&
+      std::fwrite(line.data(), 1, line.size(), file_) != line.size()) {
+    SetFailure(fmt::format("writing events file {}: {}", path_, std::strerror(errno)));
+  }
+  if (is_event && !failed()) {
+    ++written_;
+    persisted_ += weight;
+  }
+}
+
+void EventLog::Take(Event e) {
+  if (e.live_only) {
+    nlohmann::json record = ToJson(e);
+    record["seq"] = seq_;  // where it falls among the file's records
+    std::string line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    for (const auto& sink : sinks_) sink(line, record, false);
+    return;
+  }
+  ++counted_;
+  if (!options_.fold || e.rule == "lifecycle") {  // each process's story, in full
+    WriteRecord(ToJson(e), 1);
+    return;
+  }
+  std::string key = FoldKey(e);
+  if (auto it = folds_.find(key); it != folds_.end()) {
+    Fold& f = it->second;
+    if (f.count == 0) {
+      f.first_time = e.time;
+      f.since = SteadyNow();
+    }
+    ++f.count;
+    f.last = std::move(e);
+    return;
+  }
+  if (folds_.size() >= options_.max_folds) {
+    FlushFolds(true);
+    folds_.clear();
+  }
+  WriteRecord(ToJson(e), 1);  // the first occurrence, in full and at once
+  folds_.emplace(std::move(key), Fold{.first_seq = seq_});
+}
+
+void EventLog::FlushFolds(bool all) {
+  const double now = SteadyNow();
+  std::vector<Fold*> due;
+  for (auto& [key, f] : folds_) {
+    if (f.count > 0 && (all || now - f.since >= options_.fold_window_s)) due.push_back(&f);
+  }
+  // In the order their counting began: the file reads in time order as far as it can.
+  std::sort(due.begin(), due.end(),
+            [](const Fold* a, const Fold* b) { return a->first_time < b->first_time; });
+  for (Fold* f : due) {
+    nlohmann::json record = ToJson(f->last);
+    record["repeat"] = {
+        {"count", f->count}, {"first_time", f->first_time}, {"first_seq", f->first_seq}};
+    WriteRecord(std::move(record), f->count);
+    f->count = 0;
+  }
 }
 
 void EventLog::Flush() {
-  if (file_ != nullptr) std::fflush(file_);
+  if (file_ != nullptr && !failed() && std::fflush(file_) != 0) {
+    SetFailure(fmt::format("writing events file {}: {}", path_, std::strerror(errno)));
+  }
 }
 
 void EventLog::Run() {
   std::vector<Event> batch;
+  const auto tick = std::chrono::duration<double>(std::min(options_.fold_window_s, 0.25));
   for (;;) {
+    bool done = false;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+      cv_.wait_for(lock, tick, [&] { return closing_ || !queue_.empty(); });
       batch.swap(queue_);
-      if (batch.empty() && closing_) {
-        nlohmann::json end = outcome_.is_object() ? outcome_ : nlohmann::json::object();
-        end["type"] = "log_end";
-        end["records"] = written_.load();
-        WriteRecord(std::move(end), false);
-        Flush();
-        return;
-      }
+      done = closing_ && batch.empty();
     }
-    for (const Event& e : batch) {
-      if (e.live_only) {
-        nlohmann::json record = ToJson(e);
-        std::string line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        for (const auto& sink : sinks_) sink(line, record, false);
-        continue;
-      }
-      WriteRecord(ToJson(e), true);
+    if (!batch.empty()) {
+      taken_ += batch.size();
+      cv_room_.notify_all();
+    }
+    for (Event& e : batch) Take(std::move(e));
+    batch.clear();
+    FlushFolds(done);
+    if (done) {
+      nlohmann::json end = outcome_.is_object() ? outcome_ : nlohmann::json::object();
+      end["type"] = "log_end";
+      end["records"] = written_.load();
+      end["events"] = counted_.load();
+      WriteRecord(std::move(end), 0);
+      Flush();
+      return;
     }
     Flush();
-    batch.clear();
   }
 }
 

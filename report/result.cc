@@ -54,7 +54,11 @@ nlohmann::json ToJson(const ExecutionResult& r) {
   j["processes"] = r.processes;
   j["syscalls"] = {{"flagged", r.syscalls_flagged}, {"denied", r.syscalls_denied}};
   j["events"] = r.events;
-  if (!r.events_file.empty()) j["events_file"] = EscapeBytes(r.events_file);
+  if (!r.events_file.empty()) {
+    j["events_file"] = EscapeBytes(r.events_file);
+    j["event_records"] = r.event_records;
+    j["events_lost"] = r.events_lost;
+  }
   if (r.stdout_capture) j["stdout"] = OutputJson(*r.stdout_capture);
   if (r.stderr_capture) j["stderr"] = OutputJson(*r.stderr_capture);
   if (!r.error.empty()) j["error"] = r.error;
@@ -82,8 +86,15 @@ std::string Summary(const ExecutionResult& r) {
                        r.syscalls_denied,
                        r.syscalls_denied > 0 ? " (run with --events FILE for details)" : "");
   } else {
-    out += fmt::format("tracejail: {} flagged syscalls, {} denied, {} events in {}\n",
-                       r.syscalls_flagged, r.syscalls_denied, r.events, EscapeBytes(r.events_file));
+    out += fmt::format("tracejail: {} flagged syscalls, {} denied, {} events in {}{}\n",
+                       r.syscalls_flagged, r.syscalls_denied, r.events, EscapeBytes(r.events_file),
+                       r.event_records < r.events && r.events_lost == 0
+                           ? fmt::format(" ({} records: repeats folded)", r.event_records)
+                           : "");
+    if (r.events_lost > 0) {
+      out += fmt::format("tracejail: {} event(s) LOST: the events file is incomplete\n",
+                         r.events_lost);
+    }
   }
   if (r.limits_hit.is_array()) {
     for (const auto& hit : r.limits_hit) {

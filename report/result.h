@@ -47,6 +47,8 @@ struct ExecutionResult {
   std::uint64_t syscalls_flagged = 0;
   std::uint64_t syscalls_denied = 0;
   std::uint64_t events = 0;
+  std::uint64_t event_records = 0;  // the events file's records (repeats folded into one)
+  std::uint64_t events_lost = 0;  // events that could not be recorded (then status internal_error)
   std::string events_file;
   std::optional<CapturedOutput> stdout_capture, stderr_capture;
   std::string error;          // kInternalError: what failed

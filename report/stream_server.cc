@@ -26,6 +26,9 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using unix_proto = asio::local::stream_protocol;
 
+constexpr std::size_t kMaxSubscribers = 16;  // documented in docs/events.md
+constexpr std::chrono::seconds kStallLimit{10};
+
 }  // namespace
 
 bool ParseStreamEndpoint(const std::string& spec, StreamEndpoint& out, std::string& error) {
@@ -83,6 +86,9 @@ struct StreamServer::Impl {
       if (dead) return;
       if (queued_bytes + line.size() + 1 > impl.queue_bytes) {
         ++dropped;
+        // A subscriber that has taken nothing for the whole stall limit is gone in all but
+        // name: it is closed, and its place is free.
+        if (std::chrono::steady_clock::now() - last_progress > kStallLimit) Close();
         return;
       }
       if (dropped > 0) {  // room again: say what was lost first
@@ -110,6 +116,8 @@ struct StreamServer::Impl {
       auto self = shared_from_this();
       Write(queue.front(), [self](bool ok) {
         self->writing = false;
+        self->last_progress = std::chrono::steady_clock::now();
+        if (self->dead) return;  // closed meanwhile: its queue is gone
         self->queued_bytes -= self->queue.front().size();
         self->queue.pop_front();
         if (!ok) {
@@ -122,6 +130,12 @@ struct StreamServer::Impl {
       });
     }
     bool Drained() const { return dead || queue.empty(); }
+    void Close() {
+      dead = true;
+      queue.clear();
+      queued_bytes = 0;
+      Shutdown();
+    }
 
     Impl& impl;
     std::deque<std::string> queue;
@@ -129,6 +143,7 @@ struct StreamServer::Impl {
     std::uint64_t dropped = 0;
     bool writing = false;
     bool dead = false;
+    std::chrono::steady_clock::time_point last_progress = std::chrono::steady_clock::now();
   };
 
   template <typename Socket>
@@ -152,7 +167,17 @@ struct StreamServer::Impl {
   void Accept(Acceptor& acceptor) {
     acceptor.async_accept([this, &acceptor](const boost::system::error_code& ec, Socket s) {
       if (ec) return;  // closed
+      sessions.remove_if([](const std::shared_ptr<Session>& x) { return x->dead; });
       auto session = std::make_shared<SocketSession<Socket>>(*this, std::move(s));
+      if (sessions.size() >= kMaxSubscribers) {
+        // Each subscriber may hold a queue of its own: their number is bounded too.
+        session->queue.push_back(fmt::format(
+            "{{\"type\":\"refused\",\"reason\":\"{} subscribers already watch this run\"}}\n",
+            kMaxSubscribers));
+        session->Write(session->queue.front(), [session](bool) { session->Close(); });
+        Accept<Acceptor, Socket>(acceptor);
+        return;
+      }
       sessions.push_back(session);
       {
         std::lock_guard lock(count_mu);
@@ -183,7 +208,17 @@ StreamServer::StreamServer(const StreamEndpoint& ep, std::size_t queue_bytes)
   Impl& impl = *impl_;
   try {
     if (ep.unix_socket) {
-      ::unlink(ep.path.c_str());  // a stale socket from an earlier run
+      // A stale socket from an earlier run is replaced; anything else at the path is not
+      // tracejail's to remove.
+      if (struct stat st{}; lstat(ep.path.c_str(), &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) {
+          throw std::runtime_error(fmt::format(
+              "cannot listen on unix:{}: the path exists and is not a socket (remove it or "
+              "choose another path)",
+              ep.path));
+        }
+        ::unlink(ep.path.c_str());
+      }
       impl.unix_acceptor =
           std::make_unique<unix_proto::acceptor>(impl.io, unix_proto::endpoint(ep.path));
       impl.unix_path = ep.path;

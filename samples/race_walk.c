@@ -51,6 +51,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +225,7 @@ static int fdswap_loop(const char* path, const char* dir, long n) {
 
 struct flipper {
   int fd, a, b;
+  atomic_int started; /* the calls begin once it has flipped */
 };
 
 static void* flip_fd(void* arg) {
@@ -231,6 +233,7 @@ static void* flip_fd(void* arg) {
   while (!stop) {
     dup2(f->a, f->fd);
     dup2(f->b, f->fd);
+    atomic_store(&f->started, 1);
   }
   return NULL;
 }
@@ -244,6 +247,8 @@ static int fdchmod_loop(const char* ok, const char* secret, long n) {
   f.fd = dup(f.a);
   pthread_t th;
   if (f.fd < 0 || pthread_create(&th, NULL, flip_fd, &f) != 0) return 2;
+  while (!atomic_load(&f.started)) {
+  }
   long done = 0, errs[4096] = {0};
   for (long i = 0; i < n; ++i) {
     if (fchmod(f.fd, 0604) == 0) {

@@ -679,6 +679,10 @@ void Supervisor::CheckKernelLimits() {
 }
 
 void Supervisor::Tick() {
+  if (log_ != nullptr && log_->failed() && result_.internal_error.empty()) {
+    // The record cannot be kept: the run must not go on unrecorded, nor end as if complete.
+    Fail("the events could not be recorded (" + log_->Failure().value_or("?") + ")");
+  }
   if (deadline_ > 0 && !result_.timed_out && Monotonic() >= deadline_) {
     result_.timed_out = true;
     double elapsed = Monotonic() - start_;
@@ -1253,15 +1257,20 @@ bool RemoveMisplacedSocket(const std::string& root, const std::string& path, Fil
   if (!root.empty() || path.empty() || path.front() != '/' || cut + 1 >= path.size()) return false;
   const std::string parent = cut == 0 ? "/" : path.substr(0, cut);
   const std::string name = path.substr(cut + 1);
-  // A swapper still at work may have changed the walk back: a few tries.
-  for (int attempt = 0; attempt < 64; ++attempt) {
+  // A swapper still at work may have changed the walk back, and may not run again for a while
+  // (a loaded machine): tries spread over up to half a second. Only a raced bind pays this.
+  constexpr double kGiveUp = 0.5;
+  const double until = Monotonic() + kGiveUp;
+  do {
     UniqueFd dir(open(parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     struct stat st {};
     if (dir.valid() && fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
         S_ISSOCK(st.st_mode) && FileId{st.st_dev, st.st_ino} == made) {
       return unlinkat(dir.get(), name.c_str(), 0) == 0;
     }
-  }
+    const timespec pause{0, 50'000};  // 50 µs: let the swapper move
+    nanosleep(&pause, nullptr);
+  } while (Monotonic() < until);
   return false;
 }
 

@@ -100,6 +100,7 @@ Result Run(const std::vector<std::string>& command, const Options& options) {
   std::string events_path;
   if (options.events) {
     events_path = dir.path() + "/events.jsonl";
+    if (options.raw_events) argv.push_back("--raw-events");
     argv.push_back("--events");
     argv.push_back(events_path);
   }

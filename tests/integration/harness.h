@@ -28,6 +28,9 @@ struct Options {
   std::vector<std::string> tracejail_args;  // before "--"
   std::string cwd;                          // empty: the test's cwd
   bool events = true;                       // pass --events to a temp file and parse it
+  // Every occurrence as its own record (--raw-events), so tests can count them; false: repeats
+  // folded as by default (report/event_log.h).
+  bool raw_events = true;
   bool summary = false;                     // false: pass --no-summary (stderr is the command's)
 };
 

@@ -646,12 +646,15 @@ TEST_CASE("a thread pointing a descriptor at another file never lets a call on i
   for (const char* d : {"/sec", "/ok"}) std::filesystem::create_directories(dir.path() + d);
   std::string secret = dir.File("sec/file", "SECRET\n");
   std::string mine = dir.File("ok/file", "mine\n");
-  // The attack works natively: the fchmod meant for one file lands on the other.
+  // The attack works natively: the fchmod meant for one file lands on the other (it needs the
+  // swapper to run beside the calls, which a loaded machine may delay: a few runs at most).
   chmod(secret.c_str(), 0640);
-  auto native =
-      harness::RunNative({harness::Sample("race_walk"), "fdchmod", mine, secret, "20000"});
-  INFO(native.out << native.err);
-  REQUIRE(native.status == 0);
+  for (int run = 0; run < 10 && ModeOf(secret) != std::to_string(0604); ++run) {
+    auto native =
+        harness::RunNative({harness::Sample("race_walk"), "fdchmod", mine, secret, "20000"});
+    INFO(native.out << native.err);
+    REQUIRE(native.status == 0);
+  }
   CHECK(ModeOf(secret) == std::to_string(0604));
   chmod(secret.c_str(), 0640);
   const std::string before = ModeOf(secret);
@@ -664,13 +667,16 @@ TEST_CASE("a thread pointing a descriptor at another file never lets a call on i
                                       "action": "deny"})");
       harness::Options o;
       o.tracejail_args = {"--policy", policy, "--same-cpu", same_cpu};
-      auto r = harness::Run({harness::Sample("race_walk"), "fdchmod", mine, secret, "20000"}, o);
+      auto r = harness::Run({harness::Sample("race_walk"), "fdchmod", mine, secret, "5000"}, o);
       INFO(r.out << r.err);
       CHECK(r.status == 0);
       CHECK(ModeOf(secret) == before);
       CHECK(r.out.find("WALK done=0 ") == std::string::npos);  // the allowed ones ran
       // Every refusal is the policy's (the secret) or a descriptor changed before it was held.
-      CHECK(!r.events.empty());
+      // With the tree on two CPUs the swapper runs beside the calls: some are refused. (On one
+      // CPU it may only run while the calls are held, and then every call is on the allowed
+      // file: nothing to refuse.)
+      if (std::string(same_cpu) == "off") CHECK(!r.events.empty());
       for (const auto& e : r.events) {
         CHECK(e["race_free"] == true);
         std::string rule = e["decision"].value("rule", "");

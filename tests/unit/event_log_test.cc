@@ -12,11 +12,15 @@
 #include <thread>
 #include <vector>
 
+#include <condition_variable>
+#include <mutex>
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include "report/event.h"
 #include "report/event_log.h"
+#include "report/hash_chain.h"
 
 namespace {
 
@@ -222,7 +226,7 @@ TEST_CASE("EventLog: events pushed from several threads all reach the file", "[e
     int i = j["tid"].get<int>();
     if (i != next_per_thread[t]) ++field_failures;
     next_per_thread[t] = i + 1;
-    if (seq != static_cast<std::uint64_t>(t * kPerThread + i + 1)) ++field_failures;
+    if (seq != seqs.size()) ++field_failures;  // numbered in file order
     if (j["type"] != (t % 2 == 0 ? "permission_denied" : "escape_attempt")) ++field_failures;
     if (j["decision"]["errno"] != "EACCES") ++field_failures;
     if (j["decision"].contains("would") != (t == 1)) ++field_failures;
@@ -245,11 +249,140 @@ TEST_CASE("EventLog: the destructor drains pending events", "[event_log]") {
     report::EventLog log(file.path);
     for (int i = 0; i < 100; ++i) {
       Event e = SampleEvent();
-      e.seq = static_cast<std::uint64_t>(i);
+      e.message += " " + std::to_string(i);  // distinct: none is folded
       log.Push(std::move(e));
     }
   }
   CHECK(ReadLines(file.path).size() == 100 + 1);  // and the closing log_end record
+}
+
+namespace {
+
+std::uint64_t WeightOf(const json& j) {
+  return j.contains("repeat") ? j["repeat"]["count"].get<std::uint64_t>() : 1;
+}
+
+}  // namespace
+
+TEST_CASE("EventLog: repeats are folded into a counted record inside the chain", "[event_log]") {
+  TempFile file;
+  constexpr int kRepeats = 5000;
+  {
+    report::EventLog log(file.path);
+    for (int i = 0; i < kRepeats; ++i) {
+      Event e = SampleEvent();
+      e.time = 1000.0 + i;
+      e.pid = 100 + i % 7;  // the process does not make it another event
+      log.Push(std::move(e));
+      if (i % 1000 == 0) {
+        Event other = SampleEvent();
+        other.message = "openat /etc/gshadow denied";
+        log.Push(std::move(other));
+      }
+    }
+    Event start = SampleEvent();
+    start.rule = "lifecycle";
+    log.Push(start);
+    log.Push(start);  // lifecycle records are never folded
+    log.Close();
+    CHECK(log.occurrences() == kRepeats + 5 + 2);
+    CHECK(log.lost() == 0);
+    CHECK(log.written() < 20);
+  }
+  std::ifstream in(file.path);
+  report::VerifyResult v = report::VerifyChain(in);
+  INFO(v.problems.size());
+  CHECK(v.ok());
+  std::vector<std::string> lines = ReadLines(file.path);
+  std::map<std::string, std::uint64_t> per_message;
+  std::uint64_t lifecycle = 0, seq = 0;
+  for (std::size_t i = 0; i + 1 < lines.size(); ++i) {
+    json j = json::parse(lines[i]);
+    CHECK(j["seq"] == ++seq);
+    if (j["decision"]["rule"] == "lifecycle") {
+      CHECK_FALSE(j.contains("repeat"));
+      ++lifecycle;
+      continue;
+    }
+    per_message[j["message"]] += WeightOf(j);
+    if (j.contains("repeat") && j["message"] == "openat /etc/shadow denied") {
+      CHECK(j["repeat"]["first_seq"] == 1);  // the one written in full
+      CHECK(j["repeat"]["first_time"].get<double>() >= 1001.0);
+      CHECK(j["time"].get<double>() == Approx(1000.0 + kRepeats - 1));
+    }
+  }
+  CHECK(lifecycle == 2);
+  CHECK(per_message["openat /etc/shadow denied"] == kRepeats);
+  CHECK(per_message["openat /etc/gshadow denied"] == 5);
+  json end = json::parse(lines.back());
+  CHECK(end["events"] == kRepeats + 5 + 2);
+  CHECK(end["records"] == lines.size() - 1);
+}
+
+TEST_CASE("EventLog: raw events keep every occurrence", "[event_log]") {
+  TempFile file;
+  report::EventLogOptions options;
+  options.fold = false;
+  {
+    report::EventLog log(file.path, {}, options);
+    for (int i = 0; i < 300; ++i) log.Push(SampleEvent());
+  }
+  CHECK(ReadLines(file.path).size() == 300 + 1);
+}
+
+TEST_CASE("EventLog: a failed write is reported and never looks complete", "[event_log]") {
+  report::EventLogOptions options;
+  options.fold = false;
+  report::EventLog log("/dev/full", {}, options);
+  for (int i = 0; i < 2000; ++i) log.Push(SampleEvent());
+  log.Close();
+  REQUIRE(log.Failure().has_value());
+  CHECK_THAT(*log.Failure(), Catch::Contains("/dev/full"));
+  CHECK_THAT(*log.Failure(), Catch::Contains("No space left"));
+  CHECK(log.lost() > 0);
+}
+
+TEST_CASE("EventLog: the queue is bounded and a writer that stalls fails the log", "[event_log]") {
+  report::EventLogOptions options;
+  options.max_queued = 8;
+  options.stall_limit_s = 0.2;
+  options.fold = false;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::uint64_t seen = 0;
+  // A sink that blocks until released: the writer takes nothing meanwhile.
+  report::EventLog::Sink blocking = [&](const std::string&, const json&, bool) {
+    std::unique_lock lock(mu);
+    ++seen;
+    cv.wait(lock, [&] { return release; });
+  };
+  report::EventLog log("", {blocking}, options);
+  for (int i = 0; i < 100; ++i) log.Push(SampleEvent());  // returns: the stall fails the log
+  CHECK(log.failed());
+  REQUIRE(log.Failure().has_value());
+  CHECK_THAT(*log.Failure(), Catch::Contains("took no record"));
+  CHECK(log.peak_queued() <= options.max_queued);
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  log.Close();
+  CHECK(log.lost() > 0);
+}
+
+TEST_CASE("EventLog: a busy writer holds the queue to its bound without failing", "[event_log]") {
+  report::EventLogOptions options;
+  options.max_queued = 16;
+  options.fold = false;
+  TempFile file;
+  report::EventLog log(file.path, {}, options);
+  for (int i = 0; i < 20000; ++i) log.Push(SampleEvent());
+  log.Close();
+  CHECK_FALSE(log.failed());
+  CHECK(log.peak_queued() <= 16);
+  CHECK(log.written() == 20000);
 }
 
 TEST_CASE("EventLog: opening truncates the file", "[event_log]") {
