@@ -63,8 +63,8 @@ struct Analysis {
   std::map<std::string, std::uint64_t> syscalls;
   std::vector<Denial> denials;
   std::map<int, ProcessNode> processes;
-  std::uint64_t records = 0;      // records read (log_end aside)
-  std::uint64_t occurrences = 0;  // events they stand for (a folded record: its count)
+  std::uint64_t records = 0;            // records read (log_end aside)
+  std::uint64_t occurrences = 0;        // events they stand for (a folded record: its count)
   std::vector<TimelineEntry> timeline;  // every record but log_end, in file order
   // The capabilities the command held (from the log_end record): "CAP_CHOWN CAP_KILL", "none",
   // "inherited from the caller", or "" when the file does not say.
