@@ -31,7 +31,7 @@ struct Options {
   // Every occurrence as its own record (--raw-events), so tests can count them; false: repeats
   // folded as by default (report/event_log.h).
   bool raw_events = true;
-  bool summary = false;                     // false: pass --no-summary (stderr is the command's)
+  bool summary = false;  // false: pass --no-summary (stderr is the command's)
 };
 
 Result Run(const std::vector<std::string>& command, const Options& options = {});
