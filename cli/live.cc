@@ -9,11 +9,14 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
+#include <string_view>
 
 #include <fmt/format.h>
 
 #include "cli/exit_codes.h"
 #include "cli/run_command.h"
+#include "report/event_reader.h"
 #include "report/stream_server.h"
 
 namespace cli {
@@ -140,10 +143,13 @@ int Watch(const std::string& endpoint, bool denied_only) {
         skipping = false;
         continue;
       }
-      auto record = nlohmann::json::parse(buf.begin() + static_cast<long>(start),
-                                          buf.begin() + static_cast<long>(nl), nullptr, false);
-      if (record.is_discarded() || !report::LiveWants(record, filter)) continue;
-      std::string text = report::FormatLive(record, style);
+      // The stream's peer may be anyone who could listen on its address: each line is checked
+      // like a line of an events file before it is shown.
+      std::string why;
+      std::optional<nlohmann::json> record =
+          report::ParseRecord(std::string_view(buf).substr(start, nl - start), why);
+      if (!record || !report::LiveWants(*record, filter)) continue;
+      std::string text = report::FormatLive(*record, style);
       if (!text.empty()) std::printf("%s\n", text.c_str());
     }
     buf.erase(0, start);

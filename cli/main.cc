@@ -36,6 +36,7 @@
 #include "policy/presets.h"
 #include "report/analysis.h"
 #include "report/event_log.h"
+#include "report/event_reader.h"
 #include "report/hash_chain.h"
 #include "report/output_file.h"
 #include "report/result.h"
@@ -70,8 +71,8 @@ int Report(const std::string& file, const std::string& format, const std::string
     Error(fmt::format("cannot read {}: {}", file, std::strerror(errno)));
     return cli::kExitUsage;
   }
-  std::size_t bad = 0;
-  std::vector<nlohmann::json> events = report::ReadEvents(in, bad);
+  report::EventsRead read = report::ReadEventsFile(in);
+  std::vector<nlohmann::json>& events = read.records;
   in.clear();
   in.seekg(0);
   report::VerifyResult chain = report::VerifyChain(in);
@@ -100,12 +101,13 @@ int Report(const std::string& file, const std::string& format, const std::string
   } else {
     text = report::RenderText(analysis) + "\nEvents file: " + integrity + "\n";
   }
-  if (bad > 0) Error(fmt::format("{} line(s) of {} are not JSON and were skipped", bad, file));
+  std::fputs(report::DescribeProblems(file, read.problems).c_str(), stderr);
   if (std::optional<std::string> failed = report::WriteOutput(out_path, text)) {
     Error(*failed);
     return cli::kExitInternal;
   }
-  return 0;
+  // The report covers the records that could be read; the status says some could not.
+  return read.problems.empty() ? 0 : cli::kExitBadInput;
 }
 
 int Stats(const std::vector<std::string>& inputs, bool json) {
@@ -129,10 +131,13 @@ int Stats(const std::vector<std::string>& inputs, bool json) {
     return cli::kExitUsage;
   }
   std::vector<std::pair<std::string, report::Analysis>> runs;
+  bool skipped = false;
   for (const auto& f : files) {
     std::ifstream in(f, std::ios::binary);
-    std::size_t bad = 0;
-    runs.emplace_back(f, report::Analyze(report::ReadEvents(in, bad)));
+    report::EventsRead read = report::ReadEventsFile(in);
+    std::fputs(report::DescribeProblems(f, read.problems).c_str(), stderr);
+    skipped = skipped || !read.problems.empty();
+    runs.emplace_back(f, report::Analyze(read.records));
   }
   nlohmann::json stats = report::AggregateRuns(runs);
   std::string text =
@@ -142,7 +147,7 @@ int Stats(const std::vector<std::string>& inputs, bool json) {
     Error(*failed);
     return cli::kExitInternal;
   }
-  return 0;
+  return skipped ? cli::kExitBadInput : 0;
 }
 
 int ShowPreset(const std::string& name) {

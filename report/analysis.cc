@@ -1,4 +1,5 @@
 #include "report/analysis.h"
+#include "report/event_reader.h"
 #include "report/explain.h"
 
 #include <algorithm>
@@ -396,16 +397,9 @@ nlohmann::json RenderJson(const Analysis& a) {
 }
 
 std::vector<nlohmann::json> ReadEvents(std::istream& in, std::size_t& bad) {
-  std::vector<nlohmann::json> events;
-  for (std::string line; std::getline(in, line);) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
-      ++bad;
-      continue;
-    }
-    events.push_back(std::move(j));
-  }
-  return events;
+  EventsRead read = ReadEventsFile(in);
+  bad += read.problems.size();
+  return std::move(read.records);
 }
 
 }  // namespace report

@@ -73,7 +73,8 @@ struct Analysis {
 
 Analysis Analyze(const std::vector<nlohmann::json>& events);
 
-// The JSON objects of an events file; lines that are not JSON objects are counted in `bad`.
+// The records of an events file (report/event_reader.h); lines that are not records of the
+// documented shape are skipped and counted in `bad`.
 std::vector<nlohmann::json> ReadEvents(std::istream& in, std::size_t& bad);
 
 // "read x2, write x1" with `times` as the multiplication sign ("x" or "×"); shared by renderers.

@@ -3,9 +3,13 @@
 #include <openssl/evp.h>
 
 #include <array>
+#include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include <fmt/format.h>
+
+#include "report/event_reader.h"
 
 namespace report {
 
@@ -19,13 +23,31 @@ std::string Sha256Hex(std::string_view bytes) {
   return hex;
 }
 
+namespace {
+
+// A field's value when it has the type given, else the fallback: the chain is checked on any
+// file, whatever its records hold.
+std::string StringField(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::optional<std::uint64_t> CountField(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_unsigned()) return std::nullopt;
+  return it->get<std::uint64_t>();
+}
+
+}  // namespace
+
 VerifyResult VerifyChain(std::istream& in) {
   VerifyResult r;
   std::string line;
   std::string prev_hash(kGenesisHash);
   std::uint64_t expected_seq = 1;
   bool ended = false;
-  while (std::getline(in, line)) {
+  bool too_long = false;
+  while (ReadBoundedLine(in, line, too_long)) {
     ++r.lines;
     auto problem = [&](const std::string& what) {
       r.problems.push_back(fmt::format("line {}: {}", r.lines, what));
@@ -34,37 +56,50 @@ VerifyResult VerifyChain(std::istream& in) {
       problem("a record after the closing log_end record (appended)");
       ended = false;
     }
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (too_long) {
+      // Its hash cannot be recomputed from what was kept: the next line's link fails too.
+      problem(
+          fmt::format("longer than {} MiB (not a record tracejail writes)", kMaxEventLine >> 20));
+      prev_hash.clear();
+      continue;
+    }
+    nlohmann::json j;
+    if (NestingDepth(line, kMaxEventDepth) <= kMaxEventDepth) {
+      j = nlohmann::json::parse(line, nullptr, false);
+    } else {
+      j = nlohmann::json(nlohmann::json::value_t::discarded);
+    }
     if (j.is_discarded() || !j.is_object()) {
       problem("not a JSON object (edited or corrupted)");
       prev_hash = Sha256Hex(line);
       continue;
     }
-    std::string claimed = j.value("prev_hash", "");
-    if (claimed != prev_hash) {
+    if (StringField(j, "prev_hash") != prev_hash) {
       problem(r.lines == 1
                   ? "the first record does not start the chain (lines removed before it?)"
                   : fmt::format("chain broken: line {} was edited, or lines were inserted, "
                                 "removed or reordered before this one",
                                 r.lines - 1));
     }
-    if (j.contains("seq") && j["seq"].is_number_unsigned()) {
-      auto seq = j["seq"].get<std::uint64_t>();
-      if (seq != expected_seq) {
+    if (std::optional<std::uint64_t> seq = CountField(j, "seq")) {
+      if (*seq != expected_seq) {
         problem(
-            seq < expected_seq
+            *seq < expected_seq
                 ? fmt::format("seq {} repeats or goes back (expected {}): inserted or reordered",
-                              seq, expected_seq)
+                              *seq, expected_seq)
                 : fmt::format("seq jumps from {} to {}: {} record(s) removed", expected_seq - 1,
-                              seq, seq - expected_seq));
+                              *seq, *seq - expected_seq));
       }
-      expected_seq = seq + 1;
+      expected_seq = *seq + 1;
+    } else if (j.contains("seq")) {
+      problem("seq is not a non-negative integer (edited)");
     }
-    if (j.value("type", "") == "log_end") {
+    if (StringField(j, "type") == "log_end") {
       ended = true;
-      if (j.value("records", std::uint64_t{0}) != r.lines - 1) {
+      std::optional<std::uint64_t> records = CountField(j, "records");
+      if (records.value_or(UINT64_MAX) != r.lines - 1) {
         problem(fmt::format("log_end counts {} records, the file has {} before it",
-                            j.value("records", std::uint64_t{0}), r.lines - 1));
+                            records ? std::to_string(*records) : std::string("no"), r.lines - 1));
       }
     }
     prev_hash = Sha256Hex(line);

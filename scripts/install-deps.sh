@@ -7,6 +7,7 @@ packages=(
   g++ make cmake pkg-config            # toolchain
   libseccomp-dev libboost-dev nlohmann-json3-dev libfmt-dev libcli11-dev catch2 libssl-dev
   clang-format-14 python3 strace       # format check, demo summary, benchmark baseline
+  python3-jsonschema                   # tests check events and results against docs/schema
   chromium                             # the HTML report is checked in headless Chromium
 )
 

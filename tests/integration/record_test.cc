@@ -163,3 +163,37 @@ TEST_CASE("record: --stream unix:PATH never removes a file that is not a socket"
   CHECK(r.err.find("not a socket") != std::string::npos);
   CHECK(harness::Slurp(precious) == "keep me\n");
 }
+
+TEST_CASE("record: events and result files follow their published schemas", "[record]") {
+  const std::string data = TEST_DATA_DIR;
+  const std::string schemas = data + "/../../docs/schema";
+  harness::TempDir dir;
+  std::string events = dir.path() + "/ev.jsonl";
+  std::string result = dir.path() + "/result.json";
+  harness::Options o;
+  o.events = false;
+  // Denials folded and not, a process tree, a connect, an escape primitive and a limit.
+  o.tracejail_args = {"--events", events, "--result", result, "--processes", "20"};
+  auto r = harness::Run({"/usr/bin/python3", "-c",
+                         "import os, socket, subprocess\n"
+                         "for i in range(300):\n"
+                         "    try: open('/etc/shadow')\n"
+                         "    except OSError: pass\n"
+                         "subprocess.run(['/bin/true'])\n"
+                         "try: socket.create_connection(('127.0.0.1', 9), timeout=1)\n"
+                         "except OSError: pass\n"
+                         "try: os.unshare(os.CLONE_NEWUSER)\n"
+                         "except (OSError, AttributeError): pass\n"},
+                        o);
+  INFO(r.err);
+  for (const auto& [schema, file, lines] :
+       {std::tuple{std::string("events.schema.json"), events, true},
+        std::tuple{std::string("result.schema.json"), result, false}}) {
+    std::vector<std::string> args{"/usr/bin/python3", data + "/check_schema.py",
+                                  schemas + "/" + schema, file};
+    if (lines) args.push_back("--lines");
+    auto check = harness::RunNative(args);
+    INFO(schema << ": " << check.out << check.err);
+    CHECK(check.status == 0);
+  }
+}

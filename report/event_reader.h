@@ -1,0 +1,56 @@
+// Reading events files and stream lines, whoever wrote them: the one reader every consumer
+// (report, stats, exec, learn, selftest, watch) goes through. An events file is evidence from a
+// run of untrusted code and may have been edited by anyone, so each line is bounded
+// (kMaxEventLine), its nesting is measured before it is parsed (kMaxEventDepth: the parser
+// recurses), and the record is checked against the documented shape (docs/events.md,
+// docs/schema/events.schema.json): every field a consumer reads has its documented type, so
+// consumers never meet a string where they read a number. A line that is not such a record is a
+// problem with its line number, never a crash.
+#pragma once
+
+#include <cstddef>
+#include <istream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace report {
+
+inline constexpr std::size_t kMaxEventLine = std::size_t{4} << 20;  // far above any real record
+inline constexpr int kMaxEventDepth = 32;  // a real record nests 6 deep at most
+
+struct LineProblem {
+  std::size_t line = 0;
+  std::string what;
+};
+
+struct EventsRead {
+  std::vector<nlohmann::json> records;  // the valid ones, in file order (log_end included)
+  std::vector<LineProblem> problems;    // the others, skipped
+  std::size_t lines = 0;
+};
+
+// What is wrong with a record's shape ("field \"time\" must be a number, not a string"), or ""
+// when it has the documented one. Unknown keys are allowed (newer writers).
+std::string CheckRecord(const nlohmann::json& record);
+
+// The deepest nesting of arrays and objects in `text` (JSON strings skipped), counted without
+// parsing, stopping once past `limit`.
+int NestingDepth(std::string_view text, int limit);
+
+// One line as a checked record, or nullopt with `why`.
+std::optional<nlohmann::json> ParseRecord(std::string_view line, std::string& why);
+
+// Reads one line of at most `max` bytes (without the newline); the rest of a longer line is
+// read and dropped, and `too_long` says so. false at the end of the input.
+bool ReadBoundedLine(std::istream& in, std::string& line, bool& too_long,
+                     std::size_t max = kMaxEventLine);
+
+EventsRead ReadEventsFile(std::istream& in);
+
+// "FILE: line 7: ..." for the first few problems and a count of the rest, for stderr.
+std::string DescribeProblems(const std::string& file, const std::vector<LineProblem>& problems);
+
+}  // namespace report
