@@ -32,6 +32,7 @@
 
 #include "cli/escape_suite.h"
 #include "cli/exit_codes.h"
+#include "policy/glob.h"
 #include "report/analysis.h"
 #include "report/escape.h"
 #include "tracer/unique_fd.h"
@@ -356,6 +357,9 @@ struct Pty {
 std::string PolicyFor(const std::string& level, const World& w, int denied_port, int decoy_port,
                       const Listeners& l) {
   nlohmann::json all = {"read", "write", "create", "delete", "exec", "chmod", "chown"};
+  // Rules name the world's paths exactly, as every rule built from a path must (EscapeGlob).
+  std::string dir = policy::EscapeGlob(w.dir);
+  std::string protected_dir = policy::EscapeGlob(w.protected_dir);
   nlohmann::json p = {{"version", 1},
                       {"name", "selftest-" + level},
                       {"description", "the selftest's world: " + level +
@@ -371,29 +375,29 @@ std::string PolicyFor(const std::string& level, const World& w, int denied_port,
                       {"files",
                        {{"rules",
                          {{{"id", "selftest-secret"},
-                           {"path", w.dir + "/secret"},
+                           {"path", dir + "/secret"},
                            {"access", all},
                            {"action", "deny"}},
                           {{"id", "selftest-secret"},
-                           {"path", w.dir + "/secret/**"},
+                           {"path", dir + "/secret/**"},
                            {"access", all},
                            {"action", "deny"}},
                           {{"id", "selftest-forbidden"},
-                           {"path", w.dir + "/forbidden/**"},
+                           {"path", dir + "/forbidden/**"},
                            {"access", {"read", "exec"}},
                            {"action", "deny"}},
                           {{"id", "selftest-scratch"},
-                           {"path", w.dir + "/scratch"},
+                           {"path", dir + "/scratch"},
                            {"access", {"read", "write", "create", "delete"}},
                            {"action", "allow"}},
                           // Readable (maximum's default would kill), never changed: the path
                           // names the directory and everything below it.
                           {{"id", "selftest-protected"},
-                           {"path", w.protected_dir},
+                           {"path", protected_dir},
                            {"access", {"read"}},
                            {"action", "allow"}},
                           {{"id", "selftest-protected"},
-                           {"path", w.protected_dir},
+                           {"path", protected_dir},
                            {"access", {"write", "create", "delete", "chmod", "chown"}},
                            {"action", "deny"}}}}}},
                       // The denied listener by its own addresses, at every level (basic's
@@ -417,11 +421,11 @@ std::string PolicyFor(const std::string& level, const World& w, int denied_port,
                            {"verbs", {"connect", "send"}},
                            {"action", "allow"}},
                           {{"id", "selftest-unix"},
-                           {"unix", l.unix_stream},
+                           {"unix", policy::EscapeGlob(l.unix_stream)},
                            {"verbs", {"connect", "send"}},
                            {"action", "deny"}},
                           {{"id", "selftest-unix"},
-                           {"unix", l.unix_dgram},
+                           {"unix", policy::EscapeGlob(l.unix_dgram)},
                            {"verbs", {"connect", "send"}},
                            {"action", "deny"}}}}}}};
   std::string path = w.dir + "/policy-" + level + ".json";

@@ -12,6 +12,12 @@
 namespace policy {
 namespace {
 
+// A pattern as a policy would write it: a literal's text is the name itself, escaped again so
+// that a file named "*" does not read as a wildcard.
+std::string AsPattern(const PathPattern& p) {
+  return p.is_literal() ? EscapeGlob(p.text()) : p.text();
+}
+
 std::string VerdictText(const Verdict& v) {
   std::string out(Name(v.action));
   std::vector<std::string> extra;
@@ -61,7 +67,7 @@ std::string Explain(const Policy& p) {
   });
   for (const PathRule* r : rules) {
     out += fmt::format("  - {} {} {}{}\n      rule {}\n", VerdictText(r->verdict),
-                       AccessNames(r->access), r->pattern.text(),
+                       AccessNames(r->access), AsPattern(r->pattern),
                        r->pattern.is_literal() ? " and everything below it" : "", r->id);
   }
 
@@ -84,7 +90,7 @@ std::string Explain(const Policy& p) {
       what += r.port_lo == r.port_hi ? fmt::format("port {} ", r.port_lo)
                                      : fmt::format("ports {}-{} ", r.port_lo, r.port_hi);
     }
-    if (r.unix_path) what += "unix socket " + r.unix_path->text() + " ";
+    if (r.unix_path) what += "unix socket " + AsPattern(*r.unix_path) + " ";
     if (r.abstract) what += "abstract unix name @" + *r.abstract + " ";
     if (what.empty()) what = "any address ";
     out += fmt::format("  - {} {} {}\n      rule {}\n", VerdictText(r.verdict), Verbs(r.verbs),

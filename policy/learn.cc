@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "policy/glob.h"
+
 namespace policy {
 namespace {
 
@@ -49,29 +51,41 @@ bool RandomLooking(std::string_view s) {
   return s.size() >= 6 && !c.other && (c.digits >= 2 || (c.upper && c.lower));
 }
 
-// `parent`: the path up to this component ("/proc" for "/proc/1234").
+// The pattern learnt for one name seen in a path: the name escaped, or a glob where it looks
+// temporary (only the random part becomes "*"; the rest stays escaped). `parent`: the pattern up
+// to this component ("/proc" for "/proc/1234").
 std::string GlobComponent(const std::string& parent, const std::string& c) {
-  if (c.empty() || c.find_first_of("*?[$") != std::string::npos) return c;
   // A pid under /proc, or a long counter; short numbers are versions ("gcc/12", "python3.11").
   if (AllDigits(c) && (parent == "/proc" || c.size() >= 4)) return "*";
   std::size_t dot = c.find('.', 1);
   std::string base = dot == std::string::npos ? c : c.substr(0, dot);
   std::string ext = dot == std::string::npos ? "" : c.substr(dot);
-  if (ext.size() >= 5 && AllDigits(std::string_view(ext).substr(1))) ext = ".*";  // app.12345
+  bool counter_ext = ext.size() >= 5 && AllDigits(std::string_view(ext).substr(1));  // app.12345
+  std::string ext_pattern = counter_ext ? ".*" : EscapeGlob(ext);
   for (std::string_view prefix : kTempPrefixes) {
     if (base.size() > prefix.size() && base.starts_with(prefix) &&
         RandomLooking(std::string_view(base).substr(prefix.size()))) {
-      return std::string(prefix) + "*" + ext;
+      return EscapeGlob(prefix) + "*" + ext_pattern;
     }
   }
   // No known prefix: only a name random from end to end: 8 or more characters, both cases and
   // at least two digits ("aB3dE9xQ"), which library names ("libQt5Core") are not.
   Classes k = Count(base);
-  if (base.size() >= 8 && !k.other && k.upper && k.lower && k.digits >= 2) return "*" + ext;
-  return base + ext;
+  if (base.size() >= 8 && !k.other && k.upper && k.lower && k.digits >= 2) return "*" + ext_pattern;
+  return EscapeGlob(base) + ext_pattern;
 }
 
-// The longest variable whose value prefixes `path` replaces it.
+// One component of a learnt pattern: a variable ("${HOME}") or a wildcard stays as it is; a name
+// may become a glob.
+std::string GlobPatternComponent(const std::string& parent, const std::string& component) {
+  if (component.starts_with("${")) return component;
+  auto name = UnescapeGlob(component);
+  return name ? GlobComponent(parent, *name) : component;
+}
+
+// The pattern of exactly `path` (a name as seen, not a pattern), with the longest variable whose
+// value prefixes it written as that variable: "${HOME}/a\*b" for "/home/u/a*b". The variable is
+// left unescaped (the loader expands it, escaping its value); the rest of the path is escaped.
 std::string Substitute(const std::string& path, const Variables& vars) {
   std::vector<std::pair<std::string, std::string>> order;
   for (const char* name : {"WORKDIR", "TMPDIR", "HOME", "CWD"}) {
@@ -82,10 +96,10 @@ std::string Substitute(const std::string& path, const Variables& vars) {
                    [](const auto& a, const auto& b) { return a.second.size() > b.second.size(); });
   for (const auto& [name, value] : order) {
     if (path == value || path.starts_with(value + "/")) {
-      return "${" + name + "}" + path.substr(value.size());
+      return "${" + name + "}" + EscapeGlob(std::string_view(path).substr(value.size()));
     }
   }
-  return path;
+  return EscapeGlob(path);
 }
 
 std::string Example(const json& event) {
@@ -116,19 +130,20 @@ std::string Notes(std::uint64_t count, std::size_t runs, int total, const std::s
 
 }  // namespace
 
-std::string GlobTemporaryName(const std::string& path) {
+std::string GlobTemporaryName(const std::string& pattern) {
   std::string out;
   std::size_t i = 0;
-  while (i < path.size()) {
-    std::size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    std::string comp = path.substr(i, j - i);
-    std::string parent = path.substr(0, i > 0 ? i - 1 : 0);
-    out += (comp.starts_with("${") ? comp : GlobComponent(parent, comp));
-    if (j < path.size()) out += "/";
+  // Every "/" of a pattern separates components: a name cannot hold one, and "\/" is no escape.
+  while (i < pattern.size()) {
+    std::size_t j = pattern.find('/', i);
+    if (j == std::string::npos) j = pattern.size();
+    std::string comp = pattern.substr(i, j - i);
+    std::string parent = pattern.substr(0, i > 0 ? i - 1 : 0);
+    out += GlobPatternComponent(parent, comp);
+    if (j < pattern.size()) out += "/";
     i = j + 1;
   }
-  return path.starts_with("/") && !out.starts_with("/") ? "/" + out : out;
+  return pattern.starts_with("/") && !out.starts_with("/") ? "/" + out : out;
 }
 
 void Learner::AddFile(const std::string& pattern, const std::string& access, std::uint64_t count,
@@ -160,11 +175,15 @@ void Learner::AddRun(const std::vector<json>& events, const Variables& run_vars)
     std::string example = Example(e);
     if (tip.contains("files")) {
       for (const auto& r : tip["files"].value("rules", json::array())) {
-        std::string path = r.value("path", "");
-        std::string pattern = GlobTemporaryName(Substitute(path, run_vars));
+        // A tip names its path as the pattern of exactly that path (EscapeGlob). One that is not
+        // such a pattern is not learnt: what it would allow cannot be told, and a rule missing
+        // from a draft shows up as a denial, where a rule too wide would not show up at all.
+        auto path = UnescapeGlob(r.value("path", ""));
+        if (!path) continue;
+        std::string pattern = GlobTemporaryName(Substitute(*path, run_vars));
         for (const auto& a : r.value("access", json::array())) {
           std::string kind = a.get<std::string>();
-          if (kind == "create" && existing_dir && existing_dir(path)) continue;
+          if (kind == "create" && existing_dir && existing_dir(*path)) continue;
           AddFile(pattern, kind, 1, run, example);
         }
       }
@@ -259,11 +278,13 @@ void Learner::AddDraft(const json& draft) {
 }
 
 json Learner::Draft(const LearnOptions& o) const {
-  // Reads: many names in one directory become "dir/**".
+  // Reads: many names in one directory become "dir/**". Patterns are escaped, so the directory
+  // part of one is already a pattern of exactly that directory ("/" is never escaped) and "/**"
+  // goes after it as the only wildcard.
   std::map<std::string, std::map<std::string, Seen>> files = files_;
   std::map<std::string, std::vector<std::string>> reads_by_dir;
   for (const auto& [pattern, kinds] : files) {
-    if (kinds.contains("read") && pattern.find_first_of("*?[") == std::string::npos) {
+    if (kinds.contains("read") && !HasWildcard(pattern)) {
       reads_by_dir[Parent(pattern)].push_back(pattern);
     }
   }

@@ -3,12 +3,15 @@
 //
 // Input is the `tip` of every would-deny event (the smallest fragment that allows that call,
 // computed by the policy itself), so learn understands exactly what the policy understands.
-// Generalisation, in order:
+// A tip names a path as the pattern of exactly it (EscapeGlob); learn unescapes it and writes
+// every name it keeps back escaped, so a file named "**", "[x]" or "${HOME}" is allowed as that
+// name and nothing else. The only wildcards in a draft are the ones generalisation adds:
 //   1. the run's work dir, home, temp dir and current dir become ${WORKDIR}, ${HOME}, ${TMPDIR},
-//      ${CWD} (each run has its own work dir);
+//      ${CWD} (each run has its own work dir; the loader escapes the value it expands);
 //   2. temporary-looking names become globs: "/tmp/tmpk3j2x9" -> "/tmp/tmp*", "confJ31A69" ->
 //      "conf*", "cc5XkT8e.s" -> "cc*.s", pid-like numbers -> "*";
-//   3. reads only: `threshold` or more distinct names read in one directory become "dir/**";
+//   3. reads only: `threshold` or more distinct names read in one directory become "dir/**"
+//      (the directory as escaped, then "/**");
 //   4. writes, creates, deletes, execs, network endpoints and syscalls a syscall rule of the
 //      base denied are kept exactly as seen.
 // Each rule carries "notes" with how often it was needed, in how many runs, and one example.
@@ -69,7 +72,8 @@ class Learner {
   std::vector<std::string> escape_notes_;
 };
 
-// Step 2 alone, for tests: the last component's temporary-looking part replaced by "*".
-std::string GlobTemporaryName(const std::string& path);
+// Step 2 alone, for tests: in a pattern of names ("/tmp/tmpk3j2x9", escaped where a name needs
+// it), each name's temporary-looking part replaced by "*"; variables and wildcards stay.
+std::string GlobTemporaryName(const std::string& pattern);
 
 }  // namespace policy

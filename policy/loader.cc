@@ -115,19 +115,26 @@ std::string GetString(const json& v, const Ctx& ctx) {
   return v.get<std::string>();
 }
 
+// ${NAME} becomes the variable's value, escaped: a HOME of "/srv/a*b" names that directory, not
+// a wildcard. "\$" (and every other escape) is copied for the pattern compiler, which makes it a
+// literal "$", so "\${HOME}" is the name "${HOME}".
 std::string ExpandVariables(const std::string& in, const Ctx& ctx, const Variables& vars) {
   std::string out;
-  std::size_t i = 0;
-  while (i < in.size()) {
-    std::size_t start = in.find("${", i);
-    if (start == std::string::npos) {
-      out.append(in, i);
-      break;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '\\' && i + 1 < in.size()) {
+      out.append(in, i++, 2);
+      continue;
     }
-    out.append(in, i, start - i);
-    std::size_t end = in.find('}', start);
-    if (end == std::string::npos) ctx.Fail(fmt::format("unterminated variable in \"{}\"", in));
-    std::string name = in.substr(start + 2, end - start - 2);
+    if (in.compare(i, 2, "${") != 0) {
+      out += in[i];
+      continue;
+    }
+    std::size_t end = in.find('}', i);
+    if (end == std::string::npos) {
+      ctx.Fail(fmt::format(
+          "unterminated variable in \"{}\" (write \"\\${{\" for a literal \"${{\")", in));
+    }
+    std::string name = in.substr(i + 2, end - i - 2);
     auto it = vars.find(name);
     if (it == vars.end()) {
       std::string known;
@@ -136,11 +143,12 @@ std::string ExpandVariables(const std::string& in, const Ctx& ctx, const Variabl
         known += (known.empty() ? "" : ", ") + k;
         names.push_back(k);
       }
-      ctx.Fail(
-          fmt::format("unknown variable ${{{}}}{} (known: {})", name, Suggest(name, names), known));
+      ctx.Fail(fmt::format(
+          "unknown variable ${{{}}}{} (known: {}; write \"\\${{\" for a literal \"${{\")", name,
+          Suggest(name, names), known));
     }
-    out += it->second;
-    i = end + 1;
+    out += EscapeGlob(it->second);
+    i = end;
   }
   return out;
 }
@@ -223,27 +231,25 @@ std::string RuleId(const Ctx& ctx, const json* rule = nullptr) {
 
 // `pattern` with its literal leading components resolved (symlinks, as the kernel would follow
 // them); the rest, from the first component with a wildcard, unchanged. A prefix that does not
-// exist resolves as far as it does.
+// exist resolves as far as it does. The literal part is unescaped to ask the file system and the
+// answer escaped again: a symlink to "/srv/a*b" leads to that directory, not to a wildcard.
 std::string CanonicalPattern(const std::string& pattern) {
   if (pattern.empty() || pattern[0] != '/') return pattern;
-  std::size_t literal_end = pattern.size();
-  for (std::size_t i = 0; i < pattern.size(); ++i) {
-    char c = pattern[i];
-    if (c == '*' || c == '?' || c == '[') {
-      literal_end = pattern.rfind('/', i);
-      break;
-    }
-  }
-  std::string literal = pattern.substr(0, literal_end == 0 ? 1 : literal_end);
-  std::string rest = pattern.substr(literal.size());
+  std::size_t wild = FirstWildcard(pattern);
+  std::size_t literal_end = wild == std::string::npos ? pattern.size() : pattern.rfind('/', wild);
+  if (literal_end == 0) literal_end = 1;  // "/*": the literal part is "/"
+  auto literal = UnescapeGlob(std::string_view(pattern).substr(0, literal_end));
+  if (!literal) return pattern;
+  std::string rest = pattern.substr(literal_end);
   // Resolve the longest existing prefix of the literal part.
-  std::string head = literal, tail;
+  std::string head = *literal, tail;
   while (true) {
     char buf[PATH_MAX];
     if (realpath(head.c_str(), buf) != nullptr) {
       std::string out = buf;
       if (!tail.empty()) out += (out == "/" ? "" : "/") + tail.substr(1);
-      return out + rest;
+      // Unchanged: keep the pattern as written (its escapes need not be EscapeGlob's).
+      return out == *literal ? pattern : EscapeGlob(out) + rest;
     }
     auto slash = head.rfind('/');
     if (slash == std::string::npos || head == "/") return pattern;
@@ -458,6 +464,10 @@ void ParseNetwork(const json& net, const Ctx& ctx, const Variables& vars, Policy
       std::string u = GetString(r["unix"], rc.At("unix"));
       if (u.starts_with("@")) {
         rule.abstract = u.substr(1);
+        std::string error;
+        if (!CheckComponentPattern(*rule.abstract, &error)) {
+          rc.At("unix").Fail(fmt::format("\"{}\": {}", u, error));
+        }
       } else if (u.starts_with("/")) {
         std::string error;
         rule.unix_path = PathPattern::Compile(ExpandVariables(u, rc.At("unix"), vars), &error);

@@ -481,7 +481,9 @@ nlohmann::json Policy::Tip(const Request& request) const {
       }
     }
     if (!kinds.empty()) {
-      tip["files"]["rules"].push_back({{"path", p.path}, {"access", kinds}, {"action", "allow"}});
+      // Escaped: a file named "**" gets a rule for itself, not for everything beside it.
+      tip["files"]["rules"].push_back(
+          {{"path", EscapeGlob(p.path)}, {"access", kinds}, {"action", "allow"}});
     }
   }
   auto add_net = [&](const NetAccess& net) {
@@ -503,7 +505,7 @@ nlohmann::json Policy::Tip(const Request& request) const {
       rule["cidr"] = std::string(buf) + (shown.family == AF_INET ? "/32" : "/128");
       rule["ports"] = std::to_string(a.port);
     } else if (a.family == AF_UNIX && !a.unnamed) {
-      rule["unix"] = (a.abstract ? "@" : "") + a.unix_path;
+      rule["unix"] = (a.abstract ? "@" : "") + EscapeGlob(a.unix_path);
     } else {
       rule["family"] = FamilyName(a.family);
     }

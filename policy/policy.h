@@ -157,7 +157,8 @@ class Policy {
   bool NeedsSocketType() const { return needs_socket_type_; }
 
   // The smallest policy fragment that would allow `request` (for a denied one): path rules for
-  // exactly the denied access kinds of the resolved paths, a network rule for the exact address,
+  // exactly the denied access kinds of the resolved paths (each path escaped: its pattern matches
+  // that path and what lies below it, nothing else), a network rule for the exact address,
   // the missing socket family, or the escape primitive. Paste it into a policy that extends the
   // current one. Null when nothing was denied.
   nlohmann::json Tip(const Request& request) const;

@@ -2,8 +2,11 @@
 // talks to a loopback server; a shell script of coreutils; a gcc compile. The learnt draft must
 // be tight: the same program under it in enforce mode has zero denials, and variants that read
 // a secret key, write outside the work dir, connect elsewhere or run another tool are denied.
+// A file whose name looks like a pattern ("**") is learnt as that file alone.
 #include <stdlib.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -224,4 +227,87 @@ TEST_CASE(
   INFO(again.err);
   CHECK(again.status == 0);
   CHECK(again.out == "Linux\n");
+}
+
+namespace {
+
+// A directory named after this process, removed with its contents on destruction. Not a
+// harness::TempDir: learn takes mkdtemp's random name for a temporary one and writes it as a
+// glob ("tracejail-*"), and this test needs the draft to name its directory exactly.
+struct PlainDir {
+  std::string path = "/tmp/tj-literal-globs-" + std::to_string(getpid());
+  PlainDir() { std::filesystem::create_directories(path); }
+  ~PlainDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+std::vector<std::string> DraftPaths(const nlohmann::json& doc) {
+  std::vector<std::string> paths;
+  if (!doc.contains("files")) return paths;
+  for (const auto& r : doc["files"]["rules"]) paths.push_back(r["path"]);
+  return paths;
+}
+
+}  // namespace
+
+// Issue 16, literal means literal: `learn -- cat '/home/**'` drafted "allow read /home/**", and
+// under that draft cat read a file in another user's home that standard denies. Here a directory
+// of the test's own stands for /home: the base denies reading what is in it, as standard denies
+// reading /home/*, and it holds a file literally named "**" and another user's secret.
+TEST_CASE("learn: a file named ** is learnt as that file and its neighbours stay denied") {
+  PlainDir dir;
+  std::string homes = dir.path + "/homes";
+  std::filesystem::create_directories(homes + "/other");
+  std::ofstream(homes + "/**") << "stars\n";
+  std::ofstream(homes + "/other/secret") << "tj-secret-token\n";
+  harness::TempDir work;
+  std::string base = work.File("base.json", R"({"version": 1, "extends": "standard",
+    "files": {"rules": [{"path": ")" + homes + R"(/*", "access": ["read"], "action": "deny"}]}})");
+  std::string draft = work.path() + "/draft.json";
+
+  harness::Result learnt = Learn(draft, {"--base", base}, {"/bin/cat", homes + "/**"});
+  INFO(learnt.err);
+  REQUIRE(learnt.status == 0);
+  auto doc = nlohmann::json::parse(harness::Slurp(draft));
+  INFO(doc.dump(2));
+  std::vector<std::string> paths = DraftPaths(doc);
+  // The name escaped ("${TMPDIR}" may stand for /tmp), and no rule with "**" as a wildcard.
+  CHECK(std::any_of(paths.begin(), paths.end(),
+                    [](const std::string& p) { return p.ends_with("/homes/\\*\\*"); }));
+  for (const auto& p : paths) CHECK(p.find("/homes/**") == std::string::npos);
+
+  harness::Result own = Enforce(draft, {"/bin/cat", homes + "/**"});
+  INFO(own.err << DenialsText(own));
+  CHECK(own.status == 0);
+  CHECK(own.out == "stars\n");
+  CHECK(Denials(own) == 0);
+
+  harness::Result other = Enforce(draft, {"/bin/cat", homes + "/other/secret"});
+  INFO(other.err << DenialsText(other));
+  CHECK(other.status != 0);
+  CHECK(other.out.find("tj-secret-token") == std::string::npos);
+  CHECK_THAT(DenialsText(other), Catch::Contains("other/secret"));
+}
+
+// The same on the real /home without touching it: the names cat is given do not exist, and a
+// denial is recorded before the kernel would say ENOENT.
+TEST_CASE("learn: cat of /home/** under standard drafts that name and no other home") {
+  harness::TempDir work;
+  std::string draft = work.path() + "/draft.json";
+  harness::Result learnt = Learn(draft, {}, {"/bin/cat", "/home/**"});
+  INFO(learnt.err);
+  REQUIRE(learnt.status == 0);  // cat fails; the draft covers what it tried
+  auto doc = nlohmann::json::parse(harness::Slurp(draft));
+  INFO(doc.dump(2));
+  std::vector<std::string> paths = DraftPaths(doc);
+  CHECK(std::find(paths.begin(), paths.end(), "/home/\\*\\*") != paths.end());
+  CHECK(std::find(paths.begin(), paths.end(), "/home/**") == paths.end());
+
+  std::string elsewhere = "/home/tj-literal-globs-nobody-" + std::to_string(getpid());
+  harness::Result other = Enforce(draft, {"/bin/cat", elsewhere});
+  INFO(other.err << DenialsText(other));
+  CHECK(other.status != 0);
+  CHECK_THAT(DenialsText(other), Catch::Contains(elsewhere));
 }

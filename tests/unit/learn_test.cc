@@ -2,14 +2,19 @@
 // directories become variables, temporary names become globs, many reads in one directory become
 // "dir/**" (writes never), escapes are listed but never allowed, and drafts merge.
 #include <map>
+#include <random>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "policy/glob.h"
 #include "policy/learn.h"
 #include "policy/loader.h"
+#include "policy/names.h"
 
 namespace {
 
@@ -33,9 +38,11 @@ json Event(const std::string& message, const json& tip, const std::string& exe =
           {"tip", tip}};
 }
 
-// The tip Policy::Tip gives for one path.
+// The tip Policy::Tip gives for one path: the path escaped, a pattern of exactly it.
 json FileTip(const std::string& path, const std::vector<std::string>& access) {
-  return {{"files", {{"rules", {{{"path", path}, {"access", access}, {"action", "allow"}}}}}}};
+  return {{"files",
+           {{"rules",
+             {{{"path", policy::EscapeGlob(path)}, {"access", access}, {"action", "allow"}}}}}}};
 }
 
 json FileEvent(const std::string& path, const std::vector<std::string>& access) {
@@ -697,4 +704,293 @@ TEST_CASE("Learn: merging keeps the escape attempts listed for review", "[learn]
   m.AddDraft(draft);
   CHECK(m.escapes().size() == 1);
   CHECK(m.Draft(Options())["description"].get<std::string>().find("ptrace") != std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Literal means literal: a name seen is learnt as that name, never as a pattern.
+
+namespace {
+
+policy::Policy LoadDraft(const json& draft) {
+  return policy::LoadPolicyText(draft.dump(), "draft", kRunVars);
+}
+
+policy::Policy StandardBase() {
+  return policy::LoadPolicyText(R"({"version": 1, "extends": "standard"})", "base", kRunVars);
+}
+
+policy::Action Decide(const policy::Policy& p, const std::string& path, const std::string& kind) {
+  return p.DecidePathAccess(path, *policy::AccessFromName(kind)).action;
+}
+
+}  // namespace
+
+// The bug of issue 16: `learn -- cat '/home/**'` drafted "allow read /home/**", and the draft
+// let cat read a file in another user's home that standard denies.
+TEST_CASE("Learn: a file named ** under /home is learnt as that file only", "[learn][escape]") {
+  Learner l;
+  l.AddRun({FileEvent("/home/**", {"read"})}, kRunVars);
+  json draft = l.Draft(Options());
+  auto rules = FileRules(draft);
+  REQUIRE(rules.size() == 1);
+  REQUIRE(rules.contains(R"(/home/\*\*)"));
+  policy::Policy base = StandardBase();
+  policy::Policy p = LoadDraft(draft);
+  CHECK(Decide(p, "/home/**", "read") == policy::Action::kAllow);
+  for (const char* other : {"/home/other/secret", "/home/other", "/home/x", "/home/**x"}) {
+    CAPTURE(other);
+    REQUIRE(Decide(base, other, "read") != policy::Action::kAllow);
+    CHECK(Decide(p, other, "read") != policy::Action::kAllow);
+  }
+}
+
+// The bug of issue 16: a file named /etc/** touched during learn gave create+write on all of /etc.
+TEST_CASE("Learn: a file named ** under /etc gives create and write on that file only",
+          "[learn][escape]") {
+  Learner l;
+  l.AddRun({FileEvent("/etc/**", {"create", "write"})}, kRunVars);
+  json draft = l.Draft(Options());
+  auto rules = FileRules(draft);
+  REQUIRE(rules.contains(R"(/etc/\*\*)"));
+  CHECK(AccessOf(rules[R"(/etc/\*\*)"]) == std::vector<std::string>{"create", "write"});
+  policy::Policy p = LoadDraft(draft);
+  CHECK(Decide(p, "/etc/**", "write") == policy::Action::kAllow);
+  for (const char* other : {"/etc/passwd", "/etc/new", "/etc/cron.d/job"}) {
+    for (const char* kind : {"create", "write"}) {
+      CAPTURE(other, kind);
+      CHECK(Decide(p, other, kind) != policy::Action::kAllow);
+    }
+  }
+}
+
+// The bug of issue 16: a path with "[" or "${" made the draft fail to load (learn exit 125).
+TEST_CASE("Learn: names with brackets and variable syntax give a draft that loads",
+          "[learn][escape]") {
+  Learner l;
+  std::vector<std::string> asked;
+  l.existing_dir = [&](const std::string& path) {
+    asked.push_back(path);
+    return false;
+  };
+  l.AddRun(
+      {
+          FileEvent("/srv/data/[x", {"write"}),
+          FileEvent("/srv/data/${NOPE}", {"write"}),
+          FileEvent("/srv/data/${HOME}", {"create"}),
+          FileEvent("/srv/data/a\\b", {"write"}),
+          FileEvent("/srv/data/}{?", {"write"}),
+          FileEvent("/home/u/${HOME}/x", {"write"}),  // below HOME: the variable, then the name
+          FileEvent("/home/u/a*b", {"write"}),        // likewise
+          FileEvent("/tmp/tracejail-AbC123/[1]", {"write"}),
+      },
+      kRunVars);
+  CHECK(asked == std::vector<std::string>{"/srv/data/${HOME}"});  // the name as seen
+  json draft = l.Draft(Options());
+  auto rules = FileRules(draft);
+  for (const char* pattern : {
+           R"(/srv/data/\[x)",
+           R"(/srv/data/\$\{NOPE\})",
+           R"(/srv/data/\$\{HOME\})",
+           R"(/srv/data/a\\b)",
+           R"(/srv/data/\}\{\?)",
+           R"(${HOME}/\$\{HOME\}/x)",
+           R"(${HOME}/a\*b)",
+           R"(${WORKDIR}/\[1\])",
+       }) {
+    CAPTURE(pattern);
+    CHECK(rules.contains(pattern));
+  }
+  CHECK(rules.size() == 8);
+  policy::Policy p;
+  REQUIRE_NOTHROW(p = LoadDraft(draft));
+  CHECK(Decide(p, "/srv/data/[x", "write") == policy::Action::kAllow);
+  CHECK(Decide(p, "/srv/data/${HOME}", "create") == policy::Action::kAllow);
+  CHECK(Decide(p, "/home/u/a*b", "write") == policy::Action::kAllow);
+  CHECK(Decide(p, "/home/u/axb", "write") != policy::Action::kAllow);
+  CHECK(Decide(p, "/srv/data/x", "write") != policy::Action::kAllow);
+  CHECK(Decide(p, "/srv/data/${HOME}x", "create") != policy::Action::kAllow);
+}
+
+TEST_CASE("Learn: temporary names keep their literal parts escaped", "[learn][escape]") {
+  CHECK(GlobTemporaryName(policy::EscapeGlob("/tmp/tmpk3j2x9.[1]")) == R"(/tmp/tmp*.\[1\])");
+  CHECK(GlobTemporaryName(policy::EscapeGlob("/tmp/a*b.12345")) == R"(/tmp/a\*b.*)");
+  CHECK(GlobTemporaryName(policy::EscapeGlob("/proc/1234/[x]")) == R"(/proc/*/\[x\])");
+  // An escaped name is a name: it is globbed only if it looks temporary, and stays escaped.
+  CHECK(GlobTemporaryName(R"(/srv/\*\*)") == R"(/srv/\*\*)");
+  CHECK(GlobTemporaryName(R"(/srv/\${HOME}/x)") == R"(/srv/\$\{HOME\}/x)");
+  CHECK(GlobTemporaryName(R"(${HOME}/\*)") == R"(${HOME}/\*)");
+}
+
+TEST_CASE("Learn: a read directory with metacharacters is collapsed under its escaped name",
+          "[learn][escape]") {
+  Learner l;
+  l.AddRun({FileEvent("/home/d*[x]/a", {"read"}), FileEvent("/home/d*[x]/b", {"read"}),
+            FileEvent("/home/d*[x]/c", {"read"}), FileEvent("/home/d*[x]/d", {"read"})},
+           kRunVars);
+  json draft = l.Draft(Options());
+  auto rules = FileRules(draft);
+  REQUIRE(rules.size() == 1);
+  REQUIRE(rules.contains(R"(/home/d\*\[x\]/**)"));
+  policy::Policy p = LoadDraft(draft);
+  CHECK(Decide(p, "/home/d*[x]/e", "read") == policy::Action::kAllow);
+  for (const char* other : {"/home/dx/e", "/home/dzzx/a", "/home/d/a", "/home/other/secret"}) {
+    CAPTURE(other);
+    CHECK(Decide(p, other, "read") != policy::Action::kAllow);
+  }
+}
+
+TEST_CASE("Learn: a tip path that is not an exact pattern is not learnt", "[learn][escape]") {
+  // Policy::Tip escapes every name: a wildcard or a bad escape in a tip cannot come from it, and
+  // learning it could allow more than was seen.
+  json raw = Event("openat deny", {{"files",
+                                    {{"rules",
+                                      {{{"path", "/home/*"}, {"access", {"read"}}},
+                                       {{"path", R"(/srv/a\d)"}, {"access", {"read"}}},
+                                       {{"path", R"(/srv/\*)"}, {"access", {"read"}}}}}}}});
+  Learner l;
+  l.AddRun({raw}, kRunVars);
+  auto rules = FileRules(l.Draft(Options()));
+  CHECK(rules.size() == 1);
+  CHECK(rules.contains(R"(/srv/\*)"));
+}
+
+TEST_CASE("Learn: policy merge keeps names escaped and collapses escaped directories",
+          "[learn][escape]") {
+  Learner a;
+  a.AddRun({FileEvent("/home/**", {"read"}), FileEvent("/opt/[t]/a", {"read"}),
+            FileEvent("/opt/[t]/b", {"read"}), FileEvent("/etc/a*", {"write"})},
+           kRunVars);
+  Learner b;
+  b.AddRun({FileEvent("/opt/[t]/c", {"read"}), FileEvent("/opt/[t]/d", {"read"})}, kRunVars);
+  Learner m;
+  m.AddDraft(a.Draft(Options()));
+  m.AddDraft(b.Draft(Options()));
+  json merged = m.Draft(Options());
+  auto rules = FileRules(merged);
+  CHECK(rules.contains(R"(/home/\*\*)"));
+  CHECK(rules.contains(R"(/opt/\[t\]/**)"));
+  CHECK(rules.contains(R"(/etc/a\*)"));
+  CHECK(rules.size() == 3);
+  policy::Policy p = LoadDraft(merged);
+  CHECK(Decide(p, "/home/other/secret", "read") != policy::Action::kAllow);
+  CHECK(Decide(p, "/etc/ab", "write") != policy::Action::kAllow);
+  CHECK(Decide(p, "/etc/a*", "write") == policy::Action::kAllow);
+}
+
+namespace {
+
+// A random name with at least one metacharacter, and no digits or capitals so that learn never
+// takes it for a temporary name (the one generalisation allowed beside dir/**).
+std::string MetaName(std::mt19937& rng) {
+  static const std::string kMeta = "\\*?[]{}$";
+  static const std::string kAll = "\\*?[]{}$!^-.ab";
+  std::uniform_int_distribution<std::size_t> len(0, 5);
+  std::uniform_int_distribution<std::size_t> meta(0, kMeta.size() - 1);
+  std::uniform_int_distribution<std::size_t> any(0, kAll.size() - 1);
+  std::string s(1, kMeta[meta(rng)]);
+  for (std::size_t n = len(rng); n > 0; --n) {
+    std::string c(1, kAll[any(rng)]);
+    s = std::uniform_int_distribution<int>(0, 1)(rng) ? s + c : c + s;
+  }
+  return s;
+}
+
+struct Touched {
+  std::string path;
+  std::string kind;
+};
+
+// Paths that a too-wide draft would allow: the touched name's siblings, its parent's other
+// children, what its unescaped text would match as a pattern, and unrelated random names.
+std::vector<std::string> Probes(const std::vector<Touched>& touched, std::mt19937& rng) {
+  std::vector<std::string> out{
+      "/home/other/secret", "/home/other",         "/etc/passwd", "/etc/new",
+      "/root/.bashrc",      "/home/u/.ssh/id_rsa", "/opt/x",      "/srv/x"};
+  for (const auto& t : touched) {
+    std::size_t slash = t.path.rfind('/');
+    std::string parent = t.path.substr(0, slash);
+    std::string name = t.path.substr(slash + 1);
+    std::string plain = name;
+    for (char& c : plain) {
+      if (std::string_view("\\*?[]{}$").find(c) != std::string_view::npos) c = 'a';
+    }
+    for (const std::string& p :
+         {parent + "/other", parent + "/other/secret", parent + "/" + plain,
+          parent + "/" + plain + "/x", t.path + "x", parent + "/a", parent + "/" + MetaName(rng)}) {
+      out.push_back(p);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+// Property: whatever names were touched, the draft allows nothing the base denies except those
+// paths (and what lies below them, as a literal rule says), and with dir/** only the directories
+// in which `threshold` names were read.
+TEST_CASE("Learn: a draft never allows a path that was not touched", "[learn][escape]") {
+  std::mt19937 rng(16u);
+  policy::Policy base = StandardBase();
+  const std::vector<std::string> roots{"/home", "/home/u", "/etc", "/srv/proj", "/opt", "/root"};
+  const std::vector<std::string> kinds{"read", "write", "create", "delete"};
+  const std::vector<std::string> literal_looking{"/home/**",    "/home/*",       "/home/?",
+                                                 "/home/[a-z]", "/home/${HOME}", "/etc/**",
+                                                 "/etc/*",      "/home/u/**",    "/root/*"};
+  auto pick = [&](const auto& v) -> const auto& {
+    return v[std::uniform_int_distribution<std::size_t>(0, v.size() - 1)(rng)];
+  };
+  for (int round = 0; round < 60; ++round) {
+    std::vector<Touched> touched;
+    std::vector<json> events;
+    std::string dir = pick(roots) + "/" + MetaName(rng);  // a directory with many reads
+    for (int n = std::uniform_int_distribution<int>(1, 12)(rng); n > 0; --n) {
+      int shape = std::uniform_int_distribution<int>(0, 3)(rng);
+      std::string path = shape == 0   ? pick(literal_looking)
+                         : shape == 1 ? dir + "/" + MetaName(rng)
+                                      : pick(roots) + "/" + MetaName(rng) +
+                                            (shape == 3 ? "/" + MetaName(rng) : "");
+      std::string kind = shape == 1 ? "read" : pick(kinds);
+      touched.push_back({path, kind});
+      events.push_back(FileEvent(path, {kind}));
+    }
+    Learner l;
+    l.AddRun(events, kRunVars);
+    std::vector<std::string> probes = Probes(touched, rng);
+    for (std::size_t threshold : {std::size_t{1000}, std::size_t{4}}) {
+      LearnOptions o = Options();
+      o.read_dir_threshold = threshold;
+      json draft = l.Draft(o);
+      CAPTURE(round, threshold, draft.dump(1));
+      policy::Policy p;
+      REQUIRE_NOTHROW(p = LoadDraft(draft));
+      // Directories where `threshold` or more distinct names were read.
+      std::map<std::string, std::set<std::string>> reads;
+      for (const auto& t : touched) {
+        if (t.kind == "read") reads[t.path.substr(0, t.path.rfind('/'))].insert(t.path);
+      }
+      auto covered = [&](const std::string& probe, const std::string& kind) {
+        for (const auto& t : touched) {
+          if (t.kind == kind && policy::PathHasPrefix(probe, t.path)) return true;
+        }
+        for (const auto& [d, names] : reads) {
+          if (kind == "read" && names.size() >= threshold && policy::PathHasPrefix(probe, d)) {
+            return true;
+          }
+        }
+        return false;
+      };
+      for (const auto& t : touched) {
+        CAPTURE(t.path, t.kind);
+        CHECK(Decide(p, t.path, t.kind) == policy::Action::kAllow);  // the draft does its job
+      }
+      for (const auto& probe : probes) {
+        for (const auto& kind : kinds) {
+          if (Decide(p, probe, kind) != policy::Action::kAllow) continue;
+          if (Decide(base, probe, kind) == policy::Action::kAllow) continue;
+          CAPTURE(probe, kind);
+          CHECK(covered(probe, kind));
+        }
+      }
+    }
+  }
 }

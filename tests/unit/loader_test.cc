@@ -16,6 +16,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "policy/explain.h"
 #include "policy/loader.h"
 #include "policy/names.h"
 #include "policy/presets.h"
@@ -862,5 +863,129 @@ TEST_CASE("Loader: a rule written through a symlink also applies to what it reso
   CHECK(read(dir + "/real/other") == Action::kAllow);
   std::remove((dir + "/link").c_str());
   rmdir((dir + "/real").c_str());
+  rmdir(dir.c_str());
+}
+
+// docs/policy.md, Escapes: a backslash makes the next character literal; a variable's value is a
+// name, never a pattern.
+TEST_CASE("Loader: escaped paths and escaped variable values", "[loader][escape]") {
+  policy::Variables vars = kVars;
+  vars["HOME"] = "/h/a*b[1]{x}$y\\z";
+  Policy p = LoadPolicyText(R"({"version": 1, "files": {"rules": [
+      {"path": "/x/\\${HOME}/y", "access": ["read"], "action": "deny"},
+      {"path": "${HOME}/.ssh", "access": ["read"], "action": "deny"},
+      {"path": "${HOME}/**/*.key", "access": ["read"], "action": "deny"},
+      {"path": "/x/\\\\${HOME}", "access": ["read"], "action": "deny"},
+      {"path": "/home/\\*\\*", "access": ["read"], "action": "allow"}
+    ]}})",
+                            "t.json", vars);
+  REQUIRE(p.path_rules.size() == 5);
+  // "\${HOME}" is the name "${HOME}".
+  CHECK(p.path_rules[0].pattern.is_literal());
+  CHECK(p.path_rules[0].pattern.text() == "/x/${HOME}/y");
+  // HOME's "*", "[", "{", "$" and "\" are characters of its name.
+  const auto& ssh = p.path_rules[1].pattern;
+  CHECK(ssh.is_literal());
+  CHECK(ssh.text() == "/h/a*b[1]{x}$y\\z/.ssh");
+  CHECK(ssh.Matches("/h/a*b[1]{x}$y\\z/.ssh/id_rsa"));
+  CHECK_FALSE(ssh.Matches("/h/aXXb1{x}$y\\z/.ssh"));
+  const auto& keys = p.path_rules[2].pattern;
+  CHECK_FALSE(keys.is_literal());
+  CHECK(keys.anchor() == "/h/a*b[1]{x}$y\\z");
+  CHECK(keys.Matches("/h/a*b[1]{x}$y\\z/d/id.key"));
+  CHECK_FALSE(keys.Matches("/h/ab1{x}$y\\z/d/id.key"));
+  CHECK_FALSE(keys.Matches("/h/aqb1{x}$y\\z/id.key"));
+  // "\\${HOME}": a backslash, then the variable.
+  CHECK(p.path_rules[3].pattern.text() == "/x/\\/h/a*b[1]{x}$y\\z");
+  CHECK(p.path_rules[4].pattern.text() == "/home/**");
+  CHECK(p.DecidePathAccess("/home/**", Access::kRead).action == Action::kAllow);
+
+  SECTION("a unix socket path and an abstract name take escapes too") {
+    Policy q = LoadPolicyText(R"({"version": 1, "network": {"rules": [
+        {"unix": "/x${HOME}/s\\*.sock", "action": "deny"},
+        {"unix": "@name\\*[0-9]", "action": "deny"}]}})",
+                              "t.json", vars);
+    REQUIRE(q.net_rules.size() == 2);
+    REQUIRE(q.net_rules[0].unix_path);
+    CHECK(q.net_rules[0].unix_path->Matches("/x/h/a*b[1]{x}$y\\z/s*.sock"));
+    CHECK_FALSE(q.net_rules[0].unix_path->Matches("/x/h/a*b[1]{x}$y\\z/sX.sock"));
+    CHECK_FALSE(q.net_rules[0].unix_path->Matches("/x/h/ab1{x}$y\\z/s*.sock"));
+    REQUIRE(q.net_rules[1].abstract);
+    CHECK(policy::MatchComponent(*q.net_rules[1].abstract, "name*7"));
+    CHECK_FALSE(policy::MatchComponent(*q.net_rules[1].abstract, "nameX7"));
+  }
+  SECTION("explain writes a literal back escaped") {
+    std::string text = policy::Explain(p);
+    CHECK_THAT(text, Catch::Contains(R"(/home/\*\* and everything below it)"));
+    CHECK_THAT(text, Catch::Contains(R"(/x/\$\{HOME\}/y and everything below it)"));
+  }
+}
+
+TEST_CASE("Loader: a backslash that escapes nothing it may is refused with the fix",
+          "[loader][escape]") {
+  auto files = [](const std::string& path) {
+    return R"({"version": 1, "files": {"rules": [{"path": ")" + path +
+           R"(", "access": ["read"], "action": "deny"}]}})";
+  };
+  struct Case {
+    const char* what;
+    std::string text;
+    std::vector<std::string> needles;
+  };
+  const Case cases[] = {
+      {"an ordinary character",
+       files(R"(/a/\\d)"),
+       {"t.json:1:", "#/files/rules/0/path", R"("\d" is not an escape)", R"(write "d" alone)"}},
+      {"a trailing backslash", files(R"(/a/b\\)"), {"#/files/rules/0/path", "trailing"}},
+      {"a slash", files(R"(/a\\/b)"), {"#/files/rules/0/path", "cannot contain"}},
+      {"an escaped bracket does not close a set", files(R"(/a/[x\\])"), {"unterminated"}},
+      {"an unknown variable", files("${NOPE}/x"), {"unknown variable ${NOPE}", R"(\${)"}},
+      {"an unterminated variable", files("/x/${HOME"), {"unterminated variable", R"(\${)"}},
+      {"an abstract name",
+       R"({"version": 1, "network": {"rules": [{"unix": "@a\\b", "action": "deny"}]}})",
+       {"#/network/rules/0/unix", "not an escape"}},
+      {"an abstract name ending in a backslash",
+       R"({"version": 1, "network": {"rules": [{"unix": "@ab\\", "action": "deny"}]}})",
+       {"#/network/rules/0/unix", "trailing"}},
+      {"an unterminated set in an abstract name",
+       R"({"version": 1, "network": {"rules": [{"unix": "@a[b", "action": "deny"}]}})",
+       {"#/network/rules/0/unix", "unterminated"}},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.what, c.text);
+    std::string msg = ErrorOf(c.text);
+    for (const auto& needle : c.needles) CHECK_THAT(msg, Catch::Contains(needle));
+  }
+}
+
+TEST_CASE("Loader: a symlink's target with metacharacters is escaped in the resolved twin",
+          "[loader][escape]") {
+  char tmpl[] = "/tmp/tj-loader-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  std::string dir = tmpl;
+  REQUIRE(mkdir((dir + "/t*[1]").c_str(), 0755) == 0);
+  REQUIRE(symlink("t*[1]", (dir + "/l[1]").c_str()) == 0);
+  Policy p = LoadPolicyText(R"({"version": 1, "files": {"default": {"action": "allow"},
+      "rules": [{"path": ")" + dir +
+                                R"(/l\\[1\\]/secret", "access": ["read"], "action": "deny"},
+                {"path": ")" + dir +
+                                R"(/l\\[1\\]/*.key", "access": ["read"], "action": "deny"}]}})",
+                            "test", kVars);
+  auto read = [&](const std::string& path) {
+    policy::Request r;
+    r.path_count = 1;
+    r.paths[0] = {path, Access::kRead, true};
+    return p.Evaluate(r).action;
+  };
+  CHECK(read(dir + "/l[1]/secret") == Action::kDeny);
+  CHECK(read(dir + "/t*[1]/secret") == Action::kDeny);
+  CHECK(read(dir + "/t*[1]/a.key") == Action::kDeny);
+  // The target's "*" and "[1]" are its name: its neighbours are not covered.
+  CHECK(read(dir + "/tx1/secret") == Action::kAllow);
+  CHECK(read(dir + "/t/secret") == Action::kAllow);
+  CHECK(read(dir + "/tab1/a.key") == Action::kAllow);
+  CHECK(read(dir + "/l1/secret") == Action::kAllow);
+  std::remove((dir + "/l[1]").c_str());
+  rmdir((dir + "/t*[1]").c_str());
   rmdir(dir.c_str());
 }

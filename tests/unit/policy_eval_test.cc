@@ -1,6 +1,7 @@
 // policy/policy.h: path normalisation and prefixes, CIDR matching, and Policy::Evaluate's
 // conflict rule (most specific wins; at equal specificity kill > deny > allow; several parts of a
-// request are each decided and the most restrictive result applies).
+// request are each decided and the most restrictive result applies), and tips that name exactly the
+// denied path.
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
@@ -12,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "policy/loader.h"
 #include "policy/policy.h"
 
 namespace {
@@ -720,4 +722,110 @@ TEST_CASE("Evaluate: moving a directory carries every denial beneath it, not onl
   CHECK(d.rule == "protected");
   r.paths[0].path = "/tmp/other";
   CHECK(p.Evaluate(r).action == Action::kAllow);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tips name the denied path exactly: a name with metacharacters gets an escaped pattern.
+
+namespace {
+
+const policy::Variables kTipVars{{"CWD", "/srv/proj"},
+                                 {"WORKDIR", "/srv/proj"},
+                                 {"HOME", "/home/u"},
+                                 {"TMPDIR", "/tmp"},
+                                 {"COMMAND", "/usr/bin/tool"}};
+
+// `base` with the tip's files section pasted in, as docs/events.md says to use a tip.
+Policy WithTip(const std::string& base, const nlohmann::json& tip) {
+  nlohmann::json doc = {{"version", 1}, {"extends", base}};
+  doc.update(tip);
+  return policy::LoadPolicyText(doc.dump(), "tip.json", kTipVars);
+}
+
+}  // namespace
+
+TEST_CASE("Tip: a denied path with metacharacters gets a rule for that path only",
+          "[policy][tips][escape]") {
+  Policy base = policy::LoadPolicyText(R"({"version": 1, "extends": "standard"})", "b", kTipVars);
+  struct Case {
+    const char* path;
+    Access access;
+  };
+  const Case cases[] = {
+      {"/home/**", Access::kRead},       {"/home/*", Access::kRead},
+      {"/home/?", Access::kRead},        {"/home/[a-z]", Access::kRead},
+      {"/home/[!u]x", Access::kRead},    {"/home/${HOME}", Access::kRead},
+      {"/home/$HOME", Access::kRead},    {"/home/{a,b}", Access::kRead},
+      {"/home/a\\b", Access::kRead},     {"/home/\\", Access::kRead},
+      {"/home/o*/**/x?", Access::kRead}, {"/etc/**", Access::kWrite | Access::kCreate},
+      {"/etc/*.conf", Access::kWrite},   {"/usr/[", Access::kCreate},
+  };
+  const std::vector<std::string> probes{
+      "/home/other", "/home/other/secret", "/home/u",     "/home/a",      "/home/x",
+      "/home/q",     "/home/ux",           "/home/ax",    "/home/a/b",    "/home/**x",
+      "/home/*x",    "/home/o/d/x1",       "/home/oz/x1", "/home/{a,b}x", "/home/ab",
+      "/etc/passwd", "/etc/x.conf",        "/etc/a/b",    "/usr/x",       "/usr/[x",
+      "/home/\\x",   "/home/a\\bc",
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.path);
+    Request r = PathRequest(c.path, c.access);
+    REQUIRE(base.Evaluate(r).action != Action::kAllow);
+    nlohmann::json tip = base.Tip(r);
+    INFO(tip.dump());
+    REQUIRE(tip["files"]["rules"].size() == 1);
+    std::string pattern = tip["files"]["rules"][0]["path"].get<std::string>();
+    CHECK(pattern == policy::EscapeGlob(c.path));
+    auto compiled = policy::PathPattern::Compile(pattern, nullptr);
+    REQUIRE(compiled);
+    CHECK(compiled->is_literal());
+    CHECK(compiled->text() == c.path);
+
+    Policy fixed = WithTip("standard", tip);
+    CHECK(fixed.Evaluate(r).action == Action::kAllow);
+    CHECK(fixed.Tip(r).is_null());
+    // Nothing else changes: every other path is decided as the base decides it.
+    std::vector<std::string> all = probes;
+    all.push_back(std::string(c.path) + "x");
+    for (const auto& probe : all) {
+      CAPTURE(probe);
+      for (Access kind : {Access::kRead, Access::kWrite, Access::kCreate}) {
+        Action got = fixed.DecidePathAccess(probe, kind).action;
+        bool tipped = policy::PathHasPrefix(probe, c.path) && Any(c.access & kind);
+        CHECK(got == (tipped ? Action::kAllow : base.DecidePathAccess(probe, kind).action));
+      }
+    }
+  }
+}
+
+TEST_CASE("Tip: unix socket paths and abstract names with metacharacters are escaped",
+          "[policy][tips][escape]") {
+  Policy p = BasePolicy();
+  p.Compile();
+  for (const char* name : {"/run/a*b.sock", "/run/[x]/s?", "/run/${HOME}\\s"}) {
+    CAPTURE(name);
+    nlohmann::json tip = p.Tip(NetRequest(NetVerb::kConnect, Unix(name)));
+    INFO(tip.dump());
+    std::string pattern = tip["network"]["rules"][0]["unix"].get<std::string>();
+    auto compiled = policy::PathPattern::Compile(pattern, nullptr);
+    REQUIRE(compiled);
+    CHECK(compiled->is_literal());
+    CHECK(compiled->Matches(name));
+    for (const char* other : {"/run/aXb.sock", "/run/ab.sock", "/run/x/s1", "/run/[x]/sa"}) {
+      CHECK_FALSE(compiled->Matches(other));
+    }
+  }
+  for (const char* name : {"a*", "x[0-9]", "p?/q\\", "${HOME}"}) {
+    CAPTURE(name);
+    nlohmann::json tip = p.Tip(NetRequest(NetVerb::kConnect, Unix(name, true)));
+    INFO(tip.dump());
+    std::string pattern = tip["network"]["rules"][0]["unix"].get<std::string>();
+    REQUIRE(pattern.starts_with("@"));
+    std::string abstract = pattern.substr(1);
+    CHECK(policy::CheckComponentPattern(abstract, nullptr));
+    CHECK(policy::MatchComponent(abstract, name));
+    for (const char* other : {"ab", "x5", "p1/q\\", "/home/u", "a"}) {
+      CHECK_FALSE(policy::MatchComponent(abstract, other));
+    }
+  }
 }
