@@ -68,13 +68,26 @@ constexpr Field kRepeat[] = {{"count", Type::kUnsigned, true},
                              {"first_time", Type::kNumber},
                              {"first_seq", Type::kUnsigned}};
 constexpr Field kRace[] = {{"arguments", Type::kString}, {"filesystem", Type::kString}};
-// The arguments the lifecycle and limit events carry, and the keys of decoded path and address
-// arguments (docs/events.md): whatever the record's type, a key present has this type.
-constexpr Field kArgs[] = {
-    {"parent_pid", Type::kInteger}, {"parent_tid", Type::kInteger}, {"thread", Type::kBool},
-    {"via", Type::kString},         {"exe", Type::kString},         {"argv", Type::kStrings},
-    {"exit_code", Type::kInteger},  {"signal", Type::kString},      {"limit", Type::kString},
-    {"configured", Type::kString},  {"observed", Type::kString},
+// The arguments of lifecycle and limit events, by type (docs/events.md). A decision event's
+// arguments are the call's, by their man-page names (clone's "parent_tid" is a pointer, shown
+// as "0x0"): only the keys of decoded path and address objects are checked there.
+constexpr Field kStartArgs[] = {{"parent_pid", Type::kInteger},
+                                {"parent_tid", Type::kInteger},
+                                {"thread", Type::kBool},
+                                {"via", Type::kString}};
+constexpr Field kExecArgs[] = {{"exe", Type::kString}, {"argv", Type::kStrings}};
+constexpr Field kExitArgs[] = {
+    {"exit_code", Type::kInteger}, {"signal", Type::kString}, {"thread", Type::kBool}};
+constexpr Field kLimitArgs[] = {
+    {"limit", Type::kString}, {"configured", Type::kString}, {"observed", Type::kString}};
+struct TypedArgs {
+  std::string_view type;
+  std::span<const Field> fields;
+};
+constexpr TypedArgs kArgsByType[] = {
+    {"process_start", kStartArgs},    {"process_exec", kExecArgs},
+    {"process_exit", kExitArgs},      {"resource_limit_exceeded", kLimitArgs},
+    {"timeout_exceeded", kLimitArgs},
 };
 constexpr Field kArgObject[] = {
     {"raw", Type::kString},      {"resolved", Type::kString}, {"access", Type::kString},
@@ -185,9 +198,14 @@ std::string CheckRecord(const json& record) {
     std::string_view key;
     std::span<const Field> fields;
   };
+  std::span<const Field> args_fields;
+  const std::string type = record.at("type").get<std::string>();
+  for (const TypedArgs& t : kArgsByType) {
+    if (t.type == type) args_fields = t.fields;
+  }
   const Part parts[] = {
       {"syscall", kSyscall}, {"decision", kDecision}, {"repeat", kRepeat},
-      {"race", kRace},       {"args", kArgs},
+      {"race", kRace},       {"args", args_fields},
   };
   for (const Part& p : parts) {
     auto it = record.find(std::string(p.key));
