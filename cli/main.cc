@@ -35,6 +35,7 @@
 #include "policy/oci.h"
 #include "policy/presets.h"
 #include "report/analysis.h"
+#include "report/escape.h"
 #include "report/event_log.h"
 #include "report/event_reader.h"
 #include "report/hash_chain.h"
@@ -48,19 +49,37 @@ namespace {
 
 using cli::Error;
 
-int Verify(const std::string& file) {
+int Verify(const std::string& file, const std::string& expect, const std::string& key_file) {
+  report::ChainHash hash;
+  if (!key_file.empty()) {
+    std::string why;
+    std::optional<std::string> key = cli::ReadKeyFile(key_file, why);
+    if (!key) {
+      Error("--key " + why);
+      return cli::kExitUsage;
+    }
+    hash = report::ChainHash(std::move(*key));
+  }
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     Error(fmt::format("cannot read {}: {}", file, std::strerror(errno)));
     return cli::kExitUsage;
   }
-  report::VerifyResult r = report::VerifyChain(in);
+  report::VerifyResult r = report::VerifyChain(in, hash);
+  if (!expect.empty() && r.final_hash != expect) {
+    r.problems.push_back(fmt::format(
+        "the chain ends in {}, not in the expected {}: this is not the file that run wrote, or "
+        "it was rewritten whole",
+        r.final_hash.empty() ? std::string("nothing") : r.final_hash, expect));
+  }
+  const std::string shown = report::EscapeBytes(file);
   if (r.ok()) {
-    std::printf("%s: ok, %zu records, hash chain intact\n", file.c_str(), r.lines);
+    std::printf("%s: ok, %zu records, hash chain intact (%s%s)\n", shown.c_str(), r.lines,
+                std::string(hash.name()).c_str(), expect.empty() ? "" : ", final hash as expected");
     return 0;
   }
-  for (const auto& p : r.problems) std::printf("%s: %s\n", file.c_str(), p.c_str());
-  std::printf("%s: TAMPERED or incomplete (%zu problem%s)\n", file.c_str(), r.problems.size(),
+  for (const auto& p : r.problems) std::printf("%s: %s\n", shown.c_str(), p.c_str());
+  std::printf("%s: TAMPERED or incomplete (%zu problem%s)\n", shown.c_str(), r.problems.size(),
               r.problems.size() == 1 ? "" : "s");
   return cli::kExitVerifyFailed;
 }
@@ -266,6 +285,18 @@ int main(int argc, char** argv) {
   CLI::App* verify_cmd =
       app.add_subcommand("verify", "check an events file's hash chain for tampering");
   verify_cmd->add_option("events", verify_file, "events file (JSON Lines)")->required();
+  std::string verify_expect, verify_key;
+  verify_cmd
+      ->add_option("--expect", verify_expect,
+                   "the chain's final hash as the run's result recorded it "
+                   "(events_chain.final_hash): proves this is that run's file, whole")
+      ->check([](const std::string& v) {
+        return v.size() == 64 && v.find_first_not_of("0123456789abcdef") == std::string::npos
+                   ? std::string()
+                   : std::string("expected 64 lowercase hex digits");
+      });
+  verify_cmd->add_option("--key", verify_key,
+                         "the key FILE the run was given with --events-key (HMAC-SHA-256 chain)");
 
   std::string report_file, report_format = "text", report_out;
   CLI::App* report_cmd = app.add_subcommand("report", "a forensic report from an events file");
@@ -336,7 +367,7 @@ int main(int argc, char** argv) {
   if (*selftest_cmd) return cli::Selftest(selftest);
   if (*watch_cmd) return cli::Watch(watch_endpoint, watch_denied);
   if (*merge_cmd) return cli::MergeDrafts(merge_files, merge_out);
-  if (*verify_cmd) return Verify(verify_file);
+  if (*verify_cmd) return Verify(verify_file, verify_expect, verify_key);
   if (*report_cmd) return Report(report_file, report_format, report_out);
   if (*stats_cmd) return Stats(stats_inputs, stats_json);
   if (*show_cmd) return ShowPreset(show_name);

@@ -32,12 +32,14 @@
 #include "policy/capabilities.h"
 #include "policy/loader.h"
 #include "policy/presets.h"
+#include "report/escape.h"
 #include "report/event_log.h"
 #include "report/output_file.h"
 #include "report/stream_server.h"
 #include "tracer/isolation.h"
 #include "tracer/seccomp_filter.h"
 #include "tracer/supervisor.h"
+#include "tracer/unique_fd.h"
 
 namespace cli {
 
@@ -255,6 +257,35 @@ std::string Absolute(const std::string& path) {
 
 }  // namespace
 
+std::optional<std::string> ReadKeyFile(const std::string& path, std::string& why) {
+  constexpr std::size_t kMaxKey = 4096;
+  tracer::UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  struct stat st {};
+  if (!fd.valid() || fstat(fd.get(), &st) != 0) {
+    why = fmt::format("{}: {}", report::EscapeBytes(path), std::strerror(errno));
+    return std::nullopt;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    why = fmt::format("{}: not a regular file", report::EscapeBytes(path));
+    return std::nullopt;
+  }
+  if ((st.st_mode & 077) != 0) {
+    why = fmt::format(
+        "{}: readable by others (mode {:o}); a key must be the owner's alone "
+        "(chmod 600)",
+        report::EscapeBytes(path), st.st_mode & 07777);
+    return std::nullopt;
+  }
+  std::string key(kMaxKey + 1, '\0');
+  ssize_t n = read(fd.get(), key.data(), key.size());
+  if (n <= 0 || static_cast<std::size_t>(n) > kMaxKey) {
+    why = fmt::format("{}: a key must be 1 to {} bytes", report::EscapeBytes(path), kMaxKey);
+    return std::nullopt;
+  }
+  key.resize(static_cast<std::size_t>(n));
+  return key;
+}
+
 RunOutcome RunCommand(const RunArgs& args) {
   RunOutcome out;
   if (args.command.empty()) {
@@ -390,6 +421,16 @@ RunOutcome RunCommand(const RunArgs& args) {
     if (!args.events_file.empty() || !sinks.empty()) {
       report::EventLogOptions log_options;
       log_options.fold = !args.raw_events;
+      if (!args.events_key.empty()) {
+        std::string why;
+        std::optional<std::string> key = ReadKeyFile(args.events_key, why);
+        if (!key) {
+          Error("--events-key " + why);
+          out.status = kExitUsage;
+          return out;
+        }
+        log_options.key = std::move(*key);
+      }
       log = std::make_unique<report::EventLog>(args.events_file, std::move(sinks), log_options);
     }
   } catch (const tracer::IsolationError& e) {
@@ -501,6 +542,10 @@ RunOutcome RunCommand(const RunArgs& args) {
     }
     log->Close(outcome);
     exec.event_records = log->written();
+    if (!args.events_file.empty()) {
+      exec.events_final_hash = log->final_hash();
+      exec.events_chain = std::string(log->chain_name());
+    }
     if (std::optional<std::string> failure = log->Failure()) {
       // Never "ok" with a partial record: the run's outcome is what tracejail could not keep.
       exec.events_lost = std::max<std::uint64_t>(log->lost(), 1);  // at least the one that failed

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@ struct RunArgs {
   std::string level;
   std::string events_file;
   bool raw_events = false;  // --raw-events: every occurrence in full, repeats not folded
+  std::string events_key;   // --events-key FILE: the chain's links are HMACs under its bytes
   std::string mode = "enforce";
   std::vector<std::string> env;
   std::vector<std::string> keep_env;
@@ -49,6 +51,10 @@ struct RunOutcome {
 };
 
 RunOutcome RunCommand(const RunArgs& args);
+
+// The key of a keyed events chain (--events-key, verify --key): a regular file of 1 to 4096
+// bytes that only its owner can read. nullopt with `why` otherwise.
+std::optional<std::string> ReadKeyFile(const std::string& path, std::string& why);
 
 void Error(const std::string& msg);  // "tracejail: msg" on stderr
 

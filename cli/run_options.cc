@@ -16,6 +16,9 @@ void AddRunOptions(CLI::App* cmd, RunArgs& args) {
   cmd->add_option("--level", args.level, "preset: none, basic, standard (default), strict, maximum")
       ->excludes(pol);
   cmd->add_option("--events", args.events_file, "write events as JSON Lines to FILE");
+  cmd->add_option("--events-key", args.events_key,
+                  "chain the events file with HMAC-SHA-256 under the key in FILE, so that only "
+                  "someone with the key can make an edited file verify (tracejail verify --key)");
   cmd->add_flag("--raw-events", args.raw_events,
                 "write every occurrence of a repeated event in full (default: repeats within a "
                 "second are folded into one record with a count, docs/events.md)");

@@ -35,7 +35,7 @@ std::string FoldKey(const Event& e) {
 }  // namespace
 
 EventLog::EventLog(const std::string& path, std::vector<Sink> sinks, EventLogOptions options)
-    : path_(path), options_(options), sinks_(std::move(sinks)) {
+    : path_(path), options_(options), hash_(options.key), sinks_(std::move(sinks)) {
   if (!path.empty()) {
     // Events carry paths, argv and addresses: the owner's alone, like the result.
     int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -129,7 +129,7 @@ void EventLog::WriteRecord(nlohmann::json record, std::uint64_t weight) {
   record["prev_hash"] = prev_hash_;
   // Tracee strings are escaped to valid UTF-8 before they get here; `replace` is a backstop.
   std::string line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  prev_hash_ = Sha256Hex(line);
+  prev_hash_ = hash_(line);
   for (const auto& sink : sinks_) sink(line, record, true);
   line += '\n';
   if (file_ != nullptr && !failed() &&
@@ -221,6 +221,7 @@ void EventLog::Run() {
       end["type"] = "log_end";
       end["records"] = written_.load();
       end["events"] = counted_.load();
+      end["chain"] = hash_.name();
       WriteRecord(std::move(end), 0);
       Flush();
       return;

@@ -36,6 +36,7 @@ struct EventLogOptions {
   bool fold = true;               // false: every occurrence in full (`--raw-events`)
   double fold_window_s = 1;       // how long repeats are counted before their record goes out
   std::size_t max_folds = 1024;   // distinct events remembered for folding
+  std::string key;                // non-empty: links are HMAC-SHA-256 under it (--events-key)
 };
 
 class EventLog {
@@ -68,6 +69,10 @@ class EventLog {
   // Events given to Push that no record in the file stands for (after a failure).
   std::uint64_t lost() const { return pushed_ - std::min<std::uint64_t>(pushed_, persisted_); }
   std::size_t peak_queued() const { return peak_queued_; }
+  // After Close: the link of the last record (its log_end), which the result records so that
+  // `verify --expect` can tell this file from any other with an intact chain.
+  const std::string& final_hash() const { return prev_hash_; }
+  std::string_view chain_name() const { return hash_.name(); }
 
  private:
   struct Fold {
@@ -88,6 +93,7 @@ class EventLog {
   std::FILE* file_ = nullptr;
   std::string path_;
   EventLogOptions options_;
+  ChainHash hash_;  // how the links are made (keyed or not)
   mutable std::mutex mu_;
   std::condition_variable cv_;       // the writer: events or closing
   std::condition_variable cv_room_;  // Push: room in the queue

@@ -1,6 +1,7 @@
 #include "report/hash_chain.h"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <array>
 #include <cstdint>
@@ -40,7 +41,18 @@ std::optional<std::uint64_t> CountField(const nlohmann::json& j, const char* key
 
 }  // namespace
 
-VerifyResult VerifyChain(std::istream& in) {
+std::string HmacSha256Hex(std::string_view key, std::string_view bytes) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest.data(), &len);
+  std::string hex;
+  hex.reserve(len * 2);
+  for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return hex;
+}
+
+VerifyResult VerifyChain(std::istream& in, const ChainHash& hash) {
   VerifyResult r;
   std::string line;
   std::string prev_hash(kGenesisHash);
@@ -71,7 +83,7 @@ VerifyResult VerifyChain(std::istream& in) {
     }
     if (j.is_discarded() || !j.is_object()) {
       problem("not a JSON object (edited or corrupted)");
-      prev_hash = Sha256Hex(line);
+      prev_hash = hash(line);
       continue;
     }
     if (StringField(j, "prev_hash") != prev_hash) {
@@ -96,14 +108,21 @@ VerifyResult VerifyChain(std::istream& in) {
     }
     if (StringField(j, "type") == "log_end") {
       ended = true;
+      if (std::string chain = StringField(j, "chain"); !chain.empty() && chain != hash.name()) {
+        problem(fmt::format("the file says its chain is {}, checked here as {}: {}", chain,
+                            hash.name(),
+                            hash.keyed() ? "verify it without --key"
+                                         : "verify it with --key FILE, the key of the run"));
+      }
       std::optional<std::uint64_t> records = CountField(j, "records");
       if (records.value_or(UINT64_MAX) != r.lines - 1) {
         problem(fmt::format("log_end counts {} records, the file has {} before it",
                             records ? std::to_string(*records) : std::string("no"), r.lines - 1));
       }
     }
-    prev_hash = Sha256Hex(line);
+    prev_hash = hash(line);
   }
+  r.final_hash = prev_hash;
   if (!ended) {
     r.problems.push_back(fmt::format(
         "the file ends after line {} without its log_end record (cut short, or tracejail "

@@ -8,6 +8,7 @@
 #include <istream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace report {
@@ -16,13 +17,31 @@ inline constexpr std::string_view kGenesisHash =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
 std::string Sha256Hex(std::string_view bytes);
+// HMAC-SHA-256 of `bytes` under `key`, hex.
+std::string HmacSha256Hex(std::string_view key, std::string_view bytes);
+
+// How a chain's links are made: SHA-256 of the previous line, or with a key (--events-key) its
+// HMAC-SHA-256, which no one without the key can recompute for an edited file.
+class ChainHash {
+ public:
+  explicit ChainHash(std::string key = {}) : key_(std::move(key)) {}
+  std::string operator()(std::string_view line) const {
+    return key_.empty() ? Sha256Hex(line) : HmacSha256Hex(key_, line);
+  }
+  bool keyed() const { return !key_.empty(); }
+  std::string_view name() const { return keyed() ? "hmac-sha256" : "sha256"; }
+
+ private:
+  std::string key_;
+};
 
 struct VerifyResult {
   std::size_t lines = 0;
   std::vector<std::string> problems;  // "line 7: ..." in file order
+  std::string final_hash;             // the link of the last line: the result's events_chain
   bool ok() const { return problems.empty(); }
 };
 
-VerifyResult VerifyChain(std::istream& in);
+VerifyResult VerifyChain(std::istream& in, const ChainHash& hash = ChainHash());
 
 }  // namespace report

@@ -58,6 +58,11 @@ nlohmann::json ToJson(const ExecutionResult& r) {
     j["events_file"] = EscapeBytes(r.events_file);
     j["event_records"] = r.event_records;
     j["events_lost"] = r.events_lost;
+    if (!r.events_final_hash.empty()) {
+      j["events_chain"] = {{"final_hash", r.events_final_hash},
+                           {"algorithm", r.events_chain},
+                           {"records", r.event_records + 1}};  // and the log_end record
+    }
   }
   if (r.stdout_capture) j["stdout"] = OutputJson(*r.stdout_capture);
   if (r.stderr_capture) j["stderr"] = OutputJson(*r.stderr_capture);

@@ -48,6 +48,9 @@ struct ExecutionResult {
   std::uint64_t syscalls_denied = 0;
   std::uint64_t events = 0;
   std::uint64_t event_records = 0;  // the events file's records (repeats folded into one)
+  // The chain's anchor: the link of the file's last line (`verify --expect`), and how the links
+  // are made ("sha256", "hmac-sha256"). Empty when no events file was written.
+  std::string events_final_hash, events_chain;
   std::uint64_t events_lost = 0;  // events that could not be recorded (then status internal_error)
   std::string events_file;
   std::optional<CapturedOutput> stdout_capture, stderr_capture;

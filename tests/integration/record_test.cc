@@ -204,3 +204,59 @@ TEST_CASE("record: events and result files follow their published schemas", "[re
     CHECK(check.status == 0);
   }
 }
+
+TEST_CASE("record: a keyed chain and the result's final hash catch a file forged whole",
+          "[record]") {
+  harness::TempDir dir;
+  std::string key = dir.File("key", "a secret only the analyst holds\n");
+  chmod(key.c_str(), 0600);
+  std::string events = dir.path() + "/ev.jsonl";
+  std::string result = dir.path() + "/result.json";
+  harness::Options o;
+  o.events = false;
+  o.tracejail_args = {"--events", events, "--events-key", key, "--result", result};
+  auto r = harness::Run(DeniedReads(5), o);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  nlohmann::json res = ReadJson(result);
+  REQUIRE(res["events_chain"].is_object());
+  CHECK(res["events_chain"]["algorithm"] == "hmac-sha256");
+  std::string final_hash = res["events_chain"]["final_hash"];
+  CHECK(harness::Tool({"verify", events, "--key", key, "--expect", final_hash}).status == 0);
+  auto unkeyed = harness::Tool({"verify", events});
+  CHECK(unkeyed.status == 123);
+  CHECK(unkeyed.out.find("--key") != std::string::npos);
+  // A forger without the key rewrites the file whole with a plain SHA-256 chain: the plain
+  // chain is intact, and only the key and the recorded final hash tell.
+  std::string forged = dir.path() + "/forged.jsonl";
+  auto forge = harness::RunNative(
+      {"/usr/bin/python3", "-c",
+       "import hashlib, json, sys\n"
+       "prev = '0' * 64\n"
+       "out = open(sys.argv[2], 'w')\n"
+       "for line in open(sys.argv[1]):\n"
+       "    r = json.loads(line)\n"
+       "    r['prev_hash'] = prev\n"
+       "    if r.get('type') == 'permission_denied': r['message'] = 'nothing to see'\n"
+       "    if r.get('type') == 'log_end': r['chain'] = 'sha256'\n"
+       "    text = json.dumps(r, sort_keys=True, separators=(',', ':'), ensure_ascii=False)\n"
+       "    out.write(text + '\\n')\n"
+       "    prev = hashlib.sha256(text.encode()).hexdigest()\n",
+       events, forged});
+  REQUIRE(forge.status == 0);
+  CHECK(harness::Tool({"verify", forged}).status == 0);  // what a plain chain cannot prove
+  CHECK(harness::Tool({"verify", forged, "--expect", final_hash}).status == 123);
+  CHECK(harness::Tool({"verify", forged, "--key", key}).status == 123);
+}
+
+TEST_CASE("record: an events key others can read is refused", "[record]") {
+  harness::TempDir dir;
+  std::string key = dir.File("key", "k\n");
+  chmod(key.c_str(), 0644);
+  harness::Options o;
+  o.events = false;
+  o.tracejail_args = {"--events", dir.path() + "/ev.jsonl", "--events-key", key};
+  auto r = harness::Run({"/bin/true"}, o);
+  CHECK(r.status == 120);
+  CHECK(r.err.find("chmod 600") != std::string::npos);
+}

@@ -109,3 +109,8 @@ TEST_CASE("hash chain: a cut or extended file is found", "[hash_chain]") {
   garbage[1] = "not json";
   CHECK(Mentions(Verify(garbage), "line 2: not a JSON object"));
 }
+
+TEST_CASE("HmacSha256Hex: RFC 4231 test case 2", "[hash_chain]") {
+  CHECK(report::HmacSha256Hex("Jefe", "what do ya want for nothing?") ==
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
