@@ -494,7 +494,7 @@ RunOutcome RunCommand(const RunArgs& args) {
   watch.caller_terminals = CallerTerminals();
   watch.keep_terminal = args.tty;
   watch.live_allowed = live != nullptr && live_filter == report::LiveFilter::kAll;
-  for (const std::string& output : {args.events_file, args.result_file,
+  for (const std::string& output : {args.events_file, args.result_file, args.events_key,
                                     stream_endpoint.unix_socket ? stream_endpoint.path : ""}) {
     std::error_code ec;
     if (!output.empty()) {

@@ -1,7 +1,9 @@
 #include "policy/loader.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -800,14 +802,37 @@ void Apply(const json& doc, const Ctx& ctx, const Variables& vars, Policy& p) {
 }
 
 std::string ReadPolicyFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw PolicyError(fmt::format("cannot read policy file {}: {}", path, std::strerror(errno)));
+  // Opened without blocking and checked before reading: a FIFO or a device named as a policy
+  // would hang the run or feed it whatever the other end writes.
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  struct stat st {};
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    int err = errno;
+    if (fd >= 0) close(fd);
+    throw PolicyError(fmt::format("cannot read policy file {}: {}", path, std::strerror(err)));
   }
-  std::string text;
-  text.resize(kMaxPolicyBytes + 1);
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    throw PolicyError(fmt::format(
+        "policy file {} is not a regular file (a FIFO, device or directory); copy the policy "
+        "into a file and name that",
+        path));
+  }
+  std::string text(kMaxPolicyBytes + 1, '\0');
+  std::size_t got = 0;
+  while (got < text.size()) {
+    ssize_t n = read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      close(fd);
+      throw PolicyError(fmt::format("cannot read policy file {}: {}", path, std::strerror(err)));
+    }
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  close(fd);
+  text.resize(got);
   return text;
 }
 

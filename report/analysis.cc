@@ -1,4 +1,5 @@
 #include "report/analysis.h"
+#include "report/escape.h"
 #include "report/event_reader.h"
 #include "report/explain.h"
 
@@ -36,6 +37,23 @@ std::uint64_t Occurrences(const nlohmann::json& e) {
   return count != it->end() && count->is_number_unsigned() && count->get<std::uint64_t>() > 0
              ? count->get<std::uint64_t>()
              : 1;
+}
+
+// A Markdown code span of `text`, verbatim: fenced by one backtick more than the longest run
+// inside it (CommonMark), padded where it starts or ends with one. Nothing inside is escaped,
+// since a code span would show the escapes.
+std::string MdCode(std::string_view text) {
+  std::size_t longest = 0, run = 0;
+  for (char c : text) {
+    run = c == '`' ? run + 1 : 0;
+    longest = std::max(longest, run);
+  }
+  const std::string fence(longest + 1, '`');
+  const bool pad = !text.empty() && (text.front() == '`' || text.back() == '`');
+  // Line breaks would end the span's paragraph: a tip or rule has none, but a crafted file may.
+  std::string body(text);
+  std::replace(body.begin(), body.end(), '\n', ' ');
+  return fence + (pad ? " " : "") + body + (pad ? " " : "") + fence;
 }
 
 void AddPathUse(Analysis& a, const nlohmann::json& e, bool denied) {
@@ -230,7 +248,7 @@ std::string RenderText(const Analysis& a) {
       out += fmt::format("      {}: {}\n",
                          d.looks_like_escape ? "allow only if intended (it is an escape primitive)"
                                              : "if intended, allow with",
-                         d.tip.dump());
+                         JsonForDisplay(d.tip));
     }
   }
   for (const auto& [title, resources] :
@@ -276,10 +294,12 @@ std::string RenderMarkdown(const Analysis& a) {
   out += "\n## Denied\n\n";
   if (a.denials.empty()) out += "Nothing was denied.\n";
   for (const auto& d : a.denials) {
-    out += fmt::format("- **{}**{}{}: {}  \n  rule `{}`\n", Md(d.type),
+    out += fmt::format("- **{}**{}{}: {}  \n  rule {}\n", Md(d.type),
                        d.looks_like_escape ? " (looks like an escape)" : "",
-                       d.repeats > 1 ? fmt::format(" ×{}", d.repeats) : "", Md(d.what), Md(d.rule));
-    if (!d.tip.is_null()) out += fmt::format("  allow with: `{}`\n", Md(d.tip.dump()));
+                       d.repeats > 1 ? fmt::format(" ×{}", d.repeats) : "", Md(d.what),
+                       MdCode(d.rule));
+    // A code span shows its text as is: the tip pastes into a policy without edits.
+    if (!d.tip.is_null()) out += fmt::format("  allow with: {}\n", MdCode(JsonForDisplay(d.tip)));
   }
   for (const auto& [heading, resources] :
        {std::pair{"## Files\n\n| path | accesses | denied |", &a.files},

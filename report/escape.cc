@@ -48,6 +48,30 @@ std::string Escape(std::string_view bytes, bool keep_lines);
 
 }  // namespace
 
+std::string JsonForDisplay(const nlohmann::json& value) {
+  // Control characters below 0x20 are escaped by the JSON writer itself; DEL, C1 controls and
+  // the bidi and line-breaking characters are not, and are written as \uXXXX: the same JSON
+  // value, so the text still pastes into a policy, but nothing a terminal or a browser acts on.
+  const std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto c = static_cast<unsigned char>(text[i]);
+    char32_t cp = c;
+    std::size_t len = c < 0x80 ? 1 : Utf8Length(std::string_view(text).substr(i), cp);
+    if (len == 0) len = 1;  // not produced by the writer; kept byte for byte
+    if (c == 0x7f || (len > 1 && Dangerous(cp))) {
+      out += "\\u";
+      for (int shift = 12; shift >= 0; shift -= 4) out += kHex[(cp >> shift) & 0xf];
+    } else {
+      out.append(text, i, len);
+    }
+    i += len;
+  }
+  return out;
+}
+
 std::string EscapeBytes(std::string_view bytes) { return Escape(bytes, false); }
 std::string EscapeText(std::string_view bytes) { return Escape(bytes, true); }
 

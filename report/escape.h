@@ -2,6 +2,7 @@
 // socket names) passes through EscapeBytes before it reaches JSON, a terminal or a report.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -14,5 +15,10 @@ std::string EscapeBytes(std::string_view bytes);
 
 // EscapeBytes for multi-line text (captured output): also keeps "\n" and "\t".
 std::string EscapeText(std::string_view bytes);
+
+// Compact JSON for a terminal or a report (a tip): the same value as dump(), with DEL, C1 controls
+// and bidi and line-separator characters written as \uXXXX, so it shows what it is and still
+// pastes as the same JSON.
+std::string JsonForDisplay(const nlohmann::json& value);
 
 }  // namespace report

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "report/analysis.h"
+#include "report/escape.h"
 #include "report/explain.h"
 
 namespace report {
@@ -141,7 +142,7 @@ std::string RenderHtml(const Analysis& a, const std::string& title) {
         d.seq, d.looks_like_escape ? "escape" : "", Html(d.type),
         d.looks_like_escape ? " (looks like an escape)" : "", Html(d.what),
         d.repeats > 1 ? fmt::format(" ×{}", d.repeats) : "", Html(d.technique), Html(d.rule),
-        d.tip.is_null() ? "" : Html(d.tip.dump()));
+        d.tip.is_null() ? "" : Html(JsonForDisplay(d.tip)));
     if (!d.technique.empty() &&
         std::find(techniques.begin(), techniques.end(), d.technique) == techniques.end()) {
       techniques.push_back(d.technique);

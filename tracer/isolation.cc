@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -137,8 +138,18 @@ class Builder {
       details.push_back(LimitText(LimitKind::kFileSize, *f));
     }
     if (auto n = l.Get(LimitKind::kOpenFiles)) {
-      sb_.rlimits.push_back({RLIMIT_NOFILE, rlimit{*n, *n}});
-      details.push_back(LimitText(LimitKind::kOpenFiles, *n));
+      // A hard limit already below the policy's is kept: lower is stricter, and raising it
+      // may not be allowed (it needs CAP_SYS_RESOURCE), which would fail the run for nothing.
+      rlim_t want = static_cast<rlim_t>(*n);
+      rlimit now{};
+      std::string clamped;
+      if (getrlimit(RLIMIT_NOFILE, &now) == 0 && now.rlim_max != RLIM_INFINITY &&
+          now.rlim_max < want) {
+        want = now.rlim_max;
+        clamped = fmt::format(" (clamped to the hard limit {} tracejail was started with)", want);
+      }
+      sb_.rlimits.push_back({RLIMIT_NOFILE, rlimit{want, want}});
+      details.push_back(LimitText(LimitKind::kOpenFiles, *n) + clamped);
     } else {
       // tracejail raised its own soft limit (RaiseOwnFileLimit): the command gets the one
       // tracejail was started with, as it would natively.

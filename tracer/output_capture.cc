@@ -23,14 +23,16 @@ void MakePipe(UniqueFd& read_end, UniqueFd& write_end) {
   write_end.Reset(fds[1]);
 }
 
-void WriteAll(int fd, const char* p, std::size_t n) {
+// false when the echo failed, with errno saying why.
+bool WriteAll(int fd, const char* p, std::size_t n) {
   while (n > 0) {
     ssize_t w = write(fd, p, n);
     if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return;  // our own stdout is gone: keep capturing, stop echoing
+    if (w <= 0) return false;
     p += w;
     n -= static_cast<std::size_t>(w);
   }
+  return true;
 }
 
 }  // namespace
@@ -66,6 +68,7 @@ void OutputCapture::Run() {
   Stream streams[2] = {{out_read_.get(), STDOUT_FILENO, &out_},
                        {err_read_.get(), STDERR_FILENO, &err_}};
   bool open[2] = {true, true};
+  bool echo_broken[2] = {false, false};
   char buf[65536];
   while (open[0] || open[1]) {
     pollfd fds[2];
@@ -93,7 +96,17 @@ void OutputCapture::Run() {
       std::size_t keep = sink.text.size() < cap_ ? std::min(got, cap_ - sink.text.size()) : 0;
       sink.text.append(buf, keep);
       if (keep < got) sink.truncated = true;
-      if (passthrough_) WriteAll(streams[i].echo_fd, buf, got);
+      if (passthrough_ && !echo_broken[i] && !WriteAll(streams[i].echo_fd, buf, got)) {
+        if (errno == EPIPE) {
+          // Whoever read tracejail's output is gone (`| head -1`): the program learns it as it
+          // would natively, from its next write (EPIPE, SIGPIPE), instead of writing forever
+          // into a pipe only tracejail reads.
+          (i == 0 ? out_read_ : err_read_).Reset();
+          open[i] = false;
+        } else {
+          echo_broken[i] = true;  // keep capturing, stop echoing
+        }
+      }
     }
   }
 }

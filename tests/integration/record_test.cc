@@ -260,3 +260,41 @@ TEST_CASE("record: an events key others can read is refused", "[record]") {
   CHECK(r.status == 120);
   CHECK(r.err.find("chmod 600") != std::string::npos);
 }
+
+TEST_CASE("record: with output captured a closed stdout reaches the program as natively",
+          "[record]") {
+  harness::TempDir dir;
+  // `yes | head -1`: natively yes dies of SIGPIPE once head is gone. With --result the output
+  // is captured and echoed by tracejail; a reader that went away must end yes the same way,
+  // not let it write into tracejail forever (the timeout is the net if it does).
+  std::string script = "'" + harness::Tracejail() + "' run --no-summary --timeout 60s --result '" +
+                       dir.path() + "/r.json' -- yes | head -1; echo \"status ${PIPESTATUS[0]}\"";
+  auto r = harness::RunNative({"/bin/bash", "-c", script});
+  INFO(r.out << r.err);
+  CHECK(r.out == "y\nstatus 141\n");
+  nlohmann::json res = ReadJson(dir.path() + "/r.json");
+  REQUIRE(res.is_object());
+  CHECK(res["signal"] == "SIGPIPE");
+}
+
+TEST_CASE("record: a FIFO named as the policy is refused, never waited on", "[record]") {
+  harness::TempDir dir;
+  std::string fifo = dir.path() + "/policy.json";
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  harness::Options o;
+  o.events = false;
+  o.tracejail_args = {"--policy", fifo};
+  auto r = harness::Run({"/bin/true"}, o);
+  CHECK(r.status == 121);
+  CHECK(r.err.find("not a regular file") != std::string::npos);
+}
+
+TEST_CASE("record: a hard open-files limit below the policy's is kept, not a failure", "[record]") {
+  // standard's open-files limit is 4096: a caller that is already stricter keeps its own.
+  std::string script = "ulimit -Sn 1024 && ulimit -Hn 1024 && exec '" + harness::Tracejail() +
+                       "' run --no-summary --level standard -- /bin/sh -c 'ulimit -n'";
+  auto r = harness::RunNative({"/bin/bash", "-c", script});
+  INFO(r.err);
+  CHECK(r.status == 0);
+  CHECK(r.out == "1024\n");
+}

@@ -276,3 +276,24 @@ TEST_CASE("EscapeBytes: random byte strings give valid, reversible output", "[es
   }
   SUCCEED("5000 random inputs checked");
 }
+
+TEST_CASE("JsonForDisplay: bidi, C1 and DEL become \\u escapes of the same JSON value",
+          "[escape]") {
+  nlohmann::json tip = {{"files",
+                         {{"rules",
+                           {{{"path",
+                              "/tmp/a\xe2\x80\xae"
+                              "b\xc2\x9b"
+                              "c\x7f"
+                              "d\x1b"},
+                             {"access", {"read"}}}}}}}};
+  std::string shown = report::JsonForDisplay(tip);
+  CHECK(shown.find("\xe2\x80\xae") == std::string::npos);
+  CHECK(shown.find("\xc2\x9b") == std::string::npos);
+  CHECK(shown.find('\x7f') == std::string::npos);
+  CHECK(shown.find('\x1b') == std::string::npos);
+  CHECK(shown.find("\\u202e") != std::string::npos);
+  CHECK(nlohmann::json::parse(shown) == tip);  // pastes as the same value
+  // Ordinary UTF-8 stays readable.
+  CHECK(report::JsonForDisplay(nlohmann::json("/home/jos\xc3\xa9")) == "\"/home/jos\xc3\xa9\"");
+}
