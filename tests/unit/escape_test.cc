@@ -277,7 +277,7 @@ TEST_CASE("EscapeBytes: random byte strings give valid, reversible output", "[es
   SUCCEED("5000 random inputs checked");
 }
 
-TEST_CASE("JsonForDisplay: bidi, C1 and DEL become \\u escapes of the same JSON value",
+TEST_CASE("JsonForDisplay: bidi and C1 and DEL become u-escapes of the same JSON value",
           "[escape]") {
   nlohmann::json tip = {{"files",
                          {{"rules",
