@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <functional>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -264,23 +265,44 @@ std::string RenderText(const Analysis& a) {
     out += fmt::format("  {:<20} {}\n", name, n);
   }
   out += "\nProcess tree:\n";
-  std::function<void(int, int)> show = [&](int pid, int depth) {
-    const ProcessNode& p = a.processes.at(pid);
-    std::string status = p.exit_code         ? fmt::format("exit {}", *p.exit_code)
-                         : !p.signal.empty() ? p.signal
-                                             : "running at the end";
-    out += fmt::format("  {}{} [{}]\n", std::string(static_cast<std::size_t>(depth) * 2, ' '), pid,
-                       status);
-    for (const auto& ex : p.execs) {
-      out +=
-          fmt::format("  {}  exec {}\n", std::string(static_cast<std::size_t>(depth) * 2, ' '), ex);
+  // Linear in the processes whatever the tree's shape: children indexed once, walked with an
+  // explicit stack, and indentation capped (a 25,000-deep fork chain would otherwise print
+  // gigabytes of spaces and recurse as deep). Processes in a parent cycle (a crafted file) are
+  // shown as roots, once.
+  constexpr std::size_t kMaxIndent = 32;
+  std::map<int, std::vector<int>> children;
+  for (const auto& [pid, node] : a.processes) {
+    if (node.parent != pid && a.processes.contains(node.parent)) {
+      children[node.parent].push_back(pid);
     }
-    for (const auto& [child, node] : a.processes) {
-      if (node.parent == pid && child != pid) show(child, depth + 1);
+  }
+  std::set<int> shown;
+  auto show_tree = [&](int root) {
+    std::vector<std::pair<int, std::size_t>> stack{{root, 0}};
+    while (!stack.empty()) {
+      auto [pid, depth] = stack.back();
+      stack.pop_back();
+      if (!shown.insert(pid).second) continue;
+      const ProcessNode& p = a.processes.at(pid);
+      std::string status = p.exit_code         ? fmt::format("exit {}", *p.exit_code)
+                           : !p.signal.empty() ? p.signal
+                                               : "running at the end";
+      std::string indent(std::min(depth, kMaxIndent) * 2, ' ');
+      std::string level = depth > kMaxIndent ? fmt::format("(depth {}) ", depth) : "";
+      out += fmt::format("  {}{}{} [{}]\n", indent, level, pid, status);
+      for (const auto& ex : p.execs) out += fmt::format("  {}  exec {}\n", indent, ex);
+      if (auto it = children.find(pid); it != children.end()) {
+        for (auto c = it->second.rbegin(); c != it->second.rend(); ++c) {
+          stack.emplace_back(*c, depth + 1);
+        }
+      }
     }
   };
   for (const auto& [pid, node] : a.processes) {
-    if (!a.processes.contains(node.parent)) show(pid, 0);
+    if (!a.processes.contains(node.parent) || node.parent == pid) show_tree(pid);
+  }
+  for (const auto& [pid, node] : a.processes) {
+    if (!shown.contains(pid)) show_tree(pid);
   }
   return out;
 }
