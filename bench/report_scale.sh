@@ -44,7 +44,7 @@ def chain():
 write(sys.argv[1] + "/chain.jsonl", chain())
 PY
 for file in denials chain; do
-  for what in "report --format text" "report --format html" "report --format sarif" "stats"; do
+  for what in "report --format text" "report --format markdown" "report --format json" "report --format html" "report --format sarif" "stats"; do
     start=$(date +%s.%N)
     # shellcheck disable=SC2086
     /usr/bin/time -f '%M' -o "$work/rss" "$build/cli/tracejail" $what "$work/$file.jsonl" >"$work/out" 2>/dev/null || true

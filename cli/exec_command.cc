@@ -16,6 +16,7 @@
 #include "cli/exit_codes.h"
 #include "cli/run_options.h"
 #include "report/analysis.h"
+#include "report/json_text.h"
 #include "report/output_file.h"
 
 namespace cli {
@@ -144,24 +145,42 @@ int Exec(ExecArgs& args) {
   RunOutcome outcome = RunCommand(run);
   if (!outcome.ran) return outcome.status;
   std::ifstream in(run.events_file, std::ios::binary);
-  std::size_t bad = 0;
-  report::Analysis analysis = report::Analyze(report::ReadEvents(in, bad));
+  report::EventsScan scan;
+  report::Analysis analysis = report::AnalyzeFile(in, scan);
   if (run.events_file == temp.path()) {
     outcome.exec.events_file.clear();
     if (summary && !args.json) std::fputs(report::Summary(outcome.exec).c_str(), stderr);
   }
   if (args.json) {
-    nlohmann::json doc = {{"result", report::ToJson(outcome.exec)},
-                          {"report", report::RenderJson(analysis)}};
-    std::string text = doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-    if (std::optional<std::string> failed = report::WriteOutput("", text)) {
+    // {"result": ..., "report": ...}, the report written as it is rendered (it can be large).
+    report::OutputFile output;
+    std::optional<std::string> failed = output.Open("");
+    const report::Spill spill = [&output, &failed](std::string& chunk) {
+      if (!failed) failed = output.Write(chunk);
+      chunk.clear();
+    };
+    std::string text = "{\n  \"result\": ";
+    report::JsonText(text, 1).Value(report::ToJson(outcome.exec));
+    text += ",\n  \"report\": ";
+    report::RenderJson(analysis, nlohmann::json::object(), 1, text, spill);
+    text += "\n}\n";
+    if (!failed) failed = output.Write(text);
+    if (!failed) failed = output.Close();
+    if (failed) {
       Error(*failed);
       return kExitInternal;
     }
   } else {
-    std::fputs(report::RenderText(analysis).c_str(), stderr);
+    std::string text;
+    report::RenderText(analysis, text, [](std::string& chunk) {
+      std::fwrite(chunk.data(), 1, chunk.size(), stderr);
+      chunk.clear();
+    });
+    std::fwrite(text.data(), 1, text.size(), stderr);
   }
-  return outcome.status;
+  // tracejail wrote the file itself: a line it cannot read back is its own fault, said loudly.
+  std::fputs(report::DescribeProblems(run.events_file, scan).c_str(), stderr);
+  return scan.skipped == 0 ? outcome.status : kExitInternal;
 }
 
 }  // namespace cli

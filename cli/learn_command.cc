@@ -124,9 +124,19 @@ int Learn(LearnArgs& args) {
     }
     last_status = outcome.status;
     std::ifstream in(run.events_file, std::ios::binary);
-    std::size_t bad = 0;
-    std::vector<nlohmann::json> records = report::ReadEvents(in, bad);
+    report::EventsRead read = report::ReadEventsFile(in);
     unlink(events.c_str());
+    if (read.skipped > 0) {
+      // tracejail wrote this file itself: a record it cannot read back is a fault, and a draft
+      // without it could miss what the program needed.
+      std::fputs(report::DescribeProblems(run.events_file, read).c_str(), stderr);
+      Error(
+          fmt::format("learn run {} of {}: the events file could not be read back whole; no "
+                      "draft was written",
+                      i + 1, args.runs));
+      return kExitInternal;
+    }
+    std::vector<nlohmann::json>& records = read.records;
     policy::Variables vars = policy::DefaultVariables();
     if (!outcome.workdir.empty()) vars["WORKDIR"] = vars["TMPDIR"] = outcome.workdir;
     learner.AddRun(records, vars);

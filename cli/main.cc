@@ -90,43 +90,50 @@ int Report(const std::string& file, const std::string& format, const std::string
     Error(fmt::format("cannot read {}: {}", file, std::strerror(errno)));
     return cli::kExitUsage;
   }
-  report::EventsRead read = report::ReadEventsFile(in);
-  std::vector<nlohmann::json>& events = read.records;
+  report::EventsScan scan;
+  report::Analysis analysis = report::AnalyzeFile(in, scan);
   in.clear();
   in.seekg(0);
   report::VerifyResult chain = report::VerifyChain(in);
-  report::Analysis analysis = report::Analyze(events);
-  std::string text;
   std::string integrity =
       chain.ok() ? fmt::format("hash chain intact ({} records)", chain.lines)
                  : fmt::format("HASH CHAIN BROKEN ({} problems; run tracejail verify {})",
-                               chain.problems.size(), file);
+                               chain.problems.size(), report::EscapeBytes(file));
+  // Written as it is rendered: a report of a large run is never whole in memory.
+  report::OutputFile output;
+  std::optional<std::string> failed = output.Open(out_path);
+  std::string text;
+  const report::Spill spill = [&output, &failed](std::string& chunk) {
+    if (!failed) failed = output.Write(chunk);
+    chunk.clear();
+  };
   if (format == "json") {
-    nlohmann::json j = report::RenderJson(analysis);
-    j["integrity"] = {{"ok", chain.ok()}, {"problems", chain.problems}};
-    text = j.dump(2) + "\n";
+    report::RenderJson(analysis,
+                       {{"integrity", {{"ok", chain.ok()}, {"problems", chain.problems}}}}, 0, text,
+                       spill);
+    text += "\n";
   } else if (format == "html") {
-    text = report::RenderHtml(analysis, file);
-    if (!chain.ok()) {
-      text.insert(text.find("<h2>Timeline"),
-                  "<p class=\"escape\">The events file failed verification: " + integrity + "</p>");
-    }
+    report::RenderHtml(analysis, file,
+                       chain.ok() ? "" : "The events file failed verification: " + integrity, text,
+                       spill);
   } else if (format == "sarif") {
-    nlohmann::json j = report::RenderSarif(analysis);
-    j["runs"][0]["properties"]["integrity"] = chain.ok() ? "intact" : "broken";
-    text = j.dump(2) + "\n";
+    report::RenderSarif(analysis, chain.ok() ? "intact" : "broken", text, spill);
   } else if (format == "markdown") {
-    text = report::RenderMarkdown(analysis) + "\n_Events file: " + integrity + "._\n";
+    report::RenderMarkdown(analysis, text, spill);
+    text += "\n_Events file: " + integrity + "._\n";
   } else {
-    text = report::RenderText(analysis) + "\nEvents file: " + integrity + "\n";
+    report::RenderText(analysis, text, spill);
+    text += "\nEvents file: " + integrity + "\n";
   }
-  std::fputs(report::DescribeProblems(file, read.problems).c_str(), stderr);
-  if (std::optional<std::string> failed = report::WriteOutput(out_path, text)) {
+  if (!failed) failed = output.Write(text);
+  if (!failed) failed = output.Close();
+  std::fputs(report::DescribeProblems(file, scan).c_str(), stderr);
+  if (failed) {
     Error(*failed);
     return cli::kExitInternal;
   }
   // The report covers the records that could be read; the status says some could not.
-  return read.problems.empty() ? 0 : cli::kExitBadInput;
+  return scan.skipped == 0 ? 0 : cli::kExitBadInput;
 }
 
 int Stats(const std::vector<std::string>& inputs, bool json) {
@@ -149,16 +156,21 @@ int Stats(const std::vector<std::string>& inputs, bool json) {
     Error("no events files (*.jsonl) found");
     return cli::kExitUsage;
   }
-  std::vector<std::pair<std::string, report::Analysis>> runs;
+  report::RunStats runs;
   bool skipped = false;
   for (const auto& f : files) {
     std::ifstream in(f, std::ios::binary);
-    report::EventsRead read = report::ReadEventsFile(in);
-    std::fputs(report::DescribeProblems(f, read.problems).c_str(), stderr);
-    skipped = skipped || !read.problems.empty();
-    runs.emplace_back(f, report::Analyze(read.records));
+    if (!in) {
+      Error(fmt::format("cannot read {}: {}", report::EscapeBytes(f), std::strerror(errno)));
+      return cli::kExitUsage;
+    }
+    report::EventsScan scan;
+    report::Analysis analysis = report::AnalyzeFile(in, scan);
+    std::fputs(report::DescribeProblems(f, scan).c_str(), stderr);
+    skipped = skipped || scan.skipped > 0;
+    runs.Add(f, analysis);
   }
-  nlohmann::json stats = report::AggregateRuns(runs);
+  nlohmann::json stats = runs.Json();
   std::string text =
       json ? stats.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"
            : report::RenderStatsText(stats);

@@ -508,12 +508,13 @@ Outcome RunSample(const std::string& self, const std::vector<std::string>& comma
   out.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   if (pty != nullptr) out.injected = pty->TakeInput();
   std::ifstream in(events);
-  std::size_t bad = 0;
-  for (auto& e : report::ReadEvents(in, bad)) {
-    if (!e.contains("decision")) continue;
+  report::ForEachRecord(in, [&out](nlohmann::json&& e) {
+    if (!e.contains("decision")) return;
     const auto& d = e["decision"];
-    if (d.value("action", "allow") != "allow" || d.contains("would")) out.denials.push_back(e);
-  }
+    if (d.value("action", "allow") != "allow" || d.contains("would")) {
+      out.denials.push_back(std::move(e));
+    }
+  });
   return out;
 }
 

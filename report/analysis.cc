@@ -2,11 +2,13 @@
 #include "report/escape.h"
 #include "report/event_reader.h"
 #include "report/explain.h"
+#include "report/json_text.h"
 
 #include <algorithm>
 #include <array>
 #include <functional>
 #include <set>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -21,7 +23,8 @@ std::string Str(const nlohmann::json& j, const char* key) {
 }
 
 // Markdown: tracee text must not become markup. Escapes the characters Markdown acts on.
-std::string Md(std::string_view s) {
+std::string Md(std::string_view raw) {
+  const std::string s = DisplayText(raw);
   std::string out;
   for (char c : s) {
     if (std::string_view("\\`*_{}[]()<>#+-.!|~").find(c) != std::string_view::npos) out += '\\';
@@ -44,6 +47,8 @@ std::uint64_t Occurrences(const nlohmann::json& e) {
 // inside it (CommonMark), padded where it starts or ends with one. Nothing inside is escaped,
 // since a code span would show the escapes.
 std::string MdCode(std::string_view text) {
+  // Line breaks would end the span's paragraph and controls would reach a terminal showing the
+  // file: a tip or rule has none, but a crafted file may, and DisplayText writes them as text.
   std::size_t longest = 0, run = 0;
   for (char c : text) {
     run = c == '`' ? run + 1 : 0;
@@ -51,9 +56,7 @@ std::string MdCode(std::string_view text) {
   }
   const std::string fence(longest + 1, '`');
   const bool pad = !text.empty() && (text.front() == '`' || text.back() == '`');
-  // Line breaks would end the span's paragraph: a tip or rule has none, but a crafted file may.
-  std::string body(text);
-  std::replace(body.begin(), body.end(), '\n', ' ');
+  std::string body = DisplayText(text);
   return fence + (pad ? " " : "") + body + (pad ? " " : "") + fence;
 }
 
@@ -99,128 +102,144 @@ std::vector<std::pair<std::string, std::uint64_t>> TopCounts(
   return v;
 }
 
-Analysis Analyze(const std::vector<nlohmann::json>& events) {
+struct Analyzer::State {
   Analysis a;
   std::uint64_t escapes = 0, critical = 0, kills = 0, denied = 0, suspicious = 0, limits = 0;
   std::map<std::string, std::uint64_t> escape_kinds;
   // Denials already listed, by message and rule: one lookup per record, not a scan.
-  std::map<std::pair<std::string, std::string>, std::size_t> listed;
-  for (const auto& e : events) {
-    std::string type = Str(e, "type");
-    if (type == "log_end") {
-      const nlohmann::json caps = e.value("capabilities", nlohmann::json());
-      if (caps.is_string() && caps.get<std::string>() == "inherit") {
-        a.capabilities = "inherited from the caller (less CAP_SYS_PTRACE)";
-      } else if (caps.is_array()) {
-        std::string names;
-        for (const auto& c : caps) {
-          if (c.is_string()) names += (names.empty() ? "" : " ") + c.get<std::string>();
-        }
-        a.capabilities = names.empty() ? "none" : names;
+  std::unordered_map<std::string, std::size_t> listed;
+};
+
+Analyzer::Analyzer() : s_(std::make_unique<State>()) {}
+Analyzer::~Analyzer() = default;
+
+void Analyzer::Add(const nlohmann::json& e) {
+  Analysis& a = s_->a;
+  std::string type = Str(e, "type");
+  if (type == "log_end") {
+    const nlohmann::json caps = e.value("capabilities", nlohmann::json());
+    if (caps.is_string() && caps.get<std::string>() == "inherit") {
+      a.capabilities = "inherited from the caller (less CAP_SYS_PTRACE)";
+    } else if (caps.is_array()) {
+      std::string names;
+      for (const auto& c : caps) {
+        if (c.is_string()) names += (names.empty() ? "" : " ") + c.get<std::string>();
       }
-      continue;
+      a.capabilities = names.empty() ? "none" : names;
     }
-    const std::uint64_t n = Occurrences(e);
-    ++a.records;
-    a.occurrences += n;
-    a.by_type[type] += n;
+    return;
+  }
+  const std::uint64_t n = Occurrences(e);
+  ++a.records;
+  a.occurrences += n;
+  a.by_type[type] += n;
+  if (a.timeline.size() < kMaxTimeline) {
     a.timeline.push_back(
         {e.value("time", 0.0), e.value("pid", 0), type, Str(e, "severity"), Str(e, "message")});
-    int pid = e.value("pid", 0);
-    const nlohmann::json& args = e.value("args", nlohmann::json::object());
-    if (type == "process_start" && !args.value("thread", false)) {
-      ProcessNode& p = a.processes[pid];
-      p.pid = pid;
-      p.parent = args.value("parent_pid", 0);
-      continue;
-    }
-    if (type == "process_exec") {
-      std::string line = Str(args, "exe");
-      for (const auto& arg : args.value("argv", nlohmann::json::array())) {
-        if (arg.is_string()) line += " " + arg.get<std::string>();
-      }
-      a.processes[pid].pid = pid;
-      a.processes[pid].execs.push_back(line);
-      continue;
-    }
-    if (type == "process_exit") {
-      if (args.value("thread", false)) continue;
-      ProcessNode& p = a.processes[pid];
-      p.pid = pid;
-      if (args.contains("exit_code")) p.exit_code = args["exit_code"].get<int>();
-      p.signal = Str(args, "signal");
-      continue;
-    }
-    std::string syscall = e.contains("syscall") ? Str(e["syscall"], "name") : "";
-    if (!syscall.empty()) a.syscalls[syscall] += n;
-    const nlohmann::json& decision = e.value("decision", nlohmann::json::object());
-    std::string action = Str(decision, "action");
-    std::string would = Str(decision, "would");
-    std::string effective = would.empty() ? action : would;
-    bool is_denial = effective == "deny" || effective == "kill";
-    AddPathUse(a, e, is_denial);
-    if (!is_denial && type != "escape_attempt" && type != "suspicious_behavior") continue;
-    std::string severity = Str(e, "severity");
-    if (type == "escape_attempt") {
-      escapes += n;
-      std::string msg = Str(e, "message");
-      escape_kinds[syscall.empty() ? msg : syscall] += n;
-    }
-    // A limit that stopped the program is containment working, not an attack on the sandbox.
-    bool limit = type == "resource_limit_exceeded" || type == "timeout_exceeded";
-    if (limit) limits += n;
-    if (severity == "critical") critical += n;
-    if (effective == "kill" && !limit) kills += n;
-    if (type == "suspicious_behavior") suspicious += n;
-    if (is_denial && !limit) denied += n;
-    Denial d{e.value("seq", std::uint64_t{0}),
-             type,
-             severity,
-             syscall,
-             Str(e, "message"),
-             Str(decision, "rule"),
-             type == "escape_attempt",
-             e.value("tip", nlohmann::json())};
-    if (const Technique* t = Explain(e)) d.technique = std::string(t->id);
-    auto [same, fresh] = listed.try_emplace({d.what, d.rule}, a.denials.size());
-    if (!fresh) {
-      a.denials[same->second].repeats += n;
-    } else {
-      d.repeats = n;
-      a.denials.push_back(std::move(d));
-    }
   }
+  int pid = e.value("pid", 0);
+  const nlohmann::json& args = e.value("args", nlohmann::json::object());
+  if (type == "process_start" && !args.value("thread", false)) {
+    ProcessNode& p = a.processes[pid];
+    p.pid = pid;
+    p.parent = args.value("parent_pid", 0);
+    return;
+  }
+  if (type == "process_exec") {
+    std::string line = Str(args, "exe");
+    for (const auto& arg : args.value("argv", nlohmann::json::array())) {
+      if (arg.is_string()) line += " " + arg.get<std::string>();
+    }
+    a.processes[pid].pid = pid;
+    a.processes[pid].execs.push_back(line);
+    return;
+  }
+  if (type == "process_exit") {
+    if (args.value("thread", false)) return;
+    ProcessNode& p = a.processes[pid];
+    p.pid = pid;
+    if (args.contains("exit_code")) p.exit_code = args["exit_code"].get<int>();
+    p.signal = Str(args, "signal");
+    return;
+  }
+  std::string syscall = e.contains("syscall") ? Str(e["syscall"], "name") : "";
+  if (!syscall.empty()) a.syscalls[syscall] += n;
+  const nlohmann::json& decision = e.value("decision", nlohmann::json::object());
+  std::string action = Str(decision, "action");
+  std::string would = Str(decision, "would");
+  std::string effective = would.empty() ? action : would;
+  bool is_denial = effective == "deny" || effective == "kill";
+  AddPathUse(a, e, is_denial);
+  if (!is_denial && type != "escape_attempt" && type != "suspicious_behavior") return;
+  std::string severity = Str(e, "severity");
+  if (type == "escape_attempt") {
+    s_->escapes += n;
+    std::string msg = Str(e, "message");
+    s_->escape_kinds[syscall.empty() ? msg : syscall] += n;
+  }
+  // A limit that stopped the program is containment working, not an attack on the sandbox.
+  bool limit = type == "resource_limit_exceeded" || type == "timeout_exceeded";
+  if (limit) s_->limits += n;
+  if (severity == "critical") s_->critical += n;
+  if (effective == "kill" && !limit) s_->kills += n;
+  if (type == "suspicious_behavior") s_->suspicious += n;
+  if (is_denial && !limit) s_->denied += n;
+  std::string what = Str(e, "message");
+  std::string rule = Str(decision, "rule");
+  auto [same, fresh] = s_->listed.try_emplace(what + '\0' + rule, a.denials.size());
+  if (!fresh) {
+    a.denials[same->second].repeats += n;
+    return;
+  }
+  auto tip = e.find("tip");
+  Denial d{e.value("seq", std::uint64_t{0}),
+           type,
+           severity,
+           syscall,
+           std::move(what),
+           std::move(rule),
+           type == "escape_attempt",
+           tip == e.end() || tip->is_null() ? std::string() : DumpJson(*tip, -1),
+           n};
+  if (const Technique* t = Explain(e)) d.technique = std::string(t->id);
+  a.denials.push_back(std::move(d));
+}
+
+Analysis Analyzer::Finish() {
+  Analysis& a = s_->a;
+  s_->listed.clear();
+  const State& c = *s_;
   // Risk from the worst thing that happened, not from how many things happened.
   std::string kinds;
-  for (const auto& [k, n] : escape_kinds) kinds += (kinds.empty() ? "" : ", ") + k;
-  if (critical > 0 || kills > 0) {
+  for (const auto& [k, n] : c.escape_kinds) kinds += (kinds.empty() ? "" : ", ") + k;
+  if (c.critical > 0 || c.kills > 0) {
     a.risk = Risk::kCritical;
-    if (critical > 0) {
+    if (c.critical > 0) {
       a.reasons.push_back(
           fmt::format("{} critical event(s): an attempt that only makes sense to "
                       "break out of a sandbox",
-                      critical));
+                      c.critical));
     }
-    if (kills > 0)
-      a.reasons.push_back(fmt::format("{} call(s) so serious the policy kills", kills));
-  } else if (escapes > 0) {
+    if (c.kills > 0)
+      a.reasons.push_back(fmt::format("{} call(s) so serious the policy kills", c.kills));
+  } else if (c.escapes > 0) {
     a.risk = Risk::kHigh;
     a.reasons.push_back(
         fmt::format("{} escape attempt(s) ({}): one outranks any number of "
                     "ordinary denials",
-                    escapes, kinds));
-  } else if (denied > 0 || suspicious > 0 || limits > 0) {
+                    c.escapes, kinds));
+  } else if (c.denied > 0 || c.suspicious > 0 || c.limits > 0) {
     a.risk = Risk::kMedium;
-    if (denied > 0 || suspicious > 0) {
+    if (c.denied > 0 || c.suspicious > 0) {
       a.reasons.push_back(fmt::format(
           "{} denied access(es) to files or addresses, no escape attempt: the program reached "
           "for something the policy keeps out",
-          denied));
+          c.denied));
     }
-    if (limits > 0) {
+    if (c.limits > 0) {
       a.reasons.push_back(fmt::format(
           "{} resource limit(s) hit: the program was contained, and may be runaway or hostile",
-          limits));
+          c.limits));
     }
   } else {
     a.reasons.push_back("nothing was denied and nothing tried to leave the sandbox");
@@ -228,41 +247,67 @@ Analysis Analyze(const std::vector<nlohmann::json>& events) {
   std::stable_sort(a.denials.begin(), a.denials.end(), [](const Denial& x, const Denial& y) {
     return x.looks_like_escape > y.looks_like_escape;
   });
-  return a;
+  return std::move(a);
+}
+
+Analysis Analyze(const std::vector<nlohmann::json>& events) {
+  Analyzer analyzer;
+  for (const auto& e : events) analyzer.Add(e);
+  return analyzer.Finish();
+}
+
+Analysis AnalyzeFile(std::istream& in, EventsScan& scan) {
+  Analyzer analyzer;
+  scan = ForEachRecord(in, [&analyzer](nlohmann::json&& record) { analyzer.Add(record); });
+  return analyzer.Finish();
 }
 
 std::string RenderText(const Analysis& a) {
-  std::string out = fmt::format("Risk: {}\n", Name(a.risk));
-  for (const auto& r : a.reasons) out += "  because " + r + "\n";
-  if (!a.capabilities.empty()) out += "Capabilities in force: " + a.capabilities + "\n";
+  std::string out;
+  RenderText(a, out, {});
+  return out;
+}
+
+void RenderText(const Analysis& a, std::string& out, const Spill& spill) {
+  out += fmt::format("Risk: {}\n", Name(a.risk));
+  for (const auto& r : a.reasons) out += "  because " + DisplayText(r) + "\n";
+  if (!a.capabilities.empty()) {
+    out += "Capabilities in force: " + DisplayText(a.capabilities) + "\n";
+  }
   out += a.occurrences == a.records
              ? fmt::format("\nEvents: {}\n", a.records)
              : fmt::format("\nEvents: {} ({} records: repeats folded)\n", a.occurrences, a.records);
-  for (const auto& [type, n] : a.by_type) out += fmt::format("  {:<24} {}\n", type, n);
+  for (const auto& [type, n] : a.by_type) {
+    out += fmt::format("  {:<24} {}\n", DisplayText(type), n);
+  }
   out += "\nDenied:\n";
   if (a.denials.empty()) out += "  nothing\n";
   for (const auto& d : a.denials) {
     out += fmt::format("  #{} {} {}{}: {}\n      rule: {}\n", d.seq, d.type,
                        d.looks_like_escape ? "[looks like an escape] " : "",
-                       d.repeats > 1 ? fmt::format("(x{})", d.repeats) : "", d.what, d.rule);
-    if (!d.tip.is_null()) {
+                       d.repeats > 1 ? fmt::format("(x{})", d.repeats) : "", DisplayText(d.what),
+                       DisplayText(d.rule));
+    if (!d.tip.empty()) {
       out += fmt::format("      {}: {}\n",
                          d.looks_like_escape ? "allow only if intended (it is an escape primitive)"
                                              : "if intended, allow with",
-                         JsonForDisplay(d.tip));
+                         TipForDisplay(d.tip));
     }
+    MaybeSpill(out, spill);
   }
   for (const auto& [title, resources] :
        {std::pair{"Files", &a.files}, std::pair{"Endpoints", &a.endpoints}}) {
     out += fmt::format("\n{}:\n", title);
     for (const auto& [name, use] : *resources) {
-      out += fmt::format("  {}  ({}{})\n", name, CountsText(use.kinds, "x"),
-                         use.denied ? fmt::format("; {} denied", use.denied) : "");
+      out +=
+          fmt::format("  {}  ({}{})\n", DisplayText(name), DisplayText(CountsText(use.kinds, "x")),
+                      use.denied ? fmt::format("; {} denied", use.denied) : "");
+      MaybeSpill(out, spill);
     }
   }
   out += "\nTop syscalls:\n";
   for (const auto& [name, n] : TopCounts(a.syscalls, 10)) {
-    out += fmt::format("  {:<20} {}\n", name, n);
+    out += fmt::format("  {:<20} {}\n", DisplayText(name), n);
   }
   out += "\nProcess tree:\n";
   // Linear in the processes whatever the tree's shape: children indexed once, walked with an
@@ -285,12 +330,15 @@ std::string RenderText(const Analysis& a) {
       if (!shown.insert(pid).second) continue;
       const ProcessNode& p = a.processes.at(pid);
       std::string status = p.exit_code         ? fmt::format("exit {}", *p.exit_code)
-                           : !p.signal.empty() ? p.signal
+                           : !p.signal.empty() ? DisplayText(p.signal)
                                                : "running at the end";
       std::string indent(std::min(depth, kMaxIndent) * 2, ' ');
       std::string level = depth > kMaxIndent ? fmt::format("(depth {}) ", depth) : "";
       out += fmt::format("  {}{}{} [{}]\n", indent, level, pid, status);
-      for (const auto& ex : p.execs) out += fmt::format("  {}  exec {}\n", indent, ex);
+      MaybeSpill(out, spill);
+      for (const auto& ex : p.execs) {
+        out += fmt::format("  {}  exec {}\n", indent, DisplayText(ex));
+      }
       if (auto it = children.find(pid); it != children.end()) {
         for (auto c = it->second.rbegin(); c != it->second.rend(); ++c) {
           stack.emplace_back(*c, depth + 1);
@@ -304,11 +352,16 @@ std::string RenderText(const Analysis& a) {
   for (const auto& [pid, node] : a.processes) {
     if (!shown.contains(pid)) show_tree(pid);
   }
-  return out;
 }
 
 std::string RenderMarkdown(const Analysis& a) {
-  std::string out = fmt::format("# tracejail report\n\n**Risk: {}**\n\n", Name(a.risk));
+  std::string out;
+  RenderMarkdown(a, out, {});
+  return out;
+}
+
+void RenderMarkdown(const Analysis& a, std::string& out, const Spill& spill) {
+  out += fmt::format("# tracejail report\n\n**Risk: {}**\n\n", Name(a.risk));
   for (const auto& r : a.reasons) out += "- " + Md(r) + "\n";
   if (!a.capabilities.empty()) out += "\nCapabilities in force: " + Md(a.capabilities) + "\n";
   out += "\n## Events\n\n| type | count |\n|---|---|\n";
@@ -321,7 +374,8 @@ std::string RenderMarkdown(const Analysis& a) {
                        d.repeats > 1 ? fmt::format(" ×{}", d.repeats) : "", Md(d.what),
                        MdCode(d.rule));
     // A code span shows its text as is: the tip pastes into a policy without edits.
-    if (!d.tip.is_null()) out += fmt::format("  allow with: {}\n", MdCode(JsonForDisplay(d.tip)));
+    if (!d.tip.empty()) out += fmt::format("  allow with: {}\n", MdCode(TipForDisplay(d.tip)));
+    MaybeSpill(out, spill);
   }
   for (const auto& [heading, resources] :
        {std::pair{"## Files\n\n| path | accesses | denied |", &a.files},
@@ -332,6 +386,7 @@ std::string RenderMarkdown(const Analysis& a) {
       // as escaping each access kind.
       out +=
           fmt::format("| {} | {} | {} |\n", Md(name), Md(CountsText(use.kinds, "×")), use.denied);
+      MaybeSpill(out, spill);
     }
   }
   out += "\n## Processes\n\n";
@@ -341,107 +396,123 @@ std::string RenderMarkdown(const Analysis& a) {
                        : !p.signal.empty() ? ", " + p.signal
                                            : "");
     for (const auto& ex : p.execs) out += "  - exec " + Md(ex) + "\n";
+    MaybeSpill(out, spill);
   }
-  return out;
 }
 
-nlohmann::json AggregateRuns(const std::vector<std::pair<std::string, Analysis>>& runs) {
-  nlohmann::json s;
-  s["runs"] = runs.size();
-  std::map<std::string, std::uint64_t> risks, types, syscalls, denied_rules, denied_files;
-  std::uint64_t denials = 0;
-  nlohmann::json per_run = nlohmann::json::array();
-  for (const auto& [file, a] : runs) {
-    ++risks[std::string(Name(a.risk))];
-    for (const auto& [t, n] : a.by_type) types[t] += n;
-    for (const auto& [c, n] : a.syscalls) syscalls[c] += n;
-    for (const auto& d : a.denials) {
-      denied_rules[d.rule] += d.repeats;
-      denials += d.repeats;
-    }
-    for (const auto& [path, use] : a.files) {
-      if (use.denied > 0) denied_files[path] += use.denied;
-    }
-    per_run.push_back({{"file", file}, {"risk", Name(a.risk)}, {"events", a.occurrences}});
+void RunStats::Add(const std::string& file, const Analysis& a) {
+  ++runs_;
+  ++risks_[std::string(Name(a.risk))];
+  for (const auto& [t, n] : a.by_type) types_[t] += n;
+  for (const auto& [c, n] : a.syscalls) syscalls_[c] += n;
+  for (const auto& d : a.denials) {
+    denied_rules_[d.rule] += d.repeats;
+    denials_ += d.repeats;
   }
+  for (const auto& [path, use] : a.files) {
+    if (use.denied > 0) denied_files_[path] += use.denied;
+  }
+  per_run_.push_back({{"file", file}, {"risk", Name(a.risk)}, {"events", a.occurrences}});
+}
+
+nlohmann::json RunStats::Json() const {
   auto top = [](const std::map<std::string, std::uint64_t>& m, std::size_t n) {
     nlohmann::json j = nlohmann::json::array();
     for (const auto& [k, c] : TopCounts(m, n)) j.push_back({{"name", k}, {"count", c}});
     return j;
   };
-  s["risk"] = risks;
-  s["events_by_type"] = types;
-  s["denials"] = denials;
-  s["top_denied_rules"] = top(denied_rules, 10);
-  s["top_denied_files"] = top(denied_files, 10);
-  s["top_syscalls"] = top(syscalls, 10);
-  s["per_run"] = per_run;
+  nlohmann::json s;
+  s["runs"] = runs_;
+  s["risk"] = risks_;
+  s["events_by_type"] = types_;
+  s["denials"] = denials_;
+  s["top_denied_rules"] = top(denied_rules_, 10);
+  s["top_denied_files"] = top(denied_files_, 10);
+  s["top_syscalls"] = top(syscalls_, 10);
+  s["per_run"] = per_run_;
   return s;
+}
+
+nlohmann::json AggregateRuns(const std::vector<std::pair<std::string, Analysis>>& runs) {
+  RunStats stats;
+  for (const auto& [file, a] : runs) stats.Add(file, a);
+  return stats.Json();
 }
 
 std::string RenderStatsText(const nlohmann::json& s) {
   std::string out = fmt::format("Runs: {}\nRisk:", s["runs"].get<std::uint64_t>());
   for (const auto& [k, v] : s["risk"].items()) {
-    out += fmt::format(" {} {}", k, v.get<std::uint64_t>());
+    out += fmt::format(" {} {}", DisplayText(k), v.get<std::uint64_t>());
   }
   out += fmt::format("\nDenials: {}\nEvents by type:\n", s["denials"].get<std::uint64_t>());
   for (const auto& [k, v] : s["events_by_type"].items()) {
-    out += fmt::format("  {:<24} {}\n", k, v.get<std::uint64_t>());
+    out += fmt::format("  {:<24} {}\n", DisplayText(k), v.get<std::uint64_t>());
   }
   for (const char* key : {"top_denied_rules", "top_denied_files", "top_syscalls"}) {
     out += std::string("\n") + key + ":\n";
     for (const auto& e : s[key]) {
       out += fmt::format("  {:>6}  {}\n", e["count"].get<std::uint64_t>(),
-                         e["name"].get<std::string>());
+                         DisplayText(e["name"].get<std::string>()));
     }
   }
   return out;
 }
 
-nlohmann::json RenderJson(const Analysis& a) {
-  nlohmann::json j;
-  j["risk"] = Name(a.risk);
-  j["reasons"] = a.reasons;
-  if (!a.capabilities.empty()) j["capabilities"] = a.capabilities;
-  j["events"] = a.occurrences;
-  j["records"] = a.records;
-  j["by_type"] = a.by_type;
-  nlohmann::json denials = nlohmann::json::array();
+std::string RenderJson(const Analysis& a, const nlohmann::json& extra, int depth) {
+  std::string out;
+  RenderJson(a, extra, depth, out, {});
+  return out;
+}
+
+void RenderJson(const Analysis& a, const nlohmann::json& extra, int depth, std::string& out,
+                const Spill& spill) {
+  JsonText w(out, depth, spill);
+  w.Open('{');
+  w.Value(Name(a.risk), "risk");
+  w.Value(a.reasons, "reasons");
+  if (!a.capabilities.empty()) w.Value(a.capabilities, "capabilities");
+  w.Value(a.occurrences, "events");
+  w.Value(a.records, "records");
+  w.Value(a.by_type, "by_type");
+  w.Open('[', "denials");
   for (const auto& d : a.denials) {
-    denials.push_back({{"seq", d.seq},
-                       {"type", d.type},
-                       {"severity", d.severity},
-                       {"syscall", d.syscall},
-                       {"what", d.what},
-                       {"rule", d.rule},
-                       {"looks_like_escape", d.looks_like_escape},
-                       {"repeats", d.repeats},
-                       {"technique", d.technique},
-                       {"tip", d.tip}});
+    w.Value({{"seq", d.seq},
+             {"type", d.type},
+             {"severity", d.severity},
+             {"syscall", d.syscall},
+             {"what", d.what},
+             {"rule", d.rule},
+             {"looks_like_escape", d.looks_like_escape},
+             {"repeats", d.repeats},
+             {"technique", d.technique},
+             {"tip", d.tip.empty() ? nlohmann::json() : nlohmann::json::parse(d.tip)}});
   }
-  j["denials"] = denials;
+  w.Close();
+  w.Open('{', "files");
   for (const auto& [path, use] : a.files) {
-    j["files"][path] = {{"accesses", use.kinds}, {"denied", use.denied}};
+    w.Value({{"accesses", use.kinds}, {"denied", use.denied}}, path);
   }
+  w.Close();
+  w.Open('{', "endpoints");
   for (const auto& [where, use] : a.endpoints) {
-    j["endpoints"][where] = {{"calls", use.kinds}, {"denied", use.denied}};
+    w.Value({{"calls", use.kinds}, {"denied", use.denied}}, where);
   }
-  j["syscalls"] = a.syscalls;
-  nlohmann::json procs = nlohmann::json::array();
+  w.Close();
+  w.Value(a.syscalls, "syscalls");
+  w.Open('[', "processes");
   for (const auto& [pid, p] : a.processes) {
     nlohmann::json n = {{"pid", pid}, {"parent", p.parent}, {"execs", p.execs}};
     if (p.exit_code) n["exit_code"] = *p.exit_code;
     if (!p.signal.empty()) n["signal"] = p.signal;
-    procs.push_back(n);
+    w.Value(n);
   }
-  j["processes"] = procs;
-  return j;
+  w.Close();
+  for (const auto& [key, value] : extra.items()) w.Value(value, key);
+  w.Close();
 }
 
-std::vector<nlohmann::json> ReadEvents(std::istream& in, std::size_t& bad) {
-  EventsRead read = ReadEventsFile(in);
-  bad += read.problems.size();
-  return std::move(read.records);
+std::string TipForDisplay(const std::string& tip) {
+  return JsonForDisplay(nlohmann::json::parse(tip));
 }
 
 }  // namespace report

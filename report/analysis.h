@@ -1,11 +1,14 @@
 // Reads an events file back into what a forensic report needs: risk with its reasons, what was
 // denied and the rule that would allow it, resources touched, top syscalls, the process tree.
-// Pure: works from the JSON Lines alone (the events file is enough to rebuild the report).
+// Pure: works from the JSON Lines alone (the events file is enough to rebuild the report), one
+// record at a time (Analyzer), so memory grows with what the report lists (distinct denials,
+// files, endpoints, processes), not with the file.
 #pragma once
 
 #include <cstdint>
 #include <istream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -14,6 +17,8 @@
 #include <vector>
 
 #include "policy/decision.h"
+#include "report/event_reader.h"
+#include "report/output_file.h"
 
 namespace report {
 
@@ -33,7 +38,7 @@ struct Denial {
   std::string what;  // the event's message
   std::string rule;
   bool looks_like_escape = false;
-  nlohmann::json tip;         // policy fragment that would allow it
+  std::string tip;            // policy fragment that would allow it, compact JSON; "" if none
   std::uint64_t repeats = 1;  // identical denials folded into this one
   std::string technique;      // report/explain.h id, when the event shows one
 };
@@ -65,17 +70,35 @@ struct Analysis {
   std::map<int, ProcessNode> processes;
   std::uint64_t records = 0;            // records read (log_end aside)
   std::uint64_t occurrences = 0;        // events they stand for (a folded record: its count)
-  std::vector<TimelineEntry> timeline;  // every record but log_end, in file order
+  std::vector<TimelineEntry> timeline;  // the first kMaxTimeline records but log_end, in order
   // The capabilities the command held (from the log_end record): "CAP_CHOWN CAP_KILL", "none",
   // "inherited from the caller", or "" when the file does not say.
   std::string capabilities;
 };
 
-Analysis Analyze(const std::vector<nlohmann::json>& events);
+// The timeline draws one mark per record; past this many a picture shows nothing more.
+inline constexpr std::size_t kMaxTimeline = 20000;
 
-// The records of an events file (report/event_reader.h); lines that are not records of the
-// documented shape are skipped and counted in `bad`.
-std::vector<nlohmann::json> ReadEvents(std::istream& in, std::size_t& bad);
+// Builds an Analysis from records given one at a time, in file order.
+class Analyzer {
+ public:
+  Analyzer();
+  ~Analyzer();
+  Analyzer(const Analyzer&) = delete;
+  Analyzer& operator=(const Analyzer&) = delete;
+
+  void Add(const nlohmann::json& record);
+  Analysis Finish();  // once, after the last Add
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+Analysis Analyze(const std::vector<nlohmann::json>& events);
+// The records of an events file (report/event_reader.h), streamed; `scan` says which lines were
+// skipped.
+Analysis AnalyzeFile(std::istream& in, EventsScan& scan);
 
 // "read x2, write x1" with `times` as the multiplication sign ("x" or "×"); shared by renderers.
 std::string CountsText(const std::map<std::string, std::uint64_t>& counts, std::string_view times);
@@ -83,14 +106,44 @@ std::string CountsText(const std::map<std::string, std::uint64_t>& counts, std::
 std::vector<std::pair<std::string, std::uint64_t>> TopCounts(
     const std::map<std::string, std::uint64_t>& counts, std::size_t n);
 
-std::string RenderText(const Analysis& a);
-std::string RenderHtml(const Analysis& a, const std::string& title);  // self-contained page
-nlohmann::json RenderSarif(const Analysis& a);                        // SARIF 2.1.0
+// A denial's tip (compact JSON) as JsonForDisplay shows it.
+std::string TipForDisplay(const std::string& tip);
 
-// `tracejail stats`: many runs at once (the seed's statistics across executions).
+// Each renderer appends to `out`, handing it to `spill` as it grows (report/output_file.h), or
+// returns the whole text.
+void RenderText(const Analysis& a, std::string& out, const Spill& spill);
+std::string RenderText(const Analysis& a);
+// A self-contained page; `warning`, when not empty, is shown in red under the risk (a chain
+// that failed verification).
+void RenderHtml(const Analysis& a, const std::string& title, const std::string& warning,
+                std::string& out, const Spill& spill);
+std::string RenderHtml(const Analysis& a, const std::string& title,
+                       const std::string& warning = "");
+// SARIF 2.1.0, with `integrity` ("intact", "broken") as a run property.
+void RenderSarif(const Analysis& a, std::string_view integrity, std::string& out,
+                 const Spill& spill);
+std::string RenderSarif(const Analysis& a, std::string_view integrity);
+
+// `tracejail stats`: many runs at once, one Add per run, so only one run's analysis is held.
+class RunStats {
+ public:
+  void Add(const std::string& file, const Analysis& a);
+  nlohmann::json Json() const;
+
+ private:
+  std::uint64_t runs_ = 0, denials_ = 0;
+  std::map<std::string, std::uint64_t> risks_, types_, syscalls_, denied_rules_, denied_files_;
+  nlohmann::json per_run_ = nlohmann::json::array();
+};
 nlohmann::json AggregateRuns(const std::vector<std::pair<std::string, Analysis>>& runs);
 std::string RenderStatsText(const nlohmann::json& stats);
+void RenderMarkdown(const Analysis& a, std::string& out, const Spill& spill);
 std::string RenderMarkdown(const Analysis& a);
-nlohmann::json RenderJson(const Analysis& a);
+// The report as JSON text (dump(2) layout), written piece by piece; `extra` members are added at
+// the top level, and `depth` indents it to nest inside another document.
+void RenderJson(const Analysis& a, const nlohmann::json& extra, int depth, std::string& out,
+                const Spill& spill);
+std::string RenderJson(const Analysis& a, const nlohmann::json& extra = nlohmann::json::object(),
+                       int depth = 0);
 
 }  // namespace report

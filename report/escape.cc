@@ -72,6 +72,35 @@ std::string JsonForDisplay(const nlohmann::json& value) {
   return out;
 }
 
+std::string DisplayText(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    char32_t cp = c;
+    std::size_t len = c < 0x80 ? 0 : Utf8Length(text.substr(i), cp);
+    if (len == 0) {
+      Hex(out, c);
+      ++i;
+    } else if (Dangerous(cp)) {
+      out += "\\u{";
+      for (int shift = 12; shift >= 0; shift -= 4) out += kHex[(cp >> shift) & 0xf];
+      out += '}';
+      i += len;
+    } else {
+      out.append(text.substr(i, len));
+      i += len;
+    }
+  }
+  return out;
+}
+
 std::string EscapeBytes(std::string_view bytes) { return Escape(bytes, false); }
 std::string EscapeText(std::string_view bytes) { return Escape(bytes, true); }
 

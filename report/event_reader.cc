@@ -293,37 +293,47 @@ bool ReadBoundedLine(std::istream& in, std::string& line, bool& too_long, std::s
   }
 }
 
-EventsRead ReadEventsFile(std::istream& in) {
-  EventsRead out;
+EventsScan ForEachRecord(std::istream& in, const std::function<void(json&&)>& each) {
+  EventsScan out;
+  auto problem = [&out](std::string why) {
+    ++out.skipped;
+    if (out.problems.size() < kKeptProblems) out.problems.push_back({out.lines, std::move(why)});
+  };
   std::string line;
   bool too_long = false;
   while (ReadBoundedLine(in, line, too_long)) {
     ++out.lines;
     if (too_long) {
-      out.problems.push_back({out.lines, fmt::format("longer than {} MiB: not an events record",
-                                                     kMaxEventLine >> 20)});
+      problem(fmt::format("longer than {} MiB: not an events record", kMaxEventLine >> 20));
       continue;
     }
     std::string why;
     if (std::optional<json> record = ParseRecord(line, why)) {
-      out.records.push_back(std::move(*record));
+      each(std::move(*record));
     } else {
-      out.problems.push_back({out.lines, std::move(why)});
+      problem(std::move(why));
     }
   }
   return out;
 }
 
-std::string DescribeProblems(const std::string& file, const std::vector<LineProblem>& problems) {
+EventsRead ReadEventsFile(std::istream& in) {
+  EventsRead out;
+  static_cast<EventsScan&>(out) =
+      ForEachRecord(in, [&out](json&& record) { out.records.push_back(std::move(record)); });
+  return out;
+}
+
+std::string DescribeProblems(const std::string& file, const EventsScan& scan) {
   constexpr std::size_t kShown = 5;
   std::string out;
-  for (std::size_t i = 0; i < problems.size() && i < kShown; ++i) {
-    out += fmt::format("{}: line {}: {}; skipped\n", EscapeBytes(file), problems[i].line,
-                       EscapeBytes(problems[i].what));
+  for (std::size_t i = 0; i < scan.problems.size() && i < kShown; ++i) {
+    out += fmt::format("{}: line {}: {}; skipped\n", EscapeBytes(file), scan.problems[i].line,
+                       EscapeBytes(scan.problems[i].what));
   }
-  if (problems.size() > kShown) {
-    out +=
-        fmt::format("{}: {} more line(s) skipped\n", EscapeBytes(file), problems.size() - kShown);
+  const std::size_t shown = std::min(scan.problems.size(), kShown);
+  if (scan.skipped > shown) {
+    out += fmt::format("{}: {} more line(s) skipped\n", EscapeBytes(file), scan.skipped - shown);
   }
   return out;
 }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <istream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -26,10 +27,16 @@ struct LineProblem {
   std::string what;
 };
 
-struct EventsRead {
-  std::vector<nlohmann::json> records;  // the valid ones, in file order (log_end included)
-  std::vector<LineProblem> problems;    // the others, skipped
+inline constexpr std::size_t kKeptProblems = 100;  // line problems kept for messages
+
+struct EventsScan {
+  std::vector<LineProblem> problems;  // the first kKeptProblems lines skipped, and why
+  std::size_t skipped = 0;            // all lines skipped
   std::size_t lines = 0;
+};
+
+struct EventsRead : EventsScan {
+  std::vector<nlohmann::json> records;  // the valid ones, in file order (log_end included)
 };
 
 // What is wrong with a record's shape ("field \"time\" must be a number, not a string"), or ""
@@ -48,9 +55,14 @@ std::optional<nlohmann::json> ParseRecord(std::string_view line, std::string& wh
 bool ReadBoundedLine(std::istream& in, std::string& line, bool& too_long,
                      std::size_t max = kMaxEventLine);
 
+// Streams the valid records of `in` to `each`, in file order (log_end included), holding one
+// line at a time: what report, stats and exec use, so memory does not grow with the file.
+EventsScan ForEachRecord(std::istream& in, const std::function<void(nlohmann::json&&)>& each);
+
+// All the valid records at once, for the small files of tests and tools that need them together.
 EventsRead ReadEventsFile(std::istream& in);
 
 // "FILE: line 7: ..." for the first few problems and a count of the rest, for stderr.
-std::string DescribeProblems(const std::string& file, const std::vector<LineProblem>& problems);
+std::string DescribeProblems(const std::string& file, const EventsScan& scan);
 
 }  // namespace report

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "report/escape.h"
+
 namespace report {
 namespace {
 
@@ -12,18 +14,8 @@ constexpr const char* kDim = "\x1b[2m";
 constexpr const char* kCyan = "\x1b[36m";
 constexpr const char* kReset = "\x1b[0m";
 
-// No byte below 0x20 (ESC included) or DEL reaches the terminal.
-std::string Safe(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) {
-      out += fmt::format("\\x{:02x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
+// No control byte, C1 control or bidi override from the record reaches the terminal.
+std::string Safe(std::string_view s) { return DisplayText(s); }
 
 std::string Value(const nlohmann::json& v) {
   if (v.is_string()) return "\"" + Safe(v.get<std::string>()) + "\"";

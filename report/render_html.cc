@@ -3,17 +3,21 @@
 // when the event was written; HTML needs its own escaping on top).
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
 #include "report/analysis.h"
 #include "report/escape.h"
 #include "report/explain.h"
+#include "report/json_text.h"
 
 namespace report {
 namespace {
 
-std::string Html(std::string_view s) {
+std::string Html(std::string_view raw) {
+  // Controls and bidi overrides would still reorder or hide text on the page.
+  const std::string s = DisplayText(raw);
   std::string out;
   for (char c : s) {
     switch (c) {
@@ -72,6 +76,11 @@ std::string Bars(const std::vector<std::pair<std::string, std::uint64_t>>& rows)
 // The timeline: one row per process, one mark per event, coloured by severity.
 std::string Timeline(const Analysis& a) {
   if (a.timeline.empty()) return "<p>No events.</p>";
+  std::string note;
+  if (a.records > a.timeline.size()) {
+    note = fmt::format("<p>The timeline shows the first {} of {} records.</p>", a.timeline.size(),
+                       a.records);
+  }
   double t0 = a.timeline.front().time, t1 = t0;
   std::map<int, int> rows;
   for (const auto& e : a.timeline) {
@@ -102,13 +111,20 @@ std::string Timeline(const Analysis& a) {
         lifecycle ? 3 : 6, lifecycle ? "#90a4ae" : SeverityColor(e.severity), Html(e.type),
         Html(e.text));
   }
-  return svg + "</svg>";
+  return svg + "</svg>" + note;
 }
 
 }  // namespace
 
-std::string RenderHtml(const Analysis& a, const std::string& title) {
-  std::string out = fmt::format(
+std::string RenderHtml(const Analysis& a, const std::string& title, const std::string& warning) {
+  std::string out;
+  RenderHtml(a, title, warning, out, {});
+  return out;
+}
+
+void RenderHtml(const Analysis& a, const std::string& title, const std::string& warning,
+                std::string& out, const Spill& spill) {
+  out += fmt::format(
       "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<title>tracejail report: {}</title><style>"
       "body{{font-family:sans-serif;margin:2em;max-width:1000px;color:#222}}"
@@ -125,7 +141,9 @@ std::string RenderHtml(const Analysis& a, const std::string& title) {
   if (!a.capabilities.empty()) {
     out += "<p>Capabilities in force: <code>" + Html(a.capabilities) + "</code></p>";
   }
+  if (!warning.empty()) out += "<p class=\"escape\">" + Html(warning) + "</p>";
   out += "<h2>Timeline</h2>" + Timeline(a);
+  MaybeSpill(out, spill);
   out += "<h2>Events by type</h2>" + Bars(std::vector<std::pair<std::string, std::uint64_t>>(
                                          a.by_type.begin(), a.by_type.end()));
   out += "<h2>Top syscalls</h2>" + Bars(TopCounts(a.syscalls, 10));
@@ -142,7 +160,8 @@ std::string RenderHtml(const Analysis& a, const std::string& title) {
         d.seq, d.looks_like_escape ? "escape" : "", Html(d.type),
         d.looks_like_escape ? " (looks like an escape)" : "", Html(d.what),
         d.repeats > 1 ? fmt::format(" ×{}", d.repeats) : "", Html(d.technique), Html(d.rule),
-        d.tip.is_null() ? "" : Html(JsonForDisplay(d.tip)));
+        d.tip.empty() ? "" : Html(TipForDisplay(d.tip)));
+    MaybeSpill(out, spill);
     if (!d.technique.empty() &&
         std::find(techniques.begin(), techniques.end(), d.technique) == techniques.end()) {
       techniques.push_back(d.technique);
@@ -170,6 +189,7 @@ std::string RenderHtml(const Analysis& a, const std::string& title) {
     for (const auto& [name, use] : *resources) {
       out += fmt::format("<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>", Html(name),
                          Html(CountsText(use.kinds, "×")), use.denied);
+      MaybeSpill(out, spill);
     }
   }
   out +=
@@ -181,21 +201,40 @@ std::string RenderHtml(const Analysis& a, const std::string& title) {
     std::string end = p.exit_code ? fmt::format("exit {}", *p.exit_code) : Html(p.signal);
     out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", pid, p.parent,
                        execs, end);
+    MaybeSpill(out, spill);
   }
   out += "</table></body></html>\n";
+}
+
+std::string RenderSarif(const Analysis& a, std::string_view integrity) {
+  std::string out;
+  RenderSarif(a, integrity, out, {});
   return out;
 }
 
-nlohmann::json RenderSarif(const Analysis& a) {
-  nlohmann::json rules = nlohmann::json::array();
-  nlohmann::json results = nlohmann::json::array();
-  std::map<std::string, bool> seen;
+void RenderSarif(const Analysis& a, std::string_view integrity, std::string& out,
+                 const Spill& spill) {
+  JsonText w(out, 0, spill);
+  w.Open('{');
+  w.Value("https://json.schemastore.org/sarif-2.1.0.json", "$schema");
+  w.Value("2.1.0", "version");
+  w.Open('[', "runs");
+  w.Open('{');
+  w.Open('{', "tool");
+  w.Open('{', "driver");
+  w.Value("tracejail", "name");
+  w.Value("0.1.0", "version");
+  w.Open('[', "rules");
+  std::set<std::string_view> seen;
   for (const auto& d : a.denials) {
-    if (!seen[d.rule]) {
-      seen[d.rule] = true;
-      rules.push_back(
-          {{"id", d.rule}, {"shortDescription", {{"text", "tracejail policy rule " + d.rule}}}});
-    }
+    if (!seen.insert(d.rule).second) continue;
+    w.Value({{"id", d.rule}, {"shortDescription", {{"text", "tracejail policy rule " + d.rule}}}});
+  }
+  w.Close();
+  w.Close();
+  w.Close();
+  w.Open('[', "results");
+  for (const auto& d : a.denials) {
     std::string level = d.severity == "critical" || d.severity == "high" ? "error"
                         : d.severity == "medium"                         ? "warning"
                                                                          : "note";
@@ -222,16 +261,15 @@ nlohmann::json RenderSarif(const Analysis& a) {
              {"region", {{"startLine", std::max(line, 1)}}}}}}}},
         {"properties",
          {{"seq", d.seq}, {"syscall", d.syscall}, {"looksLikeEscape", d.looks_like_escape}}}};
-    if (!d.tip.is_null()) result["properties"]["tip"] = d.tip;
-    results.push_back(result);
+    if (!d.tip.empty()) result["properties"]["tip"] = nlohmann::json::parse(d.tip);
+    w.Value(result);
   }
-  return {
-      {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
-      {"version", "2.1.0"},
-      {"runs",
-       {{{"tool", {{"driver", {{"name", "tracejail"}, {"version", "0.1.0"}, {"rules", rules}}}}},
-         {"results", results},
-         {"properties", {{"risk", Name(a.risk)}, {"reasons", a.reasons}}}}}}};
+  w.Close();
+  w.Value({{"risk", Name(a.risk)}, {"reasons", a.reasons}, {"integrity", integrity}}, "properties");
+  w.Close();
+  w.Close();
+  w.Close();
+  out += '\n';
 }
 
 }  // namespace report

@@ -46,3 +46,105 @@ TEST_CASE("analysis: processes whose parents form a cycle are shown once each", 
     CHECK(Count(text, pid) == 1);
   }
 }
+
+namespace {
+
+nlohmann::json Denied(int i, const std::string& path) {
+  return {{"type", "permission_denied"},
+          {"severity", "medium"},
+          {"seq", i + 1},
+          {"time", 1.0 + i},
+          {"pid", 100},
+          {"syscall", {{"name", "openat"}}},
+          {"args", {{"pathname", {{"raw", path}, {"resolved", path}, {"access", "read"}}}}},
+          {"decision", {{"action", "deny"}, {"rule", "standard:9#/files/rules/0"}}},
+          {"tip", {{"files", {{"rules", {{{"path", path}, {"action", "allow"}}}}}}}},
+          {"message", "openat deny " + path}};
+}
+
+// Every renderer, once into one string and once spilled in pieces.
+std::vector<std::pair<std::string, std::string>> BothWays(const report::Analysis& a) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto spilled = [&](auto render) {
+    std::string whole, piece;
+    render(piece, report::Spill([&whole](std::string& chunk) {
+             whole += chunk;
+             chunk.clear();
+           }));
+    return whole + piece;
+  };
+  out.emplace_back(report::RenderText(a), spilled([&](std::string& s, const report::Spill& sp) {
+                     report::RenderText(a, s, sp);
+                   }));
+  out.emplace_back(report::RenderMarkdown(a), spilled([&](std::string& s, const report::Spill& sp) {
+                     report::RenderMarkdown(a, s, sp);
+                   }));
+  out.emplace_back(report::RenderHtml(a, "t"),
+                   spilled([&](std::string& s, const report::Spill& sp) {
+                     report::RenderHtml(a, "t", "", s, sp);
+                   }));
+  out.emplace_back(report::RenderSarif(a, "intact"),
+                   spilled([&](std::string& s, const report::Spill& sp) {
+                     report::RenderSarif(a, "intact", s, sp);
+                   }));
+  out.emplace_back(report::RenderJson(a), spilled([&](std::string& s, const report::Spill& sp) {
+                     report::RenderJson(a, nlohmann::json::object(), 0, s, sp);
+                   }));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("analysis: reports written in pieces equal reports written whole", "[analysis]") {
+  // Enough distinct denials that every renderer spills several times.
+  std::vector<nlohmann::json> events;
+  for (int i = 0; i < 30000; ++i) events.push_back(Denied(i, "/secret/file" + std::to_string(i)));
+  report::Analysis a = report::Analyze(events);
+  REQUIRE(a.denials.size() == 30000);
+  for (const auto& [whole, pieces] : BothWays(a)) {
+    CHECK(whole.size() > report::kSpillBytes);
+    CHECK(whole == pieces);
+  }
+  // The JSON ones are one document each, with every denial and its tip.
+  nlohmann::json json = nlohmann::json::parse(report::RenderJson(a));
+  CHECK(json["denials"].size() == 30000);
+  CHECK(json["denials"][7]["tip"]["files"]["rules"][0]["path"] == "/secret/file7");
+  nlohmann::json sarif = nlohmann::json::parse(report::RenderSarif(a, "broken"));
+  CHECK(sarif["runs"][0]["results"].size() == 30000);
+  CHECK(sarif["runs"][0]["properties"]["integrity"] == "broken");
+}
+
+TEST_CASE("analysis: the timeline keeps a bounded number of marks and says so", "[analysis]") {
+  std::vector<nlohmann::json> events;
+  const std::size_t n = report::kMaxTimeline + 500;
+  for (std::size_t i = 0; i < n; ++i) events.push_back(Denied(static_cast<int>(i), "/same"));
+  report::Analysis a = report::Analyze(events);
+  CHECK(a.records == n);
+  CHECK(a.timeline.size() == report::kMaxTimeline);
+  // Identical denials are one row with a count.
+  REQUIRE(a.denials.size() == 1);
+  CHECK(a.denials[0].repeats == n);
+  CHECK(report::RenderHtml(a, "t").find("first " + std::to_string(report::kMaxTimeline) + " of " +
+                                        std::to_string(n)) != std::string::npos);
+}
+
+TEST_CASE("analysis: control and bidi characters in a crafted file never reach the reader",
+          "[analysis][escape]") {
+  // A forged events file can hold any valid JSON string; the writer's own files never do.
+  const std::string evil =
+      "/x\x1b]0;pwned\x07\xe2\x80\xae"
+      "cod.exe\x9b";
+  nlohmann::json e = Denied(0, evil);
+  e["message"] = "openat deny " + evil;
+  e["decision"]["rule"] = "rule\x1b[2J";
+  e["type"] = "permission_denied";
+  report::Analysis a = report::Analyze({e});
+  for (const std::string& text :
+       {report::RenderText(a), report::RenderMarkdown(a), report::RenderHtml(a, "t")}) {
+    CHECK(text.find('\x1b') == std::string::npos);
+    CHECK(text.find('\x07') == std::string::npos);
+    CHECK(text.find("\xe2\x80\xae") == std::string::npos);  // RIGHT-TO-LEFT OVERRIDE
+    CHECK(text.find("\\x1b") != std::string::npos);         // shown, not hidden
+  }
+  CHECK(report::RenderText(a).find("\\u{202e}cod.exe") != std::string::npos);
+}

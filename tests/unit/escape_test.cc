@@ -297,3 +297,34 @@ TEST_CASE("JsonForDisplay: bidi and C1 and DEL become u-escapes of the same JSON
   // Ordinary UTF-8 stays readable.
   CHECK(report::JsonForDisplay(nlohmann::json("/home/jos\xc3\xa9")) == "\"/home/jos\xc3\xa9\"");
 }
+
+TEST_CASE("DisplayText: keeps text and backslashes and shows controls", "[escape]") {
+  CHECK(report::DisplayText("plain /path with spaces") == "plain /path with spaces");
+  // The writer's own escapes pass through unchanged (no doubled backslashes).
+  CHECK(report::DisplayText("a\\x1bb\\\\c") == "a\\x1bb\\\\c");
+  CHECK(report::DisplayText("caf\xc3\xa9 \xe6\x97\xa5") == "caf\xc3\xa9 \xe6\x97\xa5");
+  CHECK(report::DisplayText("a\x1b[31mb") == "a\\x1b[31mb");
+  CHECK(report::DisplayText("line\nbreak\ttab\x7f") == "line\\x0abreak\\x09tab\\x7f");
+  CHECK(report::DisplayText("\xe2\x80\xae"
+                            "evil") == "\\u{202e}evil");  // bidi override
+  CHECK(report::DisplayText("\xc2\x9b"
+                            "2J") == "\\u{009b}2J");       // C1 CSI
+  CHECK(report::DisplayText("\xff\xc3") == "\\xff\\xc3");  // not UTF-8
+}
+
+TEST_CASE("DisplayText: random bytes give valid UTF-8 with no control character",
+          "[escape][fuzz]") {
+  std::mt19937_64 rng(20261206);
+  for (int i = 0; i < 20000; ++i) {
+    std::string bytes(rng() % 24, '\0');
+    for (char& c : bytes) c = static_cast<char>(rng());
+    std::string shown = report::DisplayText(bytes);
+    CAPTURE(report::EscapeBytes(bytes));
+    CHECK(report::EscapeBytes(shown) ==
+          [&] {  // valid UTF-8 without controls: EscapeBytes changes only backslashes
+            std::string doubled;
+            for (char c : shown) doubled += c == '\\' ? std::string("\\\\") : std::string(1, c);
+            return doubled;
+          }());
+  }
+}

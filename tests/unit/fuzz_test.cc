@@ -3,6 +3,7 @@
 // thousand times with a fixed seed (a failure names its round, so it reproduces), and runs every
 // consumer on the result: the reader, the analysis and all five renderers, stats, verify, learn
 // and the live view for events; the loader for policies, where PolicyError is the only way out.
+#include <algorithm>
 #include <cstdint>
 #include <fstream>
 #include <random>
@@ -105,11 +106,16 @@ void RunEveryConsumer(const std::string& text) {
   std::istringstream in(text);
   report::EventsRead read = report::ReadEventsFile(in);
   report::Analysis a = report::Analyze(read.records);
-  (void)report::RenderText(a);
-  (void)report::RenderMarkdown(a);
-  (void)report::RenderHtml(a, "fuzz");
-  (void)report::RenderJson(a).dump(-1, ' ', false, json::error_handler_t::replace);
-  (void)report::RenderSarif(a).dump(-1, ' ', false, json::error_handler_t::replace);
+  // Text for people carries no control byte from the file (a newline is layout).
+  for (const std::string& shown :
+       {report::RenderText(a), report::RenderMarkdown(a), report::RenderHtml(a, "fuzz")}) {
+    CHECK(std::none_of(shown.begin(), shown.end(), [](char c) {
+      return (static_cast<unsigned char>(c) < 0x20 && c != '\n') || c == 0x7f;
+    }));
+  }
+  // The JSON written piece by piece is one valid document.
+  CHECK_FALSE(json::parse(report::RenderJson(a), nullptr, false).is_discarded());
+  CHECK_FALSE(json::parse(report::RenderSarif(a, "intact"), nullptr, false).is_discarded());
   (void)report::RenderStatsText(report::AggregateRuns({{"fuzz", a}}));
   std::istringstream again(text);
   (void)report::VerifyChain(again);
