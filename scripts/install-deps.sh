@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # Installs what tracejail needs to build, test and benchmark on Debian 12. Idempotent: installs
-# only what is missing. Needs root when something is missing.
+# only what is missing. Needs root when something is missing. --no-browser leaves out Chromium
+# (only the HTML report tests need it; the demo does not).
 set -euo pipefail
+browser=1
+if [[ ${1:-} == --no-browser ]]; then
+  browser=0
+fi
 
 packages=(
   g++ make cmake pkg-config            # toolchain
   libseccomp-dev libboost-dev nlohmann-json3-dev libfmt-dev libcli11-dev catch2 libssl-dev
-  clang-format-14 python3 strace       # format check, demo summary, benchmark baseline
+  clang-format-14 python3 strace       # format check, test helpers, benchmark baseline
   python3-jsonschema                   # tests check events and results against docs/schema
-  chromium                             # the HTML report is checked in headless Chromium
 )
+if ((browser)); then
+  packages+=(chromium) # the HTML report is checked in headless Chromium
+fi
 
 missing=()
 for p in "${packages[@]}"; do
