@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # report_scale.sh [BUILD_DIR]: the reports are linear in events and processes. Generates two
 # events files a program could make tracejail write (100,000 distinct denials; a fork chain of
-# 25,000 processes), then times `report` (text, html, sarif) and `stats` on each and prints
+# 25,000 processes), then times `report` in every format and `stats` on each and prints
 # wall time, peak RSS and output size. Issue target: seconds and < 256 MB each.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,7 +44,10 @@ def chain():
 write(sys.argv[1] + "/chain.jsonl", chain())
 PY
 for file in denials chain; do
-  for what in "report --format text" "report --format markdown" "report --format json" "report --format html" "report --format sarif" "stats"; do
+  whats=()
+  while IFS=$'\t' read -r format _; do whats+=("report --format $format"); done \
+    < <("$build/cli/tracejail" report --list-formats)
+  for what in "${whats[@]}" "stats"; do
     start=$(date +%s.%N)
     # shellcheck disable=SC2086
     /usr/bin/time -f '%M' -o "$work/rss" "$build/cli/tracejail" $what "$work/$file.jsonl" >"$work/out" 2>/dev/null || true

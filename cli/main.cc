@@ -27,6 +27,7 @@
 #include "cli/exit_codes.h"
 #include "cli/learn_command.h"
 #include "cli/live.h"
+#include "cli/report_command.h"
 #include "cli/run_command.h"
 #include "cli/run_options.h"
 #include "cli/selftest_command.h"
@@ -48,138 +49,6 @@
 namespace {
 
 using cli::Error;
-
-int Verify(const std::string& file, const std::string& expect, const std::string& key_file) {
-  report::ChainHash hash;
-  if (!key_file.empty()) {
-    std::string why;
-    std::optional<std::string> key = cli::ReadKeyFile(key_file, why);
-    if (!key) {
-      Error("--key " + why);
-      return cli::kExitUsage;
-    }
-    hash = report::ChainHash(std::move(*key));
-  }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    Error(fmt::format("cannot read {}: {}", file, std::strerror(errno)));
-    return cli::kExitUsage;
-  }
-  report::VerifyResult r = report::VerifyChain(in, hash);
-  if (!expect.empty() && r.final_hash != expect) {
-    r.problems.push_back(fmt::format(
-        "the chain ends in {}, not in the expected {}: this is not the file that run wrote, or "
-        "it was rewritten whole",
-        r.final_hash.empty() ? std::string("nothing") : r.final_hash, expect));
-  }
-  const std::string shown = report::EscapeBytes(file);
-  if (r.ok()) {
-    std::printf("%s: ok, %zu records, hash chain intact (%s%s)\n", shown.c_str(), r.lines,
-                std::string(hash.name()).c_str(), expect.empty() ? "" : ", final hash as expected");
-    return 0;
-  }
-  for (const auto& p : r.problems) std::printf("%s: %s\n", shown.c_str(), p.c_str());
-  std::printf("%s: TAMPERED or incomplete (%zu problem%s)\n", shown.c_str(), r.problems.size(),
-              r.problems.size() == 1 ? "" : "s");
-  return cli::kExitVerifyFailed;
-}
-
-int Report(const std::string& file, const std::string& format, const std::string& out_path) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    Error(fmt::format("cannot read {}: {}", file, std::strerror(errno)));
-    return cli::kExitUsage;
-  }
-  report::EventsScan scan;
-  report::Analysis analysis = report::AnalyzeFile(in, scan);
-  in.clear();
-  in.seekg(0);
-  report::VerifyResult chain = report::VerifyChain(in);
-  std::string integrity =
-      chain.ok() ? fmt::format("hash chain intact ({} records)", chain.lines)
-                 : fmt::format("HASH CHAIN BROKEN ({} problems; run tracejail verify {})",
-                               chain.problems.size(), report::EscapeBytes(file));
-  // Written as it is rendered: a report of a large run is never whole in memory.
-  report::OutputFile output;
-  std::optional<std::string> failed = output.Open(out_path);
-  std::string text;
-  const report::Spill spill = [&output, &failed](std::string& chunk) {
-    if (!failed) failed = output.Write(chunk);
-    chunk.clear();
-  };
-  if (format == "json") {
-    report::RenderJson(analysis,
-                       {{"integrity", {{"ok", chain.ok()}, {"problems", chain.problems}}}}, 0, text,
-                       spill);
-    text += "\n";
-  } else if (format == "html") {
-    report::RenderHtml(analysis, file,
-                       chain.ok() ? "" : "The events file failed verification: " + integrity, text,
-                       spill);
-  } else if (format == "sarif") {
-    report::RenderSarif(analysis, chain.ok() ? "intact" : "broken", text, spill);
-  } else if (format == "markdown") {
-    report::RenderMarkdown(analysis, text, spill);
-    text += "\n_Events file: " + integrity + "._\n";
-  } else {
-    report::RenderText(analysis, text, spill);
-    text += "\nEvents file: " + integrity + "\n";
-  }
-  if (!failed) failed = output.Write(text);
-  if (!failed) failed = output.Close();
-  std::fputs(report::DescribeProblems(file, scan).c_str(), stderr);
-  if (failed) {
-    Error(*failed);
-    return cli::kExitInternal;
-  }
-  // The report covers the records that could be read; the status says some could not.
-  return scan.skipped == 0 ? 0 : cli::kExitBadInput;
-}
-
-int Stats(const std::vector<std::string>& inputs, bool json) {
-  std::vector<std::string> files;
-  for (const auto& in : inputs) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(in, ec)) {
-      for (const auto& entry : std::filesystem::directory_iterator(in, ec)) {
-        if (entry.path().extension() == ".jsonl") files.push_back(entry.path().string());
-      }
-    } else if (std::filesystem::exists(in, ec)) {
-      files.push_back(in);
-    } else {
-      Error(fmt::format("{}: no such file or directory", in));
-      return cli::kExitUsage;
-    }
-  }
-  std::sort(files.begin(), files.end());
-  if (files.empty()) {
-    Error("no events files (*.jsonl) found");
-    return cli::kExitUsage;
-  }
-  report::RunStats runs;
-  bool skipped = false;
-  for (const auto& f : files) {
-    std::ifstream in(f, std::ios::binary);
-    if (!in) {
-      Error(fmt::format("cannot read {}: {}", report::EscapeBytes(f), std::strerror(errno)));
-      return cli::kExitUsage;
-    }
-    report::EventsScan scan;
-    report::Analysis analysis = report::AnalyzeFile(in, scan);
-    std::fputs(report::DescribeProblems(f, scan).c_str(), stderr);
-    skipped = skipped || scan.skipped > 0;
-    runs.Add(f, analysis);
-  }
-  nlohmann::json stats = runs.Json();
-  std::string text =
-      json ? stats.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"
-           : report::RenderStatsText(stats);
-  if (std::optional<std::string> failed = report::WriteOutput("", text)) {
-    Error(*failed);
-    return cli::kExitInternal;
-  }
-  return skipped ? cli::kExitBadInput : 0;
-}
 
 int ShowPreset(const std::string& name) {
   if (name == "list") {
@@ -293,36 +162,16 @@ int main(int argc, char** argv) {
   watch_cmd->add_option("endpoint", watch_endpoint, "unix:PATH or tcp:ADDRESS:PORT")->required();
   watch_cmd->add_flag("--denied", watch_denied, "only decisions that deny, escapes and limits");
 
-  std::string verify_file;
+  cli::VerifyArgs verify;
   CLI::App* verify_cmd =
       app.add_subcommand("verify", "check an events file's hash chain for tampering");
-  verify_cmd->add_option("events", verify_file, "events file (JSON Lines)")->required();
-  std::string verify_expect, verify_key;
-  verify_cmd
-      ->add_option("--expect", verify_expect,
-                   "the chain's final hash as the run's result recorded it "
-                   "(events_chain.final_hash): proves this is that run's file, whole")
-      ->check([](const std::string& v) {
-        return v.size() == 64 && v.find_first_not_of("0123456789abcdef") == std::string::npos
-                   ? std::string()
-                   : std::string("expected 64 lowercase hex digits");
-      });
-  verify_cmd->add_option("--key", verify_key,
-                         "the key FILE the run was given with --events-key (HMAC-SHA-256 chain)");
-
-  std::string report_file, report_format = "text", report_out;
+  cli::AddVerifyOptions(verify_cmd, verify);
+  cli::ReportArgs report_args;
   CLI::App* report_cmd = app.add_subcommand("report", "a forensic report from an events file");
-  report_cmd->add_option("events", report_file, "events file (JSON Lines)")->required();
-  report_cmd->add_option("--format", report_format, "text (default), markdown, json, html, sarif")
-      ->check(CLI::IsMember({"text", "markdown", "json", "html", "sarif"}));
-  report_cmd->add_option("-o,--output", report_out, "write here instead of stdout");
-
-  std::vector<std::string> stats_inputs;
-  bool stats_json = false;
+  cli::AddReportOptions(report_cmd, report_args);
+  cli::StatsArgs stats;
   CLI::App* stats_cmd = app.add_subcommand("stats", "statistics across many runs' events files");
-  stats_cmd->add_option("inputs", stats_inputs, "events files, or directories of *.jsonl")
-      ->required();
-  stats_cmd->add_flag("--json", stats_json, "print JSON");
+  cli::AddStatsOptions(stats_cmd, stats);
 
   CLI::App* policy_cmd = app.add_subcommand("policy", "inspect and check policies");
   policy_cmd->require_subcommand(1);
@@ -379,9 +228,9 @@ int main(int argc, char** argv) {
   if (*selftest_cmd) return cli::Selftest(selftest);
   if (*watch_cmd) return cli::Watch(watch_endpoint, watch_denied);
   if (*merge_cmd) return cli::MergeDrafts(merge_files, merge_out);
-  if (*verify_cmd) return Verify(verify_file, verify_expect, verify_key);
-  if (*report_cmd) return Report(report_file, report_format, report_out);
-  if (*stats_cmd) return Stats(stats_inputs, stats_json);
+  if (*verify_cmd) return cli::Verify(verify);
+  if (*report_cmd) return cli::Report(report_args);
+  if (*stats_cmd) return cli::Stats(stats);
   if (*show_cmd) return ShowPreset(show_name);
   if (*check_cmd) return CheckPolicies(check_files);
   if (*import_cmd) return ImportOci(import_file, convert_out);

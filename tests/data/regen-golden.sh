@@ -5,6 +5,6 @@
 set -euo pipefail
 tj=$(cd "${1:?usage: regen-golden.sh BUILD_DIR}" && pwd)/cli/tracejail
 cd "$(dirname "$0")"
-for format in text markdown json html sarif; do
+for format in $("$tj" report --list-formats | cut -f1); do
   "$tj" report events-fixture.jsonl --format "$format" -o "golden/report.$format"
 done
