@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "policy/policy.h"
+#include "base/path.h"
 
 namespace policy {
 namespace {
@@ -62,18 +62,6 @@ bool CheckEscapes(std::string_view p, std::string* error, bool path) {
     }
   }
   return true;
-}
-
-std::vector<std::string_view> SplitPath(std::string_view path) {
-  std::vector<std::string_view> parts;
-  std::size_t i = 0;
-  while (i < path.size()) {
-    std::size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    if (j > i) parts.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return parts;
 }
 
 // Matches a bracket expression at pattern[pi] ('[' already seen at pi); returns the index after
@@ -232,7 +220,7 @@ std::optional<PathPattern> PathPattern::Compile(std::string_view pattern, std::s
   PathPattern out;
   out.literal_ = !HasWildcard(pattern);
   if (out.literal_) {
-    out.text_ = NormalizePath(Unescaped(pattern));
+    out.text_ = base::NormalizePath(Unescaped(pattern));
     out.anchor_ = out.text_;
     out.specificity_ = static_cast<int>(out.text_.size());
     return out;
@@ -241,7 +229,7 @@ std::optional<PathPattern> PathPattern::Compile(std::string_view pattern, std::s
   std::string anchor(1, '/');
   bool anchored = true;
   // "\/" is refused above, so every "/" separates components.
-  for (std::string_view part : SplitPath(pattern)) {
+  for (std::string_view part : base::SplitPath(pattern)) {
     if (part == "." || part == "..") return fail("\".\" and \"..\" are not allowed in a pattern");
     if (part == "**") {
       out.components_.push_back({Component::kAnyDepth, ""});
@@ -291,9 +279,9 @@ bool PathPattern::MatchFrom(std::size_t pi, std::vector<std::string_view>& parts
 }
 
 bool PathPattern::Matches(std::string_view path) const {
-  if (literal_) return PathHasPrefix(path, text_);
+  if (literal_) return base::PathHasPrefix(path, text_);
   if (path.empty() || path[0] != '/') return false;  // anonymous objects (pipe:[12]) are not paths
-  std::vector<std::string_view> parts = SplitPath(path);
+  std::vector<std::string_view> parts = base::SplitPath(path);
   return MatchFrom(0, parts, 0);
 }
 

@@ -19,6 +19,7 @@
 
 #include <fmt/format.h>
 
+#include "base/path.h"
 #include "policy/capabilities.h"
 #include "policy/json_positions.h"
 #include "policy/names.h"
@@ -936,12 +937,12 @@ Policy Load(std::string_view text, const std::string& origin, const std::string&
 Variables DefaultVariables() {
   Variables vars;
   char buf[PATH_MAX];
-  vars["CWD"] = getcwd(buf, sizeof buf) ? NormalizePath(buf) : "/";
+  vars["CWD"] = getcwd(buf, sizeof buf) ? base::NormalizePath(buf) : "/";
   vars["WORKDIR"] = vars["CWD"];
   const char* home = std::getenv("HOME");
-  vars["HOME"] = home && home[0] == '/' ? NormalizePath(home) : "/nonexistent";
+  vars["HOME"] = home && home[0] == '/' ? base::NormalizePath(home) : "/nonexistent";
   const char* tmp = std::getenv("TMPDIR");
-  vars["TMPDIR"] = tmp && tmp[0] == '/' ? NormalizePath(tmp) : "/tmp";
+  vars["TMPDIR"] = tmp && tmp[0] == '/' ? base::NormalizePath(tmp) : "/tmp";
   vars["COMMAND"] = "/nonexistent/command";
   return vars;
 }

@@ -71,36 +71,6 @@ bool Better(const Standing& a, const Standing& b) {
 
 }  // namespace
 
-std::string NormalizePath(std::string_view path) {
-  std::vector<std::string_view> parts;
-  std::size_t i = 0;
-  while (i < path.size()) {
-    while (i < path.size() && path[i] == '/') ++i;
-    std::size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    std::string_view part = path.substr(i, j - i);
-    i = j;
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(part);
-  }
-  std::string out;
-  for (auto p : parts) {
-    out += '/';
-    out += p;
-  }
-  return out.empty() ? "/" : out;
-}
-
-bool PathHasPrefix(std::string_view path, std::string_view prefix) {
-  if (prefix == "/") return !path.empty() && path[0] == '/';
-  if (!path.starts_with(prefix)) return false;
-  return path.size() == prefix.size() || path[prefix.size()] == '/';
-}
-
 bool CidrContains(const Cidr& cidr, const SocketAddress& addr) {
   if (cidr.family == AF_INET && IsMappedV4(addr)) return CidrContains(cidr, AsV4(addr));
   if (cidr.family != addr.family) return false;

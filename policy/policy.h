@@ -187,12 +187,6 @@ class Policy {
   std::size_t syscall_indexed_ = 0;
 };
 
-// Normalises an absolute path lexically: collapses "//", ".", "..", drops a trailing "/".
-std::string NormalizePath(std::string_view path);
-
-// True when `path` equals `prefix` or lies below it (component-wise).
-bool PathHasPrefix(std::string_view path, std::string_view prefix);
-
 bool CidrContains(const Cidr& cidr, const SocketAddress& addr);
 
 // The destinations a connect or send to `addr` reaches, as the kernel uses them: IPv4-mapped

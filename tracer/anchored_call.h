@@ -1,6 +1,6 @@
 // An anchored path call in flight (tracer/fs_anchor.h): what the supervisor remembers while it
 // steps the tracee through the injected calls, one syscall-stop at a time
-// (tracer/anchored_call.cc):
+// (tracer/supervisor_anchored.cc):
 //
 //   seccomp stop of the call  -> the call becomes openat2 of the first anchor
 //   exit of openat2           -> the anchor's descriptor; the next anchor's openat2, or the call

@@ -23,7 +23,7 @@
 #include "policy/names.h"
 #include "policy/policy.h"
 #include "report/escape.h"
-#include "tracer/pin.h"
+#include "tracer/pin_layout.h"
 #include "tracer/sockaddr.h"
 #include "tracer/xlat.h"
 

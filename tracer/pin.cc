@@ -16,8 +16,6 @@
 namespace tracer {
 namespace {
 
-constexpr std::uint64_t kPage = 4096;
-
 // The sockaddr to hand the kernel: as read, or for a relative AF_UNIX path, its absolute form.
 // Empty when a relative unix path cannot be made absolute (it then stays cwd-relative).
 std::string PinnedSockaddr(const DecodedCall& call, std::string& unpinned) {
@@ -95,13 +93,6 @@ std::uint64_t AppendAligned(std::string& bytes, std::uint64_t base, std::string_
   std::uint64_t at = base + bytes.size();
   bytes.append(data);
   return at;
-}
-
-bool TouchesPinRegion(std::uint64_t addr, std::uint64_t len) {
-  if (len == 0) len = 1;
-  std::uint64_t end = addr + len < addr ? ~std::uint64_t{0} : addr + len;
-  end = end > ~std::uint64_t{0} - kPage ? end : (end + kPage - 1) & ~(kPage - 1);
-  return addr < kPinEnd && end > kPinBase;
 }
 
 PinPlan PlanPins(const DecodedCall& call, std::uint64_t slot) {

@@ -24,14 +24,11 @@
 #include <utility>
 #include <vector>
 
+#include "tracer/pin_layout.h"
+
 namespace tracer {
 
 struct DecodedCall;
-
-inline constexpr std::uint64_t kPinBase = 0x10000;   // vm.mmap_min_addr's usual value
-inline constexpr std::uint64_t kPinEnd = 0x400000;   // below the usual non-PIE load address
-inline constexpr std::uint64_t kPinSlotSize = 8192;  // two PATH_MAX paths, or a path + open_how
-inline constexpr std::uint64_t kPinSlots = (kPinEnd - kPinBase) / kPinSlotSize;  // 504
 
 // What to do for one allowed call: the bytes to write at the slot, and the argument registers to
 // point at them. `unpinned` names what the decision still rests on that the tracee can change,
@@ -67,9 +64,6 @@ PinPlan PlanPins(const DecodedCall& call, std::uint64_t slot);
 // Appends `data` to `bytes` (which is written at `base`) at the next 8-byte boundary; returns
 // the address it will have.
 std::uint64_t AppendAligned(std::string& bytes, std::uint64_t base, std::string_view data);
-
-// Does [addr, addr + len) (len 0 counts as one page) overlap the pinned region?
-bool TouchesPinRegion(std::uint64_t addr, std::uint64_t len);
 
 // Slot allocation for one address space; threads and CLONE_VM children share it. A slot is
 // held from a task's first pinned call until it exits or execs.

@@ -214,8 +214,8 @@ class Supervisor {
   // kGone: the call could not be steered and the task was killed (Abandon).
   enum class PinFailure : std::uint8_t { kNone, kNoSlot, kUnwritable, kGone };
   PinFailure PinArguments(Tracee& t, DecodedCall& call);
-  // Anchored path calls (tracer/anchored_call.h, tracer/anchored_call.cc). StartAnchored turns
-  // the allowed call at its seccomp stop into the first anchor's openat2; false: it cannot be
+  // Anchored path calls (tracer/anchored_call.h, tracer/supervisor_anchored.cc). StartAnchored
+  // turns the allowed call at its seccomp stop into the first anchor's openat2; false: it cannot be
   // anchored (call.walk_gap says why) and nothing was changed. The task may be gone (kGone in
   // `failure`).
   bool StartAnchored(Tracee& t, DecodedCall& call, AnchorPlan plan, PinSpace& space,

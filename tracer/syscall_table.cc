@@ -9,7 +9,7 @@
 #include <algorithm>
 
 #include "policy/syscall_classes.h"
-#include "tracer/pin.h"
+#include "tracer/pin_layout.h"
 
 namespace tracer {
 namespace {

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/path.h"
 #include "policy/policy.h"
 #include "tracer/decode.h"
 #include "tracer/memory.h"
@@ -142,14 +143,14 @@ class FakeContext final : public tracer::TraceeContext {
       return {"", it->second};
     }
     if (path.empty() && !empty_path_ok) return {"", ENOENT};
-    if (!path.empty() && path[0] == '/') return {policy::NormalizePath(path), 0};
+    if (!path.empty() && path[0] == '/') return {base::NormalizePath(path), 0};
     std::string base = cwd;
     if (dirfd != AT_FDCWD) {
       auto it = dir_fds.find(dirfd);
       if (it == dir_fds.end()) return {"", EBADF};
       base = it->second;
     }
-    return {policy::NormalizePath(base + "/" + std::string(path)), 0};
+    return {base::NormalizePath(base + "/" + std::string(path)), 0};
   }
 
   bool InTree(pid_t pid_or_tid) const override {

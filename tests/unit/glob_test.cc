@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "base/path.h"
 #include "policy/glob.h"
 #include "policy/policy.h"
 
@@ -389,7 +390,7 @@ TEST_CASE("EscapeGlob: the escaped name matches the name and nothing near it",
     }
     for (const auto& probe : probes) {
       CAPTURE(probe);
-      CHECK(compiled->Matches(probe) == policy::PathHasPrefix(probe, path));
+      CHECK(compiled->Matches(probe) == base::PathHasPrefix(probe, path));
     }
   }
 }

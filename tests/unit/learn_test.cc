@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "base/path.h"
 #include "policy/glob.h"
 #include "policy/learn.h"
 #include "policy/loader.h"
@@ -970,10 +971,10 @@ TEST_CASE("Learn: a draft never allows a path that was not touched", "[learn][es
       }
       auto covered = [&](const std::string& probe, const std::string& kind) {
         for (const auto& t : touched) {
-          if (t.kind == kind && policy::PathHasPrefix(probe, t.path)) return true;
+          if (t.kind == kind && base::PathHasPrefix(probe, t.path)) return true;
         }
         for (const auto& [d, names] : reads) {
-          if (kind == "read" && names.size() >= threshold && policy::PathHasPrefix(probe, d)) {
+          if (kind == "read" && names.size() >= threshold && base::PathHasPrefix(probe, d)) {
             return true;
           }
         }

@@ -16,6 +16,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "base/path.h"
 #include "policy/explain.h"
 #include "policy/loader.h"
 #include "policy/names.h"
@@ -96,7 +97,7 @@ TEST_CASE("Loader: the default policy loads with variables expanded", "[loader]"
     CHECK_THAT(r.id, Catch::Contains("#/files/rules/"));
     CHECK(text.find("${") == std::string::npos);
     CHECK(text[0] == '/');
-    if (r.pattern.is_literal()) CHECK(text == policy::NormalizePath(text));
+    if (r.pattern.is_literal()) CHECK(text == base::NormalizePath(text));
     CHECK(Any(r.access));
   }
   CHECK(FindPathRule(p, "/home/alice/.ssh") != nullptr);
@@ -339,7 +340,7 @@ TEST_CASE("Loader: DefaultVariables are absolute and normalised", "[loader]") {
     const std::string& v = vars.at(name);
     REQUIRE_FALSE(v.empty());
     CHECK(v[0] == '/');
-    CHECK(v == policy::NormalizePath(v));
+    CHECK(v == base::NormalizePath(v));
   }
 }
 

@@ -13,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "base/path.h"
 #include "policy/loader.h"
 #include "policy/policy.h"
 
@@ -141,9 +142,9 @@ TEST_CASE("NormalizePath collapses slashes, dots and dot-dots lexically", "[poli
   };
   for (const auto& c : cases) {
     CAPTURE(c.in);
-    CHECK(policy::NormalizePath(c.in) == c.out);
+    CHECK(base::NormalizePath(c.in) == c.out);
     // Idempotent: a normalised path is its own normal form.
-    CHECK(policy::NormalizePath(policy::NormalizePath(c.in)) == c.out);
+    CHECK(base::NormalizePath(base::NormalizePath(c.in)) == c.out);
   }
 }
 
@@ -174,7 +175,7 @@ TEST_CASE("PathHasPrefix matches whole components only", "[policy][path]") {
   };
   for (const auto& c : cases) {
     CAPTURE(c.path, c.prefix);
-    CHECK(policy::PathHasPrefix(c.path, c.prefix) == c.match);
+    CHECK(base::PathHasPrefix(c.path, c.prefix) == c.match);
   }
 }
 
@@ -791,7 +792,7 @@ TEST_CASE("Tip: a denied path with metacharacters gets a rule for that path only
       CAPTURE(probe);
       for (Access kind : {Access::kRead, Access::kWrite, Access::kCreate}) {
         Action got = fixed.DecidePathAccess(probe, kind).action;
-        bool tipped = policy::PathHasPrefix(probe, c.path) && Any(c.access & kind);
+        bool tipped = base::PathHasPrefix(probe, c.path) && Any(c.access & kind);
         CHECK(got == (tipped ? Action::kAllow : base.DecidePathAccess(probe, kind).action));
       }
     }
