@@ -107,8 +107,6 @@ class TickTimer {
   bool armed_ = false;
 };
 
-constexpr std::uint64_t kX32Bit = 0x40000000;
-
 double Now() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -121,32 +119,9 @@ std::string ReadLinkOr(const std::string& path, std::string fallback) {
   return n < 0 ? fallback : std::string(buf, static_cast<std::size_t>(n));
 }
 
-std::string ArchName(std::uint32_t arch, std::uint64_t nr) {
-  if (arch == AUDIT_ARCH_X86_64) return (nr & kX32Bit) ? "x32" : "x86_64";
-  if (arch == AUDIT_ARCH_I386) return "i386";
-  if (arch == AUDIT_ARCH_AARCH64) return "aarch64";
-  return fmt::format("arch {:#x}", arch);
-}
-
 // A unix socket address as bound_sockets_ keys it: the resolved path, or "@" and the name.
 std::string BoundKey(const policy::SocketAddress& a) {
   return a.abstract ? "@" + a.unix_path : a.unix_path;
-}
-
-std::string SyscallName(std::uint32_t arch, std::uint64_t nr) {
-  std::uint32_t scmp_arch = arch;
-  long number = static_cast<long>(nr);
-  if (arch == AUDIT_ARCH_X86_64 && (nr & kX32Bit)) {
-    scmp_arch = SCMP_ARCH_X32;
-    number = static_cast<long>(nr & ~kX32Bit);
-  }
-  if (scmp_arch == AUDIT_ARCH_X86_64) {
-    return policy::SyscallNameOf(static_cast<int>(number)).value_or(fmt::format("syscall_{}", nr));
-  }
-  char* name = seccomp_syscall_resolve_num_arch(scmp_arch, static_cast<int>(number));
-  std::string out = name ? name : fmt::format("syscall_{}", nr);
-  std::free(name);
-  return out;
 }
 
 // CPU time of a thread group as the scheduler counts it (what RLIMIT_CPU is checked against):
@@ -930,108 +905,55 @@ void Supervisor::HandleSeccomp(Tracee& t) {
   const std::uint64_t nr = info.seccomp.nr;
   ++result_.flagged;
   const std::uint64_t* raw = info.seccomp.args;
-
-  if (info.arch != AUDIT_ARCH_X86_64 || (nr & kX32Bit) != 0) {
-    policy::Request req;
-    req.syscall = "foreign_abi";
-    req.primitive = policy::Primitive::kForeignAbi;
-    policy::Decision d = policy_.Evaluate(req);
-    Record(t, d, policy_.Tip(req), nullptr, static_cast<long>(nr), info.arch, raw,
-           fmt::format("{} syscall {} from a 64-bit sandbox", ArchName(info.arch, nr),
-                       SyscallName(info.arch, nr)));
-    Enforce(t, d);
+  RawStop stop{info.arch,
+               nr,
+               {raw[0], raw[1], raw[2], raw[3], raw[4], raw[5]},
+               nullptr,
+               info.seccomp.ret_data == kUnknownTag};
+  if (info.arch == AUDIT_ARCH_X86_64 && (nr & kX32Bit) == 0) {
+    stop.row = index_.Lookup(static_cast<long>(nr));
+  }
+  const RegisterVerdict early = DecideOnRegisters(stop, policy_);
+  if (early.record) {
+    DecodedCall shown;
+    shown.request = early.request;
+    if (early.decode_for_event) {
+      Context ctx(*this, t);
+      Decode(*stop.row, stop.args, ctx, shown);
+    }
+    const bool with_call =
+        early.decode_for_event || early.request.primitive == policy::Primitive::kUnknownSyscall;
+    Record(t, early.decision, early.tip, with_call ? &shown : nullptr, static_cast<long>(nr),
+           info.arch, raw, early.message);
+  }
+  if (early.next == RegisterVerdict::Next::kEnforce) {
+    Enforce(t, early.decision);
     return;
   }
-  const SyscallRow* row = index_.Lookup(static_cast<long>(nr));
-  if (row == nullptr && info.seccomp.ret_data == kUnknownTag) {
-    // A number the table does not classify: newer than tracejail, or no syscall at all. It must
-    // not reach the kernel undecided (policy "unknown_syscall": ENOSYS at every level but none).
-    policy::Request req;
-    req.syscall = "unknown_syscall";
-    req.primitive = policy::Primitive::kUnknownSyscall;
-    policy::Decision d = policy_.Evaluate(req);
-    DecodedCall unknown;
-    unknown.request = req;
-    Record(t, d, policy_.Tip(req), &unknown, static_cast<long>(nr), info.arch, raw,
-           fmt::format("syscall {} is not in tracejail's syscall table ({})", nr,
-                       d.action == policy::Action::kAllow ? "allowed" : "refused"));
-    Enforce(t, d);
-    return;
-  }
-  if (!policy_.syscall_rules.empty() ||
-      policy_.syscall_default.action != policy::SyscallAction::kAllow) {
-    // Policy syscall rules come first: they are decided on registers alone.
-    std::string name = row ? std::string(row->name) : SyscallName(info.arch, nr);
-    auto sd = policy_.DecideSyscall(name, raw);
-    if (!sd && policy_.syscall_default.action != policy::SyscallAction::kAllow &&
-        (row == nullptr || row->group != Group::kProcess)) {
-      // No rule allows it: the default applies. Only audit mode stops here for a number the
-      // table does not know, and openat2 for the open family's rewrite (MakePlan): say what
-      // enforce would do. Escape primitives and tree checks stop without a rule to be decided
-      // and reported below.
-      bool kill = policy_.syscall_default.action == policy::SyscallAction::kKill;
-      sd = policy::Decision{kill ? policy::Action::kKill : policy::Action::kDeny,
-                            policy_.syscall_default.error, policy::EventType::kSyscallBlocked,
-                            policy::Severity::kMedium, policy_.syscall_default.id};
-    }
-    if (sd) {
-      if (sd->event != policy::EventType::kNone || sd->action != policy::Action::kAllow) {
-        // Decode only to show the arguments: the decision was made on the registers.
-        Context ctx(*this, t);
-        DecodedCall call;
-        if (row != nullptr) {
-          std::array<std::uint64_t, 6> args{raw[0], raw[1], raw[2], raw[3], raw[4], raw[5]};
-          Decode(*row, args, ctx, call);
-        }
-        nlohmann::json tip = {
-            {"syscalls", {{"rules", {{{"names", {name}}, {"action", "allow"}}}}}}};
-        Record(t, *sd, std::move(tip), row ? &call : nullptr, static_cast<long>(nr), info.arch, raw,
-               fmt::format("{} {} by a syscall rule", name, policy::Name(sd->action)));
-      }
-      if (sd->action != policy::Action::kAllow || row == nullptr) {
-        Enforce(t, *sd);
-        return;
-      }
-    }
-  }
-  if (row == nullptr) {  // stopped by a filter the tracee stacked, not by ours
+  if (early.next == RegisterVerdict::Next::kLetRun) {
     ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
     return;
   }
+  const SyscallRow* row = stop.row;
   Context ctx(*this, t);
   DecodedCall call;
-  std::array<std::uint64_t, 6> args{raw[0], raw[1], raw[2], raw[3], raw[4], raw[5]};
-  Decode(*row, args, ctx, call);
-  if (call.early_errno != 0) {
-    // The kernel would fail this call anyway; deny it so a racing thread cannot make the
-    // kernel see something the tracer did not.
+  Decode(*row, stop.args, ctx, call);
+  CallFacts facts{ProtectedPathHit(call.request), ""};
+  // In a PID namespace of its own the tree cannot name tracejail or its ancestors.
+  if (!call.outside.empty() && !watch_.ns_proc_pids) {
+    facts.self_guard = SelfGuard(getpid()).Check(call.outside);
+  }
+  const CallVerdict verdict = DecideCall(call, policy_, facts);
+  if (verdict.kernel_fails) {
     if (mode_ == Mode::kEnforce) {
-      Enforce(t,
-              policy::Decision{policy::Action::kDeny, call.early_errno, policy::EventType::kNone,
-                               policy::Severity::kInfo, "builtin:kernel-would-fail"},
-              /*counted=*/false);
+      Enforce(t, verdict.decision, /*counted=*/false);
     } else {
       ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
     }
     return;
   }
-  policy::Decision d = policy_.Evaluate(call.request);
-  if (std::string hit = ProtectedPathHit(call.request); !hit.empty()) {
-    d = policy::Decision{policy::Action::kDeny, EACCES, policy::EventType::kEscapeAttempt,
-                         policy::Severity::kHigh, "builtin:tracejail-output"};
-    call.note = fmt::format("{} is tracejail's own output", report::EscapeBytes(hit));
-  }
-  // tracejail and its ancestors are out of reach whatever the mode or level (self_guard.h). In
-  // a PID namespace of its own the tree cannot name them.
-  bool self_hit = false;
-  if (!call.outside.empty() && !watch_.ns_proc_pids) {
-    if (std::string why = SelfGuard(getpid()).Check(call.outside); !why.empty()) {
-      d = policy::Decision{policy::Action::kDeny, EPERM, policy::EventType::kEscapeAttempt,
-                           policy::Severity::kHigh, kSelfRule};
-      call.note = std::move(why);
-      self_hit = true;
-    }
-  }
+  policy::Decision d = verdict.decision;
+  const bool self_hit = verdict.self_hit;
   if (mode_ == Mode::kEnforce && d.action == policy::Action::kAllow) {
     // Fail closed: every slot of this address space is held by a task that may be in a call,
     // or the region cannot be written.
@@ -1093,18 +1015,8 @@ void Supervisor::HandleSeccomp(Tracee& t) {
            fmt::format("{} allowed", row->name), /*live_only=*/true);
   }
   if (d.action != policy::Action::kAllow || d.event != policy::EventType::kNone) {
-    std::string message = fmt::format("{} {}", row->name, policy::Name(d.action));
-    for (int i = 0; i < call.request.path_count; ++i) {
-      const auto& p = call.request.paths[static_cast<std::size_t>(i)];
-      message +=
-          fmt::format(" {} ({})", report::EscapeBytes(p.path), policy::AccessNames(p.access));
-    }
-    if (call.addr) message += " " + AddressText(*call.addr);
-    if (call.request.primitive != policy::Primitive::kNone) {
-      message += fmt::format(" [{}]", policy::Name(call.request.primitive));
-    }
-    if (!call.note.empty()) message += ": " + call.note;
-    Record(t, d, policy_.Tip(call.request), &call, static_cast<long>(nr), info.arch, raw, message);
+    Record(t, d, policy_.Tip(call.request), &call, static_cast<long>(nr), info.arch, raw,
+           CallMessage(*row, call, d));
   }
   if (d.action == policy::Action::kAllow &&
       (nr == SYS_sched_getaffinity || nr == SYS_sched_setaffinity)) {

@@ -29,11 +29,10 @@
 #include "tracer/process_memory.h"
 #include "tracer/same_cpu.h"
 #include "tracer/spin_policy.h"
+#include "tracer/stop_decision.h"
 #include "tracer/syscall_table.h"
 
 namespace tracer {
-
-enum class Mode { kEnforce, kAudit };
 
 // Limits the supervisor watches (the kernel enforces them; the supervisor turns what it sees
 // into resource_limit_exceeded and timeout_exceeded events and enforces the wall-clock timeout).
@@ -172,7 +171,6 @@ class Supervisor {
   void Enforce(Tracee& t, const policy::Decision& d, bool counted = true,
                Enforcement how = Enforcement::kByMode);
   // The rule of a call refused because it reaches tracejail or an ancestor (self_guard.h).
-  static constexpr std::string_view kSelfRule = "builtin:tracejail-self";
   void Resume(Tracee& t, int sig = 0);
   void Abandon(Tracee& t);  // a ptrace request on it failed: SIGKILL, never left stopped
   // At exec of the dynamic loader: is the program it is told to run allowed to execute? If not,
