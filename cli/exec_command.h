@@ -1,4 +1,4 @@
-// `tracejail exec`: the code-execution front door (the seed's SecureSandbox.execute_code). The
+// `tracejail exec`: the code-execution front door (run this code in this language). The
 // code goes into a fresh work dir, the language's interpreter runs it under the policy, and the
 // result and the security report come back, as one JSON document with --json.
 #pragma once

@@ -8,7 +8,7 @@ namespace policy {
 
 enum class Action : std::uint8_t { kAllow, kDeny, kKill };
 
-// The seed's event names, plus the lifecycle ones a timeline needs.
+// What an event says happened (docs/events.md), plus the lifecycle ones a timeline needs.
 enum class EventType : std::uint8_t {
   kNone,  // allowed, nothing worth recording in enforce mode
   kSyscallBlocked,

@@ -13,7 +13,9 @@
 
 namespace policy {
 
-const std::array<LimitInfo, kLimitCount> kLimitInfo{{
+namespace {
+
+constexpr std::array<LimitInfo, kLimitCount> kTable{{
     {LimitKind::kCpu, "cpu", LimitUnit::kMilliseconds, "CPU time per process",
      "RLIMIT_CPU: SIGXCPU at the limit, SIGKILL one second later"},
     {LimitKind::kMemory, "memory", LimitUnit::kBytes, "memory of the whole process tree",
@@ -32,6 +34,19 @@ const std::array<LimitInfo, kLimitCount> kLimitInfo{{
     {LimitKind::kOutput, "output", LimitUnit::kBytes, "captured stdout and stderr (each)",
      "tracejail keeps the first bytes; the rest is counted and dropped"},
 }};
+
+// Every limit once, in the enum's order (LimitInfoOf indexes by kind): checked when it builds.
+constexpr bool InKindOrder() {
+  for (std::size_t i = 0; i < kTable.size(); ++i) {
+    if (kTable[i].kind != static_cast<LimitKind>(i)) return false;
+  }
+  return true;
+}
+static_assert(InKindOrder());
+
+}  // namespace
+
+const std::array<LimitInfo, kLimitCount> kLimitInfo = kTable;
 
 const std::array<NamespaceInfo, kNamespaceCount> kNamespaceInfo{{
     {Namespace::kPid, "pid", CLONE_NEWPID, "CLONE_NEWPID"},

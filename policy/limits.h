@@ -24,8 +24,9 @@ enum class LimitKind : std::uint8_t {
   kDisk,       // size of the private work dir (tmpfs), bytes
   kTimeout,    // wall-clock time of the whole run, milliseconds
   kOutput,     // captured stdout and stderr, bytes each
+  kCount,      // not a limit: how many there are (limits.cc checks kLimitInfo against it)
 };
-inline constexpr std::size_t kLimitCount = 8;
+inline constexpr std::size_t kLimitCount = static_cast<std::size_t>(LimitKind::kCount);
 
 enum class LimitUnit : std::uint8_t { kMilliseconds, kBytes, kCount };
 

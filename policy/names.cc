@@ -29,8 +29,19 @@ std::optional<std::string_view> FindName(const std::array<std::pair<T, std::stri
   return std::nullopt;
 }
 
+// A name table of an enum lists every value once, in the enum's order: checked at compile time,
+// so a value added to the enum without a name does not build.
+template <typename T, std::size_t N>
+constexpr bool CoversEnum(const std::array<std::pair<T, std::string_view>, N>& table) {
+  if (N != static_cast<std::size_t>(T::kCount)) return false;
+  for (std::size_t i = 0; i < N; ++i) {
+    if (table[i].first != static_cast<T>(i)) return false;
+  }
+  return true;
+}
+
 // errno values a policy may return (asm-generic/errno-base.h, errno.h).
-constexpr std::array<std::pair<int, std::string_view>, 22> kErrnos{{
+constexpr auto kErrnos = std::to_array<std::pair<int, std::string_view>>({
     {EPERM, "EPERM"},
     {ENOENT, "ENOENT"},
     {EIO, "EIO"},
@@ -53,9 +64,9 @@ constexpr std::array<std::pair<int, std::string_view>, 22> kErrnos{{
     {ENETUNREACH, "ENETUNREACH"},
     {ECONNREFUSED, "ECONNREFUSED"},
     {EHOSTUNREACH, "EHOSTUNREACH"},
-}};
+});
 
-constexpr std::array<std::pair<int, std::string_view>, 9> kFamilies{{
+constexpr auto kFamilies = std::to_array<std::pair<int, std::string_view>>({
     {AF_UNSPEC, "unspec"},
     {AF_UNIX, "unix"},
     {AF_INET, "inet"},
@@ -65,18 +76,18 @@ constexpr std::array<std::pair<int, std::string_view>, 9> kFamilies{{
     {AF_BLUETOOTH, "bluetooth"},
     {AF_VSOCK, "vsock"},
     {AF_ALG, "alg"},
-}};
+});
 
-constexpr std::array<std::pair<NetVerb, std::string_view>, 6> kVerbs{{
+constexpr auto kVerbs = std::to_array<std::pair<NetVerb, std::string_view>>({
     {NetVerb::kSocket, "socket"},
     {NetVerb::kConnect, "connect"},
     {NetVerb::kBind, "bind"},
     {NetVerb::kSend, "send"},
     {NetVerb::kListen, "listen"},
     {NetVerb::kAccept, "accept"},
-}};
+});
 
-constexpr std::array<std::pair<Primitive, std::string_view>, 28> kPrimitives{{
+constexpr auto kPrimitives = std::to_array<std::pair<Primitive, std::string_view>>({
     {Primitive::kNone, "none"},
     {Primitive::kForeignAbi, "foreign_abi"},
     {Primitive::kPtrace, "ptrace"},
@@ -105,30 +116,33 @@ constexpr std::array<std::pair<Primitive, std::string_view>, 28> kPrimitives{{
     {Primitive::kFanotify, "fanotify"},
     {Primitive::kProcessOutside, "process_outside_tree"},
     {Primitive::kPrivilegedFile, "privileged_file"},
-}};
+});
 
-constexpr std::array<std::pair<Action, std::string_view>, 3> kActions{{
+static_assert(CoversEnum(kVerbs));
+static_assert(CoversEnum(kPrimitives));
+
+constexpr auto kActions = std::to_array<std::pair<Action, std::string_view>>({
     {Action::kAllow, "allow"},
     {Action::kDeny, "deny"},
     {Action::kKill, "kill"},
-}};
+});
 
-constexpr std::array<std::pair<EventType, std::string_view>, 6> kPolicyEvents{{
+constexpr auto kPolicyEvents = std::to_array<std::pair<EventType, std::string_view>>({
     {EventType::kSyscallBlocked, "syscall_blocked"},
     {EventType::kEscapeAttempt, "escape_attempt"},
     {EventType::kPermissionDenied, "permission_denied"},
     {EventType::kSuspiciousBehavior, "suspicious_behavior"},
     {EventType::kResourceLimitExceeded, "resource_limit_exceeded"},
     {EventType::kTimeoutExceeded, "timeout_exceeded"},
-}};
+});
 
-constexpr std::array<std::pair<Severity, std::string_view>, 5> kSeverities{{
+constexpr auto kSeverities = std::to_array<std::pair<Severity, std::string_view>>({
     {Severity::kInfo, "info"},
     {Severity::kLow, "low"},
     {Severity::kMedium, "medium"},
     {Severity::kHigh, "high"},
     {Severity::kCritical, "critical"},
-}};
+});
 
 template <typename T, std::size_t N>
 std::vector<std::string> AllNames(const std::array<std::pair<T, std::string_view>, N>& table,

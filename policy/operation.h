@@ -63,7 +63,7 @@ struct SocketAddress {
   bool unnamed = false;  // AF_UNIX with no name (autobind / socketpair peer)
 };
 
-enum class NetVerb : std::uint8_t { kSocket, kConnect, kBind, kSend, kListen, kAccept };
+enum class NetVerb : std::uint8_t { kSocket, kConnect, kBind, kSend, kListen, kAccept, kCount };
 
 struct NetAccess {
   NetVerb verb = NetVerb::kSocket;
@@ -110,7 +110,9 @@ enum class Primitive : std::uint8_t {
                      // /proc entries, kcmp, capabilities)
   kPrivilegedFile,   // a set-user-ID or set-group-ID file, or file capabilities: a program that
                      // would run with privileges outside the sandbox, for anyone
+  kCount,            // not a primitive: how many there are (names.cc checks its table against it)
 };
+inline constexpr std::size_t kPrimitiveCount = static_cast<std::size_t>(Primitive::kCount);
 
 struct Request {
   std::string_view syscall;  // name from the syscall table

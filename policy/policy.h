@@ -70,9 +70,6 @@ struct NetRule {
   int layer = 0;
 };
 
-inline constexpr std::size_t kPrimitiveCount =
-    static_cast<std::size_t>(Primitive::kPrivilegedFile) + 1;
-
 struct PrimitiveRule {
   std::string id;
   Verdict verdict;

@@ -1,4 +1,4 @@
-// The execution result of one run (the seed's ExecutionResult, done right), as JSON for
+// The execution result of one run (status, exit code, usage, limits, what was lost), as JSON for
 // `--result FILE` and as a one-screen summary for stderr.
 #pragma once
 

@@ -5,7 +5,7 @@
 // resolution with that name. Components that do not exist are appended lexically.
 //
 // This resolution is advisory against races: the filesystem can change after it (see
-// docs/security.md once written). When the tracee has mounts of its own (a private mount
+// docs/security.md, "Filesystem races"). When the tracee has mounts of its own (a private mount
 // namespace), `view` makes every lookup go through /proc/PID/root, so the tracee's mounts (its
 // tmpfs work dir, its /proc) are the ones examined.
 #pragma once

@@ -75,7 +75,7 @@ std::vector<sock_filter> BuildFilter(const FilterPlan& plan, const SyscallIndex&
 // The plan in readable form: what the kernel allows, denies, and stops for the tracer.
 std::string DescribePlan(const FilterPlan& plan, const SyscallIndex& index);
 
-// libseccomp's pseudo-filter-code listing of the same program, for `--dump-filter`.
+// libseccomp's pseudo-filter-code listing of the same program (`tracejail policy compile --pfc`).
 std::string DescribeFilter(const FilterPlan& plan, const SyscallIndex& index);
 
 }  // namespace tracer
