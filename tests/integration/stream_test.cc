@@ -524,13 +524,17 @@ TEST_CASE("stream: a unix stream needs no token and its socket is the owner's al
   mode_t old = umask(0);
   auto run = std::async(std::launch::async, [&] {
     harness::Options o;
-    o.tracejail_args = {"--stream", "unix:" + sock, "--stream-wait", "1"};
+    // Two subscribers: the socket is looked at between them, while the run still waits.
+    o.tracejail_args = {"--stream", "unix:" + sock, "--stream-wait", "2"};
     return harness::Run({"/bin/sh", "-c", "cat /etc/shadow"}, o);
   });
   int fd = ConnectUnix(sock);
   REQUIRE(fd >= 0);
-  mode_t mode = ModeOf(sock);  // it exists while the run waits for this subscriber
+  mode_t mode = ModeOf(sock);
+  int second = ConnectUnix(sock);
+  REQUIRE(second >= 0);
   std::vector<std::string> lines = AllLines(fd);
+  CHECK(AllLines(second) == lines);
   harness::Result r = run.get();
   umask(old);
   INFO(r.err);
