@@ -16,7 +16,10 @@
 
 #include "cli/exit_codes.h"
 #include "cli/run_command.h"
+#include "cli/stream_token.h"
+#include "report/escape.h"
 #include "report/event_reader.h"
+#include "report/stream_auth.h"
 #include "report/stream_server.h"
 
 namespace cli {
@@ -61,6 +64,17 @@ int Connect(const report::StreamEndpoint& ep, std::string& error) {
     return -1;
   }
   return fd;
+}
+
+bool SendAll(int fd, const std::string& text) {
+  std::size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = send(fd, text.data() + done, text.size() - done, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
 }
 
 }  // namespace
@@ -114,18 +128,45 @@ void LiveTerminal::Finish() {
   progress_shown_ = false;
 }
 
-int Watch(const std::string& endpoint, bool denied_only) {
+int Watch(const std::string& endpoint, bool denied_only, const std::string& token_file) {
   report::StreamEndpoint ep;
   std::string error;
   if (!report::ParseStreamEndpoint(endpoint, ep, error)) {
     Error(error);
     return kExitUsage;
   }
+  std::optional<std::string> token;
+  if (ep.unix_socket && !token_file.empty()) {
+    Error(
+        "--token-file is for tcp streams (a unix stream is protected by its socket's "
+        "permissions and has no token)");
+    return kExitUsage;
+  }
+  if (!ep.unix_socket) {
+    if (token_file.empty()) {
+      Error(
+          fmt::format("{}: a tcp stream serves only subscribers with its token: --token-file "
+                      "FILE (the run printed where its token is)",
+                      endpoint));
+      return kExitUsage;
+    }
+    token = ReadStreamToken(token_file, error);
+    if (!token) {
+      Error("--token-file " + error);
+      return kExitUsage;
+    }
+  }
   int fd = Connect(ep, error);
   if (fd < 0) {
     Error(error);
     return 1;
   }
+  if (token && !SendAll(fd, report::AuthLine(*token))) {
+    Error(fmt::format("cannot send the token to {}: {}", endpoint, std::strerror(errno)));
+    close(fd);
+    return 1;
+  }
+  int status = 0;
   report::LiveStyle style;
   style.color = isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
   report::LiveFilter filter = denied_only ? report::LiveFilter::kDenied : report::LiveFilter::kAll;
@@ -148,6 +189,16 @@ int Watch(const std::string& endpoint, bool denied_only) {
       std::string why;
       std::optional<nlohmann::json> record =
           report::ParseRecord(std::string_view(buf).substr(start, nl - start), why);
+      if (record && record->value("type", "") == "refused") {
+        // The server's last word: a wrong token, or too many subscribers.
+        const auto reason = record->find("reason");
+        Error("the stream refused this subscriber: " +
+              report::EscapeBytes(reason != record->end() && reason->is_string()
+                                      ? reason->get<std::string>()
+                                      : "no reason given"));
+        status = 1;
+        continue;
+      }
       if (!record || !report::LiveWants(*record, filter)) continue;
       std::string text = report::FormatLive(*record, style);
       if (!text.empty()) std::printf("%s\n", text.c_str());
@@ -160,7 +211,7 @@ int Watch(const std::string& endpoint, bool denied_only) {
     std::fflush(stdout);
   }
   close(fd);
-  return 0;
+  return status;
 }
 
 }  // namespace cli

@@ -155,12 +155,15 @@ int main(int argc, char** argv) {
       "levels and show what stopped each technique");
   cli::AddSelftestOptions(selftest_cmd, selftest);
 
-  std::string watch_endpoint;
+  std::string watch_endpoint, watch_token_file;
   bool watch_denied = false;
   CLI::App* watch_cmd =
       app.add_subcommand("watch", "show the live view of a run started elsewhere with --stream");
   watch_cmd->add_option("endpoint", watch_endpoint, "unix:PATH or tcp:ADDRESS:PORT")->required();
   watch_cmd->add_flag("--denied", watch_denied, "only decisions that deny, escapes and limits");
+  watch_cmd->add_option("--token-file", watch_token_file,
+                        "a tcp stream's token (the file the run named on stderr, mode 600); "
+                        "sent first as \"AUTH <token>\"");
 
   cli::VerifyArgs verify;
   CLI::App* verify_cmd =
@@ -226,7 +229,7 @@ int main(int argc, char** argv) {
   if (*exec_cmd) return cli::Exec(exec);
   if (*learn_cmd) return cli::Learn(learn);
   if (*selftest_cmd) return cli::Selftest(selftest);
-  if (*watch_cmd) return cli::Watch(watch_endpoint, watch_denied);
+  if (*watch_cmd) return cli::Watch(watch_endpoint, watch_denied, watch_token_file);
   if (*merge_cmd) return cli::MergeDrafts(merge_files, merge_out);
   if (*verify_cmd) return cli::Verify(verify);
   if (*report_cmd) return cli::Report(report_args);

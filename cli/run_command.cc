@@ -29,6 +29,7 @@
 #include "cli/explain_view.h"
 #include "cli/live.h"
 #include "cli/run_options.h"
+#include "cli/stream_token.h"
 #include "policy/capabilities.h"
 #include "policy/loader.h"
 #include "policy/presets.h"
@@ -271,7 +272,7 @@ std::optional<std::string> ReadKeyFile(const std::string& path, std::string& why
   }
   if ((st.st_mode & 077) != 0) {
     why = fmt::format(
-        "{}: readable by others (mode {:o}); a key must be the owner's alone "
+        "{}: readable by others (mode {:o}); a key or token must be the owner's alone "
         "(chmod 600)",
         report::EscapeBytes(path), st.st_mode & 07777);
     return std::nullopt;
@@ -378,6 +379,35 @@ RunOutcome RunCommand(const RunArgs& args) {
     out.status = kExitUsage;
     return out;
   }
+  bool tcp_stream = !args.stream.empty() && !stream_endpoint.unix_socket;
+  if (!tcp_stream && (!args.stream_token_file.empty() || args.stream_allow_remote)) {
+    Error(fmt::format(
+        "{} is for --stream tcp:ADDRESS:PORT (a unix stream is protected by its "
+        "socket's permissions and has no token)",
+        args.stream_token_file.empty() ? "--stream-allow-remote" : "--stream-token-file"));
+    out.status = kExitUsage;
+    return out;
+  }
+  if (tcp_stream && !args.stream_allow_remote && !report::IsLoopbackAddress(stream_endpoint.host)) {
+    Error(fmt::format(
+        "--stream {}: not a loopback address: anyone who can reach this host could try to "
+        "connect, and the token and the events would cross the network unencrypted. Use "
+        "tcp:127.0.0.1:PORT (or unix:PATH, forwarded over ssh), or --stream-allow-remote",
+        args.stream));
+    out.status = kExitUsage;
+    return out;
+  }
+  // What tracejail creates here (the token file, its directory) is removed when the run ends.
+  std::unique_ptr<StreamTokenFile> stream_token;
+  if (tcp_stream) {
+    std::string why;
+    stream_token = StreamTokenFile::Prepare(args.stream_token_file, why);
+    if (!stream_token) {
+      Error("--stream-token-file " + why);
+      out.status = kExitUsage;
+      return out;
+    }
+  }
   tracer::Isolation isolation;
   tracer::SyscallIndex index;
   std::string same_cpu_off;
@@ -393,14 +423,31 @@ RunOutcome RunCommand(const RunArgs& args) {
     spec.filter = tracer::BuildFilter(plan, index);
     std::vector<report::EventLog::Sink> sinks;
     if (!args.stream.empty()) {
-      stream = std::make_unique<report::StreamServer>(stream_endpoint);
-      Error("streaming events on " + stream->Describe() + " (tracejail watch " +
-            stream->Describe() + ")");
-      if (!stream_endpoint.unix_socket && stream_endpoint.host != "127.0.0.1" &&
-          stream_endpoint.host != "::1") {
+      report::StreamOptions stream_options;
+      if (stream_token) stream_options.token = stream_token->token();
+      stream = std::make_unique<report::StreamServer>(stream_endpoint, stream_options);
+      if (!stream_token) {
+        Error("streaming events on " + stream->Describe() + " (tracejail watch " +
+              stream->Describe() + ")");
+      } else {
+        // Where the token is, never the token itself: stderr may be a shared log.
+        std::string file = report::EscapeBytes(stream_token->path());
+        Error(fmt::format("streaming events on {} (tracejail watch {} --token-file {})",
+                          stream->Describe(), stream->Describe(), file));
+        Error(stream_token->generated()
+                  ? fmt::format("the stream's token is in {} (mode 600, removed when the run "
+                                "ends); a subscriber sends \"AUTH <token>\" first",
+                                file)
+                  : fmt::format("the stream's token is the one in {}", file));
         Error(
-            "warning: the stream is not on a loopback address: anyone who can reach it can "
-            "read every event (paths, addresses, argv)");
+            "warning: every user of this machine can connect to a tcp stream: only the token "
+            "keeps them from the events (paths, argv, addresses); unix:PATH is protected by "
+            "file permissions and is the safer choice");
+        if (!report::IsLoopbackAddress(stream_endpoint.host)) {
+          Error(
+              "warning: the stream is not on a loopback address: anyone who can reach it can "
+              "try to connect, and the token and the events cross the network unencrypted");
+        }
       }
       report::StreamServer* server = stream.get();
       sinks.push_back([server](const std::string& line, const nlohmann::json&, bool in_file) {
@@ -494,8 +541,10 @@ RunOutcome RunCommand(const RunArgs& args) {
   watch.caller_terminals = CallerTerminals();
   watch.keep_terminal = args.tty;
   watch.live_allowed = live != nullptr && live_filter == report::LiveFilter::kAll;
-  for (const std::string& output : {args.events_file, args.result_file, args.events_key,
-                                    stream_endpoint.unix_socket ? stream_endpoint.path : ""}) {
+  for (const std::string& output :
+       {args.events_file, args.result_file, args.events_key,
+        stream_endpoint.unix_socket ? stream_endpoint.path : "",
+        stream_token ? stream_token->path() : "", stream_token ? stream_token->dir() : ""}) {
     std::error_code ec;
     if (!output.empty()) {
       watch.protected_paths.push_back(std::filesystem::weakly_canonical(output, ec).string());
@@ -557,7 +606,20 @@ RunOutcome RunCommand(const RunArgs& args) {
     }
   }
   if (live) live->Finish();
-  if (stream) stream->Close();
+  if (stream) {
+    stream->Close();
+    report::StreamStats stats = stream->Stats();
+    exec.stream = {{"endpoint", stream->Describe()},
+                   {"subscribers", stats.subscribers},
+                   {"unauthenticated", stats.unauthenticated},
+                   {"refused_full", stats.refused_full}};
+    if (stats.unauthenticated > 0) {
+      Error(fmt::format(
+          "warning: {} connection(s) to the stream were closed without a valid token (they got "
+          "no events)",
+          stats.unauthenticated));
+    }
+  }
   if (explain) explain->Print(stderr);
   out.status = ExitStatusOf(result);
   if (result.spawn_error) {

@@ -30,7 +30,10 @@ struct RunArgs {
   std::string stream;                                    // --stream unix:PATH | tcp:ADDRESS:PORT
   bool explain = false;  // --explain: after the run, what was tried and what stopped it
   int stream_wait = 0;   // --stream-wait N: start the command once N subscribers are connected
-  std::string same_cpu = "auto";               // --same-cpu: auto (tracer/same_cpu.h) or off
+  // --stream-token-file FILE (tcp): the token's file, made there or read from it (stream_token.h)
+  std::string stream_token_file;
+  bool stream_allow_remote = false;  // --stream-allow-remote: tcp on a non-loopback address
+  std::string same_cpu = "auto";     // --same-cpu: auto (tracer/same_cpu.h) or off
   std::vector<std::string> cap_add, cap_drop;  // --cap-add / --cap-drop: names or ALL
   bool tty = false;               // --tty: keep the controlling terminal (interactive use)
   std::string kill_grace = "2s";  // --kill-grace: after a forwarded SIGINT/SIGTERM/SIGHUP
@@ -52,8 +55,9 @@ struct RunOutcome {
 
 RunOutcome RunCommand(const RunArgs& args);
 
-// The key of a keyed events chain (--events-key, verify --key): a regular file of 1 to 4096
-// bytes that only its owner can read. nullopt with `why` otherwise.
+// The key of a keyed events chain (--events-key, verify --key), and a stream token file
+// (stream_token.h): a regular file of 1 to 4096 bytes that only its owner can read. nullopt
+// with `why` otherwise.
 std::optional<std::string> ReadKeyFile(const std::string& path, std::string& why);
 
 void Error(const std::string& msg);  // "tracejail: msg" on stderr

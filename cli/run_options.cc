@@ -46,10 +46,21 @@ void AddRunOptions(CLI::App* cmd, RunArgs& args) {
                 "after the run, explain each escape technique or denial the events show: what "
                 "the program tried and which defence stopped it");
   cmd->add_option("--stream", args.stream,
-                  "serve events as JSON Lines at unix:PATH or tcp:ADDRESS:PORT to any number of "
-                  "subscribers (tracejail watch ENDPOINT)");
+                  "serve events as JSON Lines to any number of subscribers (tracejail watch "
+                  "ENDPOINT) at unix:PATH, the safe default (a socket only you can connect to), "
+                  "or tcp:ADDRESS:PORT, which every local user can reach: a tcp subscriber must "
+                  "first send the stream's token (see --stream-token-file)");
+  cmd->add_option("--stream-token-file", args.stream_token_file,
+                  "with --stream tcp:...: the token's file. If FILE exists it holds the token "
+                  "(mode 600, 32 to 256 printable characters); otherwise a new random token is "
+                  "written to FILE (mode 600) and removed when the run ends. Default: a new "
+                  "token in a new private directory, named on stderr");
+  cmd->add_flag("--stream-allow-remote", args.stream_allow_remote,
+                "with --stream tcp:...: allow an address that is not loopback (the token and "
+                "the events then cross the network unencrypted)");
   cmd->add_option("--stream-wait", args.stream_wait,
-                  "with --stream: start the command only once N subscribers are connected")
+                  "with --stream: start the command only once N subscribers are connected (tcp: "
+                  "and have sent the token)")
       ->check(CLI::Range(0, 1000));
   cmd->add_option("--same-cpu", args.same_cpu,
                   "auto (default): run the tree on tracejail's CPU while nothing in it wants a "

@@ -72,6 +72,7 @@ nlohmann::json ToJson(const ExecutionResult& r) {
   if (!r.scheduling.is_null()) j["scheduling"] = r.scheduling;
   j["limits_hit"] = r.limits_hit.is_null() ? nlohmann::json::array() : r.limits_hit;
   if (!r.warnings.empty()) j["warnings"] = r.warnings;
+  if (!r.stream.is_null()) j["stream"] = r.stream;
   return j;
 }
 

@@ -59,6 +59,8 @@ struct ExecutionResult {
   nlohmann::json layers;      // [{"layer", "state", "detail"}]: which isolation was active
   nlohmann::json limits_hit;  // [{"limit", "observed"}]
   std::vector<std::string> warnings;
+  // --stream: {"endpoint", "subscribers", "unauthenticated", "refused_full"}; null without one.
+  nlohmann::json stream;
 
   bool success() const { return status == RunStatus::kOk; }
 };

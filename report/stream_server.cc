@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <optional>
 #include <utility>  // before Asio: Boost 1.74 uses std::exchange without it
 
 #include <boost/asio.hpp>
@@ -27,7 +30,14 @@ using asio::ip::tcp;
 using unix_proto = asio::local::stream_protocol;
 
 constexpr std::size_t kMaxSubscribers = 16;  // documented in docs/events.md
+// tcp connections that have not sent their AUTH line yet: past this many, the oldest is closed
+// (a legitimate subscriber sends its line at once; documented in docs/learn.md).
+constexpr std::size_t kMaxPending = 16;
 constexpr std::chrono::seconds kStallLimit{10};
+
+std::string RefusedLine(const std::string& reason) {
+  return fmt::format("{{\"type\":\"refused\",\"reason\":\"{}\"}}\n", reason);
+}
 
 }  // namespace
 
@@ -138,6 +148,10 @@ struct StreamServer::Impl {
     }
 
     Impl& impl;
+    // tcp, until the AUTH line has been judged: what was read, and the deadline's timer.
+    std::string auth_buf;
+    std::unique_ptr<asio::steady_timer> auth_timer;
+    bool auth_done = false;
     std::deque<std::string> queue;
     std::size_t queued_bytes = 0;
     std::uint64_t dropped = 0;
@@ -149,6 +163,21 @@ struct StreamServer::Impl {
   template <typename Socket>
   struct SocketSession : Session {
     SocketSession(Impl& owner, Socket s) : Session(owner), socket(std::move(s)) {}
+    // Reads the first line (up to kMaxAuthLine bytes): `done(line)` with the line without its
+    // newline, or nullopt and why not.
+    void ReadAuthLine(std::function<void(std::optional<std::string>, const char* why)> done) {
+      auto self = std::static_pointer_cast<SocketSession>(shared_from_this());
+      asio::async_read_until(socket, asio::dynamic_buffer(auth_buf, kMaxAuthLine), '\n',
+                             [self, done](const boost::system::error_code& ec, std::size_t n) {
+                               if (!ec) {
+                                 done(self->auth_buf.substr(0, n - 1), "");
+                               } else if (ec == asio::error::not_found) {
+                                 done(std::nullopt, "the first line is too long for an AUTH line");
+                               } else {
+                                 done(std::nullopt, "no AUTH line before the connection closed");
+                               }
+                             });
+    }
     void Write(const std::string& data, std::function<void(bool)> done) override {
       asio::async_write(socket, asio::buffer(data),
                         [done](const boost::system::error_code& ec, std::size_t) { done(!ec); });
@@ -161,39 +190,112 @@ struct StreamServer::Impl {
     Socket socket;
   };
 
-  explicit Impl(std::size_t bytes) : queue_bytes(bytes), work(asio::make_work_guard(io)) {}
+  explicit Impl(StreamOptions o)
+      : queue_bytes(o.queue_bytes),
+        token(std::move(o.token)),
+        auth_timeout(o.auth_timeout),
+        work(asio::make_work_guard(io)) {}
 
   template <typename Acceptor, typename Socket>
   void Accept(Acceptor& acceptor) {
     acceptor.async_accept([this, &acceptor](const boost::system::error_code& ec, Socket s) {
       if (ec) return;  // closed
-      sessions.remove_if([](const std::shared_ptr<Session>& x) { return x->dead; });
       auto session = std::make_shared<SocketSession<Socket>>(*this, std::move(s));
-      if (sessions.size() >= kMaxSubscribers) {
-        // Each subscriber may hold a queue of its own: their number is bounded too.
-        session->queue.push_back(fmt::format(
-            "{{\"type\":\"refused\",\"reason\":\"{} subscribers already watch this run\"}}\n",
-            kMaxSubscribers));
-        session->Write(session->queue.front(), [session](bool) { session->Close(); });
-        Accept<Acceptor, Socket>(acceptor);
-        return;
+      if (token.empty()) {
+        Admit(session);
+      } else {
+        Authenticate<Socket>(session);
       }
-      sessions.push_back(session);
-      {
-        std::lock_guard lock(count_mu);
-        ++connected;
-      }
-      count_cv.notify_all();
       Accept<Acceptor, Socket>(acceptor);
     });
   }
 
+  // Says why, closes, never serves: `session` gets this one line and nothing else.
+  static void Refuse(const std::shared_ptr<Session>& session, const std::string& reason) {
+    session->queue.push_back(RefusedLine(reason));
+    session->Write(session->queue.front(), [session](bool) { session->Close(); });
+  }
+
+  // A tcp subscriber: served only once its first line, within auth_timeout, is AUTH and the
+  // token.
+  template <typename Socket>
+  void Authenticate(const std::shared_ptr<SocketSession<Socket>>& session) {
+    if (pending.size() >= kMaxPending) {
+      // Whoever holds connections open without authenticating cannot lock the others out: the
+      // oldest goes.
+      std::shared_ptr<Session> oldest = pending.front();  // a copy: the list lets it go
+      Unauthenticated(oldest, "too many connections waiting to authenticate");
+    }
+    pending.push_back(session);
+    session->auth_timer = std::make_unique<asio::steady_timer>(io, auth_timeout);
+    session->auth_timer->async_wait(
+        [this, session, ms = auth_timeout.count()](const boost::system::error_code& ec) {
+          if (ec) return;  // cancelled: the line came, or the connection is gone
+          Unauthenticated(session, fmt::format("no AUTH line within {} ms", ms));
+        });
+    session->ReadAuthLine([this, session](std::optional<std::string> line, const char* why) {
+      if (session->auth_done) return;  // timed out, evicted or closed meanwhile
+      if (!line) {
+        Unauthenticated(session, why);
+        return;
+      }
+      std::optional<std::string_view> got = ParseAuthLine(*line);
+      if (!got) {
+        Unauthenticated(session, "the first line must be AUTH <token>");
+        return;
+      }
+      if (!TokensEqual(*got, token)) {
+        Unauthenticated(session, "wrong token");
+        return;
+      }
+      EndAuth(session);
+      std::string().swap(session->auth_buf);  // the read is over
+      Admit(session);
+    });
+  }
+
+  void EndAuth(const std::shared_ptr<Session>& session) {
+    session->auth_done = true;
+    if (session->auth_timer) session->auth_timer->cancel();
+    // auth_buf stays: a read still under way (timed out, evicted) writes into it until the
+    // socket is closed.
+    pending.remove(session);
+  }
+
+  void Unauthenticated(const std::shared_ptr<Session>& session, const std::string& reason) {
+    if (session->auth_done) return;
+    EndAuth(session);
+    ++unauthenticated;
+    Refuse(session, reason);
+  }
+
+  void Admit(const std::shared_ptr<Session>& session) {
+    sessions.remove_if([](const std::shared_ptr<Session>& x) { return x->dead; });
+    if (sessions.size() >= kMaxSubscribers) {
+      // Each subscriber may hold a queue of its own: their number is bounded too.
+      ++refused_full;
+      Refuse(session, fmt::format("{} subscribers already watch this run", kMaxSubscribers));
+      return;
+    }
+    sessions.push_back(session);
+    ++admitted;
+    {
+      std::lock_guard lock(count_mu);
+      ++connected;
+    }
+    count_cv.notify_all();
+  }
+
   asio::io_context io;
   std::size_t queue_bytes;
+  std::string token;  // tcp: what subscribers must send; empty for unix
+  std::chrono::milliseconds auth_timeout;
   asio::executor_work_guard<asio::io_context::executor_type> work;
   std::unique_ptr<tcp::acceptor> tcp_acceptor;
   std::unique_ptr<unix_proto::acceptor> unix_acceptor;
   std::list<std::shared_ptr<Session>> sessions;  // io thread only
+  std::list<std::shared_ptr<Session>> pending;   // tcp, not yet authenticated; io thread only
+  std::atomic<std::uint64_t> admitted{0}, unauthenticated{0}, refused_full{0};
   std::string described;
   std::string unix_path;
   std::thread thread;
@@ -203,8 +305,14 @@ struct StreamServer::Impl {
   int connected = 0;
 };
 
-StreamServer::StreamServer(const StreamEndpoint& ep, std::size_t queue_bytes)
-    : impl_(std::make_unique<Impl>(queue_bytes)) {
+StreamServer::StreamServer(const StreamEndpoint& ep, StreamOptions options) {
+  if (ep.unix_socket) {
+    options.token.clear();  // the socket's permissions decide who connects
+  } else if (options.token.empty()) {
+    throw std::invalid_argument(
+        "a tcp stream needs a token: every local user can connect to a tcp port");
+  }
+  impl_ = std::make_unique<Impl>(std::move(options));
   Impl& impl = *impl_;
   try {
     if (ep.unix_socket) {
@@ -219,10 +327,23 @@ StreamServer::StreamServer(const StreamEndpoint& ep, std::size_t queue_bytes)
         }
         ::unlink(ep.path.c_str());
       }
-      impl.unix_acceptor =
-          std::make_unique<unix_proto::acceptor>(impl.io, unix_proto::endpoint(ep.path));
+      // Events name files, argv and addresses: the socket is the owner's alone before anyone
+      // can connect. The mode of a socket file comes from the socket's inode (set here) less the
+      // umask; it is set again on the file, and only then does the socket listen (a connect
+      // before listen is refused).
+      unix_proto::endpoint endpoint(ep.path);
+      impl.unix_acceptor = std::make_unique<unix_proto::acceptor>(impl.io);
+      impl.unix_acceptor->open(endpoint.protocol());
+      ::fchmod(impl.unix_acceptor->native_handle(), 0600);
+      impl.unix_acceptor->bind(endpoint);
+      if (::chmod(ep.path.c_str(), 0600) != 0) {
+        int err = errno;
+        ::unlink(ep.path.c_str());
+        throw std::runtime_error(
+            fmt::format("cannot listen on unix:{}: chmod: {}", ep.path, std::strerror(err)));
+      }
       impl.unix_path = ep.path;
-      ::chmod(ep.path.c_str(), 0600);  // events name files and addresses: owner only
+      impl.unix_acceptor->listen();
       impl.described = "unix:" + ep.path;
       impl.Accept<unix_proto::acceptor, unix_proto::socket>(*impl.unix_acceptor);
     } else {
@@ -233,6 +354,7 @@ StreamServer::StreamServer(const StreamEndpoint& ep, std::size_t queue_bytes)
       impl.Accept<tcp::acceptor, tcp::socket>(*impl.tcp_acceptor);
     }
   } catch (const boost::system::system_error& e) {
+    if (!impl.unix_path.empty()) ::unlink(impl.unix_path.c_str());  // bound, could not listen
     throw std::runtime_error(
         fmt::format("cannot listen on {}: {}",
                     ep.unix_socket ? "unix:" + ep.path : fmt::format("tcp:{}:{}", ep.host, ep.port),
@@ -257,6 +379,13 @@ void StreamServer::Close(int grace_ms) {
     boost::system::error_code ec;
     if (impl.tcp_acceptor) impl.tcp_acceptor->close(ec);
     if (impl.unix_acceptor) impl.unix_acceptor->close(ec);
+    // Connections still without their AUTH line get nothing, and count as unauthenticated.
+    while (!impl.pending.empty()) {
+      auto session = impl.pending.front();
+      impl.EndAuth(session);
+      ++impl.unauthenticated;
+      session->Close();
+    }
     for (auto& s : impl.sessions) s->FinalNotice();
   });
   // Give subscribers a bounded time to take what is queued (polled on the io thread): until
@@ -301,5 +430,9 @@ void StreamServer::WaitForSubscribers(int n) {
 }
 
 std::string StreamServer::Describe() const { return impl_->described; }
+
+StreamStats StreamServer::Stats() const {
+  return {impl_->admitted.load(), impl_->unauthenticated.load(), impl_->refused_full.load()};
+}
 
 }  // namespace report
