@@ -14,8 +14,8 @@
 
 #include <fmt/format.h>
 
+#include "cli/common.h"
 #include "cli/exit_codes.h"
-#include "cli/run_command.h"
 #include "cli/stream_token.h"
 #include "report/escape.h"
 #include "report/event_reader.h"

@@ -9,8 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "cli/common.h"
 #include "cli/exit_codes.h"
-#include "cli/run_command.h"
 #include "report/analysis.h"
 #include "report/escape.h"
 #include "report/event_reader.h"

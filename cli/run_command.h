@@ -7,44 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "policy/limits.h"
+#include "cli/common.h"
+#include "cli/run_args.h"
 #include "report/result.h"
 
 namespace cli {
-
-struct RunArgs {
-  std::string policy_file;
-  std::string level;
-  std::string events_file;
-  bool raw_events = false;  // --raw-events: every occurrence in full, repeats not folded
-  std::string events_key;   // --events-key FILE: the chain's links are HMACs under its bytes
-  std::string mode = "enforce";
-  std::vector<std::string> env;
-  std::vector<std::string> keep_env;
-  std::string result_file;
-  bool quiet = false;
-  bool summary = true;
-  bool allow_degraded = false;
-  std::map<policy::LimitKind, std::string> limit_flags;  // --cpu 2s, --memory 256MiB, ...
-  std::string live;                                      // --live: "" (off), "all" or "denied"
-  std::string stream;                                    // --stream unix:PATH | tcp:ADDRESS:PORT
-  bool explain = false;  // --explain: after the run, what was tried and what stopped it
-  int stream_wait = 0;   // --stream-wait N: start the command once N subscribers are connected
-  // --stream-token-file FILE (tcp): the token's file, made there or read from it (stream_token.h)
-  std::string stream_token_file;
-  bool stream_allow_remote = false;  // --stream-allow-remote: tcp on a non-loopback address
-  std::string same_cpu = "auto";     // --same-cpu: auto (tracer/same_cpu.h) or off
-  std::vector<std::string> cap_add, cap_drop;  // --cap-add / --cap-drop: names or ALL
-  bool tty = false;               // --tty: keep the controlling terminal (interactive use)
-  std::string kill_grace = "2s";  // --kill-grace: after a forwarded SIGINT/SIGTERM/SIGHUP
-  std::vector<std::string> command;
-
-  // For `exec`: always a private work dir, the command starts in it, output is captured, and
-  // these files (name in the work dir, content) are written there by the child before exec.
-  bool start_in_workdir = false;
-  bool capture = false;
-  std::vector<std::pair<std::string, std::string>> workdir_files;
-};
 
 struct RunOutcome {
   int status = 0;  // tracejail's exit status

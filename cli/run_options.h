@@ -7,7 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "cli/run_command.h"
+#include "cli/run_args.h"
 
 namespace cli {
 

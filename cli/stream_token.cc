@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "cli/run_command.h"
+#include "cli/common.h"
 #include "report/escape.h"
 #include "report/stream_auth.h"
 #include "tracer/unique_fd.h"

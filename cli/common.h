@@ -1,0 +1,15 @@
+// What every subcommand shares: how an error is said, and how a secret file is read.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace cli {
+
+void Error(const std::string& msg);  // "tracejail: msg" on stderr
+
+// The key of a keyed events chain (--events-key, verify --key) or a stream token: a regular file
+// of 1 to 4096 bytes that only its owner can read. nullopt with `why` otherwise.
+std::optional<std::string> ReadKeyFile(const std::string& path, std::string& why);
+
+}  // namespace cli
