@@ -12,7 +12,7 @@ constexpr std::size_t kExamples = 3;
 void ExplainView::operator()(const std::string& /*line*/, const nlohmann::json& record,
                              bool in_file) {
   if (!in_file) return;  // live-only records are allowed decisions
-  const report::Technique* t = report::Explain(record);
+  const report::Technique* t = report::TechniqueOf(record);
   if (t == nullptr) return;
   const auto& d = record.value("decision", nlohmann::json::object());
   // Show the alias next to what it named, when the path was not what it said.

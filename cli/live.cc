@@ -128,7 +128,7 @@ void LiveTerminal::Finish() {
   progress_shown_ = false;
 }
 
-int Watch(const std::string& endpoint, bool denied_only, const std::string& token_file) {
+int WatchCommand(const std::string& endpoint, bool denied_only, const std::string& token_file) {
   report::StreamEndpoint ep;
   std::string error;
   if (!report::ParseStreamEndpoint(endpoint, ep, error)) {

@@ -33,6 +33,6 @@ bool ParseLiveFilter(const std::string& text, report::LiveFilter& out);
 // `tracejail watch ENDPOINT [--denied] [--token-file FILE]`: exit status 0 when the stream ended
 // normally, 1 when it could not be reached or refused this subscriber (a wrong token), 120 for a
 // bad command line (a tcp endpoint without --token-file, a token file that is not mode 600).
-int Watch(const std::string& endpoint, bool denied_only, const std::string& token_file);
+int WatchCommand(const std::string& endpoint, bool denied_only, const std::string& token_file);
 
 }  // namespace cli

@@ -229,7 +229,7 @@ int main(int argc, char** argv) {
   if (*exec_cmd) return cli::Exec(exec);
   if (*learn_cmd) return cli::Learn(learn);
   if (*selftest_cmd) return cli::Selftest(selftest);
-  if (*watch_cmd) return cli::Watch(watch_endpoint, watch_denied, watch_token_file);
+  if (*watch_cmd) return cli::WatchCommand(watch_endpoint, watch_denied, watch_token_file);
   if (*merge_cmd) return cli::MergeDrafts(merge_files, merge_out);
   if (*verify_cmd) return cli::Verify(verify);
   if (*report_cmd) return cli::Report(report_args);
@@ -246,7 +246,7 @@ int main(int argc, char** argv) {
   }
   if (*explain_cmd)
     return WithPolicy(explain_spec, [](const policy::Policy& p) {
-      std::fputs(policy::Explain(p).c_str(), stdout);
+      std::fputs(policy::DescribePolicy(p).c_str(), stdout);
     });
   if (*compile_cmd)
     return WithPolicy(compile_spec, [&](const policy::Policy& p) {

@@ -377,7 +377,7 @@ RunOutcome RunCommand(const RunArgs& args) {
       return out;
     }
   }
-  tracer::Isolation isolation;
+  tracer::PreparedIsolation isolation;
   tracer::SyscallIndex index;
   std::string same_cpu_off;
   std::unique_ptr<report::StreamServer> stream;

@@ -45,7 +45,7 @@ std::string Verbs(std::uint8_t verbs) {
 
 }  // namespace
 
-std::string Explain(const Policy& p) {
+std::string DescribePolicy(const Policy& p) {
   std::string out = fmt::format("Policy \"{}\"", p.name);
   if (p.chain.size() > 1) {
     out += " (";
@@ -110,7 +110,7 @@ std::string Explain(const Policy& p) {
     out += fmt::format("  - {:<11} {:<8} {}\n", info.key, v ? FormatLimit(info.unit, *v) : "off",
                        info.what);
   }
-  const Isolation& iso = p.isolation;
+  const IsolationWanted& iso = p.isolation;
   std::string ns;
   for (const auto& info : kNamespaceInfo) {
     if (iso.Has(info.ns)) ns += (ns.empty() ? "" : ", ") + std::string(info.name);

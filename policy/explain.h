@@ -8,6 +8,6 @@
 
 namespace policy {
 
-std::string Explain(const Policy& policy);
+std::string DescribePolicy(const Policy& policy);
 
 }  // namespace policy

@@ -220,7 +220,7 @@ nlohmann::json LimitsToJson(const Limits& limits) {
   return j;
 }
 
-nlohmann::json IsolationToJson(const Isolation& iso) {
+nlohmann::json IsolationToJson(const IsolationWanted& iso) {
   nlohmann::json ns = nlohmann::json::array();
   for (const auto& info : kNamespaceInfo) {
     if (iso.Has(info.ns)) ns.push_back(info.name);

@@ -76,7 +76,7 @@ struct NamespaceInfo {
 extern const std::array<NamespaceInfo, kNamespaceCount> kNamespaceInfo;
 std::optional<Namespace> NamespaceFromName(std::string_view name);
 
-struct Isolation {
+struct IsolationWanted {
   bool clean_environment = true;  // scrubbed environment, or the caller's
   bool private_workdir = false;   // a fresh work dir (tmpfs when a disk limit is set), removed
   std::uint8_t namespaces = 0;    // bit (1 << Namespace)
@@ -92,6 +92,6 @@ struct Isolation {
     namespaces = static_cast<std::uint8_t>(namespaces | (1 << static_cast<int>(n)));
   }
 };
-nlohmann::json IsolationToJson(const Isolation& iso);
+nlohmann::json IsolationToJson(const IsolationWanted& iso);
 
 }  // namespace policy

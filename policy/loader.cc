@@ -694,7 +694,7 @@ void ParseIsolation(const json& iso, const Ctx& ctx, Policy& p) {
   CheckKeys(iso, ctx,
             {"environment", "workdir", "namespaces", "landlock", "read_only_root", "cgroups",
              "capabilities"});
-  Isolation& out = p.isolation;
+  IsolationWanted& out = p.isolation;
   if (iso.contains("environment")) {
     out.clean_environment =
         GetChoice(iso["environment"], ctx.At("environment"), {"clean", "inherit"}) == "clean";

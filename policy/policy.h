@@ -108,8 +108,8 @@ class Policy {
   std::string source;              // the JSON text it was loaded from
   std::vector<std::string> chain;  // extends chain, base first (for explain)
 
-  Limits limits;        // each key set by the last policy of the chain that names it
-  Isolation isolation;  // likewise
+  Limits limits;              // each key set by the last policy of the chain that names it
+  IsolationWanted isolation;  // likewise
 
   std::vector<PathRule> path_rules;
   PrimitiveRule path_default;

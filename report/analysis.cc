@@ -201,7 +201,7 @@ void Analyzer::Add(const nlohmann::json& e) {
            type == "escape_attempt",
            tip == e.end() || tip->is_null() ? std::string() : DumpJson(*tip, -1),
            n};
-  if (const Technique* t = Explain(e)) d.technique = std::string(t->id);
+  if (const Technique* t = TechniqueOf(e)) d.technique = std::string(t->id);
   a.denials.push_back(std::move(d));
 }
 

@@ -259,7 +259,7 @@ std::string_view PathTechnique(std::string_view syscall, const std::string& raw,
 
 std::span<const Technique> Techniques() { return kTechniques; }
 
-const Technique* Explain(const json& e) {
+const Technique* TechniqueOf(const json& e) {
   const json& decision = e.value("decision", json::object());
   std::string rule = decision.value("rule", "");
   for (const auto& [r, id] : kByRule) {

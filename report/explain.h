@@ -21,7 +21,7 @@ std::span<const Technique> Techniques();
 
 // The technique an event record shows, or nullptr (ordinary denials of ordinary calls still
 // get the general entry for their kind: path rules, network rules).
-const Technique* Explain(const nlohmann::json& event);
+const Technique* TechniqueOf(const nlohmann::json& event);
 
 // "technique: ...\ndefence: ..." wrapped at `width` columns with `indent` before each line.
 std::string FormatTechnique(const Technique& t, std::string_view indent, std::size_t width = 96);

@@ -105,7 +105,7 @@ std::string LimitText(LimitKind k, std::uint64_t v) {
 
 class Builder {
  public:
-  Builder(const policy::Policy& p, const IsolationOptions& o, Sandbox& sb, Isolation& iso)
+  Builder(const policy::Policy& p, const IsolationOptions& o, Sandbox& sb, PreparedIsolation& iso)
       : p_(p), o_(o), sb_(sb), iso_(iso) {}
 
   void Layer(std::string layer, std::string state, std::string detail) {
@@ -205,7 +205,7 @@ class Builder {
   }
 
   void Namespaces() {
-    const policy::Isolation& want = p_.isolation;
+    const policy::IsolationWanted& want = p_.isolation;
     int flags = 0;
     // One probe for the whole set; only when it fails is each namespace probed on its own, to
     // say which one is missing.
@@ -281,7 +281,7 @@ class Builder {
   }
 
   void Mounts() {
-    const policy::Isolation& want = p_.isolation;
+    const policy::IsolationWanted& want = p_.isolation;
     auto disk = p_.limits.Get(LimitKind::kDisk);
     bool mount_ns = (sb_.clone_flags & CLONE_NEWNS) != 0;
     if (o_.workdir.empty()) {
@@ -362,7 +362,7 @@ class Builder {
   const policy::Policy& p_;
   const IsolationOptions& o_;
   Sandbox& sb_;
-  Isolation& iso_;
+  PreparedIsolation& iso_;
 };
 
 }  // namespace
@@ -402,7 +402,7 @@ WorkDir::~WorkDir() {
   std::filesystem::remove_all(path_, ec);  // symlinks are removed, never followed
 }
 
-nlohmann::json Isolation::LayersJson() const {
+nlohmann::json PreparedIsolation::LayersJson() const {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& l : layers) {
     out.push_back({{"layer", l.layer}, {"state", l.state}, {"detail", l.detail}});
@@ -410,9 +410,9 @@ nlohmann::json Isolation::LayersJson() const {
   return out;
 }
 
-Isolation PrepareIsolation(const policy::Policy& policy, const IsolationOptions& options,
-                           Sandbox& sandbox) {
-  Isolation iso;
+PreparedIsolation PrepareIsolation(const policy::Policy& policy, const IsolationOptions& options,
+                                   Sandbox& sandbox) {
+  PreparedIsolation iso;
   Builder b(policy, options, sandbox, iso);
   b.Layer("trace", "active", "seccomp filter and ptrace supervisor");
   b.Layer("environment", policy.isolation.clean_environment ? "active" : "off",

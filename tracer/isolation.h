@@ -59,7 +59,7 @@ struct TraceeView {
   bool ns_proc_pids = false;  // the tracee's /proc numbers processes in its PID namespace
 };
 
-struct Isolation {
+struct PreparedIsolation {
   std::unique_ptr<Cgroup> cgroup;
   std::vector<LayerStatus> layers;
   std::vector<std::string> warnings;  // printed on stderr before the run
@@ -70,7 +70,7 @@ struct Isolation {
 };
 
 // Fills `sandbox` and returns the run's isolation. Throws IsolationError.
-Isolation PrepareIsolation(const policy::Policy& policy, const IsolationOptions& options,
-                           Sandbox& sandbox);
+PreparedIsolation PrepareIsolation(const policy::Policy& policy, const IsolationOptions& options,
+                                   Sandbox& sandbox);
 
 }  // namespace tracer

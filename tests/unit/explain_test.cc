@@ -10,7 +10,7 @@ using nlohmann::json;
 namespace {
 
 std::string IdOf(const json& e) {
-  const report::Technique* t = report::Explain(e);
+  const report::Technique* t = report::TechniqueOf(e);
   return t == nullptr ? "" : std::string(t->id);
 }
 

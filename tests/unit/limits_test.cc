@@ -404,7 +404,7 @@ TEST_CASE("Limits: LimitsToJson names every limit and shows unset ones as off", 
 }
 
 TEST_CASE("Limits: IsolationToJson shows each layer", "[limits]") {
-  policy::Isolation iso;
+  policy::IsolationWanted iso;
   nlohmann::json d = policy::IsolationToJson(iso);
   CHECK(d["environment"] == "clean");
   CHECK(d["workdir"] == "none");
@@ -449,7 +449,7 @@ TEST_CASE("Loader: limits and isolation are read into the policy", "[limits][loa
   CHECK(Get(p, LimitKind::kTimeout) == std::uint64_t{1500});
   CHECK(Get(p, LimitKind::kOutput) == 16 * kMiB);  // not named: the "none" preset's
 
-  const policy::Isolation& iso = p.isolation;
+  const policy::IsolationWanted& iso = p.isolation;
   CHECK(iso.clean_environment);
   CHECK(iso.private_workdir);
   CHECK(iso.Has(Namespace::kPid));

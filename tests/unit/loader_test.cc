@@ -916,7 +916,7 @@ TEST_CASE("Loader: escaped paths and escaped variable values", "[loader][escape]
     CHECK_FALSE(policy::MatchComponent(*q.net_rules[1].abstract, "nameX7"));
   }
   SECTION("explain writes a literal back escaped") {
-    std::string text = policy::Explain(p);
+    std::string text = policy::DescribePolicy(p);
     CHECK_THAT(text, Catch::Contains(R"(/home/\*\* and everything below it)"));
     CHECK_THAT(text, Catch::Contains(R"(/x/\$\{HOME\}/y and everything below it)"));
   }
