@@ -108,11 +108,18 @@ std::optional<policy::SocketAddress> ReadSockaddr(TraceeContext& ctx, std::uint6
                                                   std::uint64_t len, DecodedCall& out,
                                                   bool send = false) {
   if (addr == 0) return std::nullopt;
-  if (static_cast<std::int32_t>(len) < 0) {
+  // addrlen is an int to the kernel: the upper half of the register does not count (read whole,
+  // a length of 16 with junk above it read 128 bytes and decided on bytes the kernel ignores).
+  const auto ulen = static_cast<std::uint32_t>(len);
+  if (static_cast<std::int32_t>(ulen) < 0) {
     out.early_errno = EINVAL;
     return std::nullopt;
   }
-  std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(len), kMaxSockaddr);
+  std::size_t n = std::min<std::size_t>(ulen, kMaxSockaddr);
+  // A send's empty name is no destination: sendmsg drops it (__copy_msghdr), and each protocol
+  // sends sendto's to the connected peer (unix, netlink), ignores it (TCP) or fails (UDP, raw).
+  // connect and bind fail (EINVAL, below).
+  if (n == 0 && send) return std::nullopt;
   std::uint8_t buf[kMaxSockaddr] = {};
   if (n > 0 && !ReadExact(ctx.Memory(), addr, buf, n)) {
     out.early_errno = EFAULT;
@@ -142,11 +149,15 @@ std::optional<policy::SocketAddress> ReadSockaddr(TraceeContext& ctx, std::uint6
     // Relative unix socket paths are resolved against the cwd like any path.
     bool relative = !parsed->unix_path.starts_with('/');
     ResolveResult r = ctx.Resolve(AT_FDCWD, parsed->unix_path, true, false);
-    if (r.error == 0) {
-      parsed->unix_path = r.path;
-      out.unix_walk = r.walk;
-      if (relative) out.unix_pin = r.pin;
+    if (r.error != 0) {
+      // Fail closed, as for any path: left as written (relative, "..", symlinks), the name
+      // would be decided where no rule names it.
+      out.early_errno = r.error;
+      return std::nullopt;
     }
+    parsed->unix_path = r.path;
+    out.unix_walk = r.walk;
+    if (relative) out.unix_pin = r.pin;
   }
   return parsed;
 }
@@ -408,7 +419,9 @@ void DecodePidTarget(const SyscallRow& row, const std::array<std::uint64_t, 6>& 
 void DecodePriority(const SyscallRow& row, const std::array<std::uint64_t, 6>& a,
                     TraceeContext& ctx, DecodedCall& out) {
   const int base = row.name.starts_with("ioprio") ? 1 : 0;
-  const int which = AsInt(a[0]) - base;
+  // Wider than int: ioprio's INT_MIN - 1 must not overflow (undefined behaviour on a
+  // tracee-chosen value). Any such `which` is EINVAL in the kernel.
+  const std::int64_t which = std::int64_t{AsInt(a[0])} - base;
   const int who = AsInt(a[1]);
   if (which == 0) {
     CheckPid(who, ctx, out, row.primitive, row.name);
@@ -435,6 +448,8 @@ void DecodeOwner(bool ex, std::uint64_t arg, TraceeContext& ctx, DecodedCall& ou
       out.early_errno = EFAULT;
       return;
     }
+    // No process or group has that id (the kernel answers ESRCH); negating it would overflow.
+    if (fo.pid == std::numeric_limits<int>::min()) return;
     owner = fo.type == 2 ? -fo.pid : fo.pid;
   }
   if (owner > 0) {

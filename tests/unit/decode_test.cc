@@ -923,3 +923,121 @@ TEST_CASE("regression: decode: personality compares only the low 32 bits", "[dec
   FakeContext ctx;
   CHECK(Run(ctx, "personality", {0x100000000ULL}).request.primitive == Primitive::kNone);
 }
+
+// Fixed regression (tracer/decode.cc, ReadSockaddr), found by the decoder fuzzer: addrlen is an
+// int to the kernel, but the register was read whole, so connect(fd, addr, 0x100000008) read
+// 128 bytes (min(register, sockaddr_storage)) and decided on them, while the kernel reads 8.
+// For AF_UNIX that is another path: the kernel connects to "/tmp/a", the decision (and the
+// event) named "/tmp/allowed.sock". With the upper half 0, the kernel fails the call (EINVAL).
+TEST_CASE("regression: decode: only the low 32 bits of addrlen count", "[decode]") {
+  FakeContext ctx;
+  const std::uint64_t junk = 0x1234567800000000ULL;
+  SECTION("AF_UNIX: the path ends where the kernel's addrlen ends") {
+    std::uint64_t sa = ctx.mem.Put(Un(std::string("/tmp/allowed.sock\0", 18)));
+    auto out = Run(ctx, "connect", {3, sa, junk | (2 + 6)});
+    CHECK(out.early_errno == 0);
+    REQUIRE(out.addr);
+    CHECK(out.addr->unix_path == "/tmp/a");
+    CHECK(out.addr_bytes.size() == 8);
+  }
+  SECTION("AF_INET: the 16 bytes, not sockaddr_storage") {
+    std::uint64_t sa = ctx.mem.Put(In4("10.0.0.1", 80) + std::string(112, '\x7f'));
+    auto out = Run(ctx, "sendto", {3, ctx.mem.Put("x"), 1, 0, sa, junk | 16});
+    CHECK(out.early_errno == 0);
+    CHECK(out.addr_bytes.size() == 16);
+    // An address ending at the end of readable memory is read, not failed with EFAULT.
+    std::uint64_t edge = 0x800000 - 16;
+    ctx.mem.Write(edge, In4("10.0.0.2", 80));
+    auto at_edge = Run(ctx, "connect", {3, edge, junk | 16});
+    CHECK(at_edge.early_errno == 0);
+    REQUIRE(at_edge.addr);
+    CHECK(Text(*at_edge.addr) == "10.0.0.2:80");
+  }
+  SECTION("an addrlen of 0 with junk above it is EINVAL, like 0") {
+    std::uint64_t sa = ctx.mem.Put(In4("10.0.0.1", 80));
+    CHECK(Run(ctx, "connect", {3, sa, junk}).early_errno == EINVAL);
+  }
+}
+
+// Fixed regression (tracer/decode.cc, ReadSockaddr), found by the decoder fuzzer: a unix socket
+// path the resolver could not resolve (a cwd deeper than PATH_MAX: ENAMETOOLONG; a symlink
+// loop: ELOOP) was kept as the tracee wrote it, so bind, connect and sendto were decided on a
+// relative or unnormalised name ("s", "/tmp/../run/x.sock") that no absolute rule names. Paths
+// fail closed with the resolver's errno; so do unix socket paths now.
+TEST_CASE("regression: decode: an unresolvable unix socket path fails closed", "[decode]") {
+  FakeContext ctx;
+  ctx.resolve_errors["s"] = ENAMETOOLONG;
+  ctx.resolve_errors["/tmp/../run/x.sock"] = ELOOP;
+  for (const char* name : {"connect", "bind"}) {
+    CAPTURE(name);
+    auto rel = Run(ctx, name, {3, ctx.mem.Put(Un(std::string("s\0", 2))), 2 + 2});
+    CHECK(rel.early_errno == ENAMETOOLONG);
+    CHECK_FALSE(rel.addr);
+    auto loop = Run(ctx, name, {3, ctx.mem.Put(Un("/tmp/../run/x.sock")), 2 + 18});
+    CHECK(loop.early_errno == ELOOP);
+    CHECK_FALSE(loop.addr);
+  }
+  msghdr m{};
+  m.msg_name = AsPtr(ctx.mem.Put(Un(std::string("s\0", 2))));
+  m.msg_namelen = 2 + 2;
+  auto out = Run(ctx, "sendmsg", {3, ctx.mem.Put(BytesOf(m)), 0});
+  CHECK(out.early_errno == ENAMETOOLONG);
+  CHECK_FALSE(out.addr);
+}
+
+// Fixed regression (tracer/decode.cc, ReadSockaddr), found by the decoder fuzzer: a send whose
+// name is 0 bytes long (sendmsg with msg_name set and msg_namelen 0, sendto with addrlen 0) was
+// failed with EINVAL without reaching the kernel, which drops such a name (__copy_msghdr) or
+// hands it to a protocol that sends to the connected peer (unix, netlink) or ignores it (TCP).
+// It names no destination: decided as a send on a connected socket. connect and bind with an
+// empty address still fail with EINVAL, as in the kernel.
+TEST_CASE("regression: decode: a send with an empty name has no destination", "[decode]") {
+  FakeContext ctx;
+  std::uint64_t sa = ctx.mem.Put(In4("10.0.0.1", 80));
+  msghdr m{};
+  m.msg_name = AsPtr(sa);
+  m.msg_namelen = 0;
+  auto msg = Run(ctx, "sendmsg", {3, ctx.mem.Put(BytesOf(m)), 0});
+  CHECK(msg.early_errno == 0);
+  CHECK_FALSE(msg.addr);
+  REQUIRE(msg.request.net);
+  CHECK_FALSE(msg.request.net->addr);
+  auto to = Run(ctx, "sendto", {3, ctx.mem.Put("x"), 1, 0, sa, 0});
+  CHECK(to.early_errno == 0);
+  CHECK_FALSE(to.addr);
+  mmsghdr v[2]{};
+  v[0].msg_hdr = m;
+  v[1].msg_hdr.msg_name = AsPtr(ctx.mem.Put(In4("10.0.0.2", 53)));
+  v[1].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+  auto mm = Run(ctx, "sendmmsg", {3, ctx.mem.Put(BytesOf(v)), 2, 0});
+  CHECK(mm.early_errno == 0);
+  REQUIRE(mm.addr);
+  CHECK(Text(*mm.addr) == "10.0.0.2:53");
+  CHECK_FALSE(mm.first_msg_named);
+  CHECK(Run(ctx, "connect", {3, sa, 0}).early_errno == EINVAL);
+  CHECK(Run(ctx, "bind", {3, sa, 0}).early_errno == EINVAL);
+}
+
+// Fixed regressions (tracer/decode.cc, DecodePriority and DecodeOwner), found by the decoder
+// fuzzer under UBSan: ioprio_get/ioprio_set(which = INT_MIN) computed INT_MIN - 1, and
+// fcntl(F_SETOWN_EX) with {F_OWNER_PGRP, INT_MIN} negated INT_MIN, both signed overflow
+// (undefined behaviour) on tracee-chosen values; a sanitized supervisor aborts on them. The
+// kernel fails both (EINVAL, ESRCH). Like the kill(INT_MIN) test above, these fail only under
+// -fsanitize=undefined (the ASan/UBSan build of scripts/test.sh).
+TEST_CASE("regression: decode: ioprio which INT_MIN and F_SETOWN_EX pgrp INT_MIN do not overflow",
+          "[decode]") {
+  FakeContext ctx;
+  for (const char* name : {"ioprio_get", "ioprio_set"}) {
+    CAPTURE(name);
+    auto out = Run(ctx, name, {R(INT_MIN), 1, 0});
+    CHECK(out.request.primitive == Primitive::kNone);
+    CHECK(out.outside.empty());
+  }
+  struct {
+    std::int32_t type, pid;
+  } owner{2 /* F_OWNER_PGRP */, INT_MIN};
+  auto out = Run(ctx, "fcntl", {3, 15 /* F_SETOWN_EX */, ctx.mem.Put(BytesOf(owner))});
+  CHECK(out.early_errno == 0);
+  CHECK(out.request.primitive == Primitive::kNone);
+  for (pid_t pgid : ctx.group_queries) CHECK(pgid > 0);
+}

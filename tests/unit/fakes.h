@@ -74,12 +74,44 @@ class FakeMemory final : public tracer::MemoryReader {
     return Put(bytes);
   }
 
+  // The byte at `addr` as a test's oracle sees it (not a read: nothing is counted).
+  std::optional<std::uint8_t> Peek(std::uint64_t addr) const {
+    auto it = pages_.find(PageOf(addr));
+    if (it == pages_.end()) return std::nullopt;
+    return it->second[addr % tracer::kPageSize];
+  }
+
   // Largest number of bytes one Read may return (0: unlimited); exercises callers' loops.
   std::size_t max_chunk = 0;
   int read_calls = 0;
 
+  // Where the code under test may read, as [begin, end) ranges (mapped or not: reading an
+  // unmapped argument is how a fault is found). Once `confined` (Allow sets it), a Read whose
+  // whole requested range lies in none of them is a stray read: counted, and the first one kept.
+  // Ends saturate at 2^64 - 1, so a range near the top of the address space does not wrap.
+  struct Range {
+    std::uint64_t begin, end;
+  };
+  bool confined = false;
+  std::vector<Range> allowed;
+  int stray_reads = 0;
+  Range first_stray{0, 0};
+  static std::uint64_t EndOf(std::uint64_t addr, std::uint64_t len) {
+    return len > ~std::uint64_t{0} - addr ? ~std::uint64_t{0} : addr + len;
+  }
+  void Allow(std::uint64_t addr, std::uint64_t len) {
+    confined = true;
+    if (len != 0) allowed.push_back({addr, EndOf(addr, len)});
+  }
+
   long Read(std::uint64_t addr, void* buf, std::size_t len) override {
     ++read_calls;
+    if (confined && len != 0) {
+      const std::uint64_t end = EndOf(addr, len);
+      bool inside = std::any_of(allowed.begin(), allowed.end(),
+                                [&](const Range& r) { return addr >= r.begin && end <= r.end; });
+      if (!inside && stray_reads++ == 0) first_stray = {addr, end};
+    }
     if (len == 0) return 0;
     if (!Mapped(addr)) return -EFAULT;
     if (max_chunk != 0 && len > max_chunk) len = max_chunk;
@@ -107,7 +139,7 @@ class FakeMemory final : public tracer::MemoryReader {
 };
 
 // A tracee with a fake address space, a fake cwd and fds, and a fake process tree. Resolve is
-// lexical (policy::NormalizePath) unless an error is planted for a raw path.
+// lexical (base::NormalizePath) unless an error is planted for a raw path.
 class FakeContext final : public tracer::TraceeContext {
  public:
   struct ResolveCall {
@@ -129,6 +161,9 @@ class FakeContext final : public tracer::TraceeContext {
   std::map<int, Terminal> terminals;          // fd -> what kind of terminal it is
   std::set<int> our_ptys{0, 1, 2, 3};         // /dev/pts/N the tree may open
   std::vector<ResolveCall> resolve_calls;
+  // Resolve also fills pin and walk (with the resolved path, or nothing past PATH_MAX), as the
+  // real resolver does for a path it could pin.
+  bool pin_paths = false;
   mutable std::vector<pid_t> in_tree_queries;
   mutable std::vector<pid_t> group_queries;
 
@@ -143,14 +178,26 @@ class FakeContext final : public tracer::TraceeContext {
       return {"", it->second};
     }
     if (path.empty() && !empty_path_ok) return {"", ENOENT};
-    if (!path.empty() && path[0] == '/') return {base::NormalizePath(path), 0};
-    std::string base = cwd;
-    if (dirfd != AT_FDCWD) {
-      auto it = dir_fds.find(dirfd);
-      if (it == dir_fds.end()) return {"", EBADF};
-      base = it->second;
+    tracer::ResolveResult r;
+    if (!path.empty() && path[0] == '/') {
+      r.path = base::NormalizePath(path);
+    } else {
+      std::string dir = cwd;
+      if (dirfd != AT_FDCWD) {
+        auto it = dir_fds.find(dirfd);
+        if (it == dir_fds.end()) return {"", EBADF};
+        dir = it->second;
+      }
+      r.path = base::NormalizePath(dir + "/" + std::string(path));
     }
-    return {base::NormalizePath(base + "/" + std::string(path)), 0};
+    if (pin_paths && !path.empty()) {
+      if (r.path.size() < tracer::kMaxPath) {
+        r.pin = r.walk = r.path;
+      } else {
+        r.unpinnable = "longer than PATH_MAX";
+      }
+    }
+    return r;
   }
 
   bool InTree(pid_t pid_or_tid) const override {
