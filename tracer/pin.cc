@@ -169,6 +169,16 @@ PinPlan PlanPins(const DecodedCall& call, std::uint64_t slot) {
     std::memcpy(msg.data(), &name, sizeof name);            // msg_name
     std::memcpy(msg.data() + 8, &namelen, sizeof namelen);  // msg_namelen
     plan.registers.emplace_back(m, AppendAligned(plan.bytes, slot, msg));
+  } else if (int m = ArgOf(row, Role::kMsgHdr); m >= 0 && !call.msghdr_bytes.empty()) {
+    // A sendmsg that names no destination goes to the connected peer. The msghdr is still in
+    // tracee memory, where another thread could give it a name after the check: the kernel
+    // gets a copy that names none.
+    std::string msg = call.msghdr_bytes;
+    const std::uint64_t no_name = 0;
+    const std::uint32_t no_len = 0;
+    std::memcpy(msg.data(), &no_name, sizeof no_name);    // msg_name
+    std::memcpy(msg.data() + 8, &no_len, sizeof no_len);  // msg_namelen
+    plan.registers.emplace_back(m, AppendAligned(plan.bytes, slot, msg));
   } else if (int s = ArgOf(row, Role::kSockAddr); s >= 0 && !call.addr_bytes.empty()) {
     std::string addr = PinnedSockaddr(call, plan.unpinned);
     plan.registers.emplace_back(s, AppendAligned(plan.bytes, slot, addr));

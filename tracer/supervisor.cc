@@ -1569,7 +1569,9 @@ void Supervisor::FinishHeld(Tracee& t) {
 }
 
 Supervisor::PinFailure Supervisor::PinArguments(Tracee& t, DecodedCall& call) {
-  if (call.request.path_count == 0 && call.addr_bytes.empty()) return PinFailure::kNone;
+  if (call.request.path_count == 0 && call.addr_bytes.empty() && call.msghdr_bytes.empty()) {
+    return PinFailure::kNone;
+  }
   PinSpace* space = SpaceOf(t);
   if (space == nullptr || !space->mapped) {
     call.unpinned = "this address space has no pinned-argument region";
@@ -1884,7 +1886,8 @@ void Supervisor::Record(Tracee& t, const policy::Decision& d, nlohmann::json tip
   if (call != nullptr) {
     Context ctx(*this, t);
     e.args = RenderArgs(*call, ctx);
-    bool in_memory = call->request.path_count > 0 || !call->addr_bytes.empty();
+    bool in_memory =
+        call->request.path_count > 0 || !call->addr_bytes.empty() || !call->msghdr_bytes.empty();
     if (d.action != policy::Action::kAllow && !audit) {
       e.race_free = true;
       e.race = {{"arguments", "the call was not run"}};

@@ -201,6 +201,24 @@ TEST_CASE("PlanPins: socket addresses", "[pin]") {
     CHECK(plan.bytes.substr(name - kSlot, sizeof in) == bytes);
     CHECK(plan.bytes[msg - kSlot + 16] == '\x11');  // the rest is the caller's
   }
+  SECTION("sendmsg without a destination: a copy of the msghdr that names none") {
+    // The msghdr stays in tracee memory otherwise: another thread could give it a name between
+    // the check and the kernel's read, and the datagram would go where nobody checked.
+    DecodedCall call;
+    call.row = tracer::FindRow("sendmsg");
+    call.msghdr_bytes.assign(56, '\x22');  // msg_name and msg_namelen non-zero as read
+    auto plan = PlanPins(call, kSlot);
+    CHECK(plan.unpinned.empty());
+    REQUIRE(plan.registers.size() == 1);
+    CHECK(plan.registers[0].first == 1);
+    std::uint64_t msg = plan.registers[0].second, name = 1;
+    std::uint32_t namelen = 1;
+    std::memcpy(&name, plan.bytes.data() + (msg - kSlot), 8);
+    std::memcpy(&namelen, plan.bytes.data() + (msg - kSlot) + 8, 4);
+    CHECK(name == 0);
+    CHECK(namelen == 0);
+    CHECK(plan.bytes.substr(msg - kSlot + 16, 40) == std::string(40, '\x22'));  // iov, control
+  }
   SECTION("sendmmsg becomes a sendmsg of its pinned first message") {
     DecodedCall call;
     call.row = tracer::FindRow("sendmmsg");
