@@ -148,7 +148,8 @@ std::optional<policy::SocketAddress> ReadSockaddr(TraceeContext& ctx, std::uint6
   if (parsed->family == AF_UNIX && !parsed->abstract && !parsed->unnamed) {
     // Relative unix socket paths are resolved against the cwd like any path.
     bool relative = !parsed->unix_path.starts_with('/');
-    ResolveResult r = ctx.Resolve(AT_FDCWD, parsed->unix_path, true, false);
+    ResolveResult r =
+        ctx.Resolve(AT_FDCWD, parsed->unix_path, LastLink::kFollow, EmptyPath::kRefuse);
     if (r.error != 0) {
       // Fail closed, as for any path: left as written (relative, "..", symlinks), the name
       // would be decided where no rule names it.
@@ -532,7 +533,7 @@ void DecodeFdPath(int fd, policy::Access access, TraceeContext& ctx, DecodedCall
   DecodedPath& p = out.paths[0];
   p.raw.clear();
   p.fd = fd;
-  p.resolved = ctx.Resolve(fd, "", false, true);
+  p.resolved = ctx.Resolve(fd, "", LastLink::kNoFollow, EmptyPath::kNamesDirfd);
   if (p.resolved.error != 0) {
     out.early_errno = p.resolved.error;
     return;
@@ -830,7 +831,8 @@ void DecodePaths(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, T
       // directory there).
       while (lookup.size() > 1 && lookup.back() == '/') lookup.remove_suffix(1);
     }
-    p.resolved = ctx.Resolve(dirfd, lookup, follow, empty_ok, out.how[2]);
+    p.resolved = ctx.Resolve(dirfd, lookup, follow ? LastLink::kFollow : LastLink::kNoFollow,
+                             empty_ok ? EmptyPath::kNamesDirfd : EmptyPath::kRefuse, out.how[2]);
     p.fd = p.raw.empty() ? dirfd : -1;
     if (lookup.size() != p.raw.size()) {
       if (!p.resolved.pin.empty()) p.resolved.pin += '/';

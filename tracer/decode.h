@@ -31,8 +31,8 @@ class TraceeContext {
   virtual pid_t Pid() const = 0;
   virtual pid_t Tid() const = 0;
   // resolve: openat2's RESOLVE_* flags.
-  virtual ResolveResult Resolve(int dirfd, std::string_view path, bool follow_last,
-                                bool empty_path_ok, std::uint64_t resolve = 0) = 0;
+  virtual ResolveResult Resolve(int dirfd, std::string_view path, LastLink last, EmptyPath empty,
+                                std::uint64_t resolve = 0) = 0;
   virtual bool InTree(pid_t pid_or_tid) const = 0;
   // Whether a /proc/PID the tracee names (in its own PID namespace) belongs to the tree.
   virtual bool ProcPidInTree(pid_t pid) const { return InTree(pid); }

@@ -78,8 +78,11 @@ pid_t ProcPidOf(std::string_view path) {
   return pid;
 }
 
-ResolveResult ResolvePath(pid_t pid, pid_t tid, int dirfd, std::string_view path, bool follow_last,
-                          bool empty_path_ok, const ResolveView* view, std::uint64_t resolve) {
+ResolveResult ResolvePath(pid_t pid, pid_t tid, int dirfd, std::string_view path,
+                          LastLink last_link, EmptyPath empty, const ResolveView* view,
+                          std::uint64_t resolve) {
+  bool follow_last = last_link == LastLink::kFollow;
+  const bool empty_path_ok = empty == EmptyPath::kNamesDirfd;
   ResolveResult result;
   const std::string no_root;
   const std::string& root = view != nullptr ? view->root : no_root;
@@ -281,7 +284,8 @@ ResolveResult ResolvePath(pid_t pid, pid_t tid, int dirfd, std::string_view path
       if (prefix.empty()) {
         pin = base_dir == "/" ? "/" + std::string(last) : base_dir + "/" + std::string(last);
       } else {
-        ResolveResult before = ResolvePath(pid, tid, dirfd, prefix, true, false, view, resolve);
+        ResolveResult before = ResolvePath(pid, tid, dirfd, prefix, LastLink::kFollow,
+                                           EmptyPath::kRefuse, view, resolve);
         pin = before.pin.empty() ? std::string() : before.pin + std::string(last);
         if (!before.pin.empty() && !before.pin.ends_with('/'))
           pin = before.pin + "/" + std::string(last);

@@ -44,11 +44,15 @@ struct ResolveView {
 // The process a "/proc/PID/..." path names (PID as digits), or 0.
 pid_t ProcPidOf(std::string_view path);
 
-// dirfd: AT_FDCWD or an fd number of `tid`. follow_last: resolve a final symlink.
-// empty_path_ok: AT_EMPTY_PATH semantics (an empty path names the dirfd itself).
+// Whether a final symlink is resolved (the call follows it) or names itself.
+enum class LastLink : std::uint8_t { kFollow, kNoFollow };
+// Whether an empty path names the dirfd itself (AT_EMPTY_PATH) or is ENOENT.
+enum class EmptyPath : std::uint8_t { kRefuse, kNamesDirfd };
+
+// dirfd: AT_FDCWD or an fd number of `tid`.
 // resolve: openat2's RESOLVE_* flags (BENEATH, IN_ROOT, NO_SYMLINKS, NO_MAGICLINKS, NO_XDEV).
-ResolveResult ResolvePath(pid_t pid, pid_t tid, int dirfd, std::string_view path, bool follow_last,
-                          bool empty_path_ok = false, const ResolveView* view = nullptr,
-                          std::uint64_t resolve = 0);
+ResolveResult ResolvePath(pid_t pid, pid_t tid, int dirfd, std::string_view path,
+                          LastLink last_link, EmptyPath empty = EmptyPath::kRefuse,
+                          const ResolveView* view = nullptr, std::uint64_t resolve = 0);
 
 }  // namespace tracer

@@ -200,10 +200,9 @@ class Supervisor::Context final : public TraceeContext {
   MemoryReader& Memory() override { return *t_.mem; }
   pid_t Pid() const override { return s_.TgidOf(t_); }
   pid_t Tid() const override { return t_.tid; }
-  ResolveResult Resolve(int dirfd, std::string_view path, bool follow_last, bool empty_path_ok,
+  ResolveResult Resolve(int dirfd, std::string_view path, LastLink last, EmptyPath empty,
                         std::uint64_t resolve) override {
-    return ResolvePath(Pid(), t_.tid, dirfd, path, follow_last, empty_path_ok, &s_.ViewOf(t_),
-                       resolve);
+    return ResolvePath(Pid(), t_.tid, dirfd, path, last, empty, &s_.ViewOf(t_), resolve);
   }
   bool ProcPidInTree(pid_t pid) const override {
     // In a PID namespace of its own the tracee sees no process outside the tree.
@@ -1063,7 +1062,8 @@ bool Supervisor::LoaderMayRun(Tracee& t) {
   DecodedCall call;
   call.row = FindRow("execve");
   call.paths[0].raw = *program;
-  call.paths[0].resolved = ctx.Resolve(AT_FDCWD, *program, true, false, 0);
+  call.paths[0].resolved =
+      ctx.Resolve(AT_FDCWD, *program, LastLink::kFollow, EmptyPath::kRefuse, 0);
   if (call.paths[0].resolved.error != 0) return true;  // ld.so will fail to open it
   for (const auto& a : argv) call.argv.items.push_back(a);
   call.request.syscall = "execve";

@@ -171,8 +171,10 @@ class FakeContext final : public tracer::TraceeContext {
   pid_t Pid() const override { return pid; }
   pid_t Tid() const override { return tid; }
 
-  tracer::ResolveResult Resolve(int dirfd, std::string_view path, bool follow_last,
-                                bool empty_path_ok, std::uint64_t /*resolve*/) override {
+  tracer::ResolveResult Resolve(int dirfd, std::string_view path, tracer::LastLink last,
+                                tracer::EmptyPath empty, std::uint64_t /*resolve*/) override {
+    const bool follow_last = last == tracer::LastLink::kFollow;
+    const bool empty_path_ok = empty == tracer::EmptyPath::kNamesDirfd;
     resolve_calls.push_back({dirfd, std::string(path), follow_last, empty_path_ok});
     if (auto it = resolve_errors.find(std::string(path)); it != resolve_errors.end()) {
       return {"", it->second};

@@ -85,7 +85,9 @@ struct ScopedFd {
 ResolveResult Resolve(std::string_view path, bool follow_last = true, int dirfd = AT_FDCWD,
                       bool empty_path_ok = false) {
   pid_t self = getpid();
-  return ResolvePath(self, self, dirfd, path, follow_last, empty_path_ok);
+  return ResolvePath(self, self, dirfd, path,
+                     follow_last ? tracer::LastLink::kFollow : tracer::LastLink::kNoFollow,
+                     empty_path_ok ? tracer::EmptyPath::kNamesDirfd : tracer::EmptyPath::kRefuse);
 }
 
 }  // namespace
@@ -180,10 +182,11 @@ TEST_CASE("ResolvePath: /proc/self and /proc/thread-self mean the given process"
   SECTION("/proc/self names the pid passed in, not the caller") {
     ResolveResult mine = Resolve("/proc/self/status");
     CHECK(mine.path == "/proc/" + std::to_string(self) + "/status");
-    ResolveResult other = ResolvePath(1, 1, AT_FDCWD, "/proc/self/status", true);
+    ResolveResult other =
+        ResolvePath(1, 1, AT_FDCWD, "/proc/self/status", tracer::LastLink::kFollow);
     CHECK(other.error == 0);
     CHECK(other.path == "/proc/1/status");
-    ResolveResult bare = ResolvePath(1, 1, AT_FDCWD, "/proc/self", true);
+    ResolveResult bare = ResolvePath(1, 1, AT_FDCWD, "/proc/self", tracer::LastLink::kFollow);
     CHECK(bare.path == "/proc/1");
   }
   SECTION("/proc/thread-self names the given thread") {
@@ -344,8 +347,8 @@ TEST_CASE("ResolvePath: the pinned form keeps what the kernel must still see", "
     CHECK(Resolve(r + "/rel_link", false).walk == r + "/rel_link");  // O_NOFOLLOW: the link
   }
   SECTION("relative paths become absolute: the cwd cannot change under the decision") {
-    ResolveResult res =
-        tracer::ResolvePath(getpid(), static_cast<pid_t>(syscall(SYS_gettid)), AT_FDCWD, "x", true);
+    ResolveResult res = tracer::ResolvePath(getpid(), static_cast<pid_t>(syscall(SYS_gettid)),
+                                            AT_FDCWD, "x", tracer::LastLink::kFollow);
     char cwd[4096];
     REQUIRE(getcwd(cwd, sizeof cwd) != nullptr);
     CHECK(res.pin == std::string(cwd) + "/x");
