@@ -154,19 +154,14 @@ int Exec(ExecArgs& args) {
   if (args.json) {
     // {"result": ..., "report": ...}, the report written as it is rendered (it can be large).
     report::OutputFile output;
-    std::optional<std::string> failed = output.Open("");
-    const report::Spill spill = [&output, &failed](std::string& chunk) {
-      if (!failed) failed = output.Write(chunk);
-      chunk.clear();
-    };
+    (void)output.Open("");  // a failure is kept: Close reports it
     std::string text = "{\n  \"result\": ";
     report::JsonText(text, 1).Value(report::ToJson(outcome.exec));
     text += ",\n  \"report\": ";
-    report::RenderJson(analysis, nlohmann::json::object(), 1, text, spill);
+    report::RenderJson(analysis, nlohmann::json::object(), 1, text, output.AsSpill());
     text += "\n}\n";
-    if (!failed) failed = output.Write(text);
-    if (!failed) failed = output.Close();
-    if (failed) {
+    (void)output.Write(text);
+    if (std::optional<std::string> failed = output.Close()) {
       Error(*failed);
       return kExitInternal;
     }

@@ -122,14 +122,11 @@ int Report(const ReportArgs& args) {
       .chain_problems = chain.problems};
   // Written as it is rendered: a report of a large run is never whole in memory.
   report::OutputFile output;
-  std::optional<std::string> failed = output.Open(args.output);
+  (void)output.Open(args.output);  // a failure is kept: Close reports it
   std::string text;
-  renderer->render(input, text, [&output, &failed](std::string& chunk) {
-    if (!failed) failed = output.Write(chunk);
-    chunk.clear();
-  });
-  if (!failed) failed = output.Write(text);
-  if (!failed) failed = output.Close();
+  renderer->render(input, text, output.AsSpill());
+  (void)output.Write(text);
+  std::optional<std::string> failed = output.Close();
   std::fputs(report::DescribeProblems(file, scan).c_str(), stderr);
   if (failed) {
     Error(*failed);

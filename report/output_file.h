@@ -27,6 +27,13 @@ class OutputFile {
   std::optional<std::string> Open(const std::string& path, mode_t mode = 0600);
   std::optional<std::string> Write(std::string_view text);
   std::optional<std::string> Close();  // synced to disk before it says success
+  // A Spill (below) that writes each piece here; a failure is kept and Close reports it.
+  std::function<void(std::string&)> AsSpill() {
+    return [this](std::string& chunk) {
+      (void)Write(chunk);
+      chunk.clear();
+    };
+  }
 
  private:
   std::optional<std::string> Fail(int err);

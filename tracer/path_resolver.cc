@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <deque>
 
+#include "base/path.h"
+
 namespace tracer {
 namespace {
 
@@ -24,13 +26,7 @@ bool ReadLink(const std::string& path, std::string& out) {
 
 void Split(std::string_view path, std::deque<std::string>& parts, bool front) {
   std::deque<std::string> tmp;
-  std::size_t i = 0;
-  while (i < path.size()) {
-    std::size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    if (j > i) tmp.emplace_back(path.substr(i, j - i));
-    i = j + 1;
-  }
+  for (std::string_view part : base::SplitPath(path)) tmp.emplace_back(part);
   if (front) {
     parts.insert(parts.begin(), tmp.begin(), tmp.end());
   } else {
