@@ -250,7 +250,7 @@ int main(int argc, char** argv) {
     });
   if (*compile_cmd)
     return WithPolicy(compile_spec, [&](const policy::Policy& p) {
-      tracer::SyscallIndex index;
+      syscalls::SyscallIndex index;
       tracer::FilterPlan plan = tracer::MakePlan(p, index);
       std::string text =
           compile_pfc ? tracer::DescribeFilter(plan, index) : tracer::DescribePlan(plan, index);

@@ -1,5 +1,8 @@
-// One supervised run, shared by `tracejail run` and `tracejail exec`: policy, work dir,
-// isolation layers, limits, the supervisor, captured output, the execution result.
+// One supervised run, shared by `tracejail run`, `exec` and `learn`, in four steps:
+//   plan     (run_plan.h)     check the arguments, load the policy, find the command
+//   prepare  (run_prepare.h)  work dir, final policy, isolation, filter, events log and sinks
+//   execute                   the supervisor runs the command to its end
+//   result                    report::FillResult, the closing record, stderr, --result FILE
 #pragma once
 
 #include <map>
@@ -21,12 +24,5 @@ struct RunOutcome {
 };
 
 RunOutcome RunCommand(const RunArgs& args);
-
-// The key of a keyed events chain (--events-key, verify --key), and a stream token file
-// (stream_token.h): a regular file of 1 to 4096 bytes that only its owner can read. nullopt
-// with `why` otherwise.
-std::optional<std::string> ReadKeyFile(const std::string& path, std::string& why);
-
-void Error(const std::string& msg);  // "tracejail: msg" on stderr
 
 }  // namespace cli

@@ -24,7 +24,8 @@
 #include "policy/json_positions.h"
 #include "policy/names.h"
 #include "policy/presets.h"
-#include "policy/syscall_classes.h"
+#include "syscalls/classes.h"
+#include "syscalls/numbers.h"
 
 namespace policy {
 namespace {
@@ -586,20 +587,20 @@ void ParseSyscalls(const json& sys, const Ctx& ctx, Policy& p) {
       Ctx nc = rc.At("names").At(k);
       std::string name = GetString(r["names"][k], nc);
       if (name.starts_with("%")) {
-        const SyscallClass* cls = FindSyscallClass(name);
+        const syscalls::SyscallClass* cls = syscalls::FindSyscallClass(name);
         if (cls == nullptr) {
           std::vector<std::string> classes;
-          for (const auto& c : SyscallClasses()) classes.emplace_back(c.name);
+          for (const auto& c : syscalls::SyscallClasses()) classes.emplace_back(c.name);
           nc.Fail(fmt::format("unknown syscall class \"{}\"{} (classes: {})", name,
                               Suggest(name, classes), JoinAll(classes)));
         }
         for (std::string_view m : cls->members) {
-          if (SyscallNumber(m)) rule.names.emplace_back(std::string(m), 1);
+          if (syscalls::SyscallNumber(m)) rule.names.emplace_back(std::string(m), 1);
         }
       } else {
-        if (!SyscallNumber(name)) {
+        if (!syscalls::SyscallNumber(name)) {
           nc.Fail(fmt::format("unknown syscall \"{}\"{} (not a syscall of this architecture)", name,
-                              Suggest(name, KnownSyscallNames())));
+                              Suggest(name, syscalls::KnownSyscallNames())));
         }
         rule.names.emplace_back(name, 2);
       }

@@ -7,7 +7,8 @@
 
 #include "policy/loader.h"
 #include "policy/names.h"
-#include "policy/syscall_classes.h"
+#include "syscalls/classes.h"
+#include "syscalls/numbers.h"
 
 namespace policy {
 namespace {
@@ -122,7 +123,7 @@ Conversion ImportOci(std::string_view text, std::string_view origin) {
         entry.contains("names") ? entry["names"] : json::array({entry.value("name", json(""))});
     for (const auto& n : list) {
       if (!n.is_string()) Fail(origin, fmt::format("syscalls[{}].names must hold strings", i));
-      if (SyscallNumber(n.get<std::string>())) {
+      if (syscalls::SyscallNumber(n.get<std::string>())) {
         names.push_back(n);
       } else {
         out.notes.push_back(
@@ -211,7 +212,7 @@ Conversion ExportOci(const Policy& p) {
   const Verdict& esc = p.primitives.at(static_cast<std::size_t>(Primitive::kPtrace)).verdict;
   if (esc.action != Action::kAllow) {
     json names = json::array();
-    for (std::string_view n : FindSyscallClass("%escape")->members) names.push_back(n);
+    for (std::string_view n : syscalls::FindSyscallClass("%escape")->members) names.push_back(n);
     json entry = {{"names", names}, {"comment", "tracejail escape primitives"}};
     entry["action"] = esc.action == Action::kKill ? "SCMP_ACT_KILL_PROCESS" : "SCMP_ACT_ERRNO";
     if (esc.action == Action::kDeny) entry["errnoRet"] = esc.error;

@@ -23,11 +23,23 @@
 #include "policy/names.h"
 #include "policy/policy.h"
 #include "report/escape.h"
-#include "tracer/pin_layout.h"
+#include "syscalls/pin_layout.h"
+#include "syscalls/xlat.h"
 #include "tracer/sockaddr.h"
-#include "tracer/xlat.h"
 
 namespace tracer {
+
+using syscalls::Arg;
+using syscalls::ArgOf;
+using syscalls::Follow;
+using syscalls::kCloneNamespaceFlags;
+using syscalls::Kind;
+using syscalls::kPinBase;
+using syscalls::kPinEnd;
+using syscalls::Role;
+using syscalls::SyscallRow;
+using syscalls::TouchesPinRegion;
+namespace xlat = syscalls::xlat;
 namespace {
 
 using policy::Access;
@@ -462,7 +474,7 @@ void DecodeOwner(bool ex, std::uint64_t arg, TraceeContext& ctx, DecodedCall& ou
   }
 }
 
-// The ioctl requests the filter stops (syscall_table.cc) and are decided one by one.
+// The ioctl requests the filter stops (syscalls/table.cc) and are decided one by one.
 struct IoctlRequest {
   std::uint32_t request;
   std::string_view name;
@@ -508,7 +520,7 @@ constexpr IoctlRequest kIoctlRequests[] = {
     {0x5460, "FIOQSIZE", IoctlRequest::What::kRead, ""},
 };
 
-// Filesystem ioctl families the filter stops by type byte (syscall_table.cc): a request there
+// Filesystem ioctl families the filter stops by type byte (syscalls/table.cc): a request there
 // may change the file it is issued on (flags, attributes, verity, encryption, clones), so it is
 // a path decision on the descriptor's file, unless it is one of these that only read.
 constexpr std::uint32_t kFsIoctlTypes[] = {0x66 /*'f'*/, 0x76 /*'v'*/, 0x58 /*'X'*/, 0x94};

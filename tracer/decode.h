@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "policy/operation.h"
+#include "syscalls/table.h"
 #include "tracer/memory.h"
 #include "tracer/path_resolver.h"
-#include "tracer/syscall_table.h"
 
 namespace tracer {
 
@@ -81,7 +81,7 @@ struct OutsideTargets {
 };
 
 struct DecodedCall {
-  const SyscallRow* row = nullptr;
+  const syscalls::SyscallRow* row = nullptr;
   std::array<std::uint64_t, 6> args{};
   policy::Request request;
   std::array<DecodedPath, 2> paths;
@@ -112,8 +112,8 @@ struct DecodedCall {
   OutsideTargets outside;
 };
 
-void Decode(const SyscallRow& row, const std::array<std::uint64_t, 6>& args, TraceeContext& ctx,
-            DecodedCall& out);
+void Decode(const syscalls::SyscallRow& row, const std::array<std::uint64_t, 6>& args,
+            TraceeContext& ctx, DecodedCall& out);
 
 // Arguments by name with flags and enums spelled out and tracee strings escaped.
 nlohmann::json RenderArgs(const DecodedCall& call, TraceeContext& ctx);

@@ -15,6 +15,12 @@
 #include "tracer/decode.h"
 
 namespace tracer {
+
+using syscalls::ArgOf;
+using syscalls::Group;
+using syscalls::Kind;
+using syscalls::Role;
+using syscalls::SyscallRow;
 namespace {
 
 // The last component of a path as written ("a/b/" -> "b", "a/." -> ".").

@@ -14,6 +14,13 @@
 #include "tracer/decode.h"
 
 namespace tracer {
+
+using syscalls::ArgOf;
+using syscalls::Kind;
+using syscalls::kPinSlots;
+using syscalls::kPinSlotSize;
+using syscalls::Role;
+using syscalls::SyscallRow;
 namespace {
 
 // The sockaddr to hand the kernel: as read, or for a relative AF_UNIX path, its absolute form.

@@ -24,7 +24,7 @@
 #include <utility>
 #include <vector>
 
-#include "tracer/pin_layout.h"
+#include "syscalls/pin_layout.h"
 
 namespace tracer {
 
@@ -73,7 +73,7 @@ class PinSpace {
   int Acquire();
   void Release(int slot);
   static std::uint64_t Address(int slot) {
-    return kPinBase + static_cast<std::uint64_t>(slot) * kPinSlotSize;
+    return syscalls::kPinBase + static_cast<std::uint64_t>(slot) * syscalls::kPinSlotSize;
   }
   bool mapped = false;  // the region exists in this address space
   int mem_fd = -1;      // /proc/PID/mem of this address space, owned (closed by the destructor)

@@ -17,10 +17,19 @@
 
 #include <fmt/format.h>
 
-#include "policy/syscall_classes.h"
+#include "syscalls/numbers.h"
 #include "tracer/unique_fd.h"
 
 namespace tracer {
+
+using syscalls::ArgOf;
+using syscalls::FindRow;
+using syscalls::Group;
+using syscalls::KernelCond;
+using syscalls::Role;
+using syscalls::SyscallIndex;
+using syscalls::SyscallRow;
+using syscalls::SyscallTable;
 namespace {
 
 using policy::ArgCondition;
@@ -320,7 +329,7 @@ FilterPlan MakePlan(const policy::Policy& policy, const SyscallIndex& index, boo
                     std::find(plan.traced.begin(), plan.traced.end(), row) != plan.traced.end();
       bool kernel_errno = row != nullptr && row->kernel_errno != 0;
       if (traced || kernel_errno) continue;
-      auto nr = policy::SyscallNumber(name);
+      auto nr = syscalls::SyscallNumber(name);
       if (!nr) continue;
       std::vector<const policy::SyscallRule*> rules = policy.SyscallRulesFor(name);
       bool one_layer = std::all_of(rules.begin(), rules.end(), [&](const policy::SyscallRule* r) {
@@ -372,7 +381,7 @@ std::string TraceAffinity(FilterPlan& plan, const policy::Policy& policy) {
     if (!policy.SyscallRulesFor(name).empty()) {
       return fmt::format("the policy has a syscall rule for {}", name);
     }
-    auto nr = policy::SyscallNumber(name);
+    auto nr = syscalls::SyscallNumber(name);
     const SyscallRow* row = FindRow(name);
     if (!nr || row == nullptr) return fmt::format("{} has no number here", name);
     nrs.push_back(*nr);

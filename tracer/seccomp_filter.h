@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "policy/policy.h"
-#include "tracer/syscall_table.h"
+#include "syscalls/table.h"
 
 namespace tracer {
 
@@ -40,17 +40,17 @@ struct KernelRule {
 
 // RET_TRACE for `row` when every condition holds (no conditions: always).
 struct TraceRule {
-  const SyscallRow* row = nullptr;
+  const syscalls::SyscallRow* row = nullptr;
   std::vector<policy::ArgCondition> conds;
 };
 
 struct FilterPlan {
   policy::SyscallAction default_action = policy::SyscallAction::kAllow;
   int default_error = 0;
-  std::vector<const SyscallRow*> traced;  // rows with at least one trace rule
+  std::vector<const syscalls::SyscallRow*> traced;  // rows with at least one trace rule
   std::vector<TraceRule> trace_rules;
-  std::vector<const SyscallRow*> kernel_errno;  // rows with kernel_errno set
-  std::vector<KernelRule> kernel_rules;         // policy syscall rules decided in the kernel
+  std::vector<const syscalls::SyscallRow*> kernel_errno;  // rows with kernel_errno set
+  std::vector<KernelRule> kernel_rules;  // policy syscall rules decided in the kernel
   // sched_getaffinity, sched_setaffinity: their rows stop for every call while the tree may
   // share one CPU with the supervisor (tracer/same_cpu.h), which then gives it its CPUs back.
   std::vector<int> affinity_traced;
@@ -62,7 +62,8 @@ struct FilterPlan {
 
 // `audit`: nothing may be denied or killed in the kernel either; syscall rules (and a default)
 // that would deny or kill stop for the tracer instead, which records and allows them.
-FilterPlan MakePlan(const policy::Policy& policy, const SyscallIndex& index, bool audit = false);
+FilterPlan MakePlan(const policy::Policy& policy, const syscalls::SyscallIndex& index,
+                    bool audit = false);
 
 // Stops every sched_getaffinity and sched_setaffinity for the same-CPU pin. Only when
 // the policy leaves them to the kernel's default, and that default allows them: otherwise
@@ -70,12 +71,12 @@ FilterPlan MakePlan(const policy::Policy& policy, const SyscallIndex& index, boo
 std::string TraceAffinity(FilterPlan& plan, const policy::Policy& policy);
 
 // Throws std::runtime_error naming the libseccomp call that failed.
-std::vector<sock_filter> BuildFilter(const FilterPlan& plan, const SyscallIndex& index);
+std::vector<sock_filter> BuildFilter(const FilterPlan& plan, const syscalls::SyscallIndex& index);
 
 // The plan in readable form: what the kernel allows, denies, and stops for the tracer.
-std::string DescribePlan(const FilterPlan& plan, const SyscallIndex& index);
+std::string DescribePlan(const FilterPlan& plan, const syscalls::SyscallIndex& index);
 
 // libseccomp's pseudo-filter-code listing of the same program (`tracejail policy compile --pfc`).
-std::string DescribeFilter(const FilterPlan& plan, const SyscallIndex& index);
+std::string DescribeFilter(const FilterPlan& plan, const syscalls::SyscallIndex& index);
 
 }  // namespace tracer

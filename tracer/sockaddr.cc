@@ -11,9 +11,11 @@
 #include <fmt/format.h>
 
 #include "report/escape.h"
-#include "tracer/xlat.h"
+#include "syscalls/xlat.h"
 
 namespace tracer {
+
+namespace xlat = syscalls::xlat;
 
 std::optional<policy::SocketAddress> ParseSockaddr(std::span<const std::uint8_t> bytes) {
   if (bytes.size() < sizeof(sa_family_t)) return std::nullopt;

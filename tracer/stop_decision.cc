@@ -9,11 +9,14 @@
 #include <fmt/format.h>
 
 #include "policy/names.h"
-#include "policy/syscall_classes.h"
 #include "report/escape.h"
+#include "syscalls/numbers.h"
 #include "tracer/sockaddr.h"
 
 namespace tracer {
+
+using syscalls::Group;
+using syscalls::SyscallRow;
 
 std::string ArchName(std::uint32_t arch, std::uint64_t nr) {
   if (arch == AUDIT_ARCH_X86_64) return (nr & kX32Bit) ? "x32" : "x86_64";
@@ -30,7 +33,8 @@ std::string SyscallName(std::uint32_t arch, std::uint64_t nr) {
     number = static_cast<long>(nr & ~kX32Bit);
   }
   if (scmp_arch == AUDIT_ARCH_X86_64) {
-    return policy::SyscallNameOf(static_cast<int>(number)).value_or(fmt::format("syscall_{}", nr));
+    return syscalls::SyscallNameOf(static_cast<int>(number))
+        .value_or(fmt::format("syscall_{}", nr));
   }
   char* name = seccomp_syscall_resolve_num_arch(scmp_arch, static_cast<int>(number));
   std::string out = name ? name : fmt::format("syscall_{}", nr);

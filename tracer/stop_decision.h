@@ -13,8 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "policy/policy.h"
+#include "syscalls/table.h"
 #include "tracer/decode.h"
-#include "tracer/syscall_table.h"
 
 namespace tracer {
 
@@ -33,8 +33,8 @@ struct RawStop {
   std::uint32_t arch = 0;
   std::uint64_t nr = 0;
   std::array<std::uint64_t, 6> args{};
-  const SyscallRow* row = nullptr;  // the table's row for `nr`, or nullptr
-  bool unknown_tag = false;         // our filter stopped it as a number the table does not know
+  const syscalls::SyscallRow* row = nullptr;  // the table's row for `nr`, or nullptr
+  bool unknown_tag = false;  // our filter stopped it as a number the table does not know
 };
 
 // What the registers alone say about a stop.
@@ -77,7 +77,7 @@ struct CallVerdict {
 CallVerdict DecideCall(DecodedCall& call, const policy::Policy& policy, const CallFacts& facts);
 
 // The event message for a decided call: "openat deny /etc/shadow (read) [primitive]: note".
-std::string CallMessage(const SyscallRow& row, const DecodedCall& call,
+std::string CallMessage(const syscalls::SyscallRow& row, const DecodedCall& call,
                         const policy::Decision& decision);
 
 // Rule ids of tracejail's own guards.

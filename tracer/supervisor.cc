@@ -35,8 +35,9 @@
 #include <fmt/format.h>
 
 #include "policy/names.h"
-#include "policy/syscall_classes.h"
 #include "report/escape.h"
+#include "syscalls/numbers.h"
+#include "syscalls/xlat.h"
 #include "tracer/borrow_fd.h"
 #include "tracer/decode.h"
 #include "tracer/dynamic_loader.h"
@@ -49,9 +50,17 @@
 #include "tracer/spin_policy.h"
 #include "tracer/syscall_info.h"
 #include "tracer/unix_diag.h"
-#include "tracer/xlat.h"
 
 namespace tracer {
+
+using syscalls::FindRow;
+using syscalls::Kind;
+using syscalls::kPinBase;
+using syscalls::kPinEnd;
+using syscalls::kPinSlots;
+using syscalls::kPinSlotSize;
+using syscalls::SyscallRow;
+namespace xlat = syscalls::xlat;
 namespace {
 
 // Signals tracejail received (SIGINT, SIGTERM, SIGHUP, SIGQUIT): the first one and how many.

@@ -19,6 +19,8 @@
 
 #include "policy/policy.h"
 #include "report/event_log.h"
+#include "report/run_facts.h"
+#include "syscalls/table.h"
 #include "tracer/anchored_call.h"
 #include "tracer/cgroup.h"
 #include "tracer/exec_image.h"
@@ -30,7 +32,6 @@
 #include "tracer/same_cpu.h"
 #include "tracer/spin_policy.h"
 #include "tracer/stop_decision.h"
-#include "tracer/syscall_table.h"
 
 namespace tracer {
 
@@ -60,28 +61,12 @@ struct Watch {
   bool keep_terminal = false;
 };
 
-struct LimitHit {
-  policy::LimitKind kind;
-  std::string observed;
-};
+using report::LimitHit;
 
-struct RunResult {
-  int exit_code = 0;    // the main process's exit status, when it exited
-  int term_signal = 0;  // the signal that killed it, when it was killed
-  bool killed_by_policy = false;
+// What supervision found out (report::RunFacts, mapped to the execution result by
+// report::FillResult), and why the command never started, if it did not.
+struct RunResult : report::RunFacts {
   std::optional<SpawnError> spawn_error;
-  std::uint64_t flagged = 0;    // seccomp stops handled
-  std::uint64_t denied = 0;     // calls denied (or, in audit mode, that would have been)
-  std::uint64_t processes = 0;  // processes and threads seen
-  std::uint64_t events = 0;
-  bool timed_out = false;
-  std::vector<LimitHit> limits_hit;          // in the order they were seen
-  std::optional<std::uint64_t> peak_memory;  // of the whole tree, from the cgroup
-  nlohmann::json scheduling;                 // SameCpu::Describe()
-  // tracejail itself failed while supervising (waitpid, an exception, a task lost): the tree
-  // was killed and the run's outcome is unknown. Empty: no such failure.
-  std::string internal_error;
-  int interrupted = 0;  // the first SIGINT/SIGTERM/SIGHUP/SIGQUIT tracejail received, or 0
 };
 
 struct DecodedCall;
@@ -275,7 +260,7 @@ class Supervisor {
   const policy::Policy& policy_;
   Mode mode_;
   report::EventLog* log_;
-  SyscallIndex index_;
+  syscalls::SyscallIndex index_;
   std::unordered_map<pid_t, Tracee> tracees_;
   // Unix socket addresses the tree bound (a bind it was allowed and that succeeded): "/path"
   // or "@abstract-name". Connects to them are the tree talking to itself (policy "own").

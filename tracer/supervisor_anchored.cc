@@ -30,6 +30,9 @@
 #include "tracer/syscall_info.h"
 
 namespace tracer {
+
+using syscalls::kPinBase;
+using syscalls::kPinSlotSize;
 namespace {
 
 constexpr std::uint16_t kSyscallInsn = 0x050f;  // 0f 05, little-endian

@@ -21,8 +21,8 @@
 
 #include "policy/loader.h"
 #include "policy/presets.h"
+#include "syscalls/table.h"
 #include "tracer/seccomp_filter.h"
-#include "tracer/syscall_table.h"
 
 namespace {
 
@@ -193,10 +193,10 @@ void Satisfy(const policy::ArgCondition& c, std::array<std::uint64_t, 6>& a) {
 
 // Every action the plan allows for (nr, args); empty: the default.
 std::set<std::uint32_t> Candidates(const tracer::FilterPlan& plan,
-                                   const tracer::SyscallIndex& index, int nr,
+                                   const syscalls::SyscallIndex& index, int nr,
                                    const std::array<std::uint64_t, 6>& args) {
   std::set<std::uint32_t> out;
-  const auto table = tracer::SyscallTable();
+  const auto table = syscalls::SyscallTable();
   for (const auto& t : plan.trace_rules) {
     if (index.Number(*t.row) == nr && Holds(t.conds, args)) {
       out.insert(SECCOMP_RET_TRACE | static_cast<std::uint16_t>(t.row - table.data()));
@@ -218,7 +218,7 @@ std::set<std::uint32_t> Candidates(const tracer::FilterPlan& plan,
 }  // namespace
 
 TEST_CASE("BPF program: every level's compiled filter does what its plan says", "[bpf]") {
-  const tracer::SyscallIndex index;
+  const syscalls::SyscallIndex index;
   const policy::Variables vars{{"CWD", "/w"},
                                {"WORKDIR", "/w"},
                                {"HOME", "/home/u"},
@@ -289,7 +289,7 @@ TEST_CASE("BPF program: every level's compiled filter does what its plan says", 
 }
 
 TEST_CASE("BPF program: the interpreter sees what matters", "[bpf]") {
-  const tracer::SyscallIndex index;
+  const syscalls::SyscallIndex index;
   const policy::Variables vars{{"CWD", "/w"},
                                {"WORKDIR", "/w"},
                                {"HOME", "/home/u"},
@@ -299,7 +299,7 @@ TEST_CASE("BPF program: the interpreter sees what matters", "[bpf]") {
       policy::LoadPolicyText(R"({"version": 1, "extends": "standard"})", "t.json", vars);
   std::vector<sock_filter> prog = tracer::BuildFilter(tracer::MakePlan(p, index), index);
   auto action = [&](const char* name, std::array<std::uint64_t, 6> args = {}) {
-    const tracer::SyscallRow* row = tracer::FindRow(name);
+    const syscalls::SyscallRow* row = syscalls::FindRow(name);
     REQUIRE(row != nullptr);
     return Run(prog, Data{index.Number(*row), AUDIT_ARCH_X86_64, 0, args}) &
            SECCOMP_RET_ACTION_FULL;

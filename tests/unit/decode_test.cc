@@ -25,8 +25,8 @@
 
 #include "fakes.h"
 #include "policy/names.h"
+#include "syscalls/table.h"
 #include "tracer/decode.h"
-#include "tracer/syscall_table.h"
 
 namespace {
 
@@ -44,7 +44,7 @@ constexpr std::uint64_t kFdCwd = R(AT_FDCWD);
 constexpr std::uint64_t kUnmapped = 0xdead0000;
 
 tracer::DecodedCall Run(FakeContext& ctx, std::string_view name, const Args& args) {
-  const tracer::SyscallRow* row = tracer::FindRow(name);
+  const syscalls::SyscallRow* row = syscalls::FindRow(name);
   REQUIRE(row != nullptr);
   tracer::DecodedCall out;
   tracer::Decode(*row, args, ctx, out);
@@ -782,8 +782,8 @@ TEST_CASE("Decode process primitives: clone, seccomp, personality, process_vm", 
 
 TEST_CASE("Decode: every unconditional primitive row decodes to its primitive", "[decode]") {
   int rows = 0;
-  for (const tracer::SyscallRow& row : tracer::SyscallTable()) {
-    if (row.kind != tracer::Kind::kPrimitive) continue;
+  for (const syscalls::SyscallRow& row : syscalls::SyscallTable()) {
+    if (row.kind != syscalls::Kind::kPrimitive) continue;
     CAPTURE(row.name);
     FakeContext ctx;
     tracer::DecodedCall out;

@@ -5,8 +5,8 @@
 #include <catch2/catch.hpp>
 
 #include "policy/loader.h"
+#include "syscalls/table.h"
 #include "tracer/seccomp_filter.h"
-#include "tracer/syscall_table.h"
 
 namespace {
 
@@ -25,7 +25,7 @@ const tracer::KernelRule* RuleFor(const tracer::FilterPlan& plan, const std::str
 
 TEST_CASE("filter plan: audit mode turns kernel denials and a deny default into trace stops",
           "[plan]") {
-  tracer::SyscallIndex index;
+  syscalls::SyscallIndex index;
   policy::Policy p = Load(R"({"version": 1, "extends": "standard", "syscalls": {
       "default": {"action": "deny", "errno": "EPERM"},
       "rules": [{"names": ["uname"], "action": "kill"}, {"names": ["getpid"], "action": "allow"}]}})");
@@ -48,7 +48,7 @@ TEST_CASE("filter plan: audit mode turns kernel denials and a deny default into 
 }
 
 TEST_CASE("filter plan: rules for one syscall from two layers go to the tracer", "[plan]") {
-  tracer::SyscallIndex index;
+  syscalls::SyscallIndex index;
   policy::Policy base = Load(R"({"version": 1, "extends": "standard",
       "syscalls": {"rules": [{"names": ["uname"], "action": "deny"}]}})");
   tracer::FilterPlan one = tracer::MakePlan(base, index);
@@ -76,10 +76,10 @@ TEST_CASE("filter plan: with a denying default, allowed opens bring openat2 alon
   // The tracer hands allowed opens to the kernel as openat2 (tracer/pin.h); the filter runs
   // again on the changed call, so openat2 must stop for the tracer, which applies the default
   // when the program calls openat2 itself.
-  tracer::SyscallIndex index;
+  syscalls::SyscallIndex index;
   auto traced = [](const tracer::FilterPlan& plan, std::string_view name) {
     return std::any_of(plan.traced.begin(), plan.traced.end(),
-                       [&](const tracer::SyscallRow* r) { return r->name == name; });
+                       [&](const syscalls::SyscallRow* r) { return r->name == name; });
   };
   policy::Policy opens = Load(R"({"version": 1, "extends": "standard", "syscalls": {
       "default": {"action": "deny", "errno": "ENOSYS"},

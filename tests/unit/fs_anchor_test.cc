@@ -28,7 +28,7 @@ struct PathSpec {
 
 DecodedCall Call(std::string_view syscall, std::vector<PathSpec> paths) {
   DecodedCall call;
-  call.row = tracer::FindRow(syscall);
+  call.row = syscalls::FindRow(syscall);
   REQUIRE(call.row != nullptr);
   call.args = {0x7000, 0x7100, 0x7200, 0x7300, 0x7400, 0x7500};  // pointers are non-NULL
   call.request.path_count = static_cast<int>(paths.size());
@@ -205,7 +205,7 @@ namespace {
 // A connect or send to the unix socket path `walk` (already resolved by the check).
 DecodedCall SocketCall(std::string_view syscall, std::string walk) {
   DecodedCall call;
-  call.row = tracer::FindRow(syscall);
+  call.row = syscalls::FindRow(syscall);
   REQUIRE(call.row != nullptr);
   call.args = {3, 0x7100, 0x7200, 0x7300, 0x7400, 110};
   policy::SocketAddress addr;

@@ -49,13 +49,13 @@
 #include "report/event_reader.h"
 #include "report/hash_chain.h"
 #include "report/live_view.h"
+#include "syscalls/table.h"
+#include "syscalls/xlat.h"
 #include "tracer/decode.h"
 #include "tracer/memory.h"
 #include "tracer/pin.h"
 #include "tracer/process_memory.h"
 #include "tracer/sockaddr.h"
-#include "tracer/syscall_table.h"
-#include "tracer/xlat.h"
 
 namespace {
 
@@ -264,7 +264,7 @@ TEST_CASE("fuzz: mutated policies are loaded or refused with a PolicyError", "[f
 // The ASan/UBSan build runs a quarter of the rounds, for memory errors and signed overflow.
 namespace {
 
-namespace xlat = tracer::xlat;
+namespace xlat = syscalls::xlat;
 using tjtest::FakeContext;
 using tjtest::FakeMemory;
 using tracer::StringStatus;
@@ -483,8 +483,8 @@ void AllowName(FakeMemory& mem, std::uint64_t name, std::uint32_t namelen) {
 // (unsigned int, at most UIO_MAXIOV) mmsghdrs and their names, argv/envp to the documented caps,
 // open_how to its size, and up to 8 bytes at an integer argument (ioctl's and fcntl's arg,
 // capget's header, adjtimex's timex).
-void AllowKernelReads(const tracer::SyscallRow& row, const Args& a, FakeMemory& mem) {
-  using tracer::Role;
+void AllowKernelReads(const syscalls::SyscallRow& row, const Args& a, FakeMemory& mem) {
+  using syscalls::Role;
   mem.confined = true;  // a call that reads nothing may read nothing
   for (std::size_t i = 0; i < row.args.size(); ++i) {
     const std::uint64_t v = a[i];
@@ -967,8 +967,8 @@ class CallBuilder {
     return arena_.Place(b, rng_() % 2 == 0);
   }
 
-  Args Build(const tracer::SyscallRow& row) {
-    using tracer::Role;
+  Args Build(const syscalls::SyscallRow& row) {
+    using syscalls::Role;
     Args a{};
     for (auto& v : a) v = RandomWord(rng_);
     for (std::size_t i = 0; i < row.args.size(); ++i) {
@@ -1114,9 +1114,9 @@ ExpectedName ExpectName(const FakeContext& ctx, std::uint64_t addr, std::uint32_
 }
 
 // One decoded call against the byte model. `mem` has its allowed reads set.
-void CheckDecoded(const tracer::SyscallRow& row, const Args& a, FakeContext& ctx,
+void CheckDecoded(const syscalls::SyscallRow& row, const Args& a, FakeContext& ctx,
                   const tracer::DecodedCall& out, Problems& p) {
-  using tracer::Role;
+  using syscalls::Role;
   const FakeMemory& mem = ctx.mem;
   FUZZ_EXPECT(p, mem.stray_reads == 0,
               "{} read(s) outside what the kernel reads, first [{:#x}, {:#x})", mem.stray_reads,
@@ -1124,8 +1124,8 @@ void CheckDecoded(const tracer::SyscallRow& row, const Args& a, FakeContext& ctx
   FUZZ_EXPECT(p, out.row == &row && out.args == a && out.request.syscall == row.name, "identity");
   FUZZ_EXPECT(p, out.request.path_count >= 0 && out.request.path_count <= 2, "{}",
               out.request.path_count);
-  const bool path_kind = row.kind == tracer::Kind::kOpen || row.kind == tracer::Kind::kPaths ||
-                         row.kind == tracer::Kind::kExec;
+  const bool path_kind = row.kind == syscalls::Kind::kOpen || row.kind == syscalls::Kind::kPaths ||
+                         row.kind == syscalls::Kind::kExec;
   for (int n = 0; path_kind && n < std::min(out.request.path_count, 2); ++n) {
     const std::string& raw = out.paths[static_cast<std::size_t>(n)].raw;
     FUZZ_EXPECT(p, raw.size() < tracer::kMaxPath && raw.find('\0') == std::string::npos,
@@ -1158,7 +1158,7 @@ void CheckDecoded(const tracer::SyscallRow& row, const Args& a, FakeContext& ctx
 
   // Paths: open_how first (openat2), then each path exactly as the bytes say.
   int how_errno = 0;
-  if (int h = tracer::ArgOf(row, Role::kOpenHow); h >= 0) {
+  if (int h = syscalls::ArgOf(row, Role::kOpenHow); h >= 0) {
     auto hi = static_cast<std::size_t>(h);
     how_errno = ExpectedHowErrno(mem, a[hi], a[hi + 1]);
     if (how_errno != 0) {
@@ -1170,9 +1170,9 @@ void CheckDecoded(const tracer::SyscallRow& row, const Args& a, FakeContext& ctx
       FUZZ_EXPECT(p, flags && out.open_flags == *flags, "open_how flags {:#x}", out.open_flags);
     }
   }
-  if (path_kind && how_errno == 0 && tracer::ArgOf(row, Role::kFdPath) < 0) {
+  if (path_kind && how_errno == 0 && syscalls::ArgOf(row, Role::kFdPath) < 0) {
     for (int n = 0; n < 2; ++n) {
-      int i = tracer::ArgOf(row, Role::kPath, n);
+      int i = syscalls::ArgOf(row, Role::kPath, n);
       if (i < 0) break;
       std::uint64_t v = a[static_cast<std::size_t>(i)];
       ModelString m = v == 0 && row.null_path_is_fd ? ModelString{}
@@ -1202,11 +1202,11 @@ void CheckDecoded(const tracer::SyscallRow& row, const Args& a, FakeContext& ctx
 
   // argv and envp exactly as the model reads them, caps and markers included.
   tracer::StringList want_argv, want_envp;
-  if (row.kind == tracer::Kind::kExec) {
-    if (int i = tracer::ArgOf(row, Role::kArgv); i >= 0) {
+  if (row.kind == syscalls::Kind::kExec) {
+    if (int i = syscalls::ArgOf(row, Role::kArgv); i >= 0) {
       want_argv = ModelStringArray(mem, a[static_cast<std::size_t>(i)]);
     }
-    if (int i = tracer::ArgOf(row, Role::kEnvp); i >= 0) {
+    if (int i = syscalls::ArgOf(row, Role::kEnvp); i >= 0) {
       want_envp = ModelStringArray(mem, a[static_cast<std::size_t>(i)]);
     }
   }
@@ -1227,12 +1227,12 @@ void CheckDecoded(const tracer::SyscallRow& row, const Args& a, FakeContext& ctx
 
   // Socket addresses as the kernel reads them: connect/bind/sendto's (int addrlen), sendmsg's
   // msg_name, and every message's of sendmmsg.
-  if (row.kind == tracer::Kind::kNet && row.verb != policy::NetVerb::kSocket) {
+  if (row.kind == syscalls::Kind::kNet && row.verb != policy::NetVerb::kSocket) {
     const bool send = row.verb == policy::NetVerb::kSend;
     std::vector<ExpectedName> named;  // the destinations decided, in order
     int want_errno = 0;
     bool msghdr_read = false;
-    if (int s = tracer::ArgOf(row, Role::kSockAddr); s >= 0) {
+    if (int s = syscalls::ArgOf(row, Role::kSockAddr); s >= 0) {
       auto si = static_cast<std::size_t>(s);
       if (a[si] != 0 && static_cast<std::uint32_t>(a[si + 1]) > tracer::kMaxSockaddr) {
         want_errno = EINVAL;
@@ -1241,7 +1241,7 @@ void CheckDecoded(const tracer::SyscallRow& row, const Args& a, FakeContext& ctx
         want_errno = e.error;
         if (e.addr) named.push_back(e);
       }
-    } else if (int m = tracer::ArgOf(row, Role::kMsgHdr); m >= 0) {
+    } else if (int m = syscalls::ArgOf(row, Role::kMsgHdr); m >= 0) {
       std::optional<MsgHdr> msg = ModelValue<MsgHdr>(mem, a[static_cast<std::size_t>(m)]);
       msghdr_read = msg.has_value();
       if (!msg) {
@@ -1251,7 +1251,7 @@ void CheckDecoded(const tracer::SyscallRow& row, const Args& a, FakeContext& ctx
         want_errno = e.error;
         if (e.addr) named.push_back(e);
       }
-    } else if (int v = tracer::ArgOf(row, Role::kMMsgHdr); v >= 0) {
+    } else if (int v = syscalls::ArgOf(row, Role::kMMsgHdr); v >= 0) {
       auto vi = static_cast<std::size_t>(v);
       std::size_t n =
           std::min<std::size_t>(static_cast<std::uint32_t>(a[vi + 1]), tracer::kMaxMMsg);
@@ -1317,7 +1317,7 @@ void CheckDecoded(const tracer::SyscallRow& row, const Args& a, FakeContext& ctx
   FUZZ_EXPECT(p, dirty.empty(), "{}", dirty);
   int path_n = 0;
   for (std::size_t i = 0; i < row.args.size(); ++i) {
-    const tracer::Arg& arg = row.args[i];
+    const syscalls::Arg& arg = row.args[i];
     if (arg.role == Role::kNone) continue;
     const std::string key(arg.name);
     const std::uint64_t v = a[i];
@@ -1373,9 +1373,9 @@ void CheckDecoded(const tracer::SyscallRow& row, const Args& a, FakeContext& ctx
   // What argument pinning would write for it (only allowed calls are pinned).
   if (out.early_errno == 0) {
     const std::uint64_t slot =
-        tracer::PinSpace::Address(static_cast<int>(a[0] % tracer::kPinSlots));
+        tracer::PinSpace::Address(static_cast<int>(a[0] % syscalls::kPinSlots));
     tracer::PinPlan plan = tracer::PlanPins(out, slot);
-    FUZZ_EXPECT(p, plan.bytes.size() <= tracer::kPinSlotSize, "pin plan of {} bytes",
+    FUZZ_EXPECT(p, plan.bytes.size() <= syscalls::kPinSlotSize, "pin plan of {} bytes",
                 plan.bytes.size());
     for (const auto& [reg, value] : plan.registers) {
       FUZZ_EXPECT(p, reg >= 0 && reg < 6, "register {}", reg);
@@ -1397,7 +1397,7 @@ void CheckDecoded(const tracer::SyscallRow& row, const Args& a, FakeContext& ctx
                     "pinned path {} unterminated or too long", reg);
       }
     }
-    if (int s = tracer::ArgOf(row, Role::kSockAddr); s >= 0 && plan.syscall == -1) {
+    if (int s = syscalls::ArgOf(row, Role::kSockAddr); s >= 0 && plan.syscall == -1) {
       for (const auto& [reg, value] : plan.registers) {
         if (reg == s + 1) FUZZ_EXPECT(p, value <= tracer::kMaxSockaddr, "pinned addrlen {}", value);
       }
@@ -1937,25 +1937,25 @@ TEST_CASE("fuzz: decoders: escaped tracee bytes are clean UTF-8 and reversible",
 TEST_CASE("fuzz: decoders: every syscall row decodes hostile arguments within bounds",
           "[fuzz][decode]") {
   // Rows by what they decode: the table is half plain rows, which read nothing.
-  using tracer::Role;
-  std::vector<const tracer::SyscallRow*> all, exec, net, paths, structs, other;
-  for (const tracer::SyscallRow& row : tracer::SyscallTable()) {
+  using syscalls::Role;
+  std::vector<const syscalls::SyscallRow*> all, exec, net, paths, structs, other;
+  for (const syscalls::SyscallRow& row : syscalls::SyscallTable()) {
     all.push_back(&row);
     auto has = [&](std::initializer_list<Role> roles) {
-      return std::any_of(row.args.begin(), row.args.end(), [&](const tracer::Arg& arg) {
+      return std::any_of(row.args.begin(), row.args.end(), [&](const syscalls::Arg& arg) {
         return std::find(roles.begin(), roles.end(), arg.role) != roles.end();
       });
     };
-    if (row.kind == tracer::Kind::kExec || row.name == "openat2") {
+    if (row.kind == syscalls::Kind::kExec || row.name == "openat2") {
       exec.push_back(&row);
     } else if (has({Role::kSockAddr, Role::kMsgHdr, Role::kMMsgHdr})) {
       net.push_back(&row);
-    } else if (row.kind == tracer::Kind::kIoctl || row.kind == tracer::Kind::kFcntl ||
-               row.kind == tracer::Kind::kCapget || row.kind == tracer::Kind::kAdjtime) {
+    } else if (row.kind == syscalls::Kind::kIoctl || row.kind == syscalls::Kind::kFcntl ||
+               row.kind == syscalls::Kind::kCapget || row.kind == syscalls::Kind::kAdjtime) {
       structs.push_back(&row);  // an integer argument is a pointer to a structure
     } else if (has({Role::kPath, Role::kString})) {
       paths.push_back(&row);
-    } else if (row.kind != tracer::Kind::kPlain) {
+    } else if (row.kind != syscalls::Kind::kPlain) {
       other.push_back(&row);  // registers only: pids, groups, signals, flags
     }
   }
@@ -1975,7 +1975,7 @@ TEST_CASE("fuzz: decoders: every syscall row decodes hostile arguments within bo
                        : pick < 15 ? structs
                        : pick < 18 ? other
                                    : all;
-    const tracer::SyscallRow& row = *from[rng() % from.size()];
+    const syscalls::SyscallRow& row = *from[rng() % from.size()];
     FakeContext ctx;
     ctx.mem = FakeMemory(rng() % 2 ? FakeMemory::Mode::kShortReads : FakeMemory::Mode::kStrict);
     if (rng() % 4 == 0) ctx.mem.max_chunk = 1 + rng() % 64;

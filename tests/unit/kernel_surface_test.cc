@@ -21,8 +21,8 @@
 #include "policy/capabilities.h"
 #include "policy/loader.h"
 #include "policy/presets.h"
+#include "syscalls/table.h"
 #include "tracer/decode.h"
-#include "tracer/syscall_table.h"
 
 namespace {
 
@@ -35,7 +35,7 @@ using Args = std::array<std::uint64_t, 6>;
 constexpr std::uint64_t R(long long v) { return static_cast<std::uint64_t>(v); }
 
 tracer::DecodedCall Run(FakeContext& ctx, std::string_view name, const Args& args) {
-  const tracer::SyscallRow* row = tracer::FindRow(name);
+  const syscalls::SyscallRow* row = syscalls::FindRow(name);
   REQUIRE(row != nullptr);
   tracer::DecodedCall out;
   tracer::Decode(*row, args, ctx, out);
@@ -122,10 +122,10 @@ TEST_CASE("Kernel surface: calls naming another process by pid", "[decode][kerne
     CHECK(out.outside.pids == std::vector<pid_t>{1});
   }
   SECTION("the filter stops them only when they name someone else") {
-    const tracer::SyscallRow* row = tracer::FindRow("sched_getaffinity");
+    const syscalls::SyscallRow* row = syscalls::FindRow("sched_getaffinity");
     REQUIRE(row != nullptr);
     REQUIRE(row->cond_count == 1);
-    CHECK(row->conds[0].op == tracer::KernelCond::Op::kNotEq);
+    CHECK(row->conds[0].op == syscalls::KernelCond::Op::kNotEq);
     CHECK(row->conds[0].value == 0);
   }
 }
@@ -163,7 +163,7 @@ TEST_CASE("Kernel surface: signal owners of descriptors", "[decode][kernel_surfa
   CHECK(Run(ctx, "ioctl", {3, 0x8901, one}).request.primitive == Primitive::kSignalOutside);
   CHECK(Run(ctx, "ioctl", {3, 0x8902, one}).request.primitive == Primitive::kSignalOutside);
   // The filter compares the command's low 32 bits only.
-  const tracer::SyscallRow* fcntl = tracer::FindRow("fcntl");
+  const syscalls::SyscallRow* fcntl = syscalls::FindRow("fcntl");
   REQUIRE(fcntl != nullptr);
   for (std::size_t i = 0; i < fcntl->cond_count; ++i) {
     if (fcntl->conds[i].arg == 1) CHECK(fcntl->conds[i].mask == 0xffffffffu);
@@ -183,7 +183,7 @@ TEST_CASE("Kernel surface: terminal ioctls are escape primitives", "[decode][ker
   CHECK_THAT(sti.note, Catch::Contains("CAP_SYS_ADMIN"));
   // Any other request is not the table's business.
   CHECK(Run(ctx, "ioctl", {0, 0x5401 /*TCGETS*/, 0}).request.primitive == Primitive::kNone);
-  const tracer::SyscallRow* ioctl = tracer::FindRow("ioctl");
+  const syscalls::SyscallRow* ioctl = syscalls::FindRow("ioctl");
   REQUIRE(ioctl != nullptr);
   auto stops = [&](std::uint64_t request) {
     for (std::size_t i = 0; i < ioctl->cond_count; ++i) {
@@ -231,7 +231,7 @@ TEST_CASE("Kernel surface: the caller's terminal and terminal signals",
         Primitive::kTerminal);
   CHECK(Run(ctx, "fcntl", {9, F_SETFL, O_ASYNC}).request.primitive == Primitive::kNone);
   // The filter stops F_SETFL only with O_ASYNC.
-  const tracer::SyscallRow* fcntl = tracer::FindRow("fcntl");
+  const syscalls::SyscallRow* fcntl = syscalls::FindRow("fcntl");
   REQUIRE(fcntl != nullptr);
   CHECK(fcntl->conds[3].and_prev);
   CHECK(fcntl->conds[3].mask == O_ASYNC);

@@ -22,11 +22,11 @@ using tracer::PlanPins;
 
 namespace {
 
-constexpr std::uint64_t kSlot = tracer::kPinBase + 3 * tracer::kPinSlotSize;
+constexpr std::uint64_t kSlot = syscalls::kPinBase + 3 * syscalls::kPinSlotSize;
 
 DecodedCall PathCall(std::string_view syscall, std::vector<std::string> pins) {
   DecodedCall call;
-  call.row = tracer::FindRow(syscall);
+  call.row = syscalls::FindRow(syscall);
   REQUIRE(call.row != nullptr);
   call.args = {3, 0x7100, 0x7200, 0x7300, 0x7400, 0x7500};  // pointers are non-NULL
   call.request.path_count = static_cast<int>(pins.size());
@@ -97,7 +97,7 @@ TEST_CASE("PlanPins: paths are handed to the kernel in their checked absolute fo
     CHECK(At(plan, plan.registers[0].second) == "/tmp/a");
     CHECK(At(plan, plan.registers[1].second) == "/tmp/bb");
     CHECK(plan.registers[1].second % 8 == 0);
-    CHECK(plan.bytes.size() <= tracer::kPinSlotSize);
+    CHECK(plan.bytes.size() <= syscalls::kPinSlotSize);
   }
   SECTION("two PATH_MAX paths still fit one slot") {
     std::string a = "/" + std::string(4094, 'a'), b = "/" + std::string(4094, 'b');
@@ -177,7 +177,7 @@ TEST_CASE("PlanPins: socket addresses", "[pin]") {
   std::string bytes(reinterpret_cast<const char*>(&in), sizeof in);
   SECTION("connect: the address and its length") {
     DecodedCall call;
-    call.row = tracer::FindRow("connect");
+    call.row = syscalls::FindRow("connect");
     call.addr_bytes = bytes;
     auto plan = PlanPins(call, kSlot);
     REQUIRE(plan.registers.size() == 2);
@@ -187,7 +187,7 @@ TEST_CASE("PlanPins: socket addresses", "[pin]") {
   }
   SECTION("sendmsg: a copy of the msghdr whose msg_name points at the pinned address") {
     DecodedCall call;
-    call.row = tracer::FindRow("sendmsg");
+    call.row = syscalls::FindRow("sendmsg");
     call.addr_bytes = bytes;
     call.msghdr_bytes.assign(56, '\x11');
     auto plan = PlanPins(call, kSlot);
@@ -205,7 +205,7 @@ TEST_CASE("PlanPins: socket addresses", "[pin]") {
     // The msghdr stays in tracee memory otherwise: another thread could give it a name between
     // the check and the kernel's read, and the datagram would go where nobody checked.
     DecodedCall call;
-    call.row = tracer::FindRow("sendmsg");
+    call.row = syscalls::FindRow("sendmsg");
     call.msghdr_bytes.assign(56, '\x22');  // msg_name and msg_namelen non-zero as read
     auto plan = PlanPins(call, kSlot);
     CHECK(plan.unpinned.empty());
@@ -221,7 +221,7 @@ TEST_CASE("PlanPins: socket addresses", "[pin]") {
   }
   SECTION("sendmmsg becomes a sendmsg of its pinned first message") {
     DecodedCall call;
-    call.row = tracer::FindRow("sendmmsg");
+    call.row = syscalls::FindRow("sendmmsg");
     call.args = {3, 0x7000, 2, 0x40, 0, 0};  // fd, msgvec, vlen, flags
     call.addr_bytes = bytes;
     call.msghdr_bytes.assign(56, '\0');
@@ -241,7 +241,7 @@ TEST_CASE("PlanPins: socket addresses", "[pin]") {
     un.sun_family = AF_UNIX;
     std::strcpy(un.sun_path, "sock");
     DecodedCall call;
-    call.row = tracer::FindRow("connect");
+    call.row = syscalls::FindRow("connect");
     call.addr_bytes.assign(reinterpret_cast<const char*>(&un), offsetof(sockaddr_un, sun_path) + 5);
     call.addr = policy::SocketAddress{};
     call.addr->family = AF_UNIX;
@@ -257,9 +257,9 @@ TEST_CASE("PlanPins: socket addresses", "[pin]") {
 }
 
 TEST_CASE("TouchesPinRegion", "[pin]") {
-  using tracer::kPinBase;
-  using tracer::kPinEnd;
-  using tracer::TouchesPinRegion;
+  using syscalls::kPinBase;
+  using syscalls::kPinEnd;
+  using syscalls::TouchesPinRegion;
   CHECK(TouchesPinRegion(kPinBase, 4096));
   CHECK(TouchesPinRegion(kPinEnd - 4096, 4096));
   CHECK(TouchesPinRegion(0, ~0ULL));  // munmap(0, everything)
@@ -273,10 +273,10 @@ TEST_CASE("TouchesPinRegion", "[pin]") {
 TEST_CASE("PinSpace: slots are unique until released, then reused, none past the region", "[pin]") {
   tracer::PinSpace space;
   std::set<int> seen;
-  for (std::uint64_t i = 0; i < tracer::kPinSlots; ++i) {
+  for (std::uint64_t i = 0; i < syscalls::kPinSlots; ++i) {
     int s = space.Acquire();
     REQUIRE(s >= 0);
-    CHECK(tracer::PinSpace::Address(s) + tracer::kPinSlotSize <= tracer::kPinEnd);
+    CHECK(tracer::PinSpace::Address(s) + syscalls::kPinSlotSize <= syscalls::kPinEnd);
     CHECK(seen.insert(s).second);
   }
   CHECK(space.Acquire() == -1);

@@ -4,9 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include "policy/loader.h"
+#include "syscalls/table.h"
 #include "tracer/same_cpu.h"
 #include "tracer/seccomp_filter.h"
-#include "tracer/syscall_table.h"
 
 namespace {
 
@@ -40,7 +40,7 @@ TEST_CASE("BusyTasks: tasks that ran more than a fifth of the interval", "[same-
 
 TEST_CASE("TraceAffinity stops the affinity calls only where the policy leaves them alone",
           "[same-cpu][plan]") {
-  tracer::SyscallIndex index;
+  syscalls::SyscallIndex index;
   policy::Policy standard = Load(R"({"version": 1, "extends": "standard"})");
   tracer::FilterPlan plan = tracer::MakePlan(standard, index);
   CHECK(tracer::TraceAffinity(plan, standard).empty());

@@ -7,8 +7,8 @@
 #include <map>
 
 #include "fakes.h"
+#include "syscalls/table.h"
 #include "tracer/self_guard.h"
-#include "tracer/syscall_table.h"
 
 namespace {
 
@@ -82,7 +82,7 @@ TEST_CASE("Decode names the processes outside the tree a call reaches", "[self][
   auto run = [](const char* name, std::array<std::uint64_t, 6> args) {
     FakeContext ctx;
     tracer::DecodedCall out;
-    tracer::Decode(*tracer::FindRow(name), args, ctx, out);
+    tracer::Decode(*syscalls::FindRow(name), args, ctx, out);
     return out.outside;
   };
   auto neg = [](long v) { return static_cast<std::uint64_t>(v); };

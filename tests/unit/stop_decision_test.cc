@@ -21,7 +21,7 @@
 
 #include "fakes.h"
 #include "policy/loader.h"
-#include "tracer/pin_layout.h"
+#include "syscalls/pin_layout.h"
 #include "tracer/stop_decision.h"
 
 namespace {
@@ -45,7 +45,7 @@ policy::Policy Level(const std::string& name, const std::string& extra = "") {
 }
 
 tracer::DecodedCall DecodeCall(FakeContext& ctx, std::string_view name, const Args& args) {
-  const tracer::SyscallRow* row = tracer::FindRow(name);
+  const syscalls::SyscallRow* row = syscalls::FindRow(name);
   REQUIRE(row != nullptr);
   tracer::DecodedCall call;
   tracer::Decode(*row, args, ctx, call);
@@ -99,11 +99,14 @@ TEST_CASE("DecideCall: one example of every row kind at standard", "[stop_decisi
        {R(PRIO_PROCESS), outside, 5},
        Action::kDeny},
       {"kSetpgid: joining a group outside", "setpgid", {0, outside}, Action::kDeny},
-      {"kPinGuard: unmapping the pinned region", "munmap", {tracer::kPinBase, 4096}, Action::kDeny},
+      {"kPinGuard: unmapping the pinned region",
+       "munmap",
+       {syscalls::kPinBase, 4096},
+       Action::kDeny},
       {"kPinGuard: ordinary memory", "munmap", {0x7f0000000000, 4096}, Action::kAllow},
       {"kPrctl: PR_SET_SECCOMP is allowed", "prctl", {R(PR_SET_SECCOMP), 2, 0}, Action::kAllow},
   };
-  std::set<tracer::Kind> covered;
+  std::set<syscalls::Kind> covered;
   for (const Example& ex : examples) {
     CAPTURE(ex.what);
     tracer::DecodedCall call = DecodeCall(ctx, ex.syscall, ex.args);
@@ -163,8 +166,8 @@ TEST_CASE("DecideCall: a call the kernel would fail is denied with its errno", "
 TEST_CASE("DecideOnRegisters: the stages before decoding", "[stop_decision]") {
   using Next = tracer::RegisterVerdict::Next;
   const policy::Policy standard = Level("standard");
-  const tracer::SyscallRow* openat = tracer::FindRow("openat");
-  const tracer::SyscallRow* ptrace_row = tracer::FindRow("ptrace");
+  const syscalls::SyscallRow* openat = syscalls::FindRow("openat");
+  const syscalls::SyscallRow* ptrace_row = syscalls::FindRow("ptrace");
   REQUIRE(openat != nullptr);
 
   SECTION("a foreign ABI is decided as one") {

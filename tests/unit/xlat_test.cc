@@ -1,4 +1,4 @@
-// tracer/xlat.h: flag and enum names, strace style (composites before their parts, unknown bits
+// syscalls/xlat.h: flag and enum names, strace style (composites before their parts, unknown bits
 // in hex).
 #include <fcntl.h>
 #include <linux/sched.h>
@@ -14,11 +14,11 @@
 
 #include <catch2/catch.hpp>
 
-#include "tracer/xlat.h"
+#include "syscalls/xlat.h"
 
 namespace {
 
-namespace xlat = tracer::xlat;
+namespace xlat = syscalls::xlat;
 
 struct Case {
   std::uint64_t value;

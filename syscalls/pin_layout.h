@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-namespace tracer {
+namespace syscalls {
 
 inline constexpr std::uint64_t kPinBase = 0x10000;   // vm.mmap_min_addr's usual value
 inline constexpr std::uint64_t kPinEnd = 0x400000;   // below the usual non-PIE load address
@@ -21,4 +21,4 @@ constexpr bool TouchesPinRegion(std::uint64_t addr, std::uint64_t len) {
   return addr < kPinEnd && end > kPinBase;
 }
 
-}  // namespace tracer
+}  // namespace syscalls

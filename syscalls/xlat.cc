@@ -1,4 +1,4 @@
-#include "tracer/xlat.h"
+#include "syscalls/xlat.h"
 
 #include <fcntl.h>
 #include <linux/sched.h>
@@ -12,7 +12,7 @@
 
 #include <fmt/format.h>
 
-namespace tracer::xlat {
+namespace syscalls::xlat {
 namespace {
 
 // asm-generic/fcntl.h; O_ACCMODE values are handled separately (they are not bits).
@@ -209,4 +209,4 @@ std::string Signal(std::uint64_t sig) {
 std::string SeccompOp(std::uint64_t op) { return Enum(op, kSeccompOps); }
 std::string PrctlOp(std::uint64_t op) { return Enum(op, kPrctlOps); }
 
-}  // namespace tracer::xlat
+}  // namespace syscalls::xlat

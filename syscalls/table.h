@@ -12,9 +12,9 @@
 #include <span>
 #include <string_view>
 
-#include "policy/operation.h"
+#include "syscalls/operation.h"
 
-namespace tracer {
+namespace syscalls {
 
 enum class Role : std::uint8_t {
   kNone,
@@ -45,6 +45,28 @@ enum class Role : std::uint8_t {
   kPrctlOp,
   kFdPath,  // a descriptor whose file is the object the call changes (fchmod, fsetxattr, ...)
 };
+
+// Syscall classes for syscall rules: strace's %file, %network, ... and tracejail's %escape
+// (syscalls/classes.h names them). Most memberships follow from a row's other columns
+// (ClassesOf); a row's `classes` column adds the rest.
+enum class Class : std::uint16_t {
+  kNone = 0,
+  kFile = 1 << 0,     // takes a file name: derived from a kPath argument
+  kNetwork = 1 << 1,  // socket calls: derived from Group::kNet
+  kProcess = 1 << 2,
+  kSignal = 1 << 3,
+  kIpc = 1 << 4,
+  kMemory = 1 << 5,
+  kCreds = 1 << 6,
+  kClock = 1 << 7,
+  kEscape = 1 << 8,  // derived from an unconditional escape primitive (Kind::kPrimitive)
+};
+constexpr Class operator|(Class a, Class b) {
+  return static_cast<Class>(static_cast<std::uint16_t>(a) | static_cast<std::uint16_t>(b));
+}
+constexpr bool Has(Class set, Class c) {
+  return (static_cast<std::uint16_t>(set) & static_cast<std::uint16_t>(c)) != 0;
+}
 
 // Which policy needs make a row flagged in a run (see policy::Policy::Needs*).
 enum class Group : std::uint8_t {
@@ -126,18 +148,19 @@ struct SyscallRow {
   Group group;
   Kind kind;
   std::array<Arg, 6> args{};
-  policy::Access access = policy::Access::kNone;   // first path
-  policy::Access access2 = policy::Access::kNone;  // second path
-  Follow follow = Follow::kYes;                    // first path
-  Follow follow2 = Follow::kNo;                    // second path
-  policy::Primitive primitive = policy::Primitive::kNone;
-  policy::NetVerb verb = policy::NetVerb::kSocket;
+  Access access = Access::kNone;   // first path
+  Access access2 = Access::kNone;  // second path
+  Follow follow = Follow::kYes;    // first path
+  Follow follow2 = Follow::kNo;    // second path
+  Primitive primitive = Primitive::kNone;
+  NetVerb verb = NetVerb::kSocket;
   // The capability the kernel asks for (events name it when the call is denied), or "".
   std::string_view capability;
   bool null_path_is_fd = false;  // a NULL path argument means the dirfd itself (utimensat)
   std::array<KernelCond, 12> conds{};
-  std::uint8_t cond_count = 0;  // 0: flag unconditionally
-  int kernel_errno = 0;         // non-zero: always fail in the kernel with this errno
+  std::uint8_t cond_count = 0;   // 0: flag unconditionally
+  int kernel_errno = 0;          // non-zero: always fail in the kernel with this errno
+  Class classes = Class::kNone;  // classes the other columns do not imply (see ClassesOf)
 };
 
 // The index of the `nth` argument (from 0) of `row` with `role`, or -1.
@@ -146,6 +169,17 @@ constexpr int ArgOf(const SyscallRow& row, Role role, int nth = 0) {
     if (row.args[i].role == role && nth-- == 0) return static_cast<int>(i);
   }
   return -1;
+}
+
+// Every class of `row`: its `classes` column with what its other columns imply.
+constexpr Class ClassesOf(const SyscallRow& row) {
+  Class out = row.classes;
+  if (ArgOf(row, Role::kPath) >= 0) out = out | Class::kFile;
+  if (row.group == Group::kNet) out = out | Class::kNetwork;
+  if (row.kind == Kind::kPrimitive && row.primitive != Primitive::kNone) {
+    out = out | Class::kEscape;
+  }
+  return out;
 }
 
 std::span<const SyscallRow> SyscallTable();
@@ -163,4 +197,4 @@ class SyscallIndex {
   std::array<int, 512> nr_by_row_{};
 };
 
-}  // namespace tracer
+}  // namespace syscalls

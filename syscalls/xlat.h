@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace tracer::xlat {
+namespace syscalls::xlat {
 
 struct Name {
   std::uint64_t value;
@@ -31,4 +31,4 @@ std::string Signal(std::uint64_t sig);  // "SIGKILL", "SIGRT_3", "0"
 std::string SeccompOp(std::uint64_t op);
 std::string PrctlOp(std::uint64_t op);
 
-}  // namespace tracer::xlat
+}  // namespace syscalls::xlat
