@@ -48,24 +48,39 @@ constexpr SyscallRow Primitive(std::string_view name, P p, std::array<Arg, 6> ar
       .name = name, .group = G::kProcess, .kind = K::kPrimitive, .args = args, .primitive = p};
 }
 
-// A memory call that stops when its range starts below the pinned region's end (tracer/pin.h):
-// `addr_arg` is the address argument; `extra` adds a condition (mmap: only with MAP_FIXED).
-constexpr SyscallRow PinGuard(std::string_view name, std::array<Arg, 6> args,
-                              std::array<KernelCond, 12> conds, std::uint8_t count) {
-  return SyscallRow{.name = name,
-                    .group = G::kProcess,
-                    .kind = K::kPinGuard,
-                    .args = args,
-                    .primitive = P::kPinnedRegion,
-                    .conds = conds,
-                    .cond_count = count};
-}
 constexpr KernelCond Below(std::uint8_t arg, bool and_prev = false) {
   return {.arg = arg, .value = kPinEnd, .op = KernelCond::Op::kLess, .and_prev = and_prev};
 }
 constexpr KernelCond Bit(std::uint8_t arg, std::uint64_t bit, bool and_prev = false) {
   return {.arg = arg, .mask = bit, .value = bit, .and_prev = and_prev};
 }
+// A memory call that can change the pinned region (syscalls/pin_layout.h; tracer/pin.h): it
+// stops when one of `ranges` starts below the region's end (with its flag, when it has one). The
+// decoder checks the whole range against the region (tracer/decode.cc).
+constexpr SyscallRow PinGuard(std::string_view name, std::array<Arg, 6> args,
+                              std::array<GuardedRange, 2> ranges = {}) {
+  SyscallRow row{.name = name,
+                 .group = G::kProcess,
+                 .kind = K::kPinGuard,
+                 .args = args,
+                 .primitive = P::kPinnedRegion,
+                 .ranges = ranges};
+  for (const GuardedRange& r : ranges) {
+    if (r.addr_arg < 0) continue;
+    bool with_flag = r.flag_arg >= 0;
+    if (with_flag) row.conds[row.cond_count++] = Bit(static_cast<std::uint8_t>(r.flag_arg), r.flag);
+    row.conds[row.cond_count++] = Below(static_cast<std::uint8_t>(r.addr_arg), with_flag);
+  }
+  return row;
+}
+// [args[addr], + args[len]), with args[flag_arg] & flag when flag_arg is not -1.
+constexpr GuardedRange Range(int addr, int len, int flag_arg = -1, std::uint64_t flag = 0) {
+  return {.addr_arg = static_cast<std::int8_t>(addr),
+          .len_arg = static_cast<std::int8_t>(len),
+          .flag_arg = static_cast<std::int8_t>(flag_arg),
+          .flag = flag};
+}
+
 // The argument, an int or unsigned int the kernel truncates to 32 bits, is not `value`.
 constexpr KernelCond NotEq(std::uint8_t arg, std::uint64_t value) {
   return {.arg = arg, .value = value, .op = KernelCond::Op::kNotEq};
@@ -486,19 +501,22 @@ const SyscallRow kRows[] = {
      .args = {{{R::kFd, "sockfd"},
                {R::kPtr, "buf"},
                {R::kInt, "len"},
-               {R::kHex, "flags"},
+               {R::kMsgFlags, "flags"},
                {R::kSockAddr, "dest_addr"},
                {R::kSockLen, "addrlen"}}},
      .verb = V::kSend},
     {.name = "sendmsg",
      .group = G::kNet,
      .kind = K::kNet,
-     .args = {{{R::kFd, "sockfd"}, {R::kMsgHdr, "msg"}, {R::kHex, "flags"}}},
+     .args = {{{R::kFd, "sockfd"}, {R::kMsgHdr, "msg"}, {R::kMsgFlags, "flags"}}},
      .verb = V::kSend},
     {.name = "sendmmsg",
      .group = G::kNet,
      .kind = K::kNet,
-     .args = {{{R::kFd, "sockfd"}, {R::kMMsgHdr, "msgvec"}, {R::kInt, "vlen"}, {R::kHex, "flags"}}},
+     .args = {{{R::kFd, "sockfd"},
+               {R::kMMsgHdr, "msgvec"},
+               {R::kInt, "vlen"},
+               {R::kMsgFlags, "flags"}}},
      .verb = V::kSend},
     {.name = "listen",
      .group = G::kNet,
@@ -609,20 +627,20 @@ const SyscallRow kRows[] = {
     In(C::kMemory,
        PinGuard("mmap",
                 {{{R::kHex, "addr"}, {R::kHex, "length"}, {R::kHex, "prot"}, {R::kHex, "flags"}}},
-                {{Bit(3, MAP_FIXED), Below(0, true)}}, 2)),
-    In(C::kMemory, PinGuard("munmap", {{{R::kHex, "addr"}, {R::kHex, "length"}}}, {{Below(0)}}, 1)),
+                {{Range(0, 1, 3, MAP_FIXED)}})),
+    In(C::kMemory, PinGuard("munmap", {{{R::kHex, "addr"}, {R::kHex, "length"}}}, {{Range(0, 1)}})),
     In(C::kMemory,
        PinGuard("mprotect", {{{R::kHex, "addr"}, {R::kHex, "length"}, {R::kHex, "prot"}}},
-                {{Below(0)}}, 1)),
+                {{Range(0, 1)}})),
     In(C::kMemory,
        PinGuard("pkey_mprotect",
                 {{{R::kHex, "addr"}, {R::kHex, "length"}, {R::kHex, "prot"}, {R::kInt, "pkey"}}},
-                {{Below(0)}}, 1)),
+                {{Range(0, 1)}})),
     In(C::kMemory,
        PinGuard("madvise", {{{R::kHex, "addr"}, {R::kHex, "length"}, {R::kInt, "advice"}}},
-                {{Below(0)}}, 1)),
+                {{Range(0, 1)}})),
     In(C::kMemory,
-       PinGuard("remap_file_pages", {{{R::kHex, "addr"}, {R::kHex, "size"}}}, {{Below(0)}}, 1)),
+       PinGuard("remap_file_pages", {{{R::kHex, "addr"}, {R::kHex, "size"}}}, {{Range(0, 1)}})),
     // mremap can also move another mapping onto the region (MREMAP_FIXED, new_address).
     In(C::kMemory, PinGuard("mremap",
                             {{{R::kHex, "old_address"},
@@ -630,15 +648,14 @@ const SyscallRow kRows[] = {
                               {R::kHex, "new_size"},
                               {R::kHex, "flags"},
                               {R::kHex, "new_address"}}},
-                            {{Below(0), Bit(3, MREMAP_FIXED)}}, 2)),
+                            {{Range(0, 1), Range(4, 2, 3, MREMAP_FIXED)}})),
     // process_madvise names its ranges through an iovec BPF cannot read: it always stops, and
     // only advice that keeps every page's content (and its presence after fork) is allowed.
     PinGuard("process_madvise",
-             {{{R::kFd, "pidfd"}, {R::kPtr, "iovec"}, {R::kInt, "vlen"}, {R::kInt, "advice"}}}, {},
-             0),
+             {{{R::kFd, "pidfd"}, {R::kPtr, "iovec"}, {R::kInt, "vlen"}, {R::kInt, "advice"}}}),
     // shmat can replace existing mappings only with SHM_REMAP.
     In(C::kIpc, PinGuard("shmat", {{{R::kInt, "shmid"}, {R::kHex, "shmaddr"}, {R::kHex, "shmflg"}}},
-                         {{Bit(2, SHM_REMAP)}}, 1)),
+                         {{Range(1, -1, 2, SHM_REMAP)}})),
     CapPrimitive("bpf", P::kBpf, "CAP_BPF",
                  {{{R::kInt, "cmd"}, {R::kPtr, "attr"}, {R::kInt, "size"}}}),
     CapPrimitive("perf_event_open", P::kPerfEvent, "CAP_PERFMON",

@@ -43,7 +43,8 @@ enum class Role : std::uint8_t {
   kPtr,  // pointer not decoded
   kSeccompOp,
   kPrctlOp,
-  kFdPath,  // a descriptor whose file is the object the call changes (fchmod, fsetxattr, ...)
+  kFdPath,    // a descriptor whose file is the object the call changes (fchmod, fsetxattr, ...)
+  kMsgFlags,  // send/recv MSG_* flags (shown in hex; MSG_FASTOPEN makes a send a connect too)
 };
 
 // Syscall classes for syscall rules: strace's %file, %network, ... and tracejail's %escape
@@ -143,6 +144,17 @@ struct KernelCond {
   bool and_prev = false;
 };
 
+// An address range a memory call changes, for the pinned-argument guard (Kind::kPinGuard):
+// [args[addr_arg], + args[len_arg]) (len_arg -1: the kernel picks the size, so any non-zero
+// address below the region's end counts), only when flag_arg is -1 or args[flag_arg] has
+// `flag`. The row's BPF conditions are made from the same ranges.
+struct GuardedRange {
+  std::int8_t addr_arg = -1;  // -1: no range
+  std::int8_t len_arg = -1;
+  std::int8_t flag_arg = -1;
+  std::uint64_t flag = 0;
+};
+
 struct SyscallRow {
   std::string_view name;
   Group group;
@@ -158,9 +170,10 @@ struct SyscallRow {
   std::string_view capability;
   bool null_path_is_fd = false;  // a NULL path argument means the dirfd itself (utimensat)
   std::array<KernelCond, 12> conds{};
-  std::uint8_t cond_count = 0;   // 0: flag unconditionally
-  int kernel_errno = 0;          // non-zero: always fail in the kernel with this errno
-  Class classes = Class::kNone;  // classes the other columns do not imply (see ClassesOf)
+  std::uint8_t cond_count = 0;           // 0: flag unconditionally
+  int kernel_errno = 0;                  // non-zero: always fail in the kernel with this errno
+  std::array<GuardedRange, 2> ranges{};  // Kind::kPinGuard: the ranges the call changes
+  Class classes = Class::kNone;          // classes the other columns do not imply (see ClassesOf)
 };
 
 // The index of the `nth` argument (from 0) of `row` with `role`, or -1.

@@ -258,10 +258,7 @@ void DecodeNet(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, Tra
     }
     // MSG_FASTOPEN: the send opens a TCP connection to the address first, a connect too.
     if (row.verb == policy::NetVerb::kSend) {
-      int flags_arg = -1;
-      for (std::size_t i = 0; i < row.args.size(); ++i) {
-        if (row.args[i].name == "flags") flags_arg = static_cast<int>(i);
-      }
+      int flags_arg = ArgOf(row, Role::kMsgFlags);
       if (flags_arg >= 0 && (a[static_cast<std::size_t>(flags_arg)] & MSG_FASTOPEN) != 0) {
         policy::NetAccess connect = net;
         connect.verb = policy::NetVerb::kConnect;
@@ -316,21 +313,6 @@ void DecodeSignalTarget(const SyscallRow& row, const std::array<std::uint64_t, 6
   }
 }
 
-// The address ranges each guard row can change (tracer/pin.h); len_arg -1: size unknown.
-struct GuardedRange {
-  std::string_view syscall;
-  int addr_arg, len_arg;
-  int flag_arg;  // -1: always; otherwise only with `flag` set in this argument
-  std::uint64_t flag;
-};
-constexpr GuardedRange kGuardedRanges[] = {
-    {"mmap", 0, 1, 3, MAP_FIXED},   {"munmap", 0, 1, -1, 0},
-    {"mprotect", 0, 1, -1, 0},      {"pkey_mprotect", 0, 1, -1, 0},
-    {"madvise", 0, 1, -1, 0},       {"remap_file_pages", 0, 1, -1, 0},
-    {"mremap", 0, 1, -1, 0},        {"mremap", 4, 2, 3, MREMAP_FIXED},
-    {"shmat", 1, -1, 2, SHM_REMAP},
-};
-
 // process_madvise advice that neither discards pages nor keeps them from a fork's child.
 constexpr std::uint64_t kHarmlessAdvice[] = {MADV_WILLNEED, MADV_COLD, MADV_PAGEOUT,
                                              25 /*COLLAPSE*/};
@@ -340,8 +322,8 @@ bool TouchesGuardedRange(const SyscallRow& row, const std::array<std::uint64_t, 
     return std::find(std::begin(kHarmlessAdvice), std::end(kHarmlessAdvice), a[3]) ==
            std::end(kHarmlessAdvice);
   }
-  for (const auto& g : kGuardedRanges) {
-    if (g.syscall != row.name) continue;
+  for (const syscalls::GuardedRange& g : row.ranges) {  // the table's ranges (PinGuard)
+    if (g.addr_arg < 0) continue;
     if (g.flag_arg >= 0 && (a[static_cast<std::size_t>(g.flag_arg)] & g.flag) == 0) continue;
     std::uint64_t addr = a[static_cast<std::size_t>(g.addr_arg)];
     if (g.len_arg < 0) {
@@ -1028,6 +1010,7 @@ nlohmann::json RenderArgs(const DecodedCall& call, TraceeContext& ctx) {
         j[key] = static_cast<std::int64_t>(static_cast<std::int32_t>(v));
         break;
       case Role::kHex:
+      case Role::kMsgFlags:
       case Role::kPtr:
         j[key] = fmt::format("{:#x}", v);
         break;

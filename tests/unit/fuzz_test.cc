@@ -527,6 +527,7 @@ void AllowKernelReads(const syscalls::SyscallRow& row, const Args& a, FakeMemory
         break;
       case Role::kPtr:
       case Role::kHex:
+      case Role::kMsgFlags:
       case Role::kInt:
         mem.Allow(v, 8);
         break;
