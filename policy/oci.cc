@@ -138,12 +138,29 @@ Conversion ImportOci(std::string_view text, std::string_view origin) {
     }
     if (entry.contains("args") && entry["args"].is_array() && !entry["args"].empty()) {
       json args = json::array();
-      for (const auto& a : entry["args"]) {
-        std::string op = a.value("op", "");
+      for (std::size_t k = 0; k < entry["args"].size(); ++k) {
+        const json& a = entry["args"][k];
+        // Checked before anything is read: a member of the wrong type must be refused as a
+        // malformed profile, not escape as the JSON library's exception.
+        if (!a.is_object())
+          Fail(origin, fmt::format("syscalls[{}].args[{}] must be an object", i, k));
+        const json index = a.value("index", json(0));
+        if (!index.is_number_unsigned() || index.get<std::uint64_t>() > 5) {
+          Fail(origin,
+               fmt::format("syscalls[{}].args[{}].index must be an argument index, 0 to 5", i, k));
+        }
+        for (const char* key : {"value", "valueTwo"}) {
+          if (a.contains(key) && !a[key].is_number_unsigned()) {
+            Fail(origin, fmt::format("syscalls[{}].args[{}].{} must be an unsigned 64-bit integer",
+                                     i, k, key));
+          }
+        }
+        const json op_value = a.value("op", json(""));
+        std::string op = op_value.is_string() ? op_value.get<std::string>() : op_value.dump();
         auto it =
             std::find_if(kOps.begin(), kOps.end(), [&](const auto& o) { return o.first == op; });
         if (it == kOps.end()) Fail(origin, fmt::format("syscalls[{}]: unknown op \"{}\"", i, op));
-        json cond = {{"index", a.value("index", 0)}, {"op", it->second}};
+        json cond = {{"index", index}, {"op", it->second}};
         if (it->second == "masked_eq") {
           cond["mask"] = a.value("value", std::uint64_t{0});
           cond["value"] = a.value("valueTwo", std::uint64_t{0});
