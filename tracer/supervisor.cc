@@ -772,10 +772,13 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
     return;
   }
-  const SyscallRow* row = stop.row;
+  HandleCall(t, stop);
+}
+
+void Supervisor::HandleCall(Tracee& t, const RawStop& stop) {
   Context ctx(*this, t);
   DecodedCall call;
-  Decode(*row, stop.args, ctx, call);
+  Decode(*stop.row, stop.args, ctx, call);
   CallFacts facts{ProtectedPathHit(call.request), ""};
   // In a PID namespace of its own the tree cannot name tracejail or its ancestors.
   if (!call.outside.empty() && !watch_.ns_proc_pids) {
@@ -791,8 +794,24 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     return;
   }
   policy::Decision d = verdict.decision;
-  const bool self_hit = verdict.self_hit;
-  if (mode_ == Mode::kEnforce && d.action == policy::Action::kAllow) {
+  if (!Prepare(t, call, stop, d)) return;  // killed: it must not run the half-rewritten call
+  RecordCall(t, call, stop, d);
+  if (d.action == policy::Action::kAllow &&
+      (stop.nr == SYS_sched_getaffinity || stop.nr == SYS_sched_setaffinity)) {
+    // The program asks about or sets CPUs: the tree gets its CPUs back first, and the call runs
+    // as it would natively (tracer/same_cpu.h).
+    if (stop.nr == SYS_sched_setaffinity) same_cpu_.TreeSetAffinity();
+    if (same_cpu_.active()) {
+      GiveCpusBack(fmt::format("the program called {}", SyscallName(stop.arch, stop.nr)));
+    }
+  }
+  Enforce(t, d, true, verdict.self_hit ? Enforcement::kAlways : Enforcement::kByMode);
+}
+
+bool Supervisor::Prepare(Tracee& t, DecodedCall& call, const RawStop& stop, policy::Decision& d) {
+  const SyscallRow* row = stop.row;
+  const bool enforced_allow = mode_ == Mode::kEnforce && d.action == policy::Action::kAllow;
+  if (enforced_allow) {
     // Fail closed: every slot of this address space is held by a task that may be in a call,
     // or the region cannot be written.
     switch (PinArguments(t, call)) {
@@ -805,7 +824,7 @@ void Supervisor::HandleSeccomp(Tracee& t) {
         call.note = PinSlotsNote();
         break;
       case PinFailure::kGone:
-        return;  // killed: it must not run the half-rewritten call
+        return false;
       case PinFailure::kUnwritable:
         d = policy::Decision{policy::Action::kDeny, EAGAIN, policy::EventType::kSuspiciousBehavior,
                              policy::Severity::kMedium, "builtin:pin-region-unwritable"};
@@ -813,14 +832,15 @@ void Supervisor::HandleSeccomp(Tracee& t) {
         break;
     }
   }
-  if (row->kind == Kind::kClone && (raw[0] & CLONE_UNTRACED) != 0 &&
+  const std::uint64_t flags = stop.args[0];
+  if (row->kind == Kind::kClone && (flags & CLONE_UNTRACED) != 0 &&
       (d.action == policy::Action::kAllow || mode_ == Mode::kAudit)) {
     // Where the policy lets it run (none, audit), the child is traced all the same: a process
     // tracejail cannot see is one it cannot account for, kill, or wait for.
     if (ptrace(PTRACE_POKEUSER, t.tid, offsetof(user_regs_struct, rdi),
-               raw[0] & ~static_cast<std::uint64_t>(CLONE_UNTRACED)) != 0) {
+               flags & ~static_cast<std::uint64_t>(CLONE_UNTRACED)) != 0) {
       Abandon(t);
-      return;
+      return false;
     }
     call.note = "CLONE_UNTRACED removed: tracejail traces every process of the tree";
   }
@@ -841,29 +861,24 @@ void Supervisor::HandleSeccomp(Tracee& t) {
       call.addr->family == AF_UNIX && !call.addr->unnamed && t.inject == Tracee::Inject::kNone) {
     if (std::optional<policy::Decision> refused = ArmBind(t, call)) d = *refused;
   }
-  if (mode_ == Mode::kAudit && d.action == policy::Action::kAllow &&
-      d.event == policy::EventType::kNone && sink_ != nullptr) {
-    // Audit mode records every allowed access too: the input of learn mode and reports.
-    Record(t, d, nullptr, &call, static_cast<long>(nr), info.arch, raw, AllowedMessage(row->name));
-  } else if (watch_.live_allowed && d.action == policy::Action::kAllow &&
-             d.event == policy::EventType::kNone && sink_ != nullptr) {
-    Record(t, d, nullptr, &call, static_cast<long>(nr), info.arch, raw, AllowedMessage(row->name),
-           /*live_only=*/true);
+  return true;
+}
+
+void Supervisor::RecordCall(Tracee& t, const DecodedCall& call, const RawStop& stop,
+                            const policy::Decision& d) {
+  const long nr = static_cast<long>(stop.nr);
+  const bool plain_allow =
+      d.action == policy::Action::kAllow && d.event == policy::EventType::kNone;
+  if (plain_allow && sink_ != nullptr && (mode_ == Mode::kAudit || watch_.live_allowed)) {
+    // Audit mode records every allowed access too: the input of learn mode and reports. The
+    // live view may show them (never the file).
+    Record(t, d, nullptr, &call, nr, stop.arch, stop.args.data(), AllowedMessage(stop.row->name),
+           /*live_only=*/mode_ != Mode::kAudit);
   }
-  if (d.action != policy::Action::kAllow || d.event != policy::EventType::kNone) {
-    Record(t, d, policy_.Tip(call.request), &call, static_cast<long>(nr), info.arch, raw,
-           CallMessage(*row, call, d));
+  if (!plain_allow) {
+    Record(t, d, policy_.Tip(call.request), &call, nr, stop.arch, stop.args.data(),
+           CallMessage(*stop.row, call, d));
   }
-  if (d.action == policy::Action::kAllow &&
-      (nr == SYS_sched_getaffinity || nr == SYS_sched_setaffinity)) {
-    // The program asks about or sets CPUs: the tree gets its CPUs back first, and the call runs
-    // as it would natively (tracer/same_cpu.h).
-    if (nr == SYS_sched_setaffinity) same_cpu_.TreeSetAffinity();
-    if (same_cpu_.active()) {
-      GiveCpusBack(fmt::format("the program called {}", SyscallName(info.arch, nr)));
-    }
-  }
-  Enforce(t, d, true, self_hit ? Enforcement::kAlways : Enforcement::kByMode);
 }
 
 std::string Supervisor::ProtectedPathHit(const policy::Request& req) const {

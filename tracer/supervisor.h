@@ -143,6 +143,15 @@ class Supervisor {
   void HandleExec(Tracee& t);
   void HandleSignalStop(Tracee& t, int sig);
   void HandleSeccomp(Tracee& t);
+  // A call the registers did not decide: decoded, decided (stop_decision.h), prepared,
+  // recorded, enforced.
+  void HandleCall(Tracee& t, const RawStop& stop);
+  // What an allowed call needs before it runs (its arguments pinned, its sharers held, its
+  // exec, connect or bind armed, CLONE_UNTRACED removed); `d` may become a denial. False: the
+  // task could not be steered and was killed.
+  bool Prepare(Tracee& t, DecodedCall& call, const RawStop& stop, policy::Decision& d);
+  void RecordCall(Tracee& t, const DecodedCall& call, const RawStop& stop,
+                  const policy::Decision& d);
   // `counted`: a policy denial (RunResult::denied), not a call the kernel would fail anyway.
   // kAlways: denied in audit mode too (tracejail's self-protection).
   enum class Enforcement : std::uint8_t { kByMode, kAlways };
