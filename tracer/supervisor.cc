@@ -2,17 +2,14 @@
 
 #include <fcntl.h>
 #include <linux/audit.h>
-#include <linux/kcmp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
@@ -29,12 +26,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <tuple>
 
 #include <fmt/format.h>
 
-#include "policy/names.h"
 #include "report/escape.h"
 #include "syscalls/numbers.h"
 #include "syscalls/xlat.h"
@@ -133,34 +128,6 @@ std::string BoundKey(const policy::SocketAddress& a) {
   return a.abstract ? "@" + a.unix_path : a.unix_path;
 }
 
-// CPU time of a thread group as the scheduler counts it (what RLIMIT_CPU is checked against):
-// the sum of every thread's /proc/PID/task/TID/schedstat run time, in nanoseconds. (The
-// utime/stime of /proc/PID/stat are tick samples and can read 10% low under load.)
-double ProcessCpuSeconds(pid_t pid) {
-  std::uint64_t ns = 0;
-  std::error_code ec;
-  for (const auto& task :
-       std::filesystem::directory_iterator(fmt::format("/proc/{}/task", pid), ec)) {
-    std::ifstream in(task.path() / "schedstat");
-    std::uint64_t run = 0;
-    if (in >> run) ns += run;
-  }
-  if (ns > 0) return static_cast<double>(ns) / 1e9;
-  // No schedstat (CONFIG_SCHED_INFO off): utime + stime from /proc/PID/stat.
-  std::ifstream in(fmt::format("/proc/{}/stat", pid));
-  std::string stat;
-  std::getline(in, stat);
-  std::size_t close = stat.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream rest(stat.substr(close + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14 || i == 15) ticks += std::atof(field.c_str());
-  }
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 // Whether a task exists and has not yet exited (a zombie has: state Z or X).
 bool TaskAlive(pid_t tid) {
   std::ifstream in(fmt::format("/proc/{}/stat", tid));
@@ -248,10 +215,7 @@ class Supervisor::Context final : public TraceeContext {
     if (stat(path.c_str(), &st) != 0) return true;  // no such terminal: the kernel says ENOENT
     if (IsCallerTerminal(st.st_rdev)) return true;
     // A master the tree holds (/dev/ptmx) names its terminal in fdinfo's tty-index.
-    std::unordered_set<pid_t> seen;
-    for (const auto& [tid, tracee] : s_.tracees_) {
-      pid_t tgid = tracee.tgid > 0 ? tracee.tgid : tid;
-      if (!seen.insert(tgid).second) continue;
+    for (pid_t tgid : s_.tracees_.Processes()) {
       std::error_code ec;
       std::filesystem::directory_iterator fds(fmt::format("/proc/{}/fd", tgid), ec);
       for (; !ec && fds != std::filesystem::directory_iterator(); fds.increment(ec)) {
@@ -294,12 +258,19 @@ class Supervisor::Context final : public TraceeContext {
 };
 
 Supervisor::Supervisor(const policy::Policy& policy, Mode mode, report::EventLog* log, Watch watch)
-    : policy_(policy), mode_(mode), log_(log), watch_(std::move(watch)) {
-  rlimit files{};
-  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
-    max_mem_fds_ = std::clamp<std::size_t>(files.rlim_cur / 4, 8, 128);
+    : Supervisor(policy, mode, static_cast<EventSink*>(nullptr), std::move(watch)) {
+  if (log != nullptr) {
+    log_sink_ = std::make_unique<EventLogSink>(*log);
+    sink_ = log_sink_.get();
   }
 }
+
+Supervisor::Supervisor(const policy::Policy& policy, Mode mode, EventSink* sink, Watch watch)
+    : policy_(policy),
+      mode_(mode),
+      sink_(sink),
+      watch_(std::move(watch)),
+      limits_(watch_.limits, watch_.cgroup, watch_.tmpfs_dir, watch_.kill_grace_s) {}
 
 Supervisor::~Supervisor() {
   // Nothing outlives tracejail: if Run() did not finish, kill what is left and reap it.
@@ -331,10 +302,7 @@ void Supervisor::HandleSignals() {
   // Forwarded first, so the program may end as it would have been ended natively.
   pid_t target = command_pid_ > 0 ? command_pid_ : main_pid_;
   if (target > 0 && !killing_) kill(target, sig);
-  if (first && received == 1 && watch_.kill_grace_s > 0) {
-    kill_at_ = Monotonic() + watch_.kill_grace_s;
-    return;
-  }
+  if (first && received == 1 && limits_.StartGrace(Monotonic())) return;
   // A second signal, or no grace: the whole tree, at once.
   KillEverything();
 }
@@ -386,8 +354,8 @@ void Supervisor::Drain() {
   // every member of the cgroup gets SIGKILL; then everything is reaped. A task that reports a
   // stop (one whose creation was never seen) is killed then: none is ever left in a stop.
   killing_ = true;
-  for (const auto& [tid, status] : ready_) kill(tid, SIGKILL);  // reported, not yet handled
-  ready_.clear();
+  for (const auto& [tid, status] : stops_.ready()) kill(tid, SIGKILL);  // not yet handled
+  stops_.ClearReady();
   for (const auto& [tid, t] : tracees_) kill(tid, SIGKILL);
   for (pid_t child : OwnChildren()) kill(child, SIGKILL);
   if (watch_.cgroup != nullptr) watch_.cgroup->KillAll();
@@ -410,11 +378,9 @@ void Supervisor::Drain() {
   tracees_.clear();
 }
 
-Supervisor::Tracee& Supervisor::Get(pid_t tid) {
-  auto [it, inserted] = tracees_.try_emplace(tid);
-  if (inserted) {
-    it->second.tid = tid;
-    it->second.mem = std::make_unique<ProcessMemory>(tid);
+Tracee& Supervisor::Get(pid_t tid) {
+  auto [t, added] = tracees_.Get(tid);
+  if (added) {
     ++result_.processes;
     if (killing_) kill(tid, SIGKILL);
     same_cpu_.Adopt(tid);
@@ -422,21 +388,7 @@ Supervisor::Tracee& Supervisor::Get(pid_t tid) {
       GiveCpusBack(fmt::format("the tree had more than {} tasks", kMaxTasks));
     }
   }
-  return it->second;
-}
-
-pid_t Supervisor::TgidOf(Tracee& t) {
-  if (t.tgid == 0) {
-    t.tgid = ProcField(fmt::format("/proc/{}/status", t.tid), "Tgid:").value_or(t.tid);
-  }
-  return t.tgid;
-}
-
-const std::string& Supervisor::ExeOf(Tracee& t) {
-  if (t.exe.empty()) {
-    t.exe = report::EscapeBytes(ReadLinkOr(fmt::format("/proc/{}/exe", t.tid), "?"));
-  }
-  return t.exe;
+  return t;
 }
 
 void Supervisor::KillAll() {
@@ -450,7 +402,7 @@ void Supervisor::KillAll() {
 }
 
 void Supervisor::GiveCpusBack(std::string why) {
-  same_cpu_.Release(TreeTids(), Monotonic(), std::move(why));
+  same_cpu_.Release(tracees_.Tids(), Monotonic(), std::move(why));
   ResetSpin();  // now worth it again
 }
 
@@ -460,14 +412,37 @@ void Supervisor::ResetSpin() {
   spin_ = SpinPolicy(kSpinSeconds, AllowedCpus() - (mode_ == Mode::kAudit ? 1 : 0));
 }
 
-std::vector<pid_t> Supervisor::TreeTids() const {
-  std::vector<pid_t> tids;
-  tids.reserve(tracees_.size());
-  for (const auto& [tid, t] : tracees_) tids.push_back(tid);
-  return tids;
+RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
+  Begin(spec, capture);
+  // Always ticking: the timeout, the limits, the same-CPU pin and the grace after a forwarded
+  // signal are all checked on the tick, and a signal that reached another thread of tracejail
+  // wakes the loop through it (RequestForward).
+  auto timer = std::make_unique<TickTimer>();
+  if (!timer->armed()) {
+    Fail(fmt::format("the supervisor's tick timer could not be created: {}", std::strerror(errno)));
+  }
+  // Woken through the tick's SIGALRM only while the timer exists (see RequestForward).
+  g_tracer_tid.store(static_cast<pid_t>(syscall(SYS_gettid)));
+  for (;;) {
+    const Next next = WaitNext();
+    if (next.tid > 0 && !killing_ && ParkIfFrozen(next.tid, next.status)) continue;
+    if (killing_ && stops_.HasParked()) stops_.ThawAll();
+    Dispatch(next.tid, next.status);
+    if (next.tid >= 0 || next.wait_errno == EINTR) continue;
+    if (next.wait_errno != ECHILD) {
+      // waitpid itself failed: the tree is still tracejail's, so it is killed and reaped.
+      Fail(fmt::format("waitpid failed: {}", std::strerror(next.wait_errno)));
+      Drain();
+    }
+    break;  // ECHILD: no tracee and no child left
+  }
+  g_tracer_tid.store(0);  // before the tick's handler goes (see above)
+  timer.reset();
+  Finish();
+  return result_;
 }
 
-RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
+void Supervisor::Begin(const LaunchSpec& spec, OutputCapture* capture) {
   // Before the fork: the command inherits the pin.
   g_first_signal.store(0);
   signals_seen_ = g_signal_count.load();  // a signal before the run is not this run's
@@ -485,82 +460,61 @@ RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
   spawn_errors_ = std::move(launched.errors);
   Tracee& main = Get(main_pid_);
   main.tgid = main_pid_;
-  Lifecycle(policy::EventType::kProcessStart, main,
-            {{"parent_pid", getpid()}, {"thread", false}, {"via", "tracejail"}},
-            fmt::format("process {} started by tracejail", main_pid_));
-  start_ = Monotonic();
-  if (auto timeout = watch_.limits.Get(policy::LimitKind::kTimeout)) {
-    deadline_ = start_ + static_cast<double>(*timeout) / 1000.0;
+  Lifecycle(main, LaunchedDraft(main_pid_, getpid()));
+  limits_.Start(Monotonic());
+}
+
+Supervisor::Next Supervisor::WaitNext() {
+  Next next;
+  if (stops_.HasReady()) {
+    std::tie(next.tid, next.status) = stops_.PopReady();
+    return next;
   }
-  // Always ticking: the timeout, the limits, the same-CPU pin and the grace after a forwarded
-  // signal are all checked on the tick, and a signal that reached another thread of tracejail
-  // wakes the loop through it (RequestForward).
-  auto timer = std::make_unique<TickTimer>();
-  if (!timer->armed()) {
-    Fail(fmt::format("the supervisor's tick timer could not be created: {}", std::strerror(errno)));
+  double began = Monotonic();
+  if (double budget = spin_.Budget(); budget > 0) {
+    while ((next.tid = waitpid(-1, &next.status, __WALL | WNOHANG)) == 0 &&
+           Monotonic() < began + budget) {
+    }
   }
-  // Woken through the tick's SIGALRM only while the timer exists (see RequestForward).
-  g_tracer_tid.store(static_cast<pid_t>(syscall(SYS_gettid)));
-  for (;;) {
-    int status = 0;
-    pid_t tid = 0;
-    int wait_errno = 0;
-    if (!ready_.empty()) {
-      std::tie(tid, status) = ready_.front();
-      ready_.pop_front();
-    } else {
-      double began = Monotonic();
-      if (double budget = spin_.Budget(); budget > 0) {
-        while ((tid = waitpid(-1, &status, __WALL | WNOHANG)) == 0 &&
-               Monotonic() < began + budget) {
-        }
-      }
-      if (tid == 0) tid = waitpid(-1, &status, __WALL);
-      // Saved before anything else runs: the tick reads /proc and would overwrite it.
-      wait_errno = tid < 0 ? errno : 0;
-      spin_.Record(Monotonic() - began);
-      if (tid > 0 && ++since_drain_ >= kDrainEvery) {
-        // Everyone already waiting goes after this one, in the order the kernel reports them:
-        // none waits longer than one round (see ready_).
-        since_drain_ = 0;
-        int more_status = 0;
-        for (pid_t more; (more = waitpid(-1, &more_status, __WALL | WNOHANG)) > 0;) {
-          ready_.emplace_back(more, more_status);
-        }
+  if (next.tid == 0) next.tid = waitpid(-1, &next.status, __WALL);
+  // Saved before anything else runs: the tick reads /proc and would overwrite it.
+  next.wait_errno = next.tid < 0 ? errno : 0;
+  spin_.Record(Monotonic() - began);
+  if (next.tid > 0 && ++since_drain_ >= kDrainEvery) {
+    // Everyone already waiting goes after this one, in the order the kernel reports them:
+    // none waits longer than one round (see kDrainEvery).
+    since_drain_ = 0;
+    int more_status = 0;
+    for (pid_t more; (more = waitpid(-1, &more_status, __WALL | WNOHANG)) > 0;) {
+      stops_.PushReady(more, more_status);
+    }
+  }
+  return next;
+}
+
+void Supervisor::Dispatch(pid_t tid, int status) {
+  try {
+    if (g_tick.exchange(false, std::memory_order_relaxed)) Tick();
+    HandleSignals();
+    if (tid > 0) {
+      if (WIFEXITED(status) || WIFSIGNALED(status)) {
+        HandleExit(tid, status);
+      } else if (WIFSTOPPED(status)) {
+        HandleStop(tid, status);
       }
     }
-    if (tid > 0 && !killing_ && ParkIfFrozen(tid, status)) continue;  // until the call is over
-    if (killing_ && !parked_.empty()) ThawAll();
-    try {
-      if (g_tick.exchange(false, std::memory_order_relaxed)) Tick();
-      HandleSignals();
-      if (tid > 0) {
-        if (WIFEXITED(status) || WIFSIGNALED(status)) {
-          HandleExit(tid, status);
-        } else if (WIFSTOPPED(status)) {
-          HandleStop(tid, status);
-        }
-      }
-    } catch (const std::exception& e) {
-      Fail(fmt::format("the supervisor's loop failed (task {}): {}", tid, e.what()));
-    } catch (...) {
-      Fail(fmt::format("the supervisor's loop failed (task {}) with an unknown exception", tid));
-    }
-    if (tid >= 0 || wait_errno == EINTR) continue;
-    if (wait_errno != ECHILD) {
-      // waitpid itself failed: the tree is still tracejail's, so it is killed and reaped.
-      Fail(fmt::format("waitpid failed: {}", std::strerror(wait_errno)));
-      Drain();
-    }
-    break;  // ECHILD: no tracee and no child left
+  } catch (const std::exception& e) {
+    Fail(fmt::format("the supervisor's loop failed (task {}): {}", tid, e.what()));
+  } catch (...) {
+    Fail(fmt::format("the supervisor's loop failed (task {}) with an unknown exception", tid));
   }
-  g_tracer_tid.store(0);  // before the tick's handler goes (see above)
-  timer.reset();
+}
+
+void Supervisor::Finish() {
   CheckLoopEnd();
   CheckKernelLimits();
   result_.scheduling = same_cpu_.Describe();
   if (watch_.cgroup != nullptr) result_.peak_memory = watch_.cgroup->PeakMemory();
-  return result_;
 }
 
 const ResolveView& Supervisor::ViewOf(Tracee& t) {
@@ -588,16 +542,7 @@ const ResolveView& Supervisor::ViewOf(Tracee& t) {
   return view_;
 }
 
-void Supervisor::LimitEvent(policy::EventType type, Tracee* t, policy::LimitKind kind,
-                            std::string observed, nlohmann::json details) {
-  const auto& info = policy::InfoOf(kind);
-  auto configured = watch_.limits.Get(kind);
-  std::string conf = configured ? policy::FormatLimit(info.unit, *configured) : "off";
-  result_.limits_hit.push_back({kind, observed});
-  if (log_ == nullptr) return;
-  report::Event e;
-  e.type = type;
-  e.severity = policy::Severity::kMedium;
+void Supervisor::Emit(report::Event e, Tracee* t) {
   e.seq = ++seq_;
   e.time = Now();
   if (t != nullptr) {
@@ -605,107 +550,60 @@ void Supervisor::LimitEvent(policy::EventType type, Tracee* t, policy::LimitKind
     e.tid = t->tid;
     e.exe = ExeOf(*t);
   }
-  details["limit"] = info.key;
-  details["configured"] = conf;
-  details["observed"] = observed;
-  details["enforced_by"] = info.enforced;
-  e.args = std::move(details);
-  e.action = kind == policy::LimitKind::kCpu || kind == policy::LimitKind::kMemory ||
-                     kind == policy::LimitKind::kTimeout
-                 ? policy::Action::kKill
-                 : policy::Action::kDeny;
-  e.rule = fmt::format("limits.{}", info.key);
-  e.race_free = true;  // the kernel (or the timer) measured it, nothing was read from the tracee
-  e.message = fmt::format("{} limit ({}) reached: {}", info.what, conf, observed);
-  ++result_.events;
-  log_->Push(std::move(e));
+  if (!e.live_only) ++result_.events;
+  sink_->Emit(std::move(e));
+}
+
+void Supervisor::Lifecycle(Tracee& t, LifecycleDraft draft) {
+  if (sink_ == nullptr) return;
+  Emit(LifecycleEvent(std::move(draft)), &t);
+}
+
+void Supervisor::LimitEvent(Tracee* t, LimitReport report) {
+  result_.limits_hit.push_back({report.kind, report.observed});
+  if (sink_ == nullptr) return;
+  Emit(tracer::LimitEvent(std::move(report), limits_.limits()), t);
 }
 
 void Supervisor::LimitExceeded(policy::LimitKind kind, std::string observed,
                                nlohmann::json details) {
-  LimitEvent(policy::EventType::kResourceLimitExceeded, nullptr, kind, std::move(observed),
-             std::move(details));
+  LimitEvent(nullptr, {policy::EventType::kResourceLimitExceeded, kind, std::move(observed),
+                       std::move(details)});
 }
 
 void Supervisor::CheckKernelLimits() {
-  if (watch_.cgroup != nullptr) {
-    std::uint64_t oom = watch_.cgroup->OomKills();
-    if (oom > oom_seen_) {
-      auto peak = watch_.cgroup->PeakMemory();
-      LimitEvent(policy::EventType::kResourceLimitExceeded, nullptr, policy::LimitKind::kMemory,
-                 fmt::format("OOM kill{} in the process tree at a peak of {}",
-                             oom - oom_seen_ > 1 ? fmt::format("s ({})", oom - oom_seen_) : "",
-                             peak ? policy::FormatLimit(policy::LimitUnit::kBytes, *peak) : "?"),
-                 {{"oom_kills", oom}, {"peak_bytes", peak ? nlohmann::json(*peak) : nullptr}});
-      oom_seen_ = oom;
-    }
-    std::uint64_t refused = watch_.cgroup->ForksRefused();
-    if (refused > 0 && forks_refused_seen_ == 0) {
-      std::uint64_t now = watch_.cgroup->Processes();
-      LimitEvent(policy::EventType::kResourceLimitExceeded, nullptr, policy::LimitKind::kProcesses,
-                 fmt::format("fork/clone failed with EAGAIN at {} processes and threads", now),
-                 {{"refused", refused}, {"tasks", now}});
-    }
-    forks_refused_seen_ = refused;
-  }
-  if (workdir_fd_.valid() && !disk_reported_) {
-    struct statfs sf {};
-    if (fstatfs(workdir_fd_.get(), &sf) == 0 && sf.f_bavail == 0) {
-      disk_reported_ = true;
-      std::uint64_t used = static_cast<std::uint64_t>(sf.f_blocks) * sf.f_bsize;
-      LimitEvent(policy::EventType::kResourceLimitExceeded, nullptr, policy::LimitKind::kDisk,
-                 fmt::format("the work dir is full ({} used): writes fail with ENOSPC",
-                             policy::FormatLimit(policy::LimitUnit::kBytes, used)),
-                 {{"workdir", watch_.tmpfs_dir}, {"used_bytes", used}});
-    }
-  }
+  std::vector<LimitReport> seen;
+  limits_.CheckKernel(seen);
+  for (auto& report : seen) LimitEvent(nullptr, std::move(report));
 }
 
 void Supervisor::Tick() {
-  if (log_ != nullptr && log_->failed() && result_.internal_error.empty()) {
+  if (sink_ != nullptr && sink_->failed() && result_.internal_error.empty()) {
     // The record cannot be kept: the run must not go on unrecorded, nor end as if complete.
-    Fail("the events could not be recorded (" + log_->Failure().value_or("?") + ")");
+    Fail("the events could not be recorded (" + sink_->Failure().value_or("?") + ")");
   }
-  if (deadline_ > 0 && !result_.timed_out && Monotonic() >= deadline_) {
+  if (auto timeout = limits_.CheckTimeout(Monotonic(), tracees_.size())) {
     result_.timed_out = true;
-    double elapsed = Monotonic() - start_;
     pid_t who = command_pid_ > 0 ? command_pid_ : main_pid_;
-    Tracee* main = who > 0 && tracees_.contains(who) ? &tracees_.at(who) : nullptr;
-    LimitEvent(policy::EventType::kTimeoutExceeded, main, policy::LimitKind::kTimeout,
-               fmt::format("still running after {:.1f}s: the whole tree ({} tasks) was killed",
-                           elapsed, tracees_.size()),
-               {{"elapsed_s", elapsed}, {"tasks", tracees_.size()}});
+    LimitEvent(who > 0 ? tracees_.Find(who) : nullptr, std::move(*timeout));
     KillEverything();
   }
-  if (kill_at_ > 0 && !killing_ && Monotonic() >= kill_at_) {
-    // The grace after a forwarded SIGINT/SIGTERM/SIGHUP is over: the tree still runs.
-    KillEverything();
-  }
+  // The grace after a forwarded SIGINT/SIGTERM/SIGHUP is over: the tree still runs.
+  if (!killing_ && limits_.GraceOver(Monotonic())) KillEverything();
   // While the tree is being killed, orphans that come back to tracejail die as they come.
   if (killing_) KillUntracedChildren();
   NudgeHeldCalls();
   CheckKernelLimits();
   if (same_cpu_.active()) {
-    same_cpu_.Tick(TreeTids(), Monotonic());
+    same_cpu_.Tick(tracees_.Tids(), Monotonic());
     if (!same_cpu_.active()) ResetSpin();
   }
 }
 
 void Supervisor::HandleExit(pid_t tid, int status) {
   ThawSharers(tid);  // the tasks its anchored call held, if any: the call is over with it
-  auto it = tracees_.find(tid);
-  if (it != tracees_.end()) {
-    nlohmann::json args = {{"thread", it->second.tgid != 0 && it->second.tgid != tid}};
-    std::string how;
-    if (WIFEXITED(status)) {
-      args["exit_code"] = WEXITSTATUS(status);
-      how = fmt::format("exited with {}", WEXITSTATUS(status));
-    } else {
-      args["signal"] = xlat::Signal(static_cast<std::uint64_t>(WTERMSIG(status)));
-      how = "killed by " + args["signal"].get<std::string>();
-    }
-    Lifecycle(policy::EventType::kProcessExit, it->second, std::move(args),
-              fmt::format("{} {}", tid, how));
+  if (Tracee* t = tracees_.Find(tid)) {
+    Lifecycle(*t, ExitDraft(tid, status, t->tgid != 0 && t->tgid != tid));
   }
   tracees_.erase(tid);
   if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) CheckKernelLimits();  // an OOM kill?
@@ -739,106 +637,18 @@ void Supervisor::HandleStop(pid_t tid, int status) {
     }
     return;
   }
-  int sig = WSTOPSIG(status);
-  int event = status >> 16;
-  if (event == 0 && sig == (SIGTRAP | 0x80)) {  // a syscall-stop: only while injecting
-    if (t.inject == Tracee::Inject::kAnchored) {
-      StepAnchored(t);
-    } else if (t.inject == Tracee::Inject::kSendmmsgExit) {
-      FinishSendmmsg(t);
-    } else if (t.inject == Tracee::Inject::kBindExit) {
-      FinishBind(t);
-    } else if (t.inject == Tracee::Inject::kConnectExit) {
-      FinishConnect(t);
-    } else if (t.inject == Tracee::Inject::kHeldExit) {
-      FinishHeld(t);
-    } else {
-      MapPinRegion(t);
-    }
-    return;
-  }
+  const int sig = WSTOPSIG(status);
+  const int event = status >> 16;
+  if (event == 0 && sig == (SIGTRAP | 0x80)) return HandleSyscallStop(t);
   switch (event) {
     case PTRACE_EVENT_SECCOMP:
-      HandleSeccomp(t);
-      return;
+      return HandleSeccomp(t);
     case PTRACE_EVENT_FORK:
     case PTRACE_EVENT_VFORK:
-    case PTRACE_EVENT_CLONE: {
-      unsigned long child = 0;
-      if (ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &child) == 0 && child != 0) {
-        Tracee& c = Get(static_cast<pid_t>(child));
-        if (event != PTRACE_EVENT_CLONE) c.tgid = static_cast<pid_t>(child);
-        AdoptSpace(c, t);
-        if (has_init_ && command_pid_ < 0 && tid == main_pid_) {
-          command_pid_ = static_cast<pid_t>(child);
-        }
-        pid_t parent = TgidOf(t);
-        bool thread = event == PTRACE_EVENT_CLONE && TgidOf(c) == parent;
-        Lifecycle(policy::EventType::kProcessStart, c,
-                  {{"parent_pid", parent},
-                   {"parent_tid", tid},
-                   {"thread", thread},
-                   {"via", event == PTRACE_EVENT_FORK    ? "fork"
-                           : event == PTRACE_EVENT_VFORK ? "vfork"
-                                                         : "clone"}},
-                  fmt::format("{} {} started by {}", thread ? "thread" : "process",
-                              static_cast<pid_t>(child), tid));
-      }
-      ptrace(PTRACE_CONT, tid, nullptr, nullptr);
-      return;
-    }
-    case PTRACE_EVENT_EXEC: {
-      unsigned long former = 0;
-      Tracee origin;  // what the exec'ing thread armed (ArmExecCheck)
-      origin.exec_armed = t.exec_armed;
-      origin.exec_expect = t.exec_expect;
-      origin.exec_expect_path = t.exec_expect_path;
-      if (ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &former) == 0 &&
-          static_cast<pid_t>(former) != tid) {
-        // A non-leader thread exec'd: it now has the leader's id and its old id is gone.
-        if (auto it = tracees_.find(static_cast<pid_t>(former)); it != tracees_.end()) {
-          origin.exec_armed = it->second.exec_armed;
-          origin.exec_expect = it->second.exec_expect;
-          origin.exec_expect_path = it->second.exec_expect_path;
-        }
-        tracees_.erase(static_cast<pid_t>(former));
-      }
-      t.exec_armed = false;
-      t.tgid = tid;
-      t.exe.clear();
-      t.mem = std::make_unique<ProcessMemory>(tid);
-      {
-        nlohmann::json argv = nlohmann::json::array();
-        for (const auto& a : t.pending_argv) argv.push_back(a);
-        const std::string& exe = ExeOf(t);
-        Lifecycle(policy::EventType::kProcessExec, t, {{"exe", exe}, {"argv", argv}},
-                  fmt::format("exec {}", exe));
-        t.pending_argv.clear();
-      }
-      if (origin.exec_armed && !ExecImageMatches(t, origin)) return;  // killed before it ran
-      if (IsDynamicLoader(ExeOf(t)) && !LoaderMayRun(t)) return;      // likewise
-      if (tid == command_pid_ && !main_exec_seen_) {
-        main_exec_seen_ = true;
-        spawn_errors_.Reset();
-        if (!watch_.tmpfs_dir.empty()) {
-          // The tmpfs exists only in the tracee's mount namespace; this fd keeps it in view.
-          std::string dir = fmt::format("/proc/{}/root{}", tid, watch_.tmpfs_dir);
-          workdir_fd_.Reset(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-        }
-      }
-      t.retired.clear();
-      t.pinned_in_flight = false;
-      // A new address space: map its pin region before the program's first instruction
-      // (audit mode lets every call run as written, so it pins nothing).
-      t.pin.Reset(std::make_shared<PinSpace>());
-      if (mode_ == Mode::kAudit) {
-        ptrace(PTRACE_CONT, tid, nullptr, nullptr);
-        return;
-      }
-      t.inject = Tracee::Inject::kExecExit;
-      ptrace(PTRACE_SYSCALL, tid, nullptr, nullptr);
-      return;
-    }
+    case PTRACE_EVENT_CLONE:
+      return HandleChild(t, event);
+    case PTRACE_EVENT_EXEC:
+      return HandleExec(t);
     case PTRACE_EVENT_STOP:
       if (IsStopSignal(sig)) {
         ptrace(PTRACE_LISTEN, tid, nullptr, nullptr);  // group-stop: stay stopped until SIGCONT
@@ -847,40 +657,70 @@ void Supervisor::HandleStop(pid_t tid, int status) {
       }
       return;
     default:
-      if ((sig == SIGXCPU && !t.cpu_reported) || (sig == SIGXFSZ && !t.fsize_reported)) {
-        bool cpu = sig == SIGXCPU;
-        (cpu ? t.cpu_reported : t.fsize_reported) = true;
-        std::string observed;
-        nlohmann::json details = {{"signal", xlat::Signal(static_cast<std::uint64_t>(sig))}};
-        if (cpu) {
-          double used = ProcessCpuSeconds(tid);
-          observed = fmt::format("SIGXCPU after {:.2f}s of CPU time", used);
-          details["cpu_s"] = used;
-        } else {
-          observed = "SIGXFSZ: a write went past the file size limit (EFBIG if handled)";
-        }
-        LimitEvent(policy::EventType::kResourceLimitExceeded, &t,
-                   cpu ? policy::LimitKind::kCpu : policy::LimitKind::kFileSize, observed,
-                   std::move(details));
-      }
-      if (t.pinned_in_flight) {
-        // A pinned call interrupted by this signal will be restarted with its registers still
-        // pointing at the slot, after a handler whose own calls must not overwrite it.
-        user_regs_struct r{};
-        long ret = ptrace(PTRACE_GETREGS, tid, nullptr, &r) == 0 ? static_cast<long>(r.rax) : 0;
-        if (IsRestart(ret) && static_cast<long>(r.orig_rax) == t.pinned_nr) {
-          auto space = t.pin.space();
-          t.retired.push_back(std::move(t.pin));
-          if (t.retired.size() > 4) t.retired.erase(t.retired.begin());
-          t.pin = PinSlot();
-          t.pin.Reset(std::move(space));
-        }
-        t.pinned_in_flight = false;
-      }
-      // Signal-delivery-stop: deliver the signal, never swallow it.
-      Resume(t, sig);
+      return HandleSignalStop(t, sig);
+  }
+}
+
+void Supervisor::HandleSyscallStop(Tracee& t) {
+  switch (t.inject) {
+    case Tracee::Inject::kAnchored:
+      return StepAnchored(t);
+    case Tracee::Inject::kSendmmsgExit:
+      return FinishSendmmsg(t);
+    case Tracee::Inject::kBindExit:
+      return FinishBind(t);
+    case Tracee::Inject::kConnectExit:
+      return FinishConnect(t);
+    case Tracee::Inject::kHeldExit:
+      return FinishHeld(t);
+    default:
+      if (auto why = pins_.Step(t)) PinRegionFailed(t, *why);
       return;
   }
+}
+
+void Supervisor::HandleChild(Tracee& t, int event) {
+  unsigned long child = 0;
+  if (ptrace(PTRACE_GETEVENTMSG, t.tid, nullptr, &child) == 0 && child != 0) {
+    Tracee& c = Get(static_cast<pid_t>(child));
+    if (event != PTRACE_EVENT_CLONE) c.tgid = static_cast<pid_t>(child);
+    pins_.AdoptSpace(c, t);
+    if (has_init_ && command_pid_ < 0 && t.tid == main_pid_) {
+      command_pid_ = static_cast<pid_t>(child);
+    }
+    pid_t parent = TgidOf(t);
+    bool thread = event == PTRACE_EVENT_CLONE && TgidOf(c) == parent;
+    Lifecycle(c, ChildDraft(static_cast<pid_t>(child), parent, t.tid, thread, event));
+  }
+  ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
+}
+
+void Supervisor::HandleExec(Tracee& t) {
+  const pid_t tid = t.tid;
+  unsigned long former = 0;
+  // A non-leader thread that exec'd has the leader's id now, and its old id is gone.
+  const ExecCheck origin = tracees_.TakeExec(
+      t, ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &former) == 0 ? static_cast<pid_t>(former) : tid);
+  Lifecycle(t, ExecDraft(ExeOf(t), t.pending_argv));
+  t.pending_argv.clear();
+  if (origin.armed && !ExecImageMatches(t, origin)) return;   // killed before it ran
+  if (IsDynamicLoader(ExeOf(t)) && !LoaderMayRun(t)) return;  // likewise
+  if (tid == command_pid_ && !main_exec_seen_) {
+    main_exec_seen_ = true;
+    spawn_errors_.Reset();
+    limits_.WatchWorkdir(tid);
+  }
+  // A new address space: map its pin region before the program's first instruction (audit
+  // mode lets every call run as written, so it pins nothing).
+  pins_.NewSpace(t, mode_ == Mode::kEnforce);
+  ptrace(mode_ == Mode::kAudit ? PTRACE_CONT : PTRACE_SYSCALL, tid, nullptr, nullptr);
+}
+
+void Supervisor::HandleSignalStop(Tracee& t, int sig) {
+  if (auto hit = limits_.SignalLimit(t, sig)) LimitEvent(&t, std::move(*hit));
+  pins_.OnSignal(t);
+  // Signal-delivery-stop: deliver the signal, never swallow it.
+  Resume(t, sig);
 }
 
 void Supervisor::HandleSeccomp(Tracee& t) {
@@ -902,7 +742,7 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     return;
   }
   t.pinned_in_flight = false;  // its previous call is over (an interrupted one: HandleStop)
-  t.exec_armed = false;        // likewise an exec that failed (one that ran: the exec event)
+  t.exec.armed = false;        // likewise an exec that failed (one that ran: the exec event)
   SyscallInfo info{};
   long n = ptrace(PTRACE_GET_SYSCALL_INFO, t.tid, sizeof info, &info);
   if (n <= 0 || info.op != kSyscallInfoSeccomp) {
@@ -942,10 +782,13 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
     return;
   }
-  const SyscallRow* row = stop.row;
+  HandleCall(t, stop);
+}
+
+void Supervisor::HandleCall(Tracee& t, const RawStop& stop) {
   Context ctx(*this, t);
   DecodedCall call;
-  Decode(*row, stop.args, ctx, call);
+  Decode(*stop.row, stop.args, ctx, call);
   CallFacts facts{ProtectedPathHit(call.request), ""};
   // In a PID namespace of its own the tree cannot name tracejail or its ancestors.
   if (!call.outside.empty() && !watch_.ns_proc_pids) {
@@ -961,8 +804,24 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     return;
   }
   policy::Decision d = verdict.decision;
-  const bool self_hit = verdict.self_hit;
-  if (mode_ == Mode::kEnforce && d.action == policy::Action::kAllow) {
+  if (!Prepare(t, call, stop, d)) return;  // killed: it must not run the half-rewritten call
+  RecordCall(t, call, stop, d);
+  if (d.action == policy::Action::kAllow &&
+      (stop.nr == SYS_sched_getaffinity || stop.nr == SYS_sched_setaffinity)) {
+    // The program asks about or sets CPUs: the tree gets its CPUs back first, and the call runs
+    // as it would natively (tracer/same_cpu.h).
+    if (stop.nr == SYS_sched_setaffinity) same_cpu_.TreeSetAffinity();
+    if (same_cpu_.active()) {
+      GiveCpusBack(fmt::format("the program called {}", SyscallName(stop.arch, stop.nr)));
+    }
+  }
+  Enforce(t, d, true, verdict.self_hit ? Enforcement::kAlways : Enforcement::kByMode);
+}
+
+bool Supervisor::Prepare(Tracee& t, DecodedCall& call, const RawStop& stop, policy::Decision& d) {
+  const SyscallRow* row = stop.row;
+  const bool enforced_allow = mode_ == Mode::kEnforce && d.action == policy::Action::kAllow;
+  if (enforced_allow) {
     // Fail closed: every slot of this address space is held by a task that may be in a call,
     // or the region cannot be written.
     switch (PinArguments(t, call)) {
@@ -972,11 +831,10 @@ void Supervisor::HandleSeccomp(Tracee& t) {
       case PinFailure::kNoSlot:
         d = policy::Decision{policy::Action::kDeny, EAGAIN, policy::EventType::kSuspiciousBehavior,
                              policy::Severity::kMedium, "builtin:pin-slots-exhausted"};
-        call.note =
-            fmt::format("more than {} tasks of one address space hold pinned arguments", kPinSlots);
+        call.note = PinSlotsNote();
         break;
       case PinFailure::kGone:
-        return;  // killed: it must not run the half-rewritten call
+        return false;
       case PinFailure::kUnwritable:
         d = policy::Decision{policy::Action::kDeny, EAGAIN, policy::EventType::kSuspiciousBehavior,
                              policy::Severity::kMedium, "builtin:pin-region-unwritable"};
@@ -984,14 +842,15 @@ void Supervisor::HandleSeccomp(Tracee& t) {
         break;
     }
   }
-  if (row->kind == Kind::kClone && (raw[0] & CLONE_UNTRACED) != 0 &&
+  const std::uint64_t flags = stop.args[0];
+  if (row->kind == Kind::kClone && (flags & CLONE_UNTRACED) != 0 &&
       (d.action == policy::Action::kAllow || mode_ == Mode::kAudit)) {
     // Where the policy lets it run (none, audit), the child is traced all the same: a process
     // tracejail cannot see is one it cannot account for, kill, or wait for.
     if (ptrace(PTRACE_POKEUSER, t.tid, offsetof(user_regs_struct, rdi),
-               raw[0] & ~static_cast<std::uint64_t>(CLONE_UNTRACED)) != 0) {
+               flags & ~static_cast<std::uint64_t>(CLONE_UNTRACED)) != 0) {
       Abandon(t);
-      return;
+      return false;
     }
     call.note = "CLONE_UNTRACED removed: tracejail traces every process of the tree";
   }
@@ -1012,30 +871,24 @@ void Supervisor::HandleSeccomp(Tracee& t) {
       call.addr->family == AF_UNIX && !call.addr->unnamed && t.inject == Tracee::Inject::kNone) {
     if (std::optional<policy::Decision> refused = ArmBind(t, call)) d = *refused;
   }
-  if (mode_ == Mode::kAudit && d.action == policy::Action::kAllow &&
-      d.event == policy::EventType::kNone && log_ != nullptr) {
-    // Audit mode records every allowed access too: the input of learn mode and reports.
-    Record(t, d, nullptr, &call, static_cast<long>(nr), info.arch, raw,
-           fmt::format("{} allowed", row->name));
-  } else if (watch_.live_allowed && d.action == policy::Action::kAllow &&
-             d.event == policy::EventType::kNone && log_ != nullptr) {
-    Record(t, d, nullptr, &call, static_cast<long>(nr), info.arch, raw,
-           fmt::format("{} allowed", row->name), /*live_only=*/true);
+  return true;
+}
+
+void Supervisor::RecordCall(Tracee& t, const DecodedCall& call, const RawStop& stop,
+                            const policy::Decision& d) {
+  const long nr = static_cast<long>(stop.nr);
+  const bool plain_allow =
+      d.action == policy::Action::kAllow && d.event == policy::EventType::kNone;
+  if (plain_allow && sink_ != nullptr && (mode_ == Mode::kAudit || watch_.live_allowed)) {
+    // Audit mode records every allowed access too: the input of learn mode and reports. The
+    // live view may show them (never the file).
+    Record(t, d, nullptr, &call, nr, stop.arch, stop.args.data(), AllowedMessage(stop.row->name),
+           /*live_only=*/mode_ != Mode::kAudit);
   }
-  if (d.action != policy::Action::kAllow || d.event != policy::EventType::kNone) {
-    Record(t, d, policy_.Tip(call.request), &call, static_cast<long>(nr), info.arch, raw,
-           CallMessage(*row, call, d));
+  if (!plain_allow) {
+    Record(t, d, policy_.Tip(call.request), &call, nr, stop.arch, stop.args.data(),
+           CallMessage(*stop.row, call, d));
   }
-  if (d.action == policy::Action::kAllow &&
-      (nr == SYS_sched_getaffinity || nr == SYS_sched_setaffinity)) {
-    // The program asks about or sets CPUs: the tree gets its CPUs back first, and the call runs
-    // as it would natively (tracer/same_cpu.h).
-    if (nr == SYS_sched_setaffinity) same_cpu_.TreeSetAffinity();
-    if (same_cpu_.active()) {
-      GiveCpusBack(fmt::format("the program called {}", SyscallName(info.arch, nr)));
-    }
-  }
-  Enforce(t, d, true, self_hit ? Enforcement::kAlways : Enforcement::kByMode);
 }
 
 std::string Supervisor::ProtectedPathHit(const policy::Request& req) const {
@@ -1083,11 +936,8 @@ bool Supervisor::LoaderMayRun(Tracee& t) {
   d.action = policy::Action::kKill;  // it is already exec'd: the process can only be killed
   d.error = 0;
   const std::uint64_t raw[6] = {};
-  Record(
-      t, d, policy_.Tip(call.request), &call, SYS_execve, AUDIT_ARCH_X86_64, raw,
-      fmt::format("the dynamic loader was asked to run {} ({}), which the policy does not let "
-                  "execute; its process is killed before it runs",
-                  report::EscapeBytes(*program), report::EscapeBytes(call.request.paths[0].path)));
+  Record(t, d, policy_.Tip(call.request), &call, SYS_execve, AUDIT_ARCH_X86_64, raw,
+         LoaderRefusedMessage(*program, call.request.paths[0].path));
   if (mode_ == Mode::kAudit) return true;
   ++result_.denied;
   kill(t.tid, SIGKILL);
@@ -1115,26 +965,22 @@ void Supervisor::ArmExecCheck(Tracee& t, DecodedCall& call) {
     file.Reset(OpenChecked(root, r.walk.empty() ? r.path : r.walk));
   }
   ExpectedImage image = ImageOf(file.get(), root, task + "/cwd");
-  t.exec_armed = true;
-  t.exec_expect = image.id;
-  t.exec_expect_path = image.path.empty() ? r.path : image.path;
+  t.exec.armed = true;
+  t.exec.expect = image.id;
+  t.exec.expect_path = image.path.empty() ? r.path : image.path;
   call.walk_guard =
       "the image the kernel runs is compared with the file checked at the exec event, before "
       "its first instruction: a file swapped after the check kills the process";
 }
 
-bool Supervisor::ExecImageMatches(Tracee& t, const Tracee& origin) {
+bool Supervisor::ExecImageMatches(Tracee& t, const ExecCheck& origin) {
   std::optional<FileId> running = RunningImage(t.tid);
-  if (running && origin.exec_expect && *running == *origin.exec_expect) return true;
+  if (running && origin.expect && *running == *origin.expect) return true;
   policy::Decision d{policy::Action::kKill, 0, policy::EventType::kEscapeAttempt,
                      policy::Severity::kHigh, "builtin:exec-race"};
   const std::uint64_t raw[6] = {};
   Record(t, d, nullptr, nullptr, SYS_execve, AUDIT_ARCH_X86_64, raw,
-         fmt::format("the kernel executed {} instead of {}, the file tracejail checked{}: a "
-                     "symlink or directory changed between the check and the exec; the process "
-                     "is killed before its first instruction",
-                     ExeOf(t), report::EscapeBytes(origin.exec_expect_path),
-                     origin.exec_expect ? "" : " (which could not be opened then)"));
+         ExecRaceMessage(ExeOf(t), origin.expect_path, origin.expect.has_value()));
   ++result_.denied;
   kill(t.tid, SIGKILL);
   ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
@@ -1227,10 +1073,7 @@ std::optional<policy::Decision> Supervisor::ArmBind(Tracee& t, DecodedCall& call
     // was swapped in (a race), or it is gone. Either way the bind does not run unchecked.
     const int err = errno == 0 ? ENOENT : errno;
     t.inject = Tracee::Inject::kNone;
-    call.note = fmt::format(
-        "{} cannot be opened again without following a symlink ({}): the "
-        "bind would not be made where it was checked",
-        report::EscapeBytes(checked_dir), policy::ErrnoName(err));
+    call.note = BindDirLostNote(checked_dir, err);
     if (err == ELOOP) {
       return policy::Decision{policy::Action::kDeny, ELOOP, policy::EventType::kEscapeAttempt,
                               policy::Severity::kHigh, "builtin:path-race"};
@@ -1294,11 +1137,7 @@ void Supervisor::FinishBind(Tracee& t) {
     const std::uint64_t raw[6] = {static_cast<std::uint64_t>(t.bind_fd)};
     ++result_.denied;
     Record(t, d, nullptr, nullptr, SYS_bind, AUDIT_ARCH_X86_64, raw,
-           fmt::format("bind made the socket file of {} somewhere other than the directory "
-                       "tracejail checked: a symlink or directory changed between the check and "
-                       "the bind; the process is killed, and the socket file {}",
-                       report::EscapeBytes(t.bind_path),
-                       removed ? "was removed" : "could not be found again to remove"));
+           BindRaceMessage(t.bind_path, removed));
   }
   ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
 }
@@ -1372,23 +1211,11 @@ void Supervisor::FinishConnect(Tracee& t) {
       const std::uint64_t raw[6] = {static_cast<std::uint64_t>(t.connect_fd)};
       ++result_.denied;
       Record(t, d, nullptr, nullptr, SYS_connect, AUDIT_ARCH_X86_64, raw,
-             fmt::format("connect reached another unix socket than {}, the one tracejail "
-                         "checked{}: a symlink or directory changed between the check and the "
-                         "connect; disconnected, the call fails with ECONNREFUSED",
-                         report::EscapeBytes(t.connect_path),
-                         t.connect_expect ? "" : " (which could not be opened then)"));
+             ConnectRaceMessage(t.connect_path, t.connect_expect.has_value()));
     }
   }
   t.connect_fd = -1;
   ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
-}
-
-void Supervisor::Abandon(Tracee& t) {
-  // A ptrace request on a task in a ptrace-stop failed: it is gone (ESRCH), or it cannot be
-  // steered. Either way it must not run on unchecked, nor stay stopped: SIGKILL reaches a
-  // stopped tracee, and its pid cannot be reused before tracejail reaps it.
-  t.inject = Tracee::Inject::kNone;
-  kill(t.tid, SIGKILL);
 }
 
 void Supervisor::Resume(Tracee& t, int sig) {
@@ -1405,84 +1232,6 @@ constexpr std::array<std::size_t, 6> kArgRegister = {
     offsetof(user_regs_struct, r8),  offsetof(user_regs_struct, r9)};
 
 }  // namespace
-
-namespace {
-
-// The region exactly as mapped after exec: private, anonymous, read-only, whole.
-bool RegionIntact(pid_t tid) {
-  std::ifstream maps(fmt::format("/proc/{}/maps", tid));
-  std::string want = fmt::format("{:08x}-{:08x} r--p 00000000 00:00 0", kPinBase, kPinEnd);
-  for (std::string line; std::getline(maps, line);) {
-    if (line.starts_with(want)) {
-      return line.find_first_not_of(' ', want.size()) == std::string::npos;
-    }
-  }
-  return false;
-}
-
-}  // namespace
-
-void Supervisor::AdoptSpace(Tracee& child, Tracee& parent) {
-  if (child.pin.space() != nullptr || parent.pin.space() == nullptr) return;
-  // Threads and CLONE_VM children share the parent's address space, so its slots; a fork gets
-  // a copy of the region (with the parent's pinned bytes, harmless) and slots of its own. When
-  // kcmp cannot tell, sharing is the safe guess: it only costs slots.
-  bool thread = child.tgid != 0 && child.tgid == TgidOf(parent);
-  long same = thread ? 0 : syscall(SYS_kcmp, parent.tid, child.tid, KCMP_VM, 0, 0);
-  if (same <= 0) {
-    child.pin.Reset(parent.pin.space());
-    return;
-  }
-  // A copy of the parent's memory: the region is there unless something kept it from the fork
-  // (the guards refuse that); check rather than trust it.
-  auto space = std::make_shared<PinSpace>();
-  space->mapped = parent.pin.space()->mapped && RegionIntact(child.tid);
-  child.pin.Reset(std::move(space));
-}
-
-PinSpace* Supervisor::SpaceOf(Tracee& t) {
-  if (t.pin.space() == nullptr) {
-    // Its first stop came before its parent's clone event. Share the slots of any task with the
-    // same address space (kcmp); the parent is not reliably known here (CLONE_PARENT).
-    for (auto& [tid, other] : tracees_) {
-      if (tid == t.tid || other.pin.space() == nullptr) continue;
-      if (syscall(SYS_kcmp, t.tid, tid, KCMP_VM, 0, 0) == 0) {
-        t.pin.Reset(other.pin.space());
-        break;
-      }
-    }
-    if (t.pin.space() == nullptr) {
-      // An address space of its own (a fork's copy): its region is checked directly.
-      auto space = std::make_shared<PinSpace>();
-      space->mapped = RegionIntact(t.tid);
-      t.pin.Reset(std::move(space));
-    }
-  }
-  PinSpace* space = t.pin.space().get();
-  if (space->mem_fd < 0) {
-    space->mem_fd = open(fmt::format("/proc/{}/mem", t.tid).c_str(), O_RDWR | O_CLOEXEC);
-    if (space->mem_fd >= 0) BoundMemFds(t.pin.space());
-  }
-  return space;
-}
-
-void Supervisor::BoundMemFds(const std::shared_ptr<PinSpace>& opened) {
-  // At most max_mem_fds_ address spaces keep their /proc/PID/mem open; the oldest is closed
-  // (and opened again on its next pinned call), so a large tree cannot exhaust descriptors.
-  mem_fd_order_.push_back(opened);
-  if (mem_fd_order_.size() <= max_mem_fds_) return;
-  std::erase_if(mem_fd_order_, [](const std::weak_ptr<PinSpace>& w) {
-    auto s = w.lock();
-    return s == nullptr || s->mem_fd < 0;
-  });
-  while (mem_fd_order_.size() > max_mem_fds_) {
-    if (auto oldest = mem_fd_order_.front().lock(); oldest != nullptr && oldest->mem_fd >= 0) {
-      close(oldest->mem_fd);
-      oldest->mem_fd = -1;
-    }
-    mem_fd_order_.pop_front();
-  }
-}
 
 std::optional<policy::Decision> Supervisor::GuardFdNamed(Tracee& t, DecodedCall& call) {
   // A call that names its object by a descriptor (fchmod, fchown, fsetxattr, ftruncate-like
@@ -1506,11 +1255,7 @@ std::optional<policy::Decision> Supervisor::GuardFdNamed(Tracee& t, DecodedCall&
   const bool cwd = fd == AT_FDCWD;
   if (!FilesShared(t, cwd)) {
     call.walk_gap.clear();
-    call.walk_guard = fmt::format(
-        "decided on the file its {} names, and no other task shares {}: only this thread, "
-        "stopped in the call, could change it",
-        cwd ? "working directory" : "descriptor",
-        cwd ? "the working directory or the descriptor table" : "the descriptor table");
+    call.walk_guard = FdUnsharedGuard(cwd);
     return std::nullopt;
   }
   if (fd < 0 && !cwd) {
@@ -1549,25 +1294,17 @@ std::optional<policy::Decision> Supervisor::GuardFdNamed(Tracee& t, DecodedCall&
   if (n < 0 || static_cast<std::size_t>(n) >= sizeof name ||
       std::string_view(name, static_cast<std::size_t>(n)) != decided) {
     ThawSharers(t.tid);
-    call.note = fmt::format(
-        "{} named {} when the call was checked and {} once every task sharing the descriptor "
-        "table was held: another task changed it between the check and the call",
-        cwd ? "the working directory" : fmt::format("descriptor {}", fd),
-        report::EscapeBytes(decided),
-        n < 0 ? std::string("nothing")
-              : report::EscapeBytes(std::string_view(name, static_cast<std::size_t>(n))));
+    call.note = FdRaceNote(cwd, fd, decided,
+                           n < 0 ? std::nullopt
+                                 : std::optional<std::string_view>(
+                                       std::string_view(name, static_cast<std::size_t>(n))));
     return policy::Decision{policy::Action::kDeny, EBADF, policy::EventType::kEscapeAttempt,
                             policy::Severity::kHigh, "builtin:fd-race"};
   }
   t.inject = Tracee::Inject::kHeldExit;
   t.held_ticks = 0;
   call.walk_gap.clear();
-  call.walk_guard = fmt::format(
-      "decided on the file its {} names; every task sharing {} is held stopped from the check "
-      "to the call's exit, and {} still named that file once they were",
-      cwd ? "working directory" : "descriptor",
-      cwd ? "the working directory or the descriptor table" : "the descriptor table",
-      cwd ? "the working directory" : "the descriptor");
+  call.walk_guard = FdHeldGuard(cwd);
   return std::nullopt;
 }
 
@@ -1593,7 +1330,7 @@ Supervisor::PinFailure Supervisor::PinArguments(Tracee& t, DecodedCall& call) {
     return PinFailure::kUnwritable;
   }
   int slot = t.pin.Get();
-  if (slot < 0) slot = StealSlot(t);
+  if (slot < 0) slot = pins_.StealSlot(t);
   if (slot < 0) return PinFailure::kNoSlot;
   std::uint64_t at = PinSpace::Address(slot);
   if (AnchorPlan anchors = PlanAnchors(call); anchors.needed()) {
@@ -1676,150 +1413,16 @@ Supervisor::PinFailure Supervisor::PinArguments(Tracee& t, DecodedCall& call) {
   return PinFailure::kNone;
 }
 
-namespace {
-
-// Whether `tid` is blocked outside any call that reads [slot, slot + kPinSlotSize): its
-// /proc/TID/syscall is "-1 ..." (not in a call) or names a call with no argument there.
-// "running" may be inside its call: not idle.
-bool SlotIdle(pid_t tid, std::uint64_t slot) {
-  std::ifstream in(fmt::format("/proc/{}/syscall", tid));
-  std::string nr;
-  if (!(in >> nr) || nr == "running") return false;
-  if (nr == "-1") return true;
-  for (int i = 0; i < 6; ++i) {
-    std::string arg;
-    if (!(in >> arg)) return false;
-    std::uint64_t v = std::strtoull(arg.c_str(), nullptr, 16);
-    if (v >= slot && v < slot + kPinSlotSize) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
-int Supervisor::StealSlot(Tracee& t) {
-  for (auto& [tid, other] : tracees_) {
-    if (tid == t.tid || other.pin.space() != t.pin.space() || other.pin.held() < 0) continue;
-    if (!SlotIdle(tid, PinSpace::Address(other.pin.held()))) continue;
-    int slot = other.pin.Forfeit();
-    other.pinned_in_flight = false;
-    t.pin.Adopt(slot);
-    return slot;
-  }
-  return -1;
-}
-
-namespace {
-constexpr std::uint64_t kPinMmapFlags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
-}  // namespace
-
 void Supervisor::PinRegionFailed(Tracee& t, const std::string& why) {
   // Without its region a program's calls could only be checked with a race open: fail closed.
   t.inject = Tracee::Inject::kNone;
   policy::Decision d{policy::Action::kKill, 0, policy::EventType::kEscapeAttempt,
                      policy::Severity::kHigh, "builtin:pin-region-unavailable"};
-  const std::uint64_t raw[6] = {kPinBase,      kPinEnd - kPinBase, PROT_READ,
-                                kPinMmapFlags, ~std::uint64_t{0},  0};
-  Record(t, d, nullptr, nullptr, SYS_mmap, AUDIT_ARCH_X86_64, raw,
-         fmt::format("the program cannot have its pinned-argument region at [{:#x}, {:#x}): {}; "
-                     "killed, because its calls could not be checked without a race",
-                     kPinBase, kPinEnd, why));
+  const std::uint64_t raw[6] = {kPinBase,       kPinEnd - kPinBase, PROT_READ,
+                                PinMmapFlags(), ~std::uint64_t{0},  0};
+  Record(t, d, nullptr, nullptr, SYS_mmap, AUDIT_ARCH_X86_64, raw, PinRegionMessage(why));
   kill(TgidOf(t), SIGKILL);
   ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
-}
-
-void Supervisor::MapPinRegion(Tracee& t) {
-  using I = Tracee::Inject;
-  PinSpace* space = t.pin.space().get();
-  auto fail = [&](const std::string& why) { PinRegionFailed(t, why); };
-  switch (t.inject) {
-    case I::kExecExit: {
-      // At execve's exit the new program has not run yet. Put a `syscall` instruction at its
-      // entry point, make the registers an mmap of the region, and step through that call.
-      space = SpaceOf(t);
-      if (space == nullptr || space->mem_fd < 0) {
-        fail(fmt::format("/proc/{}/mem cannot be opened: {}", t.tid, std::strerror(errno)));
-        return;
-      }
-      if (ptrace(PTRACE_GETREGS, t.tid, nullptr, &t.saved) != 0) {
-        Abandon(t);
-        return;
-      }
-      const std::uint16_t syscall_insn = 0x050f;  // 0f 05, little-endian
-      if (pread(space->mem_fd, &t.saved_text, 2, static_cast<off_t>(t.saved.rip)) != 2 ||
-          pwrite(space->mem_fd, &syscall_insn, 2, static_cast<off_t>(t.saved.rip)) != 2) {
-        fail(fmt::format("its entry point cannot be written through /proc/PID/mem ({})",
-                         std::strerror(errno)));
-        return;
-      }
-      user_regs_struct r = t.saved;
-      r.rax = SYS_mmap;
-      r.rdi = kPinBase;
-      r.rsi = kPinEnd - kPinBase;
-      r.rdx = PROT_READ;
-      r.r10 = kPinMmapFlags;
-      r.r8 = ~0ULL;
-      r.r9 = 0;
-      if (ptrace(PTRACE_SETREGS, t.tid, nullptr, &r) != 0) {
-        Abandon(t);
-        return;
-      }
-      t.inject = I::kMmapEntry;
-      ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
-      return;
-    }
-    case I::kMmapEntry: {
-      user_regs_struct r{};
-      if (ptrace(PTRACE_GETREGS, t.tid, nullptr, &r) != 0) {
-        Abandon(t);
-        return;
-      }
-      if (r.orig_rax != SYS_mmap || r.rdi != kPinBase) {
-        fail("the injected mmap was not the call that entered");
-        return;
-      }
-      t.inject = I::kMmapExit;
-      ptrace(PTRACE_SYSCALL, t.tid, nullptr, nullptr);
-      return;
-    }
-    case I::kMmapExit: {
-      user_regs_struct r{};
-      if (space == nullptr || ptrace(PTRACE_GETREGS, t.tid, nullptr, &r) != 0) {
-        Abandon(t);
-        return;
-      }
-      // The descriptor may have been closed since the entry stop (BoundMemFds): SpaceOf opens
-      // it again. The program's first instruction must come back, or it must not run.
-      space = SpaceOf(t);
-      if (space->mem_fd < 0 ||
-          pwrite(space->mem_fd, &t.saved_text, 2, static_cast<off_t>(t.saved.rip)) != 2) {
-        fail(fmt::format("its entry point could not be restored through /proc/PID/mem ({})",
-                         std::strerror(errno)));
-        return;
-      }
-      ptrace(PTRACE_SETREGS, t.tid, nullptr, &t.saved);
-      space->mapped = r.rax == kPinBase;
-      if (!space->mapped) {
-        auto err = static_cast<int>(-static_cast<long long>(r.rax));
-        fail(err == EEXIST ? "the program itself maps memory there"
-                           : fmt::format("mmap failed with {} (a seccomp filter the tracee "
-                                         "stacked before exec?)",
-                                         policy::ErrnoName(err)));
-        return;
-      }
-      t.inject = I::kNone;
-      ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
-      return;
-    }
-    case I::kNone:
-    case I::kSendmmsgExit:  // handled by FinishSendmmsg
-    case I::kBindExit:      // handled by FinishBind
-    case I::kConnectExit:   // handled by FinishConnect
-    case I::kHeldExit:      // handled by FinishHeld
-    case I::kAnchored:      // handled by StepAnchored
-      ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
-      return;
-  }
 }
 
 void Supervisor::Enforce(Tracee& t, const policy::Decision& d, bool counted, Enforcement how) {
@@ -1850,117 +1453,19 @@ void Supervisor::Enforce(Tracee& t, const policy::Decision& d, bool counted, Enf
   ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
 }
 
-void Supervisor::Lifecycle(policy::EventType type, Tracee& t, nlohmann::json args,
-                           std::string message) {
-  if (log_ == nullptr) return;
-  report::Event e;
-  e.type = type;
-  e.severity = policy::Severity::kInfo;
-  e.seq = ++seq_;
-  e.time = Now();
-  e.pid = TgidOf(t);
-  e.tid = t.tid;
-  e.exe = ExeOf(t);
-  e.args = std::move(args);
-  e.rule = "lifecycle";
-  e.race_free = true;
-  e.message = std::move(message);
-  ++result_.events;
-  log_->Push(std::move(e));
-}
-
 void Supervisor::Record(Tracee& t, const policy::Decision& d, nlohmann::json tip,
                         const DecodedCall* call, long nr, std::uint32_t arch,
-                        const std::uint64_t* raw, const std::string& message, bool live_only) {
-  // Audit mode records what enforce would do, except for what is enforced in every mode.
-  const bool audit = mode_ == Mode::kAudit && d.rule != kSelfRule;
-  if (d.action != policy::Action::kAllow && audit) ++result_.denied;
-  if (log_ == nullptr) return;
-  report::Event e;
-  e.type = d.event != policy::EventType::kNone
-               ? d.event
-               : (d.action == policy::Action::kAllow ? policy::EventType::kSyscallAllowed
-                                                     : policy::EventType::kSyscallBlocked);
-  e.severity = d.severity;
-  e.seq = ++seq_;
-  e.time = Now();
-  e.pid = TgidOf(t);
-  e.tid = t.tid;
-  e.exe = ExeOf(t);
-  e.syscall =
-      report::SyscallRef{call && call->row ? std::string(call->row->name)
-                                           : SyscallName(arch, static_cast<std::uint64_t>(nr)),
-                         nr, ArchName(arch, static_cast<std::uint64_t>(nr))};
-  std::copy(raw, raw + 6, e.raw_args.begin());
+                        const std::uint64_t* raw, std::string message, bool live_only) {
+  if (d.action != policy::Action::kAllow && RecordsAsAudit(mode_, d)) ++result_.denied;
+  if (sink_ == nullptr) return;
+  nlohmann::json args;
   if (call != nullptr) {
     Context ctx(*this, t);
-    e.args = RenderArgs(*call, ctx);
-    bool in_memory =
-        call->request.path_count > 0 || !call->addr_bytes.empty() || !call->msghdr_bytes.empty();
-    if (d.action != policy::Action::kAllow && !audit) {
-      e.race_free = true;
-      e.race = {{"arguments", "the call was not run"}};
-    } else if (!in_memory) {
-      e.race_free = true;
-      e.race = {{"arguments", "registers only"}};
-    } else {
-      std::string args = call->pinned ? "pinned"
-                         : mode_ == Mode::kAudit
-                             ? "not pinned: audit mode runs every call as the tracee wrote it"
-                             : "not pinned: " + call->unpinned;
-      e.race = {{"arguments", std::move(args)}};
-      const bool unix_path = call->addr && call->addr->family == AF_UNIX && !call->addr->abstract &&
-                             !call->addr->unnamed;
-      if (call->request.path_count > 0 || unix_path) {
-        e.race["filesystem"] =
-            !call->walk_guard.empty()
-                ? call->walk_guard + (watch_.landlock
-                                          ? "; Landlock enforces the path rules in the kernel too"
-                                          : "")
-            : watch_.landlock ? "Landlock enforces the path rules in the kernel"
-            : !call->walk_gap.empty()
-                ? "not covered: " + call->walk_gap
-                : "not covered: a symlink swapped or a directory renamed after the check "
-                  "changes what the path names";
-      }
-      // A unix socket path is walked by the kernel like any path; Landlock does not check
-      // connect and send to one, but it does check the socket file a bind makes (MAKE_SOCK).
-      const bool bind = call->row != nullptr && call->row->kind == Kind::kNet &&
-                        call->row->verb == policy::NetVerb::kBind;
-      e.race_free =
-          call->pinned && (unix_path ? !call->walk_guard.empty() || (bind && watch_.landlock)
-                                     : call->request.path_count == 0 || watch_.landlock ||
-                                           !call->walk_guard.empty());
-    }
-  } else {
-    e.race_free = true;  // decided on the architecture and number alone
+    args = RenderArgs(*call, ctx);
   }
-  if (d.action != policy::Action::kAllow) e.tip = std::move(tip);
-  if (audit) {
-    e.action = policy::Action::kAllow;
-    e.would = d.action;
-  } else {
-    e.action = d.action;
-  }
-  e.error = d.action == policy::Action::kDeny ? d.error : 0;
-  e.rule = std::string(d.rule);
-  policy::Primitive primitive =
-      call != nullptr ? call->request.primitive
-      : arch != AUDIT_ARCH_X86_64 || (static_cast<std::uint64_t>(nr) & kX32Bit) != 0
-          ? policy::Primitive::kForeignAbi
-          : policy::Primitive::kNone;
-  if (d.rule == "builtin:pin-region-unavailable") primitive = policy::Primitive::kPinnedRegion;
-  if (primitive != policy::Primitive::kNone) e.primitive = std::string(policy::Name(primitive));
-  if (primitive != policy::Primitive::kNone && call != nullptr) {
-    std::string_view cap = !call->capability.empty() ? call->capability
-                           : call->row != nullptr    ? call->row->capability
-                                                     : std::string_view{};
-    e.capability = std::string(cap);
-  }
-  e.message = message;
-  e.live_only = live_only;
-  if (!live_only) ++result_.events;
-  log_->Push(std::move(e));
+  Emit(CallEvent({d, call, nr, arch, raw, mode_, watch_.landlock}, std::move(args), std::move(tip),
+                 std::move(message), live_only),
+       &t);
 }
 
 }  // namespace tracer

@@ -9,7 +9,6 @@
 
 #include <sys/user.h>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,15 +22,21 @@
 #include "syscalls/table.h"
 #include "tracer/anchored_call.h"
 #include "tracer/cgroup.h"
+#include "tracer/event_draft.h"
+#include "tracer/event_sink.h"
 #include "tracer/exec_image.h"
 #include "tracer/launcher.h"
+#include "tracer/limit_watcher.h"
 #include "tracer/output_capture.h"
 #include "tracer/path_resolver.h"
 #include "tracer/pin.h"
-#include "tracer/process_memory.h"
+#include "tracer/pin_injector.h"
 #include "tracer/same_cpu.h"
 #include "tracer/spin_policy.h"
 #include "tracer/stop_decision.h"
+#include "tracer/stop_queue.h"
+#include "tracer/tracee.h"
+#include "tracer/tracee_table.h"
 
 namespace tracer {
 
@@ -71,9 +76,17 @@ struct RunResult : report::RunFacts {
 
 struct DecodedCall;
 
+// The supervisor's pieces: the tracee table (tracer/tracee_table.h) and the stops waiting to be
+// handled (tracer/stop_queue.h), the pin injector (tracer/pin_injector.h), the limit watcher
+// (tracer/limit_watcher.h), the decision for one stop (tracer/stop_decision.h), the events'
+// drafts (tracer/event_draft.h) and where they go (tracer/event_sink.h). What remains here is
+// the loop and carrying out what those decide with ptrace.
 class Supervisor {
  public:
+  // Events go to `log` (none when null).
   Supervisor(const policy::Policy& policy, Mode mode, report::EventLog* log, Watch watch = {});
+  // Events go to `sink` (none when null): a test captures them there.
+  Supervisor(const policy::Policy& policy, Mode mode, EventSink* sink, Watch watch);
   ~Supervisor();
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
@@ -90,86 +103,56 @@ class Supervisor {
   const RunResult& result() const { return result_; }
 
  private:
-  struct Tracee {
-    pid_t tid = 0;
-    pid_t tgid = 0;   // 0 until known
-    std::string exe;  // escaped, empty until needed
-    std::unique_ptr<ProcessMemory> mem;
-    std::vector<std::string> pending_argv;  // argv of an allowed execve, for the exec event
-    pid_t ns_pid = 0, ns_tid = 0;           // ids in its PID namespace, when it has one
-    bool cpu_reported = false, fsize_reported = false;
-    PinSlot pin;  // its slot in its address space's pinned-argument region
-    // Slots of pinned calls a signal interrupted: a restart (SA_RESTART) re-reads them, so a
-    // call the handler makes must not overwrite them. The oldest go beyond four.
-    std::vector<PinSlot> retired;
-    bool pinned_in_flight = false;  // its last flagged call was pinned; no stop since
-    long pinned_nr = -1;
-    // An allowed exec in flight (enforce mode): the image it must run (tracer/exec_image.h),
-    // checked at the exec event; cleared at the task's next seccomp stop (the exec failed).
-    bool exec_armed = false;
-    std::optional<FileId> exec_expect;
-    std::string exec_expect_path;
-    // Mapping the pin region after an exec, one syscall-stop at a time (see MapPinRegion).
-    // kSendmmsgExit: a sendmmsg turned into a sendmsg of its pinned first message, awaiting its
-    // syscall exit to restore the registers and report one message sent.
-    enum class Inject : std::uint8_t {
-      kNone,
-      kExecExit,
-      kMmapEntry,
-      kMmapExit,
-      kSendmmsgExit,
-      kBindExit,     // an allowed unix bind: its result decides whether the socket is the tree's
-      kConnectExit,  // an allowed unix connect: was the socket reached the one checked?
-      kAnchored,     // an allowed path call on anchors the tracee opens (`anchored`)
-      kHeldExit,     // an allowed call on a descriptor, its sharers held until its exit
-    };
-    Inject inject = Inject::kNone;
-    user_regs_struct saved{};
-    std::uint64_t mmsg_vec = 0;  // kSendmmsgExit: the caller's struct mmsghdr array
-    std::string bind_key;        // kBindExit: the address being bound (BoundKey)
-    // kBindExit of a path bind that is checked (ArmBind): the socket descriptor, the checked
-    // directory (tracejail's own descriptor), the final name and the path, for messages.
-    bool bind_check = false;
-    int bind_fd = -1;
-    UniqueFd bind_dir;
-    std::string bind_name, bind_path;
-    // kConnectExit: the socket descriptor, and the socket file checked (none: it could not be
-    // opened without a symlink) and its path.
-    int connect_fd = -1;
-    std::optional<FileId> connect_expect;
-    std::string connect_path;
-    std::uint16_t saved_text = 0;
-    std::unique_ptr<AnchoredCall> anchored;  // kAnchored
-    int held_ticks = 0;                      // kHeldExit: ticks seen while it holds its sharers
-  };
   class Context;
 
+  // The next stop to handle: a queued one, or what waitpid reports (tid 0: nothing yet; < 0:
+  // waitpid failed with wait_errno, saved before the tick could overwrite it).
+  struct Next {
+    pid_t tid = 0;
+    int status = 0;
+    int wait_errno = 0;
+  };
+  void Begin(const LaunchSpec& spec, OutputCapture* capture);
+  Next WaitNext();
+  void Dispatch(pid_t tid, int status);  // the tick, forwarded signals, then the stop
+  void Finish();
+
   Tracee& Get(pid_t tid);
-  pid_t TgidOf(Tracee& t);
-  const std::string& ExeOf(Tracee& t);
+  static pid_t TgidOf(Tracee& t) { return TraceeTable::TgidOf(t); }
+  static const std::string& ExeOf(Tracee& t) { return TraceeTable::ExeOf(t); }
+  PinSpace* SpaceOf(Tracee& t) { return pins_.SpaceOf(t); }
   void HandleStop(pid_t tid, int status);
   void HandleExit(pid_t tid, int status);
+  void HandleSyscallStop(Tracee& t);  // only while injecting
+  void HandleChild(Tracee& t, int event);
+  void HandleExec(Tracee& t);
+  void HandleSignalStop(Tracee& t, int sig);
   void HandleSeccomp(Tracee& t);
+  // A call the registers did not decide: decoded, decided (stop_decision.h), prepared,
+  // recorded, enforced.
+  void HandleCall(Tracee& t, const RawStop& stop);
+  // What an allowed call needs before it runs (its arguments pinned, its sharers held, its
+  // exec, connect or bind armed, CLONE_UNTRACED removed); `d` may become a denial. False: the
+  // task could not be steered and was killed.
+  bool Prepare(Tracee& t, DecodedCall& call, const RawStop& stop, policy::Decision& d);
+  void RecordCall(Tracee& t, const DecodedCall& call, const RawStop& stop,
+                  const policy::Decision& d);
   // `counted`: a policy denial (RunResult::denied), not a call the kernel would fail anyway.
   // kAlways: denied in audit mode too (tracejail's self-protection).
   enum class Enforcement : std::uint8_t { kByMode, kAlways };
   void Enforce(Tracee& t, const policy::Decision& d, bool counted = true,
                Enforcement how = Enforcement::kByMode);
-  // The rule of a call refused because it reaches tracejail or an ancestor (self_guard.h).
-  void Resume(Tracee& t, int sig = 0);
-  void Abandon(Tracee& t);  // a ptrace request on it failed: SIGKILL, never left stopped
+  void Resume(Tracee& t, int sig = 0);  // PTRACE_CONT, or PTRACE_SYSCALL while injecting
   // At exec of the dynamic loader: is the program it is told to run allowed to execute? If not,
   // records it and kills the process (enforce mode) and returns false.
   bool LoaderMayRun(Tracee& t);
   // An exec is allowed: record the image the kernel must run (the file, or its interpreter).
   void ArmExecCheck(Tracee& t, DecodedCall& call);
-  // At the exec event of a task whose exec was armed (by `origin`, the exec'ing thread): is the
+  // At the exec event of a task whose exec was armed (`origin`, by the exec'ing thread): is the
   // image running the one checked? If not, records it, kills the process, returns false.
-  bool ExecImageMatches(Tracee& t, const Tracee& origin);
+  bool ExecImageMatches(Tracee& t, const ExecCheck& origin);
   // The protected output the request touches (or a directory above it it would change), or "".
-  std::string ProtectedPathHit(
-      const policy::Request& req) const;  // PTRACE_CONT, or PTRACE_SYSCALL while injecting
-  void MapPinRegion(Tracee& t);
+  std::string ProtectedPathHit(const policy::Request& req) const;
   void FinishSendmmsg(Tracee& t);
   void FinishBind(Tracee& t);
   // An allowed connect to a unix socket path: records the socket file checked (ArmConnect), and
@@ -218,29 +201,21 @@ class Supervisor {
   Freeze FreezeSharers(Tracee& t, bool fs = false);  // fs: the working directory's sharers too
   // A stop of a frozen task (or of a new one sharing a frozen table) is parked: true.
   bool ParkIfFrozen(pid_t tid, int status);
-  void ThawSharers(pid_t freezer);  // the tasks `freezer`'s call held go on, stops in order
-  void ThawAll();                   // when the tree is being killed
+  void ThawSharers(pid_t freezer) { stops_.Thaw(freezer); }  // their stops go first, in order
   // On the tick: an anchored call that has held its sharers for a whole tick (a connect or a
   // send waiting for room, perhaps for one of them) is interrupted (PTRACE_INTERRUPT); it ends
   // with an ERESTART code, the sharers go on, and the call starts over, decided and anchored
   // again. Its sharers never wait on it forever.
   void NudgeHeldCalls();
-  std::unordered_map<pid_t, pid_t> frozen_;  // frozen task -> the task whose call holds it
   std::unordered_map<std::string, bool> proc_in_view_;  // by ResolveView::root: procfs at /proc
-  std::deque<std::pair<pid_t, int>> parked_;            // their stops, in the order they came
-  PinSpace* SpaceOf(Tracee& t);                         // opens its /proc/PID/mem on first use
-  void BoundMemFds(const std::shared_ptr<PinSpace>& opened);
-  // At most this many /proc/PID/mem descriptors stay open: 128, or a quarter of the soft
-  // descriptor limit when that is lower (MemFdBound).
-  std::size_t max_mem_fds_ = 128;
-  std::deque<std::weak_ptr<PinSpace>> mem_fd_order_;  // spaces in the order their fd opened
-  int StealSlot(Tracee& t);  // a slot of a task of the same space that is not in a call
-  void AdoptSpace(Tracee& child, Tracee& parent);
+  // Events: the fields only the live side knows (seq, time, the task), then the sink.
+  void Emit(report::Event e, Tracee* t);
   // `tip`: the policy fragment that would allow the call (kept for denials only).
   void Record(Tracee& t, const policy::Decision& d, nlohmann::json tip, const DecodedCall* call,
-              long nr, std::uint32_t arch, const std::uint64_t* raw, const std::string& message,
+              long nr, std::uint32_t arch, const std::uint64_t* raw, std::string message,
               bool live_only = false);
-  void Lifecycle(policy::EventType type, Tracee& t, nlohmann::json args, std::string message);
+  void Lifecycle(Tracee& t, LifecycleDraft draft);
+  void LimitEvent(Tracee* t, LimitReport report);
   void KillAll();
   // SIGINT/SIGTERM/SIGHUP/SIGQUIT that reached tracejail: forwarded to the command; the tree is
   // killed when the grace ends (Tick) or at a second signal.
@@ -251,17 +226,18 @@ class Supervisor {
   void Fail(std::string what);
   void CheckLoopEnd();  // after waitpid said ECHILD: nothing known may still be alive
   void Drain();         // kills and reaps everything, unknown tasks and children included
-  void Tick();          // periodic: timeout, cgroup counters, disk
+  void Tick();          // periodic: timeout, cgroup counters, disk, the same-CPU pin
   void CheckKernelLimits();
-  void LimitEvent(policy::EventType type, Tracee* t, policy::LimitKind kind, std::string observed,
-                  nlohmann::json details);
   const ResolveView& ViewOf(Tracee& t);
 
   const policy::Policy& policy_;
   Mode mode_;
-  report::EventLog* log_;
+  std::unique_ptr<EventLogSink> log_sink_;  // when constructed with an EventLog
+  EventSink* sink_;
   syscalls::SyscallIndex index_;
-  std::unordered_map<pid_t, Tracee> tracees_;
+  TraceeTable tracees_;
+  StopQueue stops_;
+  PinInjector pins_{tracees_};
   // Unix socket addresses the tree bound (a bind it was allowed and that succeeded): "/path"
   // or "@abstract-name". Connects to them are the tree talking to itself (policy "own").
   std::unordered_set<std::string> bound_sockets_;
@@ -272,27 +248,20 @@ class Supervisor {
   bool main_exec_seen_ = false;
   bool command_ended_ = false;  // the command's (or, without one, the main process's) end
   int signals_seen_ = 0;        // of g_signal_count
-  double kill_at_ = 0;          // monotonic seconds: the grace after a forwarded signal ends
   UniqueFd spawn_errors_;
   std::uint64_t seq_ = 0;
   RunResult result_;
   Watch watch_;
+  LimitWatcher limits_;
   ResolveView view_;  // scratch for ViewOf
-  std::uint64_t oom_seen_ = 0, forks_refused_seen_ = 0;
-  bool disk_reported_ = false;
-  UniqueFd workdir_fd_;  // the tmpfs work dir, seen through the main process's root
-  double start_ = 0;     // monotonic seconds
-  double deadline_ = 0;  // monotonic seconds; 0: no timeout
   SameCpu same_cpu_;
   SpinPolicy spin_{0, 1};
   // Fairness: waitpid(-1) returns the first reportable task of the kernel's list (the newest
   // tracee first), so a task that stops again at once (a thread looping on a flagged call) can
   // starve the others. Every kDrainEvery stops the loop takes every stop already reported into
-  // `ready_` and handles them in order before waiting again.
+  // the ready queue (stops_) and handles them in order before waiting again.
   static constexpr int kDrainEvery = 8;
-  std::deque<std::pair<pid_t, int>> ready_;  // (tid, wait status), oldest first
   int since_drain_ = 0;
-  std::vector<pid_t> TreeTids() const;
   void GiveCpusBack(std::string why);  // ends the same-CPU pin, for the rest of the run
   void ResetSpin();                    // the poll policy for the CPUs the supervisor has now
 };

@@ -334,10 +334,7 @@ void Supervisor::StepAnchored(Tracee& t) {
           ++result_.denied;
           const std::string& opened = a.plan.anchors[a.fds.size()].open_path;
           Record(t, d, nullptr, nullptr, static_cast<long>(a.call.orig_rax), AUDIT_ARCH_X86_64,
-                 RawArgs(a.call).data(),
-                 fmt::format("{} on {}: a symlink appeared in {} between tracejail's check and "
-                             "the call; the call fails with ELOOP",
-                             a.name, a.checked, report::EscapeBytes(opened)));
+                 RawArgs(a.call).data(), AnchorSymlinkMessage(a.name, a.checked, opened));
         }
         CloseAnchors(t);
         return;
@@ -430,10 +427,7 @@ void Supervisor::AnchoredFailed(Tracee& t, const std::string& why) {
   policy::Decision d{policy::Action::kKill, 0, policy::EventType::kEscapeAttempt,
                      policy::Severity::kHigh, "builtin:path-race"};
   Record(t, d, nullptr, nullptr, static_cast<long>(a.call.orig_rax), AUDIT_ARCH_X86_64,
-         RawArgs(a.call).data(),
-         fmt::format("{} on {}: {}; the process is killed, because the call could not be kept to "
-                     "the object tracejail checked",
-                     a.name, a.checked, why));
+         RawArgs(a.call).data(), AnchorLostMessage(a.name, a.checked, why));
   t.anchored.reset();
   t.inject = Tracee::Inject::kNone;
   ThawSharers(t.tid);
@@ -451,31 +445,22 @@ Supervisor::Freeze Supervisor::FreezeSharers(Tracee& t, bool fs) {
   std::vector<pid_t> pending;
   for (const auto& [tid, other] : tracees_) {
     if (tid == t.tid || !SharesTables(t.tid, tid, fs)) continue;
-    frozen_[tid] = t.tid;
+    stops_.Freeze(tid, t.tid);
     // One that is stopped already traps again when resumed: harmless (PTRACE_EVENT_STOP).
     if (ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) == 0) pending.push_back(tid);
   }
   // A sharer the tracer does not know yet was just cloned: it waits in its first stop until
   // its status is collected, and then it is parked (ParkIfFrozen).
   // Stops already collected are of stopped tasks: they wait with the others.
-  for (auto it = ready_.begin(); it != ready_.end();) {
-    if (frozen_.contains(it->first)) {
-      parked_.push_back(*it);
-      it = ready_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  std::erase_if(pending, [&](pid_t p) {
-    return std::any_of(parked_.begin(), parked_.end(), [p](const auto& s) { return s.first == p; });
-  });
+  stops_.ParkFrozenReady();
+  std::erase_if(pending, [&](pid_t p) { return stops_.IsParked(p); });
   double deadline = Monotonic() + kMaxWait;
   while (!pending.empty()) {
     int status = 0;
     pid_t got = waitpid(-1, &status, __WALL);  // the tick interrupts it (EINTR)
     if (got > 0) {
       if (!ParkIfFrozen(got, status)) {
-        ready_.emplace_back(got, status);  // another task's stop: handled later, in order
+        stops_.PushReady(got, status);  // another task's stop: handled later, in order
         if (got == t.tid) return Freeze::kCallerGone;
       }
       std::erase(pending, got);
@@ -490,63 +475,32 @@ Supervisor::Freeze Supervisor::FreezeSharers(Tracee& t, bool fs) {
 }
 
 bool Supervisor::ParkIfFrozen(pid_t tid, int status) {
-  if (frozen_.empty()) return false;
-  auto it = frozen_.find(tid);
-  if (it == frozen_.end()) {
-    // A task the tracer had not seen yet (just cloned) that shares a frozen descriptor table.
-    for (const auto& [frozen, freezer] : frozen_) {
-      if (tid == freezer) return false;  // the call that holds them goes on
-      // The working directory's sharers too: parking one more than needed only delays it.
-      if (SharesTables(freezer, tid, /*fs=*/true)) {
-        it = frozen_.emplace(tid, freezer).first;
-        break;
-      }
-    }
-    if (it == frozen_.end()) return false;
-  }
-  parked_.emplace_back(tid, status);
-  return true;
-}
-
-void Supervisor::ThawSharers(pid_t freezer) {
-  if (frozen_.empty()) return;
-  // Their stops are handled next, in the order they came.
-  std::deque<std::pair<pid_t, int>> thawed, still;
-  for (auto& entry : parked_) {
-    auto it = frozen_.find(entry.first);
-    (it == frozen_.end() || it->second == freezer ? thawed : still).push_back(entry);
-  }
-  parked_ = std::move(still);
-  std::erase_if(frozen_, [freezer](const auto& f) { return f.second == freezer; });
-  for (auto it = thawed.rbegin(); it != thawed.rend(); ++it) ready_.push_front(*it);
+  // A task the tracer had not seen yet (just cloned) that shares a frozen descriptor table is
+  // parked too: the working directory's sharers as well, parking one more than needed only
+  // delays it.
+  return stops_.Park(tid, status, [](pid_t freezer, pid_t task) {
+    return SharesTables(freezer, task, /*fs=*/true);
+  });
 }
 
 void Supervisor::NudgeHeldCalls() {
-  if (frozen_.empty()) return;
-  std::unordered_set<pid_t> holders;
-  for (const auto& [frozen, freezer] : frozen_) holders.insert(freezer);
-  for (pid_t tid : holders) {
-    auto it = tracees_.find(tid);
-    if (it == tracees_.end()) continue;
-    if (Tracee& held = it->second; held.inject == Tracee::Inject::kHeldExit) {
+  if (!stops_.AnyFrozen()) return;
+  for (pid_t tid : stops_.Freezers()) {
+    Tracee* held = tracees_.Find(tid);
+    if (held == nullptr) continue;
+    if (held->inject == Tracee::Inject::kHeldExit) {
       // A call on a descriptor that blocks (a lock, a slow filesystem): interrupted likewise,
       // it is restarted, decided and held again.
-      if (++held.held_ticks == 2) ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
+      if (++held->held_ticks == 2) ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
       continue;
     }
-    if (!it->second.anchored) continue;
-    AnchoredCall& a = *it->second.anchored;
+    if (!held->anchored) continue;
+    AnchoredCall& a = *held->anchored;
     // The first tick may come just after the call began: the second one interrupts it.
     if (a.step != AnchoredCall::Step::kCallExit || a.nudged || ++a.ticks_held < 2) continue;
     a.nudged = true;
     ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
   }
-}
-
-void Supervisor::ThawAll() {
-  for (auto it = parked_.rbegin(); it != parked_.rend(); ++it) ready_.push_front(*it);
-  parked_.clear();
-  frozen_.clear();
 }
 
 }  // namespace tracer

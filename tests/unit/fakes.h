@@ -20,6 +20,7 @@
 #include "base/path.h"
 #include "policy/policy.h"
 #include "tracer/decode.h"
+#include "tracer/event_sink.h"
 #include "tracer/memory.h"
 
 namespace tjtest {
@@ -229,5 +230,12 @@ std::string BytesOf(const T& value) {
   std::memcpy(bytes.data(), &value, sizeof(T));
   return bytes;
 }
+
+// An EventSink that keeps every event the supervisor emits (tracer/event_sink.h).
+class CaptureSink final : public tracer::EventSink {
+ public:
+  void Emit(report::Event event) override { events.push_back(std::move(event)); }
+  std::vector<report::Event> events;
+};
 
 }  // namespace tjtest

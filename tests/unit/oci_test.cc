@@ -13,7 +13,7 @@
 
 #include "policy/loader.h"
 #include "policy/oci.h"
-#include "policy/syscall_classes.h"
+#include "syscalls/classes.h"
 
 namespace {
 
@@ -257,7 +257,7 @@ TEST_CASE("oci: a preset exports its syscall rules and says what it could not", 
   REQUIRE(escapes != nullptr);
   CHECK((*escapes)["action"] == "SCMP_ACT_ERRNO");
   CHECK((*escapes)["errnoRet"] == EPERM);
-  const auto* cls = policy::FindSyscallClass("%escape");
+  const auto* cls = syscalls::FindSyscallClass("%escape");
   REQUIRE(cls != nullptr);
   CHECK((*escapes)["names"].size() == cls->members.size());
   for (const char* name : {"ptrace", "mount", "kexec_load", "bpf"}) {
