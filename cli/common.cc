@@ -10,8 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "base/unique_fd.h"
 #include "report/escape.h"
-#include "tracer/unique_fd.h"
 
 namespace cli {
 

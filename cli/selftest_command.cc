@@ -30,12 +30,12 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/unique_fd.h"
 #include "cli/escape_suite.h"
 #include "cli/exit_codes.h"
 #include "policy/glob.h"
 #include "report/analysis.h"
 #include "report/escape.h"
-#include "tracer/unique_fd.h"
 
 namespace cli {
 namespace {
@@ -162,8 +162,8 @@ class Listeners {
   }
 
  private:
-  static UniqueFd Bind(int type, int port) {
-    UniqueFd fd(socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  static base::UniqueFd Bind(int type, int port) {
+    base::UniqueFd fd(socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<std::uint16_t>(port));
@@ -175,8 +175,8 @@ class Listeners {
     }
     return fd;
   }
-  static UniqueFd BindUnix(int type, const std::string& path) {
-    UniqueFd fd(socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  static base::UniqueFd BindUnix(int type, const std::string& path) {
+    base::UniqueFd fd(socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     sockaddr_un a{};
     a.sun_family = AF_UNIX;
     std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
@@ -196,7 +196,7 @@ class Listeners {
   // Slot i of the poll set: even slots accept (stream), odd ones receive (datagrams); all but
   // the decoy's (2, 3) are denied.
   int Fd(int i) const {
-    const UniqueFd* fds[6] = {&tcp_[0], &udp_[0], &tcp_[1], &udp_[1], &ux_[0], &ux_[1]};
+    const base::UniqueFd* fds[6] = {&tcp_[0], &udp_[0], &tcp_[1], &udp_[1], &ux_[0], &ux_[1]};
     return fds[i]->get();
   }
   // Takes everything queued on the ready slots (the sockets do not block). Holds mu_.
@@ -206,7 +206,7 @@ class Listeners {
       bool denied = i != 2 && i != 3;
       for (;;) {
         if (i % 2 == 0) {
-          UniqueFd c(accept4(fds[i].fd, nullptr, nullptr, SOCK_CLOEXEC));
+          base::UniqueFd c(accept4(fds[i].fd, nullptr, nullptr, SOCK_CLOEXEC));
           if (!c.valid()) break;
         } else {
           char buf[2048];
@@ -228,7 +228,7 @@ class Listeners {
     }
   }
 
-  UniqueFd tcp_[2], udp_[2], ux_[2], stop_r_, stop_w_;
+  base::UniqueFd tcp_[2], udp_[2], ux_[2], stop_r_, stop_w_;
   int port_[2] = {0, 0};
   std::mutex mu_;
   unsigned hits_ = 0;  // guarded by mu_
@@ -248,9 +248,9 @@ class OutsideProcess {
     }
     int in[2], out[2];
     if (pipe2(in, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
-    UniqueFd in_r(in[0]), in_w(in[1]);
+    base::UniqueFd in_r(in[0]), in_w(in[1]);
     if (pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
-    UniqueFd out_r(out[0]), out_w(out[1]);
+    base::UniqueFd out_r(out[0]), out_w(out[1]);
     std::string arg0 = program, arg1 = token, env0 = "TJ_OUTSIDE_TOKEN=" + token;
     char* argv[] = {arg0.data(), arg1.data(), nullptr};
     char* envp[] = {env0.data(), nullptr};
@@ -311,7 +311,7 @@ class OutsideProcess {
   }
 
   pid_t pid_ = -1;
-  UniqueFd stdin_;
+  base::UniqueFd stdin_;
 };
 
 // A pseudo-terminal for the samples that attack the terminal (needs: tty): tracejail gets its
@@ -319,7 +319,7 @@ class OutsideProcess {
 // runs) and a slave descriptor of its own, in raw mode, through which it reads afterwards whatever
 // a sample pushed into the terminal's input queue (TIOCSTI and the like).
 struct Pty {
-  UniqueFd master, slave;
+  base::UniqueFd master, slave;
   std::string slave_path;
 
   static std::optional<Pty> Open(std::string& error) {
@@ -449,7 +449,7 @@ Outcome RunSample(const std::string& self, const std::vector<std::string>& comma
                   const Pty* pty) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
-  UniqueFd rd(p[0]), wr(p[1]);
+  base::UniqueFd rd(p[0]), wr(p[1]);
   std::vector<std::string> argv = {self,       "run",  "--policy",    policy,
                                    "--events", events, "--no-summary"};
   for (const auto& [k, v] : env) {

@@ -11,10 +11,10 @@
 
 #include <fmt/format.h>
 
+#include "base/unique_fd.h"
 #include "cli/common.h"
 #include "report/escape.h"
 #include "report/stream_auth.h"
-#include "tracer/unique_fd.h"
 
 namespace cli {
 namespace {

@@ -8,7 +8,7 @@
 
 #include <array>
 
-#include "tracer/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace tracer {
 namespace {
@@ -37,7 +37,7 @@ ExpectedImage ImageOf(int file, const std::string& root, const std::string& cwd)
     // O_PATH first: opening anything but a regular file for reading could have effects (a
     // device, a FIFO); the content is read through the same inode. An interpreter is found as
     // the kernel finds it, symlinks followed (/bin/sh is one).
-    UniqueFd fd(open(path.c_str(), O_PATH | O_CLOEXEC));
+    base::UniqueFd fd(open(path.c_str(), O_PATH | O_CLOEXEC));
     struct stat st {};
     if (!fd.valid() || fstat(fd.get(), &st) != 0) {
       out.id.reset();  // a file or an interpreter that is not there: the exec fails
@@ -50,7 +50,7 @@ ExpectedImage ImageOf(int file, const std::string& root, const std::string& cwd)
     ssize_t n = -1;
     if (S_ISREG(st.st_mode)) {
       std::string again = "/proc/self/fd/" + std::to_string(fd.get());
-      UniqueFd content(open(again.c_str(), O_RDONLY | O_CLOEXEC));  // execute-only: none
+      base::UniqueFd content(open(again.c_str(), O_RDONLY | O_CLOEXEC));  // execute-only: none
       if (content.valid()) n = pread(content.get(), head.data(), head.size(), 0);
     }
     std::string interp =
@@ -69,7 +69,7 @@ int OpenChecked(const std::string& root, const std::string& path) {
   how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
   if (root.empty())
     return static_cast<int>(syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof how));
-  UniqueFd top(open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  base::UniqueFd top(open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!top.valid()) return -1;
   how.resolve |= RESOLVE_IN_ROOT;
   return static_cast<int>(syscall(SYS_openat2, top.get(), path.c_str(), &how, sizeof how));

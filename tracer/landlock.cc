@@ -17,7 +17,7 @@
 
 #include <fmt/format.h>
 
-#include "tracer/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace tracer {
 namespace {
@@ -219,7 +219,7 @@ FsView RealFsView() {
     return stat(path.c_str(), &st) == 0;
   };
   fs.interpreter = [](const std::string& path) -> std::string {
-    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    base::UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) return {};
     std::string interp = ElfInterpreter(fd.get());
     return interp.empty() ? ShebangInterpreter(fd.get()) : interp;

@@ -28,7 +28,7 @@ namespace tracer {
 namespace {
 
 struct Pipe {
-  UniqueFd read, write;
+  base::UniqueFd read, write;
 };
 
 Pipe MakePipe() {
@@ -36,7 +36,7 @@ Pipe MakePipe() {
   if (pipe2(fds, O_CLOEXEC) != 0) {
     throw std::runtime_error(fmt::format("pipe2: {}", std::strerror(errno)));
   }
-  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+  return {base::UniqueFd(fds[0]), base::UniqueFd(fds[1])};
 }
 
 std::vector<char*> CStrings(const std::vector<std::string>& v) {
@@ -266,7 +266,7 @@ void RunAsInit(const ChildPlan& c) {
 
 bool WriteProcFile(pid_t pid, const char* name, const std::string& value) {
   std::string path = fmt::format("/proc/{}/{}", pid, name);
-  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  base::UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
   return fd.valid() &&
          write(fd.get(), value.data(), value.size()) == static_cast<ssize_t>(value.size());
 }

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "tracer/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace tracer {
 
@@ -96,7 +96,7 @@ struct SpawnError {
 
 struct Launched {
   pid_t pid = -1;
-  UniqueFd errors;  // read end; EOF once execve succeeded
+  base::UniqueFd errors;  // read end; EOF once execve succeeded
   // In a new PID namespace `pid` is the namespace's init, and the command is its first child.
   bool init = false;
 };

@@ -18,7 +18,7 @@
 #include "tracer/cgroup.h"
 #include "tracer/event_draft.h"
 #include "tracer/tracee.h"
-#include "tracer/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace tracer {
 
@@ -63,7 +63,7 @@ class LimitWatcher {
   double kill_at_ = 0;  // monotonic seconds: the grace after a forwarded signal ends
   std::uint64_t oom_seen_ = 0, forks_refused_seen_ = 0;
   bool disk_reported_ = false;
-  UniqueFd workdir_fd_;
+  base::UniqueFd workdir_fd_;
 };
 
 // CPU time of a thread group as the scheduler counts it (what RLIMIT_CPU is checked against).

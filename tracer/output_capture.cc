@@ -14,7 +14,7 @@
 namespace tracer {
 namespace {
 
-void MakePipe(UniqueFd& read_end, UniqueFd& write_end) {
+void MakePipe(base::UniqueFd& read_end, base::UniqueFd& write_end) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
     throw std::runtime_error(fmt::format("pipe2 for output capture: {}", std::strerror(errno)));

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "report/result.h"
-#include "tracer/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace tracer {
 
@@ -38,7 +38,7 @@ class OutputCapture {
 
   std::size_t cap_;
   bool passthrough_;
-  UniqueFd out_read_, out_write_, err_read_, err_write_;
+  base::UniqueFd out_read_, out_write_, err_read_, err_write_;
   report::CapturedOutput out_, err_;
   std::thread thread_;
   std::atomic<bool> finishing_{false};

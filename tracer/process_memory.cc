@@ -17,7 +17,7 @@ long ProcessMemory::Read(std::uint64_t addr, void* buf, std::size_t len) {
   // The fallback is rare: the file is opened for this read only, so a tree of thousands of
   // processes holds no descriptor per process.
   std::string path = "/proc/" + std::to_string(pid_) + "/mem";
-  UniqueFd mem(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  base::UniqueFd mem(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!mem.valid()) return -errno;
   n = pread(mem.get(), buf, len, static_cast<off_t>(addr));
   return n < 0 ? -errno : n;

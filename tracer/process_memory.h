@@ -5,7 +5,7 @@
 #include <sys/types.h>
 
 #include "tracer/memory.h"
-#include "tracer/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace tracer {
 

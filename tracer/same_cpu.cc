@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "tracer/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace tracer {
 namespace {
@@ -21,7 +21,7 @@ const cpu_set_t& AsSet(const std::vector<unsigned char>& bytes) {
 
 // How long one task has run so far; nullopt when it is gone.
 std::optional<std::uint64_t> RunTime(pid_t tid) {
-  UniqueFd fd(open(fmt::format("/proc/{}/schedstat", tid).c_str(), O_RDONLY | O_CLOEXEC));
+  base::UniqueFd fd(open(fmt::format("/proc/{}/schedstat", tid).c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return std::nullopt;
   char buf[128];
   ssize_t n = read(fd.get(), buf, sizeof buf - 1);

@@ -18,7 +18,7 @@
 #include <fmt/format.h>
 
 #include "syscalls/numbers.h"
-#include "tracer/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace tracer {
 
@@ -172,8 +172,8 @@ std::string ReadAll(int fd) {
   return out;
 }
 
-UniqueFd MemFd() {
-  UniqueFd fd(memfd_create("tracejail-filter", MFD_CLOEXEC));
+base::UniqueFd MemFd() {
+  base::UniqueFd fd(memfd_create("tracejail-filter", MFD_CLOEXEC));
   if (!fd.valid()) throw std::runtime_error(fmt::format("memfd_create: {}", std::strerror(errno)));
   return fd;
 }
@@ -402,7 +402,7 @@ std::string TraceAffinity(FilterPlan& plan, const policy::Policy& policy) {
 
 std::vector<sock_filter> BuildFilter(const FilterPlan& plan, const SyscallIndex& index) {
   Ctx ctx = Build(plan, index);
-  UniqueFd fd = MemFd();
+  base::UniqueFd fd = MemFd();
   Check(seccomp_export_bpf(ctx.get(), fd.get()), "seccomp_export_bpf");
   std::string bytes = ReadAll(fd.get());
   if (bytes.empty() || bytes.size() % sizeof(sock_filter) != 0) {
@@ -501,7 +501,7 @@ std::string DescribePlan(const FilterPlan& plan, const SyscallIndex& index) {
 
 std::string DescribeFilter(const FilterPlan& plan, const SyscallIndex& index) {
   Ctx ctx = Build(plan, index);
-  UniqueFd fd = MemFd();
+  base::UniqueFd fd = MemFd();
   Check(seccomp_export_pfc(ctx.get(), fd.get()), "seccomp_export_pfc");
   return ReadAll(fd.get());
 }

@@ -233,7 +233,7 @@ class Supervisor::Context final : public TraceeContext {
   }
   bool WantsSocketType() const override { return s_.policy_.NeedsSocketType(); }
   std::optional<int> SocketType(int fd) override {
-    UniqueFd sock = BorrowFd(t_.tid, fd);  // and ask the socket
+    base::UniqueFd sock = BorrowFd(t_.tid, fd);  // and ask the socket
     if (!sock.valid()) return std::nullopt;
     int type = 0;
     socklen_t len = sizeof type;
@@ -952,7 +952,7 @@ void Supervisor::ArmExecCheck(Tracee& t, DecodedCall& call) {
   const ResolveResult& r = call.paths[0].resolved;
   const std::string root = ViewOf(t).root;
   const std::string task = fmt::format("/proc/{}/task/{}", TgidOf(t), t.tid);
-  UniqueFd file;
+  base::UniqueFd file;
   if (call.paths[0].raw.empty()) {
     file.Reset(open(fmt::format("{}/fd/{}", task, static_cast<int>(call.args[0])).c_str(),
                     O_PATH | O_CLOEXEC));
@@ -1029,7 +1029,7 @@ bool RemoveMisplacedSocket(const std::string& root, const std::string& path, Fil
   constexpr double kGiveUp = 0.5;
   const double until = Monotonic() + kGiveUp;
   do {
-    UniqueFd dir(open(parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    base::UniqueFd dir(open(parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     struct stat st {};
     if (dir.valid() && fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
         S_ISSOCK(st.st_mode) && FileId{st.st_dev, st.st_ino} == made) {
@@ -1067,7 +1067,7 @@ std::optional<policy::Decision> Supervisor::ArmBind(Tracee& t, DecodedCall& call
     return std::nullopt;
   }
   const std::string checked_dir = cut == 0 ? "/" : walk.substr(0, cut);
-  UniqueFd dir(OpenChecked(ViewOf(t).root, checked_dir));
+  base::UniqueFd dir(OpenChecked(ViewOf(t).root, checked_dir));
   if (!dir.valid()) {
     // The directory just checked is not there any more by a walk without symlinks: a symlink
     // was swapped in (a race), or it is gone. Either way the bind does not run unchecked.
@@ -1117,7 +1117,7 @@ void Supervisor::FinishBind(Tracee& t) {
   bool misplaced = false;
   std::optional<FileId> made;
   if (t.bind_check && bound) {
-    UniqueFd sock = BorrowFd(TgidOf(t), t.bind_fd);
+    base::UniqueFd sock = BorrowFd(TgidOf(t), t.bind_fd);
     made = BoundSocketFile(sock.get());
     struct stat st {};
     bool there = fstatat(t.bind_dir.get(), t.bind_name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
@@ -1143,7 +1143,7 @@ void Supervisor::FinishBind(Tracee& t) {
 }
 
 void Supervisor::ArmConnect(Tracee& t, DecodedCall& call) {
-  UniqueFd file(call.unix_walk.empty() ? -1 : OpenChecked(ViewOf(t).root, call.unix_walk));
+  base::UniqueFd file(call.unix_walk.empty() ? -1 : OpenChecked(ViewOf(t).root, call.unix_walk));
   struct stat st {};
   t.connect_expect.reset();
   if (file.valid() && fstat(file.get(), &st) == 0) t.connect_expect = FileId{st.st_dev, st.st_ino};
@@ -1197,7 +1197,7 @@ void Supervisor::FinishConnect(Tracee& t) {
     return;
   }
   if (static_cast<long long>(r.rax) == 0) {  // connected: to the socket that was checked?
-    UniqueFd held = BorrowFd(TgidOf(t), t.connect_fd);
+    base::UniqueFd held = BorrowFd(TgidOf(t), t.connect_fd);
     std::optional<FileId> reached = PeerSocketFile(held.get(), ViewOf(t).root);
     if (!reached || !t.connect_expect || *reached != *t.connect_expect) {
       if (held.valid()) shutdown(held.get(), SHUT_RDWR);  // the peer sees the end at once

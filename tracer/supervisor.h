@@ -248,7 +248,7 @@ class Supervisor {
   bool main_exec_seen_ = false;
   bool command_ended_ = false;  // the command's (or, without one, the main process's) end
   int signals_seen_ = 0;        // of g_signal_count
-  UniqueFd spawn_errors_;
+  base::UniqueFd spawn_errors_;
   std::uint64_t seq_ = 0;
   RunResult result_;
   Watch watch_;

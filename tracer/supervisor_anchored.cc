@@ -82,7 +82,7 @@ user_regs_struct OpenAnchorRegs(const AnchoredCall& a, std::size_t i) {
 // process's). False when that cannot be read: the call is then restarted, never handed back
 // with an ERESTART code nothing would turn into EINTR or a restart.
 bool SignalPending(pid_t tid, std::uint64_t mask) {
-  UniqueFd fd(open(fmt::format("/proc/{}/status", tid).c_str(), O_RDONLY | O_CLOEXEC));
+  base::UniqueFd fd(open(fmt::format("/proc/{}/status", tid).c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return false;
   char text[4096];
   ssize_t n = read(fd.get(), text, sizeof text - 1);

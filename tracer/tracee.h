@@ -17,7 +17,7 @@
 #include "tracer/exec_image.h"
 #include "tracer/pin.h"
 #include "tracer/process_memory.h"
-#include "tracer/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace tracer {
 
@@ -66,7 +66,7 @@ struct Tracee {
   // directory (tracejail's own descriptor), the final name and the path, for messages.
   bool bind_check = false;
   int bind_fd = -1;
-  UniqueFd bind_dir;
+  base::UniqueFd bind_dir;
   std::string bind_name, bind_path;
   // kConnectExit: the socket descriptor, and the socket file checked (none: it could not be
   // opened without a symlink) and its path.

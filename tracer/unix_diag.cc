@@ -11,7 +11,7 @@
 #include <cstddef>
 #include <cstring>
 
-#include "tracer/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace tracer {
 
@@ -20,7 +20,7 @@ dev_t DevFromKernel(std::uint32_t s_dev) { return makedev(s_dev >> 20, s_dev & 0
 std::optional<FileId> BoundSocketFile(int sock) {
   struct stat st {};
   if (sock < 0 || fstat(sock, &st) != 0 || !S_ISSOCK(st.st_mode)) return std::nullopt;
-  UniqueFd nl(socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
+  base::UniqueFd nl(socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
   if (!nl.valid()) return std::nullopt;
   struct {
     nlmsghdr nlh;
