@@ -41,13 +41,13 @@
 
 #include "base/path.h"
 #include "fakes.h"
-#include "policy/learn.h"
 #include "policy/loader.h"
 #include "policy/presets.h"
 #include "report/analysis.h"
 #include "report/escape.h"
 #include "report/event_reader.h"
 #include "report/hash_chain.h"
+#include "report/learn.h"
 #include "report/live_view.h"
 #include "tracer/decode.h"
 #include "tracer/memory.h"
@@ -154,7 +154,7 @@ void RunEveryConsumer(const std::string& text) {
   (void)report::RenderStatsText(report::AggregateRuns({{"fuzz", a}}));
   std::istringstream again(text);
   (void)report::VerifyChain(again);
-  policy::Learner learner;
+  report::Learner learner;
   learner.AddRun(read.records, policy::DefaultVariables());
   (void)learner.Draft({});
   for (const json& r : read.records) {
