@@ -10,8 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "base/escape.h"
 #include "base/unique_fd.h"
-#include "report/escape.h"
 
 namespace cli {
 
@@ -19,27 +19,27 @@ void Error(const std::string& msg) { std::fprintf(stderr, "tracejail: %s\n", msg
 
 std::optional<std::string> ReadKeyFile(const std::string& path, std::string& why) {
   constexpr std::size_t kMaxKey = 4096;
-  tracer::UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  base::UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   struct stat st {};
   if (!fd.valid() || fstat(fd.get(), &st) != 0) {
-    why = fmt::format("{}: {}", report::EscapeBytes(path), std::strerror(errno));
+    why = fmt::format("{}: {}", base::EscapeBytes(path), std::strerror(errno));
     return std::nullopt;
   }
   if (!S_ISREG(st.st_mode)) {
-    why = fmt::format("{}: not a regular file", report::EscapeBytes(path));
+    why = fmt::format("{}: not a regular file", base::EscapeBytes(path));
     return std::nullopt;
   }
   if ((st.st_mode & 077) != 0) {
     why = fmt::format(
         "{}: readable by others (mode {:o}); a key or token must be the owner's alone "
         "(chmod 600)",
-        report::EscapeBytes(path), st.st_mode & 07777);
+        base::EscapeBytes(path), st.st_mode & 07777);
     return std::nullopt;
   }
   std::string key(kMaxKey + 1, '\0');
   ssize_t n = read(fd.get(), key.data(), key.size());
   if (n <= 0 || static_cast<std::size_t>(n) > kMaxKey) {
-    why = fmt::format("{}: a key must be 1 to {} bytes", report::EscapeBytes(path), kMaxKey);
+    why = fmt::format("{}: a key must be 1 to {} bytes", base::EscapeBytes(path), kMaxKey);
     return std::nullopt;
   }
   key.resize(static_cast<std::size_t>(n));

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "policy/names.h"
+#include "report/event_reader.h"
+
 namespace cli {
 namespace {
 
@@ -12,18 +15,26 @@ constexpr std::size_t kExamples = 3;
 void ExplainView::operator()(const std::string& /*line*/, const nlohmann::json& record,
                              bool in_file) {
   if (!in_file) return;  // live-only records are allowed decisions
-  const report::Technique* t = report::TechniqueOf(record);
+  std::string why;
+  const std::optional<report::Record> r = report::ToRecord(record, why);
+  if (const report::Event* e = r ? report::AsEvent(*r) : nullptr) Add(*e);
+}
+
+void ExplainView::Add(const report::Event& e) {
+  const report::Technique* t = report::TechniqueOf(e);
   if (t == nullptr) return;
-  const auto& d = record.value("decision", nlohmann::json::object());
+  std::vector<report::PathArg> paths;
+  if (e.args.is_object()) {
+    for (const auto& [key, value] : e.args.items()) {
+      if (auto p = report::AsPathArg(value)) paths.push_back(std::move(*p));
+    }
+  }
   // Show the alias next to what it named, when the path was not what it said.
-  std::string what = record.value("message", "");
-  const auto args_it = record.find("args");
-  const nlohmann::json& args =
-      args_it != record.end() && args_it->is_object() ? *args_it : nlohmann::json::object();
-  for (const auto& [key, value] : args.items()) {
-    if (value.is_object() && value.contains("raw") && value["raw"] != value.value("resolved", "")) {
-      what = fmt::format("{} \"{}\" names {}", record["syscall"].value("name", "?"),
-                         value["raw"].get<std::string>(), value.value("resolved", "?"));
+  std::string what = e.message;
+  for (const report::PathArg& p : paths) {
+    if (p.raw && *p.raw != p.resolved.value_or("")) {
+      what = fmt::format("{} \"{}\" names {}", e.syscall ? e.syscall->name : "?", *p.raw,
+                         p.resolved.value_or("?"));
       break;
     }
   }
@@ -33,17 +44,16 @@ void ExplainView::operator()(const std::string& /*line*/, const nlohmann::json& 
     std::string race = t->id == "path-dotdot" ? "path-cwd-race"
                        : t->id == "path-rule" ? "race-pointer"
                                               : "race-sockaddr";
-    std::string target = record.value("message", "");
-    for (const auto& [key, value] : args.items()) {
-      if (value.is_object() && value.contains("resolved")) target = value.value("resolved", "");
+    std::string target = e.message;
+    for (const report::PathArg& p : paths) {
+      if (p.resolved) target = *p.resolved;
     }
     std::lock_guard lock(mu_);
     ++attempts_[race + "\t" + target];
   }
-  std::string example =
-      fmt::format("#{} {} {} -> {}{}", record.value("seq", 0), record.value("type", "?"), what,
-                  d.value("would", d.value("action", "?")),
-                  d.contains("errno") ? " " + d["errno"].get<std::string>() : std::string());
+  std::string example = fmt::format(
+      "#{} {} {} -> {}{}", e.seq, policy::Name(e.type), what, policy::Name(report::Effective(e)),
+      e.error != 0 ? " " + policy::ErrnoName(e.error) : std::string());
   std::lock_guard lock(mu_);
   for (auto& g : groups_) {
     if (g.technique == t) {

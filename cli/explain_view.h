@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "report/event.h"
 #include "report/explain.h"
 
 namespace cli {
@@ -18,6 +19,7 @@ class ExplainView {
  public:
   // An EventLog sink.
   void operator()(const std::string& line, const nlohmann::json& record, bool in_file);
+  void Add(const report::Event& event);  // the typed form of the same
   void Print(std::FILE* out) const;
 
  private:

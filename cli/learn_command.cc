@@ -16,10 +16,10 @@
 #include <fmt/format.h>
 
 #include "cli/exit_codes.h"
-#include "policy/learn.h"
 #include "policy/loader.h"
 #include "policy/presets.h"
 #include "report/analysis.h"
+#include "report/learn.h"
 
 namespace cli {
 namespace {
@@ -34,7 +34,7 @@ std::string Today() {
 }
 
 // Checks that the draft loads, then writes it. Returns an exit status.
-int WriteDraft(const nlohmann::json& draft, const std::string& output, const policy::Learner& l) {
+int WriteDraft(const nlohmann::json& draft, const std::string& output, const report::Learner& l) {
   std::string text = draft.dump(2) + "\n";
   try {
     policy::LoadPolicyText(text, "draft", policy::DefaultVariables());
@@ -94,7 +94,7 @@ int Learn(LearnArgs& args) {
     run.policy_file = args.base;
   }
   std::string keep_events = run.events_file;
-  policy::Learner learner;
+  report::Learner learner;
   learner.existing_dir = [](const std::string& path) {
     struct stat st {};
     return lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
@@ -123,8 +123,13 @@ int Learn(LearnArgs& args) {
       return outcome.status;
     }
     last_status = outcome.status;
+    policy::Variables vars = policy::DefaultVariables();
+    if (!outcome.workdir.empty()) vars["WORKDIR"] = vars["TMPDIR"] = outcome.workdir;
+    learner.BeginRun(vars);
     std::ifstream in(run.events_file, std::ios::binary);
-    report::EventsRead read = report::ReadEventsFile(in);
+    const report::EventsScan read = report::ForEachTypedRecord(in, [&learner](report::Record&& r) {
+      if (const report::Event* e = report::AsEvent(r)) learner.Add(*e);
+    });
     unlink(events.c_str());
     if (read.skipped > 0) {
       // tracejail wrote this file itself: a record it cannot read back is a fault, and a draft
@@ -136,10 +141,6 @@ int Learn(LearnArgs& args) {
                       i + 1, args.runs));
       return kExitInternal;
     }
-    std::vector<nlohmann::json>& records = read.records;
-    policy::Variables vars = policy::DefaultVariables();
-    if (!outcome.workdir.empty()) vars["WORKDIR"] = vars["TMPDIR"] = outcome.workdir;
-    learner.AddRun(records, vars);
     std::fprintf(stderr, "tracejail: learn run %d of %d: %s (%s)\n", i + 1, args.runs,
                  std::string(report::Name(outcome.exec.status)).c_str(),
                  outcome.exec.exit_code ? fmt::format("exit {}", *outcome.exec.exit_code).c_str()
@@ -152,7 +153,7 @@ int Learn(LearnArgs& args) {
       break;
     }
   }
-  policy::LearnOptions options;
+  report::LearnOptions options;
   options.base = args.base;
   std::string command;
   for (const auto& a : run.command) command += (command.empty() ? "" : " ") + a;
@@ -169,8 +170,8 @@ int Learn(LearnArgs& args) {
 }
 
 int MergeDrafts(const std::vector<std::string>& drafts, const std::string& output) {
-  policy::Learner learner;
-  policy::LearnOptions options;
+  report::Learner learner;
+  report::LearnOptions options;
   std::string commands;
   for (const auto& file : drafts) {
     std::ifstream in(file, std::ios::binary);

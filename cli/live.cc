@@ -14,10 +14,10 @@
 
 #include <fmt/format.h>
 
+#include "base/escape.h"
 #include "cli/common.h"
 #include "cli/exit_codes.h"
 #include "cli/stream_token.h"
-#include "report/escape.h"
 #include "report/event_reader.h"
 #include "report/stream_auth.h"
 #include "report/stream_server.h"
@@ -97,13 +97,17 @@ LiveTerminal::LiveTerminal(report::LiveFilter filter)
 }
 
 void LiveTerminal::operator()(const std::string&, const nlohmann::json& record, bool) {
-  std::string type = record.value("type", "");
-  if (type == "process_start") ++processes_;
-  if (record.contains("syscall")) {
-    ++decisions_;
-    const auto& d = record.value("decision", nlohmann::json::object());
-    std::string effective = d.value("would", d.value("action", ""));
-    if (effective == "deny" || effective == "kill") ++denied_;
+  std::string why;
+  if (std::optional<report::Record> r = report::ToRecord(record, why)) Show(*r);
+}
+
+void LiveTerminal::Show(const report::Record& record) {
+  if (const report::Event* e = report::AsEvent(record)) {
+    if (e->type == policy::EventType::kProcessStart) ++processes_;
+    if (e->syscall) {
+      ++decisions_;
+      if (report::Effective(*e) != policy::Action::kAllow) ++denied_;
+    }
   }
   std::string clear = progress_shown_ ? "\r\x1b[K" : "";
   if (report::LiveWants(record, filter_)) {
@@ -187,15 +191,12 @@ int WatchCommand(const std::string& endpoint, bool denied_only, const std::strin
       // The stream's peer may be anyone who could listen on its address: each line is checked
       // like a line of an events file before it is shown.
       std::string why;
-      std::optional<nlohmann::json> record =
-          report::ParseRecord(std::string_view(buf).substr(start, nl - start), why);
-      if (record && record->value("type", "") == "refused") {
+      std::optional<report::Record> record =
+          report::ParseTypedRecord(std::string_view(buf).substr(start, nl - start), why);
+      if (const auto* refused = record ? std::get_if<report::Refused>(&*record) : nullptr) {
         // The server's last word: a wrong token, or too many subscribers.
-        const auto reason = record->find("reason");
         Error("the stream refused this subscriber: " +
-              report::EscapeBytes(reason != record->end() && reason->is_string()
-                                      ? reason->get<std::string>()
-                                      : "no reason given"));
+              base::EscapeBytes(refused->reason.value_or("no reason given")));
         status = 1;
         continue;
       }

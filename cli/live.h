@@ -8,6 +8,7 @@
 #include <string>
 
 #include "report/live_view.h"
+#include "report/record.h"
 
 namespace cli {
 
@@ -16,7 +17,8 @@ class LiveTerminal {
  public:
   explicit LiveTerminal(report::LiveFilter filter);
   void operator()(const std::string& line, const nlohmann::json& record, bool in_file);
-  void Finish();  // clears the progress line
+  void Show(const report::Record& record);  // the typed form of the same
+  void Finish();                            // clears the progress line
 
  private:
   report::LiveFilter filter_;

@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "base/escape.h"
 #include "cli/exec_command.h"
 #include "cli/exit_codes.h"
 #include "cli/learn_command.h"
@@ -33,7 +34,6 @@
 #include "policy/loader.h"
 #include "policy/presets.h"
 #include "report/analysis.h"
-#include "report/escape.h"
 #include "report/event_log.h"
 #include "report/event_reader.h"
 #include "report/hash_chain.h"

@@ -9,10 +9,10 @@
 
 #include <fmt/format.h>
 
+#include "base/escape.h"
 #include "cli/common.h"
 #include "cli/exit_codes.h"
 #include "report/analysis.h"
-#include "report/escape.h"
 #include "report/event_reader.h"
 #include "report/hash_chain.h"
 #include "report/output_file.h"
@@ -50,7 +50,7 @@ int Verify(const VerifyArgs& args) {
   }
   std::ifstream in(file, std::ios::binary);
   if (!in) {
-    Error(fmt::format("cannot read {}: {}", report::EscapeBytes(file), std::strerror(errno)));
+    Error(fmt::format("cannot read {}: {}", base::EscapeBytes(file), std::strerror(errno)));
     return kExitUsage;
   }
   report::VerifyResult r = report::VerifyChain(in, hash);
@@ -60,7 +60,7 @@ int Verify(const VerifyArgs& args) {
         "it was rewritten whole",
         r.final_hash.empty() ? std::string("nothing") : r.final_hash, expect));
   }
-  const std::string shown = report::EscapeBytes(file);
+  const std::string shown = base::EscapeBytes(file);
   if (r.ok()) {
     std::printf("%s: ok, %zu records, hash chain intact (%s%s)\n", shown.c_str(), r.lines,
                 std::string(hash.name()).c_str(), expect.empty() ? "" : ", final hash as expected");
@@ -97,13 +97,13 @@ int Report(const ReportArgs& args) {
   }
   const report::Renderer* renderer = report::FindRenderer(args.format);
   if (renderer == nullptr) {  // the option's check already refuses it
-    Error(fmt::format("unknown report format \"{}\"", report::EscapeBytes(args.format)));
+    Error(fmt::format("unknown report format \"{}\"", base::EscapeBytes(args.format)));
     return kExitUsage;
   }
   const std::string& file = args.file;
   std::ifstream in(file, std::ios::binary);
   if (!in) {
-    Error(fmt::format("cannot read {}: {}", report::EscapeBytes(file), std::strerror(errno)));
+    Error(fmt::format("cannot read {}: {}", base::EscapeBytes(file), std::strerror(errno)));
     return kExitUsage;
   }
   report::EventsScan scan;
@@ -118,7 +118,7 @@ int Report(const ReportArgs& args) {
       .integrity = chain.ok()
                        ? fmt::format("hash chain intact ({} records)", chain.lines)
                        : fmt::format("HASH CHAIN BROKEN ({} problems; run tracejail verify {})",
-                                     chain.problems.size(), report::EscapeBytes(file)),
+                                     chain.problems.size(), base::EscapeBytes(file)),
       .chain_problems = chain.problems};
   // Written as it is rendered: a report of a large run is never whole in memory.
   report::OutputFile output;
@@ -154,7 +154,7 @@ int Stats(const StatsArgs& args) {
     } else if (std::filesystem::exists(in, ec)) {
       files.push_back(in);
     } else {
-      Error(fmt::format("{}: no such file or directory", report::EscapeBytes(in)));
+      Error(fmt::format("{}: no such file or directory", base::EscapeBytes(in)));
       return kExitUsage;
     }
   }
@@ -168,7 +168,7 @@ int Stats(const StatsArgs& args) {
   for (const auto& f : files) {
     std::ifstream in(f, std::ios::binary);
     if (!in) {
-      Error(fmt::format("cannot read {}: {}", report::EscapeBytes(f), std::strerror(errno)));
+      Error(fmt::format("cannot read {}: {}", base::EscapeBytes(f), std::strerror(errno)));
       return kExitUsage;
     }
     report::EventsScan scan;

@@ -116,16 +116,18 @@ Execution Execute(const RunArgs& args, tracer::Mode mode, PreparedRun& run,
 void CloseLog(const RunArgs& args, PreparedRun& run, tracer::RunResult& result,
               report::ExecutionResult& exec) {
   report::EventLog& log = *run.log;
-  nlohmann::json outcome = {{"run_status", report::Name(exec.status)}};
-  outcome["capabilities"] = run.spec.sandbox.restrict_caps
-                                ? nlohmann::json(policy::CapNames(run.spec.sandbox.keep_caps))
-                                : nlohmann::json("inherit");
-  if (!result.internal_error.empty()) outcome["internal_error"] = result.internal_error;
+  report::LogEnd outcome;
+  outcome.run_status = std::string(report::Name(exec.status));
+  outcome.capabilities =
+      run.spec.sandbox.restrict_caps
+          ? report::Capabilities{.names = policy::CapNames(run.spec.sandbox.keep_caps)}
+          : report::Capabilities{.inherit = true};
+  if (!result.internal_error.empty()) outcome.internal_error = result.internal_error;
   if (exec.interrupted) {
     const char* abbrev = sigabbrev_np(*exec.interrupted);
-    outcome["interrupted_by"] = abbrev ? fmt::format("SIG{}", abbrev) : "?";
+    outcome.interrupted_by = abbrev ? fmt::format("SIG{}", abbrev) : "?";
   }
-  log.Close(outcome);
+  log.Close(std::move(outcome));
   exec.event_records = log.written();
   if (!args.events_file.empty()) {
     exec.events_final_hash = log.final_hash();

@@ -15,10 +15,10 @@
 
 #include <fmt/format.h>
 
+#include "base/escape.h"
 #include "cli/common.h"
 #include "cli/exit_codes.h"
 #include "cli/run_options.h"
-#include "report/escape.h"
 #include "tracer/seccomp_filter.h"
 
 namespace cli {
@@ -82,7 +82,7 @@ void StartStream(const RunPlan& plan, PreparedRun& run,
           ")");
   } else {
     // Where the token is, never the token itself: stderr may be a shared log.
-    std::string file = report::EscapeBytes(run.stream_token->path());
+    std::string file = base::EscapeBytes(run.stream_token->path());
     Error(fmt::format("streaming events on {} (tracejail watch {} --token-file {})",
                       stream.Describe(), stream.Describe(), file));
     Error(run.stream_token->generated()

@@ -30,18 +30,17 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/escape.h"
 #include "base/unique_fd.h"
 #include "cli/escape_suite.h"
 #include "cli/exit_codes.h"
 #include "policy/glob.h"
 #include "report/analysis.h"
-#include "report/escape.h"
 
 namespace cli {
 namespace {
 
 namespace fs = std::filesystem;
-using tracer::UniqueFd;
 
 std::string RandomHex(std::size_t bytes) {
   std::string raw(bytes, '\0');
@@ -437,8 +436,8 @@ struct Outcome {
   std::string output;  // stdout of the sample
   int status = -1;     // tracejail's exit status
   bool timed_out = false;
-  std::vector<nlohmann::json> denials;  // events with a deny/kill decision (or would-be)
-  std::string injected;                 // what waited in the terminal's input queue (with a pty)
+  std::vector<report::Event> denials;  // events with a deny/kill decision (or would-be)
+  std::string injected;                // what waited in the terminal's input queue (with a pty)
 };
 
 // Runs one sample under `tracejail run`. With a pty, tracejail starts in a new session with the
@@ -508,19 +507,18 @@ Outcome RunSample(const std::string& self, const std::vector<std::string>& comma
   out.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   if (pty != nullptr) out.injected = pty->TakeInput();
   std::ifstream in(events);
-  report::ForEachRecord(in, [&out](nlohmann::json&& e) {
-    if (!e.contains("decision")) return;
-    const auto& d = e["decision"];
-    if (d.value("action", "allow") != "allow" || d.contains("would")) {
-      out.denials.push_back(std::move(e));
+  report::ForEachTypedRecord(in, [&out](report::Record&& r) {
+    report::Event* e = std::get_if<report::Event>(&r);
+    if (e != nullptr && (e->action != policy::Action::kAllow || e->would)) {
+      out.denials.push_back(std::move(*e));
     }
   });
   return out;
 }
 
 // The id of the rule behind a decision: "selftest-secret", "escapes/default".
-std::string RuleId(const nlohmann::json& decision) {
-  std::string rule = decision.value("rule", "?");
+std::string RuleId(const report::Event& e) {
+  const std::string& rule = e.rule;
   if (auto open = rule.rfind(" ("); open != std::string::npos && rule.ends_with(")")) {
     return rule.substr(open + 2, rule.size() - open - 3);
   }
@@ -534,8 +532,8 @@ std::string KilledBy(const Outcome& o) {
   if (o.status != kExitKilledByPolicy) return "";
   std::string rules;
   for (const auto& e : o.denials) {
-    if (e["decision"].value("action", "") != "kill") continue;
-    std::string rule = RuleId(e["decision"]);
+    if (e.action != policy::Action::kKill) continue;
+    std::string rule = RuleId(e);
     if (rules.find(rule) == std::string::npos) rules += (rules.empty() ? "" : ", ") + rule;
   }
   return rules.empty() ? "" : "killed by policy: " + rules;
@@ -544,7 +542,7 @@ std::string KilledBy(const Outcome& o) {
 // "tracer: selftest-secret, escapes/default" or "kernel: ENOSYS" (no event: the kernel refused).
 std::string BlockedBy(const Outcome& o, const std::string& final_line) {
   std::map<std::string, int> rules;
-  for (const auto& e : o.denials) ++rules[RuleId(e["decision"])];
+  for (const auto& e : o.denials) ++rules[RuleId(e)];
   if (!rules.empty()) {
     std::string text = "tracer:";
     for (const auto& [rule, n] : rules) text += " " + rule;
@@ -568,7 +566,7 @@ std::string BlockedBy(const Outcome& o, const std::string& final_line) {
 
 std::string EventsText(const Outcome& o) {
   std::map<std::string, int> types;
-  for (const auto& e : o.denials) ++types[e.value("type", "?")];
+  for (const auto& e : o.denials) ++types[std::string(policy::Name(e.type))];
   std::string text;
   for (const auto& [t, n] : types) text += fmt::format("{}{} x{}", text.empty() ? "" : ", ", t, n);
   return text.empty() ? "-" : text;
@@ -757,10 +755,10 @@ int Selftest(const SelftestArgs& args) {
             ++blocked;
           }
           events = EventsText(o);
-          r["final_line"] = report::EscapeBytes(v.final_line);
+          r["final_line"] = base::EscapeBytes(v.final_line);
           r["listener_hits"] = hits;
           r["exit_status"] = o.status;
-          if (pty) r["terminal_input"] = report::EscapeBytes(o.injected);
+          if (pty) r["terminal_input"] = base::EscapeBytes(o.injected);
         }
       }
       r["result"] = result;

@@ -11,9 +11,9 @@
 
 #include <fmt/format.h>
 
+#include "base/escape.h"
 #include "base/unique_fd.h"
 #include "cli/common.h"
-#include "report/escape.h"
 #include "report/stream_auth.h"
 
 namespace cli {
@@ -55,7 +55,7 @@ std::optional<std::string> ReadStreamToken(const std::string& path, std::string&
   if (token.ends_with('\n')) token.pop_back();
   if (token.ends_with('\r')) token.pop_back();
   if (std::string bad = report::CheckStreamToken(token); !bad.empty()) {
-    why = fmt::format("{}: {}", report::EscapeBytes(path), bad);
+    why = fmt::format("{}: {}", base::EscapeBytes(path), bad);
     return std::nullopt;
   }
   return token;
@@ -73,7 +73,7 @@ std::unique_ptr<StreamTokenFile> StreamTokenFile::Prepare(const std::string& pat
     std::string dir = base + "/tracejail-stream-XXXXXX";
     if (mkdtemp(dir.data()) == nullptr) {  // mode 700
       why = fmt::format("cannot make a directory for the stream token in {}: {}",
-                        report::EscapeBytes(base), std::strerror(errno));
+                        base::EscapeBytes(base), std::strerror(errno));
       return nullptr;
     }
     t->dir_ = dir;
@@ -83,7 +83,7 @@ std::unique_ptr<StreamTokenFile> StreamTokenFile::Prepare(const std::string& pat
   }
   // A file that is there is the user's token; otherwise tracejail makes one. O_EXCL also fails
   // on a symlink, dangling or not, so nothing is written through one.
-  tracer::UniqueFd fd(
+  base::UniqueFd fd(
       open(t->path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd.valid() && errno == EEXIST && t->dir_.empty()) {
     std::optional<std::string> token = ReadStreamToken(t->path_, why);
@@ -92,7 +92,7 @@ std::unique_ptr<StreamTokenFile> StreamTokenFile::Prepare(const std::string& pat
     return t;
   }
   if (!fd.valid()) {
-    why = fmt::format("cannot create the stream token file {}: {}", report::EscapeBytes(t->path_),
+    why = fmt::format("cannot create the stream token file {}: {}", base::EscapeBytes(t->path_),
                       std::strerror(errno));
     if (!t->dir_.empty()) rmdir(t->dir_.c_str());
     return nullptr;
@@ -107,7 +107,7 @@ std::unique_ptr<StreamTokenFile> StreamTokenFile::Prepare(const std::string& pat
   // 0600 whatever the umask; the token goes in only once no one else can read the file.
   if (failed.empty() && (fchmod(fd.get(), 0600) != 0 || fstat(fd.get(), &st) != 0 ||
                          !WriteToken(fd.get(), t->token_))) {
-    failed = fmt::format("cannot write the stream token file {}: {}", report::EscapeBytes(t->path_),
+    failed = fmt::format("cannot write the stream token file {}: {}", base::EscapeBytes(t->path_),
                          std::strerror(errno));
   }
   if (!failed.empty()) {

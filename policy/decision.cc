@@ -24,4 +24,12 @@ std::string_view Name(Action a) { return kActionNames.at(static_cast<std::size_t
 std::string_view Name(EventType t) { return kEventNames.at(static_cast<std::size_t>(t)); }
 std::string_view Name(Severity s) { return kSeverityNames.at(static_cast<std::size_t>(s)); }
 
+std::optional<EventType> RecordedEventType(std::string_view name) {
+  // "none" is never recorded: it names the absence of an event.
+  for (std::size_t i = 1; i < kEventNames.size(); ++i) {
+    if (kEventNames[i] == name) return static_cast<EventType>(i);
+  }
+  return std::nullopt;
+}
+
 }  // namespace policy

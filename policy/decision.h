@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace policy {
@@ -28,6 +29,9 @@ enum class Severity : std::uint8_t { kInfo, kLow, kMedium, kHigh, kCritical };
 std::string_view Name(Action a);
 std::string_view Name(EventType t);
 std::string_view Name(Severity s);
+// Any type an events file records (the policy's event types, syscall_allowed and the lifecycle
+// types), by the name Name(EventType) gives; nullopt for anything else, "none" included.
+std::optional<EventType> RecordedEventType(std::string_view name);
 
 struct Decision {
   Action action = Action::kAllow;

@@ -6,6 +6,10 @@
 
 #include <array>
 #include <cerrno>
+#include <charconv>
+#include <functional>
+#include <map>
+#include <string>
 #include <utility>
 
 namespace policy {
@@ -166,6 +170,34 @@ std::string ErrnoName(int err) {
   // ELOOP, EINTR...: the C library's names for the rest.
   if (const char* n = err > 0 ? strerrorname_np(err) : nullptr) return n;
   return "errno " + std::to_string(err);
+}
+
+std::optional<int> ErrnoFromRecordedName(std::string_view name) {
+  if (auto n = ErrnoFromName(name)) return n;
+  if (name.starts_with('E')) {
+    // The C library's names, indexed once: a hostile file may name thousands of unknown ones.
+    static const std::map<std::string, int, std::less<>> kLibcNames = [] {
+      constexpr int kLastErrno = 4095;  // the kernel's MAX_ERRNO
+      std::map<std::string, int, std::less<>> names;
+      for (int err = kLastErrno; err >= 1; --err) {  // the lowest number wins a shared name
+        if (const char* known = strerrorname_np(err)) names[known] = err;
+      }
+      return names;
+    }();
+    auto it = kLibcNames.find(name);
+    if (it == kLibcNames.end() || ErrnoName(it->second) != name) return std::nullopt;
+    return it->second;
+  }
+  constexpr std::string_view kPrefix = "errno ";
+  if (!name.starts_with(kPrefix)) return std::nullopt;
+  std::string_view digits = name.substr(kPrefix.size());
+  int err = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), err);
+  if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty()) {
+    return std::nullopt;
+  }
+  if (ErrnoName(err) != name) return std::nullopt;  // "errno 13" is written "EACCES", "errno 007"
+  return err;
 }
 
 std::optional<int> FamilyFromName(std::string_view name) { return Find(kFamilies, name); }

@@ -14,6 +14,9 @@ namespace policy {
 
 std::optional<int> ErrnoFromName(std::string_view name);  // "EACCES" -> 13
 std::string ErrnoName(int err);                           // 13 -> "EACCES", 999 -> "errno 999"
+// The inverse of ErrnoName for every name it gives ("ELOOP" from the C library's table,
+// "errno 999"), as events files record them; nullopt for anything else.
+std::optional<int> ErrnoFromRecordedName(std::string_view name);
 
 std::optional<int> FamilyFromName(std::string_view name);  // "inet6" -> AF_INET6
 std::string FamilyName(int family);                        // AF_UNIX -> "unix"

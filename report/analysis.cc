@@ -1,5 +1,5 @@
 #include "report/analysis.h"
-#include "report/escape.h"
+#include "base/escape.h"
 #include "report/event_reader.h"
 #include "report/explain.h"
 #include "report/json_text.h"
@@ -17,14 +17,9 @@ namespace {
 
 constexpr std::array<std::string_view, 4> kRiskNames{"low", "medium", "high", "critical"};
 
-std::string Str(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 // Markdown: tracee text must not become markup. Escapes the characters Markdown acts on.
 std::string Md(std::string_view raw) {
-  const std::string s = DisplayText(raw);
+  const std::string s = base::DisplayText(raw);
   std::string out;
   for (char c : s) {
     if (std::string_view("\\`*_{}[]()<>#+-.!|~").find(c) != std::string_view::npos) out += '\\';
@@ -34,14 +29,7 @@ std::string Md(std::string_view raw) {
 }
 
 // How many events a record stands for: a folded record ("repeat") its count, any other one.
-std::uint64_t Occurrences(const nlohmann::json& e) {
-  auto it = e.find("repeat");
-  if (it == e.end() || !it->is_object()) return 1;
-  auto count = it->find("count");
-  return count != it->end() && count->is_number_unsigned() && count->get<std::uint64_t>() > 0
-             ? count->get<std::uint64_t>()
-             : 1;
-}
+std::uint64_t Occurrences(const Event& e) { return e.repeat ? e.repeat->count : 1; }
 
 // A Markdown code span of `text`, verbatim: fenced by one backtick more than the longest run
 // inside it (CommonMark), padded where it starts or ends with one. Nothing inside is escaped,
@@ -56,31 +44,40 @@ std::string MdCode(std::string_view text) {
   }
   const std::string fence(longest + 1, '`');
   const bool pad = !text.empty() && (text.front() == '`' || text.back() == '`');
-  std::string body = DisplayText(text);
+  std::string body = base::DisplayText(text);
   return fence + (pad ? " " : "") + body + (pad ? " " : "") + fence;
 }
 
-void AddPathUse(Analysis& a, const nlohmann::json& e, bool denied) {
+void AddPathUse(Analysis& a, const Event& e, bool denied) {
   const std::uint64_t n = Occurrences(e);
-  const nlohmann::json& args = e.value("args", nlohmann::json::object());
-  for (const auto& [key, value] : args.items()) {
-    if (!value.is_object() || !value.contains("resolved")) continue;
-    ResourceUse& use = a.files[Str(value, "resolved")];
-    use.kinds[Str(value, "access")] += n;
+  if (!e.args.is_object()) return;
+  for (const auto& [key, value] : e.args.items()) {
+    std::optional<PathArg> path = AsPathArg(value);
+    if (!path || !path->resolved) continue;
+    ResourceUse& use = a.files[*path->resolved];
+    use.kinds[path->access] += n;
     if (denied) use.denied += n;
   }
-  for (const char* key : {"addr", "dest_addr", "msg", "msgvec"}) {
-    auto it = args.find(key);
-    if (it == args.end() || !it->is_object()) continue;
-    std::string where = it->contains("address")
-                            ? fmt::format("{}:{}", Str(*it, "address"), it->value("port", 0))
-                        : it->contains("path")     ? "unix:" + Str(*it, "path")
-                        : it->contains("abstract") ? "unix:@" + Str(*it, "abstract")
-                                                   : Str(*it, "family");
+  // Endpoints by their shape (a decoded address names its family), whatever the argument's name.
+  for (const auto& [key, value] : e.args.items()) {
+    std::optional<AddressArg> addr = AsAddressArg(value);
+    if (!addr) continue;
+    std::string where = addr->address ? fmt::format("{}:{}", *addr->address, addr->port.value_or(0))
+                        : addr->path  ? "unix:" + *addr->path
+                        : addr->abstract ? "unix:@" + *addr->abstract
+                                         : addr->family.value_or("");
     ResourceUse& use = a.endpoints[where];
-    use.kinds[e.contains("syscall") ? Str(e["syscall"], "name") : "?"] += n;
+    use.kinds[e.syscall ? e.syscall->name : "?"] += n;
     if (denied) use.denied += n;
   }
+}
+
+// The capabilities a log_end says the command held, as the report shows them.
+std::string CapabilitiesText(const Capabilities& caps) {
+  if (caps.inherit) return "inherited from the caller (less CAP_SYS_PTRACE)";
+  std::string names;
+  for (const auto& c : caps.names) names += (names.empty() ? "" : " ") + c;
+  return names.empty() ? "none" : names;
 }
 
 }  // namespace
@@ -113,93 +110,94 @@ struct Analyzer::State {
 Analyzer::Analyzer() : s_(std::make_unique<State>()) {}
 Analyzer::~Analyzer() = default;
 
-void Analyzer::Add(const nlohmann::json& e) {
+void Analyzer::Add(const nlohmann::json& record) {
+  std::string why;
+  if (std::optional<Record> r = ToRecord(record, why)) Add(*r);
+}
+
+void Analyzer::Add(const Record& record) {
   Analysis& a = s_->a;
-  std::string type = Str(e, "type");
-  if (type == "log_end") {
-    const nlohmann::json caps = e.value("capabilities", nlohmann::json());
-    if (caps.is_string() && caps.get<std::string>() == "inherit") {
-      a.capabilities = "inherited from the caller (less CAP_SYS_PTRACE)";
-    } else if (caps.is_array()) {
-      std::string names;
-      for (const auto& c : caps) {
-        if (c.is_string()) names += (names.empty() ? "" : " ") + c.get<std::string>();
-      }
-      a.capabilities = names.empty() ? "none" : names;
-    }
+  if (const auto* end = std::get_if<LogEnd>(&record)) {
+    if (end->capabilities) a.capabilities = CapabilitiesText(*end->capabilities);
     return;
   }
+  const Event* event = AsEvent(record);
+  if (event == nullptr) {  // a stream notice saved with the records: counted, nothing more
+    const std::string type(TypeName(record));
+    ++a.records;
+    ++a.occurrences;
+    ++a.by_type[type];
+    if (a.timeline.size() < kMaxTimeline) a.timeline.push_back({0, 0, type, "", ""});
+    return;
+  }
+  const Event& e = *event;
   const std::uint64_t n = Occurrences(e);
+  const std::string type(policy::Name(e.type));
+  const std::string severity(policy::Name(e.severity));
   ++a.records;
   a.occurrences += n;
   a.by_type[type] += n;
   if (a.timeline.size() < kMaxTimeline) {
-    a.timeline.push_back(
-        {e.value("time", 0.0), e.value("pid", 0), type, Str(e, "severity"), Str(e, "message")});
+    a.timeline.push_back({e.time, e.pid, type, severity, e.message});
   }
-  int pid = e.value("pid", 0);
-  const nlohmann::json& args = e.value("args", nlohmann::json::object());
-  if (type == "process_start" && !args.value("thread", false)) {
+  const int pid = e.pid;
+  using policy::EventType;
+  const LifecycleArgs args = IsLifecycle(e) ? LifecycleArgsOf(e) : LifecycleArgs{};
+  if (e.type == EventType::kProcessStart && !args.thread) {
     ProcessNode& p = a.processes[pid];
     p.pid = pid;
-    p.parent = args.value("parent_pid", 0);
+    p.parent = args.parent_pid;
     return;
   }
-  if (type == "process_exec") {
-    std::string line = Str(args, "exe");
-    for (const auto& arg : args.value("argv", nlohmann::json::array())) {
-      if (arg.is_string()) line += " " + arg.get<std::string>();
-    }
+  if (e.type == EventType::kProcessExec) {
+    std::string line = args.exe;
+    for (const auto& arg : args.argv) line += " " + arg;
     a.processes[pid].pid = pid;
     a.processes[pid].execs.push_back(line);
     return;
   }
-  if (type == "process_exit") {
-    if (args.value("thread", false)) return;
+  if (e.type == EventType::kProcessExit) {
+    if (args.thread) return;
     ProcessNode& p = a.processes[pid];
     p.pid = pid;
-    if (args.contains("exit_code")) p.exit_code = args["exit_code"].get<int>();
-    p.signal = Str(args, "signal");
+    if (args.exit_code) p.exit_code = *args.exit_code;
+    p.signal = args.signal.value_or("");
     return;
   }
-  std::string syscall = e.contains("syscall") ? Str(e["syscall"], "name") : "";
+  const std::string syscall = e.syscall ? e.syscall->name : "";
   if (!syscall.empty()) a.syscalls[syscall] += n;
-  const nlohmann::json& decision = e.value("decision", nlohmann::json::object());
-  std::string action = Str(decision, "action");
-  std::string would = Str(decision, "would");
-  std::string effective = would.empty() ? action : would;
-  bool is_denial = effective == "deny" || effective == "kill";
+  const policy::Action effective = Effective(e);
+  const bool is_denial = effective != policy::Action::kAllow;
   AddPathUse(a, e, is_denial);
-  if (!is_denial && type != "escape_attempt" && type != "suspicious_behavior") return;
-  std::string severity = Str(e, "severity");
-  if (type == "escape_attempt") {
+  const bool escape = e.type == EventType::kEscapeAttempt;
+  const bool suspicious = e.type == EventType::kSuspiciousBehavior;
+  if (!is_denial && !escape && !suspicious) return;
+  if (escape) {
     s_->escapes += n;
-    std::string msg = Str(e, "message");
-    s_->escape_kinds[syscall.empty() ? msg : syscall] += n;
+    s_->escape_kinds[syscall.empty() ? e.message : syscall] += n;
   }
   // A limit that stopped the program is containment working, not an attack on the sandbox.
-  bool limit = type == "resource_limit_exceeded" || type == "timeout_exceeded";
+  const bool limit = IsLimit(e);
   if (limit) s_->limits += n;
-  if (severity == "critical") s_->critical += n;
-  if (effective == "kill" && !limit) s_->kills += n;
-  if (type == "suspicious_behavior") s_->suspicious += n;
+  if (e.severity == policy::Severity::kCritical) s_->critical += n;
+  if (effective == policy::Action::kKill && !limit) s_->kills += n;
+  if (suspicious) s_->suspicious += n;
   if (is_denial && !limit) s_->denied += n;
-  std::string what = Str(e, "message");
-  std::string rule = Str(decision, "rule");
+  std::string what = e.message;
+  std::string rule = e.rule;
   auto [same, fresh] = s_->listed.try_emplace(what + '\0' + rule, a.denials.size());
   if (!fresh) {
     a.denials[same->second].repeats += n;
     return;
   }
-  auto tip = e.find("tip");
-  Denial d{e.value("seq", std::uint64_t{0}),
+  Denial d{e.seq,
            type,
            severity,
            syscall,
            std::move(what),
            std::move(rule),
-           type == "escape_attempt",
-           tip == e.end() || tip->is_null() ? std::string() : DumpJson(*tip, -1),
+           escape,
+           e.tip.is_null() ? std::string() : DumpJson(e.tip, -1),
            n};
   if (const Technique* t = TechniqueOf(e)) d.technique = std::string(t->id);
   a.denials.push_back(std::move(d));
@@ -258,7 +256,7 @@ Analysis Analyze(const std::vector<nlohmann::json>& events) {
 
 Analysis AnalyzeFile(std::istream& in, EventsScan& scan) {
   Analyzer analyzer;
-  scan = ForEachRecord(in, [&analyzer](nlohmann::json&& record) { analyzer.Add(record); });
+  scan = ForEachTypedRecord(in, [&analyzer](Record&& record) { analyzer.Add(record); });
   return analyzer.Finish();
 }
 
@@ -270,23 +268,23 @@ std::string RenderText(const Analysis& a) {
 
 void RenderText(const Analysis& a, std::string& out, const Spill& spill) {
   out += fmt::format("Risk: {}\n", Name(a.risk));
-  for (const auto& r : a.reasons) out += "  because " + DisplayText(r) + "\n";
+  for (const auto& r : a.reasons) out += "  because " + base::DisplayText(r) + "\n";
   if (!a.capabilities.empty()) {
-    out += "Capabilities in force: " + DisplayText(a.capabilities) + "\n";
+    out += "Capabilities in force: " + base::DisplayText(a.capabilities) + "\n";
   }
   out += a.occurrences == a.records
              ? fmt::format("\nEvents: {}\n", a.records)
              : fmt::format("\nEvents: {} ({} records: repeats folded)\n", a.occurrences, a.records);
   for (const auto& [type, n] : a.by_type) {
-    out += fmt::format("  {:<24} {}\n", DisplayText(type), n);
+    out += fmt::format("  {:<24} {}\n", base::DisplayText(type), n);
   }
   out += "\nDenied:\n";
   if (a.denials.empty()) out += "  nothing\n";
   for (const auto& d : a.denials) {
     out += fmt::format("  #{} {} {}{}: {}\n      rule: {}\n", d.seq, d.type,
                        d.looks_like_escape ? "[looks like an escape] " : "",
-                       d.repeats > 1 ? fmt::format("(x{})", d.repeats) : "", DisplayText(d.what),
-                       DisplayText(d.rule));
+                       d.repeats > 1 ? fmt::format("(x{})", d.repeats) : "",
+                       base::DisplayText(d.what), base::DisplayText(d.rule));
     if (!d.tip.empty()) {
       out += fmt::format("      {}: {}\n",
                          d.looks_like_escape ? "allow only if intended (it is an escape primitive)"
@@ -299,15 +297,15 @@ void RenderText(const Analysis& a, std::string& out, const Spill& spill) {
        {std::pair{"Files", &a.files}, std::pair{"Endpoints", &a.endpoints}}) {
     out += fmt::format("\n{}:\n", title);
     for (const auto& [name, use] : *resources) {
-      out +=
-          fmt::format("  {}  ({}{})\n", DisplayText(name), DisplayText(CountsText(use.kinds, "x")),
-                      use.denied ? fmt::format("; {} denied", use.denied) : "");
+      out += fmt::format("  {}  ({}{})\n", base::DisplayText(name),
+                         base::DisplayText(CountsText(use.kinds, "x")),
+                         use.denied ? fmt::format("; {} denied", use.denied) : "");
       MaybeSpill(out, spill);
     }
   }
   out += "\nTop syscalls:\n";
   for (const auto& [name, n] : TopCounts(a.syscalls, 10)) {
-    out += fmt::format("  {:<20} {}\n", DisplayText(name), n);
+    out += fmt::format("  {:<20} {}\n", base::DisplayText(name), n);
   }
   out += "\nProcess tree:\n";
   // Linear in the processes whatever the tree's shape: children indexed once, walked with an
@@ -330,14 +328,14 @@ void RenderText(const Analysis& a, std::string& out, const Spill& spill) {
       if (!shown.insert(pid).second) continue;
       const ProcessNode& p = a.processes.at(pid);
       std::string status = p.exit_code         ? fmt::format("exit {}", *p.exit_code)
-                           : !p.signal.empty() ? DisplayText(p.signal)
+                           : !p.signal.empty() ? base::DisplayText(p.signal)
                                                : "running at the end";
       std::string indent(std::min(depth, kMaxIndent) * 2, ' ');
       std::string level = depth > kMaxIndent ? fmt::format("(depth {}) ", depth) : "";
       out += fmt::format("  {}{}{} [{}]\n", indent, level, pid, status);
       MaybeSpill(out, spill);
       for (const auto& ex : p.execs) {
-        out += fmt::format("  {}  exec {}\n", indent, DisplayText(ex));
+        out += fmt::format("  {}  exec {}\n", indent, base::DisplayText(ex));
       }
       if (auto it = children.find(pid); it != children.end()) {
         for (auto c = it->second.rbegin(); c != it->second.rend(); ++c) {
@@ -442,17 +440,17 @@ nlohmann::json AggregateRuns(const std::vector<std::pair<std::string, Analysis>>
 std::string RenderStatsText(const nlohmann::json& s) {
   std::string out = fmt::format("Runs: {}\nRisk:", s["runs"].get<std::uint64_t>());
   for (const auto& [k, v] : s["risk"].items()) {
-    out += fmt::format(" {} {}", DisplayText(k), v.get<std::uint64_t>());
+    out += fmt::format(" {} {}", base::DisplayText(k), v.get<std::uint64_t>());
   }
   out += fmt::format("\nDenials: {}\nEvents by type:\n", s["denials"].get<std::uint64_t>());
   for (const auto& [k, v] : s["events_by_type"].items()) {
-    out += fmt::format("  {:<24} {}\n", DisplayText(k), v.get<std::uint64_t>());
+    out += fmt::format("  {:<24} {}\n", base::DisplayText(k), v.get<std::uint64_t>());
   }
   for (const char* key : {"top_denied_rules", "top_denied_files", "top_syscalls"}) {
     out += std::string("\n") + key + ":\n";
     for (const auto& e : s[key]) {
       out += fmt::format("  {:>6}  {}\n", e["count"].get<std::uint64_t>(),
-                         DisplayText(e["name"].get<std::string>()));
+                         base::DisplayText(e["name"].get<std::string>()));
     }
   }
   return out;
@@ -512,7 +510,7 @@ void RenderJson(const Analysis& a, const nlohmann::json& extra, int depth, std::
 }
 
 std::string TipForDisplay(const std::string& tip) {
-  return JsonForDisplay(nlohmann::json::parse(tip));
+  return base::JsonForDisplay(nlohmann::json::parse(tip));
 }
 
 }  // namespace report

@@ -19,6 +19,7 @@
 #include "policy/decision.h"
 #include "report/event_reader.h"
 #include "report/output_file.h"
+#include "report/record.h"
 
 namespace report {
 
@@ -87,6 +88,9 @@ class Analyzer {
   Analyzer(const Analyzer&) = delete;
   Analyzer& operator=(const Analyzer&) = delete;
 
+  void Add(const Record& record);
+  // A record as parsed JSON (tests, tools): read with ToRecord first; one that is not a record
+  // is left out, as the reader leaves it out of a file.
   void Add(const nlohmann::json& record);
   Analysis Finish();  // once, after the last Add
 

@@ -1,4 +1,6 @@
-// One security or lifecycle event, as written to the JSON Lines file (docs/events.md).
+// One security or lifecycle event, as written to the JSON Lines file (docs/events.md): the
+// record the tracer builds, the writer writes and every reader reads back (report/record.h has
+// the other kinds of record and the schema version).
 #pragma once
 
 #include <array>
@@ -6,6 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "policy/decision.h"
 
@@ -15,6 +20,13 @@ struct SyscallRef {
   std::string name;
   long number = -1;
   std::string arch;  // "x86_64", "i386", "x32"
+};
+
+// On a folded record only: the N occurrences it stands for (docs/events.md, "Repeats are folded").
+struct Repeat {
+  std::uint64_t count = 1;
+  double first_time = 0;
+  std::uint64_t first_seq = 0;
 };
 
 struct Event {
@@ -38,11 +50,70 @@ struct Event {
   bool race_free = false;  // whether the kernel acted on exactly what was checked
   nlohmann::json race;     // why (or why not): {"arguments": ..., "filesystem": ...}
   std::string message;
+  std::optional<Repeat> repeat;  // set by the writer on a folded record
+  std::string prev_hash;         // set by the writer: the link to the previous line
   // For the live view only (an allowed decision in enforce mode): never written to the events
   // file or the stream, never chained.
   bool live_only = false;
 };
 
+// The record as the writer writes it (keys sorted by nlohmann::json, so dump() is canonical).
 nlohmann::json ToJson(const Event& e);
+
+// Reads an event record (any recorded type) into `out`: "" on success, or what is wrong with it
+// (a field of the wrong type, an unknown type, severity, action or errno). Fields the writer
+// always writes but older or hand-made records may lack take the defaults of Event
+// (docs/events.md, "Reading an events file"); ToJson(FromJson(line)) gives back every line the
+// writer wrote, byte for byte.
+std::string FromJson(const nlohmann::json& j, Event& out);
+
+// Typed views of a read event's decoded arguments (docs/events.md, "Decoded arguments" and
+// "Lifecycle events"); the writer builds `args` as JSON, readers look through these.
+struct PathArg {
+  std::optional<std::string> raw, resolved;  // both in every record tracejail writes
+  std::string access;
+};
+struct AddressArg {
+  std::optional<std::string> family, address, path, abstract;
+  std::optional<long> port;
+};
+// An argument's object read as a decoded path (fields absent or of another type stay empty);
+// nullopt when it is not an object.
+std::optional<PathArg> AsPathArg(const nlohmann::json& v);
+// A decoded socket address: an object that names its family (the other fields are optional);
+// nullopt for anything else.
+std::optional<AddressArg> AsAddressArg(const nlohmann::json& v);
+// A lifecycle or limit event's arguments; absent ones stay empty.
+struct LifecycleArgs {
+  int parent_pid = 0;
+  bool thread = false;
+  std::string via;
+  std::string exe;                          // process_exec
+  std::vector<std::string> argv;            // process_exec
+  std::optional<int> exit_code;             // process_exit
+  std::optional<std::string> signal;        // process_exit: "SIGKILL"
+  std::string limit, configured, observed;  // limit events
+};
+LifecycleArgs LifecycleArgsOf(const Event& e);
+// A deny's tip (a policy fragment, docs/events.md "tip") as learn reads it: the sections it
+// may hold, in the order they appear; elements of another type are left out.
+struct TipFileRule {
+  std::string path;  // the pattern of exactly the denied path (policy::EscapeGlob)
+  std::vector<std::string> access;
+};
+struct Tip {
+  std::vector<TipFileRule> files;
+  std::vector<nlohmann::json> network_rules;  // policy network rules, whole
+  std::vector<std::string> families;
+  std::vector<std::string> syscalls;  // names from the syscall rules
+  std::vector<std::string> escapes;   // primitives under "escapes"
+};
+// Empty when the event has no tip (or one that is not an object).
+Tip TipOf(const Event& e);
+
+// The effective verdict: what enforce mode would have done in audit mode, else what was done.
+policy::Action Effective(const Event& e);
+bool IsLifecycle(const Event& e);
+bool IsLimit(const Event& e);
 
 }  // namespace report

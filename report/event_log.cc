@@ -100,11 +100,11 @@ std::optional<std::string> EventLog::Failure() const {
   return failure_;
 }
 
-void EventLog::Close(const nlohmann::json& outcome) {
+void EventLog::Close(std::optional<LogEnd> outcome) {
   {
     std::lock_guard lock(mu_);
     if (closing_ && !thread_.joinable()) return;
-    if (outcome.is_object()) outcome_ = outcome;
+    if (outcome) outcome_ = std::move(outcome);
     closing_ = true;
   }
   cv_.notify_one();
@@ -123,14 +123,16 @@ void EventLog::Close(const nlohmann::json& outcome) {
   }
 }
 
-void EventLog::WriteRecord(nlohmann::json record, std::uint64_t weight) {
+void EventLog::WriteRecord(Record record, std::uint64_t weight) {
   const bool is_event = weight > 0;
-  if (is_event) record["seq"] = ++seq_;
-  record["prev_hash"] = prev_hash_;
+  if (Event* e = std::get_if<Event>(&record); e != nullptr && is_event) e->seq = ++seq_;
+  if (Event* e = std::get_if<Event>(&record)) e->prev_hash = prev_hash_;
+  if (LogEnd* end = std::get_if<LogEnd>(&record)) end->prev_hash = prev_hash_;
+  const nlohmann::json j = ToJson(record);
   // Tracee strings are escaped to valid UTF-8 before they get here; `replace` is a backstop.
-  std::string line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   prev_hash_ = hash_(line);
-  for (const auto& sink : sinks_) sink(line, record, true);
+  for (const auto& sink : sinks_) sink(line, j, true);
   line += '\n';
   if (file_ != nullptr && !failed() &&
       std::fwrite(line.data(), 1, line.size(), file_) != line.size()) {
@@ -144,15 +146,15 @@ void EventLog::WriteRecord(nlohmann::json record, std::uint64_t weight) {
 
 void EventLog::Take(Event e) {
   if (e.live_only) {
-    nlohmann::json record = ToJson(e);
-    record["seq"] = seq_;  // where it falls among the file's records
+    e.seq = seq_;  // where it falls among the file's records
+    const nlohmann::json record = ToJson(e);
     std::string line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     for (const auto& sink : sinks_) sink(line, record, false);
     return;
   }
   ++counted_;
   if (!options_.fold || e.rule == "lifecycle") {  // each process's story, in full
-    WriteRecord(ToJson(e), 1);
+    WriteRecord(std::move(e), 1);
     return;
   }
   std::string key = FoldKey(e);
@@ -170,7 +172,7 @@ void EventLog::Take(Event e) {
     FlushFolds(true);
     folds_.clear();
   }
-  WriteRecord(ToJson(e), 1);  // the first occurrence, in full and at once
+  WriteRecord(std::move(e), 1);  // the first occurrence, in full and at once
   folds_.emplace(std::move(key), Fold{.first_seq = seq_});
 }
 
@@ -184,9 +186,9 @@ void EventLog::FlushFolds(bool all) {
   std::sort(due.begin(), due.end(),
             [](const Fold* a, const Fold* b) { return a->first_time < b->first_time; });
   for (Fold* f : due) {
-    nlohmann::json record = ToJson(f->last);
-    record["repeat"] = {
-        {"count", f->count}, {"first_time", f->first_time}, {"first_seq", f->first_seq}};
+    Event record = f->last;
+    record.repeat =
+        Repeat{.count = f->count, .first_time = f->first_time, .first_seq = f->first_seq};
     WriteRecord(std::move(record), f->count);
     f->count = 0;
   }
@@ -217,11 +219,10 @@ void EventLog::Run() {
     batch.clear();
     FlushFolds(done);
     if (done) {
-      nlohmann::json end = outcome_.is_object() ? outcome_ : nlohmann::json::object();
-      end["type"] = "log_end";
-      end["records"] = written_.load();
-      end["events"] = counted_.load();
-      end["chain"] = hash_.name();
+      LogEnd end = outcome_.value_or(LogEnd{});
+      end.records = written_.load();
+      end.events = counted_.load();
+      end.chain = std::string(hash_.name());
       WriteRecord(std::move(end), 0);
       Flush();
       return;

@@ -27,6 +27,7 @@
 
 #include "report/event.h"
 #include "report/hash_chain.h"
+#include "report/record.h"
 
 namespace report {
 
@@ -55,10 +56,11 @@ class EventLog {
   ~EventLog();
 
   void Push(Event event);  // thread-safe; waits while the queue is full
-  // Drains, flushes, syncs, joins; idempotent. `outcome` (an object) adds its keys to the
-  // closing log_end record: how the run ended, so the file alone tells a complete run from one
-  // whose supervisor failed ({"run_status": "internal_error", "internal_error": "..."}).
-  void Close(const nlohmann::json& outcome = nullptr);
+  // Drains, flushes, syncs, joins; idempotent. `outcome` gives the closing log_end record how
+  // the run ended (run_status, internal_error, interrupted_by, capabilities), so the file alone
+  // tells a complete run from one whose supervisor failed; the writer fills in the counts and
+  // the chain.
+  void Close(std::optional<LogEnd> outcome = std::nullopt);
   // What failed (a write, a flush, the sync, the close, a stalled writer), once anything has:
   // from then on the file is incomplete. Thread-safe.
   std::optional<std::string> Failure() const;
@@ -85,8 +87,8 @@ class EventLog {
   void Run();
   void Take(Event e);  // writer thread only
   // `weight`: the events the record stands for (0: not an event).
-  void WriteRecord(nlohmann::json record, std::uint64_t weight);  // writer thread only
-  void FlushFolds(bool all);                                      // writer thread only
+  void WriteRecord(Record record, std::uint64_t weight);  // writer thread only
+  void FlushFolds(bool all);                              // writer thread only
   void Flush();
   void SetFailure(std::string what);
 
@@ -108,7 +110,7 @@ class EventLog {
   std::string prev_hash_{kGenesisHash};          // writer thread only
   std::unordered_map<std::string, Fold> folds_;  // writer thread only
   std::vector<Sink> sinks_;
-  nlohmann::json outcome_;  // set by Close before the writer is told to finish
+  std::optional<LogEnd> outcome_;  // set by Close before the writer is told to finish
   std::thread thread_;
 };
 

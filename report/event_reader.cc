@@ -5,7 +5,8 @@
 
 #include <fmt/format.h>
 
-#include "report/escape.h"
+#include "base/escape.h"
+#include "report/record_fields.h"
 
 namespace report {
 namespace {
@@ -33,6 +34,7 @@ struct Field {
 
 constexpr Field kRecord[] = {
     {"type", Type::kString, true},
+    {"schema", Type::kUnsigned},
     {"prev_hash", Type::kString},
     {"seq", Type::kUnsigned},
     {"time", Type::kNumber},
@@ -108,7 +110,7 @@ bool Is(const json& v, Type t) {
     case Type::kNumber:
       return v.is_number();
     case Type::kUnsigned:
-      return v.is_number_unsigned();
+      return IsNonNegativeInteger(v);
     case Type::kInteger:
       return v.is_number_integer();
     case Type::kBool:
@@ -256,7 +258,19 @@ int NestingDepth(std::string_view text, int limit) {
   return deepest;
 }
 
-std::optional<json> ParseRecord(std::string_view line, std::string& why) {
+std::optional<Record> ToRecord(const json& j, std::string& why) {
+  why = CheckSchemaVersion(j);
+  if (why.empty()) why = CheckRecord(j);
+  Record record;
+  if (why.empty()) why = FromJson(j, record);
+  if (!why.empty()) return std::nullopt;
+  return record;
+}
+
+namespace {
+
+// The line parsed, bounded first; nullopt with `why`.
+std::optional<json> ParseLine(std::string_view line, std::string& why) {
   if (NestingDepth(line, kMaxEventDepth) > kMaxEventDepth) {
     why = fmt::format("nested deeper than {} levels: not an events record", kMaxEventDepth);
     return std::nullopt;
@@ -266,9 +280,42 @@ std::optional<json> ParseRecord(std::string_view line, std::string& why) {
     why = "not JSON";
     return std::nullopt;
   }
-  why = CheckRecord(j);
-  if (!why.empty()) return std::nullopt;
   return j;
+}
+
+// Reads `in` line by line, bounded, handing each line that fits to `take`, which returns "" or
+// why the line is not a record.
+EventsScan ForEachLine(std::istream& in, const std::function<std::string(std::string_view)>& take) {
+  EventsScan out;
+  auto problem = [&out](std::string why) {
+    ++out.skipped;
+    if (out.problems.size() < kKeptProblems) out.problems.push_back({out.lines, std::move(why)});
+  };
+  std::string line;
+  bool too_long = false;
+  while (ReadBoundedLine(in, line, too_long)) {
+    ++out.lines;
+    if (too_long) {
+      problem(fmt::format("longer than {} MiB: not an events record", kMaxEventLine >> 20));
+      continue;
+    }
+    if (std::string why = take(line); !why.empty()) problem(std::move(why));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<json> ParseRecord(std::string_view line, std::string& why) {
+  std::optional<json> j = ParseLine(line, why);
+  if (!j || !ToRecord(*j, why)) return std::nullopt;
+  return j;
+}
+
+std::optional<Record> ParseTypedRecord(std::string_view line, std::string& why) {
+  std::optional<json> j = ParseLine(line, why);
+  if (!j) return std::nullopt;
+  return ToRecord(*j, why);
 }
 
 bool ReadBoundedLine(std::istream& in, std::string& line, bool& too_long, std::size_t max) {
@@ -294,27 +341,19 @@ bool ReadBoundedLine(std::istream& in, std::string& line, bool& too_long, std::s
 }
 
 EventsScan ForEachRecord(std::istream& in, const std::function<void(json&&)>& each) {
-  EventsScan out;
-  auto problem = [&out](std::string why) {
-    ++out.skipped;
-    if (out.problems.size() < kKeptProblems) out.problems.push_back({out.lines, std::move(why)});
-  };
-  std::string line;
-  bool too_long = false;
-  while (ReadBoundedLine(in, line, too_long)) {
-    ++out.lines;
-    if (too_long) {
-      problem(fmt::format("longer than {} MiB: not an events record", kMaxEventLine >> 20));
-      continue;
-    }
+  return ForEachLine(in, [&each](std::string_view line) {
     std::string why;
-    if (std::optional<json> record = ParseRecord(line, why)) {
-      each(std::move(*record));
-    } else {
-      problem(std::move(why));
-    }
-  }
-  return out;
+    if (std::optional<json> record = ParseRecord(line, why)) each(std::move(*record));
+    return why;
+  });
+}
+
+EventsScan ForEachTypedRecord(std::istream& in, const std::function<void(Record&&)>& each) {
+  return ForEachLine(in, [&each](std::string_view line) {
+    std::string why;
+    if (std::optional<Record> record = ParseTypedRecord(line, why)) each(std::move(*record));
+    return why;
+  });
 }
 
 EventsRead ReadEventsFile(std::istream& in) {
@@ -328,12 +367,13 @@ std::string DescribeProblems(const std::string& file, const EventsScan& scan) {
   constexpr std::size_t kShown = 5;
   std::string out;
   for (std::size_t i = 0; i < scan.problems.size() && i < kShown; ++i) {
-    out += fmt::format("{}: line {}: {}; skipped\n", EscapeBytes(file), scan.problems[i].line,
-                       EscapeBytes(scan.problems[i].what));
+    out += fmt::format("{}: line {}: {}; skipped\n", base::EscapeBytes(file), scan.problems[i].line,
+                       base::EscapeBytes(scan.problems[i].what));
   }
   const std::size_t shown = std::min(scan.problems.size(), kShown);
   if (scan.skipped > shown) {
-    out += fmt::format("{}: {} more line(s) skipped\n", EscapeBytes(file), scan.skipped - shown);
+    out +=
+        fmt::format("{}: {} more line(s) skipped\n", base::EscapeBytes(file), scan.skipped - shown);
   }
   return out;
 }

@@ -3,8 +3,9 @@
 // run of untrusted code and may have been edited by anyone, so each line is bounded
 // (kMaxEventLine), its nesting is measured before it is parsed (kMaxEventDepth: the parser
 // recurses), and the record is checked against the documented shape (docs/events.md,
-// docs/schema/events.schema.json): every field a consumer reads has its documented type, so
-// consumers never meet a string where they read a number. A line that is not such a record is a
+// docs/schema/events.schema.json) and read into the typed model (report/record.h): every field
+// a consumer reads has its documented type, so consumers never meet a string where they read a
+// number. A line that is not such a record (an unknown type or schema version included) is a
 // problem with its line number, never a crash.
 #pragma once
 
@@ -16,6 +17,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "report/record.h"
 
 namespace report {
 
@@ -47,8 +50,14 @@ std::string CheckRecord(const nlohmann::json& record);
 // parsing, stopping once past `limit`.
 int NestingDepth(std::string_view text, int limit);
 
-// One line as a checked record, or nullopt with `why`.
+// A parsed record as the typed model (report/record.h), or nullopt with `why`: its schema
+// version, then its shape (CheckRecord, for messages that name the field), then FromJson.
+std::optional<Record> ToRecord(const nlohmann::json& j, std::string& why);
+
+// One line as a checked record, or nullopt with `why`: bounded, parsed, then ToRecord. The
+// JSON form is for tools and tests that want the record as written; consumers use the typed one.
 std::optional<nlohmann::json> ParseRecord(std::string_view line, std::string& why);
+std::optional<Record> ParseTypedRecord(std::string_view line, std::string& why);
 
 // Reads one line of at most `max` bytes (without the newline); the rest of a longer line is
 // read and dropped, and `too_long` says so. false at the end of the input.
@@ -56,7 +65,10 @@ bool ReadBoundedLine(std::istream& in, std::string& line, bool& too_long,
                      std::size_t max = kMaxEventLine);
 
 // Streams the valid records of `in` to `each`, in file order (log_end included), holding one
-// line at a time: what report, stats and exec use, so memory does not grow with the file.
+// line at a time: what report, stats, exec, learn and selftest use, so memory does not grow
+// with the file. The typed form is what consumers use; the JSON form gives the same records
+// as written.
+EventsScan ForEachTypedRecord(std::istream& in, const std::function<void(Record&&)>& each);
 EventsScan ForEachRecord(std::istream& in, const std::function<void(nlohmann::json&&)>& each);
 
 // All the valid records at once, for the small files of tests and tools that need them together.

@@ -1,5 +1,7 @@
 #include "report/explain.h"
 
+#include "report/event_reader.h"
+
 #include <algorithm>
 #include <array>
 #include <string>
@@ -160,13 +162,15 @@ constexpr std::array kTechniques = {
               "pinned before the call continues."},
 };
 
-// The first path argument of an event ({"raw", "resolved", "access"}), or an empty object.
-json PathArg(const json& e) {
-  const json& args = e.value("args", json::object());
+// The first path argument of an event ({"raw", "resolved", "access"}), or an empty one.
+PathArg FirstPathArg(const Event& e) {
+  if (!e.args.is_object()) return {};
   for (const char* key : {"pathname", "oldpath", "path", "filename", "target"}) {
-    if (args.contains(key) && args[key].is_object()) return args[key];
+    auto it = e.args.find(key);
+    if (it == e.args.end()) continue;
+    if (std::optional<PathArg> p = AsPathArg(*it)) return *p;
   }
-  return json::object();
+  return {};
 }
 
 bool IsOneOf(std::string_view s, std::initializer_list<std::string_view> set) {
@@ -259,39 +263,40 @@ std::string_view PathTechnique(std::string_view syscall, const std::string& raw,
 
 std::span<const Technique> Techniques() { return kTechniques; }
 
-const Technique* TechniqueOf(const json& e) {
-  const json& decision = e.value("decision", json::object());
-  std::string rule = decision.value("rule", "");
+const Technique* TechniqueOf(const json& record) {
+  std::string why;
+  std::optional<Record> r = ToRecord(record, why);
+  const Event* e = r ? AsEvent(*r) : nullptr;
+  return e == nullptr ? nullptr : TechniqueOf(*e);
+}
+
+const Technique* TechniqueOf(const Event& e) {
   for (const auto& [r, id] : kByRule) {
-    if (rule == r) return Find(id);
+    if (e.rule == r) return Find(id);
   }
-  std::string primitive = decision.value("primitive", "");
   for (const auto& [p, id] : kByPrimitive) {
-    if (primitive == p) return Find(id);
+    if (e.primitive == p) return Find(id);
   }
-  std::string action = decision.value("would", decision.value("action", "allow"));
-  if (action == "allow") return nullptr;
-  std::string syscall;
-  if (e.contains("syscall") && e["syscall"].is_object()) syscall = e["syscall"].value("name", "");
-  if (e.value("type", "") == "escape_attempt" && primitive.empty()) {
+  if (Effective(e) == policy::Action::kAllow) return nullptr;
+  const std::string syscall = e.syscall ? e.syscall->name : "";
+  if (e.type == policy::EventType::kEscapeAttempt && e.primitive.empty()) {
     // Records written before events named their primitive.
     for (const auto& [name, id] : kBySyscall) {
       if (syscall == name) return Find(id);
     }
   }
-  const json& args = e.value("args", json::object());
   if (IsOneOf(syscall, {"socket", "connect", "bind", "sendto", "sendmsg", "sendmmsg", "listen",
                         "accept", "accept4"})) {
-    std::string text = args.dump();
+    std::string text = e.args.is_null() ? std::string("{}") : e.args.dump();
     if (IsOneOf(syscall, {"sendto", "sendmsg", "sendmmsg"}) ||
         text.find("::ffff:") != std::string::npos) {
       return Find("alias-net");
     }
     return Find("net-rule");
   }
-  json path = PathArg(e);
-  std::string raw = path.value("raw", "");
-  std::string resolved = path.value("resolved", "");
+  const PathArg path = FirstPathArg(e);
+  const std::string raw = path.raw.value_or("");
+  const std::string resolved = path.resolved.value_or("");
   if (raw.empty() && resolved.empty() && !IsOneOf(syscall, {"execve", "execveat"})) {
     return nullptr;
   }

@@ -8,6 +8,8 @@
 #include <span>
 #include <string_view>
 
+#include "report/event.h"
+
 namespace report {
 
 struct Technique {
@@ -21,7 +23,10 @@ std::span<const Technique> Techniques();
 
 // The technique an event record shows, or nullptr (ordinary denials of ordinary calls still
 // get the general entry for their kind: path rules, network rules).
-const Technique* TechniqueOf(const nlohmann::json& event);
+const Technique* TechniqueOf(const Event& event);
+// The same for a record as parsed JSON (read with ToRecord first; nullptr when it is not an
+// event).
+const Technique* TechniqueOf(const nlohmann::json& record);
 
 // "technique: ...\ndefence: ..." wrapped at `width` columns with `indent` before each line.
 std::string FormatTechnique(const Technique& t, std::string_view indent, std::size_t width = 96);

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
-#include "report/escape.h"
+#include "base/escape.h"
+#include "policy/names.h"
+#include "report/event_reader.h"
 
 namespace report {
 namespace {
@@ -15,21 +17,20 @@ constexpr const char* kCyan = "\x1b[36m";
 constexpr const char* kReset = "\x1b[0m";
 
 // No control byte, C1 control or bidi override from the record reaches the terminal.
-std::string Safe(std::string_view s) { return DisplayText(s); }
+std::string Safe(std::string_view s) { return base::DisplayText(s); }
 
 std::string Value(const nlohmann::json& v) {
   if (v.is_string()) return "\"" + Safe(v.get<std::string>()) + "\"";
-  if (v.is_object() && v.contains("resolved")) {
-    std::string raw = v.value("raw", "");
-    std::string resolved = v.value("resolved", "");
+  if (std::optional<PathArg> p = AsPathArg(v); p && p->resolved) {
+    const std::string raw = p->raw.value_or("");
     std::string shown = "\"" + Safe(raw) + "\"";
-    if (resolved != raw) shown += " -> " + Safe(resolved);
+    if (*p->resolved != raw) shown += " -> " + Safe(*p->resolved);
     return shown;
   }
-  if (v.is_object() && v.contains("family")) {
-    std::string addr = v.value("address", v.value("path", ""));
-    std::string text = Safe(v.value("family", "")) + " " + Safe(addr);
-    if (v.contains("port")) text += ":" + v["port"].dump();
+  if (std::optional<AddressArg> a = AsAddressArg(v); a && a->family) {
+    std::string addr = a->address.value_or(a->path.value_or(""));
+    std::string text = Safe(*a->family) + " " + Safe(addr);
+    if (a->port) text += fmt::format(":{}", *a->port);
     return "{" + text + "}";
   }
   return Safe(v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -41,68 +42,82 @@ std::string Paint(const LiveStyle& style, const char* color, const std::string& 
 
 }  // namespace
 
-bool LiveWants(const nlohmann::json& record, LiveFilter filter) {
-  std::string type = record.value("type", "");
-  if (type == "log_end" || type == "events_dropped") return type == "events_dropped";
+bool LiveWants(const Record& record, LiveFilter filter) {
+  if (std::holds_alternative<EventsDropped>(record)) return true;
+  const Event* e = AsEvent(record);
+  if (e == nullptr) return false;  // log_end; a refusal is the watcher's to report
   if (filter == LiveFilter::kAll) return true;
-  if (type == "escape_attempt" || type == "resource_limit_exceeded" || type == "timeout_exceeded") {
-    return true;
-  }
-  const nlohmann::json& d = record.value("decision", nlohmann::json::object());
-  std::string effective = d.value("would", d.value("action", ""));
-  return effective == "deny" || effective == "kill";
+  if (e->type == policy::EventType::kEscapeAttempt || IsLimit(*e)) return true;
+  return Effective(*e) != policy::Action::kAllow;
+}
+
+bool LiveWants(const nlohmann::json& record, LiveFilter filter) {
+  std::string why;
+  std::optional<Record> r = ToRecord(record, why);
+  return r && LiveWants(*r, filter);
 }
 
 std::string FormatLive(const nlohmann::json& record, const LiveStyle& style) {
-  if (!record.is_object()) return {};
-  std::string type = record.value("type", "");
-  if (type == "log_end") return {};
-  if (type == "events_dropped") {
+  std::string why;
+  std::optional<Record> r = ToRecord(record, why);
+  return r ? FormatLive(*r, style) : std::string();
+}
+
+namespace {
+
+std::string LifecycleLine(const Event& e) {
+  const LifecycleArgs args = LifecycleArgsOf(e);
+  if (e.type == policy::EventType::kProcessExec) {
+    return "exec " + Safe(args.exe) + " " +
+           Safe(nlohmann::json(args.argv).dump(-1, ' ', false,
+                                               nlohmann::json::error_handler_t::replace));
+  }
+  if (e.type == policy::EventType::kProcessStart) {
+    return fmt::format("{} started by {}", args.thread ? "thread" : "process", args.parent_pid);
+  }
+  return args.signal ? "killed by " + Safe(*args.signal)
+                     : fmt::format("exited with {}", args.exit_code.value_or(0));
+}
+
+}  // namespace
+
+std::string FormatLive(const Record& record, const LiveStyle& style) {
+  if (const auto* dropped = std::get_if<EventsDropped>(&record)) {
     return Paint(style, kYellow,
                  fmt::format("tracejail: {} event(s) dropped: this subscriber was too slow",
-                             record.value("count", 0)));
+                             dropped->count));
   }
-  std::string who = fmt::format("[{}]", record.value("pid", 0));
-  const nlohmann::json& args = record.value("args", nlohmann::json::object());
-  if (type == "process_start" || type == "process_exec" || type == "process_exit") {
-    std::string what;
-    if (type == "process_exec") {
-      what = "exec " + Safe(args.value("exe", "")) + " " +
-             Safe(args.value("argv", nlohmann::json::array()).dump());
-    } else if (type == "process_start") {
-      what = fmt::format("{} started by {}", args.value("thread", false) ? "thread" : "process",
-                         args.value("parent_pid", 0));
-    } else {
-      what = args.contains("signal") ? "killed by " + Safe(args.value("signal", ""))
-                                     : fmt::format("exited with {}", args.value("exit_code", 0));
-    }
-    return Paint(style, kCyan, who + " +++ " + what);
-  }
-  if (type == "resource_limit_exceeded" || type == "timeout_exceeded") {
+  const Event* event = AsEvent(record);
+  if (event == nullptr) return {};
+  const Event& e = *event;
+  std::string who = fmt::format("[{}]", e.pid);
+  if (IsLifecycle(e)) return Paint(style, kCyan, who + " +++ " + LifecycleLine(e));
+  if (IsLimit(e)) {
+    const LifecycleArgs args = LifecycleArgsOf(e);
     return Paint(style, kYellow,
-                 who + " !!! " + Safe(args.value("limit", "")) + " limit (" +
-                     Safe(args.value("configured", "")) + "): " + Safe(args.value("observed", "")));
+                 who + " !!! " + Safe(args.limit) + " limit (" + Safe(args.configured) +
+                     "): " + Safe(args.observed));
   }
-  std::string call = record.contains("syscall") ? record["syscall"].value("name", "?") : "?";
+  std::string call = e.syscall ? e.syscall->name : "?";
   std::string list;
-  for (const auto& [key, value] : args.items()) {
-    if (key == "envp") continue;  // long and rarely what one watches for
-    list += (list.empty() ? "" : ", ") + key + "=" + Value(value);
+  if (e.args.is_object()) {
+    for (const auto& [key, value] : e.args.items()) {
+      if (key == "envp") continue;  // long and rarely what one watches for
+      list += (list.empty() ? "" : ", ") + Safe(key) + "=" + Value(value);
+    }
   }
-  const nlohmann::json& d = record.value("decision", nlohmann::json::object());
-  std::string action = d.value("action", "");
-  std::string would = d.value("would", "");
-  std::string verdict = action == "allow" && (would.empty() || would == "allow") ? "allowed"
-                        : action == "kill" || would == "kill"                    ? "KILLED"
-                                                                                 : "DENIED";
-  if (d.contains("errno") && verdict.starts_with("DENIED")) {
-    verdict += " " + Safe(d.value("errno", ""));
+  using policy::Action;
+  const bool would_allow = !e.would || *e.would == Action::kAllow;
+  std::string verdict = e.action == Action::kAllow && would_allow               ? "allowed"
+                        : e.action == Action::kKill || e.would == Action::kKill ? "KILLED"
+                                                                                : "DENIED";
+  if (e.error != 0 && verdict.starts_with("DENIED")) {
+    verdict += " " + Safe(policy::ErrnoName(e.error));
   }
-  if (!would.empty() && would != "allow") verdict += " (audit: allowed)";
+  if (!would_allow) verdict += " (audit: allowed)";
   std::string line = fmt::format("{} {}({}) = {}", who, Safe(call), list, verdict);
-  std::string rule = d.value("rule", "");
-  if (!rule.empty()) line += "  <- " + Safe(rule);
-  const char* color = type == "escape_attempt"                                    ? kMagenta
+  if (!e.rule.empty()) line += "  <- " + Safe(e.rule);
+  const char* color = e.type == policy::EventType::kEscapeAttempt                 ? kMagenta
                       : verdict.starts_with("DEN") || verdict.starts_with("KILL") ? kRed
                                                                                   : kDim;
   return Paint(style, color, line);

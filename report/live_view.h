@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "report/record.h"
+
 namespace report {
 
 enum class LiveFilter { kAll, kDenied };
@@ -19,11 +21,15 @@ struct LiveStyle {
 };
 
 // Whether `record` belongs in the view under `filter`.
-bool LiveWants(const nlohmann::json& record, LiveFilter filter);
+bool LiveWants(const Record& record, LiveFilter filter);
 
 // One line (no newline) for an event record; empty for records the view does not show
 // (log_end). Tracee strings in records are already escaped; control characters are escaped
 // again here, so a hostile record cannot drive the terminal.
+std::string FormatLive(const Record& record, const LiveStyle& style);
+// The same for a record as parsed JSON (read with ToRecord first: nothing for one that is not
+// a record).
+bool LiveWants(const nlohmann::json& record, LiveFilter filter);
 std::string FormatLive(const nlohmann::json& record, const LiveStyle& style);
 
 // The compact progress line for long runs: "tracejail: 12345 decisions, 3 denied, 2 processes".

@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "report/escape.h"
+#include "base/escape.h"
 
 namespace report {
 
@@ -29,7 +29,7 @@ std::optional<std::string> OutputFile::Open(const std::string& path, mode_t mode
     shown_ = "standard output";
     return std::nullopt;
   }
-  shown_ = EscapeBytes(path);
+  shown_ = base::EscapeBytes(path);
   fd_ = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd_ < 0) return Fail(errno);
   struct stat st {};

@@ -7,8 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "base/escape.h"
 #include "report/analysis.h"
-#include "report/escape.h"
 #include "report/explain.h"
 #include "report/json_text.h"
 
@@ -17,7 +17,7 @@ namespace {
 
 std::string Html(std::string_view raw) {
   // Controls and bidi overrides would still reorder or hide text on the page.
-  const std::string s = DisplayText(raw);
+  const std::string s = base::DisplayText(raw);
   std::string out;
   for (char c : s) {
     switch (c) {

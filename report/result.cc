@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "report/escape.h"
+#include "base/escape.h"
 
 namespace report {
 namespace {
@@ -15,7 +15,7 @@ constexpr std::array<std::string_view, 7> kStatusNames{
     "timed_out", "limit_exceeded", "internal_error"};
 
 nlohmann::json OutputJson(const CapturedOutput& o) {
-  return {{"text", EscapeText(o.text)}, {"bytes", o.bytes}, {"truncated", o.truncated}};
+  return {{"text", base::EscapeText(o.text)}, {"bytes", o.bytes}, {"truncated", o.truncated}};
 }
 
 std::string Signame(int sig) {
@@ -36,7 +36,7 @@ nlohmann::json ToJson(const ExecutionResult& r) {
   nlohmann::json j;
   j["execution_id"] = r.execution_id;
   nlohmann::json cmd = nlohmann::json::array();
-  for (const auto& a : r.command) cmd.push_back(EscapeBytes(a));
+  for (const auto& a : r.command) cmd.push_back(base::EscapeBytes(a));
   j["command"] = cmd;
   j["policy"] = r.policy;
   j["mode"] = r.mode;
@@ -55,7 +55,7 @@ nlohmann::json ToJson(const ExecutionResult& r) {
   j["syscalls"] = {{"flagged", r.syscalls_flagged}, {"denied", r.syscalls_denied}};
   j["events"] = r.events;
   if (!r.events_file.empty()) {
-    j["events_file"] = EscapeBytes(r.events_file);
+    j["events_file"] = base::EscapeBytes(r.events_file);
     j["event_records"] = r.event_records;
     j["events_lost"] = r.events_lost;
     if (!r.events_final_hash.empty()) {
@@ -93,7 +93,8 @@ std::string Summary(const ExecutionResult& r) {
                        r.syscalls_denied > 0 ? " (run with --events FILE for details)" : "");
   } else {
     out += fmt::format("tracejail: {} flagged syscalls, {} denied, {} events in {}{}\n",
-                       r.syscalls_flagged, r.syscalls_denied, r.events, EscapeBytes(r.events_file),
+                       r.syscalls_flagged, r.syscalls_denied, r.events,
+                       base::EscapeBytes(r.events_file),
                        r.event_records < r.events && r.events_lost == 0
                            ? fmt::format(" ({} records: repeats folded)", r.event_records)
                            : "");

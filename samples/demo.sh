@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # demo.sh BUILD_DIR: runs each sample under tracejail's default level (standard) and shows what
 # the program printed, each call tracejail denied as it happened (--live=denied), and tracejail's
-# own summary. Uses tracejail's tools only. Exits non-zero if a run failed inside tracejail or
+# own summary. Uses tracejail's tools only (and python3's json module to read their JSON). Exits non-zero if a run failed inside tracejail or
 # a sample that must be stopped was not, so CTest runs it too (the `demo` test).
 set -uo pipefail
 build=${1:?usage: demo.sh BUILD_DIR}
@@ -16,6 +16,16 @@ if [[ -t 1 ]]; then
 fi
 failures=0
 
+# field NAME: the top-level NAME of the JSON document on stdin (a list: its length), or nothing.
+field() {
+  python3 -c 'import json, sys
+try:
+    v = json.load(sys.stdin).get(sys.argv[1], "")
+except (ValueError, AttributeError):
+    v = ""
+print(len(v) if isinstance(v, list) else v)' "$1" 2>/dev/null
+}
+
 # run TITLE EXPECT -- COMMAND...: EXPECT is "denies" when tracejail must deny or kill something,
 # "allows" when it must deny nothing.
 run() {
@@ -27,10 +37,12 @@ run() {
   local status=${PIPESTATUS[0]}
   sed 's/^/  ! /' "$work/stderr"
   echo "  exit status: $status"
-  local verdict
-  verdict=$(grep -o '"status": *"[a-z_]*"' "$work/result.json" 2>/dev/null | head -1)
-  local denied=0
-  grep -q '"action":"\(deny\|kill\)"' "$work/events.jsonl" 2>/dev/null && denied=1
+  # The result's status and the report's denials, read with a JSON parser from tracejail's own
+  # documented outputs (docs/reports.md): never by matching the events file's text.
+  local verdict denials denied=0
+  verdict=$(field status <"$work/result.json")
+  denials=$("$tj" report "$work/events.jsonl" --format json 2>/dev/null | field denials)
+  [[ $denials =~ ^[0-9]+$ && $denials -gt 0 ]] && denied=1
   if [[ $verdict == *internal_error* || -z $verdict ]]; then
     echo "  DEMO FAILURE: the run failed inside tracejail ($verdict)"
     failures=$((failures + 1))

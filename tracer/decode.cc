@@ -20,9 +20,9 @@
 
 #include <fmt/format.h>
 
+#include "base/escape.h"
 #include "policy/names.h"
 #include "policy/policy.h"
-#include "report/escape.h"
 #include "syscalls/pin_layout.h"
 #include "syscalls/xlat.h"
 #include "tracer/sockaddr.h"
@@ -861,7 +861,7 @@ void DecodePaths(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, T
       bool write = (pa.access & (Access::kWrite | Access::kCreate)) != Access::kNone;
       out.request.primitive = write ? Primitive::kProcessVmWrite : Primitive::kProcessVmRead;
       out.note = fmt::format("{} process memory through {}", write ? "writes" : "reads",
-                             report::EscapeBytes(pa.path));
+                             base::EscapeBytes(pa.path));
       if (!ctx.ProcPidInTree(ProcPidOf(pa.path))) out.outside.pids.push_back(ProcPidOf(pa.path));
     } else if (p.resolved.magic_pid != 0 && !ctx.ProcPidInTree(p.resolved.magic_pid)) {
       out.outside.pids.push_back(p.resolved.magic_pid);
@@ -875,7 +875,7 @@ void DecodePaths(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, T
       out.request.primitive =
           IsPrivateProcEntry(pa.path) ? Primitive::kProcessVmRead : Primitive::kProcessOutside;
       out.note = fmt::format("{} belongs to a process outside the traced tree",
-                             report::EscapeBytes(pa.path));
+                             base::EscapeBytes(pa.path));
     }
     // Another session's terminal: writing to it, reading what its user types, changing its size
     // (SIGWINCH to its foreground job): only pseudo-terminals the tree made are its own.
@@ -981,7 +981,7 @@ namespace {
 
 nlohmann::json RenderList(const StringList& list) {
   nlohmann::json arr = nlohmann::json::array();
-  for (const auto& s : list.items) arr.push_back(report::EscapeBytes(s));
+  for (const auto& s : list.items) arr.push_back(base::EscapeBytes(s));
   if (list.truncated || list.fault) {
     arr.push_back(list.fault ? "...(unreadable)" : "...(truncated)");
   }
@@ -1024,7 +1024,7 @@ nlohmann::json RenderArgs(const DecodedCall& call, TraceeContext& ctx) {
       case Role::kFdPath:
         if (call.request.path_count > 0) {
           j[key] = {{"fd", AsInt(v)},
-                    {"resolved", report::EscapeBytes(call.paths[0].resolved.path)},
+                    {"resolved", base::EscapeBytes(call.paths[0].resolved.path)},
                     {"access", policy::AccessNames(call.request.paths[0].access)}};
         } else {
           j[key] = AsInt(v);
@@ -1033,8 +1033,8 @@ nlohmann::json RenderArgs(const DecodedCall& call, TraceeContext& ctx) {
       case Role::kPath: {
         if (path_n < call.request.path_count) {
           const DecodedPath& p = call.paths[static_cast<std::size_t>(path_n)];
-          j[key] = {{"raw", report::EscapeBytes(p.raw)},
-                    {"resolved", report::EscapeBytes(p.resolved.path)},
+          j[key] = {{"raw", base::EscapeBytes(p.raw)},
+                    {"resolved", base::EscapeBytes(p.resolved.path)},
                     {"access", policy::AccessNames(
                                    call.request.paths[static_cast<std::size_t>(path_n)].access)}};
         } else {
@@ -1049,8 +1049,7 @@ nlohmann::json RenderArgs(const DecodedCall& call, TraceeContext& ctx) {
         if (st == StringStatus::kFault) {
           j[key] = fmt::format("{:#x}", v);
         } else {
-          j[key] =
-              report::EscapeBytes(s) + (st == StringStatus::kTruncated ? "...(truncated)" : "");
+          j[key] = base::EscapeBytes(s) + (st == StringStatus::kTruncated ? "...(truncated)" : "");
         }
         break;
       }

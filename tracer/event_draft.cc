@@ -10,8 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "base/escape.h"
 #include "policy/names.h"
-#include "report/escape.h"
 #include "syscalls/pin_layout.h"
 #include "syscalls/xlat.h"
 
@@ -226,7 +226,7 @@ std::string LoaderRefusedMessage(const std::string& program, const std::string& 
   return fmt::format(
       "the dynamic loader was asked to run {} ({}), which the policy does not let "
       "execute; its process is killed before it runs",
-      report::EscapeBytes(program), report::EscapeBytes(path));
+      base::EscapeBytes(program), base::EscapeBytes(path));
 }
 
 std::string ExecRaceMessage(const std::string& exe, const std::string& expected,
@@ -235,8 +235,7 @@ std::string ExecRaceMessage(const std::string& exe, const std::string& expected,
       "the kernel executed {} instead of {}, the file tracejail checked{}: a "
       "symlink or directory changed between the check and the exec; the process "
       "is killed before its first instruction",
-      exe, report::EscapeBytes(expected),
-      expected_opened ? "" : " (which could not be opened then)");
+      exe, base::EscapeBytes(expected), expected_opened ? "" : " (which could not be opened then)");
 }
 
 std::string BindRaceMessage(const std::string& path, bool removed) {
@@ -244,7 +243,7 @@ std::string BindRaceMessage(const std::string& path, bool removed) {
       "bind made the socket file of {} somewhere other than the directory "
       "tracejail checked: a symlink or directory changed between the check and "
       "the bind; the process is killed, and the socket file {}",
-      report::EscapeBytes(path), removed ? "was removed" : "could not be found again to remove");
+      base::EscapeBytes(path), removed ? "was removed" : "could not be found again to remove");
 }
 
 std::string ConnectRaceMessage(const std::string& path, bool expected_opened) {
@@ -252,7 +251,7 @@ std::string ConnectRaceMessage(const std::string& path, bool expected_opened) {
       "connect reached another unix socket than {}, the one tracejail "
       "checked{}: a symlink or directory changed between the check and the "
       "connect; disconnected, the call fails with ECONNREFUSED",
-      report::EscapeBytes(path), expected_opened ? "" : " (which could not be opened then)");
+      base::EscapeBytes(path), expected_opened ? "" : " (which could not be opened then)");
 }
 
 std::string PinRegionMessage(const std::string& why) {
@@ -267,7 +266,7 @@ std::string AnchorSymlinkMessage(std::string_view call, std::string_view checked
   return fmt::format(
       "{} on {}: a symlink appeared in {} between tracejail's check and "
       "the call; the call fails with ELOOP",
-      call, checked, report::EscapeBytes(opened));
+      call, checked, base::EscapeBytes(opened));
 }
 
 std::string AnchorLostMessage(std::string_view call, std::string_view checked,
@@ -286,7 +285,7 @@ std::string BindDirLostNote(const std::string& checked_dir, int err) {
   return fmt::format(
       "{} cannot be opened again without following a symlink ({}): the "
       "bind would not be made where it was checked",
-      report::EscapeBytes(checked_dir), policy::ErrnoName(err));
+      base::EscapeBytes(checked_dir), policy::ErrnoName(err));
 }
 
 std::string FdUnsharedGuard(bool cwd) {
@@ -311,8 +310,8 @@ std::string FdRaceNote(bool cwd, int fd, const std::string& decided,
   return fmt::format(
       "{} named {} when the call was checked and {} once every task sharing the descriptor "
       "table was held: another task changed it between the check and the call",
-      cwd ? "the working directory" : fmt::format("descriptor {}", fd),
-      report::EscapeBytes(decided), now ? report::EscapeBytes(*now) : std::string("nothing"));
+      cwd ? "the working directory" : fmt::format("descriptor {}", fd), base::EscapeBytes(decided),
+      now ? base::EscapeBytes(*now) : std::string("nothing"));
 }
 
 }  // namespace tracer

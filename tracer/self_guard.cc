@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "report/escape.h"
+#include "base/escape.h"
 
 namespace tracer {
 namespace {
@@ -45,7 +45,7 @@ ProcessLookup ProcessLookup::Live() {
     std::ifstream in(fmt::format("/proc/{}/comm", pid));
     std::string name;
     std::getline(in, name);
-    return report::EscapeBytes(name);
+    return base::EscapeBytes(name);
   };
   return l;
 }

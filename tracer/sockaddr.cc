@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "report/escape.h"
+#include "base/escape.h"
 #include "syscalls/xlat.h"
 
 namespace tracer {
@@ -66,7 +66,7 @@ std::string AddressText(const policy::SocketAddress& addr) {
       return fmt::format("[{}]:{}", buf, addr.port);
     case AF_UNIX:
       if (addr.unnamed) return "unix:(unnamed)";
-      return (addr.abstract ? "unix:@" : "unix:") + report::EscapeBytes(addr.unix_path);
+      return (addr.abstract ? "unix:@" : "unix:") + base::EscapeBytes(addr.unix_path);
     default:
       return xlat::SocketFamily(static_cast<std::uint64_t>(addr.family));
   }
@@ -84,9 +84,9 @@ nlohmann::json AddressJson(const policy::SocketAddress& addr) {
     if (addr.unnamed) {
       j["unnamed"] = true;
     } else if (addr.abstract) {
-      j["abstract"] = report::EscapeBytes(addr.unix_path);
+      j["abstract"] = base::EscapeBytes(addr.unix_path);
     } else {
-      j["path"] = report::EscapeBytes(addr.unix_path);
+      j["path"] = base::EscapeBytes(addr.unix_path);
     }
   }
   return j;

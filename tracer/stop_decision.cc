@@ -8,8 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "base/escape.h"
 #include "policy/names.h"
-#include "report/escape.h"
 #include "syscalls/numbers.h"
 #include "tracer/sockaddr.h"
 
@@ -121,8 +121,7 @@ CallVerdict DecideCall(DecodedCall& call, const policy::Policy& policy, const Ca
   if (!facts.protected_hit.empty()) {
     v.decision = policy::Decision{policy::Action::kDeny, EACCES, policy::EventType::kEscapeAttempt,
                                   policy::Severity::kHigh, kOutputRule};
-    call.note =
-        fmt::format("{} is tracejail's own output", report::EscapeBytes(facts.protected_hit));
+    call.note = fmt::format("{} is tracejail's own output", base::EscapeBytes(facts.protected_hit));
   }
   // tracejail and its ancestors are out of reach whatever the mode or level (self_guard.h).
   if (!facts.self_guard.empty()) {
@@ -139,7 +138,7 @@ std::string CallMessage(const SyscallRow& row, const DecodedCall& call,
   std::string message = fmt::format("{} {}", row.name, policy::Name(decision.action));
   for (int i = 0; i < call.request.path_count; ++i) {
     const auto& p = call.request.paths[static_cast<std::size_t>(i)];
-    message += fmt::format(" {} ({})", report::EscapeBytes(p.path), policy::AccessNames(p.access));
+    message += fmt::format(" {} ({})", base::EscapeBytes(p.path), policy::AccessNames(p.access));
   }
   if (call.addr) message += " " + AddressText(*call.addr);
   if (call.request.primitive != policy::Primitive::kNone) {

@@ -30,7 +30,7 @@
 
 #include <fmt/format.h>
 
-#include "report/escape.h"
+#include "base/escape.h"
 #include "syscalls/numbers.h"
 #include "syscalls/xlat.h"
 #include "tracer/borrow_fd.h"
@@ -859,7 +859,7 @@ bool Supervisor::Prepare(Tracee& t, DecodedCall& call, const RawStop& stop, poli
   }
   if (row->kind == Kind::kExec) {
     t.pending_argv.clear();
-    for (const auto& a : call.argv.items) t.pending_argv.push_back(report::EscapeBytes(a));
+    for (const auto& a : call.argv.items) t.pending_argv.push_back(base::EscapeBytes(a));
   }
   if (d.action == policy::Action::kAllow && mode_ == Mode::kEnforce && row->kind == Kind::kNet &&
       row->verb == policy::NetVerb::kConnect && call.addr && call.addr->family == AF_UNIX &&

@@ -22,7 +22,7 @@
 
 #include <fmt/format.h>
 
-#include "report/escape.h"
+#include "base/escape.h"
 #include "tracer/borrow_fd.h"
 #include "tracer/decode.h"
 #include "tracer/monotonic.h"
@@ -172,9 +172,9 @@ bool Supervisor::StartAnchored(Tracee& t, DecodedCall& call, AnchorPlan plan, Pi
   a->via_seccomp = policy_.syscall_rules.empty() &&
                    policy_.syscall_default.action == policy::SyscallAction::kAllow;
   a->name = std::string(call.row->name);
-  a->checked = report::EscapeBytes(call.request.path_count > 0 ? call.request.paths[0].path
-                                   : call.addr                 ? call.addr->unix_path
-                                                               : std::string());
+  a->checked = base::EscapeBytes(call.request.path_count > 0 ? call.request.paths[0].path
+                                 : call.addr                 ? call.addr->unix_path
+                                                             : std::string());
   t.anchored = std::move(a);
   t.inject = Tracee::Inject::kAnchored;
   call.pinned = true;

@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "report/escape.h"
+#include "base/escape.h"
 #include "tracer/self_guard.h"
 
 namespace tracer {
@@ -57,8 +57,8 @@ const std::string& TraceeTable::ExeOf(Tracee& t) {
   if (t.exe.empty()) {
     char buf[4096];
     ssize_t n = readlink(fmt::format("/proc/{}/exe", t.tid).c_str(), buf, sizeof buf);
-    t.exe = report::EscapeBytes(n < 0 ? std::string("?")
-                                      : std::string(buf, static_cast<std::size_t>(n)));
+    t.exe =
+        base::EscapeBytes(n < 0 ? std::string("?") : std::string(buf, static_cast<std::size_t>(n)));
   }
   return t.exe;
 }

@@ -10,11 +10,11 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "report/escape.h"
+#include "base/escape.h"
 
 namespace {
 
-using report::EscapeBytes;
+using base::EscapeBytes;
 
 std::string B(const char* s, std::size_t n) { return std::string(s, n); }
 
@@ -93,7 +93,7 @@ std::optional<std::string> Unescape(std::string_view s) {
 }
 
 void CheckWellFormed(const std::string& input) {
-  std::string out = EscapeBytes(input);
+  std::string out = base::EscapeBytes(input);
   std::vector<char32_t> cps;
   CAPTURE(out);
   REQUIRE(DecodeUtf8(out, cps));
@@ -168,7 +168,7 @@ TEST_CASE("EscapeBytes: known inputs", "[escape]") {
   };
   for (const auto& c : cases) {
     CAPTURE(c.in);
-    CHECK(EscapeBytes(c.in) == c.out);
+    CHECK(base::EscapeBytes(c.in) == c.out);
     CheckWellFormed(c.in);
   }
 }
@@ -177,7 +177,7 @@ TEST_CASE("EscapeBytes: every single byte and every byte pair", "[escape]") {
   std::set<std::string> outputs;
   for (int a = 0; a < 256; ++a) {
     std::string in(1, static_cast<char>(a));
-    std::string out = EscapeBytes(in);
+    std::string out = base::EscapeBytes(in);
     if (a >= 0x20 && a < 0x7f && a != '\\') {
       CHECK(out == in);
     } else {
@@ -194,7 +194,7 @@ TEST_CASE("EscapeBytes: every single byte and every byte pair", "[escape]") {
   for (int a = 0; a < 256; ++a) {
     for (int b = 0; b < 256; ++b) {
       std::string in{static_cast<char>(a), static_cast<char>(b)};
-      std::string out = EscapeBytes(in);
+      std::string out = base::EscapeBytes(in);
       pair_outputs.insert(out);
       ++pairs;
       if (Unescape(out) != in) FAIL("pair " << a << "," << b << " does not round-trip: " << out);
@@ -246,7 +246,7 @@ TEST_CASE("EscapeBytes: injective on tricky inputs", "[escape]") {
   for (const auto& in : inputs) {
     CAPTURE(in);
     CheckWellFormed(in);
-    outputs.insert(EscapeBytes(in));
+    outputs.insert(base::EscapeBytes(in));
   }
   std::set<std::string> distinct(inputs.begin(), inputs.end());
   CHECK(outputs.size() == distinct.size());
@@ -266,7 +266,7 @@ TEST_CASE("EscapeBytes: random byte strings give valid, reversible output", "[es
     for (int k = 0; k < n; ++k) {
       in += static_cast<char>(i % 2 == 0 ? byte(rng) : kBiased[biased(rng)]);
     }
-    std::string out = EscapeBytes(in);
+    std::string out = base::EscapeBytes(in);
     std::vector<char32_t> cps;
     if (!DecodeUtf8(out, cps)) FAIL("invalid UTF-8 for input #" << i);
     for (char32_t cp : cps) {
@@ -287,7 +287,7 @@ TEST_CASE("JsonForDisplay: bidi and C1 and DEL become u-escapes of the same JSON
                               "c\x7f"
                               "d\x1b"},
                              {"access", {"read"}}}}}}}};
-  std::string shown = report::JsonForDisplay(tip);
+  std::string shown = base::JsonForDisplay(tip);
   CHECK(shown.find("\xe2\x80\xae") == std::string::npos);
   CHECK(shown.find("\xc2\x9b") == std::string::npos);
   CHECK(shown.find('\x7f') == std::string::npos);
@@ -295,21 +295,21 @@ TEST_CASE("JsonForDisplay: bidi and C1 and DEL become u-escapes of the same JSON
   CHECK(shown.find("\\u202e") != std::string::npos);
   CHECK(nlohmann::json::parse(shown) == tip);  // pastes as the same value
   // Ordinary UTF-8 stays readable.
-  CHECK(report::JsonForDisplay(nlohmann::json("/home/jos\xc3\xa9")) == "\"/home/jos\xc3\xa9\"");
+  CHECK(base::JsonForDisplay(nlohmann::json("/home/jos\xc3\xa9")) == "\"/home/jos\xc3\xa9\"");
 }
 
 TEST_CASE("DisplayText: keeps text and backslashes and shows controls", "[escape]") {
-  CHECK(report::DisplayText("plain /path with spaces") == "plain /path with spaces");
+  CHECK(base::DisplayText("plain /path with spaces") == "plain /path with spaces");
   // The writer's own escapes pass through unchanged (no doubled backslashes).
-  CHECK(report::DisplayText("a\\x1bb\\\\c") == "a\\x1bb\\\\c");
-  CHECK(report::DisplayText("caf\xc3\xa9 \xe6\x97\xa5") == "caf\xc3\xa9 \xe6\x97\xa5");
-  CHECK(report::DisplayText("a\x1b[31mb") == "a\\x1b[31mb");
-  CHECK(report::DisplayText("line\nbreak\ttab\x7f") == "line\\x0abreak\\x09tab\\x7f");
-  CHECK(report::DisplayText("\xe2\x80\xae"
-                            "evil") == "\\u{202e}evil");  // bidi override
-  CHECK(report::DisplayText("\xc2\x9b"
-                            "2J") == "\\u{009b}2J");       // C1 CSI
-  CHECK(report::DisplayText("\xff\xc3") == "\\xff\\xc3");  // not UTF-8
+  CHECK(base::DisplayText("a\\x1bb\\\\c") == "a\\x1bb\\\\c");
+  CHECK(base::DisplayText("caf\xc3\xa9 \xe6\x97\xa5") == "caf\xc3\xa9 \xe6\x97\xa5");
+  CHECK(base::DisplayText("a\x1b[31mb") == "a\\x1b[31mb");
+  CHECK(base::DisplayText("line\nbreak\ttab\x7f") == "line\\x0abreak\\x09tab\\x7f");
+  CHECK(base::DisplayText("\xe2\x80\xae"
+                          "evil") == "\\u{202e}evil");  // bidi override
+  CHECK(base::DisplayText("\xc2\x9b"
+                          "2J") == "\\u{009b}2J");       // C1 CSI
+  CHECK(base::DisplayText("\xff\xc3") == "\\xff\\xc3");  // not UTF-8
 }
 
 TEST_CASE("DisplayText: random bytes give valid UTF-8 with no control character",
@@ -318,9 +318,9 @@ TEST_CASE("DisplayText: random bytes give valid UTF-8 with no control character"
   for (int i = 0; i < 20000; ++i) {
     std::string bytes(rng() % 24, '\0');
     for (char& c : bytes) c = static_cast<char>(rng());
-    std::string shown = report::DisplayText(bytes);
-    CAPTURE(report::EscapeBytes(bytes));
-    CHECK(report::EscapeBytes(shown) ==
+    std::string shown = base::DisplayText(bytes);
+    CAPTURE(base::EscapeBytes(bytes));
+    CHECK(base::EscapeBytes(shown) ==
           [&] {  // valid UTF-8 without controls: EscapeBytes changes only backslashes
             std::string doubled;
             for (char c : shown) doubled += c == '\\' ? std::string("\\\\") : std::string(1, c);

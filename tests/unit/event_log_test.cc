@@ -21,6 +21,7 @@
 #include "report/event.h"
 #include "report/event_log.h"
 #include "report/hash_chain.h"
+#include "temp_file.h"
 
 namespace {
 
@@ -30,26 +31,8 @@ using policy::EventType;
 using policy::Severity;
 using report::Event;
 
-// A unique temporary file path, removed on scope exit.
-struct TempFile {
-  std::string path;
-  TempFile() {
-    char tmpl[] = "/tmp/tj_events_XXXXXX";
-    int fd = mkstemp(tmpl);
-    REQUIRE(fd >= 0);
-    close(fd);
-    path = tmpl;
-  }
-  ~TempFile() { std::remove(path.c_str()); }
-};
-
-std::vector<std::string> ReadLines(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::vector<std::string> lines;
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(line);
-  return lines;
-}
+using tjtest::ReadLines;
+using tjtest::TempFile;
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

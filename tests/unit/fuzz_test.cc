@@ -39,15 +39,15 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "base/escape.h"
 #include "base/path.h"
 #include "fakes.h"
-#include "policy/learn.h"
 #include "policy/loader.h"
 #include "policy/presets.h"
 #include "report/analysis.h"
-#include "report/escape.h"
 #include "report/event_reader.h"
 #include "report/hash_chain.h"
+#include "report/learn.h"
 #include "report/live_view.h"
 #include "syscalls/table.h"
 #include "syscalls/xlat.h"
@@ -154,7 +154,7 @@ void RunEveryConsumer(const std::string& text) {
   (void)report::RenderStatsText(report::AggregateRuns({{"fuzz", a}}));
   std::istringstream again(text);
   (void)report::VerifyChain(again);
-  policy::Learner learner;
+  report::Learner learner;
   learner.AddRun(read.records, policy::DefaultVariables());
   (void)learner.Draft({});
   for (const json& r : read.records) {
@@ -337,7 +337,7 @@ bool Report(const Problems& p, std::string_view what, std::uint64_t seed, int ro
 }
 
 std::string Shown(std::string_view bytes) {
-  std::string s = report::EscapeBytes(bytes.substr(0, 80));
+  std::string s = base::EscapeBytes(bytes.substr(0, 80));
   if (bytes.size() > 80) s += fmt::format("...({} bytes)", bytes.size());
   return s;
 }
@@ -453,7 +453,7 @@ tracer::StringList ModelStringArray(const FakeMemory& mem, std::uint64_t addr) {
 
 json RenderedList(const tracer::StringList& list) {
   json arr = json::array();
-  for (const auto& s : list.items) arr.push_back(report::EscapeBytes(s));
+  for (const auto& s : list.items) arr.push_back(base::EscapeBytes(s));
   if (list.fault) {
     arr.push_back("...(unreadable)");
   } else if (list.truncated) {
@@ -1335,7 +1335,7 @@ void CheckDecoded(const syscalls::SyscallRow& row, const Args& a, FakeContext& c
           FUZZ_EXPECT(p,
                       r.is_object() &&
                           r.value("raw", json()) ==
-                              report::EscapeBytes(out.paths[static_cast<std::size_t>(path_n)].raw),
+                              base::EscapeBytes(out.paths[static_cast<std::size_t>(path_n)].raw),
                       "{}: {}", key, r.dump(-1, ' ', false, json::error_handler_t::replace));
         } else {
           FUZZ_EXPECT(p, r == hex, "{} not decoded: {}", key,
@@ -1348,7 +1348,7 @@ void CheckDecoded(const syscalls::SyscallRow& row, const Args& a, FakeContext& c
             v == 0 ? ModelString{StringStatus::kFault, {}} : ModelCString(mem, v, tracer::kMaxPath);
         json want = m.status == StringStatus::kFault
                         ? json(hex)
-                        : json(report::EscapeBytes(m.bytes) +
+                        : json(base::EscapeBytes(m.bytes) +
                                (m.status == StringStatus::kTruncated ? "...(truncated)" : ""));
         FUZZ_EXPECT(p, r == want, "{}: {} (model {})", key,
                     r.dump(-1, ' ', false, json::error_handler_t::replace).substr(0, 100),
@@ -1587,7 +1587,7 @@ TEST_CASE("fuzz: decoders: sockaddrs of every family and length parse as their b
         std::string_view key = unnamed ? "unnamed" : abstract ? "abstract" : "path";
         FUZZ_EXPECT(p, j.size() == 2 && j.contains(key), "{}", j.dump());
         if (!unnamed)
-          FUZZ_EXPECT(p, j[std::string(key)] == report::EscapeBytes(path), "{}", j.dump());
+          FUZZ_EXPECT(p, j[std::string(key)] == base::EscapeBytes(path), "{}", j.dump());
       } else {
         FUZZ_EXPECT(p, j.size() == 1, "{}", j.dump());
       }
@@ -1924,7 +1924,7 @@ TEST_CASE("fuzz: decoders: escaped tracee bytes are clean UTF-8 and reversible",
     std::string bytes = HostileBytes(rng, rng() % 200);
     if (rng() % 4 == 0) bytes += std::string(1 + rng() % 3, '\0');
     Problems p;
-    std::string e = report::EscapeBytes(bytes);
+    std::string e = base::EscapeBytes(bytes);
     FUZZ_EXPECT(p, CleanText(e), "{}", Shown(e));
     for (auto d : kDangerous)
       FUZZ_EXPECT(p, e.find(d) == std::string::npos, "kept a dangerous character");

@@ -1,4 +1,4 @@
-// policy/learn.h: audit-mode tips become a draft policy that extends the base; run-specific
+// report/learn.h: audit-mode tips become a draft policy that extends the base; run-specific
 // directories become variables, temporary names become globs, many reads in one directory become
 // "dir/**" (writes never), escapes are listed but never allowed, and drafts merge.
 #include <map>
@@ -13,16 +13,16 @@
 
 #include "base/path.h"
 #include "policy/glob.h"
-#include "policy/learn.h"
 #include "policy/loader.h"
 #include "policy/names.h"
+#include "report/learn.h"
 
 namespace {
 
 using json = nlohmann::json;
-using policy::GlobTemporaryName;
-using policy::Learner;
-using policy::LearnOptions;
+using report::GlobTemporaryName;
+using report::Learner;
+using report::LearnOptions;
 
 // The run variables of learn: WORKDIR and TMPDIR are both the run's private work dir.
 const policy::Variables kRunVars{{"WORKDIR", "/tmp/tracejail-AbC123"},

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace report {
+namespace base {
 
 // Keeps printable ASCII and well-formed UTF-8 except control and bidi-override characters;
 // writes every other byte as \xHH and a backslash as "\\". The result is valid UTF-8 with no
@@ -27,4 +27,4 @@ std::string DisplayText(std::string_view text);
 // pastes as the same JSON.
 std::string JsonForDisplay(const nlohmann::json& value);
 
-}  // namespace report
+}  // namespace base

@@ -1,4 +1,4 @@
-#include "policy/learn.h"
+#include "report/learn.h"
 
 #include <algorithm>
 #include <array>
@@ -8,11 +8,16 @@
 #include <fmt/format.h>
 
 #include "policy/glob.h"
+#include "report/event_reader.h"
 
-namespace policy {
+namespace report {
 namespace {
 
 using json = nlohmann::json;
+using policy::EscapeGlob;
+using policy::HasWildcard;
+using policy::UnescapeGlob;
+using policy::Variables;
 
 // Prefixes that tools put before a random part: tempfile, autoconf, gcc, pip, multiprocessing.
 constexpr std::array<std::string_view, 9> kTempPrefixes{
@@ -102,10 +107,8 @@ std::string Substitute(const std::string& path, const Variables& vars) {
   return EscapeGlob(path);
 }
 
-std::string Example(const json& event) {
-  std::string msg = event.value("message", "");
-  std::string exe = event.value("exe", "");
-  return exe.empty() ? msg : msg + " by " + exe;
+std::string Example(const Event& event) {
+  return event.exe.empty() ? event.message : event.message + " by " + event.exe;
 }
 
 std::string Parent(const std::string& p) {
@@ -165,52 +168,49 @@ void Learner::AddNet(const json& rule, std::uint64_t count, int run, const std::
 }
 
 void Learner::AddRun(const std::vector<json>& events, const Variables& run_vars) {
-  int run = runs_++;
-  for (const auto& e : events) {
-    if (!e.is_object() || !e.contains("tip") || !e["tip"].is_object()) continue;
-    const json& decision = e.value("decision", json::object());
-    std::string effective = decision.value("would", decision.value("action", ""));
-    if (effective != "deny" && effective != "kill") continue;  // only what the base refused
-    const json& tip = e["tip"];
-    std::string example = Example(e);
-    if (tip.contains("files")) {
-      for (const auto& r : tip["files"].value("rules", json::array())) {
-        // A tip names its path as the pattern of exactly that path (EscapeGlob). One that is not
-        // such a pattern is not learnt: what it would allow cannot be told, and a rule missing
-        // from a draft shows up as a denial, where a rule too wide would not show up at all.
-        auto path = UnescapeGlob(r.value("path", ""));
-        if (!path) continue;
-        std::string pattern = GlobTemporaryName(Substitute(*path, run_vars));
-        for (const auto& a : r.value("access", json::array())) {
-          std::string kind = a.get<std::string>();
-          if (kind == "create" && existing_dir && existing_dir(*path)) continue;
-          AddFile(pattern, kind, 1, run, example);
-        }
-      }
+  BeginRun(run_vars);
+  for (const auto& record : events) {
+    std::string why;
+    std::optional<Record> r = ToRecord(record, why);
+    if (const Event* e = r ? AsEvent(*r) : nullptr) Add(*e);
+  }
+}
+
+void Learner::BeginRun(const Variables& run_vars) {
+  run_ = runs_++;
+  run_vars_ = run_vars;
+}
+
+void Learner::Add(const Event& e) {
+  if (run_ < 0 || !e.tip.is_object()) return;
+  if (Effective(e) == policy::Action::kAllow) return;  // only what the base refused
+  const int run = run_;
+  const Tip tip = TipOf(e);
+  const std::string example = Example(e);
+  for (const TipFileRule& r : tip.files) {
+    // A tip names its path as the pattern of exactly that path (EscapeGlob). One that is not
+    // such a pattern is not learnt: what it would allow cannot be told, and a rule missing
+    // from a draft shows up as a denial, where a rule too wide would not show up at all.
+    auto path = UnescapeGlob(r.path);
+    if (!path) continue;
+    std::string pattern = GlobTemporaryName(Substitute(*path, run_vars_));
+    for (const std::string& kind : r.access) {
+      if (kind == "create" && existing_dir && existing_dir(*path)) continue;
+      AddFile(pattern, kind, 1, run, example);
     }
-    if (tip.contains("network")) {
-      for (const auto& r : tip["network"].value("rules", json::array())) AddNet(r, 1, run, example);
-      for (const auto& f : tip["network"].value("families", json::array())) {
-        families_.insert(f.get<std::string>());
-      }
-    }
-    if (tip.contains("syscalls")) {
-      for (const auto& r : tip["syscalls"].value("rules", json::array())) {
-        for (const auto& name : r.value("names", json::array())) {
-          Seen& seen = syscalls_[name.get<std::string>()];
-          ++seen.count;
-          seen.runs.insert(run);
-          if (seen.example.empty()) seen.example = example;
-        }
-      }
-    }
-    if (tip.contains("escapes")) {
-      for (const auto& [name, verdict] : tip["escapes"].items()) {
-        std::string note = name + ": " + example;
-        if (std::find(escape_notes_.begin(), escape_notes_.end(), note) == escape_notes_.end()) {
-          escape_notes_.push_back(note);
-        }
-      }
+  }
+  for (const json& r : tip.network_rules) AddNet(r, 1, run, example);
+  for (const std::string& f : tip.families) families_.insert(f);
+  for (const std::string& name : tip.syscalls) {
+    Seen& seen = syscalls_[name];
+    ++seen.count;
+    seen.runs.insert(run);
+    if (seen.example.empty()) seen.example = example;
+  }
+  for (const std::string& name : tip.escapes) {
+    std::string note = name + ": " + example;
+    if (std::find(escape_notes_.begin(), escape_notes_.end(), note) == escape_notes_.end()) {
+      escape_notes_.push_back(note);
     }
   }
 }
@@ -358,4 +358,4 @@ json Learner::Draft(const LearnOptions& o) const {
   return draft;
 }
 
-}  // namespace policy
+}  // namespace report

@@ -27,8 +27,9 @@
 #include <vector>
 
 #include "policy/loader.h"
+#include "report/event.h"
 
-namespace policy {
+namespace report {
 
 struct LearnOptions {
   std::string base = "standard";  // what the draft extends (preset or file)
@@ -39,8 +40,13 @@ struct LearnOptions {
 
 class Learner {
  public:
-  // One audit-mode run: its events, and the variables of that run (its own WORKDIR).
-  void AddRun(const std::vector<nlohmann::json>& events, const Variables& run_vars);
+  // One audit-mode run at a time: BeginRun with the variables of that run (its own WORKDIR),
+  // then Add each of its events, as they are read.
+  void BeginRun(const policy::Variables& run_vars);
+  void Add(const Event& event);
+  // A whole run of records as parsed JSON (tests, tools): each read with ToRecord first; one
+  // that is not an event record is left out.
+  void AddRun(const std::vector<nlohmann::json>& events, const policy::Variables& run_vars);
   // A draft written earlier (tracejail policy merge): its rules count as observations.
   void AddDraft(const nlohmann::json& draft);
 
@@ -64,6 +70,8 @@ class Learner {
   void AddNet(const nlohmann::json& rule, std::uint64_t count, int run, const std::string& example);
 
   int runs_ = 0;
+  int run_ = -1;  // the run Add counts for (BeginRun)
+  policy::Variables run_vars_;
   // pattern -> access kind -> seen
   std::map<std::string, std::map<std::string, Seen>> files_;
   std::map<std::string, Seen> net_;       // rule JSON (without notes) -> seen
@@ -76,4 +84,4 @@ class Learner {
 // it), each name's temporary-looking part replaced by "*"; variables and wildcards stay.
 std::string GlobTemporaryName(const std::string& pattern);
 
-}  // namespace policy
+}  // namespace report

@@ -1,9 +1,9 @@
-#include "report/escape.h"
+#include "base/escape.h"
 
 #include <array>
 #include <cstdint>
 
-namespace report {
+namespace base {
 namespace {
 
 constexpr std::array<char, 16> kHex{'0', '1', '2', '3', '4', '5', '6', '7',
@@ -138,4 +138,4 @@ std::string Escape(std::string_view bytes, bool keep_lines) {
 
 }  // namespace
 
-}  // namespace report
+}  // namespace base
