@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "base/escape.h"
 #include "cli/exit_codes.h"
 #include "cli/run_plan.h"
 #include "cli/run_prepare.h"
@@ -180,7 +181,13 @@ void Finish(const RunArgs& args, PreparedRun& run, Execution& ran, RunOutcome& o
     Error("internal error: " + result.internal_error +
           "; the process tree was killed and the run's outcome is unknown");
   }
-  if (result.killed_by_policy) Error("the process tree was killed by policy");
+  if (result.killed_by_policy) {
+    const std::optional<report::DenialNote>& by = exec.killed_by;
+    Error(!by ? "the process tree was killed by policy"
+              : fmt::format("the process tree was killed by policy: {}{}",
+                            base::DisplayText(by->message),
+                            by->rule.empty() ? "" : "  <- " + base::DisplayText(by->rule)));
+  }
   if (result.timed_out) Error("the process tree was killed: wall-clock timeout");
   if (!args.result_file.empty()) {
     // A command name or output that is not UTF-8 is written with U+FFFD, never an abort.

@@ -73,6 +73,15 @@ nlohmann::json ToJson(const ExecutionResult& r) {
   j["limits_hit"] = r.limits_hit.is_null() ? nlohmann::json::array() : r.limits_hit;
   if (!r.warnings.empty()) j["warnings"] = r.warnings;
   if (!r.stream.is_null()) j["stream"] = r.stream;
+  auto note = [](const DenialNote& d) {
+    return nlohmann::json{
+        {"message", d.message}, {"rule", d.rule}, {"action", d.action}, {"tip", d.tip}};
+  };
+  if (!r.first_denials.empty()) {
+    nlohmann::json& list = j["first_denials"] = nlohmann::json::array();
+    for (const DenialNote& d : r.first_denials) list.push_back(note(d));
+  }
+  if (r.killed_by) j["killed_by"] = note(*r.killed_by);
   return j;
 }
 
@@ -88,9 +97,11 @@ std::string Summary(const ExecutionResult& r) {
       static_cast<double>(r.peak_memory_bytes.value_or(r.peak_rss_bytes)) / (1024.0 * 1024.0),
       r.processes);
   if (r.events_file.empty()) {
-    out += fmt::format("tracejail: {} flagged syscalls, {} denied{}\n", r.syscalls_flagged,
-                       r.syscalls_denied,
-                       r.syscalls_denied > 0 ? " (run with --events FILE for details)" : "");
+    out += fmt::format(
+        "tracejail: {} flagged syscalls, {} denied{}\n", r.syscalls_flagged, r.syscalls_denied,
+        r.syscalls_denied > 0 && r.first_denials.empty() ? " (run with --events FILE for details)"
+        : r.syscalls_denied > 0                          ? ":"
+                                                         : "");
   } else {
     out += fmt::format("tracejail: {} flagged syscalls, {} denied, {} events in {}{}\n",
                        r.syscalls_flagged, r.syscalls_denied, r.events,
@@ -102,6 +113,19 @@ std::string Summary(const ExecutionResult& r) {
       out += fmt::format("tracejail: {} event(s) LOST: the events file is incomplete\n",
                          r.events_lost);
     }
+  }
+  for (const DenialNote& d : r.first_denials) {
+    out += fmt::format("tracejail:   {}{}\n", base::DisplayText(d.message),
+                       d.rule.empty() ? "" : "  <- " + base::DisplayText(d.rule));
+    if (!d.tip.is_null()) {
+      out += fmt::format("tracejail:     to allow it, add to the policy: {}\n",
+                         base::JsonForDisplay(d.tip));
+    }
+  }
+  if (r.syscalls_denied > r.first_denials.size() && !r.first_denials.empty()) {
+    out +=
+        fmt::format("tracejail:   ... and {} more{}\n", r.syscalls_denied - r.first_denials.size(),
+                    r.events_file.empty() ? " (run with --events FILE to see them all)" : "");
   }
   if (r.limits_hit.is_array()) {
     for (const auto& hit : r.limits_hit) {

@@ -28,6 +28,17 @@ struct CapturedOutput {
   bool truncated = false;
 };
 
+// One of the first denials of a run, for the summary and the result: what was asked (the event's
+// message: call, verdict, object), the rule, and the policy fragment that would allow it.
+struct DenialNote {
+  std::string message;  // tracee strings escaped (as in the event)
+  std::string rule;
+  std::string action;  // "deny", "kill", or in audit mode what enforce would have done
+  nlohmann::json tip;  // null when there is none
+};
+// How many denials the result and the summary name (the events file has them all).
+inline constexpr std::size_t kFirstDenials = 3;
+
 struct ExecutionResult {
   std::string execution_id;  // 32 hex digits, random
   std::vector<std::string> command;
@@ -58,6 +69,8 @@ struct ExecutionResult {
   nlohmann::json limits;      // configured limits {"cpu": "2s", ...}; null when not recorded
   nlohmann::json layers;      // [{"layer", "state", "detail"}]: which isolation was active
   nlohmann::json limits_hit;  // [{"limit", "observed"}]
+  std::vector<DenialNote> first_denials;  // at most kFirstDenials, in the order they happened
+  std::optional<DenialNote> killed_by;    // kKilledByPolicy: the call whose kill rule ended it
   std::vector<std::string> warnings;
   // --stream: {"endpoint", "subscribers", "unauthenticated", "refused_full"}; null without one.
   nlohmann::json stream;

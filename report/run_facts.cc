@@ -36,6 +36,8 @@ void FillResult(const RunFacts& r, bool spawn_failed, const ResourceUsage& usage
   if (r.term_signal == 0 && !spawn_failed && r.internal_error.empty()) {
     exec.exit_code = r.exit_code;
   }
+  exec.first_denials = r.first_denials;
+  exec.killed_by = r.killed_by;
   exec.status = StatusOf(r, spawn_failed);
   if (!r.internal_error.empty()) exec.error = r.internal_error;
 }

@@ -35,6 +35,8 @@ struct RunFacts {
   // was killed and the run's outcome is unknown. Empty: no such failure.
   std::string internal_error;
   int interrupted = 0;  // the first SIGINT/SIGTERM/SIGHUP/SIGQUIT tracejail received, or 0
+  std::vector<DenialNote> first_denials;  // the first kFirstDenials denials, kills included
+  std::optional<DenialNote> killed_by;    // the call whose kill rule ended the tree
 };
 
 // Times of the whole run: wall clock, and the tree's CPU and largest process (RUSAGE_CHILDREN

@@ -1456,7 +1456,19 @@ void Supervisor::Enforce(Tracee& t, const policy::Decision& d, bool counted, Enf
 void Supervisor::Record(Tracee& t, const policy::Decision& d, nlohmann::json tip,
                         const DecodedCall* call, long nr, std::uint32_t arch,
                         const std::uint64_t* raw, std::string message, bool live_only) {
-  if (d.action != policy::Action::kAllow && RecordsAsAudit(mode_, d)) ++result_.denied;
+  const bool audit = RecordsAsAudit(mode_, d);
+  if (d.action != policy::Action::kAllow) {
+    if (audit) ++result_.denied;  // in enforce mode, Enforce counts it
+    // The first few, for the summary (with or without an events file), and the kill's cause.
+    if (result_.first_denials.size() < report::kFirstDenials) {
+      std::string action(policy::Name(d.action));
+      result_.first_denials.push_back(
+          {message, std::string(d.rule), audit ? "would " + action : action, tip});
+    }
+    if (d.action == policy::Action::kKill && !audit && !result_.killed_by) {
+      result_.killed_by = report::DenialNote{message, std::string(d.rule), "kill", tip};
+    }
+  }
   if (sink_ == nullptr) return;
   nlohmann::json args;
   if (call != nullptr) {

@@ -179,3 +179,31 @@ TEST_CASE("a protocol rule tells UDP from TCP on the same address", "[network]")
   CHECK(refused.out == "FAILED EACCES\n");
   CHECK_FALSE(tcp.Received());
 }
+
+TEST_CASE("the summary names the first denials and a pasteable tip without an events file",
+          "[files][summary]") {
+  harness::TempDir dir;
+  std::string secret = dir.File("secret.txt", "x");
+  auto r = Run({Sample("open_file"), secret},
+               {.tracejail_args = {"--policy", DenyReadPolicy(dir, secret)},
+                .events = false,
+                .summary = true});
+  CHECK(r.status == 1);
+  CHECK(r.err.find(fmt::format("openat deny {} (read)", secret)) != std::string::npos);
+  CHECK(r.err.find("  <- ") != std::string::npos);
+  CHECK(r.err.find(fmt::format("to allow it, add to the policy: "
+                               "{{\"files\":{{\"rules\":[{{\"access\":[\"read\"],"
+                               "\"action\":\"allow\",\"path\":\"{}\"}}]}}}}",
+                               secret)) != std::string::npos);
+  CHECK(r.err.find("run with --events FILE for details") == std::string::npos);
+}
+
+TEST_CASE("a kill by policy names the call that caused it", "[kill][summary]") {
+  harness::TempDir dir;
+  std::string secret = dir.File("secret.txt", "x");
+  auto r = Run({"/bin/sh", "-c", fmt::format("{} {}; echo survived", Sample("open_file"), secret)},
+               {.tracejail_args = {"--policy", DenyReadPolicy(dir, secret, "kill")}});
+  CHECK(r.status == 122);
+  CHECK(r.err.find(fmt::format("killed by policy: openat kill {} (read)", secret)) !=
+        std::string::npos);
+}

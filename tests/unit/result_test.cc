@@ -287,3 +287,32 @@ TEST_CASE("result: the summary says how the run ended and what was lost", "[resu
   r.events_lost = 0;
   CHECK(report::Summary(r).find("(30 records: repeats folded)") != std::string::npos);
 }
+
+TEST_CASE("result: the summary names the first denials with their rule and a tip", "[result]") {
+  report::ExecutionResult r;
+  r.status = report::RunStatus::kOk;
+  r.exit_code = 0;
+  r.syscalls_flagged = 20;
+  r.syscalls_denied = 5;
+  json tip = {
+      {"files", {{"rules", json::array({{{"path", "/etc/shadow"}, {"action", "allow"}}})}}}};
+  r.first_denials = {{"openat deny /etc/shadow (read)", "standard:9#/files/rules/0", "deny", tip},
+                     {"connect deny 10.0.0.5:4444\x1b[2J", "standard:network", "deny", nullptr}};
+  std::string s = report::Summary(r);
+  CHECK(s.find("20 flagged syscalls, 5 denied:\n") != std::string::npos);
+  CHECK(s.find("tracejail:   openat deny /etc/shadow (read)  <- standard:9#/files/rules/0\n") !=
+        std::string::npos);
+  CHECK(s.find("to allow it, add to the policy: {\"files\":{\"rules\":[{\"action\":\"allow\","
+               "\"path\":\"/etc/shadow\"}]}}") != std::string::npos);
+  CHECK(s.find("connect deny 10.0.0.5:4444\\x1b[2J  <- standard:network\n") != std::string::npos);
+  CHECK(s.find('\x1b') == std::string::npos);  // a hostile message cannot drive the terminal
+  CHECK(s.find("... and 3 more (run with --events FILE to see them all)") != std::string::npos);
+  json j = report::ToJson(r);
+  REQUIRE(j["first_denials"].size() == 2);
+  CHECK(j["first_denials"][0]["tip"] == tip);
+  CHECK(j["first_denials"][1]["tip"].is_null());
+  CHECK_FALSE(j.contains("killed_by"));
+  r.killed_by = r.first_denials[0];
+  r.killed_by->action = "kill";
+  CHECK(report::ToJson(r)["killed_by"]["action"] == "kill");
+}
