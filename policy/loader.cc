@@ -922,8 +922,21 @@ Policy FailClosedBase() {
   return p;
 }
 
+// ${ROOT_HOME}: root's home as another user's, derived from ${HOME} when the caller did not set
+// it. When the caller is root with HOME=/root, a rule for other users' homes must not tie with
+// the caller's own-home rule (and deny it).
+Variables WithDerived(const Variables& vars) {
+  Variables all = vars;
+  if (!all.contains("ROOT_HOME")) {
+    auto home = all.find("HOME");
+    all["ROOT_HOME"] = home != all.end() && home->second == "/root" ? "/nonexistent/root" : "/root";
+  }
+  return all;
+}
+
 Policy Load(std::string_view text, const std::string& origin, const std::string& base_dir,
-            const std::string& key, const Variables& vars) {
+            const std::string& key, const Variables& given) {
+  const Variables vars = WithDerived(given);
   LoadState st{vars, {}};
   Policy p = FailClosedBase();
   LoadInto(text, origin, base_dir, key, st, p);
@@ -945,7 +958,7 @@ Variables DefaultVariables() {
   const char* tmp = std::getenv("TMPDIR");
   vars["TMPDIR"] = tmp && tmp[0] == '/' ? base::NormalizePath(tmp) : "/tmp";
   vars["COMMAND"] = "/nonexistent/command";
-  return vars;
+  return WithDerived(vars);
 }
 
 Policy LoadPolicyText(std::string_view text, std::string_view origin, const Variables& vars) {

@@ -173,7 +173,7 @@ constexpr std::string_view kStandard = R"json({
       {"id": "secrets", "path": "/etc/sudoers", "access": ["read", "write"], "action": "deny"},
       {"id": "secrets", "path": "/etc/sudoers.d", "access": ["read", "write"], "action": "deny"},
       {"id": "secrets", "path": "/etc/ssh/ssh_host_*key*", "access": ["read"], "action": "deny"},
-      {"id": "other-users", "path": "/root", "access": ["read"], "action": "deny"},
+      {"id": "other-users", "path": "${ROOT_HOME}", "access": ["read"], "action": "deny"},
       {"id": "other-users", "path": "/home/*", "access": ["read"], "action": "deny"},
       {"id": "own-home", "path": "${HOME}", "access": ["read"], "action": "allow"},
       {"id": "secrets", "path": "${HOME}/.ssh", "access": ["read"], "action": "deny"},

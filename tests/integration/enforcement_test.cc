@@ -1,5 +1,8 @@
 // Decisions take effect: denied calls fail with the policy's errno and never reach their
 // target; allowed calls behave as without tracejail; every denial is an event with its rule.
+#include <stdlib.h>
+#include <unistd.h>
+
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
 
@@ -206,4 +209,23 @@ TEST_CASE("a kill by policy names the call that caused it", "[kill][summary]") {
   CHECK(r.status == 122);
   CHECK(r.err.find(fmt::format("killed by policy: openat kill {} (read)", secret)) !=
         std::string::npos);
+}
+
+TEST_CASE("as root with HOME=/root standard lets the command read root's own home",
+          "[files][home]") {
+  const char* home = std::getenv("HOME");
+  if (geteuid() != 0 || home == nullptr || std::string(home) != "/root") {
+    harness::Skip("needs root with HOME=/root (the case git hit: ~/.gitconfig denied)");
+    return;
+  }
+  char name[] = "/root/.tracejail-own-home-XXXXXX";
+  int fd = mkstemp(name);
+  REQUIRE(fd >= 0);
+  REQUIRE(write(fd, "mine\n", 5) == 5);
+  close(fd);
+  auto r = Run({"/bin/cat", name});
+  unlink(name);
+  CHECK(r.status == 0);
+  CHECK(r.out == "mine\n");
+  CHECK(r.Events("permission_denied", "openat").empty());
 }

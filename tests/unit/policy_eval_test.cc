@@ -830,3 +830,36 @@ TEST_CASE("Tip: unix socket paths and abstract names with metacharacters are esc
     }
   }
 }
+
+// As root (HOME=/root), root's home is the caller's own: standard's "other users' homes" rule
+// must not tie with its own-home rule and deny it (git could not read ~/.gitconfig).
+TEST_CASE("Evaluate: standard lets root read its own home and still denies other homes",
+          "[policy][evaluate][presets]") {
+  struct Case {
+    const char* home;
+    const char* path;
+    policy::Action expected;
+  };
+  const Case cases[] = {
+      {"/root", "/root/.gitconfig", policy::Action::kAllow},
+      {"/root", "/root/.ssh/id_ed25519", policy::Action::kDeny},  // secrets stay secret
+      {"/root", "/home/alice/notes", policy::Action::kDeny},
+      {"/home/alice", "/root/.gitconfig", policy::Action::kDeny},
+      {"/home/alice", "/home/alice/notes", policy::Action::kAllow},
+      {"/home/alice", "/home/bob/notes", policy::Action::kDeny},
+  };
+  const char* saved = std::getenv("HOME");
+  const std::string saved_home = saved ? saved : "";
+  for (const Case& c : cases) {
+    CAPTURE(c.home, c.path);
+    REQUIRE(setenv("HOME", c.home, 1) == 0);
+    auto p = policy::LoadPreset("standard", policy::DefaultVariables());
+    REQUIRE(p);
+    CHECK(p->Evaluate(PathRequest(c.path, policy::Access::kRead)).action == c.expected);
+  }
+  if (saved) {
+    setenv("HOME", saved_home.c_str(), 1);
+  } else {
+    unsetenv("HOME");
+  }
+}
