@@ -1,10 +1,14 @@
 #include "report/live_view.h"
 
+#include <algorithm>
+#include <vector>
+
 #include <fmt/format.h>
 
 #include "base/escape.h"
 #include "policy/names.h"
 #include "report/event_reader.h"
+#include "syscalls/table.h"
 
 namespace report {
 namespace {
@@ -101,9 +105,24 @@ std::string FormatLive(const Record& record, const LiveStyle& style) {
   std::string call = e.syscall ? e.syscall->name : "?";
   std::string list;
   if (e.args.is_object()) {
-    for (const auto& [key, value] : e.args.items()) {
-      if (key == "envp") continue;  // long and rarely what one watches for
+    // In the call's own argument order (the syscall table's), as strace shows them; names the
+    // table does not know (a record from elsewhere) follow in the record's order.
+    auto add = [&list](const std::string& key, const nlohmann::json& value) {
+      if (key == "envp") return;  // long and rarely what one watches for
       list += (list.empty() ? "" : ", ") + Safe(key) + "=" + Value(value);
+    };
+    std::vector<std::string_view> shown;
+    if (const syscalls::SyscallRow* row =
+            e.syscall ? syscalls::FindRow(e.syscall->name) : nullptr) {
+      for (const syscalls::Arg& arg : row->args) {
+        auto it = arg.name.empty() ? e.args.end() : e.args.find(std::string(arg.name));
+        if (it == e.args.end()) continue;
+        add(it.key(), *it);
+        shown.push_back(arg.name);
+      }
+    }
+    for (const auto& [key, value] : e.args.items()) {
+      if (std::find(shown.begin(), shown.end(), key) == shown.end()) add(key, value);
     }
   }
   using policy::Action;
