@@ -119,6 +119,7 @@ void CloseLog(const RunArgs& args, PreparedRun& run, tracer::RunResult& result,
   report::EventLog& log = *run.log;
   report::LogEnd outcome;
   outcome.run_status = std::string(report::Name(exec.status));
+  outcome.policy = run.policy->name;
   outcome.capabilities =
       run.spec.sandbox.restrict_caps
           ? report::Capabilities{.names = policy::CapNames(run.spec.sandbox.keep_caps)}

@@ -119,6 +119,7 @@ void Analyzer::Add(const Record& record) {
   Analysis& a = s_->a;
   if (const auto* end = std::get_if<LogEnd>(&record)) {
     if (end->capabilities) a.capabilities = CapabilitiesText(*end->capabilities);
+    if (end->policy) a.policy = *end->policy;
     return;
   }
   const Event* event = AsEvent(record);
@@ -137,6 +138,7 @@ void Analyzer::Add(const Record& record) {
   ++a.records;
   a.occurrences += n;
   a.by_type[type] += n;
+  if (!a.started && e.time > 0) a.started = e.time;
   if (a.timeline.size() < kMaxTimeline) {
     a.timeline.push_back({e.time, e.pid, type, severity, e.message});
   }
@@ -154,6 +156,9 @@ void Analyzer::Add(const Record& record) {
     for (const auto& arg : args.argv) line += " " + arg;
     a.processes[pid].pid = pid;
     a.processes[pid].execs.push_back(line);
+    if (a.command.empty()) {
+      for (const auto& arg : args.argv) a.command += (a.command.empty() ? "" : " ") + arg;
+    }
     return;
   }
   if (e.type == EventType::kProcessExit) {

@@ -75,6 +75,9 @@ struct Analysis {
   // The capabilities the command held (from the log_end record): "CAP_CHOWN CAP_KILL", "none",
   // "inherited from the caller", or "" when the file does not say.
   std::string capabilities;
+  std::string command;            // the first program executed, with its argv ("" if none)
+  std::optional<double> started;  // the first record's time (seconds since the epoch)
+  std::string policy;             // the policy's name, from the log_end record ("" if absent)
 };
 
 // The timeline draws one mark per record; past this many a picture shows nothing more.
@@ -118,9 +121,9 @@ std::string TipForDisplay(const std::string& tip);
 void RenderText(const Analysis& a, std::string& out, const Spill& spill);
 std::string RenderText(const Analysis& a);
 // A self-contained page; `warning`, when not empty, is shown in red under the risk (a chain
-// that failed verification).
+// that failed verification); otherwise `integrity` ("hash chain intact (N records)"), when given.
 void RenderHtml(const Analysis& a, const std::string& title, const std::string& warning,
-                std::string& out, const Spill& spill);
+                std::string& out, const Spill& spill, const std::string& integrity = "");
 std::string RenderHtml(const Analysis& a, const std::string& title,
                        const std::string& warning = "");
 // SARIF 2.1.0, with `integrity` ("intact", "broken") as a run property.

@@ -58,6 +58,7 @@ constexpr Field kRecord[] = {
     {"internal_error", Type::kString},
     {"interrupted_by", Type::kString},
     {"capabilities", Type::kStringOrArray},
+    {"policy", Type::kString},
     // stream notices
     {"count", Type::kUnsigned},
 };

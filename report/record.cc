@@ -80,6 +80,7 @@ json ToJson(const LogEnd& r) {
   if (r.capabilities) {
     j["capabilities"] = r.capabilities->inherit ? json("inherit") : json(r.capabilities->names);
   }
+  if (r.policy) j["policy"] = *r.policy;
   if (!r.prev_hash.empty()) j["prev_hash"] = r.prev_hash;
   return j;
 }
@@ -118,6 +119,7 @@ std::string FromJson(const json& j, LogEnd& out) {
   OptionalString(r, "internal_error", end.internal_error);
   OptionalString(r, "interrupted_by", end.interrupted_by);
   ReadCapabilities(j, r, end);
+  OptionalString(r, "policy", end.policy);
   r.String("prev_hash", end.prev_hash);
   if (!r.ok()) return r.error();
   out = std::move(end);

@@ -37,6 +37,7 @@ struct LogEnd {
   std::optional<std::string> internal_error;
   std::optional<std::string> interrupted_by;  // "SIGTERM"
   std::optional<Capabilities> capabilities;
+  std::optional<std::string> policy;  // the policy's name (older files lack it)
   std::string prev_hash;
 };
 

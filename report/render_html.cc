@@ -2,6 +2,7 @@
 // string that came from the tracee goes through Html() (it was already escaped for terminals
 // when the event was written; HTML needs its own escaping on top).
 #include <algorithm>
+#include <ctime>
 #include <map>
 #include <set>
 
@@ -43,12 +44,39 @@ std::string Html(std::string_view raw) {
   return out;
 }
 
+// A mark's colour by severity (and lifecycle events': small and grey), also the legend's table.
+constexpr std::pair<std::string_view, std::string_view> kSeverityColors[] = {
+    {"critical", "#8e0000"}, {"high", "#d32f2f"}, {"medium", "#f57c00"},
+    {"low", "#fbc02d"},      {"info", "#607d8b"},
+};
+constexpr std::string_view kLifecycleColor = "#90a4ae";
+
 std::string SeverityColor(std::string_view severity) {
-  if (severity == "critical") return "#8e0000";
-  if (severity == "high") return "#d32f2f";
-  if (severity == "medium") return "#f57c00";
-  if (severity == "low") return "#fbc02d";
+  for (const auto& [name, color] : kSeverityColors) {
+    if (name == severity) return std::string(color);
+  }
   return "#607d8b";
+}
+
+// "2026-12-07T03:40:12.345Z" for a time in seconds since the epoch.
+std::string IsoTime(double t) {
+  const auto whole = static_cast<std::time_t>(t);
+  std::tm tm{};
+  if (gmtime_r(&whole, &tm) == nullptr) return fmt::format("{:.3f}", t);
+  const int ms = static_cast<int>((t - static_cast<double>(whole)) * 1000.0);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, std::clamp(ms, 0, 999));
+}
+
+// What the timeline's marks mean.
+std::string TimelineLegend() {
+  std::string out = "<p class=\"legend\">";
+  auto item = [&out](std::string_view color, std::string_view what) {
+    out += fmt::format("<span style=\"color:{}\">&#9679;</span> {} &nbsp; ", color, what);
+  };
+  item(kLifecycleColor, "process start, exec, exit");
+  for (const auto& [name, color] : kSeverityColors) item(color, name);
+  return out + "(one row per process; hover a mark for the event)</p>";
 }
 
 // A horizontal bar chart as inline SVG.
@@ -108,10 +136,10 @@ std::string Timeline(const Analysis& a) {
     bool lifecycle = e.type.starts_with("process_");
     svg += fmt::format(
         "<circle cx=\"{:.1f}\" cy=\"{}\" r=\"{}\" fill=\"{}\"><title>{}: {}</title></circle>", x, y,
-        lifecycle ? 3 : 6, lifecycle ? "#90a4ae" : SeverityColor(e.severity), Html(e.type),
-        Html(e.text));
+        lifecycle ? 3 : 6, lifecycle ? std::string(kLifecycleColor) : SeverityColor(e.severity),
+        Html(e.type), Html(e.text));
   }
-  return svg + "</svg>" + note;
+  return svg + "</svg>" + TimelineLegend() + note;
 }
 
 }  // namespace
@@ -123,7 +151,7 @@ std::string RenderHtml(const Analysis& a, const std::string& title, const std::s
 }
 
 void RenderHtml(const Analysis& a, const std::string& title, const std::string& warning,
-                std::string& out, const Spill& spill) {
+                std::string& out, const Spill& spill, const std::string& integrity) {
   out += fmt::format(
       "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<title>tracejail report: {}</title><style>"
@@ -134,8 +162,20 @@ void RenderHtml(const Analysis& a, const std::string& title, const std::string& 
       "table{{border-collapse:collapse;margin:.5em 0}} td,th{{border:1px solid #ddd;padding:.3em"
       " .6em;text-align:left;font-size:.9em}} code{{background:#f4f4f4;padding:0 .2em;"
       "word-break:break-all}} .escape{{color:#d32f2f;font-weight:bold}}</style></head><body>"
-      "<h1>tracejail report: {}</h1><p><span class=\"risk {}\">risk: {}</span></p><ul>",
-      Html(title), Html(title), Name(a.risk), Name(a.risk));
+      "<h1>tracejail report: {}</h1>",
+      Html(title), Html(title));
+  // What ran, when, under which policy (the first exec, the first record, log_end's policy).
+  out += "<table class=\"run\">";
+  auto row = [&out](std::string_view name, const std::string& value) {
+    if (!value.empty()) out += fmt::format("<tr><th>{}</th><td>{}</td></tr>", name, value);
+  };
+  row("command", a.command.empty() ? "" : "<code>" + Html(a.command) + "</code>");
+  row("started", a.started ? Html(IsoTime(*a.started)) : "");
+  row("policy", Html(a.policy));
+  row("events file", warning.empty() ? Html(integrity) : "");
+  out += "</table>";
+  out +=
+      fmt::format("<p><span class=\"risk {}\">risk: {}</span></p><ul>", Name(a.risk), Name(a.risk));
   for (const auto& r : a.reasons) out += "<li>" + Html(r) + "</li>";
   out += "</ul>";
   if (!a.capabilities.empty()) {
@@ -181,19 +221,19 @@ void RenderHtml(const Analysis& a, const std::string& title, const std::string& 
       }
     }
   }
-  out += "<table>";
   for (const auto& [heading, resources] :
        {std::pair{"Files</h2><table><tr><th>path</th><th>accesses</th>", &a.files},
         std::pair{"Endpoints</h2><table><tr><th>endpoint</th><th>calls</th>", &a.endpoints}}) {
-    out += fmt::format("</table><h2>{}<th>denied</th></tr>", heading);
+    out += fmt::format("<h2>{}<th>denied</th></tr>", heading);
     for (const auto& [name, use] : *resources) {
       out += fmt::format("<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>", Html(name),
                          Html(CountsText(use.kinds, "×")), use.denied);
       MaybeSpill(out, spill);
     }
+    out += "</table>";
   }
   out +=
-      "</table><h2>Processes</h2><table><tr><th>pid</th><th>parent</th><th>executed</th>"
+      "<h2>Processes</h2><table><tr><th>pid</th><th>parent</th><th>executed</th>"
       "<th>end</th></tr>";
   for (const auto& [pid, p] : a.processes) {
     std::string execs;

@@ -23,7 +23,8 @@ void Json(const ReportInput& in, std::string& out, const Spill& spill) {
 
 void Html(const ReportInput& in, std::string& out, const Spill& spill) {
   RenderHtml(in.analysis, in.title,
-             in.chain_ok ? "" : "The events file failed verification: " + in.integrity, out, spill);
+             in.chain_ok ? "" : "The events file failed verification: " + in.integrity, out, spill,
+             in.integrity);
 }
 
 void Sarif(const ReportInput& in, std::string& out, const Spill& spill) {

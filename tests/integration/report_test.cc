@@ -114,6 +114,11 @@ TEST_CASE("report: the HTML report is self-contained and escapes tracee text", "
   CHECK(html.out.find("href=") == std::string::npos);
   CHECK(html.out.find("risk: medium") != std::string::npos);
   CHECK(html.out.find("<svg class=\"timeline\"") != std::string::npos);
+  // The header: what ran, when, under which policy, and that the chain held.
+  CHECK(html.out.find("<tr><th>command</th><td><code>") != std::string::npos);
+  CHECK(html.out.find("<tr><th>started</th><td>20") != std::string::npos);
+  CHECK(html.out.find("<tr><th>policy</th><td>standard</td></tr>") != std::string::npos);
+  CHECK(html.out.find("<tr><th>events file</th><td>hash chain intact (") != std::string::npos);
 }
 
 TEST_CASE("report: SARIF 2.1.0 points each denial at the policy rule that fired", "[report]") {

@@ -151,6 +151,7 @@ TEST_CASE("records: every line the writer writes goes back to the same bytes", "
         outcome.internal_error = "waitpid failed";
         outcome.interrupted_by = "SIGTERM";
         outcome.capabilities = report::Capabilities{.names = {"CAP_CHOWN", "CAP_KILL"}};
+        outcome.policy = "standard";
         log.Close(outcome);
       }
       const std::vector<std::string> lines = ReadLines(file.path);
@@ -208,6 +209,7 @@ TEST_CASE("records: every kind goes to JSON and back", "[records]") {
   full.chain = "hmac-sha256";
   full.run_status = "ok";
   full.capabilities = report::Capabilities{.names = {}};
+  full.policy = "standard";
   for (const Record& r : {Record(old), Record(full), Record(report::EventsDropped{.count = 3}),
                           Record(report::Refused{.reason = "wrong token"})}) {
     const std::string line = Dump(report::ToJson(r));
@@ -220,6 +222,9 @@ TEST_CASE("records: every kind goes to JSON and back", "[records]") {
   REQUIRE(
       report::FromJson(json::parse(R"({"type":"log_end","records":2,"schema":1})"), read).empty());
   CHECK(std::get<report::LogEnd>(read).records == 2);
+  CHECK_FALSE(std::get<report::LogEnd>(read).policy.has_value());
+  CHECK_FALSE(report::FromJson(json::parse(R"({"type":"log_end","records":2,"policy":7})"), read)
+                  .empty());  // a policy that is not a name is refused
 }
 
 TEST_CASE("records: errno names go back to their numbers", "[records]") {

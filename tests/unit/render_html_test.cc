@@ -286,3 +286,36 @@ TEST_CASE("render_html: resources and processes and the timeline are all drawn",
   CHECK(html.find(">connect</text><rect x=\"180\" y=\"24\" width=\"108.0\"") != std::string::npos);
   CHECK(html.find("The timeline shows the first") == std::string::npos);
 }
+
+TEST_CASE("render_html: the header says what ran when under which policy and that the chain held",
+          "[render_html]") {
+  report::Analysis a;
+  a.command = "sh -c <b>x</b>";
+  a.started = 1796614812.25;  // 2026-12-07T03:40:12.250Z
+  a.policy = "standard";
+  a.timeline.push_back({1796614812.25, 7, "permission_denied", "medium", "openat deny /x"});
+  a.records = 1;
+  std::string html;
+  report::RenderHtml(a, "run.jsonl", "", html, {}, "hash chain intact (3 records)");
+  CHECK(CheckMarkup(html) == "");
+  CHECK(html.find("<tr><th>command</th><td><code>sh -c &lt;b&gt;x&lt;/b&gt;</code></td></tr>") !=
+        std::string::npos);
+  CHECK(html.find("<tr><th>started</th><td>2026-12-07T03:40:12.250Z</td></tr>") !=
+        std::string::npos);
+  CHECK(html.find("<tr><th>policy</th><td>standard</td></tr>") != std::string::npos);
+  CHECK(html.find("<tr><th>events file</th><td>hash chain intact (3 records)</td></tr>") !=
+        std::string::npos);
+  // The timeline says what its marks mean.
+  CHECK(html.find("<p class=\"legend\">") != std::string::npos);
+  CHECK(html.find("process start, exec, exit") != std::string::npos);
+  // No table without rows or headings (there was a stray empty one before Files).
+  CHECK(html.find("<table></table>") == std::string::npos);
+  CHECK(html.find("<table><h2>") == std::string::npos);
+  // A chain that failed is said in red instead, never as "intact".
+  std::string broken;
+  report::RenderHtml(a, "run.jsonl", "The events file failed verification: line 2", broken, {},
+                     "2 problems");
+  CHECK(broken.find("<tr><th>events file</th>") == std::string::npos);
+  CHECK(broken.find("<p class=\"escape\">The events file failed verification: line 2</p>") !=
+        std::string::npos);
+}
