@@ -118,7 +118,11 @@ std::string DescribePolicy(const Policy& p) {
   out += "\nIsolation layers:\n";
   out += fmt::format("  - environment: {}\n", iso.clean_environment ? "clean" : "inherited");
   out += fmt::format("  - work dir: {}\n",
-                     iso.private_workdir ? "private, removed afterwards" : "the current directory");
+                     iso.private_workdir
+                         ? "private (the command's TMPDIR), removed afterwards; the command "
+                           "starts in the current directory, which the file rules decide like "
+                           "any other"
+                         : "the current directory");
   out += fmt::format("  - namespaces: {}\n", ns.empty() ? "none" : ns);
   out += fmt::format("  - Landlock: {}\n",
                      iso.landlock ? "the file rules again, in the kernel" : "no");

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 
 #include "harness.h"
 
@@ -228,4 +230,25 @@ TEST_CASE("as root with HOME=/root standard lets the command read root's own hom
   CHECK(r.status == 0);
   CHECK(r.out == "mine\n");
   CHECK(r.Events("permission_denied", "openat").empty());
+}
+
+// README and `policy explain` say it: under standard the command starts in the caller's
+// directory and may read it but not change it; the summary names the rule that would allow it.
+TEST_CASE("under standard the current directory is readable not writable and the summary says how",
+          "[files][summary][cwd]") {
+  char tmpl[] = "tj-project-XXXXXX";  // in the test's own directory: not a temporary directory
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  const std::string project = std::filesystem::absolute(tmpl).string();
+  { std::ofstream(project + "/in.txt") << "source\n"; }
+  auto r = Run({"/bin/sh", "-c", "cat in.txt && echo built > out.txt"},
+               {.cwd = project, .events = false, .summary = true});
+  const bool created = std::filesystem::exists(project + "/out.txt");
+  std::filesystem::remove_all(project);
+  CHECK(r.out == "source\n");
+  CHECK(r.status != 0);
+  CHECK_FALSE(created);
+  CHECK(r.err.find(fmt::format("deny {}/out.txt", project)) != std::string::npos);
+  CHECK(r.err.find(fmt::format("\"path\":\"{}/out.txt\"", project)) != std::string::npos);
+  auto explain = harness::Tool({"policy", "explain", "standard"});
+  CHECK(explain.out.find("starts in the current directory") != std::string::npos);
 }
