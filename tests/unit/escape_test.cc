@@ -1,4 +1,4 @@
-// report/escape.h: EscapeBytes keeps printable ASCII and well-formed UTF-8, escapes everything
+// base/escape.h: EscapeBytes keeps printable ASCII and well-formed UTF-8, escapes everything
 // else as \xHH, doubles backslashes; the output is valid UTF-8 without terminal controls, and
 // distinct inputs give distinct outputs.
 #include <optional>
