@@ -25,8 +25,8 @@
 #include <string>
 #include <vector>
 
-#include "tracer/fs_anchor.h"
 #include "base/unique_fd.h"
+#include "tracer/fs_anchor.h"
 
 namespace tracer {
 
@@ -48,7 +48,7 @@ struct AnchoredCall {
   std::uint64_t slot = 0;   // the calling thread's pin slot
   std::vector<std::uint64_t> path_at, how_at;  // each anchor's openat2 arguments in the slot
   std::vector<int> fds;                        // the anchors open in the tracee
-  std::vector<base::UniqueFd> held;                  // tracejail's copies of them
+  std::vector<base::UniqueFd> held;            // tracejail's copies of them
   std::size_t closed = 0;                      // how many of `fds` are closed
   long long result = 0;                        // what the call returns
   bool via_seccomp = false;                    // the re-issued call is checked at its seccomp stop

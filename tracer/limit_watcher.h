@@ -14,11 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "base/unique_fd.h"
 #include "policy/limits.h"
 #include "tracer/cgroup.h"
 #include "tracer/event_draft.h"
 #include "tracer/tracee.h"
-#include "base/unique_fd.h"
 
 namespace tracer {
 

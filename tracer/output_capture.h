@@ -8,8 +8,8 @@
 #include <cstddef>
 #include <thread>
 
-#include "report/result.h"
 #include "base/unique_fd.h"
+#include "report/result.h"
 
 namespace tracer {
 

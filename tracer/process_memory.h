@@ -4,8 +4,8 @@
 
 #include <sys/types.h>
 
-#include "tracer/memory.h"
 #include "base/unique_fd.h"
+#include "tracer/memory.h"
 
 namespace tracer {
 

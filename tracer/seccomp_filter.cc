@@ -17,8 +17,8 @@
 
 #include <fmt/format.h>
 
-#include "syscalls/numbers.h"
 #include "base/unique_fd.h"
+#include "syscalls/numbers.h"
 
 namespace tracer {
 

@@ -13,11 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "base/unique_fd.h"
 #include "tracer/anchored_call.h"
 #include "tracer/exec_image.h"
 #include "tracer/pin.h"
 #include "tracer/process_memory.h"
-#include "base/unique_fd.h"
 
 namespace tracer {
 
