@@ -19,7 +19,7 @@ void Error(const std::string& msg) { std::fprintf(stderr, "tracejail: %s\n", msg
 
 std::optional<std::string> ReadKeyFile(const std::string& path, std::string& why) {
   constexpr std::size_t kMaxKey = 4096;
-  tracer::UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  base::UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   struct stat st {};
   if (!fd.valid() || fstat(fd.get(), &st) != 0) {
     why = fmt::format("{}: {}", report::EscapeBytes(path), std::strerror(errno));

@@ -41,7 +41,7 @@ namespace cli {
 namespace {
 
 namespace fs = std::filesystem;
-using tracer::UniqueFd;
+using base::UniqueFd;
 
 std::string RandomHex(std::size_t bytes) {
   std::string raw(bytes, '\0');

@@ -83,7 +83,7 @@ std::unique_ptr<StreamTokenFile> StreamTokenFile::Prepare(const std::string& pat
   }
   // A file that is there is the user's token; otherwise tracejail makes one. O_EXCL also fails
   // on a symlink, dangling or not, so nothing is written through one.
-  tracer::UniqueFd fd(
+  base::UniqueFd fd(
       open(t->path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd.valid() && errno == EEXIST && t->dir_.empty()) {
     std::optional<std::string> token = ReadStreamToken(t->path_, why);
