@@ -57,3 +57,29 @@ TEST_CASE("the environment is scrubbed", "[cli]") {
   CHECK(r.out.find("GIVEN=1\n") != std::string::npos);
   CHECK(r.out.find("PATH=/usr/local/bin:/usr/bin:/bin\n") != std::string::npos);
 }
+
+TEST_CASE("run --env takes one value so -- ends the options and the command keeps its own",
+          "[cli]") {
+  auto r = Run({"/bin/sh", "-c", "echo \"$A\""}, {.tracejail_args = {"--env", "A=1"}});
+  CHECK(r.status == 0);
+  CHECK(r.out == "1\n");
+  CHECK(r.err.empty());
+
+  // Every repeatable option, each given twice, then the command and its flags.
+  setenv("TRACEJAIL_TEST_KEPT", "kept", 1);
+  setenv("TRACEJAIL_TEST_KEPT2", "kept2", 1);
+  r = Run({"/bin/sh", "-c", "echo \"$A $B $TRACEJAIL_TEST_KEPT $TRACEJAIL_TEST_KEPT2\""},
+          {.tracejail_args = {"--env", "A=1", "--env", "B=2", "--keep-env", "TRACEJAIL_TEST_KEPT",
+                              "--keep-env", "TRACEJAIL_TEST_KEPT2", "--cap-drop", "ALL",
+                              "--cap-add", "CHOWN", "--cap-add", "KILL"}});
+  unsetenv("TRACEJAIL_TEST_KEPT");
+  unsetenv("TRACEJAIL_TEST_KEPT2");
+  CHECK(r.status == 0);
+  CHECK(r.out == "1 2 kept kept2\n");
+}
+
+TEST_CASE("run --env without -- still takes one value and the command follows", "[cli]") {
+  auto r = harness::Tool({"run", "--no-summary", "--env", "A=1", "/usr/bin/printenv", "A"});
+  CHECK(r.status == 0);
+  CHECK(r.out == "1\n");
+}
