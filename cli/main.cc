@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "base/version.h"
 #include "cli/exec_command.h"
 #include "cli/exit_codes.h"
 #include "cli/learn_command.h"
@@ -52,7 +53,7 @@ int main(int argc, char** argv) {
   tracer::RaiseOwnFileLimit();
   CLI::App app{"tracejail: run a program under a syscall-tracing supervisor"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "tracejail 0.1.0");
+  app.set_version_flag("-V,--version", fmt::format("tracejail {}", base::kVersion));
 
   cli::RunArgs run;
   CLI::App* run_cmd = app.add_subcommand("run", "run a command under the policy");

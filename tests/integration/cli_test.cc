@@ -83,3 +83,12 @@ TEST_CASE("run --env without -- still takes one value and the command follows", 
   CHECK(r.status == 0);
   CHECK(r.out == "1\n");
 }
+
+TEST_CASE("the version flags -V and --version print the project version", "[cli]") {
+  for (const char* flag : {"-V", "--version"}) {
+    INFO(flag);
+    auto r = harness::Tool({flag});
+    CHECK(r.status == 0);
+    CHECK(r.out == "tracejail " TRACEJAIL_VERSION "\n");
+  }
+}
