@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -11,11 +12,25 @@
 #include <fmt/format.h>
 
 #include "base/unique_fd.h"
+#include "policy/json_positions.h"
 #include "report/escape.h"
 
 namespace cli {
 
 void Error(const std::string& msg) { std::fprintf(stderr, "tracejail: %s\n", msg.c_str()); }
+
+std::string Nearest(std::string_view got, const std::vector<std::string>& names) {
+  std::string best;
+  std::size_t best_distance = 3;  // at most two edits away
+  for (const std::string& name : names) {
+    std::size_t d = policy::EditDistance(got, name);
+    if (d < best_distance && d < std::max<std::size_t>(name.size(), 2)) {
+      best_distance = d;
+      best = name;
+    }
+  }
+  return best;
+}
 
 std::optional<std::string> ReadKeyFile(const std::string& path, std::string& why) {
   constexpr std::size_t kMaxKey = 4096;

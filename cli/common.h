@@ -3,10 +3,16 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace cli {
 
 void Error(const std::string& msg);  // "tracejail: msg" on stderr
+
+// The name in `names` nearest to `got` (at most two edits, and fewer than the name's length),
+// for "did you mean" hints; empty when none is that close.
+std::string Nearest(std::string_view got, const std::vector<std::string>& names);
 
 // The key of a keyed events chain (--events-key, verify --key) or a stream token: a regular file
 // of 1 to 4096 bytes that only its owner can read. nullopt with `why` otherwise.

@@ -20,8 +20,10 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "base/version.h"
+#include "cli/common.h"
 #include "cli/exec_command.h"
 #include "cli/exit_codes.h"
 #include "cli/learn_command.h"
@@ -43,6 +45,44 @@
 #include "tracer/supervisor.h"
 
 using cli::Error;
+
+namespace {
+
+// A parse error as one line and exit status 120.
+int UsageError(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
+  // `tracejail bogus`, `tracejail policy shwo`: CLI11 only says a subcommand is required.
+  // The deepest command parsed, and its first word that is not an option, if it has commands.
+  CLI::App* level = &app;
+  std::string prefix;
+  int from = 1;
+  while (!level->get_subcommands().empty()) {
+    level = level->get_subcommands().front();
+    prefix += level->get_name() + " ";
+    while (from < argc && level->get_name() != argv[from]) ++from;
+    ++from;
+  }
+  std::vector<std::string> names;
+  for (const CLI::App* sub : level->get_subcommands([](CLI::App*) { return true; })) {
+    names.push_back(sub->get_name());
+  }
+  for (int i = from; i < argc && !names.empty(); ++i) {
+    std::string word = argv[i];
+    if (word.starts_with("-")) continue;
+    if (std::find(names.begin(), names.end(), word) != names.end()) break;
+    std::string near = cli::Nearest(word, names);
+    Error(near.empty() ? fmt::format("unknown command \"{}{}\" (commands: {})", prefix, word,
+                                     fmt::join(names, ", "))
+                       : fmt::format("unknown command \"{}{}\": did you mean {}{}?", prefix, word,
+                                     prefix, near));
+    std::fprintf(stderr, "Run with --help for usage.\n");
+    return cli::kExitUsage;
+  }
+  Error(e.what());
+  std::fprintf(stderr, "Run with --help for usage.\n");
+  return cli::kExitUsage;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // A closed pipe on our stdout/stderr must not kill the supervisor before it cleans up (work
@@ -108,9 +148,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    Error(e.what());
-    std::fprintf(stderr, "Run with --help for usage.\n");
-    return cli::kExitUsage;
+    return UsageError(app, e, argc, argv);
   }
 
   if (*run_cmd) return cli::RunCommand(run).status;

@@ -92,3 +92,20 @@ TEST_CASE("the version flags -V and --version print the project version", "[cli]
     CHECK(r.out == "tracejail " TRACEJAIL_VERSION "\n");
   }
 }
+
+TEST_CASE("an unknown command is named with the nearest one and exits 120", "[cli]") {
+  auto r = harness::Tool({"rn", "--", "/bin/true"});
+  CHECK(r.status == 120);
+  CHECK_THAT(r.err, Catch::Contains("unknown command \"rn\": did you mean run?"));
+  CHECK(r.out.empty());
+
+  r = harness::Tool({"bogus"});
+  CHECK(r.status == 120);
+  CHECK_THAT(r.err, Catch::Contains("unknown command \"bogus\""));
+  CHECK_THAT(r.err, Catch::Contains("run, exec"));
+  CHECK_THAT(r.err, !Catch::Contains("A subcommand is required"));
+
+  r = harness::Tool({"policy", "shwo", "strict"});
+  CHECK(r.status == 120);
+  CHECK_THAT(r.err, Catch::Contains("unknown command \"policy shwo\": did you mean policy show?"));
+}
