@@ -109,3 +109,19 @@ TEST_CASE("an unknown command is named with the nearest one and exits 120", "[cl
   CHECK(r.status == 120);
   CHECK_THAT(r.err, Catch::Contains("unknown command \"policy shwo\": did you mean policy show?"));
 }
+
+TEST_CASE("the command's options before -- get a hint to put -- first", "[cli]") {
+  auto r = harness::Tool({"run", "ls", "-l"});
+  CHECK(r.status == 120);
+  CHECK_THAT(r.err, Catch::Contains("-l"));
+  CHECK_THAT(r.err, Catch::Contains("tracejail run [OPTIONS] -- ls -l"));
+
+  r = harness::Tool({"run", "--env", "A=1", "sh", "-c", "echo $A"});
+  CHECK(r.status == 120);
+  CHECK_THAT(r.err, Catch::Contains("tracejail run [OPTIONS] -- sh -c 'echo $A'"));
+
+  // A bad option before the command gets no such hint.
+  r = harness::Tool({"run", "--frobnicate", "--", "/bin/true"});
+  CHECK(r.status == 120);
+  CHECK_THAT(r.err, !Catch::Contains("Put --"));
+}
