@@ -1,5 +1,5 @@
-// tracejail's own exit statuses (docs/exit-codes.md). Otherwise a run exits with the command's
-// status, or 128+N when the command died of signal N.
+// tracejail's own exit statuses (README.md, "Exit status"). Otherwise a run exits with the
+// command's status, or 128+N when the command died of signal N.
 #pragma once
 
 namespace cli {
@@ -13,6 +13,6 @@ inline constexpr int kExitVerifyFailed = 123;    // `verify`: the events file wa
 inline constexpr int kExitTimedOut = 124;        // the wall-clock timeout killed the tree
 inline constexpr int kExitInternal = 125;        // tracejail itself failed (fork, ptrace, seccomp)
 inline constexpr int kExitNotExecutable = 126;   // the command exists but cannot be executed
-inline constexpr int kExitNotFound = 127;        // the command does not exist
+inline constexpr int kExitNotFound = 127;  // the command is not on PATH, or its path does not exist
 
 }  // namespace cli

@@ -172,8 +172,11 @@ RunPlan PlanRun(const RunArgs& args) {
   std::string path_var = EnvValue(ChildEnvironment(args, plan.clean_environment, ""), "PATH");
   CommandLookup found = FindCommand(args.command[0], path_var.empty() ? kDefaultPath : path_var);
   if (found.error == ENOENT) {
-    throw RunFailure(kExitNotFound, fmt::format("{}: command not found (searched PATH={})",
-                                                args.command[0], path_var));
+    // A name with a slash is a path, as for execvp: no PATH search happened.
+    throw RunFailure(kExitNotFound, args.command[0].find('/') != std::string::npos
+                                        ? fmt::format("{}: no such file", args.command[0])
+                                        : fmt::format("{}: command not found (searched PATH={})",
+                                                      args.command[0], path_var));
   }
   if (found.error != 0) {
     throw RunFailure(kExitNotExecutable, fmt::format("{}: cannot execute: {}", args.command[0],

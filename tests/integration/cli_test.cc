@@ -6,11 +6,20 @@
 using harness::Run;
 
 TEST_CASE("a command that does not exist exits 127", "[cli]") {
-  auto r = Run({"/nonexistent/program"});
+  auto r = Run({"tracejail-no-such-command"});
   CHECK(r.status == 127);
   CHECK(r.err ==
-        "tracejail: /nonexistent/program: command not found (searched "
+        "tracejail: tracejail-no-such-command: command not found (searched "
         "PATH=/usr/local/bin:/usr/bin:/bin)\n");
+}
+
+TEST_CASE("a path that does not exist is no such file and no PATH search", "[cli]") {
+  auto r = Run({"/nonexistent/program"});
+  CHECK(r.status == 127);
+  CHECK(r.err == "tracejail: /nonexistent/program: no such file\n");
+  r = Run({"./nonexistent-program"});
+  CHECK(r.status == 127);
+  CHECK(r.err == "tracejail: ./nonexistent-program: no such file\n");
 }
 
 TEST_CASE("a command that cannot be executed exits 126", "[cli]") {
