@@ -10,9 +10,11 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "base/unique_fd.h"
 #include "policy/json_positions.h"
+#include "policy/presets.h"
 #include "report/escape.h"
 
 namespace cli {
@@ -30,6 +32,15 @@ std::string Nearest(std::string_view got, const std::vector<std::string>& names)
     }
   }
   return best;
+}
+
+std::string UnknownLevel(std::string_view level) {
+  std::vector<std::string> names;
+  for (const auto& preset : policy::Presets()) names.emplace_back(preset.name);
+  std::string near = Nearest(level, names);
+  return fmt::format("unknown level \"{}\"{} (levels: {})", level,
+                     near.empty() ? "" : fmt::format(": did you mean {}?", near),
+                     fmt::join(names, ", "));
 }
 
 std::optional<std::string> ReadKeyFile(const std::string& path, std::string& why) {

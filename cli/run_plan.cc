@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "cli/command_path.h"
+#include "cli/common.h"
 #include "cli/exit_codes.h"
 #include "cli/live.h"
 #include "policy/capabilities.h"
@@ -34,12 +35,8 @@ policy::Policy LoadPolicy(const RunArgs& args, const policy::Variables& vars) {
     if (!args.policy_file.empty()) return policy::LoadPolicyFile(args.policy_file, vars);
     if (!args.level.empty()) {
       if (auto p = policy::LoadPreset(args.level, vars)) return std::move(*p);
-      std::string names;
-      for (const auto& preset : policy::Presets()) {
-        names += (names.empty() ? "" : ", ") + std::string(preset.name);
-      }
-      throw RunFailure(kExitPolicy,
-                       fmt::format("unknown level \"{}\" (levels: {})", args.level, names));
+      // A bad word on the command line (120), as for `policy show`: not a bad policy file.
+      throw RunFailure(kExitUsage, UnknownLevel(args.level));
     }
     return policy::LoadDefaultPolicy(vars);
   } catch (const policy::PolicyError& e) {

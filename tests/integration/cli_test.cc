@@ -134,3 +134,19 @@ TEST_CASE("the command's options before -- get a hint to put -- first", "[cli]")
   CHECK(r.status == 120);
   CHECK_THAT(r.err, !Catch::Contains("Put --"));
 }
+
+TEST_CASE("an unknown level suggests the nearest and exits 120 like policy show", "[cli]") {
+  auto r = Run({"/bin/true"}, {.tracejail_args = {"--level", "stict"}, .events = false});
+  CHECK(r.status == 120);
+  CHECK_THAT(r.err, Catch::Contains("unknown level \"stict\": did you mean strict?"));
+  CHECK(r.out.empty());
+
+  auto show = harness::Tool({"policy", "show", "stict"});
+  CHECK(show.status == 120);
+  CHECK_THAT(show.err, Catch::Contains("unknown level \"stict\": did you mean strict?"));
+
+  auto far = Run({"/bin/true"}, {.tracejail_args = {"--level", "paranoid"}, .events = false});
+  CHECK(far.status == 120);
+  CHECK_THAT(far.err, !Catch::Contains("did you mean"));
+  CHECK_THAT(far.err, Catch::Contains("none, basic, standard, strict, maximum"));
+}
