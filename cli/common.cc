@@ -4,18 +4,44 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "base/escape.h"
 #include "base/unique_fd.h"
+#include "policy/json_positions.h"
+#include "policy/presets.h"
 
 namespace cli {
 
 void Error(const std::string& msg) { std::fprintf(stderr, "tracejail: %s\n", msg.c_str()); }
+
+std::string Nearest(std::string_view got, const std::vector<std::string>& names) {
+  std::string best;
+  std::size_t best_distance = 3;  // at most two edits away
+  for (const std::string& name : names) {
+    std::size_t d = policy::EditDistance(got, name);
+    if (d < best_distance && d < std::max<std::size_t>(name.size(), 2)) {
+      best_distance = d;
+      best = name;
+    }
+  }
+  return best;
+}
+
+std::string UnknownLevel(std::string_view level) {
+  std::vector<std::string> names;
+  for (const auto& preset : policy::Presets()) names.emplace_back(preset.name);
+  std::string near = Nearest(level, names);
+  return fmt::format("unknown level \"{}\"{} (levels: {})", level,
+                     near.empty() ? "" : fmt::format(": did you mean {}?", near),
+                     fmt::join(names, ", "));
+}
 
 std::optional<std::string> ReadKeyFile(const std::string& path, std::string& why) {
   constexpr std::size_t kMaxKey = 4096;

@@ -68,9 +68,11 @@ void AddLearnOptions(CLI::App* cmd, LearnArgs& args) {
                   "what the draft extends: a level or a policy file (default: standard)");
   cmd->add_option("--runs", args.runs, "run the command N times and merge what they needed")
       ->check(CLI::Range(1, 100));
-  cmd->add_option("--env", args.run.env, "set KEY=VALUE in the command's environment");
-  cmd->add_option("--keep-env", args.run.keep_env,
-                  "pass NAME through from tracejail's environment");
+  // One value per occurrence, as for run (cli/run_options.cc): "--" ends tracejail's options.
+  cmd->add_option("--env", args.run.env, "set KEY=VALUE in the command's environment")
+      ->allow_extra_args(false);
+  cmd->add_option("--keep-env", args.run.keep_env, "pass NAME through from tracejail's environment")
+      ->allow_extra_args(false);
   cmd->add_option("--events", args.run.events_file,
                   "also keep the last run's events here (JSON Lines)");
   cmd->add_flag("--allow-degraded", args.run.allow_degraded,

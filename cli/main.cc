@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -20,8 +21,11 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "base/escape.h"
+#include "base/version.h"
+#include "cli/common.h"
 #include "cli/exec_command.h"
 #include "cli/exit_codes.h"
 #include "cli/learn_command.h"
@@ -43,6 +47,82 @@
 
 using cli::Error;
 
+namespace {
+
+// A word as a shell would need it quoted, for a command line shown in a hint.
+std::string ShellWord(const std::string& word) {
+  bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [](unsigned char c) {
+    return std::isalnum(c) || std::strchr("_./=:,@%+-", c) != nullptr;
+  });
+  if (plain) return word;
+  std::string quoted = "'";
+  for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+// A parse error as one line (and a hint where one helps), exit status 120.
+int UsageError(CLI::App& app, const CLI::ParseError& e, int argc, char** argv,
+               std::initializer_list<CLI::App*> command_takers) {
+  // `tracejail bogus`, `tracejail policy shwo`: CLI11 only says a subcommand is required.
+  // The deepest command parsed, and its first word that is not an option, if it has commands.
+  CLI::App* level = &app;
+  std::string prefix;
+  int from = 1;
+  while (!level->get_subcommands().empty()) {
+    level = level->get_subcommands().front();
+    prefix += level->get_name() + " ";
+    while (from < argc && level->get_name() != argv[from]) ++from;
+    ++from;
+  }
+  std::vector<std::string> names;
+  for (const CLI::App* sub : level->get_subcommands([](CLI::App*) { return true; })) {
+    names.push_back(sub->get_name());
+  }
+  for (int i = from; i < argc && !names.empty(); ++i) {
+    std::string word = argv[i];
+    if (word.starts_with("-")) continue;
+    if (std::find(names.begin(), names.end(), word) != names.end()) break;
+    std::string near = cli::Nearest(word, names);
+    Error(near.empty() ? fmt::format("unknown command \"{}{}\" (commands: {})", prefix, word,
+                                     fmt::join(names, ", "))
+                       : fmt::format("unknown command \"{}{}\": did you mean {}{}?", prefix, word,
+                                     prefix, near));
+    std::fprintf(stderr, "Run with --help for usage.\n");
+    return cli::kExitUsage;
+  }
+  Error(e.what());
+  // `tracejail run ls -l`: without "--", the command's options are taken for tracejail's.
+  for (CLI::App* cmd : command_takers) {
+    const CLI::Option* command = cmd->get_option_no_throw("command");
+    if (!*cmd || command == nullptr || command->count() == 0 || cmd->remaining().empty() ||
+        dynamic_cast<const CLI::ExtrasError*>(&e) == nullptr) {
+      continue;
+    }
+    // Where the subcommand, the command's first word and the first unexpected word are.
+    auto find = [&](const std::string& wanted, int start) {
+      for (int k = start; k < argc; ++k) {
+        if (wanted == argv[k]) return k;
+      }
+      return argc;
+    };
+    int sub = find(cmd->get_name(), 1);
+    int first = find(command->results().front(), sub + 1);
+    int extra = find(cmd->remaining().front(), sub + 1);
+    if (find("--", sub + 1) < argc || first >= argc || extra <= first) continue;
+    std::string shown;
+    for (int k = first; k < argc; ++k) shown += (shown.empty() ? "" : " ") + ShellWord(argv[k]);
+    std::fprintf(stderr,
+                 "Put -- before the command, so that its options are not taken for "
+                 "tracejail's: tracejail %s [OPTIONS] -- %s\n",
+                 cmd->get_name().c_str(), shown.c_str());
+    return cli::kExitUsage;
+  }
+  std::fprintf(stderr, "Run with --help for usage.\n");
+  return cli::kExitUsage;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   // A closed pipe on our stdout/stderr must not kill the supervisor before it cleans up (work
   // dir, cgroup, the tracee tree): writes fail with EPIPE instead. The child resets it.
@@ -52,7 +132,7 @@ int main(int argc, char** argv) {
   tracer::RaiseOwnFileLimit();
   CLI::App app{"tracejail: run a program under a syscall-tracing supervisor"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "tracejail 0.1.0");
+  app.set_version_flag("-V,--version", fmt::format("tracejail {}", base::kVersion));
 
   cli::RunArgs run;
   CLI::App* run_cmd = app.add_subcommand("run", "run a command under the policy");
@@ -107,9 +187,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    Error(e.what());
-    std::fprintf(stderr, "Run with --help for usage.\n");
-    return cli::kExitUsage;
+    return UsageError(app, e, argc, argv, {run_cmd, learn_cmd});
   }
 
   if (*run_cmd) return cli::RunCommand(run).status;

@@ -30,7 +30,7 @@ int ShowPreset(const std::string& name) {
   }
   auto text = policy::PresetText(name);
   if (!text) {
-    Error(fmt::format("unknown level \"{}\" (try: tracejail policy show list)", name));
+    Error(UnknownLevel(name));
     return kExitUsage;
   }
   std::cout << *text << "\n";

@@ -11,6 +11,10 @@ std::optional<double> ParseGrace(const std::string& text) {
   return static_cast<double>(*p.value) / 1000.0;
 }
 
+// Every option that can be repeated (--env, --keep-env, --cap-add, --cap-drop) takes one value
+// per occurrence (allow_extra_args(false)): CLI11's default lets a vector option take every
+// following word and swallow the "--" that ends tracejail's options, so that
+// `run --env A=1 -- sh -c ...` parsed -c as tracejail's.
 void AddRunOptions(CLI::App* cmd, RunArgs& args) {
   auto* pol = cmd->add_option("--policy", args.policy_file, "policy JSON file");
   cmd->add_option("--level", args.level, "preset: none, basic, standard (default), strict, maximum")
@@ -29,8 +33,10 @@ void AddRunOptions(CLI::App* cmd, RunArgs& args) {
         return kv.find('=') == std::string::npos || kv.front() == '='
                    ? std::string("expected KEY=VALUE")
                    : std::string();
-      });
-  cmd->add_option("--keep-env", args.keep_env, "pass NAME through from tracejail's environment");
+      })
+      ->allow_extra_args(false);
+  cmd->add_option("--keep-env", args.keep_env, "pass NAME through from tracejail's environment")
+      ->allow_extra_args(false);
   cmd->add_option("--result", args.result_file, "write the execution result as JSON to FILE");
   cmd->add_flag("--quiet", args.quiet, "capture the command's output without passing it through");
   cmd->add_flag("--summary,!--no-summary", args.summary,
@@ -70,10 +76,12 @@ void AddRunOptions(CLI::App* cmd, RunArgs& args) {
   cmd->add_option("--cap-add", args.cap_add,
                   "let the command keep this capability too (capabilities(7) name, with or "
                   "without CAP_; repeat or separate with commas)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->allow_extra_args(false);
   cmd->add_option("--cap-drop", args.cap_drop,
                   "take this capability from the command (or ALL); applied before --cap-add")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->allow_extra_args(false);
   cmd->add_flag("--tty", args.tty,
                 "keep the controlling terminal for interactive use (by default the command runs "
                 "in a new session without one, so it cannot type into your shell)");

@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "cli/command_path.h"
+#include "cli/common.h"
 #include "cli/exit_codes.h"
 #include "cli/live.h"
 #include "policy/capabilities.h"
@@ -34,12 +35,8 @@ policy::Policy LoadPolicy(const RunArgs& args, const policy::Variables& vars) {
     if (!args.policy_file.empty()) return policy::LoadPolicyFile(args.policy_file, vars);
     if (!args.level.empty()) {
       if (auto p = policy::LoadPreset(args.level, vars)) return std::move(*p);
-      std::string names;
-      for (const auto& preset : policy::Presets()) {
-        names += (names.empty() ? "" : ", ") + std::string(preset.name);
-      }
-      throw RunFailure(kExitPolicy,
-                       fmt::format("unknown level \"{}\" (levels: {})", args.level, names));
+      // A bad word on the command line (120), as for `policy show`: not a bad policy file.
+      throw RunFailure(kExitUsage, UnknownLevel(args.level));
     }
     return policy::LoadDefaultPolicy(vars);
   } catch (const policy::PolicyError& e) {
@@ -172,8 +169,11 @@ RunPlan PlanRun(const RunArgs& args) {
   std::string path_var = EnvValue(ChildEnvironment(args, plan.clean_environment, ""), "PATH");
   CommandLookup found = FindCommand(args.command[0], path_var.empty() ? kDefaultPath : path_var);
   if (found.error == ENOENT) {
-    throw RunFailure(kExitNotFound, fmt::format("{}: command not found (searched PATH={})",
-                                                args.command[0], path_var));
+    // A name with a slash is a path, as for execvp: no PATH search happened.
+    throw RunFailure(kExitNotFound, args.command[0].find('/') != std::string::npos
+                                        ? fmt::format("{}: no such file", args.command[0])
+                                        : fmt::format("{}: command not found (searched PATH={})",
+                                                      args.command[0], path_var));
   }
   if (found.error != 0) {
     throw RunFailure(kExitNotExecutable, fmt::format("{}: cannot execute: {}", args.command[0],

@@ -5,9 +5,11 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <span>
 
 #include <fmt/format.h>
 
@@ -75,32 +77,43 @@ std::optional<Namespace> NamespaceFromName(std::string_view name) {
 
 namespace {
 
+// A unit after a number, lower-cased (units are case-insensitive: "1GB", "1gb" and "1Gb" are the
+// same; in a size "b" is always bytes). `rank` orders the parts of a compound duration.
 struct Suffix {
   std::string_view text;
-  double factor;
+  std::uint64_t factor;
+  int rank = 0;
 };
 
-constexpr std::array<Suffix, 11> kSizeSuffixes{{
+constexpr std::uint64_t kKi = 1024, kMi = kKi * kKi, kGi = kMi * kKi, kTi = kGi * kKi;
+// Binary units (KiB = 1024 bytes), and the single letters K, M, G, T as their short forms;
+// decimal units (kB = 1000 bytes) as SI and disk and network sizes use them.
+constexpr std::array<Suffix, 14> kSizeSuffixes{{
     {"", 1},
     {"b", 1},
-    {"k", 1024.0},
-    {"kib", 1024.0},
-    {"m", 1024.0 * 1024},
-    {"mib", 1024.0 * 1024},
-    {"g", 1024.0 * 1024 * 1024},
-    {"gib", 1024.0 * 1024 * 1024},
-    {"t", 1024.0 * 1024 * 1024 * 1024},
-    {"tib", 1024.0 * 1024 * 1024 * 1024},
-    {"kb", 1024.0},
+    {"k", kKi},
+    {"kib", kKi},
+    {"kb", 1000},
+    {"m", kMi},
+    {"mib", kMi},
+    {"mb", 1'000'000},
+    {"g", kGi},
+    {"gib", kGi},
+    {"gb", 1'000'000'000},
+    {"t", kTi},
+    {"tib", kTi},
+    {"tb", 1'000'000'000'000},
 }};
 
+// A duration may be compound, its parts from the largest unit down ("1h30m", "1m30s",
+// "2s500ms"); a bare number is seconds, alone.
 constexpr std::array<Suffix, 6> kTimeSuffixes{{
-    {"", 1000},
-    {"s", 1000},
-    {"ms", 1},
-    {"m", 60'000},
-    {"min", 60'000},
-    {"h", 3'600'000},
+    {"", 1000, 0},
+    {"ms", 1, 1},
+    {"s", 1000, 2},
+    {"m", 60'000, 3},
+    {"min", 60'000, 3},
+    {"h", 3'600'000, 4},
 }};
 
 constexpr std::array<Suffix, 1> kCountSuffixes{{{"", 1}}};
@@ -108,74 +121,111 @@ constexpr std::array<Suffix, 1> kCountSuffixes{{{"", 1}}};
 std::string Forms(LimitUnit unit) {
   switch (unit) {
     case LimitUnit::kMilliseconds:
-      return "a number of seconds or a string such as \"2s\", \"500ms\", \"3m\", or \"off\"";
+      return "a number of seconds or a string such as \"2s\", \"500ms\", \"3m\", \"1m30s\", "
+             "\"1h\", or \"off\"";
     case LimitUnit::kBytes:
-      return "a number of bytes or a string such as \"256MiB\", \"64M\", \"1G\", or \"off\"";
+      return "a number of bytes or a string such as \"256MiB\" or \"64M\" (binary: KiB, MiB, "
+             "GiB, TiB = 1024^n), \"100MB\" or \"1GB\" (decimal: kB, MB, GB, TB = 1000^n), or "
+             "\"off\"";
     case LimitUnit::kCount:
       return "a positive integer or \"off\"";
   }
   return {};
 }
 
-// A whole number times an integral factor stays exact; a fraction goes through a double.
-template <std::size_t N>
-ParsedLimit Scale(const std::string& number, std::string_view suffix,
-                  const std::array<Suffix, N>& table, LimitUnit unit, std::string_view text) {
-  std::string lower(suffix);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  constexpr std::uint64_t kMax =
-      static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-  ParsedLimit out_of_range{std::nullopt,
-                           fmt::format("\"{}\" is out of range (expected {})", text, Forms(unit))};
-  for (const auto& s : table) {
-    if (s.text != lower) continue;
-    if (number.find('.') == std::string::npos) {
-      std::uint64_t whole = 0, v = 0;
-      auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), whole);
-      if (ec != std::errc() ||
-          __builtin_mul_overflow(whole, static_cast<std::uint64_t>(s.factor), &v) || v > kMax) {
-        return out_of_range;
-      }
-      if (v == 0) return out_of_range;
-      return {v, {}};
-    }
-    double v = std::strtod(number.c_str(), nullptr) * s.factor;
-    if (!(v >= 1) || !(v < 9223372036854775808.0)) return out_of_range;  // [1, 2^63)
-    return {static_cast<std::uint64_t>(std::llround(v)), {}};
+std::span<const Suffix> SuffixesOf(LimitUnit unit) {
+  switch (unit) {
+    case LimitUnit::kMilliseconds:
+      return kTimeSuffixes;
+    case LimitUnit::kBytes:
+      return kSizeSuffixes;
+    case LimitUnit::kCount:
+      return kCountSuffixes;
   }
-  return {std::nullopt, fmt::format("cannot read \"{}\" (expected {})", text, Forms(unit))};
+  return {};
 }
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 }  // namespace
 
+// number [space...] unit, repeated for durations. Whole numbers times a unit are exact; a
+// fraction is rounded to the nearest unit of the limit (byte, millisecond). Everything is
+// computed in 128 bits and must end in [1, 2^63).
 ParsedLimit ParseLimitText(LimitUnit unit, std::string_view text) {
   if (text == "off" || text == "none" || text == "unlimited") return {};
+  auto error = [&](std::string_view what) {
+    return ParsedLimit{std::nullopt, fmt::format("{} (expected {})", what, Forms(unit))};
+  };
+  auto unreadable = [&] { return error(fmt::format("cannot read \"{}\"", text)); };
+  auto out_of_range = [&] { return error(fmt::format("\"{}\" is out of range", text)); };
+  constexpr unsigned __int128 kMax = std::numeric_limits<std::int64_t>::max();
+  constexpr std::size_t kFractionDigits = 18;  // the digits past these are ignored
+
+  unsigned __int128 total = 0;
+  int last_rank = std::numeric_limits<int>::max();
+  bool too_large = false;
   std::size_t i = 0;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) {
-    ++i;
-  }
-  std::string number(text.substr(0, i));
-  std::string_view suffix = text.substr(i);
-  while (!suffix.empty() && suffix.front() == ' ') suffix.remove_prefix(1);
-  char* end = nullptr;
-  double value = number.empty() ? std::nan("") : std::strtod(number.c_str(), &end);
-  if (number.empty() || end != number.c_str() + number.size() || std::isnan(value)) {
-    return {std::nullopt, fmt::format("cannot read \"{}\" (expected {})", text, Forms(unit))};
-  }
-  if (unit == LimitUnit::kCount && number.find('.') != std::string::npos) {
-    return {std::nullopt,
-            fmt::format("\"{}\" is not a whole number (expected {})", text, Forms(unit))};
-  }
-  switch (unit) {
-    case LimitUnit::kMilliseconds:
-      return Scale(number, suffix, kTimeSuffixes, unit, text);
-    case LimitUnit::kBytes:
-      return Scale(number, suffix, kSizeSuffixes, unit, text);
-    case LimitUnit::kCount:
-      return Scale(number, suffix, kCountSuffixes, unit, text);
-  }
-  return {};
+  do {
+    std::size_t start = i;
+    while (i < text.size() && IsDigit(text[i])) ++i;
+    std::string_view whole = text.substr(start, i - start);
+    std::string_view fraction;
+    bool has_point = i < text.size() && text[i] == '.';
+    if (has_point) {
+      std::size_t f = ++i;
+      while (i < text.size() && IsDigit(text[i])) ++i;
+      fraction = text.substr(f, i - f);
+    }
+    if (whole.empty() && fraction.empty()) return unreadable();  // "", "-1", ".", "M", "1m "
+    if (unit == LimitUnit::kCount && has_point) {
+      return error(fmt::format("\"{}\" is not a whole number", text));
+    }
+    while (i < text.size() && text[i] == ' ') ++i;  // "1 G"
+    std::size_t u = i;
+    while (i < text.size() && IsLetter(text[i])) ++i;
+    std::string name(text.substr(u, i - u));
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const Suffix* suffix = nullptr;
+    for (const Suffix& s : SuffixesOf(unit)) {
+      if (s.text == name) suffix = &s;
+    }
+    if (suffix == nullptr) return unreadable();
+    bool alone = start == 0 && i == text.size();
+    // A bare number only alone; one part for sizes and counts; duration parts from the
+    // largest unit down, each unit once.
+    if (name.empty() && !alone) return unreadable();
+    if (unit != LimitUnit::kMilliseconds && i != text.size()) return unreadable();
+    if (suffix->rank >= last_rank) return unreadable();
+    last_rank = suffix->rank;
+
+    std::uint64_t w = 0;
+    if (!whole.empty()) {
+      auto [ptr, ec] = std::from_chars(whole.data(), whole.data() + whole.size(), w);
+      if (ec == std::errc::result_out_of_range) {
+        too_large = true;
+      } else if (ec != std::errc() || ptr != whole.data() + whole.size()) {
+        return unreadable();
+      }
+    }
+    unsigned __int128 part = static_cast<unsigned __int128>(w) * suffix->factor;
+    if (!fraction.empty()) {
+      std::string_view digits = fraction.substr(0, kFractionDigits);
+      std::uint64_t f = 0, scale = 1;
+      for (char c : digits) {
+        f = f * 10 + static_cast<std::uint64_t>(c - '0');
+        scale *= 10;
+      }
+      part += (static_cast<unsigned __int128>(f) * suffix->factor + scale / 2) / scale;
+    }
+    total += part;
+    if (total > kMax) too_large = true;
+    if (too_large) total = kMax + 1;  // still read the rest: garbage says "cannot read"
+  } while (i < text.size());
+  if (too_large || total == 0) return out_of_range();
+  return {static_cast<std::uint64_t>(total), {}};
 }
 
 ParsedLimit ParseLimitValue(LimitUnit unit, const nlohmann::json& v) {

@@ -50,8 +50,11 @@ struct Limits {
   void Set(LimitKind k, std::optional<std::uint64_t> v) { values[static_cast<int>(k)] = v; }
 };
 
-// "256MiB", "256M", "1.5G", "4096" (bytes), "off". Binary units (K = KiB). Errors name the
-// accepted forms.
+// Sizes: "256MiB", "256M", "1.5G", "4096" (bytes): binary units (KiB, MiB, GiB, TiB, and K, M,
+// G, T alike, = 1024^n); "100MB", "1GB", "512kB": decimal units (= 1000^n). Durations: "2s",
+// "500ms", "3m", "1h", "1m30s", "1h30m", "10" (seconds). Units are case-insensitive. "off",
+// "none", "unlimited": no limit. Zero, negative numbers and values past 2^63-1 are errors, and
+// errors name the accepted forms.
 struct ParsedLimit {
   std::optional<std::uint64_t> value;  // nullopt: "off"
   std::string error;                   // non-empty: invalid

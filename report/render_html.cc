@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "base/escape.h"
+#include "base/version.h"
 #include "report/analysis.h"
 #include "report/explain.h"
 #include "report/json_text.h"
@@ -263,7 +264,7 @@ void RenderSarif(const Analysis& a, std::string_view integrity, std::string& out
   w.Open('{', "tool");
   w.Open('{', "driver");
   w.Value("tracejail", "name");
-  w.Value("0.1.0", "version");
+  w.Value(base::kVersion, "version");
   w.Open('[', "rules");
   std::set<std::string_view> seen;
   for (const auto& d : a.denials) {

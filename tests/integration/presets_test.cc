@@ -268,10 +268,10 @@ TEST_CASE("preset maximum: gcc is killed and builds nothing", "[presets][maximum
   CHECK(denials[0]["decision"]["action"] == "kill");
 }
 
-TEST_CASE("an unknown level exits 121 and lists the levels", "[presets][cli]") {
+TEST_CASE("an unknown level exits 120 and lists the levels", "[presets][cli]") {
   auto r = Run({"/bin/true"}, {.tracejail_args = {"--level", "stritc"}, .events = false});
-  CHECK(r.status == 121);
-  CHECK_THAT(r.err, Catch::Contains("unknown level \"stritc\""));
+  CHECK(r.status == 120);
+  CHECK_THAT(r.err, Catch::Contains("unknown level \"stritc\": did you mean strict?"));
   for (const auto& level : Levels()) CHECK_THAT(r.err, Catch::Contains(level));
   CHECK(r.out.empty());
 }

@@ -117,8 +117,8 @@ TEST_CASE("Limits: sizes in bytes with binary units", "[limits]") {
       {"256MiB", 256 * kMiB}, {"64M", 64 * kMiB},
       {"1G", kGiB},           {"1.5G", kGiB + 512 * kMiB},
       {"4096", 4096},         {"4096b", 4096},
-      {"4096B", 4096},        {"1k", kKiB},  // K is KiB, not 1000
-      {"1K", kKiB},           {"1KB", kKiB},
+      {"4096B", 4096},        {"1k", kKiB},   // K is KiB, not 1000
+      {"1K", kKiB},           {"1KB", 1000},  // KB is decimal, KiB and K binary
       {"2KiB", 2 * kKiB},     {"1gib", kGiB},
       {"3GiB", 3 * kGiB},     {"2T", 2 * kTiB},
       {"1TiB", kTiB},         {"1 G", kGiB},  // a space between number and unit
@@ -127,6 +127,114 @@ TEST_CASE("Limits: sizes in bytes with binary units", "[limits]") {
   for (const auto& c : cases) {
     INFO(c.text);
     CHECK(ValueOf(LimitUnit::kBytes, c.text) == c.bytes);
+  }
+}
+
+TEST_CASE("Limits: decimal size units are 1000^n and binary ones 1024^n", "[limits]") {
+  struct Case {
+    const char* text;
+    std::uint64_t bytes;
+  };
+  const Case cases[] = {
+      {"100MB", 100'000'000},
+      {"1GB", 1'000'000'000},
+      {"512kb", 512'000},
+      {"512kB", 512'000},
+      {"512KB", 512'000},
+      {"512KiB", 512 * kKiB},
+      {"512kib", 512 * kKiB},
+      {"100mb", 100'000'000},
+      {"100MiB", 100 * kMiB},
+      {"1.5GB", 1'500'000'000},
+      {"2TB", 2'000'000'000'000},
+      {"2tib", 2 * kTiB},
+      {"1 GB", 1'000'000'000},
+      {"0.5kB", 500},
+      {"9223372036854775807", 9'223'372'036'854'775'807ULL},  // 2^63-1, the largest
+      {"9223372036854775807b", 9'223'372'036'854'775'807ULL},
+  };
+  for (const auto& c : cases) {
+    INFO(c.text);
+    CHECK(ValueOf(LimitUnit::kBytes, c.text) == c.bytes);
+  }
+}
+
+TEST_CASE("Limits: compound durations from the largest unit down", "[limits]") {
+  struct Case {
+    const char* text;
+    std::uint64_t ms;
+  };
+  const Case cases[] = {
+      {"1m30s", 90'000},
+      {"1h", 3'600'000},
+      {"90s", 90'000},
+      {"500ms", 500},
+      {"1h30m", 5'400'000},
+      {"2s500ms", 2500},
+      {"1h1m1s1ms", 3'661'001},
+      {"1h0m", 3'600'000},
+      {"1M30S", 90'000},
+      {"2min30s", 150'000},
+      {"2m30.5s", 150'500},
+      {"1 m30s", 90'000},
+      {"2562047788015h", 2'562'047'788'015ULL * 3'600'000},
+  };
+  for (const auto& c : cases) {
+    INFO(c.text);
+    CHECK(ValueOf(LimitUnit::kMilliseconds, c.text) == c.ms);
+  }
+}
+
+TEST_CASE("Limits: garbage and overflow in units and compounds are rejected", "[limits]") {
+  struct Case {
+    LimitUnit unit;
+    const char* text;
+    const char* message;  // part of the error
+  };
+  const Case cases[] = {
+      {LimitUnit::kMilliseconds, "30s1m", "cannot read \"30s1m\""},  // smallest first
+      {LimitUnit::kMilliseconds, "1s1s", "cannot read"},             // a unit twice
+      {LimitUnit::kMilliseconds, "1m1min", "cannot read"},
+      {LimitUnit::kMilliseconds, "1m30", "cannot read"},  // a bare number only alone
+      {LimitUnit::kMilliseconds, "30 1m", "cannot read"},
+      {LimitUnit::kMilliseconds, "1m 30s", "cannot read"},
+      {LimitUnit::kMilliseconds, "1m-30s", "cannot read"},
+      {LimitUnit::kMilliseconds, "-1m30s", "cannot read"},
+      {LimitUnit::kMilliseconds, "1h30x", "cannot read"},
+      {LimitUnit::kMilliseconds, "1.5.2s", "cannot read"},
+      {LimitUnit::kMilliseconds, "1m30s ", "cannot read"},
+      {LimitUnit::kMilliseconds, "s", "cannot read"},
+      {LimitUnit::kMilliseconds, "1MB", "cannot read"},
+      {LimitUnit::kMilliseconds, "2562047788016h", "is out of range"},  // past 2^63-1 ms
+      {LimitUnit::kMilliseconds, "2562047788015h60m", "is out of range"},
+      {LimitUnit::kMilliseconds, "99999999999999999999999s", "is out of range"},
+      {LimitUnit::kMilliseconds, "0h0m0s", "is out of range"},
+      {LimitUnit::kBytes, "1GB1MB", "cannot read"},  // sizes are not compound
+      {LimitUnit::kBytes, "100MBs", "cannot read"},
+      {LimitUnit::kBytes, "1Mbit", "cannot read"},
+      {LimitUnit::kBytes, "-100MB", "cannot read"},
+      {LimitUnit::kBytes, "9223372036854775808", "is out of range"},   // 2^63
+      {LimitUnit::kBytes, "18446744073709551616", "is out of range"},  // 2^64
+      {LimitUnit::kBytes, "9999999999TB", "is out of range"},
+      {LimitUnit::kBytes, "10000000000GiB", "is out of range"},
+      {LimitUnit::kCount, "1000000000000000000000", "is out of range"},
+      {LimitUnit::kCount, "1e3", "cannot read"},
+  };
+  for (const auto& c : cases) {
+    INFO(UnitName(c.unit) << " \"" << c.text << "\"");
+    ParsedLimit p = ParseLimitText(c.unit, c.text);
+    CHECK_FALSE(p.value.has_value());
+    CHECK_THAT(p.error, Contains(c.message));
+    CHECK_THAT(p.error, Contains("off"));
+  }
+  // The message lists examples of each form.
+  std::string size = ParseLimitText(LimitUnit::kBytes, "lots").error;
+  for (const char* example : {"256MiB", "100MB", "1GB", "KiB", "kB"}) {
+    CHECK_THAT(size, Contains(example));
+  }
+  std::string time = ParseLimitText(LimitUnit::kMilliseconds, "a while").error;
+  for (const char* example : {"2s", "500ms", "1m30s", "1h"}) {
+    CHECK_THAT(time, Contains(example));
   }
 }
 
