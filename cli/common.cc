@@ -19,7 +19,17 @@
 
 namespace cli {
 
-void Error(const std::string& msg) { std::fprintf(stderr, "tracejail: %s\n", msg.c_str()); }
+void Error(const std::string& msg) {
+  // Every line of a message with several (all the errors of a policy file) gets the prefix.
+  std::size_t start = 0;
+  while (true) {
+    std::size_t end = msg.find('\n', start);
+    std::string line = msg.substr(start, end == std::string::npos ? end : end - start);
+    std::fprintf(stderr, "tracejail: %s\n", line.c_str());
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+}
 
 std::string Nearest(std::string_view got, const std::vector<std::string>& names) {
   std::string best;

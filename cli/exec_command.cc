@@ -18,6 +18,7 @@
 #include "report/analysis.h"
 #include "report/json_text.h"
 #include "report/output_file.h"
+#include "report/record.h"
 
 namespace cli {
 namespace {
@@ -38,6 +39,7 @@ constexpr std::array<Language, 4> kLanguages{{
 }};
 
 constexpr std::size_t kMaxCode = 4 * 1024 * 1024;
+constexpr std::uint64_t kDefaultTimeoutMs = 60'000;
 
 std::optional<std::string> ReadSource(const std::string& source, std::string& error) {
   std::string text;
@@ -85,7 +87,57 @@ class TempEvents {
   std::string path_;
 };
 
+// What exec's JSON error says in "error", by tracejail's exit status (cli/exit_codes.h).
+std::string_view ErrorKind(int status) {
+  switch (status) {
+    case kExitUsage:
+      return "usage";
+    case kExitPolicy:
+      return "policy";
+    case kExitUnavailable:
+      return "unavailable";
+    case kExitNotExecutable:
+      return "not_executable";
+    case kExitNotFound:
+      return "not_found";
+    default:
+      return "internal";
+  }
+}
+
+// exec --json when nothing ran: the error as one JSON document on stdout, the shape of
+// docs/schema/exec.schema.json. Returns `status`.
+int JsonError(int status, const std::string& message) {
+  nlohmann::ordered_json doc = {{"schema_version", report::kSchemaVersion},
+                                {"error", ErrorKind(status)},
+                                {"message", message},
+                                {"exit_code", status}};
+  std::string text =
+      doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+  return status;
+}
+
+// A usage error found here: said on stderr, and as JSON with --json.
+int UsageError(const ExecArgs& args, const std::string& message) {
+  Error(message);
+  return args.json ? JsonError(kExitUsage, message) : kExitUsage;
+}
+
 }  // namespace
+
+void ExecJsonUsageError(int argc, char** argv, const std::string& message) {
+  int i = 1;
+  while (i < argc && argv[i][0] == '-') ++i;  // tracejail's own options come before "exec"
+  if (i >= argc || std::string_view(argv[i]) != "exec") return;
+  for (++i; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--json") {
+      JsonError(kExitUsage, message);
+      return;
+    }
+  }
+}
 
 void AddExecOptions(CLI::App* cmd, ExecArgs& args) {
   AddRunOptions(cmd, args.run);
@@ -107,21 +159,16 @@ int Exec(ExecArgs& args) {
     if (l.name == args.lang) lang = &l;
   }
   if (lang == nullptr) {
-    Error(fmt::format("unknown language \"{}\" (python, sh, bash)", args.lang));
-    return kExitUsage;
+    return UsageError(args, fmt::format("unknown language \"{}\" (python, sh, bash)", args.lang));
   }
   std::string code = args.code;
   if (args.source.empty() && code.empty()) {
-    Error("no code given: pass -c CODE, a FILE, or - to read stdin");
-    return kExitUsage;
+    return UsageError(args, "no code given: pass -c CODE, a FILE, or - to read stdin");
   }
   if (!args.source.empty()) {
     std::string error;
     auto text = ReadSource(args.source, error);
-    if (!text) {
-      Error(error);
-      return kExitUsage;
-    }
+    if (!text) return UsageError(args, error);
     code = *text;
   }
   RunArgs& run = args.run;
@@ -131,8 +178,11 @@ int Exec(ExecArgs& args) {
   run.command = {std::string(lang->interpreter)};
   if (!lang->flags.empty()) run.command.emplace_back(lang->flags);
   run.command.emplace_back(lang->file);
+  // A snippet never runs unbounded: kDefaultTimeoutMs unless the policy says otherwise
+  // (RunArgs::default_timeout_ms) or --timeout does.
+  run.default_timeout_ms = kDefaultTimeoutMs;
   if (args.json) {
-    run.quiet = true;
+    run.hide_output = true;
     run.summary = false;
   }
   TempEvents temp;
@@ -143,19 +193,23 @@ int Exec(ExecArgs& args) {
   }
 
   RunOutcome outcome = RunCommand(run);
-  if (!outcome.ran) return outcome.status;
+  if (!outcome.ran) return args.json ? JsonError(outcome.status, outcome.error) : outcome.status;
   std::ifstream in(run.events_file, std::ios::binary);
   report::EventsScan scan;
   report::Analysis analysis = report::AnalyzeFile(in, scan);
   if (run.events_file == temp.path()) {
     outcome.exec.events_file.clear();
-    if (summary && !args.json) std::fputs(report::Summary(outcome.exec).c_str(), stderr);
+    if (summary && !args.json && !run.quiet) {
+      std::fputs(report::Summary(outcome.exec).c_str(), stderr);
+    }
   }
   if (args.json) {
-    // {"result": ..., "report": ...}, the report written as it is rendered (it can be large).
+    // {"schema_version": 1, "result": ..., "report": ...}, the report written as it is rendered
+    // (it can be large).
     report::OutputFile output;
     (void)output.Open("");  // a failure is kept: Close reports it
-    std::string text = "{\n  \"result\": ";
+    std::string text =
+        fmt::format("{{\n  \"schema_version\": {},\n  \"result\": ", report::kSchemaVersion);
     report::JsonText(text, 1).Value(report::ToJson(outcome.exec));
     text += ",\n  \"report\": ";
     report::RenderJson(analysis, nlohmann::json::object(), 1, text, output.AsSpill());
@@ -165,7 +219,7 @@ int Exec(ExecArgs& args) {
       Error(*failed);
       return kExitInternal;
     }
-  } else {
+  } else if (!run.quiet) {
     std::string text;
     report::RenderText(analysis, text, [](std::string& chunk) {
       std::fwrite(chunk.data(), 1, chunk.size(), stderr);

@@ -19,6 +19,13 @@ struct ExecArgs {
 };
 
 void AddExecOptions(CLI::App* cmd, ExecArgs& args);
+// Usage errors and runs that never started print, with --json, one JSON document on stdout:
+// {"schema_version": 1, "error": "usage", "message": "...", "exit_code": 120}
+// (docs/schema/exec.schema.json); stderr says the same in words.
 int Exec(ExecArgs& args);
+
+// For a command line that did not parse: when it is `tracejail exec ... --json`, prints the usage
+// error `message` as exec's JSON error document on stdout (the caller prints it on stderr).
+void ExecJsonUsageError(int argc, char** argv, const std::string& message);
 
 }  // namespace cli

@@ -2,20 +2,23 @@
 
 #include "report/output_file.h"
 
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include "cli/exit_codes.h"
+#include "cli/run_options.h"
 #include "policy/loader.h"
 #include "policy/presets.h"
 #include "report/analysis.h"
@@ -34,7 +37,8 @@ std::string Today() {
 }
 
 // Checks that the draft loads, then writes it. Returns an exit status.
-int WriteDraft(const nlohmann::json& draft, const std::string& output, const report::Learner& l) {
+int WriteDraft(const nlohmann::json& draft, const std::string& output, const report::Learner& l,
+               bool quiet) {
   std::string text = draft.dump(2) + "\n";
   try {
     policy::LoadPolicyText(text, "draft", policy::DefaultVariables());
@@ -46,8 +50,11 @@ int WriteDraft(const nlohmann::json& draft, const std::string& output, const rep
   std::size_t nets = draft.contains("network") && draft["network"].contains("rules")
                          ? draft["network"]["rules"].size()
                          : 0;
-  std::fprintf(stderr, "tracejail: draft from %d run(s): %zu file rule(s), %zu network rule(s)%s\n",
-               l.runs(), files, nets, output.empty() ? "" : (" in " + output).c_str());
+  if (!quiet) {
+    std::fprintf(stderr,
+                 "tracejail: draft from %d run(s): %zu file rule(s), %zu network rule(s)%s\n",
+                 l.runs(), files, nets, output.empty() ? "" : (" in " + output).c_str());
+  }
   for (const auto& e : l.escapes()) {
     Error("escape attempt seen and NOT allowed by the draft: " + e);
   }
@@ -59,6 +66,51 @@ int WriteDraft(const nlohmann::json& draft, const std::string& output, const rep
 }
 
 bool IsPresetName(const std::string& s) { return policy::PresetText(s).has_value(); }
+
+// What a policy written in /tmp says to extend `base`: a preset by name, a file by its absolute
+// path (a relative one would be taken relative to /tmp).
+std::string BaseForExtends(const std::string& base) {
+  if (IsPresetName(base)) return base;
+  char real[PATH_MAX];
+  return realpath(base.c_str(), real) != nullptr ? std::string(real) : base;
+}
+
+// A policy in a private temporary file, removed with this object.
+class TempPolicy {
+ public:
+  explicit TempPolicy(const std::string& text) {
+    char tmpl[] = "/tmp/tracejail-learn-policy-XXXXXX.json";
+    int fd = mkstemps(tmpl, 5);
+    if (fd < 0) {
+      error_ = std::strerror(errno);
+      return;
+    }
+    path_ = tmpl;
+    std::size_t done = 0;
+    while (done < text.size()) {
+      ssize_t n = write(fd, text.data() + done, text.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        error_ = fmt::format("{}: {}", path_, std::strerror(errno));
+        break;
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    if (close(fd) != 0 && error_.empty())
+      error_ = fmt::format("{}: {}", path_, std::strerror(errno));
+  }
+  TempPolicy(const TempPolicy&) = delete;
+  TempPolicy& operator=(const TempPolicy&) = delete;
+  ~TempPolicy() {
+    if (!path_.empty()) unlink(path_.c_str());
+  }
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_, error_;
+};
 
 }  // namespace
 
@@ -79,6 +131,10 @@ void AddLearnOptions(CLI::App* cmd, LearnArgs& args) {
                 "run even when an isolation layer of the base is unavailable here");
   cmd->add_flag("--live{all}", args.run.live, "show each decision as it happens (all or denied)")
       ->check(CLI::IsMember({"all", "denied"}));
+  // -o is the draft here: the trace file has only its long name.
+  AddTraceFileOption(cmd, args.run.trace_file, /*short_o=*/false);
+  AddTraceSetOptions(cmd, args.run.trace_exprs);
+  AddMessageOptions(cmd, args.run.quiet, args.run.verbose);
   cmd->add_option("command", args.run.command, "command and arguments (after --)");
 }
 
@@ -95,12 +151,45 @@ int Learn(LearnArgs& args) {
   } else {
     run.policy_file = args.base;
   }
+  report::LearnOptions options;
+  options.base = args.base;
+  // A base with a network namespace (strict, maximum) would fail every connection whatever the
+  // policy allows: the program would stop at its first one and nothing past it be learnt. The
+  // runs use the base without it; the draft leaves it out only if it learns network rules.
+  std::optional<TempPolicy> without_net;
+  try {
+    policy::Policy base = policy::LoadPolicySpec(args.base, policy::DefaultVariables());
+    if (base.isolation.Has(policy::Namespace::kNet)) {
+      std::vector<std::string> names;
+      for (const auto& info : policy::kNamespaceInfo) {
+        if (info.ns != policy::Namespace::kNet && base.isolation.Has(info.ns)) {
+          names.emplace_back(info.name);
+        }
+      }
+      nlohmann::json doc = {{"version", 1},
+                            {"name", "learn: " + args.base + " without its network namespace"},
+                            {"extends", BaseForExtends(args.base)},
+                            {"isolation", {{"namespaces", names}}}};
+      without_net.emplace(doc.dump(2) + "\n");
+      if (!without_net->ok()) {
+        Error(fmt::format("cannot write a temporary policy: {}", without_net->error()));
+        return kExitInternal;
+      }
+      run.level.clear();
+      run.policy_file = without_net->path();
+      options.namespaces_without_net = names;
+      std::fprintf(stderr,
+                   "tracejail: learn runs without the network namespace of %s, so that its "
+                   "connections are seen; the draft leaves it out only if it learns network "
+                   "rules\n",
+                   args.base.c_str());
+    }
+  } catch (const policy::PolicyError& e) {
+    Error(e.what());
+    return kExitPolicy;
+  }
   std::string keep_events = run.events_file;
   report::Learner learner;
-  learner.existing_dir = [](const std::string& path) {
-    struct stat st {};
-    return lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-  };
   int last_status = 0;
   for (int i = 0; i < args.runs; ++i) {
     char tmpl[] = "/tmp/tracejail-learn-XXXXXX";
@@ -143,10 +232,12 @@ int Learn(LearnArgs& args) {
                       i + 1, args.runs));
       return kExitInternal;
     }
-    std::fprintf(stderr, "tracejail: learn run %d of %d: %s (%s)\n", i + 1, args.runs,
-                 std::string(report::Name(outcome.exec.status)).c_str(),
-                 outcome.exec.exit_code ? fmt::format("exit {}", *outcome.exec.exit_code).c_str()
-                                        : "signal");
+    if (!run.quiet) {
+      std::fprintf(stderr, "tracejail: learn run %d of %d: %s (%s)\n", i + 1, args.runs,
+                   std::string(report::Name(outcome.exec.status)).c_str(),
+                   outcome.exec.exit_code ? fmt::format("exit {}", *outcome.exec.exit_code).c_str()
+                                          : "signal");
+    }
     if (outcome.exec.interrupted) {
       // ^C ends a server being learnt: the draft covers the runs so far; no further run starts.
       if (i + 1 < args.runs) {
@@ -155,14 +246,12 @@ int Learn(LearnArgs& args) {
       break;
     }
   }
-  report::LearnOptions options;
-  options.base = args.base;
   std::string command;
   for (const auto& a : run.command) command += (command.empty() ? "" : " ") + a;
   options.command = command;
   options.date = Today();
-  int status = WriteDraft(learner.Draft(options), args.output, learner);
-  if (status == 0 && last_status != 0) {
+  int status = WriteDraft(learner.Draft(options), args.output, learner, run.quiet);
+  if (status == 0 && last_status != 0 && !run.quiet) {
     Error(
         fmt::format("note: the command itself exited with status {}; the draft covers what it "
                     "did before that",
@@ -202,7 +291,7 @@ int MergeDrafts(const std::vector<std::string>& drafts, const std::string& outpu
   }
   options.command = commands;
   options.date = Today();
-  return WriteDraft(learner.Draft(options), output, learner);
+  return WriteDraft(learner.Draft(options), output, learner, false);
 }
 
 }  // namespace cli

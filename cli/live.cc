@@ -10,7 +10,9 @@
 #include <cstdio>
 #include <cstring>
 #include <optional>
+#include <stdexcept>
 #include <string_view>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -91,9 +93,27 @@ bool ParseLiveFilter(const std::string& text, report::LiveFilter& out) {
   return false;
 }
 
-LiveTerminal::LiveTerminal(report::LiveFilter filter)
-    : filter_(filter), tty_(isatty(STDERR_FILENO) == 1) {
+LiveTerminal::LiveTerminal(report::LiveFilter filter, report::TraceSet trace,
+                           const std::string& file)
+    : filter_(filter),
+      trace_(std::move(trace)),
+      to_file_(!file.empty()),
+      tty_(!to_file_ && isatty(STDERR_FILENO) == 1) {
   style_.color = tty_ && std::getenv("NO_COLOR") == nullptr;
+  // The trace carries paths, argv and addresses: the owner's alone, like the events file.
+  if (to_file_) {
+    if (std::optional<std::string> failed = file_.Open(file, 0600)) {
+      throw std::runtime_error(*failed);
+    }
+  }
+}
+
+void LiveTerminal::Put(const std::string& text) {
+  if (to_file_) {
+    (void)file_.Write(text);  // a failure is kept: Finish reports it
+  } else {
+    std::fputs(text.c_str(), stderr);
+  }
 }
 
 void LiveTerminal::operator()(const std::string&, const nlohmann::json& record, bool) {
@@ -110,10 +130,10 @@ void LiveTerminal::Show(const report::Record& record) {
     }
   }
   std::string clear = progress_shown_ ? "\r\x1b[K" : "";
-  if (report::LiveWants(record, filter_)) {
+  if (report::LiveWants(record, filter_) && trace_.Shows(record)) {
     std::string text = report::FormatLive(record, style_);
     if (!text.empty()) {
-      std::fputs((clear + text + "\n").c_str(), stderr);
+      Put(clear + text + "\n");
       progress_shown_ = false;
     }
   }
@@ -127,9 +147,12 @@ void LiveTerminal::Show(const report::Record& record) {
   }
 }
 
-void LiveTerminal::Finish() {
+std::optional<std::string> LiveTerminal::Finish() {
   if (progress_shown_) std::fputs("\r\x1b[K", stderr);
   progress_shown_ = false;
+  if (!to_file_ || closed_) return std::nullopt;
+  closed_ = true;
+  return file_.Close();
 }
 
 int WatchCommand(const std::string& endpoint, bool denied_only, const std::string& token_file) {

@@ -5,23 +5,36 @@
 #include <chrono>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "report/live_view.h"
+#include "report/output_file.h"
 #include "report/record.h"
+#include "report/trace_set.h"
 
 namespace cli {
 
-// An EventLog sink that prints the live view to stderr.
+// An EventLog sink that prints the live view to stderr, or with -o FILE to that file (mode 600,
+// no colours, no progress line). Shows what `filter` and the -e trace= set let through.
 class LiveTerminal {
  public:
-  explicit LiveTerminal(report::LiveFilter filter);
+  // Throws std::runtime_error ("cannot write FILE: ...") when `file` cannot be created.
+  explicit LiveTerminal(report::LiveFilter filter, report::TraceSet trace = {},
+                        const std::string& file = "");
   void operator()(const std::string& line, const nlohmann::json& record, bool in_file);
   void Show(const report::Record& record);  // the typed form of the same
-  void Finish();                            // clears the progress line
+  // Clears the progress line, or closes the file: what failed writing it, if anything did.
+  std::optional<std::string> Finish();
 
  private:
+  void Put(const std::string& text);
+
   report::LiveFilter filter_;
+  report::TraceSet trace_;
+  report::OutputFile file_;
+  bool to_file_;
+  bool closed_ = false;
   report::LiveStyle style_;
   bool tty_;
   std::uint64_t decisions_ = 0, denied_ = 0, processes_ = 0;

@@ -26,10 +26,12 @@
 #include "base/escape.h"
 #include "base/version.h"
 #include "cli/common.h"
+#include "cli/diff_command.h"
 #include "cli/exec_command.h"
 #include "cli/exit_codes.h"
 #include "cli/learn_command.h"
 #include "cli/live.h"
+#include "cli/observe_command.h"
 #include "cli/policy_command.h"
 #include "cli/report_command.h"
 #include "cli/run_command.h"
@@ -149,6 +151,13 @@ int main(int argc, char** argv) {
       "learn", "run a command in audit mode and write a draft policy of what it needed");
   cli::AddLearnOptions(learn_cmd, learn);
 
+  cli::ObserveArgs observe;
+  CLI::App* observe_cmd = app.add_subcommand(
+      "observe",
+      "attach to a running process (-p PID) and its future children: record and decode what it "
+      "does against the policy, without enforcing it (see --enforce); Ctrl-C detaches");
+  cli::AddObserveOptions(observe_cmd, observe);
+
   cli::SelftestArgs selftest;
   CLI::App* selftest_cmd = app.add_subcommand(
       "selftest",
@@ -177,6 +186,11 @@ int main(int argc, char** argv) {
   CLI::App* stats_cmd = app.add_subcommand("stats", "statistics across many runs' events files");
   cli::AddStatsOptions(stats_cmd, stats);
 
+  cli::DiffArgs diff_args;
+  CLI::App* diff_cmd = app.add_subcommand(
+      "diff", "what one run did that another did not, from their events files (exit 1 if any)");
+  cli::AddDiffOptions(diff_cmd, diff_args);
+
   cli::PolicyArgs policy_args;
   cli::AddPolicyCommand(app, policy_args);
 
@@ -187,17 +201,20 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    cli::ExecJsonUsageError(argc, argv, e.what());  // `exec --json` says it as JSON too
     return UsageError(app, e, argc, argv, {run_cmd, learn_cmd});
   }
 
   if (*run_cmd) return cli::RunCommand(run).status;
   if (*exec_cmd) return cli::Exec(exec);
   if (*learn_cmd) return cli::Learn(learn);
+  if (*observe_cmd) return cli::Observe(observe);
   if (*selftest_cmd) return cli::Selftest(selftest);
   if (*watch_cmd) return cli::WatchCommand(watch_endpoint, watch_denied, watch_token_file);
   if (*verify_cmd) return cli::Verify(verify);
   if (*report_cmd) return cli::Report(report_args);
   if (*stats_cmd) return cli::Stats(stats);
+  if (*diff_cmd) return cli::Diff(diff_args);
   if (std::optional<int> status = cli::RunPolicyCommand(policy_args)) return *status;
   return cli::kExitUsage;
 }

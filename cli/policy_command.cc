@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "base/escape.h"
 #include "cli/common.h"
 #include "cli/exit_codes.h"
 #include "cli/learn_command.h"
@@ -16,7 +17,9 @@
 #include "policy/loader.h"
 #include "policy/oci.h"
 #include "policy/presets.h"
+#include "report/event_reader.h"
 #include "report/output_file.h"
+#include "report/policy_replay.h"
 #include "tracer/seccomp_filter.h"
 
 namespace cli {
@@ -48,7 +51,10 @@ int CheckPolicies(const std::vector<std::string>& files) {
       std::printf("%s: ok (%zu file rules, %zu network rules, %zu syscall rules; %s)\n", f.c_str(),
                   p.path_rules.size(), p.net_rules.size(), p.syscall_rules.size(), chain.c_str());
     } catch (const policy::PolicyError& e) {
-      std::fprintf(stderr, "%s\n", e.what());
+      // Every error of the file at once, then how many: five typos are fixed in one pass.
+      for (const std::string& line : e.errors()) std::fprintf(stderr, "%s\n", line.c_str());
+      std::size_t count = e.errors().size();
+      if (count > 1) std::fprintf(stderr, "%s: %zu errors\n", f.c_str(), count);
       status = kExitPolicy;
     }
   }
@@ -105,6 +111,69 @@ int Compile(const PolicyArgs& args) {
   });
 }
 
+// The first program the recording executed (for ${COMMAND}), or "".
+std::string FirstProgram(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::string exe;
+  report::ForEachTypedRecord(in, [&exe](report::Record&& r) {
+    const report::Event* e = report::AsEvent(r);
+    if (exe.empty() && e != nullptr && e->type == policy::EventType::kProcessExec) {
+      exe = report::LifecycleArgsOf(*e).exe;
+    }
+  });
+  return exe;
+}
+
+int TestPolicy(const PolicyArgs& args) {
+  const std::string& file = args.test_events;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    Error(fmt::format("policy test: cannot read {}: {}", base::EscapeBytes(file),
+                      std::strerror(errno)));
+    return kExitUsage;
+  }
+  policy::Variables vars = policy::DefaultVariables();
+  if (std::string exe = FirstProgram(file); !exe.empty()) vars["COMMAND"] = exe;
+  for (const auto& v : args.test_vars) {
+    const auto eq = v.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      Error(fmt::format("policy test: --var {}: expected NAME=VALUE", base::EscapeBytes(v)));
+      return kExitUsage;
+    }
+    vars[v.substr(0, eq)] = v.substr(eq + 1);
+  }
+  std::optional<policy::Policy> p;
+  try {
+    p = policy::LoadPolicySpec(args.spec, vars);
+  } catch (const policy::PolicyError& e) {
+    Error(e.what());
+    return kExitPolicy;
+  }
+  report::PolicyReplay replay(*p);
+  report::EventsScan scan =
+      report::ForEachTypedRecord(in, [&replay](report::Record&& r) { replay.Add(r); });
+  if (scan.skipped > 0) {
+    std::fputs(report::DescribeProblems(file, scan).c_str(), stderr);
+    Error(
+        fmt::format("policy test: {} is not a whole events file ({} of {} lines are not "
+                    "records); test against whole files (tracejail verify {})",
+                    base::EscapeBytes(file), scan.skipped, scan.lines, base::EscapeBytes(file)));
+    return kExitBadInput;
+  }
+  const report::ReplayResult r = replay.Finish();
+  const std::string name = base::EscapeBytes(args.spec), shown = base::EscapeBytes(file);
+  const std::string text =
+      args.test_json ? report::ReplayJson(r, name, shown)
+                               .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+                           "\n"
+                     : report::RenderReplayText(r, name, shown, args.test_all);
+  if (std::optional<std::string> failed = report::WriteOutput("", text)) {
+    Error(*failed);
+    return kExitInternal;
+  }
+  return r.would_deny() ? 1 : 0;
+}
+
 }  // namespace
 
 void AddPolicyCommand(CLI::App& app, PolicyArgs& args) {
@@ -137,6 +206,17 @@ void AddPolicyCommand(CLI::App& app, PolicyArgs& args) {
       policy_cmd->add_subcommand("export-oci", "convert a policy to a Docker/OCI seccomp profile");
   args.export_oci->add_option("policy", args.spec, "preset name or policy file")->required();
   args.export_oci->add_option("-o,--output", args.output, "write here instead of stdout");
+  args.test = policy_cmd->add_subcommand(
+      "test",
+      "replay a recording (an events file of run --mode audit or learn) through a policy: what it "
+      "would allow, deny and kill, without running anything (exit 1 if anything is denied)");
+  args.test->add_option("policy", args.spec, "preset name or policy file")->required();
+  args.test->add_option("events", args.test_events, "events file (JSON Lines)")->required();
+  args.test->add_option("--var", args.test_vars,
+                        "NAME=VALUE for ${NAME} in the policy (WORKDIR, COMMAND, HOME...); "
+                        "COMMAND defaults to the recording's first program");
+  args.test->add_flag("--all", args.test_all, "list the allowed calls too");
+  args.test->add_flag("--json", args.test_json, "print JSON");
 }
 
 std::optional<int> RunPolicyCommand(const PolicyArgs& args) {
@@ -156,6 +236,7 @@ std::optional<int> RunPolicyCommand(const PolicyArgs& args) {
     });
   }
   if (*args.compile) return Compile(args);
+  if (*args.test) return TestPolicy(args);
   return std::nullopt;
 }
 

@@ -1,5 +1,5 @@
-// `tracejail policy show|check|explain|compile|import-oci|export-oci|merge`: inspecting,
-// checking and converting policies without running anything.
+// `tracejail policy show|check|explain|compile|import-oci|export-oci|merge|test`: inspecting,
+// checking, converting and testing policies (against a recording) without running anything.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -11,7 +11,7 @@ namespace cli {
 
 struct PolicyArgs {
   CLI::App *show = nullptr, *check = nullptr, *explain = nullptr, *compile = nullptr,
-           *import_oci = nullptr, *export_oci = nullptr, *merge = nullptr;
+           *import_oci = nullptr, *export_oci = nullptr, *merge = nullptr, *test = nullptr;
   std::string show_name;
   std::vector<std::string> check_files;
   std::string spec;  // explain, compile, export-oci: a preset name or a policy file
@@ -20,6 +20,11 @@ struct PolicyArgs {
   std::string import_file;
   std::vector<std::string> merge_files;
   std::string output;  // -o: import-oci, export-oci, merge
+  // test: replay EVENTS through the policy (spec)
+  std::string test_events;
+  std::vector<std::string> test_vars;  // --var NAME=VALUE
+  bool test_json = false;
+  bool test_all = false;  // --all: list the allowed calls too
 };
 
 // Adds `policy` and its subcommands to `app`, parsing into `args`.

@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "base/escape.h"
 #include "cli/exit_codes.h"
@@ -49,6 +50,33 @@ int ExitStatusOf(const tracer::RunResult& r) {
   return r.exit_code;
 }
 
+// -v: what is about to run, how, and where its outputs go, before it starts.
+void PrintPlan(const RunArgs& args, const RunPlan& plan, const PreparedRun& run) {
+  const policy::Policy& p = *run.policy;
+  std::string from = !args.policy_file.empty() ? "from " + base::EscapeBytes(args.policy_file)
+                     : !args.level.empty()     ? "level " + args.level
+                                               : "the default level";
+  Error(fmt::format("plan: policy {} ({}), mode {}", base::DisplayText(p.name), from, args.mode));
+  std::string argv;
+  for (const std::string& a : run.spec.argv) argv += " " + base::EscapeBytes(a);
+  Error(fmt::format("plan: command {}:{}", base::EscapeBytes(run.spec.exe), argv));
+  Error(fmt::format("plan: starts in {}; work dir {}", base::EscapeBytes(run.spec.sandbox.chdir_to),
+                    run.workdir ? base::EscapeBytes(run.workdir_path()) + " (removed afterwards)"
+                                : std::string("none")));
+  std::string limits;
+  const nlohmann::json configured = policy::LimitsToJson(p.limits);
+  for (const auto& [key, value] : configured.items()) {
+    limits += fmt::format("{}{} {}", limits.empty() ? "" : ", ", key, value.get<std::string>());
+  }
+  Error("plan: limits " + limits);
+  for (const auto& layer : run.isolation.LayersJson()) {
+    std::string detail = base::DisplayText(layer.value("detail", ""));
+    Error(fmt::format("plan: layer {}: {}{}", layer.value("layer", "?"), layer.value("state", "?"),
+                      detail.empty() ? "" : " (" + detail + ")"));
+  }
+  Error("plan: outputs " + PlannedOutputs(args, plan));
+}
+
 // The record's own fields, known before the command starts.
 void DescribeRun(const RunArgs& args, const PreparedRun& run, report::ExecutionResult& exec) {
   exec.execution_id = report::NewExecutionId();
@@ -71,8 +99,10 @@ struct Execution {
 Execution Execute(const RunArgs& args, tracer::Mode mode, PreparedRun& run,
                   report::ExecutionResult& exec) {
   if (run.stream && args.stream_wait > 0) {
-    Error(fmt::format("waiting for {} subscriber(s) on {}", args.stream_wait,
-                      run.stream->Describe()));
+    if (!args.quiet) {
+      Error(fmt::format("waiting for {} subscriber(s) on {}", args.stream_wait,
+                        run.stream->Describe()));
+    }
     run.stream->WaitForSubscribers(args.stream_wait);
   }
   // From here on a signal to tracejail is the run's (forwarded, then the tree is killed); until
@@ -167,7 +197,10 @@ void Finish(const RunArgs& args, PreparedRun& run, Execution& ran, RunOutcome& o
   tracer::RunResult& result = ran.result;
   report::FillResult(result, result.spawn_error.has_value(), ran.usage, exec);
   if (run.log) CloseLog(args, run, result, exec);
-  if (run.live) run.live->Finish();
+  if (run.live) {
+    // The trace is what was shown, not the record (that is the events file): a warning.
+    if (std::optional<std::string> failed = run.live->Finish()) Error("warning: -o " + *failed);
+  }
   if (run.stream) CloseStream(*run.stream, exec);
   if (run.explain) run.explain->Print(stderr);
   out.status = ExitStatusOf(result);
@@ -198,7 +231,7 @@ void Finish(const RunArgs& args, PreparedRun& run, Execution& ran, RunOutcome& o
       throw RunFailure(kExitInternal, "result file: " + *failed);
     }
   }
-  if (args.summary) std::fputs(report::Summary(exec).c_str(), stderr);
+  if (args.summary && !args.quiet) std::fputs(report::Summary(exec).c_str(), stderr);
 }
 
 }  // namespace
@@ -209,6 +242,7 @@ RunOutcome RunCommand(const RunArgs& args) {
   try {
     RunPlan plan = PlanRun(args);
     PrepareRun(args, plan, run);
+    if (args.verbose) PrintPlan(args, plan, run);
     DescribeRun(args, run, out.exec);
     Execution ran = Execute(args, plan.mode, run, out.exec);
     out.ran = true;
@@ -216,6 +250,7 @@ RunOutcome RunCommand(const RunArgs& args) {
   } catch (const RunFailure& failure) {
     Error(failure.what());
     out.status = failure.status;
+    out.error = failure.what();
   }
   out.workdir = run.workdir_path();  // removed with `run`, on return
   return out;

@@ -20,6 +20,7 @@ struct RunOutcome {
   int status = 0;  // tracejail's exit status
   report::ExecutionResult exec;
   bool ran = false;     // false: nothing was started (usage, policy or setup error)
+  std::string error;    // why, when nothing was started (also said on stderr)
   std::string workdir;  // the run's private work dir (gone by now), or empty
 };
 

@@ -11,6 +11,38 @@ std::optional<double> ParseGrace(const std::string& text) {
   return static_cast<double>(*p.value) / 1000.0;
 }
 
+void AddMessageOptions(CLI::App* cmd, bool& quiet, bool& verbose) {
+  auto* quiet_flag = cmd->add_flag(
+      "-q,--quiet", quiet,
+      "tracejail's own messages: errors and warnings only, no summary or notes (the command's "
+      "output is untouched: --hide-output hides it, which tracejail 0.1.0's --quiet did)");
+  cmd->add_flag("-v,--verbose", verbose,
+                "more of tracejail's own messages: the plan before the run (policy, level, mode, "
+                "limits, isolation layers, work dir, outputs) and every denial in the summary, not "
+                "the first three")
+      ->excludes(quiet_flag);
+}
+
+void AddTraceSetOptions(CLI::App* cmd, std::vector<std::string>& exprs) {
+  cmd->add_option("-e", exprs,
+                  "trace=SET: which calls the live view shows, in strace's syntax: names "
+                  "(trace=openat,connect), classes (%file, %network, %process, %signal, %ipc, "
+                  "%desc, %memory, %creds, %clock, %escape), ! for all but (trace=!%memory), all, "
+                  "none. Only what is SHOWN: enforcement and the events file are unchanged. "
+                  "Turns the live view on")
+      ->allow_extra_args(false);
+  cmd->add_option_function<std::string>(
+      "--trace", [&exprs](const std::string& set) { exprs.push_back("trace=" + set); },
+      "SET: the same as -e trace=SET");
+}
+
+void AddTraceFileOption(CLI::App* cmd, std::string& file, bool short_o) {
+  cmd->add_option(short_o ? "-o,--trace-file" : "--trace-file", file,
+                  "write the live view (one strace-like line per decision, with the return value "
+                  "of allowed calls) to FILE instead of stderr, mode 600; turns the live view on. "
+                  "--events FILE is the JSON Lines record");
+}
+
 // Every option that can be repeated (--env, --keep-env, --cap-add, --cap-drop) takes one value
 // per occurrence (allow_extra_args(false)): CLI11's default lets a vector option take every
 // following word and swallow the "--" that ends tracejail's options, so that
@@ -38,9 +70,12 @@ void AddRunOptions(CLI::App* cmd, RunArgs& args) {
   cmd->add_option("--keep-env", args.keep_env, "pass NAME through from tracejail's environment")
       ->allow_extra_args(false);
   cmd->add_option("--result", args.result_file, "write the execution result as JSON to FILE");
-  cmd->add_flag("--quiet", args.quiet, "capture the command's output without passing it through");
+  cmd->add_flag("--hide-output", args.hide_output,
+                "capture the command's output without passing it through (it is still counted, "
+                "capped by --output and kept in --result FILE)");
+  AddMessageOptions(cmd, args.quiet, args.verbose);
   cmd->add_flag("--summary,!--no-summary", args.summary,
-                "print a summary to stderr at the end (default: on)");
+                "print a summary to stderr at the end (default: on; -q turns it off)");
   cmd->add_flag("--allow-degraded", args.allow_degraded,
                 "run even when an isolation layer the policy asks for is unavailable here "
                 "(the result lists it as degraded)");
@@ -48,6 +83,8 @@ void AddRunOptions(CLI::App* cmd, RunArgs& args) {
                 "show each decision on the terminal as it happens (--live, or --live=denied for "
                 "denials only)")
       ->check(CLI::IsMember({"all", "denied"}));
+  AddTraceFileOption(cmd, args.trace_file);
+  AddTraceSetOptions(cmd, args.trace_exprs);
   cmd->add_flag("--explain", args.explain,
                 "after the run, explain each escape technique or denial the events show: what "
                 "the program tried and which defence stopped it");
@@ -73,6 +110,23 @@ void AddRunOptions(CLI::App* cmd, RunArgs& args) {
                   "second one, which makes each flagged call cheaper (docs/performance.md); "
                   "off: leave the scheduling to the kernel")
       ->check(CLI::IsMember({"auto", "off"}));
+  cmd->add_option("--stack", args.stack,
+                  "which events carry the calling thread's native stack (module, function, "
+                  "offset, and file:line where there is debug information): denials (default: "
+                  "denied calls, escape attempts, kills), all (every recorded call) or off. At "
+                  "most 256 per run")
+      ->check(CLI::IsMember({"off", "denials", "all"}));
+  cmd->add_option("--collect", args.collect_dir,
+                  "keep a copy of every regular file the program created or changed in DIR "
+                  "(made if missing), named by its SHA-256, with DIR/index.json listing them; "
+                  "special files and symlinks are recorded, never copied");
+  cmd->add_option("--collect-max", args.collect_max,
+                  "with --collect: at most this many bytes of copies in all (default 256MiB); "
+                  "files past it are recorded, not copied")
+      ->check([](const std::string& v) {
+        policy::ParsedLimit p = policy::ParseLimitText(policy::LimitUnit::kBytes, v);
+        return p.error.empty() && p.value ? std::string() : "expected a size such as 256MiB";
+      });
   cmd->add_option("--cap-add", args.cap_add,
                   "let the command keep this capability too (capabilities(7) name, with or "
                   "without CAP_; repeat or separate with commas)")

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -15,5 +16,15 @@ namespace cli {
 std::optional<double> ParseGrace(const std::string& text);
 
 void AddRunOptions(CLI::App* cmd, RunArgs& args);
+
+// The options every command that supervises or observes shares, each defined once here and
+// bound to the command's own fields.
+// -q/--quiet and -v/--verbose (run, exec, learn and observe).
+void AddMessageOptions(CLI::App* cmd, bool& quiet, bool& verbose);
+// -e trace=SET and --trace SET (run, exec, learn and observe; report/trace_set.h).
+void AddTraceSetOptions(CLI::App* cmd, std::vector<std::string>& exprs);
+// -o/--trace-file FILE (run, exec, observe); `short_o` false: --trace-file only (learn, whose -o
+// is the draft).
+void AddTraceFileOption(CLI::App* cmd, std::string& file, bool short_o = true);
 
 }  // namespace cli

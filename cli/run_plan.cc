@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "base/escape.h"
 #include "cli/command_path.h"
 #include "cli/common.h"
 #include "cli/exit_codes.h"
@@ -80,6 +81,19 @@ std::string ApplyLimitFlags(const RunArgs& args, policy::Policy& p) {
   return {};
 }
 
+// exec's default wall-clock timeout (RunArgs::default_timeout_ms): when the policy has none, or
+// a preset's is longer. A policy file's own timeout and --timeout (even "off") win. Returns "".
+std::string ApplyDefaultTimeout(const RunArgs& args, policy::Policy& p) {
+  if (args.default_timeout_ms == 0 || args.limit_flags.contains(policy::LimitKind::kTimeout)) {
+    return {};
+  }
+  std::optional<std::uint64_t> timeout = p.limits.Get(policy::LimitKind::kTimeout);
+  if (!timeout || (args.policy_file.empty() && *timeout > args.default_timeout_ms)) {
+    p.limits.Set(policy::LimitKind::kTimeout, args.default_timeout_ms);
+  }
+  return {};
+}
+
 std::string Absolute(const std::string& path) {
   if (path.starts_with("/")) return path;
   char cwd[PATH_MAX];
@@ -87,11 +101,22 @@ std::string Absolute(const std::string& path) {
   return std::string(cwd) + "/" + path;
 }
 
-// --live and the --stream options, checked before anything is loaded.
+}  // namespace
+
 void CheckOutputs(const RunArgs& args, RunPlan& plan) {
   if (!args.live.empty() && !ParseLiveFilter(args.live, plan.live_filter)) {
     throw RunFailure(kExitUsage, fmt::format("--live={}: expected all or denied", args.live));
   }
+  report::ParsedTraceSet trace = report::ParseTraceSet(args.trace_exprs);
+  if (!trace.error.empty()) {
+    std::string near = trace.unknown.empty() ? "" : Nearest(trace.unknown, report::TraceSetWords());
+    throw RunFailure(kExitUsage, near.empty() ? trace.error
+                                              : fmt::format("{}: did you mean {}?", trace.error,
+                                                            base::DisplayText(near)));
+  }
+  plan.trace_set = std::move(trace.set);
+  // strace's -o and -e trace= show the trace: here they turn the live view on.
+  plan.live = !args.live.empty() || !args.trace_file.empty() || !args.trace_exprs.empty();
   std::string stream_error;
   if (!args.stream.empty() &&
       !report::ParseStreamEndpoint(args.stream, plan.stream_endpoint, stream_error)) {
@@ -118,8 +143,6 @@ void CheckOutputs(const RunArgs& args, RunPlan& plan) {
   }
 }
 
-}  // namespace
-
 std::vector<std::string> ChildEnvironment(const RunArgs& args, bool clean,
                                           const std::string& workdir) {
   std::vector<std::string> env;
@@ -145,7 +168,7 @@ std::vector<std::string> ChildEnvironment(const RunArgs& args, bool clean,
 
 policy::Policy LoadRunPolicy(const RunArgs& args, const policy::Variables& vars) {
   policy::Policy p = LoadPolicy(args, vars);
-  for (const auto& apply : {ApplyLimitFlags, ApplyCapFlags}) {
+  for (const auto& apply : {ApplyLimitFlags, ApplyDefaultTimeout, ApplyCapFlags}) {
     if (std::string e = apply(args, p); !e.empty()) throw RunFailure(kExitUsage, e);
   }
   return p;
@@ -157,6 +180,7 @@ RunPlan PlanRun(const RunArgs& args) {
                      "no command given (usage: tracejail run [OPTIONS] -- CMD [ARG...])");
   }
   RunPlan plan;
+  CheckOutputs(args, plan);
   plan.vars = policy::DefaultVariables();
   // This load learns what isolation the policy wants (it decides the work dir, which the final
   // load substitutes for ${WORKDIR}).
@@ -182,8 +206,23 @@ RunPlan PlanRun(const RunArgs& args) {
   plan.exe = Absolute(found.path);
   char real[PATH_MAX];
   if (realpath(found.path.c_str(), real) != nullptr) plan.vars["COMMAND"] = real;
-  CheckOutputs(args, plan);
   return plan;
+}
+
+std::string PlannedOutputs(const RunArgs& args, const RunPlan& plan) {
+  std::vector<std::string> outputs;
+  if (!args.events_file.empty()) outputs.push_back("events " + base::EscapeBytes(args.events_file));
+  if (!args.result_file.empty()) outputs.push_back("result " + base::EscapeBytes(args.result_file));
+  if (plan.live) {
+    std::string shows = args.live == "denied" ? "denials" : "all decisions";
+    for (const std::string& e : args.trace_exprs) shows += ", -e " + base::DisplayText(e);
+    outputs.push_back(fmt::format(
+        "live view ({}) on {}", shows,
+        args.trace_file.empty() ? std::string("stderr") : base::EscapeBytes(args.trace_file)));
+  }
+  if (!args.stream.empty()) outputs.push_back("stream " + args.stream);
+  return outputs.empty() ? std::string("summary only")
+                         : fmt::format("{}", fmt::join(outputs, ", "));
 }
 
 }  // namespace cli

@@ -12,6 +12,7 @@
 #include "policy/policy.h"
 #include "report/live_view.h"
 #include "report/stream_server.h"
+#include "report/trace_set.h"
 #include "tracer/stop_decision.h"
 
 namespace cli {
@@ -31,13 +32,23 @@ struct RunPlan {
   bool clean_environment = false;
   std::string exe;  // the command's absolute path
   tracer::Mode mode = tracer::Mode::kEnforce;
+  bool live = false;  // --live, -o FILE or -e trace=SET: the live view is on
   report::LiveFilter live_filter = report::LiveFilter::kAll;
+  report::TraceSet trace_set;  // -e trace=SET: which calls it shows
   report::StreamEndpoint stream_endpoint;
   bool tcp_stream = false;
 };
 
 // Throws RunFailure.
 RunPlan PlanRun(const RunArgs& args);
+
+// --live, -o, -e and the --stream options into `plan` (run and observe), checked before anything
+// is loaded. Throws RunFailure (a usage error, with "did you mean" for an unknown -e name).
+void CheckOutputs(const RunArgs& args, RunPlan& plan);
+
+// -v's "plan: outputs ..." line (run, exec, learn, observe): the events and result files, the
+// live view and what it shows, the stream; "summary only" when there is none.
+std::string PlannedOutputs(const RunArgs& args, const RunPlan& plan);
 
 // Loads the run's policy with `vars` and applies --cpu/--memory/... and --cap-add/--cap-drop.
 // Throws RunFailure.

@@ -39,7 +39,8 @@ std::vector<dev_t> CallerTerminals() {
   return out;
 }
 
-// The IPv4 and IPv6 addresses of this host's interfaces (a listener on 0.0.0.0 answers on all).
+}  // namespace
+
 std::vector<policy::SocketAddress> LocalAddresses() {
   std::vector<policy::SocketAddress> out;
   ifaddrs* list = nullptr;
@@ -70,17 +71,22 @@ std::vector<policy::SocketAddress> LocalAddresses() {
   return out;
 }
 
+namespace {
+
 // The stream server and what stderr says about it; its sink publishes what the file records.
-void StartStream(const RunPlan& plan, PreparedRun& run,
+void StartStream(const RunArgs& args, const RunPlan& plan, PreparedRun& run,
                  std::vector<report::EventLog::Sink>& sinks) {
   report::StreamOptions stream_options;
   if (run.stream_token) stream_options.token = run.stream_token->token();
   run.stream = std::make_unique<report::StreamServer>(plan.stream_endpoint, stream_options);
   const report::StreamServer& stream = *run.stream;
   if (!run.stream_token) {
-    Error("streaming events on " + stream.Describe() + " (tracejail watch " + stream.Describe() +
-          ")");
+    if (!args.quiet) {  // -q: the caller named the socket; nothing else needs saying
+      Error("streaming events on " + stream.Describe() + " (tracejail watch " + stream.Describe() +
+            ")");
+    }
   } else {
+    // Said even with -q: where the token is (needed to subscribe) and what a tcp stream risks.
     // Where the token is, never the token itself: stderr may be a shared log.
     std::string file = base::EscapeBytes(run.stream_token->path());
     Error(fmt::format("streaming events on {} (tracejail watch {} --token-file {})",
@@ -106,17 +112,22 @@ void StartStream(const RunPlan& plan, PreparedRun& run,
   });
 }
 
-// The events log with its sinks (stream, --explain, --live), when anything wants events.
+}  // namespace
+
 void OpenLog(const RunArgs& args, const RunPlan& plan, PreparedRun& run) {
   std::vector<report::EventLog::Sink> sinks;
-  if (!args.stream.empty()) StartStream(plan, run, sinks);
+  if (!args.stream.empty()) StartStream(args, plan, run, sinks);
   if (args.explain) {
     run.explain = std::make_shared<ExplainView>();
     sinks.push_back([explain = run.explain](const std::string& line, const nlohmann::json& record,
                                             bool in_file) { (*explain)(line, record, in_file); });
   }
-  if (!args.live.empty()) {
-    run.live = std::make_shared<LiveTerminal>(plan.live_filter);
+  if (plan.live) {
+    try {
+      run.live = std::make_shared<LiveTerminal>(plan.live_filter, plan.trace_set, args.trace_file);
+    } catch (const std::runtime_error& e) {
+      throw RunFailure(kExitInternal, fmt::format("trace file (-o): {}", e.what()));
+    }
     sinks.push_back([live = run.live](const std::string& line, const nlohmann::json& record,
                                       bool in_file) { (*live)(line, record, in_file); });
   }
@@ -131,6 +142,8 @@ void OpenLog(const RunArgs& args, const RunPlan& plan, PreparedRun& run) {
   }
   run.log = std::make_unique<report::EventLog>(args.events_file, std::move(sinks), log_options);
 }
+
+namespace {
 
 // What the supervisor watches besides the calls: limits, the cgroup, mounts, terminals, and the
 // files of tracejail's own output, which the command may not touch.
@@ -147,9 +160,14 @@ void FillWatch(const RunArgs& args, const RunPlan& plan, const std::string& same
   watch.kill_grace_s = ParseGrace(args.kill_grace).value_or(2.0);
   watch.caller_terminals = CallerTerminals();
   watch.keep_terminal = args.tty;
+  watch.denial_notes = args.verbose ? report::kVerboseDenials : report::kFirstDenials;
+  tracer::ParseStackMode(args.stack, watch.stack);  // checked by the option (cli/run_options.cc)
+  watch.artifacts.collect_dir = run.collect_dir.get();
+  watch.artifacts.collect_max =
+      policy::ParseLimitText(policy::LimitUnit::kBytes, args.collect_max).value.value_or(0);
   watch.live_allowed = run.live != nullptr && plan.live_filter == report::LiveFilter::kAll;
   for (const std::string& output :
-       {args.events_file, args.result_file, args.events_key,
+       {args.events_file, args.result_file, args.events_key, args.trace_file,
         plan.stream_endpoint.unix_socket ? plan.stream_endpoint.path : "",
         run.stream_token ? run.stream_token->path() : "",
         run.stream_token ? run.stream_token->dir() : ""}) {
@@ -158,11 +176,36 @@ void FillWatch(const RunArgs& args, const RunPlan& plan, const std::string& same
       watch.protected_paths.push_back(std::filesystem::weakly_canonical(output, ec).string());
     }
   }
+  if (!args.collect_dir.empty()) {
+    std::error_code ec;
+    std::string dir = std::filesystem::weakly_canonical(args.collect_dir, ec).string();
+    watch.protected_paths.push_back(dir == "/" ? dir : dir + "/");
+  }
 }
 
 }  // namespace
 
+// --collect DIR: made (mode 700) when missing, opened as the directory itself (never through a
+// symlink); the copies are made in it at the end of the run.
+static base::UniqueFd OpenCollectDir(const std::string& dir) {
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    throw RunFailure(kExitUsage, fmt::format("--collect {}: cannot be made: {}",
+                                             base::EscapeBytes(dir), std::strerror(errno)));
+  }
+  base::UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid() || faccessat(fd.get(), ".", W_OK, 0) != 0) {
+    throw RunFailure(
+        kExitUsage,
+        fmt::format("--collect {}: {} (give a directory tracejail may write, or a "
+                    "new name)",
+                    base::EscapeBytes(dir),
+                    errno == ELOOP || errno == ENOTDIR ? "not a directory" : std::strerror(errno)));
+  }
+  return fd;
+}
+
 void PrepareRun(const RunArgs& args, const RunPlan& plan, PreparedRun& run) {
+  if (!args.collect_dir.empty()) run.collect_dir = OpenCollectDir(args.collect_dir);
   try {
     if (plan.wants_workdir) run.workdir = tracer::WorkDir::Create();
   } catch (const std::exception& e) {
@@ -187,7 +230,8 @@ void PrepareRun(const RunArgs& args, const RunPlan& plan, PreparedRun& run) {
   iso_options.allow_degraded = args.allow_degraded;
   iso_options.workdir = wd;
   iso_options.enforce = plan.mode == tracer::Mode::kEnforce;
-  // In a user namespace the caller's directory belongs to another user: start in the work dir.
+  // maximum's user namespace makes root's command another user than the caller (an ordinary
+  // user is itself there, but maximum reads nothing outside the work dir): start in the work dir.
   bool in_workdir =
       args.start_in_workdir || (!wd.empty() && policy.isolation.Has(policy::Namespace::kUser));
   char cwd[PATH_MAX];
@@ -223,9 +267,9 @@ void PrepareRun(const RunArgs& args, const RunPlan& plan, PreparedRun& run) {
   // tracejail's own stdout and stderr (a terminal stays a terminal).
   auto output_cap = policy.limits.Get(policy::LimitKind::kOutput);
   try {
-    if (!args.result_file.empty() || args.quiet || args.capture) {
+    if (!args.result_file.empty() || args.hide_output || args.capture) {
       run.capture = std::make_unique<tracer::OutputCapture>(
-          output_cap ? static_cast<std::size_t>(*output_cap) : SIZE_MAX, !args.quiet);
+          output_cap ? static_cast<std::size_t>(*output_cap) : SIZE_MAX, !args.hide_output);
       spec.stdout_fd = run.capture->child_stdout();
       spec.stderr_fd = run.capture->child_stderr();
     }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/explain_view.h"
 #include "cli/live.h"
@@ -34,9 +35,17 @@ struct PreparedRun {
   std::unique_ptr<report::EventLog> log;
   std::unique_ptr<tracer::OutputCapture> capture;
   tracer::Watch watch;
+  base::UniqueFd collect_dir;  // --collect: the directory the copies go to
 
   std::string workdir_path() const { return workdir ? workdir->path() : ""; }
 };
+
+// The IPv4 and IPv6 addresses of this host's interfaces (a listener on 0.0.0.0 answers on all).
+std::vector<policy::SocketAddress> LocalAddresses();
+
+// The events log with its sinks (stream, --explain, --live) in `run.log`, when anything wants
+// events (`observe` shares it). Throws RunFailure.
+void OpenLog(const RunArgs& args, const RunPlan& plan, PreparedRun& run);
 
 // Fills `prepared` step by step (so what was created is released when a later step fails).
 // Throws RunFailure.

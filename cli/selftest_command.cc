@@ -34,8 +34,10 @@
 #include "base/unique_fd.h"
 #include "cli/escape_suite.h"
 #include "cli/exit_codes.h"
+#include "cli/install_dirs.h"
 #include "policy/glob.h"
 #include "report/analysis.h"
+#include "report/record.h"
 
 namespace cli {
 namespace {
@@ -572,11 +574,49 @@ std::string EventsText(const Outcome& o) {
   return text.empty() ? "-" : text;
 }
 
-std::string DefaultSamplesDir() {
+// A directory that may hold the escape suite, and what it is ("installed", "build tree",
+// "--samples"), which the selftest's first line says.
+struct SamplesPlace {
+  std::string dir;
+  const char* what;
+};
+
+// Where the escape suite may be, in the order searched when --samples is not given: the
+// installed suite (LIBEXECDIR/tracejail/escapes, found from this binary's directory), then the
+// build tree's (build/cli/tracejail -> build/samples/escapes). Only from the binary, never from
+// the current directory, so that an installed tracejail cannot pick up a build tree's suite.
+std::vector<SamplesPlace> DefaultSamplesPlaces() {
   std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  // build/cli/tracejail -> build/samples/escapes
-  return (self.parent_path().parent_path() / "samples" / "escapes").string();
+  fs::path bin = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  fs::path installed = kInstalledSamplesDir;
+  if (installed.is_relative()) installed = bin / installed;
+  return {{installed.lexically_normal().string(), "installed"},
+          {(bin.parent_path() / "samples" / "escapes").string(), "build tree"}};
+}
+
+bool HasSamples(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    auto ext = entry.path().extension();
+    if (ext == ".c" || ext == ".py") return true;
+  }
+  return false;
+}
+
+// The directory to run: --samples, else the first place of DefaultSamplesPlaces() that holds
+// samples. Throws, naming every directory searched, when there is none.
+SamplesPlace FindSamples(const std::string& given) {
+  if (!given.empty()) return {given, "--samples"};
+  std::vector<SamplesPlace> places = DefaultSamplesPlaces();
+  std::string searched;
+  for (const SamplesPlace& p : places) {
+    if (HasSamples(p.dir)) return p;
+    searched += fmt::format("\n  {} ({}: not there or no samples)", p.dir, p.what);
+  }
+  throw std::runtime_error(fmt::format(
+      "no escape samples found; searched:{}\nInstall them (cmake --install BUILD_DIR, or the "
+      ".deb), build them (cmake --build BUILD_DIR), or pass --samples DIR",
+      searched));
 }
 
 std::vector<EscapeSample> LoadSamples(const std::string& dir) {
@@ -627,7 +667,9 @@ void AddSelftestOptions(CLI::App* cmd, SelftestArgs& args) {
                   "basic, standard, strict, maximum, or all (the four in that order; the default)")
       ->check(CLI::IsMember({"basic", "standard", "strict", "maximum", "all"}));
   cmd->add_option("--samples", args.samples,
-                  "the built escape suite (default: samples/escapes beside this build's cli/)");
+                  fmt::format("the escape suite's directory (default: {} from this binary's "
+                              "directory when installed, else samples/escapes of its build tree)",
+                              kInstalledSamplesDir));
   cmd->add_option("--only", args.only, "run only these techniques (ids)");
   cmd->add_flag("--json", args.json, "print the results as one JSON document");
   cmd->add_flag("--explain", args.explain, "print each technique's explanation under its row");
@@ -638,9 +680,12 @@ void AddSelftestOptions(CLI::App* cmd, SelftestArgs& args) {
 int Selftest(const SelftestArgs& args) {
   std::error_code ec;
   std::string self = fs::read_symlink("/proc/self/exe", ec).string();
-  std::string dir = args.samples.empty() ? DefaultSamplesDir() : args.samples;
+  std::string dir, from;
   std::vector<EscapeSample> samples;
   try {
+    SamplesPlace place = FindSamples(args.samples);
+    dir = place.dir;
+    from = place.what;
     samples = LoadSamples(dir);
   } catch (const std::exception& e) {
     fmt::print(stderr, "tracejail: selftest: {}\n", e.what());
@@ -677,7 +722,7 @@ int Selftest(const SelftestArgs& args) {
   nlohmann::json results = nlohmann::json::array();
   int failures = 0;
   if (!args.json) {
-    fmt::print("tracejail selftest: {} techniques from {}\n", samples.size(), dir);
+    fmt::print("tracejail selftest: {} techniques from {} ({})\n", samples.size(), dir, from);
     fmt::print("secret {} (denied), listener 127.0.0.1:{} (denied), decoy 127.0.0.1:{} (allowed)\n",
                world.secret, listeners.denied_port(), listeners.decoy_port());
     fmt::print(
@@ -778,7 +823,10 @@ int Selftest(const SelftestArgs& args) {
                  skipped, errors);
     }
   }
-  if (args.json) fmt::print("{}\n", nlohmann::json{{"results", results}}.dump(2));
+  if (args.json) {
+    nlohmann::json doc = {{"schema_version", report::kSchemaVersion}, {"results", results}};
+    fmt::print("{}\n", doc.dump(2));
+  }
   if (!args.json) {
     fmt::print("\n{}\n", failures == 0 ? "selftest passed: no technique got through where it is "
                                          "covered"

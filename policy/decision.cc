@@ -5,7 +5,7 @@
 namespace policy {
 namespace {
 constexpr std::array<std::string_view, 3> kActionNames{"allow", "deny", "kill"};
-constexpr std::array<std::string_view, 11> kEventNames{"none",
+constexpr std::array<std::string_view, 12> kEventNames{"none",
                                                        "syscall_blocked",
                                                        "escape_attempt",
                                                        "permission_denied",
@@ -15,7 +15,8 @@ constexpr std::array<std::string_view, 11> kEventNames{"none",
                                                        "syscall_allowed",
                                                        "process_start",
                                                        "process_exec",
-                                                       "process_exit"};
+                                                       "process_exit",
+                                                       "file_dropped"};
 constexpr std::array<std::string_view, 5> kSeverityNames{"info", "low", "medium", "high",
                                                          "critical"};
 }  // namespace

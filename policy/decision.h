@@ -22,6 +22,7 @@ enum class EventType : std::uint8_t {
   kProcessStart,
   kProcessExec,
   kProcessExit,
+  kFileDropped,  // at the end of a run: a file the program created or changed
 };
 
 enum class Severity : std::uint8_t { kInfo, kLow, kMedium, kHigh, kCritical };

@@ -34,42 +34,96 @@ using nlohmann::json;
 
 constexpr int kMaxDepth = 32;
 
+// One error found in a document, with where it is for sorting.
+struct Problem {
+  std::string message;
+  std::string origin;
+  int line = INT_MAX, column = INT_MAX;
+};
+
+// Every error of a load, so that `policy check` names them all in one run. Past kMaxProblems
+// they are only counted.
+struct Problems {
+  static constexpr std::size_t kMaxProblems = 100;
+  std::vector<Problem> list;
+  std::size_t dropped = 0;
+  void Add(Problem p) {
+    if (list.size() < kMaxProblems) {
+      list.push_back(std::move(p));
+    } else {
+      ++dropped;
+    }
+  }
+};
+
+// A located error: thrown by Ctx::Fail, caught by Recover, which records it and goes on.
+class LocatedError : public PolicyError {
+ public:
+  LocatedError(Problem p) : PolicyError(p.message), problem(std::move(p)) {}
+  Problem problem;
+};
+
 // Where we are in the document, for messages: "policy.json:12:7: #/files/rules/3/action: ...".
 struct Ctx {
   std::string origin;
   std::string pointer;
   const PositionMap* positions = nullptr;
+  Problems* problems = nullptr;
   Ctx At(std::string_view key) const {
-    return Ctx{origin, pointer + "/" + std::string(key), positions};
+    return Ctx{origin, pointer + "/" + std::string(key), positions, problems};
   }
   Ctx At(std::size_t index) const {
-    return Ctx{origin, pointer + "/" + std::to_string(index), positions};
+    return Ctx{origin, pointer + "/" + std::to_string(index), positions, problems};
+  }
+  const TextPosition* Position(bool key_first) const {
+    if (positions == nullptr) return nullptr;
+    auto it = key_first ? positions->find("key:" + pointer) : positions->end();
+    if (it == positions->end()) it = positions->find(pointer);
+    return it == positions->end() ? nullptr : &it->second;
   }
   std::string Where() const {
+    const TextPosition* at = Position(false);
+    return at == nullptr ? origin : fmt::format("{}:{}:{}", origin, at->line, at->column);
+  }
+  Problem Make(const std::string& what, bool key_first) const {
+    Problem p{"", origin};
     std::string where = origin;
-    if (positions != nullptr) {
-      auto it = positions->find(pointer);
-      if (it != positions->end()) {
-        where += fmt::format(":{}:{}", it->second.line, it->second.column);
-      }
+    if (const TextPosition* at = Position(key_first)) {
+      p.line = at->line;
+      p.column = at->column;
+      where += fmt::format(":{}:{}", at->line, at->column);
     }
-    return where;
+    p.message = fmt::format("{}: #{}: {}", where, pointer.empty() ? "/" : pointer, what);
+    return p;
   }
   // The position of the key that names this value (for unknown keys), else of the value.
   [[noreturn]] void FailAtKey(const std::string& what) const {
-    std::string where = origin;
-    if (positions != nullptr) {
-      auto it = positions->find("key:" + pointer);
-      if (it == positions->end()) it = positions->find(pointer);
-      if (it != positions->end())
-        where += fmt::format(":{}:{}", it->second.line, it->second.column);
-    }
-    throw PolicyError(fmt::format("{}: #{}: {}", where, pointer, what));
+    throw LocatedError(Make(what, true));
   }
-  [[noreturn]] void Fail(const std::string& what) const {
-    throw PolicyError(fmt::format("{}: #{}: {}", Where(), pointer.empty() ? "/" : pointer, what));
+  [[noreturn]] void Fail(const std::string& what) const { throw LocatedError(Make(what, false)); }
+  // An error that does not stop the reading of the document (an unknown key): recorded when
+  // errors are being collected, else thrown.
+  void Note(const std::string& what, bool at_key) const {
+    if (problems == nullptr) throw LocatedError(Make(what, at_key));
+    problems->Add(Make(what, at_key));
   }
 };
+
+// Runs `f`; an error it throws is recorded and the reading goes on with the next item.
+template <typename F>
+void Recover(const Ctx& ctx, F&& f) {
+  if (ctx.problems == nullptr) {
+    f();
+    return;
+  }
+  try {
+    f();
+  } catch (const LocatedError& e) {
+    ctx.problems->Add(e.problem);
+  } catch (const PolicyError& e) {
+    ctx.problems->Add(Problem{e.what(), ctx.origin});
+  }
+}
 
 // " (did you mean \"x\"?)" when one candidate is close to `got`.
 template <typename Names>
@@ -108,8 +162,9 @@ void CheckKeys(const json& obj, const Ctx& ctx, std::initializer_list<std::strin
     bool ok = false;
     for (auto a : allowed) ok = ok || a == key;
     if (!ok) {
-      ctx.At(key).FailAtKey(fmt::format("unknown key \"{}\"{} (allowed here: {})", key,
-                                        Suggest(key, allowed), Join(allowed)));
+      ctx.At(key).Note(fmt::format("unknown key \"{}\"{} (allowed here: {})", key,
+                                   Suggest(key, allowed), Join(allowed)),
+                       true);
     }
   }
 }
@@ -203,11 +258,17 @@ Verdict ParseVerdict(const json& obj, const Ctx& ctx, const Verdict& defaults_fo
     v.severity = defaults_for_deny.severity;
   }
   if (obj.contains("errno")) {
-    if (v.action != Action::kDeny) ctx.At("errno").Fail("\"errno\" only applies to action deny");
-    v.error = ParseErrno(obj["errno"], ctx.At("errno"));
+    Recover(ctx, [&] {
+      if (v.action != Action::kDeny) ctx.At("errno").Fail("\"errno\" only applies to action deny");
+      v.error = ParseErrno(obj["errno"], ctx.At("errno"));
+    });
   }
-  if (obj.contains("event")) v.event = ParseEventType(obj["event"], ctx.At("event"));
-  if (obj.contains("severity")) v.severity = ParseSeverity(obj["severity"], ctx.At("severity"));
+  if (obj.contains("event")) {
+    Recover(ctx, [&] { v.event = ParseEventType(obj["event"], ctx.At("event")); });
+  }
+  if (obj.contains("severity")) {
+    Recover(ctx, [&] { v.severity = ParseSeverity(obj["severity"], ctx.At("severity")); });
+  }
   return v;
 }
 
@@ -262,23 +323,37 @@ std::string CanonicalPattern(const std::string& pattern) {
   }
 }
 
+void ParsePathRule(const json& r, const Ctx& rc, const Variables& vars, Policy& p);
+
 void ParseFiles(const json& files, const Ctx& ctx, const Variables& vars, Policy& p) {
   CheckKeys(files, ctx, {"default", "rules"});
   if (files.contains("default")) {
-    CheckKeys(files["default"], ctx.At("default"), {"action", "errno", "event", "severity"});
-    p.path_default = {RuleId(ctx.At("default"), &files["default"]),
-                      ParseVerdict(files["default"], ctx.At("default"), kFileDeny)};
+    Recover(ctx, [&] {
+      CheckKeys(files["default"], ctx.At("default"), {"action", "errno", "event", "severity"});
+      p.path_default = {RuleId(ctx.At("default"), &files["default"]),
+                        ParseVerdict(files["default"], ctx.At("default"), kFileDeny)};
+    });
   }
   if (!files.contains("rules")) return;
   const json& rules = files["rules"];
   if (!rules.is_array()) ctx.At("rules").Fail("expected an array of rules");
   for (std::size_t i = 0; i < rules.size(); ++i) {
-    Ctx rc = ctx.At("rules").At(i);
-    const json& r = rules[i];
-    CheckKeys(r, rc, {"path", "access", "action", "errno", "event", "severity", "id", "notes"});
+    Recover(ctx, [&] { ParsePathRule(rules[i], ctx.At("rules").At(i), vars, p); });
+  }
+}
+
+void ParsePathRule(const json& r, const Ctx& rc, const Variables& vars, Policy& p) {
+  CheckKeys(r, rc, {"path", "access", "action", "errno", "event", "severity", "id", "notes"});
+  if (r.contains("id")) Recover(rc, [&] { GetString(r["id"], rc.At("id")); });
+  // The path, the access kinds and the verdict are checked apart, so that one rule's errors
+  // are all reported; the rule is kept only when its path compiled.
+  PathRule rule;
+  rule.id = RuleId(rc, &r);
+  std::string path;
+  bool compiled = false;
+  Recover(rc, [&] {
     if (!r.contains("path")) rc.Fail("missing \"path\"");
-    if (r.contains("id")) GetString(r["id"], rc.At("id"));
-    std::string path = ExpandVariables(GetString(r["path"], rc.At("path")), rc.At("path"), vars);
+    path = ExpandVariables(GetString(r["path"], rc.At("path")), rc.At("path"), vars);
     std::string error;
     auto pattern = PathPattern::Compile(path, &error);
     if (!pattern) {
@@ -286,15 +361,19 @@ void ParseFiles(const json& files, const Ctx& ctx, const Variables& vars, Policy
           fmt::format("\"{}\": {}{}", path, error,
                       path.empty() || path[0] != '/' ? " (not an absolute path)" : ""));
     }
-    PathRule rule;
-    rule.id = RuleId(rc, &r);
     rule.pattern = std::move(*pattern);
+    compiled = true;
+  });
+  Recover(rc, [&] {
     if (!r.contains("access") || !r["access"].is_array() || r["access"].empty()) {
       rc.At("access").Fail(
           "expected a non-empty array of access kinds (read, write, create, "
           "delete, exec, metadata, chmod, chown)");
     }
-    for (std::size_t k = 0; k < r["access"].size(); ++k) {
+  });
+  for (std::size_t k = 0; r.contains("access") && r["access"].is_array() && k < r["access"].size();
+       ++k) {
+    Recover(rc, [&] {
       std::string name = GetString(r["access"][k], rc.At("access").At(k));
       auto a = AccessFromName(name);
       if (!a) {
@@ -304,23 +383,25 @@ void ParseFiles(const json& files, const Ctx& ctx, const Variables& vars, Policy
                         name, Suggest(name, KnownAccessKinds())));
       }
       rule.access = rule.access | *a;
-    }
-    rule.verdict = ParseVerdict(r, rc, kFileDeny);
-    // The tracer decides on resolved paths: a rule written through a symlink ("/lib/udev" where
-    // /lib -> usr/lib) would never match. The rule also applies to what its literal part
-    // resolves to on this machine.
-    std::string canonical = CanonicalPattern(path);
-    if (canonical != path) {
-      if (auto resolved = PathPattern::Compile(canonical, &error)) {
-        PathRule alias = rule;
-        alias.pattern = std::move(*resolved);
-        p.path_rules.push_back(std::move(rule));
-        p.path_rules.push_back(std::move(alias));
-        continue;
-      }
-    }
-    p.path_rules.push_back(std::move(rule));
+    });
   }
+  rule.verdict = ParseVerdict(r, rc, kFileDeny);
+  if (!compiled) return;
+  // The tracer decides on resolved paths: a rule written through a symlink ("/lib/udev" where
+  // /lib -> usr/lib) would never match. The rule also applies to what its literal part
+  // resolves to on this machine.
+  std::string canonical = CanonicalPattern(path);
+  if (canonical != path) {
+    std::string error;
+    if (auto resolved = PathPattern::Compile(canonical, &error)) {
+      PathRule alias = rule;
+      alias.pattern = std::move(*resolved);
+      p.path_rules.push_back(std::move(rule));
+      p.path_rules.push_back(std::move(alias));
+      return;
+    }
+  }
+  p.path_rules.push_back(std::move(rule));
 }
 
 std::uint16_t ParsePort(std::string_view s, const Ctx& ctx) {
@@ -363,6 +444,8 @@ Cidr ParseCidr(const std::string& text, const Ctx& ctx) {
 
 bool GetBool(const json& v, const Ctx& ctx);
 
+void ParseNetRule(const json& r, const Ctx& rc, const Variables& vars, Policy& p);
+
 void ParseNetwork(const json& net, const Ctx& ctx, const Variables& vars, Policy& p) {
   CheckKeys(net, ctx, {"families", "family_default", "default", "rules"});
   if (net.contains("families")) {
@@ -370,44 +453,54 @@ void ParseNetwork(const json& net, const Ctx& ctx, const Variables& vars, Policy
     if (!fams.is_array()) ctx.At("families").Fail("expected an array of family names");
     p.families.clear();
     for (std::size_t i = 0; i < fams.size(); ++i) {
-      std::string name = GetString(fams[i], ctx.At("families").At(i));
-      auto f = FamilyFromName(name);
-      if (!f) {
-        ctx.At("families")
-            .At(i)
-            .Fail(fmt::format("unknown socket family \"{}\"{} (known: {})", name,
-                              Suggest(name, KnownFamilies()), JoinAll(KnownFamilies())));
-      }
-      p.families.push_back(*f);
+      Recover(ctx, [&] {
+        std::string name = GetString(fams[i], ctx.At("families").At(i));
+        auto f = FamilyFromName(name);
+        if (!f) {
+          ctx.At("families")
+              .At(i)
+              .Fail(fmt::format("unknown socket family \"{}\"{} (known: {})", name,
+                                Suggest(name, KnownFamilies()), JoinAll(KnownFamilies())));
+        }
+        p.families.push_back(*f);
+      });
     }
   }
   const Verdict kFamilyDeny{Action::kDeny, EAFNOSUPPORT, EventType::kPermissionDenied,
                             Severity::kMedium};
   if (net.contains("family_default")) {
-    Ctx c = ctx.At("family_default");
-    CheckKeys(net["family_default"], c, {"action", "errno", "event", "severity"});
-    p.family_default = {RuleId(c), ParseVerdict(net["family_default"], c, kFamilyDeny)};
+    Recover(ctx, [&] {
+      Ctx c = ctx.At("family_default");
+      CheckKeys(net["family_default"], c, {"action", "errno", "event", "severity"});
+      p.family_default = {RuleId(c), ParseVerdict(net["family_default"], c, kFamilyDeny)};
+    });
   }
   if (net.contains("default")) {
-    Ctx c = ctx.At("default");
-    CheckKeys(net["default"], c, {"action", "errno", "event", "severity"});
-    p.net_default = {RuleId(c), ParseVerdict(net["default"], c, kNetDeny)};
+    Recover(ctx, [&] {
+      Ctx c = ctx.At("default");
+      CheckKeys(net["default"], c, {"action", "errno", "event", "severity"});
+      p.net_default = {RuleId(c), ParseVerdict(net["default"], c, kNetDeny)};
+    });
   }
   if (!net.contains("rules")) return;
   const json& rules = net["rules"];
   if (!rules.is_array()) ctx.At("rules").Fail("expected an array of rules");
   for (std::size_t i = 0; i < rules.size(); ++i) {
-    Ctx rc = ctx.At("rules").At(i);
-    const json& r = rules[i];
-    CheckKeys(r, rc,
-              {"verbs", "family", "protocol", "cidr", "ports", "unix", "own", "action", "errno",
-               "event", "severity", "id", "notes"});
-    if (r.contains("id")) GetString(r["id"], rc.At("id"));
-    NetRule rule;
-    rule.id = RuleId(rc, &r);
-    if (r.contains("verbs")) {
-      if (!r["verbs"].is_array()) rc.At("verbs").Fail("expected an array of verbs");
-      for (std::size_t k = 0; k < r["verbs"].size(); ++k) {
+    Recover(ctx, [&] { ParseNetRule(rules[i], ctx.At("rules").At(i), vars, p); });
+  }
+}
+
+void ParseNetRule(const json& r, const Ctx& rc, const Variables& vars, Policy& p) {
+  CheckKeys(r, rc,
+            {"verbs", "family", "protocol", "cidr", "ports", "unix", "own", "action", "errno",
+             "event", "severity", "id", "notes"});
+  if (r.contains("id")) GetString(r["id"], rc.At("id"));
+  NetRule rule;
+  rule.id = RuleId(rc, &r);
+  if (r.contains("verbs")) {
+    if (!r["verbs"].is_array()) rc.At("verbs").Fail("expected an array of verbs");
+    for (std::size_t k = 0; k < r["verbs"].size(); ++k) {
+      Recover(rc, [&] {
         std::string name = GetString(r["verbs"][k], rc.At("verbs").At(k));
         auto v = VerbFromName(name);
         if (!v || *v == NetVerb::kSocket) {
@@ -415,12 +508,14 @@ void ParseNetwork(const json& net, const Ctx& ctx, const Variables& vars, Policy
               fmt::format("unknown verb \"{}\" (connect, bind, send, listen, accept)", name));
         }
         rule.verbs = static_cast<std::uint8_t>(rule.verbs | (1u << static_cast<unsigned>(*v)));
-      }
-    } else {
-      rule.verbs = static_cast<std::uint8_t>((1u << static_cast<unsigned>(NetVerb::kConnect)) |
-                                             (1u << static_cast<unsigned>(NetVerb::kSend)));
+      });
     }
-    if (r.contains("family")) {
+  } else {
+    rule.verbs = static_cast<std::uint8_t>((1u << static_cast<unsigned>(NetVerb::kConnect)) |
+                                           (1u << static_cast<unsigned>(NetVerb::kSend)));
+  }
+  if (r.contains("family")) {
+    Recover(rc, [&] {
       std::string name = GetString(r["family"], rc.At("family"));
       auto f = FamilyFromName(name);
       if (!f) {
@@ -428,8 +523,10 @@ void ParseNetwork(const json& net, const Ctx& ctx, const Variables& vars, Policy
                                          Suggest(name, KnownFamilies()), JoinAll(KnownFamilies())));
       }
       rule.family = *f;
-    }
-    if (r.contains("protocol")) {
+    });
+  }
+  if (r.contains("protocol")) {
+    Recover(rc, [&] {
       std::string proto = GetString(r["protocol"], rc.At("protocol"));
       static constexpr std::array<std::pair<std::string_view, int>, 5> kProtocols{{
           {"tcp", SOCK_STREAM},
@@ -448,14 +545,18 @@ void ParseNetwork(const json& net, const Ctx& ctx, const Variables& vars, Policy
                 proto, Suggest(proto, std::array{"tcp", "udp", "stream", "dgram", "seqpacket"})));
       }
       rule.socket_type = it->second;
-    }
-    if (r.contains("cidr")) {
+    });
+  }
+  if (r.contains("cidr")) {
+    Recover(rc, [&] {
       rule.cidr = ParseCidr(GetString(r["cidr"], rc.At("cidr")), rc.At("cidr"));
       if (rule.family && *rule.family != rule.cidr->family) {
         rc.At("cidr").Fail("address family does not match \"family\"");
       }
-    }
-    if (r.contains("ports")) {
+    });
+  }
+  if (r.contains("ports")) {
+    Recover(rc, [&] {
       std::string ports = GetString(r["ports"], rc.At("ports"));
       std::size_t dash = ports.find('-');
       std::string_view sv(ports);
@@ -463,8 +564,10 @@ void ParseNetwork(const json& net, const Ctx& ctx, const Variables& vars, Policy
       rule.port_hi =
           dash == std::string::npos ? rule.port_lo : ParsePort(sv.substr(dash + 1), rc.At("ports"));
       if (rule.port_lo > rule.port_hi) rc.At("ports").Fail("port range is reversed");
-    }
-    if (r.contains("unix")) {
+    });
+  }
+  if (r.contains("unix")) {
+    Recover(rc, [&] {
       std::string u = GetString(r["unix"], rc.At("unix"));
       if (u.starts_with("@")) {
         rule.abstract = u.substr(1);
@@ -480,41 +583,47 @@ void ParseNetwork(const json& net, const Ctx& ctx, const Variables& vars, Policy
         rc.At("unix").Fail("expected an absolute path pattern or @abstract-name pattern");
       }
       rule.family = AF_UNIX;
-    }
-    if (r.contains("own")) {
+    });
+  }
+  if (r.contains("own")) {
+    Recover(rc, [&] {
       rule.own = GetBool(r["own"], rc.At("own"));
       if (rule.own) rule.family = AF_UNIX;
-    }
-    rule.verdict = ParseVerdict(r, rc, kNetDeny);
-    p.net_rules.push_back(std::move(rule));
+    });
   }
+  rule.verdict = ParseVerdict(r, rc, kNetDeny);
+  p.net_rules.push_back(std::move(rule));
 }
 
 void ParseEscapes(const json& esc, const Ctx& ctx, Policy& p) {
   if (!esc.is_object()) ctx.Fail("expected an object");
   if (esc.contains("default")) {
-    Ctx c = ctx.At("default");
-    CheckKeys(esc["default"], c, {"action", "errno", "event", "severity"});
-    PrimitiveRule rule{RuleId(c), ParseVerdict(esc["default"], c, kEscapeDeny)};
-    for (std::size_t i = 1; i < kPrimitiveCount; ++i) {
-      // An unknown syscall keeps failing with ENOSYS (what a program probing for a newer call
-      // expects) unless the default allows everything or the policy names it.
-      if (i == kUnknownIndex && rule.verdict.action != Action::kAllow) continue;
-      p.primitives.at(i) = rule;
-    }
+    Recover(ctx, [&] {
+      Ctx c = ctx.At("default");
+      CheckKeys(esc["default"], c, {"action", "errno", "event", "severity"});
+      PrimitiveRule rule{RuleId(c), ParseVerdict(esc["default"], c, kEscapeDeny)};
+      for (std::size_t i = 1; i < kPrimitiveCount; ++i) {
+        // An unknown syscall keeps failing with ENOSYS (what a program probing for a newer call
+        // expects) unless the default allows everything or the policy names it.
+        if (i == kUnknownIndex && rule.verdict.action != Action::kAllow) continue;
+        p.primitives.at(i) = rule;
+      }
+    });
   }
   for (const auto& [key, value] : esc.items()) {
     if (key == "default") continue;
-    auto prim = PrimitiveFromName(key);
-    if (!prim || *prim == Primitive::kNone) {
-      ctx.At(key).FailAtKey(fmt::format("unknown escape primitive \"{}\"{} (known: {})", key,
-                                        Suggest(key, KnownPrimitives()),
-                                        JoinAll(KnownPrimitives())));
-    }
-    Ctx c = ctx.At(key);
-    CheckKeys(value, c, {"action", "errno", "event", "severity"});
-    p.primitives.at(static_cast<std::size_t>(*prim)) = {RuleId(c),
-                                                        ParseVerdict(value, c, kEscapeDeny)};
+    Recover(ctx, [&] {
+      auto prim = PrimitiveFromName(key);
+      if (!prim || *prim == Primitive::kNone) {
+        ctx.At(key).FailAtKey(fmt::format("unknown escape primitive \"{}\"{} (known: {})", key,
+                                          Suggest(key, KnownPrimitives()),
+                                          JoinAll(KnownPrimitives())));
+      }
+      Ctx c = ctx.At(key);
+      CheckKeys(value, c, {"action", "errno", "event", "severity"});
+      p.primitives.at(static_cast<std::size_t>(*prim)) = {RuleId(c),
+                                                          ParseVerdict(value, c, kEscapeDeny)};
+    });
   }
 }
 
@@ -532,58 +641,67 @@ std::uint64_t GetUint(const json& v, const Ctx& ctx) {
   ctx.Fail("expected an unsigned integer (or a \"0x...\" string)");
 }
 
+constexpr std::array<std::pair<std::string_view, SyscallAction>, 4> kActions{{
+    {"allow", SyscallAction::kAllow},
+    {"deny", SyscallAction::kDeny},
+    {"kill", SyscallAction::kKill},
+    {"trace", SyscallAction::kTrace},
+}};
+constexpr std::array<std::pair<std::string_view, ArgCondition::Op>, 7> kOps{{
+    {"eq", ArgCondition::Op::kEq},
+    {"ne", ArgCondition::Op::kNe},
+    {"lt", ArgCondition::Op::kLt},
+    {"le", ArgCondition::Op::kLe},
+    {"gt", ArgCondition::Op::kGt},
+    {"ge", ArgCondition::Op::kGe},
+    {"masked_eq", ArgCondition::Op::kMaskedEq},
+}};
+
+void ParseSyscallRule(const json& r, const Ctx& rc, Policy& p);
+
 void ParseSyscalls(const json& sys, const Ctx& ctx, Policy& p) {
   CheckKeys(sys, ctx, {"default", "rules"});
   if (sys.contains("default")) {
-    Ctx dc = ctx.At("default");
-    CheckKeys(sys["default"], dc, {"action", "errno"});
-    if (!sys["default"].contains("action")) dc.Fail("missing \"action\" (allow, deny or kill)");
-    std::string action = GetString(sys["default"]["action"], dc.At("action"));
-    if (action == "allow") {
-      p.syscall_default.action = SyscallAction::kAllow;
-    } else if (action == "deny") {
-      p.syscall_default.action = SyscallAction::kDeny;
-    } else if (action == "kill") {
-      p.syscall_default.action = SyscallAction::kKill;
-    } else {
-      dc.At("action").Fail(fmt::format("unknown action \"{}\"{} (allow, deny or kill)", action,
-                                       Suggest(action, std::array{"allow", "deny", "kill"})));
-    }
-    p.syscall_default.error = EPERM;
-    if (sys["default"].contains("errno")) {
-      p.syscall_default.error = ParseErrno(sys["default"]["errno"], dc.At("errno"));
-    }
-    p.syscall_default.id = RuleId(dc);
+    Recover(ctx, [&] {
+      Ctx dc = ctx.At("default");
+      CheckKeys(sys["default"], dc, {"action", "errno"});
+      if (!sys["default"].contains("action")) dc.Fail("missing \"action\" (allow, deny or kill)");
+      std::string action = GetString(sys["default"]["action"], dc.At("action"));
+      if (action == "allow") {
+        p.syscall_default.action = SyscallAction::kAllow;
+      } else if (action == "deny") {
+        p.syscall_default.action = SyscallAction::kDeny;
+      } else if (action == "kill") {
+        p.syscall_default.action = SyscallAction::kKill;
+      } else {
+        dc.At("action").Fail(fmt::format("unknown action \"{}\"{} (allow, deny or kill)", action,
+                                         Suggest(action, std::array{"allow", "deny", "kill"})));
+      }
+      p.syscall_default.error = EPERM;
+      if (sys["default"].contains("errno")) {
+        p.syscall_default.error = ParseErrno(sys["default"]["errno"], dc.At("errno"));
+      }
+      p.syscall_default.id = RuleId(dc);
+    });
   }
   if (!sys.contains("rules")) return;
   const json& rules = sys["rules"];
   if (!rules.is_array()) ctx.At("rules").Fail("expected an array of rules");
-  static constexpr std::array<std::pair<std::string_view, SyscallAction>, 4> kActions{{
-      {"allow", SyscallAction::kAllow},
-      {"deny", SyscallAction::kDeny},
-      {"kill", SyscallAction::kKill},
-      {"trace", SyscallAction::kTrace},
-  }};
-  static constexpr std::array<std::pair<std::string_view, ArgCondition::Op>, 7> kOps{{
-      {"eq", ArgCondition::Op::kEq},
-      {"ne", ArgCondition::Op::kNe},
-      {"lt", ArgCondition::Op::kLt},
-      {"le", ArgCondition::Op::kLe},
-      {"gt", ArgCondition::Op::kGt},
-      {"ge", ArgCondition::Op::kGe},
-      {"masked_eq", ArgCondition::Op::kMaskedEq},
-  }};
   for (std::size_t i = 0; i < rules.size(); ++i) {
-    Ctx rc = ctx.At("rules").At(i);
-    const json& r = rules[i];
-    CheckKeys(r, rc, {"names", "action", "errno", "event", "severity", "args", "id", "notes"});
-    if (r.contains("id")) GetString(r["id"], rc.At("id"));
-    SyscallRule rule;
-    rule.id = RuleId(rc, &r);
-    if (!r.contains("names") || !r["names"].is_array() || r["names"].empty()) {
-      rc.At("names").Fail("expected a non-empty array of syscall names or classes (\"%file\")");
-    }
-    for (std::size_t k = 0; k < r["names"].size(); ++k) {
+    Recover(ctx, [&] { ParseSyscallRule(rules[i], ctx.At("rules").At(i), p); });
+  }
+}
+
+void ParseSyscallRule(const json& r, const Ctx& rc, Policy& p) {
+  CheckKeys(r, rc, {"names", "action", "errno", "event", "severity", "args", "id", "notes"});
+  if (r.contains("id")) GetString(r["id"], rc.At("id"));
+  SyscallRule rule;
+  rule.id = RuleId(rc, &r);
+  if (!r.contains("names") || !r["names"].is_array() || r["names"].empty()) {
+    rc.At("names").Fail("expected a non-empty array of syscall names or classes (\"%file\")");
+  }
+  for (std::size_t k = 0; k < r["names"].size(); ++k) {
+    Recover(rc, [&] {
       Ctx nc = rc.At("names").At(k);
       std::string name = GetString(r["names"][k], nc);
       if (name.starts_with("%")) {
@@ -604,34 +722,34 @@ void ParseSyscalls(const json& sys, const Ctx& ctx, Policy& p) {
         }
         rule.names.emplace_back(name, 2);
       }
+    });
+  }
+  if (!r.contains("action")) rc.Fail("missing \"action\" (allow, deny, kill or trace)");
+  std::string action = GetString(r["action"], rc.At("action"));
+  auto a = std::find_if(kActions.begin(), kActions.end(),
+                        [&](const auto& e) { return e.first == action; });
+  if (a == kActions.end()) {
+    rc.At("action").Fail(
+        fmt::format("unknown action \"{}\"{} (allow, deny, kill or trace)", action,
+                    Suggest(action, std::array{"allow", "deny", "kill", "trace"})));
+  }
+  rule.action = a->second;
+  rule.error = EPERM;
+  if (r.contains("errno")) {
+    if (rule.action != SyscallAction::kDeny) rc.At("errno").Fail("\"errno\" only applies to deny");
+    rule.error = ParseErrno(r["errno"], rc.At("errno"));
+  }
+  if (r.contains("event")) rule.event = ParseEventType(r["event"], rc.At("event"));
+  if (r.contains("severity")) rule.severity = ParseSeverity(r["severity"], rc.At("severity"));
+  if (r.contains("args")) {
+    if (!r["args"].is_array()) rc.At("args").Fail("expected an array of argument conditions");
+    if (rule.action == SyscallAction::kAllow && p.syscall_default.action == SyscallAction::kAllow) {
+      rc.At("args").Fail(
+          "with \"syscalls.default\" allow, an allow rule cannot have argument conditions (put "
+          "the condition on the deny or kill rule it relaxes)");
     }
-    if (!r.contains("action")) rc.Fail("missing \"action\" (allow, deny, kill or trace)");
-    std::string action = GetString(r["action"], rc.At("action"));
-    auto a = std::find_if(kActions.begin(), kActions.end(),
-                          [&](const auto& e) { return e.first == action; });
-    if (a == kActions.end()) {
-      rc.At("action").Fail(
-          fmt::format("unknown action \"{}\"{} (allow, deny, kill or trace)", action,
-                      Suggest(action, std::array{"allow", "deny", "kill", "trace"})));
-    }
-    rule.action = a->second;
-    rule.error = EPERM;
-    if (r.contains("errno")) {
-      if (rule.action != SyscallAction::kDeny)
-        rc.At("errno").Fail("\"errno\" only applies to deny");
-      rule.error = ParseErrno(r["errno"], rc.At("errno"));
-    }
-    if (r.contains("event")) rule.event = ParseEventType(r["event"], rc.At("event"));
-    if (r.contains("severity")) rule.severity = ParseSeverity(r["severity"], rc.At("severity"));
-    if (r.contains("args")) {
-      if (!r["args"].is_array()) rc.At("args").Fail("expected an array of argument conditions");
-      if (rule.action == SyscallAction::kAllow &&
-          p.syscall_default.action == SyscallAction::kAllow) {
-        rc.At("args").Fail(
-            "with \"syscalls.default\" allow, an allow rule cannot have argument conditions (put "
-            "the condition on the deny or kill rule it relaxes)");
-      }
-      for (std::size_t k = 0; k < r["args"].size(); ++k) {
+    for (std::size_t k = 0; k < r["args"].size(); ++k) {
+      Recover(rc, [&] {
         Ctx ac = rc.At("args").At(k);
         const json& c = r["args"][k];
         CheckKeys(c, ac, {"index", "op", "value", "mask"});
@@ -656,25 +774,27 @@ void ParseSyscalls(const json& sys, const Ctx& ctx, Policy& p) {
           ac.At("mask").Fail("\"mask\" only applies to masked_eq");
         }
         rule.args.push_back(cond);
-      }
+      });
     }
-    p.syscall_rules.push_back(std::move(rule));
   }
+  p.syscall_rules.push_back(std::move(rule));
 }
 
 void ParseLimits(const json& limits, const Ctx& ctx, Policy& p) {
   if (!limits.is_object()) ctx.Fail("expected an object");
   for (const auto& [key, value] : limits.items()) {
-    auto kind = LimitFromKey(key);
-    if (!kind) {
-      std::vector<std::string> keys;
-      for (const auto& info : kLimitInfo) keys.emplace_back(info.key);
-      ctx.At(key).FailAtKey(fmt::format("unknown limit \"{}\"{} (limits: {})", key,
-                                        Suggest(key, keys), JoinAll(keys)));
-    }
-    ParsedLimit parsed = ParseLimitValue(InfoOf(*kind).unit, value);
-    if (!parsed.error.empty()) ctx.At(key).Fail(parsed.error);
-    p.limits.Set(*kind, parsed.value);
+    Recover(ctx, [&] {
+      auto kind = LimitFromKey(key);
+      if (!kind) {
+        std::vector<std::string> keys;
+        for (const auto& info : kLimitInfo) keys.emplace_back(info.key);
+        ctx.At(key).FailAtKey(fmt::format("unknown limit \"{}\"{} (limits: {})", key,
+                                          Suggest(key, keys), JoinAll(keys)));
+      }
+      ParsedLimit parsed = ParseLimitValue(InfoOf(*kind).unit, value);
+      if (!parsed.error.empty()) ctx.At(key).Fail(parsed.error);
+      p.limits.Set(*kind, parsed.value);
+    });
   }
 }
 
@@ -697,59 +817,76 @@ void ParseIsolation(const json& iso, const Ctx& ctx, Policy& p) {
              "capabilities"});
   IsolationWanted& out = p.isolation;
   if (iso.contains("environment")) {
-    out.clean_environment =
-        GetChoice(iso["environment"], ctx.At("environment"), {"clean", "inherit"}) == "clean";
+    Recover(ctx, [&] {
+      out.clean_environment =
+          GetChoice(iso["environment"], ctx.At("environment"), {"clean", "inherit"}) == "clean";
+    });
   }
   if (iso.contains("workdir")) {
-    out.private_workdir =
-        GetChoice(iso["workdir"], ctx.At("workdir"), {"private", "none"}) == "private";
+    Recover(ctx, [&] {
+      out.private_workdir =
+          GetChoice(iso["workdir"], ctx.At("workdir"), {"private", "none"}) == "private";
+    });
   }
   if (iso.contains("namespaces")) {
-    Ctx nc = ctx.At("namespaces");
-    if (!iso["namespaces"].is_array()) nc.Fail("expected an array such as [\"pid\", \"net\"]");
-    out.namespaces = 0;
-    std::vector<std::string> names;
-    for (const auto& info : kNamespaceInfo) names.emplace_back(info.name);
-    for (std::size_t i = 0; i < iso["namespaces"].size(); ++i) {
-      std::string name = GetString(iso["namespaces"][i], nc.At(i));
-      auto ns = NamespaceFromName(name);
-      if (!ns) {
-        nc.At(i).Fail(fmt::format("unknown namespace \"{}\"{} (namespaces: {})", name,
-                                  Suggest(name, names), JoinAll(names)));
+    Recover(ctx, [&] {
+      Ctx nc = ctx.At("namespaces");
+      if (!iso["namespaces"].is_array()) nc.Fail("expected an array such as [\"pid\", \"net\"]");
+      out.namespaces = 0;
+      std::vector<std::string> names;
+      for (const auto& info : kNamespaceInfo) names.emplace_back(info.name);
+      for (std::size_t i = 0; i < iso["namespaces"].size(); ++i) {
+        Recover(ctx, [&] {
+          std::string name = GetString(iso["namespaces"][i], nc.At(i));
+          auto ns = NamespaceFromName(name);
+          if (!ns) {
+            nc.At(i).Fail(fmt::format("unknown namespace \"{}\"{} (namespaces: {})", name,
+                                      Suggest(name, names), JoinAll(names)));
+          }
+          out.Add(*ns);
+        });
       }
-      out.Add(*ns);
-    }
+    });
   }
-  if (iso.contains("landlock")) out.landlock = GetBool(iso["landlock"], ctx.At("landlock"));
+  if (iso.contains("landlock")) {
+    Recover(ctx, [&] { out.landlock = GetBool(iso["landlock"], ctx.At("landlock")); });
+  }
   if (iso.contains("read_only_root")) {
-    out.read_only_root = GetBool(iso["read_only_root"], ctx.At("read_only_root"));
+    Recover(ctx,
+            [&] { out.read_only_root = GetBool(iso["read_only_root"], ctx.At("read_only_root")); });
   }
   if (iso.contains("cgroups")) {
-    out.cgroups_required =
-        GetChoice(iso["cgroups"], ctx.At("cgroups"), {"required", "preferred"}) == "required";
+    Recover(ctx, [&] {
+      out.cgroups_required =
+          GetChoice(iso["cgroups"], ctx.At("cgroups"), {"required", "preferred"}) == "required";
+    });
   }
   if (iso.contains("capabilities")) {
-    Ctx cc = ctx.At("capabilities");
-    const json& caps = iso["capabilities"];
-    if (caps.is_string() && caps.get<std::string>() == "inherit") {
-      out.capabilities.reset();
-    } else if (caps.is_array()) {
-      CapSet set = 0;
-      for (std::size_t i = 0; i < caps.size(); ++i) {
-        std::string name = GetString(caps[i], cc.At(i));
-        auto cap = CapFromName(name);
-        if (!cap) {
-          cc.At(i).Fail(
-              fmt::format("unknown capability \"{}\"{} (names as in capabilities(7), "
-                          "with or without CAP_)",
-                          name, Suggest(name, AllCapNames())));
+    Recover(ctx, [&] {
+      Ctx cc = ctx.At("capabilities");
+      const json& caps = iso["capabilities"];
+      if (caps.is_string() && caps.get<std::string>() == "inherit") {
+        out.capabilities.reset();
+      } else if (caps.is_array()) {
+        CapSet set = 0;
+        for (std::size_t i = 0; i < caps.size(); ++i) {
+          Recover(ctx, [&] {
+            std::string name = GetString(caps[i], cc.At(i));
+            auto cap = CapFromName(name);
+            if (!cap) {
+              cc.At(i).Fail(
+                  fmt::format("unknown capability \"{}\"{} (names as in capabilities(7), "
+                              "with or without CAP_)",
+                              name, Suggest(name, AllCapNames())));
+            }
+            set |= CapBit(*cap);
+          });
         }
-        set |= CapBit(*cap);
+        out.capabilities = set;
+      } else {
+        cc.Fail("expected \"inherit\" or an array of capability names such as [\"CHOWN\"]");
       }
-      out.capabilities = set;
-    } else {
-      cc.Fail("expected \"inherit\" or an array of capability names such as [\"CHOWN\"]");
-    }
+    });
   }
 }
 
@@ -791,16 +928,18 @@ json Parse(std::string_view text, std::string_view origin) {
 }
 
 void Apply(const json& doc, const Ctx& ctx, const Variables& vars, Policy& p) {
-  if (doc.contains("name")) p.name = GetString(doc["name"], ctx.At("name"));
-  if (doc.contains("description")) {
-    p.description = GetString(doc["description"], ctx.At("description"));
-  }
-  if (doc.contains("files")) ParseFiles(doc["files"], ctx.At("files"), vars, p);
-  if (doc.contains("network")) ParseNetwork(doc["network"], ctx.At("network"), vars, p);
-  if (doc.contains("escapes")) ParseEscapes(doc["escapes"], ctx.At("escapes"), p);
-  if (doc.contains("syscalls")) ParseSyscalls(doc["syscalls"], ctx.At("syscalls"), p);
-  if (doc.contains("limits")) ParseLimits(doc["limits"], ctx.At("limits"), p);
-  if (doc.contains("isolation")) ParseIsolation(doc["isolation"], ctx.At("isolation"), p);
+  // Each section is read to its end even when one before it had errors.
+  auto section = [&](const char* key, auto&& parse) {
+    if (doc.contains(key)) Recover(ctx, [&] { parse(doc[key], ctx.At(key)); });
+  };
+  section("name", [&](const json& v, const Ctx& c) { p.name = GetString(v, c); });
+  section("description", [&](const json& v, const Ctx& c) { p.description = GetString(v, c); });
+  section("files", [&](const json& v, const Ctx& c) { ParseFiles(v, c, vars, p); });
+  section("network", [&](const json& v, const Ctx& c) { ParseNetwork(v, c, vars, p); });
+  section("escapes", [&](const json& v, const Ctx& c) { ParseEscapes(v, c, p); });
+  section("syscalls", [&](const json& v, const Ctx& c) { ParseSyscalls(v, c, p); });
+  section("limits", [&](const json& v, const Ctx& c) { ParseLimits(v, c, p); });
+  section("isolation", [&](const json& v, const Ctx& c) { ParseIsolation(v, c, p); });
 }
 
 std::string ReadPolicyFile(const std::string& path) {
@@ -843,6 +982,7 @@ constexpr std::size_t kMaxExtendsDepth = 16;
 struct LoadState {
   const Variables& vars;
   std::vector<std::string> stack;  // origins being loaded, outermost first
+  Problems problems;               // every error of every document in the chain
 };
 
 // Loads `text` on top of `p`: first what it extends, then its own keys.
@@ -851,46 +991,50 @@ void LoadInto(std::string_view text, const std::string& origin, const std::strin
               const std::string& key, LoadState& st, Policy& p) {
   json doc = Parse(text, origin);
   PositionMap positions = IndexPositions(text);
-  Ctx ctx{origin, "", &positions};
+  Ctx ctx{origin, "", &positions, &st.problems};
   CheckKeys(doc, ctx,
             {"version", "name", "description", "extends", "files", "network", "escapes", "syscalls",
              "limits", "isolation"});
-  if (!doc.contains("version")) ctx.Fail("missing \"version\": 1");
-  if (!doc["version"].is_number_integer() || doc["version"].get<long long>() != 1) {
-    ctx.At("version").Fail("unsupported version (this tracejail reads version 1)");
-  }
+  Recover(ctx, [&] {
+    if (!doc.contains("version")) ctx.Fail("missing \"version\": 1");
+    if (!doc["version"].is_number_integer() || doc["version"].get<long long>() != 1) {
+      ctx.At("version").Fail("unsupported version (this tracejail reads version 1)");
+    }
+  });
   st.stack.push_back(key);
   if (doc.contains("extends")) {
-    Ctx ec = ctx.At("extends");
-    std::string base = GetString(doc["extends"], ec);
-    if (st.stack.size() > kMaxExtendsDepth) {
-      ec.Fail(fmt::format("\"extends\" chain deeper than {} policies", kMaxExtendsDepth));
-    }
-    if (auto preset = PresetText(base)) {
-      if (std::find(st.stack.begin(), st.stack.end(), base) != st.stack.end()) {
-        ec.Fail(fmt::format("\"extends\" cycle through preset \"{}\"", base));
+    Recover(ctx, [&] {
+      Ctx ec = ctx.At("extends");
+      std::string base = GetString(doc["extends"], ec);
+      if (st.stack.size() > kMaxExtendsDepth) {
+        ec.Fail(fmt::format("\"extends\" chain deeper than {} policies", kMaxExtendsDepth));
       }
-      LoadInto(*preset, base, "", base, st, p);
-    } else if (base.find('/') != std::string::npos || base.ends_with(".json")) {
-      std::string path = base.starts_with("/") || base_dir.empty() ? base : base_dir + "/" + base;
-      char real[PATH_MAX];
-      if (realpath(path.c_str(), real) == nullptr) {
-        ec.Fail(fmt::format("cannot read extended policy {}: {}", path, std::strerror(errno)));
+      if (auto preset = PresetText(base)) {
+        if (std::find(st.stack.begin(), st.stack.end(), base) != st.stack.end()) {
+          ec.Fail(fmt::format("\"extends\" cycle through preset \"{}\"", base));
+        }
+        LoadInto(*preset, base, "", base, st, p);
+      } else if (base.find('/') != std::string::npos || base.ends_with(".json")) {
+        std::string path = base.starts_with("/") || base_dir.empty() ? base : base_dir + "/" + base;
+        char real[PATH_MAX];
+        if (realpath(path.c_str(), real) == nullptr) {
+          ec.Fail(fmt::format("cannot read extended policy {}: {}", path, std::strerror(errno)));
+        }
+        std::string canonical = real;
+        if (std::find(st.stack.begin(), st.stack.end(), canonical) != st.stack.end()) {
+          std::string cycle;
+          for (const auto& o : st.stack) cycle += o + " -> ";
+          ec.Fail(fmt::format("\"extends\" cycle: {}{}", cycle, canonical));
+        }
+        std::string dir = canonical.substr(0, canonical.rfind('/'));
+        LoadInto(ReadPolicyFile(canonical), canonical, dir.empty() ? "/" : dir, canonical, st, p);
+      } else {
+        std::vector<std::string> names;
+        for (const auto& known : Presets()) names.emplace_back(known.name);
+        ec.Fail(fmt::format("unknown preset \"{}\"{} (presets: {}; or a path to a .json file)",
+                            base, Suggest(base, names), JoinAll(names)));
       }
-      std::string canonical = real;
-      if (std::find(st.stack.begin(), st.stack.end(), canonical) != st.stack.end()) {
-        std::string cycle;
-        for (const auto& o : st.stack) cycle += o + " -> ";
-        ec.Fail(fmt::format("\"extends\" cycle: {}{}", cycle, canonical));
-      }
-      std::string dir = canonical.substr(0, canonical.rfind('/'));
-      LoadInto(ReadPolicyFile(canonical), canonical, dir.empty() ? "/" : dir, canonical, st, p);
-    } else {
-      std::vector<std::string> names;
-      for (const auto& known : Presets()) names.emplace_back(known.name);
-      ec.Fail(fmt::format("unknown preset \"{}\"{} (presets: {}; or a path to a .json file)", base,
-                          Suggest(base, names), JoinAll(names)));
-    }
+    });
   }
   // Rules added by this document form the next layer (they override their base at equal
   // specificity).
@@ -905,6 +1049,30 @@ void LoadInto(std::string_view text, const std::string& origin, const std::strin
   }
   p.chain.push_back(origin);
   st.stack.pop_back();
+}
+
+// Every error, in document order (a base policy's before the policy that extends it), one per
+// line, and how many more there were past the cap.
+std::vector<std::string> Report(Problems problems) {
+  std::vector<std::string> origins;
+  for (const Problem& p : problems.list) {
+    if (std::find(origins.begin(), origins.end(), p.origin) == origins.end()) {
+      origins.push_back(p.origin);
+    }
+  }
+  auto rank = [&](const Problem& p) {
+    return std::tuple(std::find(origins.begin(), origins.end(), p.origin) - origins.begin(), p.line,
+                      p.column);
+  };
+  std::stable_sort(problems.list.begin(), problems.list.end(),
+                   [&](const Problem& a, const Problem& b) { return rank(a) < rank(b); });
+  std::vector<std::string> lines;
+  for (Problem& p : problems.list) lines.push_back(std::move(p.message));
+  if (problems.dropped > 0) {
+    lines.push_back(fmt::format("... and {} more errors (only the first {} are shown)",
+                                problems.dropped, Problems::kMaxProblems));
+  }
+  return lines;
 }
 
 // What a policy that says nothing gets: fail closed.
@@ -937,9 +1105,10 @@ Variables WithDerived(const Variables& vars) {
 Policy Load(std::string_view text, const std::string& origin, const std::string& base_dir,
             const std::string& key, const Variables& given) {
   const Variables vars = WithDerived(given);
-  LoadState st{vars, {}};
+  LoadState st{vars, {}, {}};
   Policy p = FailClosedBase();
   LoadInto(text, origin, base_dir, key, st, p);
+  if (!st.problems.list.empty()) throw PolicyError(Report(std::move(st.problems)));
   p.source = std::string(text);
   if (p.name.empty()) p.name = origin;
   p.Compile();

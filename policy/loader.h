@@ -7,14 +7,29 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "policy/policy.h"
 
 namespace policy {
 
+// Why a policy was refused. A document with several errors is refused once with all of them
+// (errors(), in document order); what() is them joined by newlines.
 class PolicyError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit PolicyError(const std::string& message)
+      : std::runtime_error(message), errors_{message} {}
+  explicit PolicyError(std::vector<std::string> errors)
+      : std::runtime_error(Join(errors)), errors_(std::move(errors)) {}
+  const std::vector<std::string>& errors() const { return errors_; }
+
+ private:
+  static std::string Join(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const std::string& line : lines) out += (out.empty() ? "" : "\n") + line;
+    return out;
+  }
+  std::vector<std::string> errors_;
 };
 
 // Values substituted for ${NAME} in paths. Unknown variables are errors.

@@ -1,8 +1,10 @@
 #include "report/analysis.h"
 #include "base/escape.h"
+#include "report/attack.h"
 #include "report/event_reader.h"
 #include "report/explain.h"
 #include "report/json_text.h"
+#include "report/record.h"
 
 #include <algorithm>
 #include <array>
@@ -14,6 +16,12 @@
 
 namespace report {
 namespace {
+
+std::string Joined(const std::vector<std::string>& items, std::string_view sep) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : std::string(sep)) + item;
+  return out;
+}
 
 constexpr std::array<std::string_view, 4> kRiskNames{"low", "medium", "high", "critical"};
 
@@ -105,6 +113,8 @@ struct Analyzer::State {
   std::map<std::string, std::uint64_t> escape_kinds;
   // Denials already listed, by message and rule: one lookup per record, not a scan.
   std::unordered_map<std::string, std::size_t> listed;
+  // Executed files already listed, by kind, path and hash.
+  std::unordered_map<std::string, std::size_t> executed;
 };
 
 Analyzer::Analyzer() : s_(std::make_unique<State>()) {}
@@ -138,6 +148,8 @@ void Analyzer::Add(const Record& record) {
   ++a.records;
   a.occurrences += n;
   a.by_type[type] += n;
+  const std::vector<std::string> attack = AttackOf(e);
+  for (const auto& id : attack) a.attack[id] += n;
   if (!a.started && e.time > 0) a.started = e.time;
   if (a.timeline.size() < kMaxTimeline) {
     a.timeline.push_back({e.time, e.pid, type, severity, e.message});
@@ -151,7 +163,27 @@ void Analyzer::Add(const Record& record) {
     p.parent = args.parent_pid;
     return;
   }
+  if (e.type == EventType::kFileDropped) {
+    if (a.dropped.size() < kMaxArtifacts) {
+      if (std::optional<Artifact> f = DroppedOf(e)) a.dropped.push_back(std::move(*f));
+    } else {
+      ++a.artifacts_left_out;
+    }
+    return;
+  }
   if (e.type == EventType::kProcessExec) {
+    for (Artifact& x : ExecutedOf(e)) {
+      auto [at, fresh] =
+          s_->executed.try_emplace(x.kind + '\0' + x.path + '\0' + x.sha256, a.executed.size());
+      if (!fresh) {
+        a.executed[at->second].count += n;
+      } else if (a.executed.size() < kMaxArtifacts) {
+        a.executed.push_back(std::move(x));
+      } else {
+        s_->executed.erase(at);
+        ++a.artifacts_left_out;
+      }
+    }
     std::string line = args.exe;
     for (const auto& arg : args.argv) line += " " + arg;
     a.processes[pid].pid = pid;
@@ -205,6 +237,8 @@ void Analyzer::Add(const Record& record) {
            e.tip.is_null() ? std::string() : DumpJson(e.tip, -1),
            n};
   if (const Technique* t = TechniqueOf(e)) d.technique = std::string(t->id);
+  d.attack = attack;
+  d.called_from = CalledFrom(e.stack);
   a.denials.push_back(std::move(d));
 }
 
@@ -253,6 +287,31 @@ Analysis Analyzer::Finish() {
   return std::move(a);
 }
 
+std::string CalledFrom(const nlohmann::json& stack) {
+  if (!stack.is_object()) return "";
+  // "file:line in function" of a frame, when its fields have the right types ("" when not).
+  auto where = [](const nlohmann::json& f) -> std::string {
+    if (!f.is_object() || !f.contains("file") || !f["file"].is_string()) return "";
+    std::string out = f["file"].get<std::string>();
+    if (f.contains("line") && f["line"].is_number_integer()) {
+      out += ":" + std::to_string(f["line"].get<std::int64_t>());
+    }
+    if (f.contains("function") && f["function"].is_string()) {
+      out += " in " + f["function"].get<std::string>();
+    }
+    return out;
+  };
+  if (auto it = stack.find("python"); it != stack.end() && it->is_array() && !it->empty()) {
+    return where(it->front());
+  }
+  if (auto it = stack.find("frames"); it != stack.end() && it->is_array()) {
+    for (const auto& f : *it) {
+      if (f.is_object() && f.contains("line")) return where(f);
+    }
+  }
+  return "";
+}
+
 Analysis Analyze(const std::vector<nlohmann::json>& events) {
   Analyzer analyzer;
   for (const auto& e : events) analyzer.Add(e);
@@ -290,6 +349,10 @@ void RenderText(const Analysis& a, std::string& out, const Spill& spill) {
                        d.looks_like_escape ? "[looks like an escape] " : "",
                        d.repeats > 1 ? fmt::format("(x{})", d.repeats) : "",
                        base::DisplayText(d.what), base::DisplayText(d.rule));
+    if (!d.called_from.empty()) {
+      out += "      called from: " + base::DisplayText(d.called_from) + "\n";
+    }
+    if (!d.attack.empty()) out += "      ATT&CK: " + Joined(d.attack, " ") + "\n";
     if (!d.tip.empty()) {
       out += fmt::format("      {}: {}\n",
                          d.looks_like_escape ? "allow only if intended (it is an escape primitive)"
@@ -297,6 +360,13 @@ void RenderText(const Analysis& a, std::string& out, const Spill& spill) {
                          TipForDisplay(d.tip));
     }
     MaybeSpill(out, spill);
+  }
+  if (!a.attack.empty()) {
+    out += "\nMITRE ATT&CK:\n";
+    for (const auto& [id, n] : a.attack) {
+      out += fmt::format("  {:<10} {:<6} {}\n", base::DisplayText(id), n,
+                         base::DisplayText(AttackName(id)));
+    }
   }
   for (const auto& [title, resources] :
        {std::pair{"Files", &a.files}, std::pair{"Endpoints", &a.endpoints}}) {
@@ -307,6 +377,19 @@ void RenderText(const Analysis& a, std::string& out, const Spill& spill) {
                          use.denied ? fmt::format("; {} denied", use.denied) : "");
       MaybeSpill(out, spill);
     }
+  }
+  for (const auto& [title, list] :
+       {std::pair{"Executed (sha256, size, mode, path)", &a.executed},
+        std::pair{"Dropped (created, changed or removed)", &a.dropped}}) {
+    if (list->empty()) continue;
+    out += fmt::format("\n{}:\n", title);
+    for (const Artifact& x : *list) {
+      out += "  " + ArtifactLine(x) + "\n";
+      MaybeSpill(out, spill);
+    }
+  }
+  if (a.artifacts_left_out > 0) {
+    out += fmt::format("  ... and {} more not listed\n", a.artifacts_left_out);
   }
   out += "\nTop syscalls:\n";
   for (const auto& [name, n] : TopCounts(a.syscalls, 10)) {
@@ -377,8 +460,16 @@ void RenderMarkdown(const Analysis& a, std::string& out, const Spill& spill) {
                        d.repeats > 1 ? fmt::format(" ×{}", d.repeats) : "", Md(d.what),
                        MdCode(d.rule));
     // A code span shows its text as is: the tip pastes into a policy without edits.
+    if (!d.called_from.empty()) out += fmt::format("  called from {}\n", Md(d.called_from));
     if (!d.tip.empty()) out += fmt::format("  allow with: {}\n", MdCode(TipForDisplay(d.tip)));
+    if (!d.attack.empty()) out += fmt::format("  ATT&CK: {}\n", Md(Joined(d.attack, " ")));
     MaybeSpill(out, spill);
+  }
+  if (!a.attack.empty()) {
+    out += "\n## MITRE ATT&CK\n\n| technique | name | events |\n|---|---|---|\n";
+    for (const auto& [id, n] : a.attack) {
+      out += fmt::format("| {} | {} | {} |\n", Md(id), Md(std::string(AttackName(id))), n);
+    }
   }
   for (const auto& [heading, resources] :
        {std::pair{"## Files\n\n| path | accesses | denied |", &a.files},
@@ -389,6 +480,21 @@ void RenderMarkdown(const Analysis& a, std::string& out, const Spill& spill) {
       // as escaping each access kind.
       out +=
           fmt::format("| {} | {} | {} |\n", Md(name), Md(CountsText(use.kinds, "×")), use.denied);
+      MaybeSpill(out, spill);
+    }
+  }
+  for (const auto& [heading, list] :
+       {std::pair{"## Executed", &a.executed}, std::pair{"## Dropped", &a.dropped}}) {
+    if (list->empty()) continue;
+    out += fmt::format(
+        "\n{}\n\n| path | kind | sha256 | size | mode | note |\n|---|---|---|---|---|---|\n",
+        heading);
+    for (const Artifact& x : *list) {
+      const std::string kind = ArtifactKindText(x);
+      const std::string note = ArtifactNoteText(x);
+      out += fmt::format("| {} | {} | {} | {} | {} | {} |\n", Md(x.path), Md(kind),
+                         x.sha256.empty() ? "" : MdCode(x.sha256),
+                         x.size ? std::to_string(*x.size) : "", Md(x.mode), Md(note));
       MaybeSpill(out, spill);
     }
   }
@@ -425,6 +531,7 @@ nlohmann::json RunStats::Json() const {
     return j;
   };
   nlohmann::json s;
+  s["schema_version"] = kSchemaVersion;
   s["runs"] = runs_;
   s["risk"] = risks_;
   s["events_by_type"] = types_;
@@ -471,24 +578,30 @@ void RenderJson(const Analysis& a, const nlohmann::json& extra, int depth, std::
                 const Spill& spill) {
   JsonText w(out, depth, spill);
   w.Open('{');
+  w.Value(kSchemaVersion, "schema_version");
   w.Value(Name(a.risk), "risk");
   w.Value(a.reasons, "reasons");
   if (!a.capabilities.empty()) w.Value(a.capabilities, "capabilities");
   w.Value(a.occurrences, "events");
   w.Value(a.records, "records");
   w.Value(a.by_type, "by_type");
+  w.Value(a.attack, "attack");
   w.Open('[', "denials");
   for (const auto& d : a.denials) {
-    w.Value({{"seq", d.seq},
-             {"type", d.type},
-             {"severity", d.severity},
-             {"syscall", d.syscall},
-             {"what", d.what},
-             {"rule", d.rule},
-             {"looks_like_escape", d.looks_like_escape},
-             {"repeats", d.repeats},
-             {"technique", d.technique},
-             {"tip", d.tip.empty() ? nlohmann::json() : nlohmann::json::parse(d.tip)}});
+    nlohmann::json denial = {
+        {"seq", d.seq},
+        {"type", d.type},
+        {"severity", d.severity},
+        {"syscall", d.syscall},
+        {"what", d.what},
+        {"rule", d.rule},
+        {"looks_like_escape", d.looks_like_escape},
+        {"repeats", d.repeats},
+        {"technique", d.technique},
+        {"attack", d.attack},
+        {"tip", d.tip.empty() ? nlohmann::json() : nlohmann::json::parse(d.tip)}};
+    if (!d.called_from.empty()) denial["called_from"] = d.called_from;  // only with a stack
+    w.Value(denial);
   }
   w.Close();
   w.Open('{', "files");
@@ -501,6 +614,18 @@ void RenderJson(const Analysis& a, const nlohmann::json& extra, int depth, std::
     w.Value({{"calls", use.kinds}, {"denied", use.denied}}, where);
   }
   w.Close();
+  for (const auto& [key, list] :
+       {std::pair{"executed", &a.executed}, std::pair{"dropped", &a.dropped}}) {
+    // Only when the events record them: a report of an older run is as it was.
+    if (list->empty()) continue;
+    w.Open('[', key);
+    for (const Artifact& x : *list) {
+      nlohmann::json j = ToJson(x);
+      if (x.count > 1) j["count"] = x.count;
+      w.Value(j);
+    }
+    w.Close();
+  }
   w.Value(a.syscalls, "syscalls");
   w.Open('[', "processes");
   for (const auto& [pid, p] : a.processes) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "policy/decision.h"
+#include "report/artifacts.h"
 #include "report/event_reader.h"
 #include "report/output_file.h"
 #include "report/record.h"
@@ -39,10 +40,17 @@ struct Denial {
   std::string what;  // the event's message
   std::string rule;
   bool looks_like_escape = false;
-  std::string tip;            // policy fragment that would allow it, compact JSON; "" if none
-  std::uint64_t repeats = 1;  // identical denials folded into this one
-  std::string technique;      // report/explain.h id, when the event shows one
+  std::string tip;                  // policy fragment that would allow it, compact JSON; "" if none
+  std::uint64_t repeats = 1;        // identical denials folded into this one
+  std::string technique;            // report/explain.h id, when the event shows one
+  std::vector<std::string> attack;  // MITRE ATT&CK technique ids (report/attack.h)
+  // Where the call came from, from its stack: the innermost Python frame ("main.py:2 in
+  // <module>"), else the innermost native frame with a source line; "" when neither is known.
+  std::string called_from;
 };
+
+// A stack's (Event::stack) `called_from` text, as above.
+std::string CalledFrom(const nlohmann::json& stack);
 
 struct ProcessNode {
   int pid = 0;
@@ -68,6 +76,7 @@ struct Analysis {
   std::map<std::string, ResourceUse> endpoints;  // "127.0.0.1:80", "unix:/run/x"
   std::map<std::string, std::uint64_t> syscalls;
   std::vector<Denial> denials;
+  std::map<std::string, std::uint64_t> attack;  // ATT&CK technique id -> events showing it
   std::map<int, ProcessNode> processes;
   std::uint64_t records = 0;            // records read (log_end aside)
   std::uint64_t occurrences = 0;        // events they stand for (a folded record: its count)
@@ -78,7 +87,14 @@ struct Analysis {
   std::string command;            // the first program executed, with its argv ("" if none)
   std::optional<double> started;  // the first record's time (seconds since the epoch)
   std::string policy;             // the policy's name, from the log_end record ("" if absent)
+  // What ran (each distinct image or script once, with how many execs ran it) and what was left
+  // behind (file_dropped), in the order first seen; at most kMaxArtifacts of each.
+  std::vector<Artifact> executed;
+  std::vector<Artifact> dropped;
+  std::uint64_t artifacts_left_out = 0;  // past kMaxArtifacts
 };
+
+inline constexpr std::size_t kMaxArtifacts = 10000;
 
 // The timeline draws one mark per record; past this many a picture shows nothing more.
 inline constexpr std::size_t kMaxTimeline = 20000;

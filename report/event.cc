@@ -72,6 +72,21 @@ void ReadDecision(FieldReader& r, Event& e) {
   r.Adopt(d);
 }
 
+// "attack": technique ids as report/attack.h spells them, a handful at most.
+void ReadAttack(FieldReader& r, const json& j, Event& e) {
+  auto it = j.find("attack");
+  if (it == j.end() || !r.ok()) return;
+  constexpr std::size_t kMaxIds = 32;
+  if (!it->is_array() || it->size() > kMaxIds ||
+      !std::all_of(it->begin(), it->end(), [](const json& v) {
+        return v.is_string() && IsAttackId(v.get_ref<const std::string&>());
+      })) {
+    r.Fail("attack", "must be an array of at most 32 ATT&CK technique ids (\"T1611\")");
+    return;
+  }
+  for (const auto& v : *it) e.attack.push_back(v.get<std::string>());
+}
+
 void ReadRepeat(FieldReader& r, Event& e) {
   const json* repeat = r.Nested("repeat");
   if (repeat == nullptr) return;
@@ -109,6 +124,15 @@ std::optional<int> IntAt(const json& obj, std::string_view key) {
 
 }  // namespace
 
+bool IsAttackId(std::string_view id) {
+  auto digits = [](std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (id.size() != 5 && id.size() != 9) return false;
+  if (id[0] != 'T' || !digits(id.substr(1, 4))) return false;
+  return id.size() == 5 || (id[5] == '.' && digits(id.substr(6)));
+}
+
 json ToJson(const Event& e) {
   json j;
   j["type"] = policy::Name(e.type);
@@ -133,13 +157,16 @@ json ToJson(const Event& e) {
   if (!e.tip.is_null()) j["tip"] = e.tip;
   j["race_free"] = e.race_free;
   if (!e.race.is_null()) j["race"] = e.race;
+  if (!e.stack.is_null()) j["stack"] = e.stack;
   if (!e.message.empty()) j["message"] = e.message;
+  if (!e.attack.empty()) j["attack"] = e.attack;
   if (e.repeat) {
     j["repeat"] = {{"count", e.repeat->count},
                    {"first_time", e.repeat->first_time},
                    {"first_seq", e.repeat->first_seq}};
   }
   if (!e.prev_hash.empty()) j["prev_hash"] = e.prev_hash;
+  if (e.returned) j["return"] = e.returned->value ? json(*e.returned->value) : json(nullptr);
   return j;
 }
 
@@ -162,9 +189,20 @@ std::string FromJson(const json& j, Event& out) {
   r.Object("tip", e.tip, Presence::kOptional, /*or_null=*/true);
   r.Bool("race_free", e.race_free);
   r.Object("race", e.race);
+  r.Object("stack", e.stack);
   r.String("message", e.message);
+  ReadAttack(r, j, e);
   ReadRepeat(r, e);
   r.String("prev_hash", e.prev_hash);
+  if (auto it = j.find("return"); it != j.end()) {  // live-only records (the live view's)
+    if (it->is_number_integer()) {
+      e.returned = Event::Returned{it->get<std::int64_t>()};
+    } else if (it->is_null()) {
+      e.returned = Event::Returned{};
+    } else {
+      return "\"return\" must be an integer or null";
+    }
+  }
   if (!r.ok()) return r.error();
   out = std::move(e);
   return {};
@@ -176,6 +214,9 @@ std::optional<PathArg> AsPathArg(const json& v) {
   p.raw = StringAt(v, "raw");
   p.resolved = StringAt(v, "resolved");
   p.access = StringAt(v, "access").value_or("");
+  if (auto exists = v.find("exists"); exists != v.end() && exists->is_boolean()) {
+    p.exists = exists->get<bool>();
+  }
   return p;
 }
 
@@ -267,7 +308,7 @@ policy::Action Effective(const Event& e) { return e.would.value_or(e.action); }
 bool IsLifecycle(const Event& e) {
   using policy::EventType;
   return e.type == EventType::kProcessStart || e.type == EventType::kProcessExec ||
-         e.type == EventType::kProcessExit;
+         e.type == EventType::kProcessExit || e.type == EventType::kFileDropped;
 }
 
 bool IsLimit(const Event& e) {

@@ -49,13 +49,29 @@ struct Event {
   nlohmann::json tip;      // policy fragment that would allow the call (deny/kill), or null
   bool race_free = false;  // whether the kernel acted on exactly what was checked
   nlohmann::json race;     // why (or why not): {"arguments": ..., "filesystem": ...}
+  // The calling thread's native stack (--stack): {"frames": [...], "note": ...}, or null.
+  nlohmann::json stack;
   std::string message;
+  // MITRE ATT&CK technique ids the event shows ("T1611"), set by the writer (report/attack.h).
+  std::vector<std::string> attack;
   std::optional<Repeat> repeat;  // set by the writer on a folded record
   std::string prev_hash;         // set by the writer: the link to the previous line
   // For the live view only (an allowed decision in enforce mode): never written to the events
   // file or the stream, never chained.
   bool live_only = false;
+  // A live_only call's result, taken at its syscall-exit stop (only while the live view shows
+  // allowed calls: --live, -o FILE): `value` as the kernel returned it (-errno for an error),
+  // none when its exit never came (an exec, a kill, exit_group), shown "= ?". Unset: not traced.
+  // Written as "return" (an integer, or null) on live-only records alone.
+  struct Returned {
+    std::optional<std::int64_t> value;
+  };
+  std::optional<Returned> returned;
 };
+
+// Whether `id` is spelled like a MITRE ATT&CK technique id: T and four digits, optionally a
+// dot and three more ("T1611", "T1552.001"); the reader checks "attack" with it.
+bool IsAttackId(std::string_view id);
 
 // The record as the writer writes it (keys sorted by nlohmann::json, so dump() is canonical).
 nlohmann::json ToJson(const Event& e);
@@ -72,6 +88,7 @@ std::string FromJson(const nlohmann::json& j, Event& out);
 struct PathArg {
   std::optional<std::string> raw, resolved;  // both in every record tracejail writes
   std::string access;
+  std::optional<bool> exists;  // a name the call makes: whether it existed before the call
 };
 struct AddressArg {
   std::optional<std::string> family, address, path, abstract;

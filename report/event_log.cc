@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "policy/names.h"
+#include "report/attack.h"
 #include "report/hash_chain.h"
 
 namespace report {
@@ -145,6 +146,7 @@ void EventLog::WriteRecord(Record record, std::uint64_t weight) {
 }
 
 void EventLog::Take(Event e) {
+  if (e.attack.empty()) e.attack = AttackIdsFor(e);
   if (e.live_only) {
     e.seq = seq_;  // where it falls among the file's records
     const nlohmann::json record = ToJson(e);

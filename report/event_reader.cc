@@ -50,6 +50,7 @@ constexpr Field kRecord[] = {
     {"race_free", Type::kBool},
     {"race", Type::kObject},
     {"message", Type::kString},
+    {"attack", Type::kArray},
     {"repeat", Type::kObject},
     // log_end
     {"records", Type::kUnsigned},
@@ -78,7 +79,16 @@ constexpr Field kStartArgs[] = {{"parent_pid", Type::kInteger},
                                 {"parent_tid", Type::kInteger},
                                 {"thread", Type::kBool},
                                 {"via", Type::kString}};
-constexpr Field kExecArgs[] = {{"exe", Type::kString}, {"argv", Type::kStrings}};
+constexpr Field kExecArgs[] = {{"exe", Type::kString},
+                               {"argv", Type::kStrings},
+                               {"image", Type::kObject},
+                               {"script", Type::kObject}};
+// report/artifacts.h: a file_dropped's args, and the "image" and "script" of a process_exec.
+constexpr Field kArtifactArgs[] = {
+    {"path", Type::kString},   {"kind", Type::kString},    {"sha256", Type::kString},
+    {"size", Type::kUnsigned}, {"mode", Type::kString},    {"created", Type::kBool},
+    {"removed", Type::kBool},  {"target", Type::kString},  {"collected", Type::kString},
+    {"note", Type::kString}};
 constexpr Field kExitArgs[] = {
     {"exit_code", Type::kInteger}, {"signal", Type::kString}, {"thread", Type::kBool}};
 constexpr Field kLimitArgs[] = {
@@ -90,12 +100,12 @@ struct TypedArgs {
 constexpr TypedArgs kArgsByType[] = {
     {"process_start", kStartArgs},    {"process_exec", kExecArgs},
     {"process_exit", kExitArgs},      {"resource_limit_exceeded", kLimitArgs},
-    {"timeout_exceeded", kLimitArgs},
+    {"timeout_exceeded", kLimitArgs}, {"file_dropped", kArtifactArgs},
 };
 constexpr Field kArgObject[] = {
     {"raw", Type::kString},      {"resolved", Type::kString}, {"access", Type::kString},
     {"address", Type::kString},  {"path", Type::kString},     {"family", Type::kString},
-    {"abstract", Type::kString}, {"port", Type::kInteger},
+    {"abstract", Type::kString}, {"port", Type::kInteger},    {"exists", Type::kBool},
 };
 // A tip is a policy fragment that learn mode reads back.
 constexpr Field kTip[] = {
@@ -220,7 +230,11 @@ std::string CheckRecord(const json& record) {
   if (auto args = record.find("args"); args != record.end()) {
     for (const auto& [name, value] : args->items()) {
       if (!value.is_object()) continue;
-      if (std::string why = CheckFields(value, kArgObject, "args." + name + "."); !why.empty()) {
+      const bool artifact = type == "process_exec" && (name == "image" || name == "script");
+      if (std::string why =
+              CheckFields(value, artifact ? std::span<const Field>(kArtifactArgs) : kArgObject,
+                          "args." + name + ".");
+          !why.empty()) {
         return why;
       }
     }

@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <iterator>
 #include <regex>
+#include <string_view>
 
 #include <fmt/format.h>
 
+#include "base/escape.h"
 #include "policy/glob.h"
 #include "report/event_reader.h"
 
@@ -181,6 +184,37 @@ void Learner::BeginRun(const Variables& run_vars) {
   run_vars_ = run_vars;
 }
 
+namespace {
+
+// Calls the kernel fails with EEXIST when the name they make exists, whatever the policy.
+constexpr std::string_view kFailOnExisting[] = {
+    "mkdir", "mkdirat", "mknod", "mknodat", "symlink", "symlinkat", "link", "linkat", "bind"};
+
+// Whether `e` made the name `path` and the tracer saw that it existed before the call, which
+// then failed with EEXIST (`mkdir -p` on an existing directory): a "create" rule for it is not
+// needed, and would allow creating anything of that name. Decided from what the tracer saw when
+// the call was made ("exists" of the path argument), not from the file system after the run,
+// when the program's own mkdir has made every name exist.
+bool ExistedBefore(const Event& e, const std::string& path) {
+  if (!e.syscall || std::find(std::begin(kFailOnExisting), std::end(kFailOnExisting),
+                              e.syscall->name) == std::end(kFailOnExisting)) {
+    return false;
+  }
+  if (!e.args.is_object()) return false;
+  for (const auto& [name, value] : e.args.items()) {
+    std::optional<PathArg> arg = AsPathArg(value);
+    // The tip's path and the argument's are the same name; whether the tip's went through
+    // EscapeBytes depends on who wrote it, so both spellings match.
+    if (arg && arg->exists.value_or(false) && arg->access.find("create") != std::string::npos &&
+        (arg->resolved == path || arg->resolved == base::EscapeBytes(path))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 void Learner::Add(const Event& e) {
   if (run_ < 0 || !e.tip.is_object()) return;
   if (Effective(e) == policy::Action::kAllow) return;  // only what the base refused
@@ -195,7 +229,7 @@ void Learner::Add(const Event& e) {
     if (!path) continue;
     std::string pattern = GlobTemporaryName(Substitute(*path, run_vars_));
     for (const std::string& kind : r.access) {
-      if (kind == "create" && existing_dir && existing_dir(*path)) continue;
+      if (kind == "create" && ExistedBefore(e, *path)) continue;
       AddFile(pattern, kind, 1, run, example);
     }
   }
@@ -350,6 +384,14 @@ json Learner::Draft(const LearnOptions& o) const {
       {"version", 1}, {"name", "learnt draft"}, {"description", desc}, {"extends", o.base}};
   if (!rules.empty()) draft["files"] = {{"rules", rules}};
   if (!syscall_rules.empty()) draft["syscalls"] = {{"rules", syscall_rules}};
+  if (!net_rules.empty() && o.namespaces_without_net) {
+    draft["description"] =
+        desc + fmt::format(
+                   " It leaves out the network namespace of {}: in it, every connection "
+                   "fails, whatever the network rules allow.",
+                   o.base);
+    draft["isolation"] = {{"namespaces", *o.namespaces_without_net}};
+  }
   if (!net_rules.empty() || !families_.empty()) {
     draft["network"] = json::object();
     if (!families_.empty()) draft["network"]["families"] = families_;

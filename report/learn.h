@@ -19,9 +19,9 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -36,6 +36,11 @@ struct LearnOptions {
   std::string command;            // for the header
   std::size_t read_dir_threshold = 4;
   std::string date;  // "2026-11-27"
+  // Set when the base has a network namespace: its namespaces without "net". Learn runs then
+  // run without it (in it, every connection fails whatever the policy says, and the program
+  // stops at its first one), and a draft that learnt network rules sets these namespaces, since
+  // in the base's network namespace the rules it learnt could never be used.
+  std::optional<std::vector<std::string>> namespaces_without_net;
 };
 
 class Learner {
@@ -52,10 +57,6 @@ class Learner {
 
   nlohmann::json Draft(const LearnOptions& options) const;
 
-  // When set: a "create" of a path for which this returns true (an existing directory, as
-  // `mkdir -p` attempts) is not learnt: the kernel would have failed it with EEXIST anyway, and
-  // a rule for it would allow creating anything beneath the directory.
-  std::function<bool(const std::string& path)> existing_dir;
   int runs() const { return runs_; }
   const std::vector<std::string>& escapes() const { return escape_notes_; }
 

@@ -1,12 +1,15 @@
 #include "report/live_view.h"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "base/escape.h"
 #include "policy/names.h"
+#include "report/artifacts.h"
 #include "report/event_reader.h"
 #include "syscalls/table.h"
 
@@ -40,6 +43,24 @@ std::string Value(const nlohmann::json& v) {
   return Safe(v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+// The calls whose result is an address, shown in hex as strace does.
+constexpr std::array<std::string_view, 4> kAddressResults{"mmap", "mremap", "brk", "shmat"};
+
+// The kernel's restart codes (never seen by a program: a signal interrupted the call), with
+// strace's words for them.
+struct RestartCode {
+  std::int64_t value;
+  std::string_view name, meaning;
+};
+constexpr std::array<RestartCode, 4> kRestartCodes{{
+    {-512, "ERESTARTSYS", "To be restarted if SA_RESTART is set"},
+    {-513, "ERESTARTNOINTR", "To be restarted"},
+    {-514, "ERESTARTNOHAND", "To be restarted if no handler"},
+    {-516, "ERESTART_RESTARTBLOCK", "Interrupted by signal"},
+}};
+
+constexpr std::int64_t kMaxErrno = 4095;  // the kernel's MAX_ERRNO: -4095..-1 are errors
+
 std::string Paint(const LiveStyle& style, const char* color, const std::string& text) {
   return style.color ? color + text + kReset : text;
 }
@@ -70,6 +91,7 @@ std::string FormatLive(const nlohmann::json& record, const LiveStyle& style) {
 namespace {
 
 std::string LifecycleLine(const Event& e) {
+  if (std::optional<Artifact> left = DroppedOf(e)) return "left behind: " + ArtifactLine(*left);
   const LifecycleArgs args = LifecycleArgsOf(e);
   if (e.type == policy::EventType::kProcessExec) {
     return "exec " + Safe(args.exe) + " " +
@@ -134,12 +156,30 @@ std::string FormatLive(const Record& record, const LiveStyle& style) {
     verdict += " " + Safe(policy::ErrnoName(e.error));
   }
   if (!would_allow) verdict += " (audit: allowed)";
+  // An allowed call whose exit was waited for: its result, as strace shows it.
+  if (verdict == "allowed" && e.returned) verdict = FormatReturn(call, *e.returned);
   std::string line = fmt::format("{} {}({}) = {}", who, Safe(call), list, verdict);
   if (!e.rule.empty()) line += "  <- " + Safe(e.rule);
   const char* color = e.type == policy::EventType::kEscapeAttempt                 ? kMagenta
                       : verdict.starts_with("DEN") || verdict.starts_with("KILL") ? kRed
                                                                                   : kDim;
   return Paint(style, color, line);
+}
+
+std::string FormatReturn(std::string_view syscall, const Event::Returned& returned) {
+  if (!returned.value) return "?";
+  const std::int64_t v = *returned.value;
+  for (const RestartCode& code : kRestartCodes) {
+    if (v == code.value) return fmt::format("? {} ({})", code.name, code.meaning);
+  }
+  if (v < 0 && v >= -kMaxErrno) {
+    const int err = static_cast<int>(-v);
+    return fmt::format("-1 {} ({})", policy::ErrnoName(err), std::strerror(err));
+  }
+  if (std::find(kAddressResults.begin(), kAddressResults.end(), syscall) != kAddressResults.end()) {
+    return fmt::format("{:#x}", static_cast<std::uint64_t>(v));
+  }
+  return fmt::format("{}", v);
 }
 
 std::string FormatProgress(std::uint64_t decisions, std::uint64_t denied, std::uint64_t processes) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "report/record.h"
 
@@ -31,6 +32,12 @@ std::string FormatLive(const Record& record, const LiveStyle& style);
 // a record).
 bool LiveWants(const nlohmann::json& record, LiveFilter filter);
 std::string FormatLive(const nlohmann::json& record, const LiveStyle& style);
+
+// What follows "= " for an allowed call whose result was taken (--live, -o): "3", "0x7f2a..."
+// for the calls that return an address, "-1 ENOENT (No such file or directory)" for an error,
+// "? ERESTARTSYS (To be restarted if SA_RESTART is set)" for a call a signal interrupted, "?"
+// when its exit never came (exec, a kill, exit).
+std::string FormatReturn(std::string_view syscall, const Event::Returned& returned);
 
 // The compact progress line for long runs: "tracejail: 12345 decisions, 3 denied, 2 processes".
 std::string FormatProgress(std::uint64_t decisions, std::uint64_t denied, std::uint64_t processes);

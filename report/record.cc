@@ -153,11 +153,11 @@ std::string CheckSchemaVersion(const json& j) {
   if (!IsNonNegativeInteger(*it)) {
     return fmt::format("field \"schema\" must be a non-negative integer, not {}", it->type_name());
   }
-  if (it->get<std::uint64_t>() != kEventsSchemaVersion) {
+  if (it->get<std::uint64_t>() != kSchemaVersion) {
     return fmt::format(
         "events schema version {} is not one this tracejail reads (version {}): read the file "
         "with the tracejail that wrote it, or a newer one",
-        it->get<std::uint64_t>(), kEventsSchemaVersion);
+        it->get<std::uint64_t>(), kSchemaVersion);
   }
   return {};
 }

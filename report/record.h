@@ -17,10 +17,12 @@
 
 namespace report {
 
-// The major version of the events schema (docs/events.md, "Schema version";
-// docs/schema/events.schema.json's $id). A record may carry it as "schema"; a record without
-// one is version 1, which is what this writer writes. A reader refuses any other major version.
-inline constexpr std::uint64_t kEventsSchemaVersion = 1;
+// The major version of tracejail's JSON (docs/events.md, "Schema version"; the $id of each
+// docs/schema/*.json), one number for all of it. An events record may carry it as "schema"; a
+// record without one is version 1, which is what this writer writes. A reader refuses any other
+// major version. Every other JSON document tracejail writes (the result, exec's output, report
+// --format json, stats --json, selftest --json) carries it as "schema_version".
+inline constexpr std::uint64_t kSchemaVersion = 1;
 
 // The capabilities the command held: the caller's ("inherit"), or a list of names.
 struct Capabilities {
@@ -64,7 +66,7 @@ std::string FromJson(const nlohmann::json& j, Refused& out);
 // Any record: its schema version checked first, then its "type" picks the kind.
 std::string FromJson(const nlohmann::json& j, Record& out);
 
-// "" when `j` has no "schema" or names kEventsSchemaVersion; otherwise why it cannot be read.
+// "" when `j` has no "schema" or names kSchemaVersion; otherwise why it cannot be read.
 std::string CheckSchemaVersion(const nlohmann::json& j);
 
 // The record's "type" as written: an event's type name, "log_end", "events_dropped", "refused".

@@ -11,6 +11,7 @@
 #include "base/escape.h"
 #include "base/version.h"
 #include "report/analysis.h"
+#include "report/attack.h"
 #include "report/explain.h"
 #include "report/json_text.h"
 
@@ -44,6 +45,19 @@ std::string Html(std::string_view raw) {
   }
   return out;
 }
+
+// ATT&CK ids with their names as a tooltip. No links: the page references nothing outside
+// itself (ids read from a file were checked by the reader, and are escaped anyway).
+std::string AttackLinks(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const auto& id : ids) {
+    out += fmt::format("{}<abbr title=\"{}\">{}</abbr>", out.empty() ? "" : " ",
+                       Html(AttackName(id)), Html(id));
+  }
+  return out;
+}
+
+std::string AttackTag(const std::string& id) { return "external/mitre-attack/" + id; }
 
 // A mark's colour by severity (and lifecycle events': small and grey), also the legend's table.
 constexpr std::pair<std::string_view, std::string_view> kSeverityColors[] = {
@@ -191,17 +205,17 @@ void RenderHtml(const Analysis& a, const std::string& title, const std::string& 
   out += "<h2>Denied</h2>";
   if (a.denials.empty()) out += "<p>Nothing was denied.</p>";
   out +=
-      "<table><tr><th>#</th><th>type</th><th>what</th><th>technique</th><th>rule</th>"
-      "<th>to allow it</th></tr>";
+      "<table><tr><th>#</th><th>type</th><th>what</th><th>technique</th><th>ATT&amp;CK</th>"
+      "<th>rule</th><th>to allow it</th></tr>";
   std::vector<std::string> techniques;  // in the order first seen
   for (const auto& d : a.denials) {
     out += fmt::format(
-        "<tr><td>{}</td><td class=\"{}\">{}{}</td><td>{}{}</td><td>{}</td><td><code>{}</code>"
-        "</td><td><code>{}</code></td></tr>",
+        "<tr><td>{}</td><td class=\"{}\">{}{}</td><td>{}{}</td><td>{}</td><td>{}</td>"
+        "<td><code>{}</code></td><td><code>{}</code></td></tr>",
         d.seq, d.looks_like_escape ? "escape" : "", Html(d.type),
         d.looks_like_escape ? " (looks like an escape)" : "", Html(d.what),
-        d.repeats > 1 ? fmt::format(" ×{}", d.repeats) : "", Html(d.technique), Html(d.rule),
-        d.tip.empty() ? "" : Html(TipForDisplay(d.tip)));
+        d.repeats > 1 ? fmt::format(" ×{}", d.repeats) : "", Html(d.technique),
+        AttackLinks(d.attack), Html(d.rule), d.tip.empty() ? "" : Html(TipForDisplay(d.tip)));
     MaybeSpill(out, spill);
     if (!d.technique.empty() &&
         std::find(techniques.begin(), techniques.end(), d.technique) == techniques.end()) {
@@ -222,6 +236,16 @@ void RenderHtml(const Analysis& a, const std::string& title, const std::string& 
       }
     }
   }
+  if (!a.attack.empty()) {
+    out +=
+        "<h2>MITRE ATT&amp;CK</h2><table><tr><th>technique</th><th>name</th><th>events</th>"
+        "</tr>";
+    for (const auto& [id, n] : a.attack) {
+      out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", AttackLinks({id}),
+                         Html(AttackName(id)), n);
+    }
+    out += "</table>";
+  }
   for (const auto& [heading, resources] :
        {std::pair{"Files</h2><table><tr><th>path</th><th>accesses</th>", &a.files},
         std::pair{"Endpoints</h2><table><tr><th>endpoint</th><th>calls</th>", &a.endpoints}}) {
@@ -229,6 +253,25 @@ void RenderHtml(const Analysis& a, const std::string& title, const std::string& 
     for (const auto& [name, use] : *resources) {
       out += fmt::format("<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>", Html(name),
                          Html(CountsText(use.kinds, "×")), use.denied);
+      MaybeSpill(out, spill);
+    }
+    out += "</table>";
+  }
+  for (const auto& [heading, list] :
+       {std::pair{"Executed", &a.executed}, std::pair{"Dropped", &a.dropped}}) {
+    if (list->empty()) continue;
+    out += fmt::format(
+        "<h2>{}</h2><table><tr><th>path</th><th>kind</th><th>sha256</th><th>size</th>"
+        "<th>mode</th><th>note</th></tr>",
+        heading);
+    for (const Artifact& x : *list) {
+      const std::string kind = ArtifactKindText(x);
+      const std::string note = ArtifactNoteText(x);
+      out += fmt::format(
+          "<tr><td><code>{}</code></td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td>"
+          "<td>{}</td></tr>",
+          Html(x.path), Html(kind), Html(x.sha256), x.size ? std::to_string(*x.size) : "",
+          Html(x.mode), Html(note));
       MaybeSpill(out, spill);
     }
     out += "</table>";
@@ -266,10 +309,25 @@ void RenderSarif(const Analysis& a, std::string_view integrity, std::string& out
   w.Value("tracejail", "name");
   w.Value(base::kVersion, "version");
   w.Open('[', "rules");
-  std::set<std::string_view> seen;
+  // One rule per rule id, tagged with the ATT&CK techniques of all its denials (the GitHub
+  // code scanning convention "external/mitre-attack/T1611").
+  std::vector<std::string_view> rules;
+  std::map<std::string_view, std::set<std::string>> tags;
   for (const auto& d : a.denials) {
-    if (!seen.insert(d.rule).second) continue;
-    w.Value({{"id", d.rule}, {"shortDescription", {{"text", "tracejail policy rule " + d.rule}}}});
+    auto [it, fresh] = tags.try_emplace(d.rule);
+    if (fresh) rules.push_back(d.rule);
+    for (const auto& id : d.attack) it->second.insert(id);
+  }
+  for (std::string_view rule : rules) {
+    nlohmann::json r = {
+        {"id", rule},
+        {"shortDescription", {{"text", "tracejail policy rule " + std::string(rule)}}}};
+    if (!tags[rule].empty()) {
+      nlohmann::json t = nlohmann::json::array();
+      for (const auto& id : tags[rule]) t.push_back(AttackTag(id));
+      r["properties"] = {{"tags", t}};
+    }
+    w.Value(r);
   }
   w.Close();
   w.Close();
@@ -303,6 +361,12 @@ void RenderSarif(const Analysis& a, std::string_view integrity, std::string& out
         {"properties",
          {{"seq", d.seq}, {"syscall", d.syscall}, {"looksLikeEscape", d.looks_like_escape}}}};
     if (!d.tip.empty()) result["properties"]["tip"] = nlohmann::json::parse(d.tip);
+    if (!d.attack.empty()) {
+      nlohmann::json t = nlohmann::json::array();
+      for (const auto& id : d.attack) t.push_back(AttackTag(id));
+      result["properties"]["tags"] = t;
+      result["properties"]["attack"] = d.attack;
+    }
     w.Value(result);
   }
   w.Close();

@@ -6,13 +6,14 @@
 #include <fmt/format.h>
 
 #include "base/escape.h"
+#include "report/record.h"
 
 namespace report {
 namespace {
 
-constexpr std::array<std::string_view, 7> kStatusNames{
+constexpr std::array<std::string_view, 8> kStatusNames{
     "ok",        "runtime_error",  "killed_by_signal", "killed_by_policy",
-    "timed_out", "limit_exceeded", "internal_error"};
+    "timed_out", "limit_exceeded", "internal_error",   "detached"};
 
 nlohmann::json OutputJson(const CapturedOutput& o) {
   return {{"text", base::EscapeText(o.text)}, {"bytes", o.bytes}, {"truncated", o.truncated}};
@@ -34,6 +35,7 @@ std::string NewExecutionId() {
 
 nlohmann::json ToJson(const ExecutionResult& r) {
   nlohmann::json j;
+  j["schema_version"] = kSchemaVersion;
   j["execution_id"] = r.execution_id;
   nlohmann::json cmd = nlohmann::json::array();
   for (const auto& a : r.command) cmd.push_back(base::EscapeBytes(a));
@@ -52,7 +54,11 @@ nlohmann::json ToJson(const ExecutionResult& r) {
   j["peak_memory_bytes"] =
       r.peak_memory_bytes ? nlohmann::json(*r.peak_memory_bytes) : nlohmann::json(nullptr);
   j["processes"] = r.processes;
-  j["syscalls"] = {{"flagged", r.syscalls_flagged}, {"denied", r.syscalls_denied}};
+  j["syscalls"] = {{"flagged", r.syscalls_flagged},
+                   {"denied", r.syscalls_denied},
+                   {"return_stops", r.syscalls_return_stops}};
+  j["files"] = {{"dropped", r.files_dropped}, {"untracked", r.files_untracked}};
+  if (!r.collect_error.empty()) j["files"]["collect_error"] = r.collect_error;
   j["events"] = r.events;
   if (!r.events_file.empty()) {
     j["events_file"] = base::EscapeBytes(r.events_file);
@@ -79,7 +85,9 @@ nlohmann::json ToJson(const ExecutionResult& r) {
   };
   if (!r.first_denials.empty()) {
     nlohmann::json& list = j["first_denials"] = nlohmann::json::array();
-    for (const DenialNote& d : r.first_denials) list.push_back(note(d));
+    for (std::size_t i = 0; i < r.first_denials.size() && i < kFirstDenials; ++i) {
+      list.push_back(note(r.first_denials[i]));
+    }
   }
   if (r.killed_by) j["killed_by"] = note(*r.killed_by);
   return j;
@@ -127,6 +135,15 @@ std::string Summary(const ExecutionResult& r) {
         fmt::format("tracejail:   ... and {} more{}\n", r.syscalls_denied - r.first_denials.size(),
                     r.events_file.empty() ? " (run with --events FILE to see them all)" : "");
   }
+  if (r.files_dropped > 0 || r.files_untracked > 0) {
+    out += fmt::format(
+        "tracejail: {} file(s) left behind (created, changed or removed){}{}\n", r.files_dropped,
+        r.files_untracked > 0
+            ? fmt::format(", {} more not tracked (past the bound)", r.files_untracked)
+            : "",
+        r.events_file.empty() ? "" : ": hashes in the file_dropped events");
+  }
+  if (!r.collect_error.empty()) out += "tracejail: --collect: " + r.collect_error + "\n";
   if (r.limits_hit.is_array()) {
     for (const auto& hit : r.limits_hit) {
       out += fmt::format("tracejail: {} limit: {}\n", hit.value("limit", "?"),
@@ -134,8 +151,10 @@ std::string Summary(const ExecutionResult& r) {
     }
   }
   if (r.interrupted) {
-    out += fmt::format("tracejail: interrupted by {}: forwarded to the command\n",
-                       Signame(*r.interrupted));
+    out += fmt::format("tracejail: interrupted by {}: {}\n", Signame(*r.interrupted),
+                       r.status == RunStatus::kDetached
+                           ? "stopped observing (the process was not signalled)"
+                           : "forwarded to the command");
   }
   if (!r.error.empty()) out += "tracejail: error: " + r.error + "\n";
   return out;

@@ -19,6 +19,7 @@ enum class RunStatus : std::uint8_t {
   kTimedOut,        // the wall-clock limit ended the tree
   kLimitExceeded,   // a resource limit ended it
   kInternalError,   // tracejail could not run it
+  kDetached,        // `observe` detached while it ran on (its end is not known)
 };
 std::string_view Name(RunStatus s);
 
@@ -36,8 +37,10 @@ struct DenialNote {
   std::string action;  // "deny", "kill", or in audit mode what enforce would have done
   nlohmann::json tip;  // null when there is none
 };
-// How many denials the result and the summary name (the events file has them all).
+// How many denials the result and the summary name (the events file has them all); with -v the
+// summary names up to kVerboseDenials (the result still kFirstDenials).
 inline constexpr std::size_t kFirstDenials = 3;
+inline constexpr std::size_t kVerboseDenials = 1000;
 
 struct ExecutionResult {
   std::string execution_id;  // 32 hex digits, random
@@ -57,6 +60,12 @@ struct ExecutionResult {
   nlohmann::json scheduling;                       // the same-CPU pin: tracer::SameCpu::Describe()
   std::uint64_t syscalls_flagged = 0;
   std::uint64_t syscalls_denied = 0;
+  std::uint64_t syscalls_return_stops = 0;  // exit stops taken for the live view's results
+  // Files the program created, changed or removed (file_dropped events); names past the
+  // tracker's bounds; why --collect's index.json could not be written.
+  std::uint64_t files_dropped = 0;
+  std::uint64_t files_untracked = 0;
+  std::string collect_error;
   std::uint64_t events = 0;
   std::uint64_t event_records = 0;  // the events file's records (repeats folded into one)
   // The chain's anchor: the link of the file's last line (`verify --expect`), and how the links
@@ -69,8 +78,10 @@ struct ExecutionResult {
   nlohmann::json limits;      // configured limits {"cpu": "2s", ...}; null when not recorded
   nlohmann::json layers;      // [{"layer", "state", "detail"}]: which isolation was active
   nlohmann::json limits_hit;  // [{"limit", "observed"}]
-  std::vector<DenialNote> first_denials;  // at most kFirstDenials, in the order they happened
-  std::optional<DenialNote> killed_by;    // kKilledByPolicy: the call whose kill rule ended it
+  // In the order they happened: at most kFirstDenials (kVerboseDenials with -v; the JSON keeps
+  // the first kFirstDenials).
+  std::vector<DenialNote> first_denials;
+  std::optional<DenialNote> killed_by;  // kKilledByPolicy: the call whose kill rule ended it
   std::vector<std::string> warnings;
   // --stream: {"endpoint", "subscribers", "unauthenticated", "refused_full"}; null without one.
   nlohmann::json stream;

@@ -5,6 +5,7 @@ namespace {
 
 RunStatus StatusOf(const RunFacts& r, bool spawn_failed) {
   if (spawn_failed || !r.internal_error.empty()) return RunStatus::kInternalError;
+  if (r.detached) return RunStatus::kDetached;
   if (r.timed_out) return RunStatus::kTimedOut;
   if (r.killed_by_policy) return RunStatus::kKilledByPolicy;
   if (!r.limits_hit.empty()) return RunStatus::kLimitExceeded;
@@ -24,6 +25,10 @@ void FillResult(const RunFacts& r, bool spawn_failed, const ResourceUsage& usage
   exec.processes = r.processes;
   exec.syscalls_flagged = r.flagged;
   exec.syscalls_denied = r.denied;
+  exec.syscalls_return_stops = r.return_stops;
+  exec.files_dropped = r.dropped_files;
+  exec.files_untracked = r.untracked_files;
+  exec.collect_error = r.collect_error;
   exec.events = r.events;
   exec.scheduling = r.scheduling;
   exec.limits_hit = nlohmann::json::array();
@@ -33,7 +38,7 @@ void FillResult(const RunFacts& r, bool spawn_failed, const ResourceUsage& usage
   }
   if (r.interrupted != 0) exec.interrupted = r.interrupted;
   if (r.term_signal != 0) exec.signal = r.term_signal;
-  if (r.term_signal == 0 && !spawn_failed && r.internal_error.empty()) {
+  if (r.term_signal == 0 && !spawn_failed && r.internal_error.empty() && !r.detached) {
     exec.exit_code = r.exit_code;
   }
   exec.first_denials = r.first_denials;

@@ -23,7 +23,9 @@ struct RunFacts {
   int exit_code = 0;    // the main process's exit status, when it exited
   int term_signal = 0;  // the signal that killed it, when it was killed
   bool killed_by_policy = false;
-  std::uint64_t flagged = 0;    // seccomp stops handled
+  std::uint64_t flagged = 0;  // seccomp stops handled
+  // syscall-exit stops taken only to show allowed calls' results (--live, -o); 0 without
+  std::uint64_t return_stops = 0;
   std::uint64_t denied = 0;     // calls denied (or, in audit mode, that would have been)
   std::uint64_t processes = 0;  // processes and threads seen
   std::uint64_t events = 0;
@@ -34,9 +36,18 @@ struct RunFacts {
   // tracejail itself failed while supervising (waitpid, an exception, a task lost): the tree
   // was killed and the run's outcome is unknown. Empty: no such failure.
   std::string internal_error;
+  // `observe` let go of the process while it ran on (a signal, --duration): no exit status.
+  bool detached = false;
   int interrupted = 0;  // the first SIGINT/SIGTERM/SIGHUP/SIGQUIT tracejail received, or 0
-  std::vector<DenialNote> first_denials;  // the first kFirstDenials denials, kills included
-  std::optional<DenialNote> killed_by;    // the call whose kill rule ended the tree
+  // The first denials, kills included: kFirstDenials (Watch::denial_notes with -v).
+  std::vector<DenialNote> first_denials;
+  std::optional<DenialNote> killed_by;  // the call whose kill rule ended the tree
+  // What the program left behind (file_dropped events, tracer/artifact_tracker.h): the files it
+  // created, changed or removed; names left untracked past the bounds; why --collect's index
+  // could not be written ("" when it was, or without --collect).
+  std::uint64_t dropped_files = 0;
+  std::uint64_t untracked_files = 0;
+  std::string collect_error;
 };
 
 // Times of the whole run: wall clock, and the tree's CPU and largest process (RUSAGE_CHILDREN

@@ -11,8 +11,10 @@ fi
 packages=(
   g++ make cmake pkg-config            # toolchain
   libseccomp-dev libboost-dev nlohmann-json3-dev libfmt-dev libcli11-dev catch2 libssl-dev
+  libdw-dev                            # stack traces of denied calls (elfutils)
   clang-format-14 python3 strace       # format check, test helpers, benchmark baseline
   python3-jsonschema                   # tests check events and results against docs/schema
+  dpkg-dev file                        # cpack's .deb: dpkg-shlibdeps computes its Depends
 )
 if ((browser)); then
   packages+=(chromium) # the HTML report is checked in headless Chromium

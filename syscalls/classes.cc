@@ -18,6 +18,7 @@ constexpr ClassInfo kInfo[] = {
     {"%process", "process life cycle", Class::kProcess},
     {"%signal", "signal handling", Class::kSignal},
     {"%ipc", "System V IPC", Class::kIpc},
+    {"%desc", "calls that take or make a file descriptor", Class::kDesc},
     {"%memory", "memory mapping", Class::kMemory},
     {"%creds", "user, group and capability credentials", Class::kCreds},
     {"%clock", "clocks and time", Class::kClock},

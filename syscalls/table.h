@@ -61,6 +61,9 @@ enum class Class : std::uint16_t {
   kCreds = 1 << 6,
   kClock = 1 << 7,
   kEscape = 1 << 8,  // derived from an unconditional escape primitive (Kind::kPrimitive)
+  // takes a descriptor (a kFd, kDirFd or kFdPath argument of a call that is not a socket call:
+  // strace counts those as %network only), or makes one (open, pipe, eventfd: the column)
+  kDesc = 1 << 9,
 };
 constexpr Class operator|(Class a, Class b) {
   return static_cast<Class>(static_cast<std::uint16_t>(a) | static_cast<std::uint16_t>(b));
@@ -189,6 +192,10 @@ constexpr Class ClassesOf(const SyscallRow& row) {
   Class out = row.classes;
   if (ArgOf(row, Role::kPath) >= 0) out = out | Class::kFile;
   if (row.group == Group::kNet) out = out | Class::kNetwork;
+  if (row.group != Group::kNet && (ArgOf(row, Role::kFd) >= 0 || ArgOf(row, Role::kDirFd) >= 0 ||
+                                   ArgOf(row, Role::kFdPath) >= 0)) {
+    out = out | Class::kDesc;
+  }
   if (row.kind == Kind::kPrimitive && row.primitive != Primitive::kNone) {
     out = out | Class::kEscape;
   }

@@ -836,6 +836,10 @@ void DecodePaths(const SyscallRow& row, const std::array<std::uint64_t, 6>& a, T
       out.early_errno = p.resolved.error;
       return;
     }
+    if (made_or_removed && (named & Access::kCreate) != Access::kNone) {
+      p.existed =
+          p.resolved.error == ENOENT ? std::optional<bool>(false) : ctx.Exists(p.resolved.path);
+    }
     policy::PathAccess& pa = out.request.paths[static_cast<std::size_t>(n)];
     pa.path = p.resolved.path;
     pa.resolved = p.resolved.error == 0;
@@ -1037,6 +1041,7 @@ nlohmann::json RenderArgs(const DecodedCall& call, TraceeContext& ctx) {
                     {"resolved", base::EscapeBytes(p.resolved.path)},
                     {"access", policy::AccessNames(
                                    call.request.paths[static_cast<std::size_t>(path_n)].access)}};
+          if (p.existed) j[key]["exists"] = *p.existed;
         } else {
           j[key] = fmt::format("{:#x}", v);
         }

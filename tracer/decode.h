@@ -51,6 +51,9 @@ class TraceeContext {
   // Whether pseudo-terminal /dev/pts/`index` is the tree's to open: its master is held by a
   // process of the tree, or it is a terminal tracejail was started from.
   virtual bool PtyIsOurs(int /*index*/) { return true; }
+  // Whether the resolved path names something now, as the tracee sees the file system (its
+  // mount namespace): true, false (ENOENT, ENOTDIR), or nullopt when that cannot be told.
+  virtual std::optional<bool> Exists(const std::string& /*resolved*/) { return std::nullopt; }
   virtual bool WantsSocketType() const { return false; }
   virtual std::optional<int> SocketType(int /*fd*/) { return std::nullopt; }
 };
@@ -62,6 +65,10 @@ struct DecodedPath {
   // AT_FDCWD for the working directory. -1 when the call has a path.
   int fd = -1;
   ResolveResult resolved;
+  // For a name a call makes (mkdir, mknod, symlink, link, bind; not open's O_CREAT): whether
+  // it existed when the call was decided, before the call ran. Learn mode leaves out "create"
+  // for a name that existed: the kernel fails such a call with EEXIST whatever the policy says.
+  std::optional<bool> existed;
 };
 
 struct StringList {

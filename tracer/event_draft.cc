@@ -41,6 +41,22 @@ LifecycleDraft ChildDraft(pid_t child, pid_t parent_pid, pid_t parent_tid, bool 
           fmt::format("{} {} started by {}", thread ? "thread" : "process", child, parent_tid)};
 }
 
+LifecycleDraft AttachedDraft(pid_t pid, pid_t parent_pid, std::size_t threads,
+                             const std::string& exe, const std::vector<std::string>& argv) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& a : argv) list.push_back(a);
+  return {policy::EventType::kProcessStart,
+          {{"parent_pid", parent_pid},
+           {"thread", false},
+           {"via", "attach"},
+           {"threads", threads},
+           {"exe", exe},
+           {"argv", std::move(list)}},
+          fmt::format("process {} ({}) attached while running, with {} thread{}: what it did "
+                      "before is not seen",
+                      pid, exe, threads, threads == 1 ? "" : "s")};
+}
+
 LifecycleDraft ExecDraft(const std::string& exe, const std::vector<std::string>& argv) {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& a : argv) list.push_back(a);
@@ -60,6 +76,22 @@ LifecycleDraft ExitDraft(pid_t tid, int wait_status, bool thread) {
     how = "killed by " + args["signal"].get<std::string>();
   }
   return {policy::EventType::kProcessExit, std::move(args), fmt::format("{} {}", tid, how)};
+}
+
+report::Event DroppedEvent(const report::Artifact& a) {
+  report::Event e;
+  e.type = policy::EventType::kFileDropped;
+  e.severity = policy::Severity::kInfo;
+  e.args = report::ToJson(a);
+  e.rule = "artifact";
+  e.race_free = true;
+  std::string what = a.removed   ? (a.created ? "created and removed" : "removed")
+                     : a.created ? "created"
+                                 : "changed";
+  e.message = fmt::format("{} {} {}", a.kind, a.path, what);
+  if (!a.sha256.empty())
+    e.message += fmt::format(" (sha256 {}, {} bytes)", a.sha256, a.size.value_or(0));
+  return e;
 }
 
 report::Event LifecycleEvent(LifecycleDraft draft) {
@@ -176,7 +208,7 @@ report::Event CallEvent(const CallRecord& r, nlohmann::json args, nlohmann::json
                         std::string message, bool live_only) {
   const policy::Decision& d = r.decision;
   const DecodedCall* call = r.call;
-  const bool audit = RecordsAsAudit(r.mode, d);
+  const bool audit = r.passive || RecordsAsAudit(r.mode, d);
   const auto nr = static_cast<std::uint64_t>(r.nr);
   report::Event e;
   e.type = d.event != policy::EventType::kNone

@@ -18,6 +18,7 @@
 
 #include "policy/limits.h"
 #include "policy/policy.h"
+#include "report/artifacts.h"
 #include "report/event.h"
 #include "tracer/decode.h"
 #include "tracer/stop_decision.h"
@@ -35,9 +36,17 @@ LifecycleDraft LaunchedDraft(pid_t pid, pid_t tracejail_pid);
 // A task a fork, vfork or clone event (`ptrace_event`) showed.
 LifecycleDraft ChildDraft(pid_t child, pid_t parent_pid, pid_t parent_tid, bool thread,
                           int ptrace_event);
+// A running process `tracejail observe` attached to, with `threads` threads, its parent, its
+// executable (escaped) and argv (escaped).
+LifecycleDraft AttachedDraft(pid_t pid, pid_t parent_pid, std::size_t threads,
+                             const std::string& exe, const std::vector<std::string>& argv);
 LifecycleDraft ExecDraft(const std::string& exe, const std::vector<std::string>& argv);
 LifecycleDraft ExitDraft(pid_t tid, int wait_status, bool thread);
 report::Event LifecycleEvent(LifecycleDraft draft);
+
+// A file the program created, changed or removed, at the end of the run (file_dropped, rule
+// "artifact", no task: report/artifacts.h).
+report::Event DroppedEvent(const report::Artifact& a);
 
 // A limit the supervisor saw reached.
 struct LimitReport {
@@ -64,6 +73,9 @@ struct CallRecord {
   const std::uint64_t* raw;  // the six argument registers
   Mode mode;
   bool landlock;  // Landlock enforces the path rules too
+  // `tracejail observe` without --enforce: nothing is enforced, so every verdict (tracejail's
+  // self-protection included) is recorded as what enforce would do.
+  bool passive = false;
 };
 // Audit mode records what enforce would do, except for what is enforced in every mode.
 bool RecordsAsAudit(Mode mode, const policy::Decision& d);

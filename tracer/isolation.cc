@@ -26,6 +26,7 @@
 
 #include "policy/capabilities.h"
 #include "tracer/landlock.h"
+#include "tracer/userns.h"
 
 namespace tracer {
 namespace {
@@ -184,8 +185,12 @@ class Builder {
     }
     if (p_.isolation.cgroups_required && !o_.allow_degraded) {
       Missing("cgroup", why,
-              "Mount cgroup v2 with the memory and pids controllers delegated to tracejail, or "
-              "cgroup v1 memory and pids hierarchies, and run as root.");
+              geteuid() == 0
+                  ? "Mount cgroup v2 with the memory and pids controllers delegated to "
+                    "tracejail, or cgroup v1 memory and pids hierarchies, and run as root."
+                  : "Run tracejail in a cgroup delegated to this user (cgroup v2: systemd-run "
+                    "--user --scope -p Delegate=yes; v1: memory and pids directories it owns), "
+                    "or as root.");
     }
     // The fallback: per-process rlimits, weaker and said so.
     std::string fallback;
@@ -204,6 +209,32 @@ class Builder {
     Layer("cgroup", "degraded", fmt::format("{}; fallback: {}", why, fallback));
   }
 
+  // An unprivileged caller gets the namespaces that need privilege (mount, pid, net, uts) only
+  // inside a user namespace of its own, as bwrap and nsjail do: tracejail creates one when the
+  // policy asks for any of them. The IPC namespace alone does not make one (a user namespace
+  // shows root's files as nobody's, which trips programs that check ownership, such as ssh).
+  // Root never needs it. Returns CLONE_NEWUSER when the user namespace is made for this reason.
+  int RootlessUserNamespace(int wanted) {
+    const int needs_privilege = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS;
+    if (geteuid() == 0 || p_.isolation.Has(Namespace::kUser) || (wanted & needs_privilege) == 0) {
+      return 0;
+    }
+    int e = ProbeUnshare(CLONE_NEWUSER);
+    if (e != 0) {
+      Missing("namespace:user",
+              fmt::format("tracejail runs as uid {}, and an unprivileged caller gets the other "
+                          "namespaces only in a user namespace of its own, but "
+                          "unshare(CLONE_NEWUSER) fails: {}",
+                          geteuid(), std::strerror(e)),
+              UserNamespaceFix(ReadUserNsSysctls(), e) + ".");
+      return 0;
+    }
+    Layer("namespace:user", "active",
+          "made for an unprivileged caller: it gives the other namespaces; no capability it "
+          "holds reaches outside it");
+    return CLONE_NEWUSER;
+  }
+
   void Namespaces() {
     const policy::IsolationWanted& want = p_.isolation;
     int flags = 0;
@@ -215,7 +246,10 @@ class Builder {
         wanted |= info.clone_flag;
       }
     }
-    bool all_ok = wanted != 0 && ProbeUnshare(wanted) == 0;
+    const int rootless = RootlessUserNamespace(wanted);
+    const int user = rootless | (want.Has(Namespace::kUser) ? CLONE_NEWUSER : 0);
+    flags |= rootless;
+    bool all_ok = wanted != 0 && ProbeUnshare(wanted | user) == 0;
     for (const auto& info : policy::kNamespaceInfo) {
       std::string layer = fmt::format("namespace:{}", info.name);
       if (!want.Has(info.ns)) continue;
@@ -223,10 +257,8 @@ class Builder {
         Layer(layer, "off", "the policy allows inet sockets, so the host network stays visible");
         continue;
       }
-      int e =
-          all_ok ? 0
-                 : ProbeUnshare(info.clone_flag | (want.Has(Namespace::kUser) ? CLONE_NEWUSER : 0));
-      if (e != 0 && info.ns == Namespace::kIpc && geteuid() != 0 && !want.Has(Namespace::kUser)) {
+      int e = all_ok ? 0 : ProbeUnshare(info.clone_flag | user);
+      if (e != 0 && info.ns == Namespace::kIpc && geteuid() != 0 && user == 0) {
         // The IPC namespace keeps a root command away from every System V and POSIX IPC object
         // of the host. Unprivileged, the command reaches only what the objects' permissions
         // give its user, as that user could natively: the layer is off, and says why.
@@ -237,11 +269,18 @@ class Builder {
         continue;
       }
       if (e != 0) {
-        Missing(layer, fmt::format("unshare({}) fails: {}", info.flag_name, std::strerror(e)),
-                info.ns == Namespace::kUser
-                    ? "Enable user namespaces (sysctl user.max_user_namespaces, "
-                      "kernel.unprivileged_userns_clone)."
-                    : "Run tracejail as root or inside a user namespace.");
+        std::string fix;
+        if (info.ns == Namespace::kUser) {
+          fix = UserNamespaceFix(ReadUserNsSysctls(), e) + ".";
+        } else if (geteuid() != 0 && user != 0) {
+          fix =
+              "The kernel refuses it even inside tracejail's own user namespace (a "
+              "container's seccomp filter or a security module may forbid it): run tracejail "
+              "as root.";
+        } else {
+          fix = "Run tracejail as root or inside a user namespace.";
+        }
+        Missing(layer, fmt::format("unshare({}) fails: {}", info.flag_name, std::strerror(e)), fix);
         continue;
       }
       flags |= info.clone_flag;
@@ -250,12 +289,18 @@ class Builder {
     // A disk limit needs a tmpfs, which needs a mount namespace of its own.
     auto disk = p_.limits.Get(LimitKind::kDisk);
     if (disk && !o_.workdir.empty() && (flags & CLONE_NEWNS) == 0) {
-      if (ProbeUnshare(CLONE_NEWNS) == 0) {
+      if (ProbeUnshare(CLONE_NEWNS | user) == 0) {
         flags |= CLONE_NEWNS;
       } else {
         iso_.warnings.push_back(
             "the disk limit is NOT enforced: a private mount namespace for the work dir's tmpfs "
             "is not available here (run as root)");
+      }
+    }
+    if (flags == CLONE_NEWUSER && rootless != 0) {  // no other namespace came with it
+      flags = 0;
+      for (auto& l : iso_.layers) {
+        if (l.layer == "namespace:user") l = {l.layer, "off", "no other namespace came with it"};
       }
     }
     sb_.clone_flags = flags;
@@ -265,19 +310,34 @@ class Builder {
       sb_.mount_proc = true;
       iso_.view.ns_proc_pids = true;
     }
-    if ((flags & CLONE_NEWUSER) != 0) {
-      uid_t outer_uid = geteuid() == 0 ? 65534 : geteuid();
-      gid_t outer_gid = geteuid() == 0 ? 65534 : getegid();
-      sb_.uid_map = fmt::format("0 {} 1", outer_uid);
-      sb_.gid_map = fmt::format("0 {} 1", outer_gid);
-      sb_.deny_setgroups = geteuid() != 0;
-      if (!o_.workdir.empty() && chown(o_.workdir.c_str(), outer_uid, outer_gid) != 0) {
-        throw IsolationError(fmt::format("cannot hand the work dir {} to uid {}: {}", o_.workdir,
-                                         outer_uid, std::strerror(errno)));
-      }
-      Layer("identity", "active",
-            fmt::format("root inside the user namespace is uid {} outside", outer_uid));
+    if ((flags & CLONE_NEWUSER) != 0) Identity();
+  }
+
+  // Who the command is inside its user namespace. Root's command is root there, and uid 65534
+  // outside: nothing of the host's root. An ordinary user's command is that user, mapped to
+  // itself (one uid, one gid), as with bwrap: `id -u` prints the caller's uid, its files are its
+  // own, and the other ids show as the overflow id 65534. setgroups is denied first (the kernel
+  // requires it of an unprivileged map), so the supplementary groups stay as they were.
+  void Identity() {
+    const bool root = geteuid() == 0;
+    uid_t outer_uid = root ? 65534 : geteuid();
+    gid_t outer_gid = root ? 65534 : getegid();
+    sb_.inner_uid = root ? 0 : outer_uid;
+    sb_.inner_gid = root ? 0 : outer_gid;
+    sb_.uid_map = fmt::format("{} {} 1", sb_.inner_uid, outer_uid);
+    sb_.gid_map = fmt::format("{} {} 1", sb_.inner_gid, outer_gid);
+    sb_.deny_setgroups = !root;
+    if (!o_.workdir.empty() && chown(o_.workdir.c_str(), outer_uid, outer_gid) != 0) {
+      throw IsolationError(fmt::format("cannot hand the work dir {} to uid {}: {}", o_.workdir,
+                                       outer_uid, std::strerror(errno)));
     }
+    Layer("identity", "active",
+          root ? fmt::format("root inside the user namespace is uid {} outside", outer_uid)
+               : fmt::format(
+                     "uid {} and gid {} are themselves inside the user namespace (one id "
+                     "mapped each), so the command holds no capability after execve; supplementary "
+                     "groups kept",
+                     outer_uid, outer_gid));
   }
 
   void Mounts() {

@@ -74,11 +74,15 @@ void ApplyMounts(const ChildPlan& c) {
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
     ChildFail(c.err_fd, SpawnError::kMount, 0);
   }
+  // An unprivileged caller's mount point that it cannot reach (another user's 0700 directory
+  // above it) is out of the command's reach too: the command is the same user, without
+  // capabilities after execve.
+  const bool rootless = (sb.clone_flags & CLONE_NEWUSER) != 0 && sb.inner_uid != 0;
   int step = 1;
   for (const auto& [target, keep] : sb.read_only_mounts) {
     if (mount(target.c_str(), target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | keep,
               nullptr) != 0 &&
-        errno != ENOENT) {
+        errno != ENOENT && !(rootless && errno == EACCES)) {
       ChildFail(c.err_fd, SpawnError::kMount, step);
     }
     ++step;
@@ -125,7 +129,9 @@ void DropCapabilities(const ChildPlan& c) {
     if ((keep & (std::uint64_t{1} << cap)) != 0) continue;
     int in = static_cast<int>(prctl(PR_CAPBSET_READ, cap, 0, 0, 0));
     if (in < 0) break;  // past the last capability
-    if (in == 1 && geteuid() == 0) {
+    // Root, and any caller in a user namespace it made (it holds CAP_SETPCAP there), can drop
+    // every capability: one left means the drop failed.
+    if (in == 1 && (geteuid() == 0 || (sb.clone_flags & CLONE_NEWUSER) != 0)) {
       errno = EPERM;
       ChildFail(c.err_fd, SpawnError::kCapabilities, cap);
     }
@@ -183,10 +189,6 @@ void RunAsInit(const ChildPlan& c) {
 // Runs in the child between fork and execve: async-signal-safe calls only.
 [[noreturn]] void ChildMain(const ChildPlan& c) {
   const Sandbox& sb = *c.sandbox;
-  if ((c.out_fd >= 0 && dup2(c.out_fd, STDOUT_FILENO) < 0) ||
-      (c.errout_fd >= 0 && dup2(c.errout_fd, STDERR_FILENO) < 0)) {
-    ChildFail(c.err_fd, SpawnError::kSetup);
-  }
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &dfl, nullptr);
@@ -219,11 +221,19 @@ void RunAsInit(const ChildPlan& c) {
     n = read(c.go_fd, &go, 1);
   } while (n < 0 && errno == EINTR);
   if (n != 1) _exit(127);  // the tracer failed to seize us: never run untraced
+  // Steps that can fail on what the caller handed over come after the seize: a child that
+  // failed and exited before it was seized would leave the tracer only EPERM from
+  // PTRACE_SEIZE, not the reason.
+  if ((c.out_fd >= 0 && dup2(c.out_fd, STDOUT_FILENO) < 0) ||
+      (c.errout_fd >= 0 && dup2(c.errout_fd, STDERR_FILENO) < 0)) {
+    ChildFail(c.err_fd, SpawnError::kSetup);
+  }
   if ((sb.clone_flags & CLONE_NEWUSER) != 0) {
     // Raw syscalls: glibc's set*id wrappers synchronise every thread of the parent we were
     // copied from (and would wait for them forever).
     if ((!sb.deny_setgroups && syscall(SYS_setgroups, 0, nullptr) != 0) ||
-        syscall(SYS_setresgid, 0, 0, 0) != 0 || syscall(SYS_setresuid, 0, 0, 0) != 0) {
+        syscall(SYS_setresgid, sb.inner_gid, sb.inner_gid, sb.inner_gid) != 0 ||
+        syscall(SYS_setresuid, sb.inner_uid, sb.inner_uid, sb.inner_uid) != 0) {
       ChildFail(c.err_fd, SpawnError::kIdentity);
     }
   }
@@ -304,7 +314,10 @@ std::string SpawnError::Describe(const LaunchSpec& spec) const {
     case kExecve:
       return fmt::format("cannot execute {}: {}", spec.exe, why);
     case kIdentity:
-      return fmt::format("becoming root inside the user namespace failed: {}", why);
+      return sb.inner_uid == 0
+                 ? fmt::format("becoming root inside the user namespace failed: {}", why)
+                 : fmt::format("taking uid {} and gid {} inside the user namespace failed: {}",
+                               sb.inner_uid, sb.inner_gid, why);
     case kMount: {
       std::string what =
           index == 0    ? "making / private"
@@ -379,10 +392,18 @@ Launched Launch(const LaunchSpec& spec) {
     throw std::runtime_error(message);
   };
   if (ptrace(PTRACE_SEIZE, pid, nullptr, TraceOptions()) != 0) {
-    abandon(fmt::format(
+    const int seize_errno = errno;
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, __WALL);
+    // The child is gone and its end of the error pipe closed: a reason it gave before it
+    // exited (a setup step that failed before the seize) is the truthful one.
+    if (std::optional<SpawnError> failed = ReadSpawnError(err.read.get())) {
+      throw std::runtime_error(failed->Describe(spec) + " (before it could be traced)");
+    }
+    throw std::runtime_error(fmt::format(
         "ptrace(PTRACE_SEIZE) failed: {} (check /proc/sys/kernel/yama/ptrace_scope and that "
         "tracejail is not itself traced)",
-        std::strerror(errno)));
+        std::strerror(seize_errno)));
   }
   const Sandbox& sb = spec.sandbox;
   if ((sb.clone_flags & CLONE_NEWUSER) != 0) {

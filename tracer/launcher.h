@@ -26,8 +26,12 @@ namespace tracer {
 // async-signal-safe calls only. Everything here is optional; a default Sandbox changes nothing.
 struct Sandbox {
   int clone_flags = 0;  // CLONE_NEW* namespaces the child is created in
-  // CLONE_NEWUSER: what the parent writes to the child's uid_map / gid_map ("0 65534 1").
+  // CLONE_NEWUSER: what the parent writes to the child's uid_map / gid_map ("0 65534 1" for
+  // root; "1000 1000 1" for an unprivileged caller, mapped to itself), and the ids the child
+  // takes inside.
   std::string uid_map, gid_map;
+  uid_t inner_uid = 0;
+  gid_t inner_gid = 0;
   bool deny_setgroups = false;  // write "deny" to /proc/PID/setgroups first (unprivileged)
   // Mount namespace: every listed mount point is remounted read-only (flags: the MS_* flags it
   // must keep, such as MS_NOSUID), then the work dir gets a tmpfs, then /proc a fresh procfs.
@@ -79,7 +83,7 @@ struct SpawnError {
     kSeccomp,
     kExecve,
     kSetup,
-    kIdentity,  // setgroups/setresuid in the user namespace
+    kIdentity,  // setgroups/setresgid/setresuid in the user namespace
     kMount,     // `detail` names the mount point
     kHostname,
     kChdir,

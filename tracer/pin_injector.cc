@@ -245,6 +245,7 @@ std::optional<std::string> PinInjector::Step(Tracee& t) {
     case I::kConnectExit:   // FinishConnect
     case I::kHeldExit:      // FinishHeld
     case I::kAnchored:      // StepAnchored
+    case I::kLiveExit:      // FinishLive
       ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
       return std::nullopt;
   }

@@ -107,6 +107,31 @@ RegisterVerdict DecideOnRegisters(const RawStop& stop, const policy::Policy& pol
   return v;
 }
 
+std::string ProtectedPathHit(const policy::Request& req,
+                             const std::vector<std::string>& protected_paths) {
+  using policy::Access;
+  for (int i = 0; i < req.path_count; ++i) {
+    const auto& p = req.paths[static_cast<std::size_t>(i)];
+    bool changes =
+        (p.access & (Access::kWrite | Access::kCreate | Access::kDelete)) != Access::kNone;
+    for (const auto& entry : protected_paths) {
+      // "DIR/": the directory and everything beneath it (--collect's directory).
+      const bool tree = entry.size() > 1 && entry.back() == '/';
+      const std::string_view out =
+          tree ? std::string_view(entry).substr(0, entry.size() - 1) : std::string_view(entry);
+      if (p.path == out) return entry;
+      if (tree && p.path.size() > out.size() && p.path.starts_with(out) &&
+          p.path[out.size()] == '/') {
+        return entry;
+      }
+      bool above = out.size() > p.path.size() && out.starts_with(p.path) &&
+                   (p.path == "/" || out[p.path.size()] == '/');
+      if (above && changes && p.path != "/") return entry;
+    }
+  }
+  return {};
+}
+
 CallVerdict DecideCall(DecodedCall& call, const policy::Policy& policy, const CallFacts& facts) {
   CallVerdict v;
   if (call.early_errno != 0) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -71,6 +72,12 @@ struct CallVerdict {
   bool kernel_fails = false;
   bool self_hit = false;  // enforced whatever the mode (self_guard.h)
 };
+
+// The output of tracejail's (`protected_paths`, absolute; one ending in "/" is a directory
+// protected with everything beneath it) the request touches, or a directory above one it would
+// change; "" when none.
+std::string ProtectedPathHit(const policy::Request& req,
+                             const std::vector<std::string>& protected_paths);
 
 // The policy's decision on a decoded call, overridden by tracejail's own guards. Sets call.note
 // when a guard decided.

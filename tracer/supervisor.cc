@@ -44,6 +44,7 @@
 #include "tracer/sockaddr.h"
 #include "tracer/spin_policy.h"
 #include "tracer/syscall_info.h"
+#include "tracer/tick_timer.h"
 #include "tracer/unix_diag.h"
 
 namespace tracer {
@@ -78,38 +79,6 @@ int AllowedCpus() {
   if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
   return CPU_COUNT(&set);
 }
-
-// A periodic SIGALRM aimed at the tracer thread only: it interrupts waitpid() and sets g_tick.
-class TickTimer {
- public:
-  TickTimer() {
-    struct sigaction sa {};
-    sa.sa_handler = OnTick;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;  // no SA_RESTART: waitpid returns EINTR
-    sigaction(SIGALRM, &sa, nullptr);
-    sigevent sev{};
-    sev.sigev_notify = SIGEV_THREAD_ID;
-    sev.sigev_signo = SIGALRM;
-    sev._sigev_un._tid = static_cast<pid_t>(syscall(SYS_gettid));
-    if (timer_create(CLOCK_MONOTONIC, &sev, &timer_) != 0) return;
-    armed_ = true;
-    itimerspec spec{{0, kTickNs}, {0, kTickNs}};
-    timer_settime(timer_, 0, &spec, nullptr);
-  }
-  // The handler stays: a SIGALRM still on its way (a late tick, or RequestForward's wake-up
-  // from another thread) must not meet SIGALRM's default action, which ends the process.
-  ~TickTimer() {
-    if (armed_) timer_delete(timer_);
-  }
-  TickTimer(const TickTimer&) = delete;
-  TickTimer& operator=(const TickTimer&) = delete;
-  bool armed() const { return armed_; }
-
- private:
-  timer_t timer_{};
-  bool armed_ = false;
-};
 
 double Now() {
   timespec ts{};
@@ -179,6 +148,12 @@ class Supervisor::Context final : public TraceeContext {
   ResolveResult Resolve(int dirfd, std::string_view path, LastLink last, EmptyPath empty,
                         std::uint64_t resolve) override {
     return ResolvePath(Pid(), t_.tid, dirfd, path, last, empty, &s_.ViewOf(t_), resolve);
+  }
+  std::optional<bool> Exists(const std::string& resolved) override {
+    struct stat st {};
+    if (lstat((s_.ViewOf(t_).root + resolved).c_str(), &st) == 0) return true;
+    if (errno == ENOENT || errno == ENOTDIR) return false;
+    return std::nullopt;
   }
   bool ProcPidInTree(pid_t pid) const override {
     // In a PID namespace of its own the tracee sees no process outside the tree.
@@ -270,7 +245,9 @@ Supervisor::Supervisor(const policy::Policy& policy, Mode mode, EventSink* sink,
       mode_(mode),
       sink_(sink),
       watch_(std::move(watch)),
-      limits_(watch_.limits, watch_.cgroup, watch_.tmpfs_dir, watch_.kill_grace_s) {}
+      limits_(watch_.limits, watch_.cgroup, watch_.tmpfs_dir, watch_.kill_grace_s) {
+  artifacts_ = ArtifactTracker(watch_.artifacts);
+}
 
 Supervisor::~Supervisor() {
   // Nothing outlives tracejail: if Run() did not finish, kill what is left and reap it.
@@ -366,6 +343,7 @@ void Supervisor::Drain() {
       if (WIFSTOPPED(status)) {
         kill(tid, SIGKILL);
       } else {
+        if (Tracee* t = tracees_.Find(tid)) FlushLive(*t, std::nullopt);
         tracees_.erase(tid);
         // Its orphans (untraced ones included) are tracejail's children now.
         for (pid_t child : OwnChildren()) kill(child, SIGKILL);
@@ -417,7 +395,7 @@ RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
   // Always ticking: the timeout, the limits, the same-CPU pin and the grace after a forwarded
   // signal are all checked on the tick, and a signal that reached another thread of tracejail
   // wakes the loop through it (RequestForward).
-  auto timer = std::make_unique<TickTimer>();
+  auto timer = std::make_unique<TickTimer>(OnTick, kTickNs);
   if (!timer->armed()) {
     Fail(fmt::format("the supervisor's tick timer could not be created: {}", std::strerror(errno)));
   }
@@ -511,8 +489,18 @@ void Supervisor::Dispatch(pid_t tid, int status) {
 }
 
 void Supervisor::Finish() {
+  // No line is lost: a call still waiting for its exit (a task tracejail lost) shows "?".
+  for (auto& [tid, t] : tracees_) FlushLive(t, std::nullopt);
   CheckLoopEnd();
   CheckKernelLimits();
+  if (tracks_artifacts()) {
+    for (report::Artifact& a : artifacts_.Finish()) {
+      ++result_.dropped_files;
+      if (sink_ != nullptr) Emit(DroppedEvent(a), nullptr);
+    }
+    result_.untracked_files = artifacts_.untracked();
+    result_.collect_error = artifacts_.collect_error();
+  }
   result_.scheduling = same_cpu_.Describe();
   if (watch_.cgroup != nullptr) result_.peak_memory = watch_.cgroup->PeakMemory();
 }
@@ -542,16 +530,39 @@ const ResolveView& Supervisor::ViewOf(Tracee& t) {
   return view_;
 }
 
-void Supervisor::Emit(report::Event e, Tracee* t) {
-  e.seq = ++seq_;
+void Supervisor::Stamp(report::Event& e, Tracee* t) {
   e.time = Now();
   if (t != nullptr) {
     e.pid = TgidOf(*t);
     e.tid = t->tid;
     e.exe = ExeOf(*t);
   }
+}
+
+void Supervisor::Emit(report::Event e, Tracee* t) {
+  Stamp(e, t);
+  e.seq = ++seq_;
   if (!e.live_only) ++result_.events;
   sink_->Emit(std::move(e));
+}
+
+void Supervisor::FlushLive(Tracee& t, std::optional<long long> ret) {
+  if (t.inject == Tracee::Inject::kLiveExit) t.inject = Tracee::Inject::kNone;
+  if (!t.live_call) return;
+  std::unique_ptr<report::Event> e = std::move(t.live_call);
+  e->returned = report::Event::Returned{ret};
+  e->seq = ++seq_;
+  if (sink_ != nullptr) sink_->Emit(std::move(*e));
+}
+
+void Supervisor::FinishLive(Tracee& t) {
+  ++result_.return_stops;
+  SyscallInfo info{};
+  long n = ptrace(PTRACE_GET_SYSCALL_INFO, t.tid, sizeof info, &info);
+  std::optional<long long> ret;
+  if (n > 0 && info.op == kSyscallInfoExit) ret = info.exit.rval;
+  FlushLive(t, ret);
+  ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
 }
 
 void Supervisor::Lifecycle(Tracee& t, LifecycleDraft draft) {
@@ -603,6 +614,7 @@ void Supervisor::Tick() {
 void Supervisor::HandleExit(pid_t tid, int status) {
   ThawSharers(tid);  // the tasks its anchored call held, if any: the call is over with it
   if (Tracee* t = tracees_.Find(tid)) {
+    FlushLive(*t, std::nullopt);  // its call never returned (exit, exit_group, a kill)
     Lifecycle(*t, ExitDraft(tid, status, t->tgid != 0 && t->tgid != tid));
   }
   tracees_.erase(tid);
@@ -673,6 +685,8 @@ void Supervisor::HandleSyscallStop(Tracee& t) {
       return FinishConnect(t);
     case Tracee::Inject::kHeldExit:
       return FinishHeld(t);
+    case Tracee::Inject::kLiveExit:
+      return FinishLive(t);
     default:
       if (auto why = pins_.Step(t)) PinRegionFailed(t, *why);
       return;
@@ -690,19 +704,41 @@ void Supervisor::HandleChild(Tracee& t, int event) {
     }
     pid_t parent = TgidOf(t);
     bool thread = event == PTRACE_EVENT_CLONE && TgidOf(c) == parent;
+    // A process runs on its creator's memory (vfork) or a copy (fork) until it execs: the Python
+    // stack of a call it makes before then is the creator's (tracer/python_frames.h).
+    c.creator = thread ? 0 : t.tid;
     Lifecycle(c, ChildDraft(static_cast<pid_t>(child), parent, t.tid, thread, event));
   }
-  ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
+  Resume(t);  // the fork's own exit stop still comes when one was asked for (kLiveExit)
 }
 
 void Supervisor::HandleExec(Tracee& t) {
   const pid_t tid = t.tid;
   unsigned long former = 0;
   // A non-leader thread that exec'd has the leader's id now, and its old id is gone.
-  const ExecCheck origin = tracees_.TakeExec(
-      t, ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &former) == 0 ? static_cast<pid_t>(former) : tid);
-  Lifecycle(t, ExecDraft(ExeOf(t), t.pending_argv));
+  const pid_t from =
+      ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &former) == 0 ? static_cast<pid_t>(former) : tid;
+  // The exec succeeded: its line shows 0 before the exec's own. When another thread exec'd,
+  // this id's call in flight (the old leader's) never returns.
+  if (Tracee* execd = from != tid ? tracees_.Find(from) : nullptr) {
+    FlushLive(t, std::nullopt);
+    if (execd->live_call) {
+      t.live_call = std::move(execd->live_call);
+      t.live_call->tid = tid;
+    }
+  }
+  FlushLive(t, 0);
+  const ExecCheck origin = tracees_.TakeExec(t, from);
+  t.creator = 0;  // a new image: nothing of its creator's memory is left
+  LifecycleDraft exec = ExecDraft(ExeOf(t), t.pending_argv);
+  if (tracks_artifacts()) {
+    artifacts_.DescribeExec(tid, ViewOf(t).root, t.pending_exec_path, t.pending_argv_raw,
+                            exec.args);
+  }
+  Lifecycle(t, std::move(exec));
   t.pending_argv.clear();
+  t.pending_exec_path.clear();
+  t.pending_argv_raw.clear();
   if (origin.armed && !ExecImageMatches(t, origin)) return;   // killed before it ran
   if (IsDynamicLoader(ExeOf(t)) && !LoaderMayRun(t)) return;  // likewise
   if (tid == command_pid_ && !main_exec_seen_) {
@@ -728,6 +764,9 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     AnchoredSeccomp(t);
     return;
   }
+  // A call whose exit was waited for ended without one (this is defence: every exit stop is
+  // reported before the next call's seccomp stop).
+  if (t.live_call || t.inject == Tracee::Inject::kLiveExit) FlushLive(t, std::nullopt);
   if (t.inject == Tracee::Inject::kHeldExit) {
     // The held call is over (its exit stop is always reported first; this is defence): the
     // tasks it held go on.
@@ -806,6 +845,12 @@ void Supervisor::HandleCall(Tracee& t, const RawStop& stop) {
   policy::Decision d = verdict.decision;
   if (!Prepare(t, call, stop, d)) return;  // killed: it must not run the half-rewritten call
   RecordCall(t, call, stop, d);
+  // What runs (allowed, or in audit mode anything but tracejail's self-protection) may leave
+  // files behind: their state before the call, for the end of the run.
+  if (tracks_artifacts() &&
+      (d.action == policy::Action::kAllow || (mode_ == Mode::kAudit && !verdict.self_hit))) {
+    NoteChanges(t, call);
+  }
   if (d.action == policy::Action::kAllow &&
       (stop.nr == SYS_sched_getaffinity || stop.nr == SYS_sched_setaffinity)) {
     // The program asks about or sets CPUs: the tree gets its CPUs back first, and the call runs
@@ -860,6 +905,8 @@ bool Supervisor::Prepare(Tracee& t, DecodedCall& call, const RawStop& stop, poli
   if (row->kind == Kind::kExec) {
     t.pending_argv.clear();
     for (const auto& a : call.argv.items) t.pending_argv.push_back(base::EscapeBytes(a));
+    t.pending_exec_path = call.paths[0].resolved.path;
+    t.pending_argv_raw = call.argv.items;
   }
   if (d.action == policy::Action::kAllow && mode_ == Mode::kEnforce && row->kind == Kind::kNet &&
       row->verb == policy::NetVerb::kConnect && call.addr && call.addr->family == AF_UNIX &&
@@ -882,8 +929,12 @@ void Supervisor::RecordCall(Tracee& t, const DecodedCall& call, const RawStop& s
   if (plain_allow && sink_ != nullptr && (mode_ == Mode::kAudit || watch_.live_allowed)) {
     // Audit mode records every allowed access too: the input of learn mode and reports. The
     // live view may show them (never the file).
+    // In enforce mode the line waits for the call's result (FlushLive): an exit stop, asked
+    // for here only when no injection takes the exit anyway.
+    const bool live_only = mode_ != Mode::kAudit;
     Record(t, d, nullptr, &call, nr, stop.arch, stop.args.data(), AllowedMessage(stop.row->name),
-           /*live_only=*/mode_ != Mode::kAudit);
+           live_only, /*hold_for_exit=*/live_only);
+    if (t.live_call && t.inject == Tracee::Inject::kNone) t.inject = Tracee::Inject::kLiveExit;
   }
   if (!plain_allow) {
     Record(t, d, policy_.Tip(call.request), &call, nr, stop.arch, stop.args.data(),
@@ -892,19 +943,7 @@ void Supervisor::RecordCall(Tracee& t, const DecodedCall& call, const RawStop& s
 }
 
 std::string Supervisor::ProtectedPathHit(const policy::Request& req) const {
-  using policy::Access;
-  for (int i = 0; i < req.path_count; ++i) {
-    const auto& p = req.paths[static_cast<std::size_t>(i)];
-    bool changes =
-        (p.access & (Access::kWrite | Access::kCreate | Access::kDelete)) != Access::kNone;
-    for (const auto& out : watch_.protected_paths) {
-      if (p.path == out) return out;
-      bool above = out.size() > p.path.size() && out.starts_with(p.path) &&
-                   (p.path == "/" || out[p.path.size()] == '/');
-      if (above && changes && p.path != "/") return out;
-    }
-  }
-  return {};
+  return tracer::ProtectedPathHit(req, watch_.protected_paths);
 }
 
 bool Supervisor::LoaderMayRun(Tracee& t) {
@@ -1009,6 +1048,7 @@ void Supervisor::FinishSendmmsg(Tracee& t) {
     }
     out.rax = 1;
   }
+  FlushLive(t, static_cast<long long>(out.rax));
   ptrace(PTRACE_SETREGS, t.tid, nullptr, &out);
   ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
 }
@@ -1113,7 +1153,9 @@ std::optional<policy::Decision> Supervisor::ArmBind(Tracee& t, DecodedCall& call
 void Supervisor::FinishBind(Tracee& t) {
   t.inject = Tracee::Inject::kNone;
   user_regs_struct r{};
-  bool bound = ptrace(PTRACE_GETREGS, t.tid, nullptr, &r) == 0 && r.rax == 0;
+  const bool read = ptrace(PTRACE_GETREGS, t.tid, nullptr, &r) == 0;
+  bool bound = read && r.rax == 0;
+  FlushLive(t, read ? std::optional<long long>(static_cast<long long>(r.rax)) : std::nullopt);
   bool misplaced = false;
   std::optional<FileId> made;
   if (t.bind_check && bound) {
@@ -1215,6 +1257,7 @@ void Supervisor::FinishConnect(Tracee& t) {
     }
   }
   t.connect_fd = -1;
+  FlushLive(t, static_cast<long long>(r.rax));
   ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
 }
 
@@ -1311,6 +1354,12 @@ std::optional<policy::Decision> Supervisor::GuardFdNamed(Tracee& t, DecodedCall&
 void Supervisor::FinishHeld(Tracee& t) {
   t.inject = Tracee::Inject::kNone;
   ThawSharers(t.tid);
+  if (t.live_call) {
+    user_regs_struct r{};
+    FlushLive(t, ptrace(PTRACE_GETREGS, t.tid, nullptr, &r) == 0
+                     ? std::optional<long long>(static_cast<long long>(r.rax))
+                     : std::nullopt);
+  }
   ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
 }
 
@@ -1455,12 +1504,13 @@ void Supervisor::Enforce(Tracee& t, const policy::Decision& d, bool counted, Enf
 
 void Supervisor::Record(Tracee& t, const policy::Decision& d, nlohmann::json tip,
                         const DecodedCall* call, long nr, std::uint32_t arch,
-                        const std::uint64_t* raw, std::string message, bool live_only) {
+                        const std::uint64_t* raw, std::string message, bool live_only,
+                        bool hold_for_exit) {
   const bool audit = RecordsAsAudit(mode_, d);
   if (d.action != policy::Action::kAllow) {
     if (audit) ++result_.denied;  // in enforce mode, Enforce counts it
     // The first few, for the summary (with or without an events file), and the kill's cause.
-    if (result_.first_denials.size() < report::kFirstDenials) {
+    if (result_.first_denials.size() < watch_.denial_notes) {
       std::string action(policy::Name(d.action));
       result_.first_denials.push_back(
           {message, std::string(d.rule), audit ? "would " + action : action, tip});
@@ -1475,9 +1525,46 @@ void Supervisor::Record(Tracee& t, const policy::Decision& d, nlohmann::json tip
     Context ctx(*this, t);
     args = RenderArgs(*call, ctx);
   }
-  Emit(CallEvent({d, call, nr, arch, raw, mode_, watch_.landlock}, std::move(args), std::move(tip),
-                 std::move(message), live_only),
-       &t);
+  report::Event e = CallEvent({d, call, nr, arch, raw, mode_, watch_.landlock}, std::move(args),
+                              std::move(tip), std::move(message), live_only);
+  const bool wants_stack =
+      !live_only && (watch_.stack == StackMode::kAll ||
+                     (watch_.stack == StackMode::kDenials && d.action != policy::Action::kAllow));
+  if (wants_stack) e.stack = StackOf(t);
+  if (hold_for_exit && live_only) {
+    FlushLive(t, std::nullopt);  // defence: one call in flight per task
+    Stamp(e, &t);
+    t.live_call = std::make_unique<report::Event>(std::move(e));
+    return;
+  }
+  Emit(std::move(e), &t);
+}
+
+void Supervisor::NoteChanges(Tracee& t, const DecodedCall& call) {
+  const std::string root = ViewOf(t).root;  // one view per call, not per path
+  for (int i = 0; i < call.request.path_count; ++i) {
+    const policy::PathAccess& p = call.request.paths[static_cast<std::size_t>(i)];
+    if (p.resolved) artifacts_.NoteChange(root, p.path, p.access);
+  }
+}
+
+nlohmann::json Supervisor::StackOf(Tracee& t) {
+  auto not_taken = [](std::string why) {
+    return nlohmann::json{{"frames", nlohmann::json::array()}, {"note", "not taken: " + why}};
+  };
+  if (stacks_taken_ >= kStackBudget) {
+    return not_taken(fmt::format("this run's {} stacks are spent", kStackBudget));
+  }
+  user_regs_struct regs{};
+  if (t.anchored) {
+    regs = t.anchored->call;  // the call as it stopped, before tracejail re-issued it
+  } else if (t.inject != Tracee::Inject::kNone && t.inject != Tracee::Inject::kLiveExit) {
+    return not_taken("the thread is running a call tracejail injected");
+  } else if (ptrace(PTRACE_GETREGS, t.tid, nullptr, &regs) != 0) {
+    return not_taken(fmt::format("cannot read the registers: {}", std::strerror(errno)));
+  }
+  ++stacks_taken_;
+  return UnwindStopped(TgidOf(t), t.tid, t.creator, regs);
 }
 
 }  // namespace tracer

@@ -21,6 +21,7 @@
 #include "report/run_facts.h"
 #include "syscalls/table.h"
 #include "tracer/anchored_call.h"
+#include "tracer/artifact_tracker.h"
 #include "tracer/cgroup.h"
 #include "tracer/event_draft.h"
 #include "tracer/event_sink.h"
@@ -33,6 +34,7 @@
 #include "tracer/pin_injector.h"
 #include "tracer/same_cpu.h"
 #include "tracer/spin_policy.h"
+#include "tracer/stack_unwinder.h"
 #include "tracer/stop_decision.h"
 #include "tracer/stop_queue.h"
 #include "tracer/tracee.h"
@@ -48,8 +50,11 @@ struct Watch {
   bool own_mounts = false;    // the tracee has a mount namespace: resolve through /proc/PID/root
   bool ns_proc_pids = false;  // its /proc numbers processes in its PID namespace
   std::string tmpfs_dir;      // the size-limited work dir, watched for a full disk
-  bool live_allowed = false;  // also show allowed decisions in the live view (not the file)
-  bool landlock = false;      // Landlock enforces the path rules too (filesystem races closed)
+  // Also show allowed decisions in the live view (not the file), each with its result: an
+  // allowed call then takes a syscall-exit stop (Tracee::Inject::kLiveExit). Off: no exit stop
+  // is ever asked for the view (RunFacts::return_stops stays 0).
+  bool live_allowed = false;
+  bool landlock = false;  // Landlock enforces the path rules too (filesystem races closed)
   // tracejail's own outputs (events file, result file, stream socket), absolute: the tracee may
   // not touch them, nor move or remove a directory above them.
   std::vector<std::string> protected_paths;
@@ -64,6 +69,12 @@ struct Watch {
   // may not change them (tracer/decode.cc, terminal requests).
   std::vector<dev_t> caller_terminals;
   bool keep_terminal = false;
+  // How many denials the result notes for the summary (-v: report::kVerboseDenials).
+  std::size_t denial_notes = report::kFirstDenials;
+  // Which recorded call events carry the calling thread's stack (--stack).
+  StackMode stack = StackMode::kDenials;
+  // Hashes of what ran and of what was left behind (with an events log or --collect).
+  ArtifactOptions artifacts;
 };
 
 using report::LimitHit;
@@ -210,10 +221,24 @@ class Supervisor {
   std::unordered_map<std::string, bool> proc_in_view_;  // by ResolveView::root: procfs at /proc
   // Events: the fields only the live side knows (seq, time, the task), then the sink.
   void Emit(report::Event e, Tracee* t);
+  void Stamp(report::Event& e, Tracee* t);  // time and the task, at the decision
+  // The live view's results (Watch::live_allowed): an allowed call's live-only event waits on
+  // its task (Tracee::live_call) for the call's exit. FlushLive emits it with `ret` (nullopt:
+  // "= ?", the exit never came) and ends a kLiveExit; FinishLive is that exit stop.
+  void FlushLive(Tracee& t, std::optional<long long> ret);
+  void FinishLive(Tracee& t);
   // `tip`: the policy fragment that would allow the call (kept for denials only).
   void Record(Tracee& t, const policy::Decision& d, nlohmann::json tip, const DecodedCall* call,
               long nr, std::uint32_t arch, const std::uint64_t* raw, std::string message,
-              bool live_only = false);
+              bool live_only = false, bool hold_for_exit = false);
+  // The stack of `t` at its current stop for an event (tracer/stack_unwinder.h), or why not.
+  nlohmann::json StackOf(Tracee& t);
+  std::size_t stacks_taken_ = 0;
+  // What ran and what was left behind: hashed only when something keeps it (events, --collect).
+  ArtifactTracker artifacts_;
+  bool tracks_artifacts() const { return sink_ != nullptr || watch_.artifacts.collect_dir >= 0; }
+  // Before an allowed call runs: the files it writes, creates or removes.
+  void NoteChanges(Tracee& t, const DecodedCall& call);
   void Lifecycle(Tracee& t, LifecycleDraft draft);
   void LimitEvent(Tracee* t, LimitReport report);
   void KillAll();

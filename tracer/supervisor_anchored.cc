@@ -285,6 +285,8 @@ void Supervisor::CloseAnchors(Tracee& t) {
     }
     r.rax = 1;
   }
+  // The live view's line (if it waits) shows what the program sees, or the restart code.
+  FlushLive(t, IsRestart(a.result) ? a.result : static_cast<long long>(r.rax));
   std::uint64_t mask = a.mask;
   t.anchored.reset();
   t.inject = Tracee::Inject::kNone;
@@ -430,6 +432,7 @@ void Supervisor::AnchoredFailed(Tracee& t, const std::string& why) {
          RawArgs(a.call).data(), AnchorLostMessage(a.name, a.checked, why));
   t.anchored.reset();
   t.inject = Tracee::Inject::kNone;
+  FlushLive(t, std::nullopt);
   ThawSharers(t.tid);
   kill(TgidOf(t), SIGKILL);
   ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);

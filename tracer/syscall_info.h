@@ -6,6 +6,8 @@
 
 namespace tracer {
 
+inline constexpr std::uint8_t kSyscallInfoEntry = 1;    // PTRACE_SYSCALL_INFO_ENTRY
+inline constexpr std::uint8_t kSyscallInfoExit = 2;     // PTRACE_SYSCALL_INFO_EXIT
 inline constexpr std::uint8_t kSyscallInfoSeccomp = 3;  // PTRACE_SYSCALL_INFO_SECCOMP
 
 // A syscall result the kernel turns into a restart or EINTR when a signal is delivered
@@ -20,11 +22,18 @@ struct SyscallInfo {
   std::uint32_t arch;
   std::uint64_t instruction_pointer;
   std::uint64_t stack_pointer;
-  struct {
-    std::uint64_t nr;
-    std::uint64_t args[6];
-    std::uint32_t ret_data;
-  } seccomp;
+  union {
+    // A seccomp stop; a syscall-entry stop (kSyscallInfoEntry) fills nr and args alike.
+    struct {
+      std::uint64_t nr;
+      std::uint64_t args[6];
+      std::uint32_t ret_data;
+    } seccomp;
+    struct {  // a syscall-exit stop (kSyscallInfoExit)
+      std::int64_t rval;
+      std::uint8_t is_error;
+    } exit;
+  };
 };
 
 }  // namespace tracer

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/unique_fd.h"
+#include "report/event.h"
 #include "tracer/anchored_call.h"
 #include "tracer/exec_image.h"
 #include "tracer/pin.h"
@@ -35,7 +36,14 @@ struct Tracee {
   std::string exe;  // escaped, empty until needed
   std::unique_ptr<ProcessMemory> mem;
   std::vector<std::string> pending_argv;  // argv of an allowed execve, for the exec event
+  // The same exec as decided: the path it named (resolved) and its argv unescaped, for the
+  // hashes of what ran (tracer/artifact_tracker.h).
+  std::string pending_exec_path;
+  std::vector<std::string> pending_argv_raw;
   pid_t ns_pid = 0, ns_tid = 0;           // ids in its PID namespace, when it has one
+  // The thread whose fork or vfork made this process, until it execs (0: none); for the
+  // Python stack of its calls (tracer/python_frames.h).
+  pid_t creator = 0;
   bool cpu_reported = false, fsize_reported = false;
   PinSlot pin;  // its slot in its address space's pinned-argument region
   // Slots of pinned calls a signal interrupted: a restart (SA_RESTART) re-reads them, so a
@@ -57,6 +65,7 @@ struct Tracee {
     kConnectExit,  // an allowed unix connect: was the socket reached the one checked?
     kAnchored,     // an allowed path call on anchors the tracee opens (`anchored`)
     kHeldExit,     // an allowed call on a descriptor, its sharers held until its exit
+    kLiveExit,     // an allowed call whose result the live view shows (live_call): its exit
   };
   Inject inject = Inject::kNone;
   user_regs_struct saved{};
@@ -76,6 +85,10 @@ struct Tracee {
   std::uint16_t saved_text = 0;
   std::unique_ptr<AnchoredCall> anchored;  // kAnchored
   int held_ticks = 0;                      // kHeldExit: ticks seen while it holds its sharers
+  // The live view's line for its allowed call in flight (--live, -o: Watch::live_allowed),
+  // waiting for the call's result: emitted at the call's exit (kLiveExit, or the exit stop an
+  // injection above takes anyway), or with "?" when the exit never comes (Supervisor::FlushLive).
+  std::unique_ptr<report::Event> live_call;
 };
 
 // A ptrace request on a task in a ptrace-stop failed: it is gone (ESRCH), or it cannot be

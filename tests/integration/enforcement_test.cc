@@ -236,27 +236,9 @@ TEST_CASE("as root with HOME=/root standard lets the command read root's own hom
 // directory and may read it but not change it; the summary names the rule that would allow it.
 TEST_CASE("under standard the current directory is readable not writable and the summary says how",
           "[files][summary][cwd]") {
-  // A project directory outside every temporary directory standard lets programs write (the
-  // build tree may itself be under /tmp): the test's own directory, else HOME.
-  auto in_temp = [](const std::string& dir) {
-    const char* tmpdir = std::getenv("TMPDIR");
-    for (std::string t : {std::string("/tmp"), std::string("/var/tmp"), std::string("/dev/shm"),
-                          std::string(tmpdir ? tmpdir : "/tmp")}) {
-      if (dir == t || dir.starts_with(t + "/")) return true;
-    }
-    return false;
-  };
-  std::string project;
-  const char* home = std::getenv("HOME");
-  for (std::string parent :
-       {std::filesystem::current_path().string(), std::string(home ? home : "")}) {
-    if (parent.empty() || !parent.starts_with('/') || in_temp(parent)) continue;
-    std::string tmpl = parent + "/tj-project-XXXXXX";
-    if (mkdtemp(tmpl.data()) != nullptr) {
-      project = tmpl;
-      break;
-    }
-  }
+  // A project directory outside every temporary directory standard lets programs write.
+  harness::ProjectDir dir;
+  const std::string& project = dir.path();
   if (project.empty()) {
     harness::Skip("no writable directory outside the temporary directories (cwd and HOME)");
     return;
@@ -265,7 +247,6 @@ TEST_CASE("under standard the current directory is readable not writable and the
   auto r = Run({"/bin/sh", "-c", "cat in.txt && echo built > out.txt"},
                {.cwd = project, .events = false, .summary = true});
   const bool created = std::filesystem::exists(project + "/out.txt");
-  std::filesystem::remove_all(project);
   CHECK(r.out == "source\n");
   CHECK(r.status != 0);
   CHECK_FALSE(created);

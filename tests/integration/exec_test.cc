@@ -117,6 +117,17 @@ TEST_CASE("seed case 2: os.system('ls') is blocked at the shell's exec and Pytho
   CHECK(blocked[0]["args"]["pathname"]["raw"] == "/bin/sh");
   CHECK(blocked[0]["args"]["argv"] == nlohmann::json::array({"sh", "-c", "ls"}));
   CHECK(blocked[0]["decision"]["action"] == "deny");
+  // Its stack says which line of the code called os.system (tracer/python_frames.h).
+  const nlohmann::json& python = blocked[0]["stack"]["python"];
+  INFO(blocked[0]["stack"].dump(2));
+  REQUIRE(python.size() == 1);
+  CHECK(python[0]["file"].get<std::string>().ends_with("/main.py"));  // Python makes it absolute
+  CHECK(python[0]["line"] == 2);
+  CHECK(python[0]["function"] == "<module>");
+  // ... and so does the report: "line 2 of your code called os.system".
+  REQUIRE(e.doc["report"]["denials"].size() == 1);
+  CHECK(e.doc["report"]["denials"][0]["called_from"].get<std::string>().ends_with(
+      "/main.py:2 in <module>"));
   CheckNothingLeft(e);
 }
 

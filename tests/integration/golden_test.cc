@@ -11,7 +11,19 @@
 
 #include "harness.h"
 
-namespace {}  // namespace
+namespace {
+
+// The SARIF driver's version is tracejail's (project() in CMakeLists.txt): the golden files say
+// @TRACEJAIL_VERSION@ there, so a version bump does not touch them (regen-golden.sh writes it).
+std::string WithoutVersion(std::string text) {
+  const std::string version = "\"version\": \"" TRACEJAIL_VERSION "\"";
+  for (std::size_t at = text.find(version); at != std::string::npos; at = text.find(version, at)) {
+    text.replace(at, version.size(), "\"version\": \"@TRACEJAIL_VERSION@\"");
+  }
+  return text;
+}
+
+}  // namespace
 
 TEST_CASE("golden: every report format of a fixed events file", "[report][golden]") {
   const std::string data = TEST_DATA_DIR;
@@ -33,6 +45,6 @@ TEST_CASE("golden: every report format of a fixed events file", "[report][golden
     REQUIRE(r.status == 0);
     std::string golden = harness::Slurp(data + "/golden/report." + format);
     REQUIRE_FALSE(golden.empty());
-    CHECK(harness::Slurp(produced) == golden);
+    CHECK(WithoutVersion(harness::Slurp(produced)) == golden);
   }
 }

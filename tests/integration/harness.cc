@@ -2,12 +2,14 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -22,7 +24,7 @@ namespace harness {
 namespace {
 
 Result Spawn(const std::vector<std::string>& argv, const std::string& cwd,
-             const std::string& events_path) {
+             const std::string& events_path, const Options& options = {}) {
   TempDir io;
   std::string out_path = io.path() + "/stdout";
   std::string err_path = io.path() + "/stderr";
@@ -36,6 +38,13 @@ Result Spawn(const std::vector<std::string>& argv, const std::string& cwd,
     dup2(in, 0);
     dup2(out, 1);
     dup2(err, 2);
+    if (options.in_child && !options.in_child()) _exit(203);
+    if (options.as_uid >= 0) {
+      auto id = static_cast<uid_t>(options.as_uid);
+      if (setgroups(0, nullptr) != 0 || setresgid(id, id, id) != 0 || setresuid(id, id, id) != 0) {
+        _exit(204);
+      }
+    }
     if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(201);
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -61,7 +70,7 @@ Result Spawn(const std::vector<std::string>& argv, const std::string& cwd,
         r.log_closed = true;  // the hash chain's closing record, not an event
         continue;
       }
-      if (type.starts_with("process_")) {
+      if (type.starts_with("process_") || type == "file_dropped") {
         r.lifecycle.push_back(std::move(record));
         continue;
       }
@@ -92,12 +101,40 @@ std::string Slurp(const std::string& path) {
 }
 
 std::string Sample(const std::string& name) { return std::string(SAMPLES_DIR) + "/" + name; }
-std::string Tracejail() { return TRACEJAIL_BIN; }
+// TRACEJAIL_UNDER_TEST points the same tests at another build of tracejail (scripts/test.sh:
+// the sanitizer build's binary). A value that is not an executable file ends the tests: running
+// them against the wrong binary would report on something else.
+std::string Tracejail() {
+  static const std::string bin = [] {
+    const char* other = std::getenv("TRACEJAIL_UNDER_TEST");
+    if (other == nullptr || *other == '\0') return std::string(TRACEJAIL_BIN);
+    if (other[0] != '/' || access(other, X_OK) != 0) {
+      std::fprintf(stderr, "TRACEJAIL_UNDER_TEST=%s: not an absolute path to an executable\n",
+                   other);
+      std::exit(2);
+    }
+    return std::string(other);
+  }();
+  return bin;
+}
+
+std::string Iterations(int n) {
+  static const int cap = [] {
+    const char* text = std::getenv("TRACEJAIL_RACE_ITERATIONS");
+    int c = text != nullptr ? std::atoi(text) : 0;
+    return c < 1 ? 0 : c;
+  }();
+  return std::to_string(cap > 0 && cap < n ? cap : n);
+}
 
 Result Run(const std::vector<std::string>& command, const Options& options) {
   TempDir dir;
   std::vector<std::string> argv{Tracejail(), "run"};
   std::string events_path;
+  if (options.as_uid >= 0 && chown(dir.path().c_str(), static_cast<uid_t>(options.as_uid),
+                                   static_cast<gid_t>(options.as_uid)) != 0) {
+    throw std::runtime_error(fmt::format("chown {}: {}", dir.path(), std::strerror(errno)));
+  }
   if (options.events) {
     events_path = dir.path() + "/events.jsonl";
     if (options.raw_events) argv.push_back("--raw-events");
@@ -109,7 +146,7 @@ Result Run(const std::vector<std::string>& command, const Options& options) {
   argv.push_back("--");
   argv.insert(argv.end(), command.begin(), command.end());
   // Resolve bare command names like a shell would, for execv.
-  return Spawn(argv, options.cwd, events_path);
+  return Spawn(argv, options.cwd, events_path, options);
 }
 
 void ExecTracejail(const std::vector<std::string>& args) {
@@ -148,6 +185,32 @@ std::string TempDir::File(const std::string& name, const std::string& content) c
   std::string p = path_ + "/" + name;
   std::ofstream(p, std::ios::binary) << content;
   return p;
+}
+
+ProjectDir::ProjectDir() {
+  auto in_temp = [](const std::string& dir) {
+    const char* tmpdir = std::getenv("TMPDIR");
+    for (std::string t : {std::string("/tmp"), std::string("/var/tmp"), std::string("/dev/shm"),
+                          std::string(tmpdir ? tmpdir : "/tmp")}) {
+      if (dir == t || dir.starts_with(t + "/")) return true;
+    }
+    return false;
+  };
+  const char* home = std::getenv("HOME");
+  for (std::string parent :
+       {std::filesystem::current_path().string(), std::string(home ? home : "")}) {
+    if (parent.empty() || !parent.starts_with('/') || in_temp(parent)) continue;
+    std::string tmpl = parent + "/tj-project-XXXXXX";
+    if (mkdtemp(tmpl.data()) != nullptr) {
+      path_ = tmpl;
+      return;
+    }
+  }
+}
+
+ProjectDir::~ProjectDir() {
+  std::error_code ec;
+  if (!path_.empty()) std::filesystem::remove_all(path_, ec);
 }
 
 LoopbackListener::LoopbackListener(bool udp) : udp_(udp) {

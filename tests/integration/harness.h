@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -16,7 +17,8 @@ struct Result {
   std::string out;
   std::string err;
   std::vector<nlohmann::json> events;     // decisions: without lifecycle and log_end records
-  std::vector<nlohmann::json> lifecycle;  // process_start / process_exec / process_exit
+  // process_start / process_exec / process_exit, and file_dropped at the end
+  std::vector<nlohmann::json> lifecycle;
   bool log_closed = false;                // the events file ended with its log_end record
 
   // Events whose type is `type` (and, when given, whose syscall name is `syscall`).
@@ -32,6 +34,12 @@ struct Options {
   // folded as by default (report/event_log.h).
   bool raw_events = true;
   bool summary = false;  // false: pass --no-summary (stderr is the command's)
+  // Run tracejail as this user (and its own group, no supplementary groups) instead of the
+  // test's: the events file's directory is handed to it. -1: the test's user.
+  int as_uid = -1;
+  // Runs in the forked child before it changes user and execs (e.g. joins a cgroup); false
+  // makes the child exit 203.
+  std::function<bool()> in_child;
 };
 
 Result Run(const std::vector<std::string>& command, const Options& options = {});
@@ -47,6 +55,11 @@ std::string Sample(const std::string& name);  // absolute path of a built sample
 std::string Slurp(const std::string& path);   // a whole file, or "" when unreadable
 std::string Tracejail();
 
+// The number of attempts a race test makes, as text for a sample's argv: `n`, or fewer when
+// TRACEJAIL_RACE_ITERATIONS caps it (scripts/test.sh caps it for the sanitizer build, whose
+// tracer is several times slower; the race is the same, tried fewer times).
+std::string Iterations(int n);
+
 // In a forked child: replaces it with `tracejail ARGS...` (exit 202 if exec fails). For tests
 // that drive tracejail themselves (signals, pipes) instead of through Run.
 [[noreturn]] void ExecTracejail(const std::vector<std::string>& args);
@@ -60,6 +73,22 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
   const std::string& path() const { return path_; }
   std::string File(const std::string& name, const std::string& content) const;  // writes it
+
+ private:
+  std::string path_;
+};
+
+// A directory standard does not let programs write, as a user's project would be: made under
+// the test's working directory, else HOME, whichever is outside every temporary directory
+// (the build tree may itself be under /tmp, as on CI). path() is empty when there is none: the
+// test then skips. Removed with everything in it.
+class ProjectDir {
+ public:
+  ProjectDir();
+  ~ProjectDir();
+  ProjectDir(const ProjectDir&) = delete;
+  ProjectDir& operator=(const ProjectDir&) = delete;
+  const std::string& path() const { return path_; }
 
  private:
   std::string path_;

@@ -154,6 +154,94 @@ echo ok
   CHECK_THAT(DenialsText(more), Catch::Contains("/usr/bin/id"));
 }
 
+// Issue 18: learn asked after the run whether each directory it saw made existed; the run had
+// made them, so `learn -- mkdir newdir` drafted no rule and the same mkdir was then denied.
+TEST_CASE("learn: mkdir of a new directory in a project is learnt and then allowed") {
+  harness::ProjectDir project;
+  if (project.path().empty()) {
+    harness::Skip("no writable directory outside the temporary directories (cwd and HOME)");
+    return;
+  }
+  harness::TempDir dir;
+  std::string draft = dir.path() + "/draft.json";
+  // The second mkdir finds the directory the first one made: that one is not a creation.
+  harness::Result learnt =
+      Learn(draft, {}, {"/bin/sh", "-c", "mkdir newdir && mkdir -p newdir"}, project.path());
+  INFO(learnt.err);
+  REQUIRE(learnt.status == 0);
+  auto doc = nlohmann::json::parse(harness::Slurp(draft));
+  INFO(doc.dump(2));
+  REQUIRE(doc.contains("files"));
+  REQUIRE(doc["files"]["rules"].size() == 1);
+  CHECK(doc["files"]["rules"][0]["path"] == "${CWD}/newdir");  // run in the project
+  CHECK(doc["files"]["rules"][0]["access"] == nlohmann::json::array({"create"}));
+
+  std::filesystem::remove(project.path() + "/newdir");
+  harness::Result again = Enforce(draft, {"/bin/mkdir", "newdir"}, project.path());
+  INFO(again.err << DenialsText(again));
+  CHECK(again.status == 0);
+  CHECK(Denials(again) == 0);
+  CHECK(std::filesystem::is_directory(project.path() + "/newdir"));
+  // Only that name: another directory beside it stays denied.
+  harness::Result other = Enforce(draft, {"/bin/mkdir", "otherdir"}, project.path());
+  CHECK(other.status != 0);
+  CHECK_FALSE(std::filesystem::exists(project.path() + "/otherdir"));
+}
+
+// Issue 18: strict's network namespace failed every connection in the learn run, so the
+// program stopped at its first connect and nothing after it was learnt.
+TEST_CASE("learn: under strict every connection of the run is learnt and the draft allows them") {
+  harness::TempDir dir;
+  harness::LoopbackListener first, second;
+  std::string script = dir.File("two.py", R"(import socket, sys
+for port in sys.argv[1:]:
+    socket.create_connection(('127.0.0.1', int(port))).close()
+print('both')
+)");
+  std::string draft = dir.path() + "/draft.json";
+  const std::string p1 = std::to_string(first.port()), p2 = std::to_string(second.port());
+  harness::Result learnt = Learn(draft, {"--base", "strict"}, {Python(), script, p1, p2});
+  INFO(learnt.err);
+  REQUIRE(learnt.status == 0);
+  CHECK_THAT(learnt.err, Catch::Contains("without the network namespace of strict"));
+  auto doc = nlohmann::json::parse(harness::Slurp(draft));
+  INFO(doc.dump(2));
+  REQUIRE(doc["network"]["rules"].size() == 2);
+  std::vector<std::string> ports;
+  for (const auto& r : doc["network"]["rules"]) ports.push_back(r["ports"]);
+  std::sort(ports.begin(), ports.end());
+  std::vector<std::string> want{p1, p2};
+  std::sort(want.begin(), want.end());
+  CHECK(ports == want);
+  // The draft keeps strict's other namespaces and leaves out its network namespace, saying so.
+  const auto& ns = doc["isolation"]["namespaces"];
+  CHECK(std::find(ns.begin(), ns.end(), "net") == ns.end());
+  CHECK(std::find(ns.begin(), ns.end(), "pid") != ns.end());
+  CHECK_THAT(doc["description"].get<std::string>(), Catch::Contains("network namespace"));
+
+  harness::Result again = Enforce(draft, {Python(), script, p1, p2});
+  INFO(again.err << DenialsText(again));
+  CHECK(again.status == 0);
+  CHECK(again.out == "both\n");
+  CHECK(Denials(again) == 0);
+  harness::LoopbackListener third;
+  harness::Result elsewhere = Enforce(draft, {Python(), script, std::to_string(third.port())});
+  CHECK(elsewhere.status != 0);
+  CHECK_FALSE(third.Received());
+}
+
+// A strict learn that makes no connection keeps strict's network namespace in the draft.
+TEST_CASE("learn: under strict a run without connections keeps the network namespace") {
+  harness::TempDir dir;
+  std::string draft = dir.path() + "/draft.json";
+  harness::Result learnt = Learn(draft, {"--base", "strict"}, {"/bin/true"});
+  INFO(learnt.err);
+  REQUIRE(learnt.status == 0);
+  auto doc = nlohmann::json::parse(harness::Slurp(draft));
+  CHECK(doc["extends"] == "strict");
+  CHECK_FALSE(doc.contains("isolation"));  // strict's namespaces, its network namespace too
+}
+
 TEST_CASE("learn: a gcc compile under strict, then the same compile enforced") {
   harness::TempDir dir;
   std::string src = dir.File("hello.c", "#include <stdio.h>\nint main(void){puts(\"hi\");}\n");

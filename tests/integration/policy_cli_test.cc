@@ -315,6 +315,42 @@ TEST_CASE("policy check: several files, one bad, still exits 121", "[policy-cli]
   CHECK_THAT(r.err, Catch::Contains("did you mean \"strict\"?"));
 }
 
+// Issue 18: a file with five typos took five runs of `policy check`, one error each.
+TEST_CASE("policy check: five typos are five errors in one run with their lines", "[policy-cli]") {
+  harness::TempDir dir;
+  std::string p =
+      dir.File("typos.json",
+               "{\n"
+               "  \"version\": 1,\n"
+               "  \"extends\": \"standard\",\n"
+               "  \"files\": {\"rules\": [\n"
+               "    {\"path\": \"/srv/a\", \"access\": [\"reed\"], \"action\": \"allow\"},\n"
+               "    {\"path\": \"/srv/b\", \"access\": [\"write\"], \"action\": \"alow\"}\n"
+               "  ]},\n"
+               "  \"network\": {\"rules\": [{\"verbs\": [\"conect\"], \"action\": \"deny\"}]},\n"
+               "  \"syscalls\": {\"rules\": [{\"names\": [\"ptrase\"], \"action\": \"deny\"}]},\n"
+               "  \"isolation\": {\"landlok\": true}\n"
+               "}\n");
+  auto r = PolicyCmd({"check", p});
+  CHECK(r.status == 121);
+  CHECK(r.out.empty());
+  auto lines = Lines(r.err);
+  REQUIRE(lines.size() == 6);
+  CHECK_THAT(lines[0], Catch::StartsWith(p + ":5:") && Catch::Contains("\"reed\""));
+  CHECK_THAT(lines[1], Catch::StartsWith(p + ":6:") && Catch::Contains("\"alow\""));
+  CHECK_THAT(lines[2], Catch::StartsWith(p + ":8:") && Catch::Contains("\"conect\""));
+  CHECK_THAT(lines[3], Catch::StartsWith(p + ":9:") && Catch::Contains("did you mean \"ptrace\"?"));
+  CHECK_THAT(lines[4], Catch::StartsWith(p + ":10:") && Catch::Contains("\"landlok\""));
+  CHECK(lines[5] == p + ": 5 errors");
+
+  // `run` refuses the same file with every error too, each line prefixed.
+  auto run = Run({"/bin/true"}, {.tracejail_args = {"--policy", p}, .events = false});
+  CHECK(run.status == 121);
+  for (const char* word : {"reed", "alow", "conect", "ptrase", "landlok"}) {
+    CHECK_THAT(run.err, Catch::Contains(std::string("tracejail: ") + p) && Catch::Contains(word));
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // policy show / explain / compile
 

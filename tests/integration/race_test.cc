@@ -120,9 +120,9 @@ TEST_CASE("an outside process swapping a final symlink never lets an open reach 
                R"({"path": ")" + dir.path() + R"(/sec/**", "access": ["read"], "action": "deny"})");
     harness::Options o;
     o.tracejail_args = {"--policy", policy};
-    auto r = harness::Run(
-        {harness::Sample("race_walk"), "open", dir.path() + "/swap/fa", Identity(secret), "20000"},
-        o);
+    auto r = harness::Run({harness::Sample("race_walk"), "open", dir.path() + "/swap/fa",
+                           Identity(secret), harness::Iterations(20000)},
+                          o);
     CheckNoSecret(r, level);
     if (std::string(level) == "basic" || std::string(level) == "standard") {
       CHECK(r.out.find(" opened=0 ") == std::string::npos);  // the race really ran
@@ -150,7 +150,7 @@ TEST_CASE(
     harness::Options o;
     o.tracejail_args = {"--policy", policy};
     auto r = harness::Run({harness::Sample("race_walk"), "open", dir.path() + "/swap/d/data.txt",
-                           Identity(secret), "20000"},
+                           Identity(secret), harness::Iterations(20000)},
                           o);
     CheckNoSecret(r, level);
   }
@@ -213,11 +213,11 @@ TEST_CASE("a task that stops again at once does not starve the others", "[race][
     harness::Options o;
     o.tracejail_args = {"--policy", policy};
     // The opener starts first, so the flipper is the newer tracee.
-    auto r = harness::Run(
-        {"/bin/sh", "-c",
-         walk + " open " + dir.path() + "/swap/fa " + Identity(secret) + " 5000 & opener=$!; " +
-             walk + " flip " + dir.path() + "/swap fa fb >/dev/null & wait $opener; kill $!; wait"},
-        o);
+    auto r = harness::Run({"/bin/sh", "-c",
+                           walk + " open " + dir.path() + "/swap/fa " + Identity(secret) + " " +
+                               harness::Iterations(5000) + " & opener=$!; " + walk + " flip " +
+                               dir.path() + "/swap fa fb >/dev/null & wait $opener; kill $!; wait"},
+                          o);
     INFO(r.out << r.err);
     CHECK(r.status == 0);
     CHECK(r.out.find("WALK ") != std::string::npos);
@@ -248,8 +248,9 @@ TEST_CASE(
                                              R"(", "verbs": ["connect"], "action": "allow"}]}})");
     harness::Options o;
     o.tracejail_args = {"--policy", policy};
-    auto r = harness::Run(
-        {harness::Sample("race_walk"), "connect", dir.path() + "/swap/ca", "20000"}, o);
+    auto r = harness::Run({harness::Sample("race_walk"), "connect", dir.path() + "/swap/ca",
+                           harness::Iterations(20000)},
+                          o);
     INFO(r.out << r.err);
     CHECK(r.status == 0);
     CHECK(r.out.find("GOT DAEMON") == std::string::npos);
@@ -298,8 +299,9 @@ void SendRace(const char* how) {
                                              R"(", "verbs": ["send"], "action": "allow"}]}})");
     harness::Options o;
     o.tracejail_args = {"--policy", policy};
-    auto r = harness::Run(
-        {harness::Sample("race_walk"), "send", dir.path() + "/swap/sa", "20000", how}, o);
+    auto r = harness::Run({harness::Sample("race_walk"), "send", dir.path() + "/swap/sa",
+                           harness::Iterations(20000), how},
+                          o);
     INFO(r.out << r.err);
     CHECK(r.status == 0);
     CHECK(r.out.find("WALK sent=0 ") == std::string::npos);  // the race really ran
@@ -360,7 +362,8 @@ TEST_CASE(
                                              R"(", "verbs": ["connect"], "action": "allow"}]}})");
     harness::Options o;
     o.tracejail_args = {"--policy", policy};
-    auto r = harness::Run({harness::Sample("race_walk"), "connect", ok, "20000"}, o);
+    auto r =
+        harness::Run({harness::Sample("race_walk"), "connect", ok, harness::Iterations(20000)}, o);
     INFO(r.out << r.err);
     CHECK(r.status == 0);
     CHECK(r.out.find("GOT DAEMON") == std::string::npos);
@@ -397,7 +400,7 @@ TEST_CASE(
     harness::Options o;
     o.tracejail_args = {"--policy", policy};
     auto r = harness::Run({harness::Sample("race_walk"), "bind", dir.path() + "/swap/da/" + level,
-                           "20000", dir.path() + "/sec"},
+                           harness::Iterations(20000), dir.path() + "/sec"},
                           o);
     INFO(r.out << r.err);
     // The program never sees a bind that made its file in the denied directory succeed: the
@@ -667,7 +670,8 @@ TEST_CASE("a thread pointing a descriptor at another file never lets a call on i
                                       "action": "deny"})");
       harness::Options o;
       o.tracejail_args = {"--policy", policy, "--same-cpu", same_cpu};
-      auto r = harness::Run({harness::Sample("race_walk"), "fdchmod", mine, secret, "5000"}, o);
+      auto r = harness::Run(
+          {harness::Sample("race_walk"), "fdchmod", mine, secret, harness::Iterations(5000)}, o);
       INFO(r.out << r.err);
       CHECK(r.status == 0);
       CHECK(ModeOf(secret) == before);
@@ -710,10 +714,10 @@ TEST_CASE(
     o.tracejail_args = {"--policy", policy};
     for (const char* op : {"chmod", "unlink"}) {
       CAPTURE(op);
-      auto r =
-          harness::Run({harness::Sample("race_walk"), op,
-                        dir.path() + "/swap/da/" + (op[0] == 'c' ? "file" : "victim"), "20000"},
-                       o);
+      auto r = harness::Run({harness::Sample("race_walk"), op,
+                             dir.path() + "/swap/da/" + (op[0] == 'c' ? "file" : "victim"),
+                             harness::Iterations(20000)},
+                            o);
       INFO(r.out << r.err);
       CHECK(ModeOf(secret) == before);
       CHECK(std::filesystem::exists(victim));
@@ -754,7 +758,7 @@ TEST_CASE(
     harness::Options o;
     o.tracejail_args = {"--policy", policy};
     auto r = harness::Run({harness::Sample("race_walk"), "fdswap", dir.path() + "/ok/file",
-                           dir.path() + "/sec", "20000"},
+                           dir.path() + "/sec", harness::Iterations(20000)},
                           o);
     INFO(r.out << r.err);
     CHECK(ModeOf(secret) == before);
@@ -786,7 +790,7 @@ TEST_CASE(
     harness::Options o;
     o.tracejail_args = {"--policy", policy};
     auto r = harness::Run({harness::Sample("race_walk"), "stat", dir.path() + "/swap/da/file",
-                           Identity(secret), "20000"},
+                           Identity(secret), harness::Iterations(20000)},
                           o);
     INFO(r.out << r.err);
     CHECK(r.status == 0);

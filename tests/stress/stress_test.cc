@@ -188,3 +188,33 @@ TEST_CASE("a SIGTERM at any moment of a run ends it truthfully", "[stress][signa
     CHECK((status == 0 || status == 128 + SIGTERM || status == 128 + SIGKILL));
   }
 }
+
+// The same workloads with the live trace on (-o FILE): every allowed call then takes a
+// syscall-exit stop for its return value, beside the anchored calls', the held calls' and the
+// pin region's own; none may be confused with another, and no run may lose its way.
+TEST_CASE("threads, forks, exec from a thread, signals, quick exits, pin on, live trace",
+          "[stress][live]") {
+  harness::TempDir dir;
+  Repeat({"--level", "standard", "--same-cpu", "auto", "-o", dir.path() + "/trace"},
+         {harness::Sample("stress_mix")}, "MIX 11\n", 7);
+  CHECK(harness::Slurp(dir.path() + "/trace").find(") = 0") != std::string::npos);
+}
+
+TEST_CASE("threads changing the filesystem at once, with signals, pin off, live trace",
+          "[stress][anchored][live]") {
+  harness::TempDir dir;
+  Repeat({"--level", "standard", "--same-cpu", "off", "-o", dir.path() + "/trace"},
+         {harness::Sample("threads_mutate")}, "MUTATE 100 ok\n", 0);
+}
+
+TEST_CASE(
+    "sends blocked on a full unix socket end with signals and held readers, pin on, live trace",
+    "[stress][anchored][live]") {
+  harness::TempDir dir, trace_dir;  // the trace apart from what the program makes and removes
+  const std::string trace = trace_dir.path() + "/trace";
+  RepeatRuns(std::max(1, Runs() / 5), {"--level", "standard", "--same-cpu", "auto", "-o", trace},
+             {harness::Sample("unix_block"), dir.path()}, [](const harness::Result& r) {
+               return r.status == 0 &&
+                      r.out.find("EINTR ok\nRESTART ok\nTHREAD ok\n") != std::string::npos;
+             });
+}

@@ -148,3 +148,29 @@ TEST_CASE("analysis: control and bidi characters in a crafted file never reach t
   }
   CHECK(report::RenderText(a).find("\\u{202e}cod.exe") != std::string::npos);
 }
+
+TEST_CASE("analysis: a denial says where it was called from, Python frames first", "[analysis]") {
+  const nlohmann::json native = {
+      {"frames",
+       {{{"pc", "0x1"}, {"function", "connect"}},
+        {{"pc", "0x2"}, {"function", "do_connect"}, {"file", "/srv/a.c"}, {"line", 14}}}}};
+  CHECK(report::CalledFrom(native) == "/srv/a.c:14 in do_connect");
+  nlohmann::json python = native;
+  python["python"] = {{{"file", "main.py"}, {"line", 2}, {"function", "<module>"}},
+                      {{"file", "lib.py"}, {"line", 9}, {"function", "f"}}};
+  CHECK(report::CalledFrom(python) == "main.py:2 in <module>");
+  // Forged shapes give less, never an exception.
+  CHECK(report::CalledFrom(nlohmann::json::array()).empty());
+  CHECK(report::CalledFrom({{"python", {{{"file", 3}}}}}).empty());
+  CHECK(report::CalledFrom({{"frames", {{{"line", "x"}}}}}).empty());
+  CHECK(report::CalledFrom({{"python", {{{"file", "x.py"}, {"line", "7"}}}}}) == "x.py");
+
+  nlohmann::json e = Denied(0, "/etc/shadow");
+  e["stack"] = python;
+  const report::Analysis a = report::Analyze({e});
+  REQUIRE(a.denials.size() == 1);
+  CHECK(a.denials[0].called_from == "main.py:2 in <module>");
+  CHECK(report::RenderText(a).find("called from: main.py:2 in <module>\n") != std::string::npos);
+  CHECK(report::RenderMarkdown(a).find("called from main\\.py:2 in \\<module\\>") !=
+        std::string::npos);
+}

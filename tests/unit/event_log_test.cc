@@ -279,6 +279,8 @@ TEST_CASE("EventLog: repeats are folded into a counted record inside the chain",
   std::vector<std::string> lines = ReadLines(file.path);
   std::map<std::string, std::uint64_t> per_message;
   std::uint64_t lifecycle = 0, seq = 0;
+  std::size_t shadow_folds = 0;
+  double last_fold_time = 0;
   for (std::size_t i = 0; i + 1 < lines.size(); ++i) {
     json j = json::parse(lines[i]);
     CHECK(j["seq"] == ++seq);
@@ -289,11 +291,18 @@ TEST_CASE("EventLog: repeats are folded into a counted record inside the chain",
     }
     per_message[j["message"]] += WeightOf(j);
     if (j.contains("repeat") && j["message"] == "openat /etc/shadow denied") {
-      CHECK(j["repeat"]["first_seq"] == 1);  // the one written in full
+      // Repeats are folded per window of fold_window_s (report/event_log.cc, FlushFolds): a
+      // slow writer (a sanitized build on a loaded machine) may need more than one window, and
+      // then each window has its record. Every one points at the one written in full; the
+      // last ends at the last occurrence.
+      ++shadow_folds;
+      CHECK(j["repeat"]["first_seq"] == 1);
       CHECK(j["repeat"]["first_time"].get<double>() >= 1001.0);
-      CHECK(j["time"].get<double>() == Approx(1000.0 + kRepeats - 1));
+      last_fold_time = j["time"].get<double>();
     }
   }
+  CHECK(shadow_folds >= 1);
+  CHECK(last_fold_time == Approx(1000.0 + kRepeats - 1));
   CHECK(lifecycle == 2);
   CHECK(per_message["openat /etc/shadow denied"] == kRepeats);
   CHECK(per_message["openat /etc/gshadow denied"] == 5);

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "report/event.h"
 #include "report/live_view.h"
 
 namespace {
@@ -191,4 +192,62 @@ TEST_CASE("live_view: a hostile argument name cannot drive the terminal", "[live
   std::string line = report::FormatLive(r, kPlain);
   CHECK(line.find('\x1b') == std::string::npos);
   CHECK(line.find("path\\x1b]0;pwned\\x07=") != std::string::npos);
+}
+
+TEST_CASE("live_view: an allowed call shows its return value as strace does", "[live_view]") {
+  json ok = Open("allow");
+  ok["decision"]["rule"] = "";
+  ok["return"] = 3;
+  CHECK(report::FormatLive(ok, kPlain) ==
+        "[1234] openat(dirfd=\"AT_FDCWD\", pathname=\"/etc/shadow\", flags=\"O_RDONLY\") = 3");
+  ok["return"] = -2;
+  CHECK_THAT(report::FormatLive(ok, kPlain),
+             Catch::EndsWith(") = -1 ENOENT (No such file or directory)"));
+  ok["return"] = nullptr;  // its exit never came
+  CHECK_THAT(report::FormatLive(ok, kPlain), Catch::EndsWith(") = ?"));
+  ok.erase("return");  // not traced (audit mode, a record from a file)
+  CHECK_THAT(report::FormatLive(ok, kPlain), Catch::EndsWith(") = allowed"));
+  // A denial keeps its verdict whatever else the record says.
+  json denied = Open("deny");
+  denied["return"] = 3;
+  CHECK_THAT(report::FormatLive(denied, kPlain), Catch::Contains("= DENIED EACCES"));
+  ok["return"] = "three";  // not an integer: not a record the view shows
+  CHECK(report::FormatLive(ok, kPlain).empty());
+}
+
+TEST_CASE("live_view: return values of addresses and restarts and errors", "[live_view]") {
+  using R = report::Event::Returned;
+  CHECK(report::FormatReturn("read", R{0}) == "0");
+  CHECK(report::FormatReturn("read", R{4096}) == "4096");
+  CHECK(report::FormatReturn("mmap", R{0x7f0000001000}) == "0x7f0000001000");
+  CHECK(report::FormatReturn("openat", R{-13}) == "-1 EACCES (Permission denied)");
+  CHECK(report::FormatReturn("connect", R{-111}) == "-1 ECONNREFUSED (Connection refused)");
+  CHECK(report::FormatReturn("read", R{-512}) ==
+        "? ERESTARTSYS (To be restarted if SA_RESTART is set)");
+  CHECK(report::FormatReturn("nanosleep", R{-516}) ==
+        "? ERESTART_RESTARTBLOCK (Interrupted by signal)");
+  CHECK(report::FormatReturn("exit_group", R{}) == "?");
+  // Past the kernel's MAX_ERRNO a negative number is a value, not an error.
+  CHECK(report::FormatReturn("lseek", R{-5000}) == "-5000");
+}
+
+TEST_CASE("live_view: the return value survives the record's JSON both ways", "[live_view]") {
+  report::Event e;
+  e.type = policy::EventType::kSyscallAllowed;
+  e.syscall = report::SyscallRef{"openat", 257, "x86_64"};
+  e.live_only = true;
+  CHECK_FALSE(report::ToJson(e).contains("return"));  // untraced: no key, file lines unchanged
+  e.returned = report::Event::Returned{5};
+  json j = report::ToJson(e);
+  CHECK(j["return"] == 5);
+  report::Event back;
+  REQUIRE(report::FromJson(j, back).empty());
+  REQUIRE(back.returned);
+  CHECK(back.returned->value == 5);
+  e.returned = report::Event::Returned{};
+  j = report::ToJson(e);
+  CHECK(j["return"].is_null());
+  REQUIRE(report::FromJson(j, back).empty());
+  REQUIRE(back.returned);
+  CHECK_FALSE(back.returned->value);
 }

@@ -990,3 +990,76 @@ TEST_CASE("Loader: a symlink's target with metacharacters is escaped in the reso
   rmdir((dir + "/t*[1]").c_str());
   rmdir(dir.c_str());
 }
+
+// Issue 18: five typos took five runs of `policy check`. Every error is reported at once, in the
+// order of the document, each with its own location.
+TEST_CASE("Loader: every error of a document is reported in one load in document order",
+          "[loader]") {
+  const std::string text = R"({
+  "version": 1,
+  "extends": "standrd",
+  "files": {"rules": [
+    {"path": "/srv/a", "acess": ["read"], "action": "allow"},
+    {"path": "/srv/b", "access": ["reed", "wirte"], "action": "alow"}
+  ]},
+  "network": {"rules": [{"verbs": ["conect"], "cidr": "10.0.0.300/8", "action": "deny"}]},
+  "syscalls": {"rules": [{"names": ["ptrase"], "action": "deny"}]},
+  "limits": {"wall_tim": "10s", "memory": "lots"},
+  "isolation": {"namespaces": ["nett"], "landlok": true}
+})";
+  try {
+    Load(text);
+    FAIL("a policy with many errors loaded");
+  } catch (const PolicyError& e) {
+    const std::vector<std::string>& errors = e.errors();
+    INFO(std::string(e.what()));
+    const std::vector<std::string> expected = {
+        "#/extends: unknown preset \"standrd\"",
+        "#/files/rules/0/acess: unknown key",
+        "#/files/rules/1/access/0: unknown access kind \"reed\"",
+        "#/files/rules/1/access/1: unknown access kind \"wirte\"",
+        "#/files/rules/1/action: unknown action \"alow\"",
+        "#/network/rules/0/verbs/0: unknown verb \"conect\"",
+        "#/network/rules/0/cidr: bad address",
+        "#/syscalls/rules/0/names/0: unknown syscall \"ptrase\"",
+        "#/limits/wall_tim: unknown limit",
+        "#/limits/memory:",
+        "#/isolation/namespaces/0: unknown namespace \"nett\"",
+        "#/isolation/landlok: unknown key",
+    };
+    // Each expected error appears, after the one before it.
+    std::size_t at = 0;
+    for (const std::string& want : expected) {
+      auto it = std::find_if(
+          errors.begin() + static_cast<std::ptrdiff_t>(at), errors.end(),
+          [&](const std::string& line) { return line.find(want) != std::string::npos; });
+      INFO("looking for " << want);
+      REQUIRE(it != errors.end());
+      CHECK_THAT(*it, Catch::StartsWith("t.json:"));
+      at = static_cast<std::size_t>(it - errors.begin()) + 1;
+    }
+    // The rule that misspelt "access" is also missing it.
+    CHECK(std::any_of(errors.begin(), errors.end(), [](const std::string& line) {
+      return line.find("#/files/rules/0/access") != std::string::npos;
+    }));
+    // what() is every error, one per line.
+    const std::string what = e.what();
+    CHECK(std::count(what.begin(), what.end(), '\n') + 1 == static_cast<long>(errors.size()));
+  }
+}
+
+TEST_CASE("Loader: a document with thousands of errors reports the first hundred and a count",
+          "[loader]") {
+  std::string rules;
+  for (int i = 0; i < 2000; ++i) {
+    rules += std::string(i ? "," : "") + R"({"path": "/x", "access": ["bogus"], "action": "deny"})";
+  }
+  try {
+    Load(R"({"version": 1, "files": {"rules": [)" + rules + "]}}");
+    FAIL("loaded");
+  } catch (const PolicyError& e) {
+    REQUIRE(e.errors().size() == 101);
+    CHECK_THAT(e.errors().back(), Catch::Contains("1900 more errors"));
+    CHECK_THAT(e.errors().front(), Catch::Contains("#/files/rules/0/access/0"));
+  }
+}

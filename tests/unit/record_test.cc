@@ -80,6 +80,7 @@ std::vector<Event> EveryShape() {
   audit.race_free = true;
   audit.race = json{{"arguments", "pinned"}, {"filesystem", "not covered: no Landlock"}};
   audit.message = "ptrace PTRACE_ATTACH 1 \xe2\x80\xae";
+  audit.attack = {"T1055.008", "T1562.001"};
   audit.time = 1795738623.1436002;
   out.push_back(audit);
   Event odd_errno = Denial();
@@ -182,15 +183,15 @@ TEST_CASE("records: the writer's bytes are the documented ones", "[records]") {
   }
   const std::vector<std::string> lines = ReadLines(file.path);
   REQUIRE(lines.size() == 2);
-  CHECK(
-      lines[0] ==
-      R"({"args":{"pathname":{"raw":"/etc/shadow"}},"decision":{"action":"deny","errno":"EACCES",)"
-      R"("rule":"default#/files/rules/0"},"exe":"/usr/bin/cat","message":"openat /etc/shadow )"
-      R"(denied","pid":100,"prev_hash":")" +
-          std::string(64, '0') +
-          R"(","race_free":false,"raw_args":[18446744073709551516,2147221504,0,0,0,0],"seq":1,)"
-          R"("severity":"medium","syscall":{"arch":"x86_64","name":"openat","nr":257},"tid":101,)"
-          R"("time":1700000000.25,"type":"permission_denied"})");
+  CHECK(lines[0] ==
+        R"({"args":{"pathname":{"raw":"/etc/shadow"}},"attack":["T1211","T1003.008","T1552.001"],)"
+        R"("decision":{"action":"deny","errno":"EACCES",)"
+        R"("rule":"default#/files/rules/0"},"exe":"/usr/bin/cat","message":"openat /etc/shadow )"
+        R"(denied","pid":100,"prev_hash":")" +
+            std::string(64, '0') +
+            R"(","race_free":false,"raw_args":[18446744073709551516,2147221504,0,0,0,0],"seq":1,)"
+            R"("severity":"medium","syscall":{"arch":"x86_64","name":"openat","nr":257},"tid":101,)"
+            R"("time":1700000000.25,"type":"permission_denied"})");
   CHECK(lines[1] == R"({"capabilities":"inherit","chain":"sha256","events":1,"prev_hash":")" +
                         report::Sha256Hex(lines[0]) +
                         R"(","records":1,"run_status":"ok","type":"log_end"})");

@@ -4,6 +4,7 @@
 // the schema documents. Tracee-controlled strings are escaped; the summary says what matters.
 #include <signal.h>
 
+#include <algorithm>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -190,7 +191,7 @@ TEST_CASE("result: a result with every optional part follows the schema and docu
   CHECK(j["status"] == "limit_exceeded");
   CHECK(j["signal"] == "SIGXCPU");
   CHECK(j["interrupted_by"] == "SIGTERM");
-  CHECK(j["syscalls"] == json{{"flagged", 120}, {"denied", 7}});
+  CHECK(j["syscalls"] == json{{"flagged", 120}, {"denied", 7}, {"return_stops", 0}});
   CHECK(j["stderr"] == json{{"text", "err"}, {"bytes", 1 << 20}, {"truncated", true}});
   // The chain counts the log_end record too.
   CHECK(j["events_chain"] ==
@@ -203,7 +204,7 @@ TEST_CASE("result: every status has its documented name and only ok is success",
   const json& names = schema["properties"]["status"]["enum"];
   using S = report::RunStatus;
   const std::vector<S> all{S::kOk,       S::kRuntimeError,  S::kKilledBySignal, S::kKilledByPolicy,
-                           S::kTimedOut, S::kLimitExceeded, S::kInternalError};
+                           S::kTimedOut, S::kLimitExceeded, S::kInternalError,  S::kDetached};
   REQUIRE(names.size() == all.size());
   std::set<std::string> seen;
   for (S s : all) {
@@ -315,4 +316,20 @@ TEST_CASE("result: the summary names the first denials with their rule and a tip
   r.killed_by = r.first_denials[0];
   r.killed_by->action = "kill";
   CHECK(report::ToJson(r)["killed_by"]["action"] == "kill");
+}
+
+TEST_CASE("result: schema_version and at most three denials in the JSON however many were noted",
+          "[result]") {
+  report::ExecutionResult r;
+  r.syscalls_denied = 5;
+  for (int i = 0; i < 5; ++i) {
+    r.first_denials.push_back({"openat deny /etc/shadow (read)", "rule", "deny", nullptr});
+  }
+  json j = report::ToJson(r);
+  CHECK(j["schema_version"] == 1);
+  CHECK(j["first_denials"].size() == report::kFirstDenials);
+  // -v notes them all for the summary (tracer::Watch::denial_notes).
+  std::string s = report::Summary(r);
+  CHECK(std::count(s.begin(), s.end(), '\n') >= 7);
+  CHECK(s.find("more") == std::string::npos);
 }

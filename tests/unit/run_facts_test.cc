@@ -39,6 +39,8 @@ TEST_CASE("FillResult: one status in order of precedence", "[run_facts]") {
   signal.term_signal = 11;
   report::RunFacts failed;
   failed.exit_code = 3;
+  report::RunFacts detached;
+  detached.detached = true;
   const Case cases[] = {
       {"everything at once: the internal error wins", all, false, S::kInternalError},
       {"the command never started", {}, true, S::kInternalError},
@@ -47,6 +49,7 @@ TEST_CASE("FillResult: one status in order of precedence", "[run_facts]") {
       {"a limit before the signal it sent", limit_and_signal, false, S::kLimitExceeded},
       {"a signal", signal, false, S::kKilledBySignal},
       {"a non-zero exit", failed, false, S::kRuntimeError},
+      {"observe let go of a process that runs on", detached, false, S::kDetached},
       {"exit 0", {}, false, S::kOk},
   };
   for (const Case& c : cases) {
@@ -97,4 +100,14 @@ TEST_CASE("FillResult: counts usage and limits are carried over", "[run_facts]")
   CHECK(exec.limits_hit[1]["limit"] == std::string(policy::InfoOf(policy::LimitKind::kCpu).key));
   CHECK(Fill({}).limits_hit.is_array());  // always a list, empty when nothing was hit
   CHECK_FALSE(Fill({}).interrupted.has_value());
+}
+
+TEST_CASE("FillResult: a process observe let go has no exit code", "[run_facts]") {
+  report::RunFacts facts;
+  facts.detached = true;
+  facts.interrupted = 2;
+  report::ExecutionResult exec = Fill(facts);
+  CHECK(exec.status == report::RunStatus::kDetached);
+  CHECK_FALSE(exec.exit_code.has_value());
+  CHECK(exec.interrupted == 2);
 }

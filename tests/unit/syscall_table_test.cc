@@ -357,5 +357,15 @@ TEST_CASE("Syscall classes come from the table", "[syscall_table][classes]") {
   CHECK(members("%clock").contains("clock_gettime"));
   CHECK(members("%signal").contains("rt_sigaction"));
   CHECK(members("%process").contains("clone"));
+  // %desc: a descriptor taken (read, openat's dirfd, mmap's fd, poll's behind a pointer) or made
+  // (open, pipe2), as strace's TD flag; strace counts socket calls as %network only.
+  std::set<std::string_view> desc = members("%desc");
+  for (std::string_view name : {"read", "close", "openat", "mmap", "fstat", "open", "pipe2", "dup",
+                                "poll", "select", "pselect6", "ppoll", "pidfd_open"}) {
+    CAPTURE(name);
+    CHECK(desc.contains(name));
+  }
+  CHECK_FALSE(desc.contains("connect"));
+  CHECK_FALSE(desc.contains("getpid"));
   CHECK(syscalls::FindSyscallClass("%nonexistent") == nullptr);
 }
