@@ -84,11 +84,11 @@ constexpr Field kExecArgs[] = {{"exe", Type::kString},
                                {"image", Type::kObject},
                                {"script", Type::kObject}};
 // report/artifacts.h: a file_dropped's args, and the "image" and "script" of a process_exec.
-constexpr Field kArtifactArgs[] = {
-    {"path", Type::kString},   {"kind", Type::kString},    {"sha256", Type::kString},
-    {"size", Type::kUnsigned}, {"mode", Type::kString},    {"created", Type::kBool},
-    {"removed", Type::kBool},  {"target", Type::kString},  {"collected", Type::kString},
-    {"note", Type::kString}};
+constexpr Field kArtifactArgs[] = {{"path", Type::kString},      {"kind", Type::kString},
+                                   {"sha256", Type::kString},    {"size", Type::kUnsigned},
+                                   {"mode", Type::kString},      {"created", Type::kBool},
+                                   {"removed", Type::kBool},     {"target", Type::kString},
+                                   {"collected", Type::kString}, {"note", Type::kString}};
 constexpr Field kExitArgs[] = {
     {"exit_code", Type::kInteger}, {"signal", Type::kString}, {"thread", Type::kBool}};
 constexpr Field kLimitArgs[] = {

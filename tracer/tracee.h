@@ -40,7 +40,7 @@ struct Tracee {
   // hashes of what ran (tracer/artifact_tracker.h).
   std::string pending_exec_path;
   std::vector<std::string> pending_argv_raw;
-  pid_t ns_pid = 0, ns_tid = 0;           // ids in its PID namespace, when it has one
+  pid_t ns_pid = 0, ns_tid = 0;  // ids in its PID namespace, when it has one
   // The thread whose fork or vfork made this process, until it execs (0: none); for the
   // Python stack of its calls (tracer/python_frames.h).
   pid_t creator = 0;

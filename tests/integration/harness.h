@@ -16,10 +16,10 @@ struct Result {
   int status = -1;  // exit code, or 128+signal like a shell
   std::string out;
   std::string err;
-  std::vector<nlohmann::json> events;     // decisions: without lifecycle and log_end records
+  std::vector<nlohmann::json> events;  // decisions: without lifecycle and log_end records
   // process_start / process_exec / process_exit, and file_dropped at the end
   std::vector<nlohmann::json> lifecycle;
-  bool log_closed = false;                // the events file ended with its log_end record
+  bool log_closed = false;  // the events file ended with its log_end record
 
   // Events whose type is `type` (and, when given, whose syscall name is `syscall`).
   std::vector<nlohmann::json> Events(const std::string& type,
