@@ -13,8 +13,8 @@ lab=$build/bench/supervisor_lab
   echo "supervisor_lab: $lab not built (run the README's build first)" >&2
   exit 1
 }
-designs=(native ptrace-same ptrace-one ptrace-cross ptrace-percpu ptrace-many notif-one notif-percpu notif-sync
-  notif-sync-many)
+designs=(native ptrace-same ptrace-one ptrace-cross ptrace-percpu ptrace-many ptrace-handover
+  notif-one notif-percpu notif-sync notif-sync-many)
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 for ((r = 1; r <= rounds; r++)); do
