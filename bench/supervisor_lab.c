@@ -305,6 +305,25 @@ static void rewrite(pid_t pid) {
   }
 }
 
+static int is_seccomp_stop(int status) {
+  return status >> 8 == (SIGTRAP | (PTRACE_EVENT_SECCOMP << 8));
+}
+
+/* What every ptrace design does at a stop that is not an exit: at a seccomp stop, reads the
+ * call and its path (and rewrites it, when asked); a signal for the tracee is delivered. */
+static void serve_stop(pid_t pid, int status) {
+  int sig = 0;
+  if (is_seccomp_stop(status)) {
+    struct __ptrace_syscall_info info;
+    if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof info, &info) <= 0) die("GET_SYSCALL_INFO");
+    read_path(pid, info.seccomp.args[1]);
+    rewrite(pid);
+  } else if (WIFSTOPPED(status) && (status >> 16) == 0) {
+    sig = WSTOPSIG(status); /* a signal-delivery stop: deliver it */
+  }
+  if (ptrace(PTRACE_CONT, pid, 0, sig) != 0 && errno != ESRCH) die("PTRACE_CONT");
+}
+
 struct tracer_arg {
   int first, count; /* the tids it owns: tids[first .. first+count) */
   pthread_barrier_t* attached;
@@ -337,16 +356,7 @@ static void* ptrace_tracer(void* p) {
       --live;
       continue;
     }
-    int sig = 0;
-    if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_SECCOMP << 8))) {
-      struct __ptrace_syscall_info info;
-      if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof info, &info) <= 0) die("GET_SYSCALL_INFO");
-      read_path(pid, info.seccomp.args[1]);
-      rewrite(pid);
-    } else if (WIFSTOPPED(status) && WSTOPSIG(status) != SIGTRAP && (status >> 16) == 0) {
-      sig = WSTOPSIG(status); /* a signal for the tracee: deliver it */
-    }
-    if (ptrace(PTRACE_CONT, pid, 0, sig) != 0 && errno != ESRCH) die("PTRACE_CONT");
+    serve_stop(pid, status);
   }
   return NULL;
 }
@@ -492,8 +502,7 @@ static void* lane_thread(void* p) {
       __atomic_sub_fetch(&live_total, 1, __ATOMIC_ACQ_REL);
       continue;
     }
-    int sig = 0;
-    if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_SECCOMP << 8))) {
+    if (is_seccomp_stop(status)) {
       int slot = slot_of(pid);
       long n = slot >= 0 ? ++stops_of[slot] : 0;
       int to = -1;
@@ -503,13 +512,8 @@ static void* lane_thread(void* p) {
         hand_over(l, pid, to);
         continue;
       }
-      struct __ptrace_syscall_info info;
-      if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof info, &info) <= 0) die("GET_SYSCALL_INFO");
-      read_path(pid, info.seccomp.args[1]);
-    } else if (WIFSTOPPED(status) && (status >> 16) == 0) {
-      sig = WSTOPSIG(status);
     }
-    if (ptrace(PTRACE_CONT, pid, 0, sig) != 0 && errno != ESRCH) die("PTRACE_CONT");
+    serve_stop(pid, status);
   }
   return NULL;
 }
