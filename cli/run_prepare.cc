@@ -242,12 +242,14 @@ void PrepareRun(const RunArgs& args, const RunPlan& plan, PreparedRun& run) {
     if (!run.stream_token) throw RunFailure(kExitUsage, "--stream-token-file " + why);
   }
   std::string same_cpu_off;
+  std::string lanes_off;
   try {
     run.isolation = tracer::PrepareIsolation(policy, iso_options, spec.sandbox);
     syscalls::SyscallIndex index;
     tracer::FilterPlan filter = tracer::MakePlan(policy, index, plan.mode == tracer::Mode::kAudit);
     same_cpu_off = args.same_cpu == "off" ? "turned off (--same-cpu off)"
                                           : tracer::TraceAffinity(filter, policy);
+    lanes_off = tracer::ParkingAllowed(filter, policy);
     spec.filter = tracer::BuildFilter(filter, index);
     OpenLog(args, plan, run);
   } catch (const RunFailure&) {
@@ -277,6 +279,7 @@ void PrepareRun(const RunArgs& args, const RunPlan& plan, PreparedRun& run) {
     throw RunFailure(kExitInternal, e.what());
   }
   FillWatch(args, plan, same_cpu_off, run);
+  run.watch.lanes_off = lanes_off;
 }
 
 }  // namespace cli

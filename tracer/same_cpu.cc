@@ -136,6 +136,15 @@ void SameCpu::Tick(const std::vector<pid_t>& tids, double now) {
   }
 }
 
+std::vector<int> SameCpu::AllowedCpus() const {
+  std::vector<int> cpus;
+  if (original_.size() < sizeof(cpu_set_t)) return cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &AsSet(original_))) cpus.push_back(cpu);
+  }
+  return cpus;
+}
+
 nlohmann::json SameCpu::Describe() const {
   nlohmann::json j;
   j["same_cpu"] = cpu_ >= 0 ? nlohmann::json(cpu_) : nlohmann::json(nullptr);

@@ -61,6 +61,9 @@ class SameCpu {
   // why not. `why_off` non-empty: not wanted (the reason is reported).
   void Start(double now, const std::string& why_off = {});
   bool active() const { return active_; }
+  int cpu() const { return cpu_; }
+  // The CPUs tracejail could use before the pin (empty when it never pinned).
+  std::vector<int> AllowedCpus() const;
 
   // Gives the supervisor and every task in `tids` their CPUs back; later tasks inherit them.
   void Release(const std::vector<pid_t>& tids, double now, std::string why);

@@ -400,6 +400,27 @@ std::string TraceAffinity(FilterPlan& plan, const policy::Policy& policy) {
   return {};
 }
 
+std::string ParkingAllowed(const FilterPlan& plan, const policy::Policy& policy) {
+  if (plan.default_action != SyscallAction::kAllow)
+    return "the policy's syscall default is not allow";
+  if (!policy.SyscallRulesFor("rt_sigsuspend").empty()) {
+    return "the policy has a syscall rule for rt_sigsuspend";
+  }
+  const SyscallRow* row = FindRow("rt_sigsuspend");
+  auto nr = syscalls::SyscallNumber("rt_sigsuspend");
+  if (row == nullptr || !nr) return "rt_sigsuspend has no row or number here";
+  if (row->group != Group::kPlain || plan.IsUnknown(static_cast<std::uint32_t>(*nr)) ||
+      std::find(plan.traced.begin(), plan.traced.end(), row) != plan.traced.end() ||
+      std::find(plan.kernel_errno.begin(), plan.kernel_errno.end(), row) !=
+          plan.kernel_errno.end()) {
+    return "the filter stops or fails rt_sigsuspend";
+  }
+  for (const KernelRule& rule : plan.kernel_rules) {
+    if (rule.nr == *nr) return "the filter has a rule for rt_sigsuspend";
+  }
+  return {};
+}
+
 std::vector<sock_filter> BuildFilter(const FilterPlan& plan, const SyscallIndex& index) {
   Ctx ctx = Build(plan, index);
   base::UniqueFd fd = MemFd();

@@ -70,6 +70,11 @@ FilterPlan MakePlan(const policy::Policy& policy, const syscalls::SyscallIndex& 
 // returns the reason it cannot, and the plan is unchanged.
 std::string TraceAffinity(FilterPlan& plan, const policy::Policy& policy);
 
+// Whether the filter lets every rt_sigsuspend run (allowed in the kernel, never stopped, failed
+// or killed): the supervisor's lanes park a task in it while handing it from one tracer thread
+// to another (tracer/supervisor_lanes.cc), with no tracer to stop it. "" if so, else why not.
+std::string ParkingAllowed(const FilterPlan& plan, const policy::Policy& policy);
+
 // Throws std::runtime_error naming the libseccomp call that failed.
 std::vector<sock_filter> BuildFilter(const FilterPlan& plan, const syscalls::SyscallIndex& index);
 

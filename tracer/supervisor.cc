@@ -43,6 +43,7 @@
 #include "tracer/self_guard.h"
 #include "tracer/sockaddr.h"
 #include "tracer/spin_policy.h"
+#include "tracer/supervisor_internal.h"
 #include "tracer/syscall_info.h"
 #include "tracer/tick_timer.h"
 #include "tracer/unix_diag.h"
@@ -64,21 +65,10 @@ std::atomic<int> g_first_signal{0};  // of the current run
 std::atomic<int> g_signal_count{0};
 std::atomic<pid_t> g_tracer_tid{0};  // the thread in Supervisor::Run, 0 outside it
 std::atomic<bool> g_tick{false};
+thread_local volatile sig_atomic_t tl_lane_tick = 0;  // another lane's tick (OnSupervisorTick)
 
-void OnTick(int) { g_tick.store(true, std::memory_order_relaxed); }
-
-constexpr long kTickNs = 100'000'000;  // limits are checked ten times a second
-
-// The longest poll for the next stop before sleeping (tracer/spin_policy.h): the cost of about
-// two stops on the machine measured in docs/performance.md.
-constexpr double kSpinSeconds = 50e-6;
-
-int AllowedCpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
-  return CPU_COUNT(&set);
-}
+constexpr long kTickNs = kSupervisorTickNs;
+constexpr double kSpinSeconds = kSupervisorSpinSeconds;
 
 double Now() {
   timespec ts{};
@@ -95,16 +85,6 @@ std::string ReadLinkOr(const std::string& path, std::string fallback) {
 // A unix socket address as bound_sockets_ keys it: the resolved path, or "@" and the name.
 std::string BoundKey(const policy::SocketAddress& a) {
   return a.abstract ? "@" + a.unix_path : a.unix_path;
-}
-
-// Whether a task exists and has not yet exited (a zombie has: state Z or X).
-bool TaskAlive(pid_t tid) {
-  std::ifstream in(fmt::format("/proc/{}/stat", tid));
-  std::string stat;
-  if (!std::getline(in, stat)) return false;
-  std::size_t close = stat.rfind(')');
-  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z' &&
-         stat[close + 2] != 'X';
 }
 
 // The children of tracejail: /proc/self/task/TID/children of each of its threads
@@ -136,6 +116,38 @@ bool IsStopSignal(int sig) {
 }
 
 }  // namespace
+
+void OnSupervisorTick(int) {
+  int saved = errno;
+  if (static_cast<pid_t>(syscall(SYS_gettid)) == g_tracer_tid.load(std::memory_order_relaxed)) {
+    g_tick.store(true, std::memory_order_relaxed);
+  } else {
+    tl_lane_tick = 1;
+  }
+  errno = saved;
+}
+
+bool TakeLaneTick() {
+  if (tl_lane_tick == 0) return false;
+  tl_lane_tick = 0;
+  return true;
+}
+
+int SupervisorCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+  return CPU_COUNT(&set);
+}
+
+bool TaskAliveNow(pid_t tid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", tid));
+  std::string stat;
+  if (!std::getline(in, stat)) return false;
+  std::size_t close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z' &&
+         stat[close + 2] != 'X';
+}
 
 // The live TraceeContext: memory through process_vm_readv, paths through /proc, tree checks
 // against the supervisor's table.
@@ -314,7 +326,7 @@ void Supervisor::CheckLoopEnd() {
   // sight of it: an internal error (and the cgroup, whose members are the tree's, is killed).
   std::vector<pid_t> alive;
   for (const auto& [tid, t] : tracees_) {
-    if (TaskAlive(tid)) alive.push_back(tid);
+    if (TaskAliveNow(tid)) alive.push_back(tid);
   }
   tracees_.clear();
   if (!alive.empty()) {
@@ -331,14 +343,14 @@ void Supervisor::Drain() {
   // every member of the cgroup gets SIGKILL; then everything is reaped. A task that reports a
   // stop (one whose creation was never seen) is killed then: none is ever left in a stop.
   killing_ = true;
-  for (const auto& [tid, status] : stops_.ready()) kill(tid, SIGKILL);  // not yet handled
-  stops_.ClearReady();
+  for (const auto& [tid, status] : Here().stops.ready()) kill(tid, SIGKILL);  // not yet handled
+  Here().stops.ClearReady();
   for (const auto& [tid, t] : tracees_) kill(tid, SIGKILL);
   for (pid_t child : OwnChildren()) kill(child, SIGKILL);
   if (watch_.cgroup != nullptr) watch_.cgroup->KillAll();
   for (;;) {
     int status = 0;
-    pid_t tid = waitpid(-1, &status, __WALL);
+    pid_t tid = waitpid(-1, &status, WaitFlags());
     if (tid > 0) {
       if (WIFSTOPPED(status)) {
         kill(tid, SIGKILL);
@@ -360,9 +372,11 @@ Tracee& Supervisor::Get(pid_t tid) {
   auto [t, added] = tracees_.Get(tid);
   if (added) {
     ++result_.processes;
+    t.lane = Here().index;  // born to the lane that traces its parent
     if (killing_) kill(tid, SIGKILL);
     same_cpu_.Adopt(tid);
-    if (same_cpu_.active() && tracees_.size() > kMaxTasks) {
+    // With lanes every CPU serves its own tasks: the pin stays however many there are.
+    if (same_cpu_.active() && lanes_.size() < 2 && tracees_.size() > kMaxTasks) {
       GiveCpusBack(fmt::format("the tree had more than {} tasks", kMaxTasks));
     }
   }
@@ -387,7 +401,7 @@ void Supervisor::GiveCpusBack(std::string why) {
 void Supervisor::ResetSpin() {
   // Polling needs a CPU of its own. In audit mode every flagged call is an event, and the
   // event writer's thread needs one too: a poll would take its time.
-  spin_ = SpinPolicy(kSpinSeconds, AllowedCpus() - (mode_ == Mode::kAudit ? 1 : 0));
+  Here().spin = SpinPolicy(kSpinSeconds, SupervisorCpus() - (mode_ == Mode::kAudit ? 1 : 0));
 }
 
 RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
@@ -395,25 +409,16 @@ RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
   // Always ticking: the timeout, the limits, the same-CPU pin and the grace after a forwarded
   // signal are all checked on the tick, and a signal that reached another thread of tracejail
   // wakes the loop through it (RequestForward).
-  auto timer = std::make_unique<TickTimer>(OnTick, kTickNs);
+  auto timer = std::make_unique<TickTimer>(OnSupervisorTick, kTickNs);
   if (!timer->armed()) {
     Fail(fmt::format("the supervisor's tick timer could not be created: {}", std::strerror(errno)));
   }
   // Woken through the tick's SIGALRM only while the timer exists (see RequestForward).
   g_tracer_tid.store(static_cast<pid_t>(syscall(SYS_gettid)));
-  for (;;) {
-    const Next next = WaitNext();
-    if (next.tid > 0 && !killing_ && ParkIfFrozen(next.tid, next.status)) continue;
-    if (killing_ && stops_.HasParked()) stops_.ThawAll();
-    Dispatch(next.tid, next.status);
-    if (next.tid >= 0 || next.wait_errno == EINTR) continue;
-    if (next.wait_errno != ECHILD) {
-      // waitpid itself failed: the tree is still tracejail's, so it is killed and reaped.
-      Fail(fmt::format("waitpid failed: {}", std::strerror(next.wait_errno)));
-      Drain();
-    }
-    break;  // ECHILD: no tracee and no child left
-  }
+  StartLanes();
+  LaneLoop(*lanes_[0]);
+  for (std::thread& lane : lane_threads_) lane.join();
+  lane_threads_.clear();
   g_tracer_tid.store(0);  // before the tick's handler goes (see above)
   timer.reset();
   Finish();
@@ -424,7 +429,13 @@ void Supervisor::Begin(const LaunchSpec& spec, OutputCapture* capture) {
   // Before the fork: the command inherits the pin.
   g_first_signal.store(0);
   signals_seen_ = g_signal_count.load();  // a signal before the run is not this run's
+  lanes_.clear();
+  lanes_.push_back(std::make_unique<Lane>());
+  lanes_[0]->thread = static_cast<pid_t>(syscall(SYS_gettid));
+  here_ = lanes_[0].get();
+  lanes_done_ = false;
   same_cpu_.Start(Monotonic(), watch_.same_cpu_off);
+  SetUpLanes(same_cpu_.AllowedCpus());
   ResetSpin();
   Launched launched = Launch(spec);
   // Seized: from now on no process may attach to tracejail or open its memory without
@@ -444,27 +455,29 @@ void Supervisor::Begin(const LaunchSpec& spec, OutputCapture* capture) {
 
 Supervisor::Next Supervisor::WaitNext() {
   Next next;
-  if (stops_.HasReady()) {
-    std::tie(next.tid, next.status) = stops_.PopReady();
+  Lane& lane = Here();
+  if (lane.stops.HasReady()) {
+    std::tie(next.tid, next.status) = lane.stops.PopReady();
     return next;
   }
+  const int flags = WaitFlags();
   double began = Monotonic();
-  if (double budget = spin_.Budget(); budget > 0) {
-    while ((next.tid = waitpid(-1, &next.status, __WALL | WNOHANG)) == 0 &&
+  if (double budget = lane.spin.Budget(); budget > 0) {
+    while ((next.tid = waitpid(-1, &next.status, flags | WNOHANG)) == 0 &&
            Monotonic() < began + budget) {
     }
   }
-  if (next.tid == 0) next.tid = waitpid(-1, &next.status, __WALL);
+  if (next.tid == 0) next.tid = waitpid(-1, &next.status, flags);
   // Saved before anything else runs: the tick reads /proc and would overwrite it.
   next.wait_errno = next.tid < 0 ? errno : 0;
-  spin_.Record(Monotonic() - began);
-  if (next.tid > 0 && ++since_drain_ >= kDrainEvery) {
+  lane.spin.Record(Monotonic() - began);
+  if (next.tid > 0 && ++lane.since_drain >= kDrainEvery) {
     // Everyone already waiting goes after this one, in the order the kernel reports them:
     // none waits longer than one round (see kDrainEvery).
-    since_drain_ = 0;
+    lane.since_drain = 0;
     int more_status = 0;
-    for (pid_t more; (more = waitpid(-1, &more_status, __WALL | WNOHANG)) > 0;) {
-      stops_.PushReady(more, more_status);
+    for (pid_t more; (more = waitpid(-1, &more_status, flags | WNOHANG)) > 0;) {
+      lane.stops.PushReady(more, more_status);
     }
   }
   return next;
@@ -472,8 +485,12 @@ Supervisor::Next Supervisor::WaitNext() {
 
 void Supervisor::Dispatch(pid_t tid, int status) {
   try {
-    if (g_tick.exchange(false, std::memory_order_relaxed)) Tick();
-    HandleSignals();
+    if (Here().index == 0) {
+      if (g_tick.exchange(false, std::memory_order_relaxed)) Tick();
+      HandleSignals();
+    } else if (TakeLaneTick()) {
+      NudgeHeldCalls();  // this lane's held calls (lane 0 does its own in Tick)
+    }
     if (tid > 0) {
       if (WIFEXITED(status) || WIFSIGNALED(status)) {
         HandleExit(tid, status);
@@ -502,6 +519,10 @@ void Supervisor::Finish() {
     result_.collect_error = artifacts_.collect_error();
   }
   result_.scheduling = same_cpu_.Describe();
+  if (!lanes_note_.empty()) {
+    result_.scheduling["lanes"] = lanes_note_;
+    if (lanes_.size() > 1) result_.scheduling["handovers"] = handovers_;
+  }
   if (watch_.cgroup != nullptr) result_.peak_memory = watch_.cgroup->PeakMemory();
 }
 
@@ -605,7 +626,7 @@ void Supervisor::Tick() {
   if (killing_) KillUntracedChildren();
   NudgeHeldCalls();
   CheckKernelLimits();
-  if (same_cpu_.active()) {
+  if (same_cpu_.active() && lanes_.size() < 2) {
     same_cpu_.Tick(tracees_.Tids(), Monotonic());
     if (!same_cpu_.active()) ResetSpin();
   }
@@ -649,6 +670,8 @@ void Supervisor::HandleStop(pid_t tid, int status) {
     }
     return;
   }
+  // Handed over from another lane: its call is put back to start over, whatever this stop is.
+  if (t.adopting && !Adopted(t)) return;
   const int sig = WSTOPSIG(status);
   const int event = status >> 16;
   if (event == 0 && sig == (SIGTRAP | 0x80)) return HandleSyscallStop(t);
@@ -790,6 +813,7 @@ void Supervisor::HandleSeccomp(Tracee& t) {
     return;
   }
   const std::uint64_t nr = info.seccomp.nr;
+  if (HandOver(t, info.arch, nr)) return;  // decided in the lane it goes to
   ++result_.flagged;
   const std::uint64_t* raw = info.seccomp.args;
   RawStop stop{info.arch,

@@ -8,12 +8,16 @@
 #include <sys/types.h>
 
 #include <sys/user.h>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "policy/policy.h"
@@ -26,6 +30,7 @@
 #include "tracer/event_draft.h"
 #include "tracer/event_sink.h"
 #include "tracer/exec_image.h"
+#include "tracer/lanes.h"
 #include "tracer/launcher.h"
 #include "tracer/limit_watcher.h"
 #include "tracer/output_capture.h"
@@ -61,6 +66,9 @@ struct Watch {
   // Why the tree and the supervisor must not share one CPU (tracer/same_cpu.h); empty: they
   // may. The filter must stop the affinity calls (TraceAffinity) for them to.
   std::string same_cpu_off = "not asked for";
+  // Why the supervisor may not run lanes (tracer/lanes.h); empty: it may, when asked for
+  // (TRACEJAIL_LANES). The filter must let rt_sigsuspend run (tracer::ParkingAllowed).
+  std::string lanes_off = "not checked";
   // After a SIGINT, SIGTERM or SIGHUP is forwarded to the command: how long the tree may take
   // to end before it is killed (a second signal kills at once).
   double kill_grace_s = 2.0;
@@ -212,7 +220,7 @@ class Supervisor {
   Freeze FreezeSharers(Tracee& t, bool fs = false);  // fs: the working directory's sharers too
   // A stop of a frozen task (or of a new one sharing a frozen table) is parked: true.
   bool ParkIfFrozen(pid_t tid, int status);
-  void ThawSharers(pid_t freezer) { stops_.Thaw(freezer); }  // their stops go first, in order
+  void ThawSharers(pid_t freezer) { Here().stops.Thaw(freezer); }  // their stops go first, in order
   // On the tick: an anchored call that has held its sharers for a whole tick (a connect or a
   // send waiting for room, perhaps for one of them) is interrupted (PTRACE_INTERRUPT); it ends
   // with an ERESTART code, the sharers go on, and the call starts over, decided and anchored
@@ -261,7 +269,6 @@ class Supervisor {
   EventSink* sink_;
   syscalls::SyscallIndex index_;
   TraceeTable tracees_;
-  StopQueue stops_;
   PinInjector pins_{tracees_};
   // Unix socket addresses the tree bound (a bind it was allowed and that succeeded): "/path"
   // or "@abstract-name". Connects to them are the tree talking to itself (policy "own").
@@ -280,13 +287,56 @@ class Supervisor {
   LimitWatcher limits_;
   ResolveView view_;  // scratch for ViewOf
   SameCpu same_cpu_;
-  SpinPolicy spin_{0, 1};
   // Fairness: waitpid(-1) returns the first reportable task of the kernel's list (the newest
   // tracee first), so a task that stops again at once (a thread looping on a flagged call) can
   // starve the others. Every kDrainEvery stops the loop takes every stop already reported into
-  // the ready queue (stops_) and handles them in order before waiting again.
+  // the ready queue (Lane::stops) and handles them in order before waiting again.
   static constexpr int kDrainEvery = 8;
-  int since_drain_ = 0;
+
+  // Lanes (tracer/lanes.h, docs/performance.md): tracer threads, one per CPU, each owning the
+  // tracees it seized or that were born to them (Tracee::lane); lanes_[0] is the thread in Run,
+  // and with lanes off the only one. Each waits for its own tracees only (__WNOTHREAD) and
+  // decides under mu_, so the decision code runs one stop at a time as before. A task moves
+  // only while it shares nothing (no thread, memory, descriptor table or working directory) with
+  // another task: sharers stay in one lane, so holding them (FreezeSharers) never crosses lanes.
+  struct Lane {
+    std::size_t index = 0;
+    int cpu = -1;
+    pid_t thread = 0;  // its thread id, once it runs
+    StopQueue stops;   // its own stops, touched by its thread only
+    SpinPolicy spin{0, 1};
+    int since_drain = 0;
+    // Under mu_: wait statuses another lane collected for this lane's tasks (a task tracejail
+    // is the parent of reports to the leader thread too), tasks handed to this lane.
+    std::vector<std::pair<pid_t, int>> mail;
+    std::vector<pid_t> adopt;
+    bool idle = false;  // its waitpid said ECHILD and nothing came since
+  };
+  static thread_local Lane* here_;
+  Lane& Here() { return *here_; }
+  int WaitFlags() const { return lanes_.size() > 1 ? __WALL | __WNOTHREAD : __WALL; }
+  void SetUpLanes(const std::vector<int>& cpus);
+  void StartLanes();
+  void LaneLoop(Lane& lane);
+  // No task of `lane` is left: true once no lane has one (the run is over); false when the lane
+  // has work again or should look again (its tick).
+  bool LaneIdle(Lane& lane, std::unique_lock<std::mutex>& lock);
+  bool TakeMail(Lane& lane);  // true: it had statuses or tasks for this lane
+  void WakeLane(Lane& lane);
+  // At a seccomp stop (x86_64 call `nr`): hands the task to another lane when placement says so
+  // (parked in rt_sigsuspend, detached, seized by the other lane's thread). True: handed over.
+  bool HandOver(Tracee& t, std::uint32_t arch, std::uint64_t nr);
+  bool Solitary(Tracee& t);
+  // The first stop of a task seized by this lane: its call is set to start over.
+  bool Adopted(Tracee& t);
+  std::mutex mu_;
+  std::condition_variable lanes_cv_;
+  std::vector<std::unique_ptr<Lane>> lanes_;
+  std::vector<std::thread> lane_threads_;
+  bool lanes_done_ = false;
+  LaneConfig lane_config_;
+  std::string lanes_note_;  // why lanes are off, or how many
+  std::uint64_t handovers_ = 0;
   void GiveCpusBack(std::string why);  // ends the same-CPU pin, for the rest of the run
   void ResetSpin();                    // the poll policy for the CPUs the supervisor has now
 };

@@ -448,22 +448,22 @@ Supervisor::Freeze Supervisor::FreezeSharers(Tracee& t, bool fs) {
   std::vector<pid_t> pending;
   for (const auto& [tid, other] : tracees_) {
     if (tid == t.tid || !SharesTables(t.tid, tid, fs)) continue;
-    stops_.Freeze(tid, t.tid);
+    Here().stops.Freeze(tid, t.tid);
     // One that is stopped already traps again when resumed: harmless (PTRACE_EVENT_STOP).
     if (ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) == 0) pending.push_back(tid);
   }
   // A sharer the tracer does not know yet was just cloned: it waits in its first stop until
   // its status is collected, and then it is parked (ParkIfFrozen).
   // Stops already collected are of stopped tasks: they wait with the others.
-  stops_.ParkFrozenReady();
-  std::erase_if(pending, [&](pid_t p) { return stops_.IsParked(p); });
+  Here().stops.ParkFrozenReady();
+  std::erase_if(pending, [&](pid_t p) { return Here().stops.IsParked(p); });
   double deadline = Monotonic() + kMaxWait;
   while (!pending.empty()) {
     int status = 0;
-    pid_t got = waitpid(-1, &status, __WALL);  // the tick interrupts it (EINTR)
+    pid_t got = waitpid(-1, &status, WaitFlags());  // the tick interrupts it (EINTR)
     if (got > 0) {
       if (!ParkIfFrozen(got, status)) {
-        stops_.PushReady(got, status);  // another task's stop: handled later, in order
+        Here().stops.PushReady(got, status);  // another task's stop: handled later, in order
         if (got == t.tid) return Freeze::kCallerGone;
       }
       std::erase(pending, got);
@@ -481,14 +481,14 @@ bool Supervisor::ParkIfFrozen(pid_t tid, int status) {
   // A task the tracer had not seen yet (just cloned) that shares a frozen descriptor table is
   // parked too: the working directory's sharers as well, parking one more than needed only
   // delays it.
-  return stops_.Park(tid, status, [](pid_t freezer, pid_t task) {
+  return Here().stops.Park(tid, status, [](pid_t freezer, pid_t task) {
     return SharesTables(freezer, task, /*fs=*/true);
   });
 }
 
 void Supervisor::NudgeHeldCalls() {
-  if (!stops_.AnyFrozen()) return;
-  for (pid_t tid : stops_.Freezers()) {
+  if (!Here().stops.AnyFrozen()) return;
+  for (pid_t tid : Here().stops.Freezers()) {
     Tracee* held = tracees_.Find(tid);
     if (held == nullptr) continue;
     if (held->inject == Tracee::Inject::kHeldExit) {

@@ -89,6 +89,16 @@ struct Tracee {
   // waiting for the call's result: emitted at the call's exit (kLiveExit, or the exit stop an
   // injection above takes anyway), or with "?" when the exit never comes (Supervisor::FlushLive).
   std::unique_ptr<report::Event> live_call;
+  // Lanes (Supervisor::Lane): the lane whose thread traces it. `adopting`: handed over, parked
+  // in rt_sigsuspend until that lane's first stop of it puts back `handed` (its call, set to
+  // start over), which is decided there before the task may move again (`arrived`). `last_stop` and
+  // `next_placement`: when it last stopped, when placement may look at it again (Monotonic
+  // seconds).
+  std::size_t lane = 0;
+  bool adopting = false;
+  bool arrived = false;  // adopted, its handed-over call not yet decided here
+  user_regs_struct handed{};
+  double last_stop = 0, next_placement = 0;
 };
 
 // A ptrace request on a task in a ptrace-stop failed: it is gone (ESRCH), or it cannot be

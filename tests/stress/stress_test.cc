@@ -35,15 +35,22 @@ struct Tally {
   std::string first;  // the first failure in full
 };
 
-// `command` under tracejail `runs` times; each run must pass `good`.
+// `command` under tracejail `runs` times; each run must pass `good`. `lanes`: the run has
+// lanes (TRACEJAIL_LANES=auto) and moves tasks as TRACEJAIL_LANES_HANDOVER=`lanes` says.
 template <typename Good>
 void RepeatRuns(int runs, const std::vector<std::string>& tracejail_args,
-                const std::vector<std::string>& command, Good good) {
+                const std::vector<std::string>& command, Good good, const std::string& lanes = "") {
   Tally tally;
   for (int i = 0; i < runs; ++i) {
     harness::Options o;
     o.tracejail_args = tracejail_args;
     o.events = false;
+    if (!lanes.empty()) {
+      o.in_child = [&lanes] {
+        return setenv("TRACEJAIL_LANES", "auto", 1) == 0 &&
+               setenv("TRACEJAIL_LANES_HANDOVER", lanes.c_str(), 1) == 0;
+      };
+    }
     harness::Result r = harness::Run(command, o);
     if (!good(r)) {
       if (tally.failures++ == 0) {
@@ -57,10 +64,12 @@ void RepeatRuns(int runs, const std::vector<std::string>& tracejail_args,
 }
 
 void Repeat(const std::vector<std::string>& tracejail_args, const std::vector<std::string>& command,
-            const std::string& want_out, int want_status) {
-  RepeatRuns(Runs(), tracejail_args, command, [&](const harness::Result& r) {
-    return r.out == want_out && r.status == want_status;
-  });
+            const std::string& want_out, int want_status, const std::string& lanes = "",
+            int runs = Runs()) {
+  RepeatRuns(
+      runs, tracejail_args, command,
+      [&](const harness::Result& r) { return r.out == want_out && r.status == want_status; },
+      lanes);
 }
 
 }  // namespace
@@ -83,6 +92,27 @@ TEST_CASE("threads, forks, exec from a thread, signals, quick exits, pin on", "[
 TEST_CASE("threads, forks, exec from a thread, signals, quick exits, pin off", "[stress]") {
   Repeat({"--level", "standard", "--same-cpu", "off"}, {harness::Sample("stress_mix")}, "MIX 11\n",
          7);
+}
+
+// Lanes (tracer/supervisor_lanes.cc): one tracer thread per CPU, tasks handed between them.
+// They need the same-CPU pin (each lane pins its tasks beside it); with fewer than two CPUs
+// the run has one lane and these are the pin-on runs again.
+TEST_CASE("the shell workload, lanes, tasks moved to even the lanes out", "[stress][lanes]") {
+  Repeat({"--level", "none", "--same-cpu", "auto"}, {harness::Sample("stress_script.sh")},
+         "PYRAN\n", 0, "balance", std::max(1, Runs() / 2));
+}
+
+TEST_CASE("threads, forks, exec from a thread, signals, quick exits, lanes, moved at every stop",
+          "[stress][lanes]") {
+  Repeat({"--level", "standard", "--same-cpu", "auto"}, {harness::Sample("stress_mix")}, "MIX 11\n",
+         7, "every");
+}
+
+TEST_CASE("threads, forks, exec from a thread, signals, quick exits, lanes, every stop, live trace",
+          "[stress][lanes][live]") {
+  harness::TempDir dir;
+  Repeat({"--level", "standard", "--same-cpu", "auto", "-o", dir.path() + "/trace"},
+         {harness::Sample("stress_mix")}, "MIX 11\n", 7, "every", std::max(1, Runs() / 2));
 }
 
 namespace {
