@@ -174,10 +174,7 @@ int Observe(const ObserveArgs& args) {
   options.live_allowed = run.live != nullptr && plan.live_filter == report::LiveFilter::kAll;
   for (const std::string& output :
        {args.events_file, args.result_file, args.events_key, args.trace_file}) {
-    std::error_code ec;
-    if (!output.empty()) {
-      options.protected_paths.push_back(std::filesystem::weakly_canonical(output, ec).string());
-    }
+    ProtectOutput(output, options.protected_paths);
   }
   std::unique_ptr<tracer::EventLogSink> sink;
   if (run.log) sink = std::make_unique<tracer::EventLogSink>(*run.log);

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -114,6 +115,17 @@ void StartStream(const RunArgs& args, const RunPlan& plan, PreparedRun& run,
 
 }  // namespace
 
+void ProtectOutput(const std::string& path, std::vector<std::string>& protected_paths) {
+  if (path.empty()) return;
+  std::error_code ec;
+  std::string canonical = std::filesystem::weakly_canonical(path, ec).string();
+  struct stat st {};
+  if (stat(canonical.c_str(), &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) {
+    return;  // /dev/null (under any name)
+  }
+  protected_paths.push_back(canonical);
+}
+
 void OpenLog(const RunArgs& args, const RunPlan& plan, PreparedRun& run) {
   std::vector<report::EventLog::Sink> sinks;
   if (!args.stream.empty()) StartStream(args, plan, run, sinks);
@@ -171,10 +183,7 @@ void FillWatch(const RunArgs& args, const RunPlan& plan, const std::string& same
         plan.stream_endpoint.unix_socket ? plan.stream_endpoint.path : "",
         run.stream_token ? run.stream_token->path() : "",
         run.stream_token ? run.stream_token->dir() : ""}) {
-    std::error_code ec;
-    if (!output.empty()) {
-      watch.protected_paths.push_back(std::filesystem::weakly_canonical(output, ec).string());
-    }
+    ProtectOutput(output, watch.protected_paths);
   }
   if (!args.collect_dir.empty()) {
     std::error_code ec;

@@ -47,6 +47,11 @@ std::vector<policy::SocketAddress> LocalAddresses();
 // events (`observe` shares it). Throws RunFailure.
 void OpenLog(const RunArgs& args, const RunPlan& plan, PreparedRun& run);
 
+// Adds tracejail's output `path` (absolute, canonical) to what the tree may not touch. /dev/null
+// is nobody's output: writing into it changes nothing, and a program that opens it (xargs for
+// its children's stdin, a daemon) must not be denied because the events went there.
+void ProtectOutput(const std::string& path, std::vector<std::string>& protected_paths);
+
 // Fills `prepared` step by step (so what was created is released when a later step fails).
 // Throws RunFailure.
 void PrepareRun(const RunArgs& args, const RunPlan& plan, PreparedRun& prepared);

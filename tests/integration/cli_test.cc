@@ -150,3 +150,22 @@ TEST_CASE("an unknown level suggests the nearest and exits 120 like policy show"
   CHECK_THAT(far.err, !Catch::Contains("did you mean"));
   CHECK_THAT(far.err, Catch::Contains("none, basic, standard, strict, maximum"));
 }
+
+TEST_CASE("the events file is out of the command's reach, /dev/null as the events file is not",
+          "[cli]") {
+  harness::TempDir dir;
+  std::string events = dir.path() + "/events.jsonl";
+  harness::Options o;
+  o.events = false;
+  o.tracejail_args = {"--events", events};
+  auto r = harness::Run({"/bin/sh", "-c", "echo forged > " + events + " || echo REFUSED"}, o);
+  CHECK(r.out == "REFUSED\n");
+  // Every line is still tracejail's (the denied call's own record names the word "forged").
+  CHECK(harness::Slurp(events).find("\nforged\n") == std::string::npos);
+  CHECK(harness::Slurp(events).rfind("forged\n", 0) == std::string::npos);
+  // Nothing is written to /dev/null that could be forged: a program may use it as ever.
+  o.tracejail_args = {"--events", "/dev/null"};
+  r = harness::Run({"/bin/sh", "-c", "echo x > /dev/null && read l < /dev/null; echo rc=$?"}, o);
+  CHECK(r.out == "rc=1\n");  // read at end of file
+  CHECK(r.err.empty());
+}
