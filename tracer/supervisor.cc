@@ -806,7 +806,14 @@ void Supervisor::HandleSeccomp(Tracee& t) {
   t.pinned_in_flight = false;  // its previous call is over (an interrupted one: HandleStop)
   t.exec.armed = false;        // likewise an exec that failed (one that ran: the exec event)
   SyscallInfo info{};
-  long n = ptrace(PTRACE_GET_SYSCALL_INFO, t.tid, sizeof info, &info);
+  long n = 0;
+  if (Lane& lane = Here(); lane.info_tid == t.tid) {
+    // Read by the lane before it took the lock (LaneLoop): the same stop, not resumed since.
+    info = lane.info;
+    n = lane.info_size;
+  } else {
+    n = ptrace(PTRACE_GET_SYSCALL_INFO, t.tid, sizeof info, &info);
+  }
   if (n <= 0 || info.op != kSyscallInfoSeccomp) {
     // The call cannot be identified: it must not run undecided.
     Abandon(t);
@@ -1286,8 +1293,14 @@ void Supervisor::FinishConnect(Tracee& t) {
 }
 
 void Supervisor::Resume(Tracee& t, int sig) {
-  ptrace(t.inject != Tracee::Inject::kNone ? PTRACE_SYSCALL : PTRACE_CONT, t.tid, nullptr,
-         reinterpret_cast<void*>(static_cast<long>(sig)));
+  const auto request = t.inject != Tracee::Inject::kNone ? PTRACE_SYSCALL : PTRACE_CONT;
+  if (lanes_.size() > 1) {
+    // After the lane lets go of the lock (LaneLoop): the kernel's work of resuming it does
+    // not hold up the other lanes' decisions.
+    Here().resume.push_back({t.tid, request, sig});
+    return;
+  }
+  ptrace(request, t.tid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
 }
 
 namespace {

@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <sys/ptrace.h>
 #include <sys/user.h>
 #include <condition_variable>
 #include <cstdint>
@@ -42,6 +43,7 @@
 #include "tracer/stack_unwinder.h"
 #include "tracer/stop_decision.h"
 #include "tracer/stop_queue.h"
+#include "tracer/syscall_info.h"
 #include "tracer/tracee.h"
 #include "tracer/tracee_table.h"
 
@@ -311,17 +313,33 @@ class Supervisor {
     std::vector<std::pair<pid_t, int>> mail;
     std::vector<pid_t> adopt;
     bool idle = false;  // its waitpid said ECHILD and nothing came since
+    // The stop being handled, as the lane read it before taking the lock (a seccomp stop's
+    // PTRACE_GET_SYSCALL_INFO; info_tid 0: none), and the resumes Resume() left for the lane
+    // to issue once it let go of the lock: its own tracees, in order.
+    pid_t info_tid = 0;
+    SyscallInfo info{};
+    long info_size = 0;
+    struct Resumption {
+      pid_t tid;
+      __ptrace_request request;
+      int sig;
+    };
+    std::vector<Resumption> resume;
   };
   static thread_local Lane* here_;
   Lane& Here() { return *here_; }
   int WaitFlags() const { return lanes_.size() > 1 ? __WALL | __WNOTHREAD : __WALL; }
   void SetUpLanes(const std::vector<int>& cpus);
-  void StartLanes();
+  void StartLanes();  // a lane whose thread cannot start is dropped with the ones after it
+  void StartLane(Lane* lane);
   void LaneLoop(Lane& lane);
   // No task of `lane` is left: true once no lane has one (the run is over); false when the lane
   // has work again or should look again (its tick).
   bool LaneIdle(Lane& lane, std::unique_lock<std::mutex>& lock);
-  bool TakeMail(Lane& lane);  // true: it had statuses or tasks for this lane
+  bool TakeMail(Lane& lane);
+  void Release(Lane& lane,
+               std::unique_lock<std::mutex>& lock);  // unlock, then the resumes  // true: it had
+                                                     // statuses or tasks for this lane
   void WakeLane(Lane& lane);
   // At a seccomp stop (x86_64 call `nr`): hands the task to another lane when placement says so
   // (parked in rt_sigsuspend, detached, seized by the other lane's thread). True: handed over.

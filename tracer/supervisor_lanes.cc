@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <system_error>
 
 #include <fmt/format.h>
 
@@ -93,19 +94,31 @@ void Supervisor::SetUpLanes(const std::vector<int>& cpus) {
 void Supervisor::StartLanes() {
   for (std::size_t i = 1; i < lanes_.size(); ++i) {
     Lane* lane = lanes_[i].get();
-    lane_threads_.emplace_back([this, lane] {
-      PinTo(0, lane->cpu);
-      {
-        std::lock_guard lock(mu_);
-        lane->thread = Gettid();
-      }
-      // Its own tick: a lost wake-up costs at most one tick, and held calls are nudged.
-      TickTimer timer(OnSupervisorTick, kSupervisorTickNs);
-      here_ = lane;
-      lane->spin = SpinPolicy(kSupervisorSpinSeconds, SupervisorCpus());
-      LaneLoop(*lane);
-    });
+    try {
+      StartLane(lane);
+    } catch (const std::system_error& e) {
+      // No thread for it: nothing was handed to it yet, so the run goes on with fewer lanes.
+      std::lock_guard lock(mu_);
+      lanes_.resize(i);
+      lanes_note_ = fmt::format("{} lanes (a lane's thread could not start: {})", i, e.what());
+      break;
+    }
   }
+}
+
+void Supervisor::StartLane(Lane* lane) {
+  lane_threads_.emplace_back([this, lane] {
+    PinTo(0, lane->cpu);
+    {
+      std::lock_guard lock(mu_);
+      lane->thread = Gettid();
+    }
+    // Its own tick: a lost wake-up costs at most one tick, and held calls are nudged.
+    TickTimer timer(OnSupervisorTick, kSupervisorTickNs);
+    here_ = lane;
+    lane->spin = SpinPolicy(kSupervisorSpinSeconds, SupervisorCpus());
+    LaneLoop(*lane);
+  });
 }
 
 void Supervisor::WakeLane(Lane& lane) {
@@ -120,6 +133,14 @@ void Supervisor::LaneLoop(Lane& lane) {
   std::unique_lock lock(mu_, std::defer_lock);
   for (;;) {
     const Next next = WaitNext();
+    lane.info_tid = 0;
+    if (lanes_.size() > 1 && next.tid > 0 && WIFSTOPPED(next.status) &&
+        (next.status >> 16) == PTRACE_EVENT_SECCOMP) {
+      // Its own tracee in a stop: read before the lock, so other lanes decide meanwhile (fails
+      // harmlessly for another lane's task, which is forwarded).
+      lane.info_size = ptrace(PTRACE_GET_SYSCALL_INFO, next.tid, sizeof lane.info, &lane.info);
+      lane.info_tid = next.tid;
+    }
     // Held for a few microseconds per stop by another lane: polled before sleeping, since a
     // sleeping lane is woken from another CPU, the very cost lanes are there to avoid.
     for (int i = 0; i < kLockPolls && !lock.try_lock(); ++i) __builtin_ia32_pause();
@@ -135,12 +156,12 @@ void Supervisor::LaneLoop(Lane& lane) {
         Lane& owner = *lanes_[known->lane];
         owner.mail.emplace_back(next.tid, next.status);
         WakeLane(owner);
-        lock.unlock();
+        Release(lane, lock);
         continue;
       }
     }
     if (next.tid > 0 && !killing_ && ParkIfFrozen(next.tid, next.status)) {
-      lock.unlock();
+      Release(lane, lock);
       continue;
     }
     if (killing_ && lane.stops.HasParked()) lane.stops.ThawAll();
@@ -151,9 +172,22 @@ void Supervisor::LaneLoop(Lane& lane) {
         Fail(fmt::format("waitpid failed: {}", std::strerror(next.wait_errno)));
         Drain();
       }
-      if (LaneIdle(lane, lock)) break;
+      if (LaneIdle(lane, lock)) {
+        Release(lane, lock);
+        break;
+      }
     }
-    lock.unlock();
+    Release(lane, lock);
+  }
+}
+
+void Supervisor::Release(Lane& lane, std::unique_lock<std::mutex>& lock) {
+  lane.info_tid = 0;
+  std::vector<Lane::Resumption> resume;
+  resume.swap(lane.resume);
+  lock.unlock();
+  for (const Lane::Resumption& r : resume) {
+    ptrace(r.request, r.tid, nullptr, reinterpret_cast<void*>(static_cast<long>(r.sig)));
   }
 }
 
