@@ -112,27 +112,33 @@ void SameCpu::Adopt(pid_t tid) {
   }
 }
 
-void SameCpu::Tick(const std::vector<pid_t>& tids, double now) {
+void SameCpu::Tick(const std::vector<pid_t>& tids, double now,
+                   const std::vector<std::size_t>& lanes) {
   if (!active_) return;
   double interval = now - last_tick_;
   last_tick_ = now;
-  std::vector<std::uint64_t> ran;
+  // Per lane (one group without lanes): how long each of its tasks ran.
+  std::map<std::size_t, std::vector<std::uint64_t>> ran;
   std::map<pid_t, std::uint64_t> now_ran;
-  for (pid_t tid : tids) {
+  for (std::size_t i = 0; i < tids.size(); ++i) {
+    const pid_t tid = tids[i];
     auto total = RunTime(tid);
     if (!total) continue;
     auto it = ran_.find(tid);
     // A task first seen now: all of its time so far (it is younger than the interval, or this
     // is the first tick).
     std::uint64_t before = it == ran_.end() ? 0 : it->second;
-    ran.push_back(*total > before ? *total - before : 0);
+    ran[i < lanes.size() ? lanes[i] : 0].push_back(*total > before ? *total - before : 0);
     now_ran[tid] = *total;
   }
   ran_ = std::move(now_ran);
-  if (std::size_t busy = BusyTasks(ran, interval); busy >= 2) {
-    Release(tids, now,
-            fmt::format("{} tasks each ran more than {:.0f}% of {:.0f} ms: parallel work", busy,
-                        kBusyShare * 100, interval * 1e3));
+  for (const auto& [lane, times] : ran) {
+    if (std::size_t busy = BusyTasks(times, interval); busy >= 2) {
+      Release(tids, now,
+              fmt::format("{} tasks{} each ran more than {:.0f}% of {:.0f} ms: parallel work", busy,
+                          lanes.empty() ? "" : " of one lane", kBusyShare * 100, interval * 1e3));
+      return;
+    }
   }
 }
 

@@ -68,7 +68,10 @@ class SameCpu {
   // Gives the supervisor and every task in `tids` their CPUs back; later tasks inherit them.
   void Release(const std::vector<pid_t>& tids, double now, std::string why);
   // Once a tick while active: samples how long each task ran; releases for parallel work.
-  void Tick(const std::vector<pid_t>& tids, double now);
+  // `lanes` (with the supervisor's lanes: each task's lane, as `tids`): only two busy tasks of
+  // one lane are parallel work the pin holds back (tasks of different lanes run on different
+  // CPUs already, and one that may move is moved at its next stop).
+  void Tick(const std::vector<pid_t>& tids, double now, const std::vector<std::size_t>& lanes = {});
   // A task first seen after the release that still has the one-CPU mask (it was cloned by a
   // parent that had not been given its CPUs back yet) gets them too.
   void Adopt(pid_t tid);

@@ -375,9 +375,9 @@ Tracee& Supervisor::Get(pid_t tid) {
     t.lane = Here().index;  // born to the lane that traces its parent
     if (killing_) kill(tid, SIGKILL);
     same_cpu_.Adopt(tid);
-    // With lanes every CPU serves its own tasks: the pin stays however many there are.
-    if (same_cpu_.active() && lanes_.size() < 2 && tracees_.size() > kMaxTasks) {
-      GiveCpusBack(fmt::format("the tree had more than {} tasks", kMaxTasks));
+    // The tick reads each task's run time: at most kMaxTasks per lane.
+    if (same_cpu_.active() && tracees_.size() > kMaxTasks * lanes_.size()) {
+      GiveCpusBack(fmt::format("the tree had more than {} tasks", kMaxTasks * lanes_.size()));
     }
   }
   return t;
@@ -629,6 +629,12 @@ void Supervisor::Tick() {
   if (same_cpu_.active() && lanes_.size() < 2) {
     same_cpu_.Tick(tracees_.Tids(), Monotonic());
     if (!same_cpu_.active()) ResetSpin();
+  } else if (same_cpu_.active()) {
+    std::vector<pid_t> tids = tracees_.Tids();
+    std::vector<std::size_t> lanes;
+    for (pid_t tid : tids) lanes.push_back(tracees_.Find(tid)->lane);
+    same_cpu_.Tick(tids, Monotonic(), lanes);
+    if (!same_cpu_.active()) ResetSpin();
   }
 }
 
@@ -766,6 +772,9 @@ void Supervisor::HandleExec(Tracee& t) {
   if (IsDynamicLoader(ExeOf(t)) && !LoaderMayRun(t)) return;  // likewise
   if (tid == command_pid_ && !main_exec_seen_) {
     main_exec_seen_ = true;
+    // The filters every task of the tree has (tracejail's, and any tracejail itself runs
+    // under): a task with more stacked one of its own, and is never parked (HandOver).
+    filters_ = ProcField(fmt::format("/proc/{}/status", tid), "Seccomp_filters:").value_or(-1);
     spawn_errors_.Reset();
     limits_.WatchWorkdir(tid);
   }

@@ -355,6 +355,7 @@ class Supervisor {
   LaneConfig lane_config_;
   std::string lanes_note_;  // why lanes are off, or how many
   std::uint64_t handovers_ = 0;
+  int filters_ = -1;  // Seccomp_filters of the command after its exec; -1: unknown, no handover
   void GiveCpusBack(std::string why);  // ends the same-CPU pin, for the rest of the run
   void ResetSpin();                    // the poll policy for the CPUs the supervisor has now
 };

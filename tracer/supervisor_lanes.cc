@@ -15,12 +15,14 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <system_error>
 
 #include <fmt/format.h>
 
 #include "tracer/launcher.h"
 #include "tracer/monotonic.h"
+#include "tracer/self_guard.h"
 #include "tracer/supervisor.h"
 #include "tracer/supervisor_internal.h"
 #include "tracer/tick_timer.h"
@@ -279,6 +281,13 @@ bool Supervisor::HandOver(Tracee& t, std::uint32_t arch, std::uint64_t nr) {
   }
   if (!Solitary(t)) {
     t.next_placement = now + kSharerRetry;
+    return false;
+  }
+  // A filter of the task's own could fail or stop the parking call with no tracer to stop at:
+  // it would run on, untraced, with the parking registers. Such a task stays for good.
+  if (filters_ < 0 || ProcField(fmt::format("/proc/{}/status", t.tid), "Seccomp_filters:") !=
+                          std::optional<pid_t>(filters_)) {
+    t.next_placement = std::numeric_limits<double>::infinity();
     return false;
   }
   // Parked: the call becomes rt_sigsuspend with every signal blocked (a call the filter never

@@ -147,3 +147,26 @@ TEST_CASE("lanes: a bad TRACEJAIL_LANES is refused with what it takes", "[lanes]
   CHECK(r.err.find("TRACEJAIL_LANES=\"lots\"") != std::string::npos);
   CHECK(r.err.find("\"auto\"") != std::string::npos);
 }
+
+TEST_CASE("lanes: a task with a seccomp filter of its own is never parked", "[lanes]") {
+  if (!TwoCpus()) return;
+  // Its filter fails rt_sigsuspend: parked, it would run on untraced and its opens would fail.
+  LaneRun run = RunInLanes({harness::Sample("own_filter"), "/etc/hostname", "300"}, "every",
+                           {"--level", "basic"});
+  INFO(run.r.err << " " << run.scheduling.dump());
+  CHECK(run.r.out == "OPENED 300 FAILED 0\n");
+  CHECK(run.r.status == 0);
+  // At most the one stop before its filter (the fork's child moves once, at its first call).
+  CHECK(Handovers(run) <= 2);
+}
+
+TEST_CASE("lanes: two busy threads of one process get a second CPU", "[lanes]") {
+  if (!TwoCpus()) return;
+  // Threads share their memory, so they never move apart: two_cpus ends only once the pin is
+  // given up for them.
+  LaneRun run = RunInLanes({harness::Sample("two_cpus")}, "balance");
+  INFO(run.r.err);
+  REQUIRE(run.r.status == 0);
+  CHECK_THAT(run.r.out, Catch::StartsWith("TWO CPUS "));
+  CHECK_THAT(run.scheduling["why"].get<std::string>(), Catch::Contains("of one lane"));
+}
