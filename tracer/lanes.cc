@@ -13,9 +13,11 @@ std::optional<LaneConfig> ParseLaneConfig(const char* lanes, const char* handove
                                           std::string& error) {
   LaneConfig config;
   std::string_view l = lanes != nullptr ? lanes : "";
-  if (l == "auto") {
+  if (l.empty() || l == "auto") {
     config.lanes = kMaxLanes;
-  } else if (!l.empty() && l != "off") {
+  } else if (l == "off") {
+    config.lanes = 0;
+  } else {
     int n = 0;
     auto [end, err] = std::from_chars(l.data(), l.data() + l.size(), n);
     if (err != std::errc() || end != l.data() + l.size() || n < 2 || n > kMaxLanes) {

@@ -2,9 +2,9 @@
 // docs/performance.md "A supervisor for parallel programs"). What is pure about them lives here
 // and is unit-tested (lanes_test.cc): the switch, and where a task that may move should go.
 //
-// Experimental and off unless asked for (TRACEJAIL_LANES): the supervisor's decisions still run
-// one at a time under one lock; what runs in parallel is the waiting, the wake-ups and the
-// tracees, each beside the tracer thread that serves it.
+// On by default (TRACEJAIL_LANES=off turns them off): the supervisor's decisions still run one
+// at a time under one lock; what runs in parallel is the waiting, the kernel's work of each
+// stop, and the tracees, each beside the tracer thread that serves it.
 #pragma once
 
 #include <cstddef>
@@ -14,16 +14,17 @@
 
 namespace tracer {
 
+inline constexpr int kMaxLanes = 64;
+
 struct LaneConfig {
-  int lanes = 0;            // 0: off; otherwise at most this many (one per allowed CPU)
+  int lanes = kMaxLanes;    // 0: off; otherwise at most this many (one per allowed CPU)
   bool every_stop = false;  // hand a movable task to the next lane at every seccomp stop
 };
 
-// TRACEJAIL_LANES: unset, "" or "off": off; "auto": one lane per allowed CPU; N (2..kMaxLanes):
-// at most N. TRACEJAIL_LANES_HANDOVER: unset or "balance": moves only to even out the lanes;
-// "every": at every stop a task may move (the stress tests' switch). nullopt and `error` set
-// for anything else.
-inline constexpr int kMaxLanes = 64;
+// TRACEJAIL_LANES: unset, "" or "auto": one lane per allowed CPU; "off": one tracer thread;
+// N (2..kMaxLanes): at most N. TRACEJAIL_LANES_HANDOVER: unset or "balance": moves only to
+// even out the lanes; "every": at every stop a task may move (the stress tests' switch).
+// nullopt and `error` set for anything else.
 std::optional<LaneConfig> ParseLaneConfig(const char* lanes, const char* handover,
                                           std::string& error);
 

@@ -61,7 +61,10 @@ void Supervisor::SetUpLanes(const std::vector<int>& cpus) {
   std::optional<LaneConfig> config = ParseLaneConfig(lanes, handover, error);
   if (!config) throw std::runtime_error(error);
   lane_config_ = *config;
-  if (lane_config_.lanes == 0) return;  // not asked for: nothing to report
+  if (lane_config_.lanes == 0) {
+    lanes_note_ = "off (TRACEJAIL_LANES=off)";
+    return;
+  }
   if (!watch_.lanes_off.empty()) {
     lanes_note_ = "off: " + watch_.lanes_off;
     return;

@@ -16,12 +16,12 @@ policy::Policy Load(const std::string& text) {
 
 TEST_CASE("TRACEJAIL_LANES and TRACEJAIL_LANES_HANDOVER: what each value means", "[lanes]") {
   std::string error;
-  auto off = tracer::ParseLaneConfig(nullptr, nullptr, error);
-  REQUIRE(off);
-  CHECK(off->lanes == 0);
-  CHECK_FALSE(off->every_stop);
+  auto unset = tracer::ParseLaneConfig(nullptr, nullptr, error);
+  REQUIRE(unset);
+  CHECK(unset->lanes == tracer::kMaxLanes);  // on by default: one per CPU
+  CHECK_FALSE(unset->every_stop);
   CHECK(tracer::ParseLaneConfig("off", "", error)->lanes == 0);
-  CHECK(tracer::ParseLaneConfig("", "balance", error)->lanes == 0);
+  CHECK(tracer::ParseLaneConfig("", "balance", error)->lanes == tracer::kMaxLanes);
   CHECK(tracer::ParseLaneConfig("auto", nullptr, error)->lanes == tracer::kMaxLanes);
   CHECK(tracer::ParseLaneConfig("2", nullptr, error)->lanes == 2);
   CHECK(tracer::ParseLaneConfig("64", nullptr, error)->lanes == 64);
