@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -242,5 +243,13 @@ bool LoopbackListener::Received() {
 }
 
 void Skip(const std::string& reason) { std::cout << "TRACEJAIL-SKIP: " << reason << std::endl; }
+
+bool TwoCpus(const std::string& why_needed) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) >= 2) return true;
+  Skip("this machine gives the tests one CPU: " + why_needed);
+  return false;
+}
 
 }  // namespace harness

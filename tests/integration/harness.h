@@ -114,4 +114,7 @@ class LoopbackListener {
 // Prints the marker CTest counts as a skip (tests/CMakeLists.txt).
 void Skip(const std::string& reason);
 
+// Whether the tests may use two CPUs or more; if not, skips with `why_needed` in the reason.
+bool TwoCpus(const std::string& why_needed);
+
 }  // namespace harness

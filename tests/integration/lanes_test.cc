@@ -4,7 +4,6 @@
 // may move at, so these runs go through the handover thousands of times: every call still runs
 // once and is decided, nothing is lost, the run ends truthfully. Synchronised on the programs'
 // own output and exit, never on time.
-#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 
@@ -16,13 +15,7 @@
 
 namespace {
 
-bool TwoCpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) >= 2) return true;
-  harness::Skip("this machine gives the tests one CPU: there is one lane only");
-  return false;
-}
+bool TwoCpus() { return harness::TwoCpus("there is one lane only"); }
 
 struct LaneRun {
   harness::Result r;

@@ -1,7 +1,6 @@
 // The same-CPU pin (tracer/same_cpu.h): a run shares tracejail's CPU while nothing in it wants
 // a second one, gives the CPUs back for parallel work or when asked about them, and says so in
 // the result. Synchronised on the programs' own output and exit, never on time.
-#include <sched.h>
 
 #include <catch2/catch.hpp>
 
@@ -10,13 +9,7 @@
 namespace {
 
 // False (and the test skips) when the tests may use only one CPU: nothing to share then.
-bool TwoCpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) >= 2) return true;
-  harness::Skip("this machine gives the tests one CPU: there is nothing to share");
-  return false;
-}
+bool TwoCpus() { return harness::TwoCpus("there is nothing to share"); }
 
 // Runs `command` with --result; returns the result's "scheduling" object.
 nlohmann::json Scheduling(const std::vector<std::string>& command, harness::Result& r,
