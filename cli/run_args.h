@@ -32,8 +32,9 @@ struct RunArgs {
   std::string trace_file;                // -o FILE: the live view goes there, not to stderr
   std::vector<std::string> trace_exprs;  // -e trace=SET: which calls the live view shows
   std::string stream;                    // --stream unix:PATH | tcp:ADDRESS:PORT
-  bool explain = false;  // --explain: after the run, what was tried and what stopped it
-  int stream_wait = 0;   // --stream-wait N: start the command once N subscribers are connected
+  bool explain = false;   // --explain: after the run, what was tried and what stopped it
+  int stream_wait = 0;    // --stream-wait N: start the command once N subscribers are connected
+  int stream_stall = 10;  // --stream-stall SECONDS: close a subscriber that took nothing so long
   // --stream-token-file FILE (tcp): the token's file, made there or read from it (stream_token.h)
   std::string stream_token_file;
   bool stream_allow_remote = false;  // --stream-allow-remote: tcp on a non-loopback address

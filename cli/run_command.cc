@@ -176,13 +176,20 @@ void CloseLog(const RunArgs& args, PreparedRun& run, tracer::RunResult& result,
   }
 }
 
-void CloseStream(report::StreamServer& stream, report::ExecutionResult& exec) {
+void CloseStream(const RunArgs& args, report::StreamServer& stream, report::ExecutionResult& exec) {
   stream.Close();
   report::StreamStats stats = stream.Stats();
   exec.stream = {{"endpoint", stream.Describe()},
                  {"subscribers", stats.subscribers},
                  {"unauthenticated", stats.unauthenticated},
-                 {"refused_full", stats.refused_full}};
+                 {"refused_full", stats.refused_full},
+                 {"closed_stalled", stats.closed_stalled}};
+  if (stats.closed_stalled > 0) {
+    Error(fmt::format(
+        "warning: {} stream subscriber(s) took nothing for {} s with a full queue and were "
+        "closed; they lost the records after that (--stream-stall SECONDS gives them longer)",
+        stats.closed_stalled, args.stream_stall));
+  }
   if (stats.unauthenticated > 0) {
     Error(fmt::format(
         "warning: {} connection(s) to the stream were closed without a valid token (they got "
@@ -201,7 +208,7 @@ void Finish(const RunArgs& args, PreparedRun& run, Execution& ran, RunOutcome& o
     // The trace is what was shown, not the record (that is the events file): a warning.
     if (std::optional<std::string> failed = run.live->Finish()) Error("warning: -o " + *failed);
   }
-  if (run.stream) CloseStream(*run.stream, exec);
+  if (run.stream) CloseStream(args, *run.stream, exec);
   if (run.explain) run.explain->Print(stderr);
   out.status = ExitStatusOf(result);
   if (result.spawn_error) {

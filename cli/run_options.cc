@@ -105,6 +105,10 @@ void AddRunOptions(CLI::App* cmd, RunArgs& args) {
                   "with --stream: start the command only once N subscribers are connected (tcp: "
                   "and have sent the token)")
       ->check(CLI::Range(0, 1000));
+  cmd->add_option("--stream-stall", args.stream_stall,
+                  "with --stream: a subscriber whose queue is full and that has taken nothing "
+                  "for SECONDS is closed, and its place freed (default 10)")
+      ->check(CLI::Range(1, 86400));
   cmd->add_option("--same-cpu", args.same_cpu,
                   "auto (default): run the tree on tracejail's CPU while nothing in it wants a "
                   "second one, which makes each flagged call cheaper (docs/performance.md); "

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 
@@ -79,6 +80,7 @@ void StartStream(const RunArgs& args, const RunPlan& plan, PreparedRun& run,
                  std::vector<report::EventLog::Sink>& sinks) {
   report::StreamOptions stream_options;
   if (run.stream_token) stream_options.token = run.stream_token->token();
+  stream_options.stall_limit = std::chrono::seconds(args.stream_stall);
   run.stream = std::make_unique<report::StreamServer>(plan.stream_endpoint, stream_options);
   const report::StreamServer& stream = *run.stream;
   if (!run.stream_token) {

@@ -9,7 +9,7 @@
 # that every option there is here).
 _tracejail_run_opts='--policy --level --events --events-key --raw-events --mode --env --keep-env
   --result -q --quiet -v --verbose --hide-output -o --trace-file -e --trace --summary --no-summary --allow-degraded --live --live=denied --explain --stream
-  --stream-token-file --stream-allow-remote --stream-wait --same-cpu --stack --collect --collect-max
+  --stream-token-file --stream-allow-remote --stream-wait --stream-stall --same-cpu --stack --collect --collect-max
   --cap-add --cap-drop --tty
   --kill-grace --cpu --memory --processes --file-size --open-files --disk --timeout --output
   --output-limit -h --help'
@@ -135,7 +135,7 @@ _tracejail() {
     --duration) return 0 ;;
     -e | --trace) COMPREPLY=($(compgen -W 'trace=all trace=%file trace=%network trace=%process
       trace=%signal trace=%ipc trace=%desc trace=%memory trace=%creds trace=%escape' -- "$cur")); return 0 ;;
-    --env | --stream-wait | --kill-grace | --runs | --only | -c | --code | --expect | --var) return 0 ;;
+    --env | --stream-wait | --stream-stall | --kill-grace | --runs | --only | -c | --code | --expect | --var) return 0 ;;
   esac
 
   if [[ -z $cmd ]]; then

@@ -33,7 +33,6 @@ constexpr std::size_t kMaxSubscribers = 16;  // documented in docs/events.md
 // tcp connections that have not sent their AUTH line yet: past this many, the oldest is closed
 // (a legitimate subscriber sends its line at once; documented in docs/learn.md).
 constexpr std::size_t kMaxPending = 16;
-constexpr std::chrono::seconds kStallLimit{10};
 
 std::string RefusedLine(const std::string& reason) {
   return fmt::format("{{\"type\":\"refused\",\"reason\":\"{}\"}}\n", reason);
@@ -98,7 +97,10 @@ struct StreamServer::Impl {
         ++dropped;
         // A subscriber that has taken nothing for the whole stall limit is gone in all but
         // name: it is closed, and its place is free.
-        if (std::chrono::steady_clock::now() - last_progress > kStallLimit) Close();
+        if (std::chrono::steady_clock::now() - last_progress > impl.stall_limit) {
+          Close();
+          ++impl.closed_stalled;
+        }
         return;
       }
       if (dropped > 0) {  // room again: say what was lost first
@@ -194,6 +196,7 @@ struct StreamServer::Impl {
       : queue_bytes(o.queue_bytes),
         token(std::move(o.token)),
         auth_timeout(o.auth_timeout),
+        stall_limit(o.stall_limit),
         work(asio::make_work_guard(io)) {}
 
   template <typename Acceptor, typename Socket>
@@ -290,12 +293,13 @@ struct StreamServer::Impl {
   std::size_t queue_bytes;
   std::string token;  // tcp: what subscribers must send; empty for unix
   std::chrono::milliseconds auth_timeout;
+  std::chrono::milliseconds stall_limit;
   asio::executor_work_guard<asio::io_context::executor_type> work;
   std::unique_ptr<tcp::acceptor> tcp_acceptor;
   std::unique_ptr<unix_proto::acceptor> unix_acceptor;
   std::list<std::shared_ptr<Session>> sessions;  // io thread only
   std::list<std::shared_ptr<Session>> pending;   // tcp, not yet authenticated; io thread only
-  std::atomic<std::uint64_t> admitted{0}, unauthenticated{0}, refused_full{0};
+  std::atomic<std::uint64_t> admitted{0}, unauthenticated{0}, refused_full{0}, closed_stalled{0};
   std::string described;
   std::string unix_path;
   std::thread thread;
@@ -432,7 +436,8 @@ void StreamServer::WaitForSubscribers(int n) {
 std::string StreamServer::Describe() const { return impl_->described; }
 
 StreamStats StreamServer::Stats() const {
-  return {impl_->admitted.load(), impl_->unauthenticated.load(), impl_->refused_full.load()};
+  return {impl_->admitted.load(), impl_->unauthenticated.load(), impl_->refused_full.load(),
+          impl_->closed_stalled.load()};
 }
 
 }  // namespace report

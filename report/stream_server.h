@@ -36,12 +36,16 @@ struct StreamOptions {
   // tcp stream; a unix stream has none.
   std::string token;
   std::chrono::milliseconds auth_timeout = kAuthTimeout;  // to send that line
+  // A subscriber that has taken nothing for this long while its queue is full is gone in all
+  // but name: it is closed (without a notice: it reads nothing), and its place is free.
+  std::chrono::milliseconds stall_limit = std::chrono::seconds(10);
 };
 
 struct StreamStats {
   std::uint64_t subscribers = 0;      // served (for tcp: authenticated)
   std::uint64_t unauthenticated = 0;  // tcp connections closed without a valid AUTH line
   std::uint64_t refused_full = 0;     // turned away: 16 subscribers were already watching
+  std::uint64_t closed_stalled = 0;   // closed for taking nothing for the stall limit
 };
 
 class StreamServer {

@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,11 @@ struct AnchoredCall {
   std::string name;            // the call's name
   std::string checked;         // the first checked path (escaped), for messages
 };
+
+// Whether tasks `a` and `b` share one kernel object of kcmp's `type` (KCMP_VM, KCMP_FILES,
+// KCMP_FS, ...); nullopt when kcmp cannot tell (a task gone, kcmp refused). Each caller decides
+// which answer an unknown is: the one that fails closed for what it guards.
+std::optional<bool> SameKernelObject(pid_t a, pid_t b, int type);
 
 // Tasks `a` and `b` share a descriptor table (with `fs`: or a working directory), as kcmp
 // tells: the tasks that could change what `a`'s descriptors (or relative names) refer to.

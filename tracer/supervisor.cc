@@ -67,9 +67,6 @@ std::atomic<pid_t> g_tracer_tid{0};  // the thread in Supervisor::Run, 0 outside
 std::atomic<bool> g_tick{false};
 thread_local volatile sig_atomic_t tl_lane_tick = 0;  // another lane's tick (OnSupervisorTick)
 
-constexpr long kTickNs = kSupervisorTickNs;
-constexpr double kSpinSeconds = kSupervisorSpinSeconds;
-
 double Now() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -401,7 +398,7 @@ void Supervisor::GiveCpusBack(std::string why) {
 void Supervisor::ResetSpin() {
   // Polling needs a CPU of its own. In audit mode every flagged call is an event, and the
   // event writer's thread needs one too: a poll would take its time.
-  Here().spin = SpinPolicy(kSpinSeconds, SupervisorCpus() - (mode_ == Mode::kAudit ? 1 : 0));
+  Here().spin = SpinPolicy(kSupervisorSpinSeconds, SupervisorCpus() - (mode_ == Mode::kAudit ? 1 : 0));
 }
 
 RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
@@ -409,7 +406,7 @@ RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
   // Always ticking: the timeout, the limits, the same-CPU pin and the grace after a forwarded
   // signal are all checked on the tick, and a signal that reached another thread of tracejail
   // wakes the loop through it (RequestForward).
-  auto timer = std::make_unique<TickTimer>(OnSupervisorTick, kTickNs);
+  auto timer = std::make_unique<TickTimer>(OnSupervisorTick, kSupervisorTickNs);
   if (!timer->armed()) {
     Fail(fmt::format("the supervisor's tick timer could not be created: {}", std::strerror(errno)));
   }

@@ -438,9 +438,16 @@ void Supervisor::AnchoredFailed(Tracee& t, const std::string& why) {
   ptrace(PTRACE_CONT, t.tid, nullptr, nullptr);
 }
 
+std::optional<bool> SameKernelObject(pid_t a, pid_t b, int type) {
+  long order = syscall(SYS_kcmp, a, b, type, 0, 0);  // 0 same, 1 or 2 an order of two others
+  if (order < 0 || order > 3) return std::nullopt;
+  return order == 0;
+}
+
 bool SharesTables(pid_t a, pid_t b, bool fs) {
-  return syscall(SYS_kcmp, a, b, KCMP_FILES, 0, 0) == 0 ||
-         (fs && syscall(SYS_kcmp, a, b, KCMP_FS, 0, 0) == 0);
+  // An unknown answer is "not shared": the task it would concern is gone or not ours.
+  return SameKernelObject(a, b, KCMP_FILES).value_or(false) ||
+         (fs && SameKernelObject(a, b, KCMP_FS).value_or(false));
 }
 
 Supervisor::Freeze Supervisor::FreezeSharers(Tracee& t, bool fs) {

@@ -248,8 +248,8 @@ bool Supervisor::Solitary(Tracee& t) {
   for (const auto& [tid, other] : tracees_) {
     if (tid == t.tid) continue;
     for (int what : {KCMP_VM, KCMP_FILES, KCMP_FS}) {
-      long same = syscall(SYS_kcmp, t.tid, tid, what, 0, 0);
-      if (same != 1 && same != 2) return false;  // shared, or it cannot be told: stays
+      // Shared, or it cannot be told: the task stays (an unknown is "shared").
+      if (SameKernelObject(t.tid, tid, what).value_or(true)) return false;
     }
   }
   return true;

@@ -147,7 +147,8 @@ report::ExecutionResult Full() {
   r.stream = {{"endpoint", "unix:/run/x.sock"},
               {"subscribers", 1},
               {"unauthenticated", 0},
-              {"refused_full", 0}};
+              {"refused_full", 0},
+              {"closed_stalled", 0}};
   return r;
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -186,6 +187,7 @@ TEST_CASE("stream_server: a subscriber that stops reading loses lines and is tol
   std::string path = dir.path + "/s.sock";
   report::StreamOptions options;
   options.queue_bytes = 16 * 1024;
+  options.stall_limit = std::chrono::hours(1);  // however slow this machine, never closed
   report::StreamServer server(UnixAt(path), options);
   LineReader fast(ConnectUnix(path));
   server.WaitForSubscribers(1);
@@ -235,6 +237,53 @@ TEST_CASE("stream_server: a subscriber that stops reading loses lines and is tol
   std::uint64_t received = slow_lines.size() - notices;
   CHECK(received + told_lost == kLines);
   CHECK(received < static_cast<std::uint64_t>(kLines));
+}
+
+TEST_CASE(
+    "stream_server: a subscriber that takes nothing for the stall limit is closed, the "
+    "others go on",
+    "[stream_server]") {
+  TempDir dir;
+  std::string path = dir.path + "/s.sock";
+  report::StreamOptions options;
+  options.queue_bytes = 16 * 1024;
+  options.stall_limit = std::chrono::milliseconds(200);
+  report::StreamServer server(UnixAt(path), options);
+  LineReader stays(ConnectUnix(path));
+  server.WaitForSubscribers(1);
+  int stalled_fd = ConnectUnix(path);
+  server.WaitForSubscribers(2);
+  // Published one at a time, each taken by `stays` before the next: the stalled one's socket
+  // buffer and queue fill, and once it has taken nothing for 200 ms the next line it cannot
+  // queue closes it. Synchronised on the counter, bounded by the number of lines.
+  int published = 0;
+  for (; published < 10'000'000 && server.Stats().closed_stalled == 0; ++published) {
+    server.Publish(Event(published, 1000));
+    auto line = stays.Next();
+    REQUIRE(line);
+    REQUIRE(nlohmann::json::parse(*line)["seq"] == published);
+  }
+  REQUIRE(server.Stats().closed_stalled == 1);
+  // The one that stays still gets everything after.
+  for (int i = 0; i < 100; ++i, ++published) {
+    server.Publish(Event(published, 1000));
+    auto line = stays.Next();
+    REQUIRE(line);
+    REQUIRE(nlohmann::json::parse(*line)["seq"] == published);
+  }
+  // The closed one has what its socket held when it was closed, in order from the first, then
+  // end of file: no notice (it could not have read one) and nothing published after.
+  std::vector<std::string> got = LineReader(stalled_fd).Rest();
+  REQUIRE_FALSE(got.empty());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    nlohmann::json record = nlohmann::json::parse(got[i]);
+    REQUIRE_FALSE(record.contains("type"));
+    REQUIRE(record["seq"] == static_cast<int>(i));
+  }
+  CHECK(got.size() < static_cast<std::size_t>(published));
+  server.Close(60000);
+  CHECK(server.Stats().closed_stalled == 1);
+  CHECK(server.Stats().subscribers == 2);
 }
 
 TEST_CASE("stream_server: a subscriber that goes away mid-stream does not hurt the others",
