@@ -398,7 +398,8 @@ void Supervisor::GiveCpusBack(std::string why) {
 void Supervisor::ResetSpin() {
   // Polling needs a CPU of its own. In audit mode every flagged call is an event, and the
   // event writer's thread needs one too: a poll would take its time.
-  Here().spin = SpinPolicy(kSupervisorSpinSeconds, SupervisorCpus() - (mode_ == Mode::kAudit ? 1 : 0));
+  Here().spin =
+      SpinPolicy(kSupervisorSpinSeconds, SupervisorCpus() - (mode_ == Mode::kAudit ? 1 : 0));
 }
 
 RunResult Supervisor::Run(const LaunchSpec& spec, OutputCapture* capture) {
