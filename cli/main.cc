@@ -25,6 +25,7 @@
 
 #include "base/escape.h"
 #include "base/version.h"
+#include "cli/batch_command.h"
 #include "cli/common.h"
 #include "cli/diff_command.h"
 #include "cli/exec_command.h"
@@ -186,6 +187,13 @@ int main(int argc, char** argv) {
   CLI::App* stats_cmd = app.add_subcommand("stats", "statistics across many runs' events files");
   cli::AddStatsOptions(stats_cmd, stats);
 
+  cli::BatchArgs batch;
+  CLI::App* batch_cmd = app.add_subcommand(
+      "batch",
+      "run every task of a manifest (JSON Lines), N at a time, each under the same supervision "
+      "as run/exec, into DIR/<id>/; resumable, shardable (--shard K/N), with a summary");
+  cli::AddBatchOptions(batch_cmd, batch);
+
   cli::DiffArgs diff_args;
   CLI::App* diff_cmd = app.add_subcommand(
       "diff", "what one run did that another did not, from their events files (exit 1 if any)");
@@ -215,6 +223,7 @@ int main(int argc, char** argv) {
   if (*report_cmd) return cli::Report(report_args);
   if (*stats_cmd) return cli::Stats(stats);
   if (*diff_cmd) return cli::Diff(diff_args);
+  if (*batch_cmd) return cli::Batch(batch);
   if (std::optional<int> status = cli::RunPolicyCommand(policy_args)) return *status;
   return cli::kExitUsage;
 }

@@ -137,7 +137,10 @@ int Report(const ReportArgs& args) {
 }
 
 void AddStatsOptions(CLI::App* cmd, StatsArgs& args) {
-  cmd->add_option("inputs", args.inputs, "events files, or directories of *.jsonl")->required();
+  cmd->add_option("inputs", args.inputs,
+                  "events files, or directories of *.jsonl (and of runs' directories, as "
+                  "tracejail batch writes them: DIR/<id>/events.jsonl)")
+      ->required();
   cmd->add_flag("--json", args.json, "print JSON");
 }
 
@@ -149,7 +152,12 @@ int Stats(const StatsArgs& args) {
     std::error_code ec;
     if (std::filesystem::is_directory(in, ec)) {
       for (const auto& entry : std::filesystem::directory_iterator(in, ec)) {
-        if (entry.path().extension() == ".jsonl") files.push_back(entry.path().string());
+        if (entry.path().extension() == ".jsonl") {
+          files.push_back(entry.path().string());
+        } else if (std::filesystem::path run = entry.path() / "events.jsonl";
+                   entry.is_directory(ec) && std::filesystem::is_regular_file(run, ec)) {
+          files.push_back(run.string());  // `tracejail batch`'s DIR/<id>/events.jsonl
+        }
       }
     } else if (std::filesystem::exists(in, ec)) {
       files.push_back(in);

@@ -21,6 +21,8 @@ struct RunArgs {
   std::string mode = "enforce";
   std::vector<std::string> env;
   std::vector<std::string> keep_env;
+  // --file NAME=FILE: FILE copied into the private work dir as NAME; the command starts there.
+  std::vector<std::string> files;
   std::string result_file;
   bool hide_output = false;  // --hide-output: capture the command's output, do not pass it on
   bool quiet = false;        // -q: tracejail says only errors and warnings (no summary, notes)

@@ -60,6 +60,15 @@ void AddRunOptions(CLI::App* cmd, RunArgs& args) {
                 "second are folded into one record with a count, docs/events.md)");
   cmd->add_option("--mode", args.mode, "enforce (default) or audit (allow all, record)")
       ->check(CLI::IsMember({"enforce", "audit"}));
+  cmd->add_option("--file", args.files,
+                  "NAME=FILE: copy FILE into a private work dir as NAME (repeatable; the "
+                  "command then starts in the work dir)")
+      ->check([](const std::string& spec) {
+        return spec.find('=') == std::string::npos || spec.front() == '='
+                   ? std::string("expected NAME=FILE")
+                   : std::string();
+      })
+      ->allow_extra_args(false);
   cmd->add_option("--env", args.env, "set KEY=VALUE in the command's environment")
       ->check([](const std::string& kv) {
         return kv.find('=') == std::string::npos || kv.front() == '='

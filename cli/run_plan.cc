@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -174,6 +176,49 @@ policy::Policy LoadRunPolicy(const RunArgs& args, const policy::Variables& vars)
   return p;
 }
 
+namespace {
+
+constexpr std::uintmax_t kMaxWorkdirFile = 64 << 20;
+constexpr std::uintmax_t kMaxWorkdirFiles = 256 << 20;
+
+// exec's files and every --file NAME=FILE, read; a usage error says which one is wrong and why.
+std::vector<std::pair<std::string, std::string>> WorkdirFiles(const RunArgs& args) {
+  std::vector<std::pair<std::string, std::string>> files = args.workdir_files;
+  std::uintmax_t total = 0;
+  for (const auto& spec : args.files) {
+    auto eq = spec.find('=');
+    std::string name = spec.substr(0, eq), from = spec.substr(eq + 1);
+    auto fail = [&](const std::string& why) {
+      throw RunFailure(kExitUsage, fmt::format("--file {}: {}", base::EscapeBytes(spec), why));
+    };
+    if (name == "." || name == ".." || name.find('/') != std::string::npos) {
+      fail("NAME is one name in the work dir (no '/', not \".\" or \"..\")");
+    }
+    for (const auto& [had, content] : files) {
+      if (had == name) fail(fmt::format("the work dir already gets a file named {}", name));
+    }
+    std::ifstream in(from, std::ios::binary);
+    std::error_code ec;
+    if (!in || std::filesystem::is_directory(from, ec)) {
+      fail(fmt::format("cannot read {}: {}", base::EscapeBytes(from),
+                       in ? "it is a directory" : std::strerror(errno)));
+    }
+    std::string content;
+    char chunk[65536];
+    while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+      content.append(chunk, static_cast<std::size_t>(in.gcount()));
+      if (content.size() > kMaxWorkdirFile) fail("larger than 64 MiB");
+    }
+    if (in.bad()) fail(fmt::format("reading {} failed", base::EscapeBytes(from)));
+    total += content.size();
+    if (total > kMaxWorkdirFiles) fail("the files together are larger than 256 MiB");
+    files.emplace_back(std::move(name), std::move(content));
+  }
+  return files;
+}
+
+}  // namespace
+
 RunPlan PlanRun(const RunArgs& args) {
   if (args.command.empty()) {
     throw RunFailure(kExitUsage,
@@ -185,7 +230,9 @@ RunPlan PlanRun(const RunArgs& args) {
   // This load learns what isolation the policy wants (it decides the work dir, which the final
   // load substitutes for ${WORKDIR}).
   policy::Policy first = LoadRunPolicy(args, plan.vars);
-  plan.wants_workdir = first.isolation.private_workdir || args.start_in_workdir;
+  plan.workdir_files = WorkdirFiles(args);
+  plan.wants_workdir =
+      first.isolation.private_workdir || args.start_in_workdir || !args.files.empty();
   plan.clean_environment = first.isolation.clean_environment;
   plan.mode = args.mode == "audit" ? tracer::Mode::kAudit : tracer::Mode::kEnforce;
 

@@ -37,6 +37,8 @@ struct RunPlan {
   report::TraceSet trace_set;  // -e trace=SET: which calls it shows
   report::StreamEndpoint stream_endpoint;
   bool tcp_stream = false;
+  // Every file the child writes into the work dir before exec: exec's code, then each --file.
+  std::vector<std::pair<std::string, std::string>> workdir_files;
 };
 
 // Throws RunFailure.

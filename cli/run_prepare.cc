@@ -227,7 +227,7 @@ void PrepareRun(const RunArgs& args, const RunPlan& plan, PreparedRun& run) {
   spec.env = ChildEnvironment(args, plan.clean_environment, wd);
   spec.exe = plan.exe;
   spec.argv = args.command;
-  for (const auto& [name, content] : args.workdir_files) {
+  for (const auto& [name, content] : plan.workdir_files) {
     spec.sandbox.files.emplace_back(wd + "/" + name, content);
   }
   policy::Variables vars = plan.vars;
@@ -243,8 +243,8 @@ void PrepareRun(const RunArgs& args, const RunPlan& plan, PreparedRun& run) {
   iso_options.enforce = plan.mode == tracer::Mode::kEnforce;
   // maximum's user namespace makes root's command another user than the caller (an ordinary
   // user is itself there, but maximum reads nothing outside the work dir): start in the work dir.
-  bool in_workdir =
-      args.start_in_workdir || (!wd.empty() && policy.isolation.Has(policy::Namespace::kUser));
+  bool in_workdir = args.start_in_workdir || !args.files.empty() ||
+                    (!wd.empty() && policy.isolation.Has(policy::Namespace::kUser));
   char cwd[PATH_MAX];
   iso_options.cwd = in_workdir ? wd : (getcwd(cwd, sizeof cwd) ? cwd : "/");
   if (plan.tcp_stream) {

@@ -10,7 +10,7 @@
 _tracejail_run_opts='--policy --level --events --events-key --raw-events --mode --env --keep-env
   --result -q --quiet -v --verbose --hide-output -o --trace-file -e --trace --summary --no-summary --allow-degraded --live --live=denied --explain --stream
   --stream-token-file --stream-allow-remote --stream-wait --stream-stall --same-cpu --stack --collect --collect-max
-  --cap-add --cap-drop --tty
+  --cap-add --cap-drop --tty --file
   --kill-grace --cpu --memory --processes --file-size --open-files --disk --timeout --output
   --output-limit -h --help'
 _tracejail_exec_opts="$_tracejail_run_opts --lang -c --code --json"
@@ -25,10 +25,11 @@ _tracejail_verify_opts='--expect --key -h --help'
 _tracejail_report_opts='--format -o --output --list-formats -h --help'
 _tracejail_stats_opts='--json -h --help'
 _tracejail_diff_opts='--json -h --help'
+_tracejail_batch_opts='--out -j --jobs --shard --merge --from -q --quiet -h --help'
 _tracejail_policy_test_opts='--var --all --json -h --help'
 _tracejail_policy_compile_opts='--dump --pfc -h --help'
 _tracejail_policy_output_opts='-o --output -h --help'
-_tracejail_commands='run exec learn observe selftest watch verify report stats diff policy'
+_tracejail_commands='run exec learn observe selftest watch verify report stats diff batch policy'
 _tracejail_policy_commands='show check explain compile import-oci export-oci merge test'
 _tracejail_capabilities='ALL AUDIT_CONTROL AUDIT_READ AUDIT_WRITE BLOCK_SUSPEND BPF
   CHECKPOINT_RESTORE CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID IPC_LOCK IPC_OWNER KILL
@@ -117,6 +118,8 @@ _tracejail() {
       _tracejail_files
       return 0
       ;;
+    --out | --from) compopt -o dirnames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
+    --file) _tracejail_files; return 0 ;;
     --collect) compopt -o dirnames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
     --samples) compopt -o dirnames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
     --mode) COMPREPLY=($(compgen -W 'enforce audit' -- "$cur")); return 0 ;;
@@ -154,6 +157,7 @@ _tracejail() {
     report) opts=$_tracejail_report_opts ;;
     stats) opts=$_tracejail_stats_opts ;;
     diff) opts=$_tracejail_diff_opts ;;
+    batch) opts=$_tracejail_batch_opts ;;
     policy)
       if [[ -z $sub ]]; then
         COMPREPLY=($(compgen -W "$_tracejail_policy_commands -h --help" -- "$cur"))
@@ -176,7 +180,7 @@ _tracejail() {
     run/ | learn/) COMPREPLY=($(compgen -W '--' -- "$cur") $(compgen -c -- "$cur")) ;;
     exec/) _tracejail_files ;;
     verify/ | report/) _tracejail_files '*.jsonl' ;;
-    stats/ | diff/) _tracejail_files '*.jsonl' ;;
+    stats/ | diff/ | batch/) _tracejail_files '*.jsonl' ;;
     watch/) COMPREPLY=($(compgen -W 'unix: tcp:' -- "$cur")); compopt -o nospace 2>/dev/null ;;
     policy/show) COMPREPLY=($(compgen -W "$(_tracejail_levels) list" -- "$cur")) ;;
     policy/explain | policy/compile | policy/export-oci)

@@ -521,8 +521,44 @@ void RunStats::Add(const std::string& file, const Analysis& a) {
   for (const auto& [path, use] : a.files) {
     if (use.denied > 0) denied_files_[path] += use.denied;
   }
-  per_run_.push_back({{"file", file}, {"risk", Name(a.risk)}, {"events", a.occurrences}});
+  std::uint64_t denials = 0;
+  for (const auto& d : a.denials) denials += d.repeats;
+  for (const auto& [id, n] : a.attack) {
+    ++technique_runs_[id];
+    technique_events_[id] += n;
+  }
+  per_run_.push_back(
+      {{"file", file}, {"risk", Name(a.risk)}, {"events", a.occurrences}, {"denials", denials}});
 }
+
+namespace {
+
+// The runs far above the median in `key` (events, denials): more than 3 times it and at least
+// 20 more, the furthest first, at most 10.
+nlohmann::json Outliers(const nlohmann::json& per_run, const char* key) {
+  std::vector<std::uint64_t> values;
+  for (const auto& r : per_run) values.push_back(r.value(key, std::uint64_t{0}));
+  nlohmann::json out = nlohmann::json::array();
+  if (values.size() < 3) return out;  // no "others" to stand out from
+  std::vector<std::uint64_t> sorted = values;
+  std::nth_element(sorted.begin(), sorted.begin() + static_cast<long>(sorted.size() / 2),
+                   sorted.end());
+  const std::uint64_t median = sorted[sorted.size() / 2];
+  std::vector<std::size_t> far;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (values[i] > 3 * median && values[i] >= median + 20) far.push_back(i);
+  }
+  std::stable_sort(far.begin(), far.end(),
+                   [&](std::size_t x, std::size_t y) { return values[x] > values[y]; });
+  if (far.size() > 10) far.resize(10);
+  for (std::size_t i : far) {
+    out.push_back(
+        {{"file", per_run[i]["file"]}, {"what", key}, {"value", values[i]}, {"median", median}});
+  }
+  return out;
+}
+
+}  // namespace
 
 nlohmann::json RunStats::Json() const {
   auto top = [](const std::map<std::string, std::uint64_t>& m, std::size_t n) {
@@ -539,6 +575,23 @@ nlohmann::json RunStats::Json() const {
   s["top_denied_rules"] = top(denied_rules_, 10);
   s["top_denied_files"] = top(denied_files_, 10);
   s["top_syscalls"] = top(syscalls_, 10);
+  nlohmann::json techniques = nlohmann::json::array();
+  for (const auto& [id, runs] : technique_runs_) {
+    std::string name;
+    for (const auto& t : AttackNames()) {
+      if (t.id == id) name = t.name;
+    }
+    techniques.push_back(
+        {{"id", id}, {"name", name}, {"runs", runs}, {"events", technique_events_.at(id)}});
+  }
+  std::stable_sort(techniques.begin(), techniques.end(),
+                   [](const nlohmann::json& x, const nlohmann::json& y) {
+                     return x["runs"].get<std::uint64_t>() > y["runs"].get<std::uint64_t>();
+                   });
+  s["techniques"] = std::move(techniques);
+  nlohmann::json outliers = Outliers(per_run_, "events");
+  for (auto& o : Outliers(per_run_, "denials")) outliers.push_back(std::move(o));
+  s["outliers"] = std::move(outliers);
   s["per_run"] = per_run_;
   return s;
 }
@@ -557,6 +610,23 @@ std::string RenderStatsText(const nlohmann::json& s) {
   out += fmt::format("\nDenials: {}\nEvents by type:\n", s["denials"].get<std::uint64_t>());
   for (const auto& [k, v] : s["events_by_type"].items()) {
     out += fmt::format("  {:<24} {}\n", base::DisplayText(k), v.get<std::uint64_t>());
+  }
+  if (s.contains("techniques") && !s["techniques"].empty()) {
+    out += "\nATT&CK techniques (runs showing each):\n";
+    for (const auto& t : s["techniques"]) {
+      out += fmt::format("  {:>6}  {} {}\n", t["runs"].get<std::uint64_t>(),
+                         base::DisplayText(t["id"].get<std::string>()),
+                         base::DisplayText(t["name"].get<std::string>()));
+    }
+  }
+  if (s.contains("outliers") && !s["outliers"].empty()) {
+    out += "\nOutliers (far above the median run):\n";
+    for (const auto& o : s["outliers"]) {
+      out +=
+          fmt::format("  {}: {} {} (median {})\n", base::DisplayText(o["file"].get<std::string>()),
+                      o["value"].get<std::uint64_t>(), o["what"].get<std::string>(),
+                      o["median"].get<std::uint64_t>());
+    }
   }
   for (const char* key : {"top_denied_rules", "top_denied_files", "top_syscalls"}) {
     out += std::string("\n") + key + ":\n";

@@ -148,6 +148,9 @@ void RenderSarif(const Analysis& a, std::string_view integrity, std::string& out
 std::string RenderSarif(const Analysis& a, std::string_view integrity);
 
 // `tracejail stats`: many runs at once, one Add per run, so only one run's analysis is held.
+// Statistics across runs (`tracejail stats`, `tracejail batch`'s summary): risk, denials, event
+// types, calls, ATT&CK techniques (how many runs show each), and outliers: the runs whose events
+// or denials are far above the others' median (more than 3 times it and 20 more).
 class RunStats {
  public:
   void Add(const std::string& file, const Analysis& a);
@@ -156,6 +159,8 @@ class RunStats {
  private:
   std::uint64_t runs_ = 0, denials_ = 0;
   std::map<std::string, std::uint64_t> risks_, types_, syscalls_, denied_rules_, denied_files_;
+  // ATT&CK technique id -> runs that show it, and the events that do.
+  std::map<std::string, std::uint64_t> technique_runs_, technique_events_;
   nlohmann::json per_run_ = nlohmann::json::array();
 };
 nlohmann::json AggregateRuns(const std::vector<std::pair<std::string, Analysis>>& runs);

@@ -16,7 +16,6 @@
 #include "report/json_text.h"
 
 namespace report {
-namespace {
 
 std::string Html(std::string_view raw) {
   // Controls and bidi overrides would still reorder or hide text on the page.
@@ -45,6 +44,8 @@ std::string Html(std::string_view raw) {
   }
   return out;
 }
+
+namespace {
 
 // ATT&CK ids with their names as a tooltip. No links: the page references nothing outside
 // itself (ids read from a file were checked by the reader, and are escaped anyway).

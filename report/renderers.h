@@ -29,6 +29,10 @@ struct Renderer {
 };
 
 std::span<const Renderer> Renderers();
+
+// `raw` as HTML text or a quoted attribute's value: &, <, >, quotes escaped, and controls and
+// bidi overrides shown as escapes (base::DisplayText), so a page shows what the bytes were.
+std::string Html(std::string_view raw);
 const Renderer* FindRenderer(std::string_view name);
 std::vector<std::string> RendererNames();
 

@@ -26,7 +26,8 @@ import tempfile
 
 BUILD = os.path.abspath(sys.argv[1])
 VERSION = sys.argv[2]
-COMMANDS = ["run", "exec", "learn", "observe", "selftest", "watch", "verify", "report", "stats", "diff", "policy"]
+COMMANDS = ["run", "exec", "learn", "observe", "selftest", "watch", "verify", "report", "stats", "diff", "batch",
+            "policy"]
 POLICY_COMMANDS = ["show", "check", "explain", "compile", "import-oci", "export-oci", "merge", "test"]
 # Two quick techniques: one that needs the secret, one that needs the helper program
 # outside_process (so the helper is installed and runs too).
