@@ -20,12 +20,9 @@ if ((browser)); then
   packages+=(chromium) # the HTML report is checked in headless Chromium
 fi
 
-missing=()
-for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
-  fi
-done
+# shellcheck source=scripts/lib/packages.sh
+source "$(dirname "$0")/lib/packages.sh"
+mapfile -t missing < <(missing_packages "${packages[@]}")
 
 if ((${#missing[@]} == 0)); then
   exit 0

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds with warnings as errors, runs every
-# test through CTest, builds the .deb from that build and checks it installed
-# (scripts/package-test.sh), then builds tracejail and its unit tests with AddressSanitizer and
-# UBSan and runs the unit, integration and stress tests against that build, then checks format.
+# test through CTest (the Slurm test among them when scripts/install-slurm.sh could install
+# Slurm), builds the .deb from that build and checks it installed (scripts/package-test.sh),
+# then builds tracejail and its unit tests with AddressSanitizer and UBSan and runs the unit,
+# integration and stress tests against that build, then checks format.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -10,6 +11,9 @@ cd "$root"
 stage() { echo "== [$((SECONDS / 60))m$((SECONDS % 60))s] $*"; }
 stage "dependencies"
 bash scripts/install-deps.sh
+# Slurm and munge for the Slurm test (label slurm: a real single-node cluster runs a batch as a
+# job array); when they cannot be installed here, that test skips and says why.
+bash scripts/install-slurm.sh
 
 stage "release build (-Werror)"
 bash scripts/build.sh build-release -DTRACEJAIL_WERROR=ON

@@ -328,31 +328,12 @@ TEST_CASE("batch: index.html renders in headless Chromium, hostile text shown an
   harness::Result r = harness::Tool({"batch", manifest, "--out", out});
   INFO(r.err);
   REQUIRE(r.status == 1);
-  std::string dom_file = dir.path() + "/dom.html";
-  std::string log = dir.path() + "/chromium.log";
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int dom = open(dom_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(dom, 1);
-    dup2(err, 2);
-    std::string profile = "--user-data-dir=" + dir.path() + "/profile";
-    std::string url = "file://" + out + "/index.html";
-    execl("/usr/bin/chromium", "chromium", "--headless", "--no-sandbox", "--disable-gpu",
-          "--disable-quic", "--no-first-run", "--disable-background-networking",
-          "--disable-component-update", "--disable-sync", "--enable-logging=stderr",
-          profile.c_str(), "--dump-dom", url.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  std::string logs = harness::Slurp(log);
-  INFO("chromium output: " << logs);
-  REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
-  CHECK(logs.find("CONSOLE") == std::string::npos);
-  std::string dom = harness::Slurp(dom_file);
+  harness::Result chromium =
+      harness::HeadlessChromium("file://" + out + "/index.html", {"--dump-dom"}, dir.path());
+  INFO("chromium stderr: " << chromium.err);
+  CHECK(chromium.status == 0);
+  CHECK(chromium.err.find("CONSOLE") == std::string::npos);
+  const std::string& dom = chromium.out;
   // The rendered document: the tasks' table with both rows, the hostile text as text.
   CHECK_THAT(dom, Catch::Contains("<table id=\"tasks\">"));
   CHECK_THAT(dom, Catch::Contains("<a href=\"fine/report.html\">report</a>"));

@@ -165,6 +165,24 @@ Result Tool(const std::vector<std::string>& args, const std::string& cwd) {
   return Spawn(argv, cwd, "");
 }
 
+Result HeadlessChromium(const std::string& url, const std::vector<std::string>& args,
+                        const std::string& scratch) {
+  std::vector<std::string> argv{"/usr/bin/chromium",
+                                "--headless",
+                                "--no-sandbox",
+                                "--disable-gpu",
+                                "--disable-quic",
+                                "--no-first-run",
+                                "--disable-background-networking",
+                                "--disable-component-update",
+                                "--disable-sync",
+                                "--enable-logging=stderr",
+                                "--user-data-dir=" + scratch + "/profile"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back(url);
+  return Spawn(argv, "", "");
+}
+
 Result RunNative(const std::vector<std::string>& command, const std::string& cwd) {
   std::vector<std::string> argv = command;
   if (argv[0].find('/') == std::string::npos) argv[0] = "/usr/bin/" + argv[0];

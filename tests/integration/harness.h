@@ -51,6 +51,12 @@ Result Tool(const std::vector<std::string>& args, const std::string& cwd = "");
 // Runs `command` without tracejail (the baseline for "behaves exactly as without tracejail").
 Result RunNative(const std::vector<std::string>& command, const std::string& cwd = "");
 
+// Headless Chromium on `url` with `args` (--screenshot=FILE, --dump-dom, --window-size=...),
+// its profile under `scratch`: its stdout (the DOM with --dump-dom) and stderr, where page errors
+// and console messages are logged as CONSOLE(...) lines.
+Result HeadlessChromium(const std::string& url, const std::vector<std::string>& args,
+                        const std::string& scratch);
+
 std::string Sample(const std::string& name);  // absolute path of a built sample
 std::string Slurp(const std::string& path);   // a whole file, or "" when unreadable
 std::string Tracejail();

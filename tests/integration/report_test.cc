@@ -178,33 +178,12 @@ TEST_CASE("report: the HTML report renders in headless Chromium without console 
   std::string html = dir.path() + "/report.html";
   REQUIRE(Tracejail({"report", events, "--format", "html", "-o", html}).status == 0);
   std::string png = dir.path() + "/report.png";
-  std::string log = dir.path() + "/chromium.log";
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    std::string shot = "--screenshot=" + png;
-    std::string profile = "--user-data-dir=" + dir.path() + "/profile";
-    std::string url = "file://" + html;
-    execl("/usr/bin/chromium", "chromium", "--headless", "--no-sandbox", "--disable-gpu",
-          "--disable-quic", "--no-first-run", "--disable-background-networking",
-          "--disable-component-update", "--disable-sync", "--enable-logging=stderr",
-          "--window-size=1100,1400", profile.c_str(), shot.c_str(), url.c_str(),
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  std::ifstream logf(log);
-  std::stringstream logs;
-  logs << logf.rdbuf();
-  INFO("chromium output: " << logs.str());
-  REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  harness::Result chromium = harness::HeadlessChromium(
+      "file://" + html, {"--window-size=1100,1400", "--screenshot=" + png}, dir.path());
+  INFO("chromium output: " << chromium.out << chromium.err);
+  CHECK(chromium.status == 0);
   // Page errors and console messages are logged as CONSOLE(...) lines.
-  CHECK(logs.str().find("CONSOLE") == std::string::npos);
+  CHECK(chromium.err.find("CONSOLE") == std::string::npos);
   std::ifstream img(png, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(img)), std::istreambuf_iterator<char>());
   REQUIRE(bytes.size() > 20000);  // a rendered page, not a blank one
