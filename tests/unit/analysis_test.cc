@@ -174,3 +174,46 @@ TEST_CASE("analysis: a denial says where it was called from, Python frames first
   CHECK(report::RenderMarkdown(a).find("called from main\\.py:2 in \\<module\\>") !=
         std::string::npos);
 }
+
+TEST_CASE("analysis: stats across runs lists techniques by runs and the runs far above the median",
+          "[analysis][stats]") {
+  report::RunStats stats;
+  auto run = [](std::uint64_t events, std::uint64_t denials, std::vector<std::string> attack) {
+    report::Analysis a;
+    a.occurrences = events;
+    if (denials > 0) {
+      report::Denial d;
+      d.rule = "r";
+      d.repeats = denials;
+      a.denials.push_back(d);
+    }
+    for (const auto& id : attack) a.attack[id] = 2;
+    return a;
+  };
+  stats.Add("a", run(10, 0, {"T1003.008"}));
+  stats.Add("b", run(12, 1, {"T1003.008", "T1059.006"}));
+  stats.Add("c", run(11, 0, {}));
+  stats.Add("d", run(500, 0, {}));  // 500 events against a median of 12: an outlier
+  stats.Add("e", run(9, 40, {}));   // 40 denials against a median of 0: an outlier
+  stats.Add("f", run(30, 0, {}));   // 30: not 3 times the median
+  stats.Add("g", run(13, 2, {}));   // 2 denials: not 20 more than the median
+  nlohmann::json s = stats.Json();
+  REQUIRE(s["techniques"].size() == 2);
+  CHECK(s["techniques"][0]["id"] == "T1003.008");  // the most runs first
+  CHECK(s["techniques"][0]["runs"] == 2);
+  CHECK(s["techniques"][0]["events"] == 4);
+  CHECK_FALSE(s["techniques"][0]["name"].get<std::string>().empty());
+  CHECK(s["techniques"][1]["id"] == "T1059.006");
+  std::vector<std::pair<std::string, std::string>> outliers;
+  for (const auto& o : s["outliers"]) outliers.emplace_back(o["file"], o["what"]);
+  CHECK(outliers ==
+        std::vector<std::pair<std::string, std::string>>{{"d", "events"}, {"e", "denials"}});
+  CHECK(s["outliers"][0]["median"] == 12);
+  CHECK_THAT(report::RenderStatsText(s), Catch::Contains("d: 500 events (median 12)"));
+  CHECK_THAT(report::RenderStatsText(s), Catch::Contains("T1003.008"));
+  // Two runs have no "others" to stand out from.
+  report::RunStats two;
+  two.Add("x", run(1, 0, {}));
+  two.Add("y", run(1000, 0, {}));
+  CHECK(two.Json()["outliers"].empty());
+}
