@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -429,6 +430,36 @@ int Batch(const BatchArgs& args) {
     return kExitUsage;
   }
   const std::string suffix = shard ? fmt::format(".shard-{}-of-{}", shard->k, shard->n) : "";
+  // Two batches writing one directory would redo each other's tasks: a run of the whole
+  // manifest and --merge hold the directory alone, shards share it with other shards, each
+  // shard alone.
+  std::vector<std::pair<std::string, int>> wanted = {{".batch.lock", shard ? LOCK_SH : LOCK_EX}};
+  if (shard) wanted.emplace_back(".batch" + suffix + ".lock", LOCK_EX);
+  std::vector<base::UniqueFd> locks;
+  for (const auto& [name, mode] : wanted) {
+    std::string path = args.out + "/" + name;
+    base::UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd.valid()) {
+      Error(fmt::format("cannot open {}: {}", base::EscapeBytes(path), std::strerror(errno)));
+      return kExitUsage;
+    }
+    if (flock(fd.get(), mode | LOCK_NB) != 0) {
+      if (errno != EWOULDBLOCK) {
+        // A filesystem without locks (some network ones): said, and the batch goes on.
+        Error(fmt::format("warning: cannot lock {} ({}): make sure no other batch writes there",
+                          base::EscapeBytes(path), std::strerror(errno)));
+        continue;
+      }
+      Error(
+          fmt::format("another tracejail batch is writing {} ({}): wait for it to end, or use "
+                      "another --out",
+                      base::EscapeBytes(args.out),
+                      shard ? "the whole manifest, a --merge or this same shard"
+                            : "the whole manifest, a --merge or a shard"));
+      return kExitUsage;
+    }
+    locks.push_back(std::move(fd));
+  }
   std::vector<TaskRecord> records;
   int interrupted = 0;
   if (args.merge) {

@@ -3,8 +3,10 @@
 // complete and redoes what was cut short, shards are disjoint and merge into the whole
 // manifest, and a SIGTERM ends the batch truthfully.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -229,7 +231,10 @@ TEST_CASE("batch: usage errors are said and nothing runs", "[batch]") {
   CHECK_FALSE(fs::exists(out + "/t0"));
 }
 
-TEST_CASE("batch: SIGTERM ends the running task, starts nothing new, and says so", "[batch]") {
+TEST_CASE(
+    "batch: while it runs no other batch writes its directory; SIGTERM ends the running task "
+    "and starts nothing new",
+    "[batch]") {
   harness::TempDir dir;
   std::string fifo = dir.path() + "/started";
   REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
@@ -250,10 +255,39 @@ TEST_CASE("batch: SIGTERM ends the running task, starts nothing new, and says so
     dup2(null, STDERR_FILENO);
     harness::ExecTracejail({"batch", manifest, "--out", out, "--jobs", "1"});
   }
-  std::ifstream started(fifo);  // blocks until the task opens it for writing
+  // Wait for the task's line, or for the batch to end without it (which fails the test instead
+  // of hanging it).
+  int started = open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  int batch = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  REQUIRE(started >= 0);
+  REQUIRE(batch >= 0);
   std::string line;
-  std::getline(started, line);
-  CHECK(line == "up");
+  while (line.find('\n') == std::string::npos) {
+    pollfd fds[2] = {{started, POLLIN, 0}, {batch, POLLIN, 0}};
+    REQUIRE(poll(fds, 2, -1) > 0);
+    if (fds[1].revents != 0) FAIL("the batch ended before its task started");
+    char buf[64];
+    ssize_t n = read(started, buf, sizeof buf);
+    if (n > 0) {
+      line.append(buf, static_cast<std::size_t>(n));
+    } else if (n == 0 && (fds[0].revents & POLLHUP) != 0) {
+      FAIL("the task closed the FIFO without its line: " << line);
+    }
+  }
+  close(started);
+  close(batch);
+  CHECK(line == "up\n");
+  // While it runs, no other batch may write the same directory: not the whole manifest again,
+  // not a shard, not a merge. A different directory is fine.
+  for (const auto& extra :
+       std::vector<std::vector<std::string>>{{}, {"--shard", "0/2"}, {"--merge"}}) {
+    std::vector<std::string> args = {"batch", manifest, "--out", out};
+    args.insert(args.end(), extra.begin(), extra.end());
+    harness::Result again = harness::Tool(args);
+    INFO(again.err);
+    CHECK(again.status == 120);
+    CHECK_THAT(again.err, Catch::Contains("another tracejail batch is writing"));
+  }
   REQUIRE(kill(pid, SIGTERM) == 0);
   int status = 0;
   REQUIRE(waitpid(pid, &status, 0) == pid);
