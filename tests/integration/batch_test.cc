@@ -59,7 +59,7 @@ std::string QuickManifest(const harness::TempDir& dir, int n) {
 }  // namespace
 
 TEST_CASE(
-    "batch: every task has a verified record; bad lines and runs that could not start "
+    "batch: every task has a verified record, bad lines and runs that could not start "
     "fail, programs that fail do not",
     "[batch]") {
   harness::TempDir dir;
@@ -232,7 +232,7 @@ TEST_CASE("batch: usage errors are said and nothing runs", "[batch]") {
 }
 
 TEST_CASE(
-    "batch: while it runs no other batch writes its directory; SIGTERM ends the running task "
+    "batch: while it runs no other batch writes its directory, and SIGTERM ends the running task "
     "and starts nothing new",
     "[batch]") {
   harness::TempDir dir;
