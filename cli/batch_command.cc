@@ -151,7 +151,6 @@ class Batcher {
   }
 
   const std::vector<TaskRecord>& records() const { return records_; }
-  std::uint64_t failed() const { return failed_; }
 
  private:
   std::string Dir(std::size_t i) const { return args_.out + "/" + tasks_[i].id; }

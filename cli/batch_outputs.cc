@@ -11,6 +11,7 @@
 #include "base/version.h"
 #include "report/hash_chain.h"
 #include "report/output_file.h"
+#include "report/record_fields.h"
 #include "report/renderers.h"
 
 namespace cli {
@@ -39,12 +40,8 @@ std::optional<nlohmann::json> ReadResult(const std::string& path, std::string& w
   return result;
 }
 
-// A member of `j` of the wanted kind, or `fallback`: a result read back is not trusted to have
-// every member in its place.
-std::string Text(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
+// A number member of `j`, or 0: a result read back is not trusted to have every member in its
+// place (strings: report::StringMember).
 double Number(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_number() ? it->get<double>() : 0.0;
@@ -72,14 +69,15 @@ void CheckTaskDir(const std::string& dir, TaskRecord& record, report::Analysis& 
   if (!result) return;
   record.status = (*result)["status"].get<std::string>();
   if (record.status == "internal_error") {
-    std::string error = Text(*result, "error");
+    std::string error = report::StringMember(*result, "error");
     record.why = "tracejail failed: " + (error.empty() ? std::string("(no reason given)") : error);
     return;
   }
   auto chain_it = result->find("events_chain");
-  const std::string chain =
-      chain_it != result->end() && chain_it->is_object() ? Text(*chain_it, "final_hash") : "";
-  if (chain.empty() || Text(*chain_it, "algorithm") != "sha256") {
+  const std::string chain = chain_it != result->end() && chain_it->is_object()
+                                ? report::StringMember(*chain_it, "final_hash")
+                                : "";
+  if (chain.empty() || report::StringMember(*chain_it, "algorithm") != "sha256") {
     record.why = "the result names no (unkeyed) events chain";
     return;
   }

@@ -3,14 +3,10 @@
 #include <fmt/format.h>
 
 #include "base/escape.h"
+#include "report/record_fields.h"
 
 namespace report {
 namespace {
-
-std::string Str(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 bool Flag(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
@@ -35,20 +31,20 @@ nlohmann::json ToJson(const Artifact& a) {
 Artifact ArtifactFromJson(const nlohmann::json& j, std::string kind) {
   Artifact a;
   if (!j.is_object()) return a;
-  a.path = Str(j, "path");
-  a.kind = Str(j, "kind");
+  a.path = StringMember(j, "path");
+  a.kind = StringMember(j, "kind");
   if (a.kind.empty()) a.kind = std::move(kind);
-  a.sha256 = Str(j, "sha256");
+  a.sha256 = StringMember(j, "sha256");
   if (auto it = j.find("size"); it != j.end() && it->is_number_integer() &&
                                 (it->is_number_unsigned() || it->get<std::int64_t>() >= 0)) {
     a.size = it->get<std::uint64_t>();
   }
-  a.mode = Str(j, "mode");
+  a.mode = StringMember(j, "mode");
   a.created = Flag(j, "created");
   a.removed = Flag(j, "removed");
-  a.target = Str(j, "target");
-  a.collected = Str(j, "collected");
-  a.note = Str(j, "note");
+  a.target = StringMember(j, "target");
+  a.collected = StringMember(j, "collected");
+  a.note = StringMember(j, "note");
   return a;
 }
 

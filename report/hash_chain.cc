@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "report/event_reader.h"
+#include "report/record_fields.h"
 
 namespace report {
 
@@ -27,12 +28,7 @@ std::string Sha256Hex(std::string_view bytes) {
 namespace {
 
 // A field's value when it has the type given, else the fallback: the chain is checked on any
-// file, whatever its records hold.
-std::string StringField(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
+// file, whatever its records hold (strings: StringMember).
 std::optional<std::uint64_t> CountField(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end() || !it->is_number_unsigned()) return std::nullopt;
@@ -86,7 +82,7 @@ VerifyResult VerifyChain(std::istream& in, const ChainHash& hash) {
       prev_hash = hash(line);
       continue;
     }
-    if (StringField(j, "prev_hash") != prev_hash) {
+    if (StringMember(j, "prev_hash") != prev_hash) {
       problem(r.lines == 1
                   ? "the first record does not start the chain (lines removed before it?)"
                   : fmt::format("chain broken: line {} was edited, or lines were inserted, "
@@ -106,9 +102,9 @@ VerifyResult VerifyChain(std::istream& in, const ChainHash& hash) {
     } else if (j.contains("seq")) {
       problem("seq is not a non-negative integer (edited)");
     }
-    if (StringField(j, "type") == "log_end") {
+    if (StringMember(j, "type") == "log_end") {
       ended = true;
-      if (std::string chain = StringField(j, "chain"); !chain.empty() && chain != hash.name()) {
+      if (std::string chain = StringMember(j, "chain"); !chain.empty() && chain != hash.name()) {
         problem(fmt::format("the file says its chain is {}, checked here as {}: {}", chain,
                             hash.name(),
                             hash.keyed() ? "verify it without --key"

@@ -12,6 +12,13 @@
 
 namespace report {
 
+// The member `key` of `j` when it is a string, else "" (missing, or of another type): for
+// readers that take whatever a file holds without failing on it.
+inline std::string StringMember(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 // A non-negative integer however it is held: a parsed file holds one as unsigned, a record built
 // in memory ({"seq", 1}) as signed.
 inline bool IsNonNegativeInteger(const nlohmann::json& v) {
